@@ -1,0 +1,172 @@
+// Diagnostic loops for tests and benchmarks. They run inside Wasm so that
+// measurements are not dominated by JS↔Wasm calls. Not part of the stable ABI
+// (docs/ABI.md lists them apart); they touch only SCRATCH and the caller's slot.
+
+import {
+  SCRATCH, SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
+} from "./layout";
+import { nowMs } from "./clock";
+import { poll, attach, detach, handleIndex } from "./state";
+import { cacheRead, cacheWrite, recordFill, recordWord, recordStamp, recordValid } from "./seqlock";
+import { lockAcquire, lockRelease } from "./locks";
+
+export const D_QUIT: usize = SCRATCH + 0; // non-zero: diagnostic loops return
+export const D_FLOOR_FLAG: usize = SCRATCH + 64; // bumped by the floor requester
+export const D_FLOOR_ACKS: usize = SCRATCH + 128; // one atomic add per worker per bump
+export const D_CAS_WORD: usize = SCRATCH + 192;
+
+// Progress and tallies live in the caller's slot user words.
+// @ts-ignore: decorator
+@inline function userWord(h: i32, k: i32): usize {
+  return slotAddr(handleIndex(h)) + SL_USER + ((<usize>k) << 2);
+}
+
+// A spinning worker: counts progress in user word 0, polls unless `noPoll`,
+// acknowledges floor bumps. Returns on D_QUIT, or with a poll error.
+export function spin(h: i32, noPoll: i32): i32 {
+  const progress = userWord(h, 0);
+  let seen = atomic.load<u32>(D_FLOOR_FLAG);
+  while (atomic.load<u32>(D_QUIT) == 0) {
+    if (!noPoll) {
+      const r = poll(h);
+      if (r < 0) return r;
+    }
+    atomic.store<u32>(progress, atomic.load<u32>(progress) + 1);
+    const f = atomic.load<u32>(D_FLOOR_FLAG);
+    if (f != seen) {
+      seen = f;
+      atomic.add<u32>(D_FLOOR_ACKS, 1);
+    }
+  }
+  return 0;
+}
+
+// The physical floor of a stop: bump a flag, spin until `workers` spinning
+// threads have seen it and acknowledged. Returns nanoseconds, or -1 on timeout.
+export function floorRound(workers: i32, timeoutMs: f64): f64 {
+  const acks = atomic.load<u32>(D_FLOOR_ACKS);
+  const t0 = nowMs();
+  atomic.add<u32>(D_FLOOR_FLAG, 1);
+  let k: u32 = 0;
+  while (atomic.load<u32>(D_FLOOR_ACKS) - acks < <u32>workers) {
+    if ((++k & 1023) == 0 && nowMs() - t0 > timeoutMs) return -1;
+  }
+  return (nowMs() - t0) * 1e6;
+}
+
+export function cmpxchgPairNs(iters: i32): f64 {
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    atomic.cmpxchg<u32>(D_CAS_WORD, 0, 1);
+    atomic.cmpxchg<u32>(D_CAS_WORD, 1, 0);
+  }
+  return (nowMs() - t0) * 1e6 / <f64>iters;
+}
+
+// `h` must be attached; it is attached again on return.
+export function attachDetachNs(h: i32, iters: i32): f64 {
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    if (detach(h) < 0 || attach(h, true) < 0) return -1;
+  }
+  return (nowMs() - t0) * 1e6 / <f64>iters;
+}
+
+export function pollNs(h: i32, iters: i32): f64 {
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    if (poll(h) < 0) return -1;
+  }
+  return (nowMs() - t0) * 1e6 / <f64>iters;
+}
+
+// `mask` is 0 at run time; it keeps the optimiser from hoisting loads.
+export function cacheReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
+  let hits = 0;
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    if (cacheRead(index + (i & mask), tv, mv) > 0) hits++;
+  }
+  const ns = (nowMs() - t0) * 1e6 / <f64>iters;
+  return hits == iters ? ns : -1;
+}
+
+export function mutexReadNs(h: i32, lock: i32, index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
+  let hits = 0;
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    if (lockAcquire(h, lock, -1) < 0) return -1;
+    const e = cacheAddr(index + (i & mask));
+    if (load<u32>(e + CE_TYPE_VERSION) == tv && load<u32>(e + CE_META_VERSION) == mv) {
+      hits += <i32>(load<u32>(e + CE_VALUE) != 0xffffffff);
+    }
+    lockRelease(h, lock);
+  }
+  const ns = (nowMs() - t0) * 1e6 / <f64>iters;
+  return hits == iters ? ns : -1;
+}
+
+export function plainReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
+  let hits = 0;
+  const t0 = nowMs();
+  for (let i = 0; i < iters; i++) {
+    const e = cacheAddr(index + (i & mask));
+    if (load<u32>(e + CE_TYPE_VERSION) == tv && load<u32>(e + CE_META_VERSION) == mv) {
+      hits += <i32>(load<u32>(e + CE_VALUE) != 0xffffffff);
+    }
+  }
+  const ns = (nowMs() - t0) * 1e6 / <f64>iters;
+  return hits == iters ? ns : -1;
+}
+
+// Rewrites cache entry `index` with the same payload until D_QUIT, under the
+// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes.
+export function cacheWriter(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
+  let n = 0;
+  while (atomic.load<u32>(D_QUIT) == 0) {
+    if (lock >= 0) {
+      if (lockAcquire(h, lock, -1) < 0) return -1;
+      cacheWrite(index, tv, mv, value);
+      lockRelease(h, lock);
+    } else {
+      cacheWrite(index, tv, mv, value);
+    }
+    n++;
+  }
+  return n;
+}
+
+// DPDK test_seqlock writer: one random value into words 0, 16 and 32 of record
+// `rec` (three cache lines) via recordFill, pausing inside every
+// `pauseEvery`-th write. Returns the number of writes.
+export function recordWriter(rec: i32, seed: u32, pauseEvery: i32, pauseSpins: i32): i32 {
+  let x = seed | 1;
+  let n = 0;
+  while (atomic.load<u32>(D_QUIT) == 0) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    const pause = pauseEvery > 0 && n % pauseEvery == 0 ? pauseSpins : 0;
+    if (recordFill(rec, x, 33, pause) < 0) return -1;
+    n++;
+  }
+  return n;
+}
+
+// Reader: reads words 0, 16, 32 until D_QUIT; with `validate` only snapshots
+// the seqlock confirms count. Returns torn reads; user word 1 gets the count
+// of reads compared. Without validation it is the negative control.
+export function recordReader(h: i32, rec: i32, validate: i32): i32 {
+  let torn = 0;
+  let reads: u32 = 0;
+  while (atomic.load<u32>(D_QUIT) == 0) {
+    const s = recordStamp(rec);
+    if (validate && (s & 1)) continue;
+    const a = atomic.load<u32>(recordWord(rec, 0));
+    const b = atomic.load<u32>(recordWord(rec, 16));
+    const c = atomic.load<u32>(recordWord(rec, 32));
+    if (validate && !recordValid(rec, s)) continue;
+    reads++;
+    if (a != b || b != c) torn++;
+  }
+  atomic.store<u32>(userWord(h, 1), reads);
+  return torn;
+}

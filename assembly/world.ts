@@ -1,0 +1,257 @@
+// Stop-the-world.
+//
+// Invariant: at most one requester at a time, the handle stored in
+// W_EXCLUSION (taken by CAS 0 → handle, released by its owner with a store of
+// 0 and a notify). While it holds it:
+//   begin  W_REQUESTED = 1, then park passes: DETACHED → SUSPENDED, set STOP on
+//          ATTACHED; a pass counts the slots not yet settled (ATTACHED or
+//          REGISTERING). Attached threads suspend themselves at their next poll
+//          and bump W_SUSPEND_EPOCH, which the requester waits on between passes
+//          (reading the epoch before the pass, so no wake-up is lost).
+//   stopped when a pass finds nothing pending: W_STOPPED = 1.
+//   start  W_REQUESTED = 0 first, then SUSPENDED → DETACHED and notify each
+//          word; REGISTERING slots are waited out so none starts SUSPENDED
+//          after the pass; then release W_EXCLUSION.
+//   deadline: the requester records the stragglers, then restores exactly as
+//          start does (STOP withdrawn from ATTACHED words) and releases.
+// The requester stays ATTACHED throughout; while it waits for another
+// requester's turn it is DETACHED, so that requester can park it.
+
+import {
+  W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
+  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, slotAddr,
+  S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
+} from "./layout";
+import {
+  OK, E_ARG, E_TIMEOUT, E_ALREADY, E_NOT_REQUESTER, E_STATE, E_WOULD_BLOCK, E_BUSY,
+} from "./errors";
+import {
+  ST_REGISTERING, ST_DETACHED, ST_ATTACHED, ST_SUSPENDED, STOP_BIT, GEN_MASK,
+  stateOf, capacity, checkHandle, handleIndex, genBits, attach, detach,
+} from "./state";
+import { nowMs, msToNs } from "./clock";
+import { seqlockWrite } from "./seqlock";
+
+// How long one wait between passes lasts: a thread that detaches in the
+// meantime needs a pass to be parked, and it does not bump the epoch.
+const SLICE_NS: i64 = 1_000_000;
+// Spins on the epoch before sleeping: waking from atomic.wait costs more than
+// a suspending thread on another core takes to answer.
+const SPINS: i32 = 20_000;
+
+function isRequester(h: i32): bool {
+  return atomic.load<u32>(W_EXCLUSION) == <u32>h;
+}
+
+// One park pass; returns the number of slots not yet stopped.
+function parkPass(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  let pending = 0;
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    while (true) {
+      const w = atomic.load<u32>(addr);
+      const st = stateOf(w);
+      if (st == ST_DETACHED) {
+        if (atomic.cmpxchg<u32>(addr, w, (w & GEN_MASK) | ST_SUSPENDED) != w) continue;
+        atomic.add<u64>(W_FORCED_PARKS, 1);
+      } else if (st == ST_ATTACHED) {
+        if ((w & STOP_BIT) == 0 && atomic.cmpxchg<u32>(addr, w, w | STOP_BIT) != w) continue;
+        pending++;
+      } else if (st == ST_REGISTERING) {
+        pending++;
+      }
+      break; // FREE, DEAD, SUSPENDED: nothing to do
+    }
+  }
+  return pending;
+}
+
+// Undo a stop: every SUSPENDED slot → DETACHED (woken), STOP withdrawn.
+function restorePass(h: i32): void {
+  const me = handleIndex(h);
+  const cap = capacity();
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    while (true) {
+      const w = atomic.load<u32>(addr);
+      const st = stateOf(w);
+      if (st == ST_SUSPENDED) {
+        if (atomic.cmpxchg<u32>(addr, w, (w & GEN_MASK) | ST_DETACHED) != w) continue;
+        atomic.notify(addr, u32.MAX_VALUE);
+      } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
+        if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
+      } else if (st == ST_REGISTERING) {
+        atomic.wait<i32>(addr, <i32>w, SLICE_NS);
+        continue;
+      }
+      break;
+    }
+  }
+}
+
+function releaseWorld(h: i32): void {
+  atomic.store<u32>(W_REQUESTED, 0);
+  atomic.store<u32>(W_STOPPED, 0);
+  restorePass(h);
+  atomic.store<u32>(W_EXCLUSION, 0);
+  atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
+}
+
+// ---- stats (seqlock record, written by the requester) ------------------------
+
+function latencyBucket(ns: u64): i32 {
+  const b = ns == 0 ? 0 : 63 - <i32>clz<u64>(ns);
+  return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+}
+
+function addStop(ns: u64): void {
+  atomic.store<u64>(S_STOPS, atomic.load<u64>(S_STOPS) + 1);
+  atomic.store<u64>(S_LAST_NS, ns);
+  atomic.store<u64>(S_TOTAL_NS, atomic.load<u64>(S_TOTAL_NS) + ns);
+  if (ns > atomic.load<u64>(S_MAX_NS)) atomic.store<u64>(S_MAX_NS, ns);
+  const hb = S_HIST + ((<usize>latencyBucket(ns)) << 2);
+  atomic.store<u32>(hb, atomic.load<u32>(hb) + 1);
+}
+
+function addTimeout(_: u64): void {
+  atomic.store<u64>(S_TIMEOUTS, atomic.load<u64>(S_TIMEOUTS) + 1);
+}
+
+function clearStats(_: u64): void {
+  atomic.store<u64>(S_STOPS, 0);
+  atomic.store<u64>(S_TIMEOUTS, 0);
+  atomic.store<u64>(S_LAST_NS, 0);
+  atomic.store<u64>(S_TOTAL_NS, 0);
+  atomic.store<u64>(S_MAX_NS, 0);
+  for (let b = 0; b < HIST_BUCKETS; b++) atomic.store<u32>(S_HIST + ((<usize>b) << 2), 0);
+}
+
+export function resetStats(): void {
+  seqlockWrite(S_SEQ, clearStats, 0);
+  atomic.store<u64>(W_FORCED_PARKS, 0);
+  atomic.store<u64>(W_SELF_SUSPENDS, 0);
+  atomic.store<u64>(W_ATTACH_WAITS, 0);
+}
+
+// ---- the protocol, in steps (the async host drives these) --------------------
+
+// Take the stop if nobody holds it. OK, E_WOULD_BLOCK (another requester),
+// E_ALREADY (this thread holds it), E_STATE (caller not attached).
+export function stopTryBegin(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (atomic.load<u32>(slotAddr(handleIndex(h))) & STOP_BIT) return E_WOULD_BLOCK;
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) != ST_ATTACHED) return E_STATE;
+  const prev = atomic.cmpxchg<u32>(W_EXCLUSION, 0, <u32>h);
+  if (prev == <u32>h) return E_ALREADY;
+  if (prev != 0) return E_WOULD_BLOCK;
+  store<f64>(W_STOP_BEGAN_MS, nowMs());
+  atomic.store<u32>(W_REQUESTED, 1);
+  return OK;
+}
+
+// One park pass: the number of threads still running (0: the world is stopped).
+export function stopStep(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  if (atomic.load<u32>(W_STOPPED)) return 0;
+  const pending = parkPass(h);
+  if (pending == 0) {
+    atomic.store<u32>(W_STOPPED, 1);
+    seqlockWrite(S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
+  }
+  return pending;
+}
+
+// The deadline passed: record the stragglers, restore the world, release the
+// stop. Returns the number of stragglers.
+export function stopAbandon(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  return abandonWorld(h);
+}
+
+export function abandonWorld(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  let n = 0;
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const w = atomic.load<u32>(slotAddr(i));
+    const st = stateOf(w);
+    if (st == ST_ATTACHED || st == ST_REGISTERING) {
+      atomic.store<u32>(STRAGGLERS + ((<usize>n) << 2), (w & GEN_MASK) | <u32>i);
+      n++;
+    }
+  }
+  atomic.store<u32>(W_STRAGGLERS, <u32>n);
+  seqlockWrite(S_SEQ, addTimeout, 0);
+  releaseWorld(h);
+  return n;
+}
+
+// The blocking composite: stop every other thread within `timeoutMs`.
+// OK; E_TIMEOUT (world restored; stragglers readable); E_BUSY (another
+// requester held the stop past the deadline); E_ALREADY; E_STATE; E_ARG.
+export function stop(h: i32, timeoutMs: i32): i32 {
+  if (timeoutMs < 0) return E_ARG;
+  const deadline = nowMs() + <f64>timeoutMs;
+  while (true) {
+    const r = stopTryBegin(h);
+    if (r == OK) break;
+    if (r != E_WOULD_BLOCK) return r;
+    if (nowMs() >= deadline) return E_BUSY;
+    // Another requester's turn: wait for it detached, so it can park us.
+    const holder = atomic.load<u32>(W_EXCLUSION);
+    const d = detach(h);
+    if (d < 0) return d;
+    if (holder != 0) atomic.wait<i32>(W_EXCLUSION, <i32>holder, SLICE_NS);
+    const a = attach(h, true);
+    if (a < 0) return a;
+  }
+  while (true) {
+    const epoch = atomic.load<u32>(W_SUSPEND_EPOCH);
+    if (stopStep(h) == 0) return OK;
+    const remainingMs = deadline - nowMs();
+    if (remainingMs <= 0) {
+      stopAbandon(h);
+      return E_TIMEOUT;
+    }
+    let spins = 0;
+    while (spins < SPINS && atomic.load<u32>(W_SUSPEND_EPOCH) == epoch) spins++;
+    if (spins == SPINS) {
+      const ns = <i64>msToNs(remainingMs);
+      atomic.wait<i32>(W_SUSPEND_EPOCH, <i32>epoch, ns < SLICE_NS ? ns : SLICE_NS);
+    }
+  }
+}
+
+// Requester: resume every thread. The request flag is cleared before anyone
+// is woken, so a woken thread never sees a stale request.
+export function start(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  releaseWorld(h);
+  return OK;
+}
+
+export function isStopped(): i32 {
+  return <i32>atomic.load<u32>(W_STOPPED);
+}
+
+// Straggler `i` of the last timeout (a handle), or E_ARG.
+export function straggler(i: i32): i32 {
+  if (i < 0 || i >= <i32>atomic.load<u32>(W_STRAGGLERS) || i >= MAX_SLOTS) return E_ARG;
+  return <i32>atomic.load<u32>(STRAGGLERS + ((<usize>i) << 2));
+}
+
+export function stragglerCount(): i32 {
+  return <i32>atomic.load<u32>(W_STRAGGLERS);
+}

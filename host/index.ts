@@ -1,0 +1,7 @@
+// Platform-neutral exports. Node users import host/node/index.js instead.
+export { Runtime, WorkerThread, type RuntimeOptions, type StwStats, type ThreadInfo } from './runtime.js';
+export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
+export { ThreadContext, type Job } from './worker.js';
+export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
+export type { Platform, PlatformWorker, WorkerInit } from './platform.js';
+export * from './errors.js';

@@ -1,0 +1,35 @@
+// What the platform-neutral runtime needs from its host platform. Node's
+// adapter is host/node/platform.ts; a browser adapter implements the same.
+
+/** What a new worker receives. Everything here is structured-cloneable. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Module specifier (URL string) of the job; its default export runs. */
+  job: string;
+  data: unknown;
+}
+
+/** Messages a worker sends to the runtime. */
+export type WorkerMessage =
+  | { type: 'registered'; handle: number }
+  | { type: 'done'; value: unknown }
+  | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
+
+export interface PlatformWorker {
+  readonly threadId: number;
+  onMessage(cb: (msg: WorkerMessage) => void): void;
+  onError(cb: (err: unknown) => void): void;
+  onExit(cb: (code: number) => void): void;
+  terminate(): Promise<unknown>;
+}
+
+export interface Platform {
+  /** The compiled core module's bytes for a build name, or from a URL. */
+  loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  spawnWorker(init: WorkerInit): PlatformWorker;
+  /** This (main) thread's id, stored in its slot for thread dumps. */
+  readonly mainThreadId: number;
+  /** Whether the main thread may block in Atomics.wait (Node: yes; browsers: no). */
+  readonly mainThreadCanBlock: boolean;
+}

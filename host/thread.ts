@@ -1,0 +1,246 @@
+// The calling thread's registration: the operations only the owner of a
+// handle may perform (docs/ABI.md, "who may call what"). Used by the main
+// thread's runtime and by every worker's job context.
+import type { CoreExports } from './core.js';
+import {
+  AbortedError, ERRNO, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
+} from './errors.js';
+import {
+  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, slotAddr, type ThreadStateName,
+} from './layout.js';
+
+export const DEFAULT_STOP_TIMEOUT_MS = 1000;
+const ASYNC_SLICE_MS = 1;
+
+export interface StopOptions {
+  /** Deadline for the whole stop, in ms (default 1000). */
+  timeoutMs?: number;
+  /** Async variants only: abandons the stop and restores the world. */
+  signal?: AbortSignal;
+}
+
+export interface LockOptions {
+  /** < 0 or undefined: wait forever; 0: try once. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+function timeoutOf(opts: StopOptions | undefined): number {
+  const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  if (!Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
+    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${t}`);
+  }
+  return Math.floor(t);
+}
+
+/** Awaits a change of the i32 at byte `addr` away from `value`, or `ms`. */
+export async function waitAsync(i32: Int32Array, addr: number, value: number, ms: number): Promise<void> {
+  const r = Atomics.waitAsync(i32, addr >> 2, value, Math.max(0, ms));
+  if (r.async) await r.value;
+}
+
+export class RegisteredThread {
+  readonly #i32: Int32Array;
+
+  constructor(
+    readonly core: CoreExports,
+    readonly memory: WebAssembly.Memory,
+    /** This thread's handle: `generation << 8 | slot index`. */
+    readonly handle: number,
+    /** Detach again after startTheWorld (the main thread idles detached). */
+    private readonly idleDetached = false,
+  ) {
+    this.#i32 = new Int32Array(memory.buffer, 0, (memory.buffer.byteLength >> 2));
+  }
+
+  get index(): number {
+    return this.handle & 0xff;
+  }
+
+  /** Current state of this thread's slot. */
+  get state(): ThreadStateName {
+    const s = check(this.core.thread_state(this.handle), 'thread_state');
+    return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
+  }
+
+  /** True while a stop-the-world asks this (attached) thread to suspend. */
+  get stopRequested(): boolean {
+    return (Atomics.load(this.#i32, slotAddr(this.index) >> 2) & STOP_BIT) !== 0;
+  }
+
+  /** Safe point: returns true when the thread was suspended and resumed. */
+  poll(): boolean {
+    return check(this.core.poll(this.handle), 'poll') === 1;
+  }
+
+  /** Blocks while the world is stopped; not for a browser main thread. */
+  attach(): void {
+    check(this.core.attach(this.handle), 'attach');
+  }
+
+  detach(): void {
+    check(this.core.detach(this.handle), 'detach');
+  }
+
+  /** Attaches without blocking the calling thread. */
+  async attachAsync(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const r = this.core.try_attach(this.handle);
+      if (r !== ERRNO.E_WOULD_BLOCK) {
+        check(r, 'attach');
+        return;
+      }
+      const addr = slotAddr(this.index);
+      await waitAsync(this.#i32, addr, Atomics.load(this.#i32, addr >> 2), 50);
+    }
+  }
+
+  /**
+   * Runs `fn` detached, so a stop-the-world parks this thread instead of
+   * waiting for it. For blocking work (I/O, waits, sleeps). Re-attaches after,
+   * also when `fn` throws or its promise rejects.
+   */
+  allowThreads<T>(fn: () => T): T {
+    this.detach();
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.attach();
+      throw e;
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => this.attach()) as T;
+    }
+    this.attach();
+    return result;
+  }
+
+  /** Stops every other registered thread; blocks until done or the deadline. */
+  stopTheWorld(opts?: StopOptions): void {
+    const timeoutMs = timeoutOf(opts);
+    if (this.idleDetached) this.attachIfDetached();
+    const r = this.core.stop(this.handle, timeoutMs);
+    if (r === ERRNO.E_TIMEOUT) {
+      this.afterStopFailed();
+      throw new StopTimeoutError(this.stragglers(), timeoutMs);
+    }
+    if (r < 0) this.afterStopFailed();
+    check(r, 'stopTheWorld');
+  }
+
+  /** Resumes the world this thread stopped. */
+  startTheWorld(): void {
+    check(this.core.start(this.handle), 'startTheWorld');
+    if (this.idleDetached) this.detach();
+  }
+
+  /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
+  async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
+    const timeoutMs = timeoutOf(opts);
+    const signal = opts?.signal;
+    signal?.throwIfAborted();
+    const deadline = performance.now() + timeoutMs;
+    const i32 = this.#i32;
+    await this.attachAsync(signal);
+    try {
+      for (;;) {
+        const r = this.core.stop_try_begin(this.handle);
+        if (r === 0) break;
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync');
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync');
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        this.detach();
+        if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
+        await this.attachAsync(signal);
+      }
+    } catch (e) {
+      this.afterStopFailed();
+      throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
+    }
+    for (;;) {
+      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync');
+      if (pending === 0) return;
+      const remaining = deadline - performance.now();
+      if (signal?.aborted || remaining <= 0) {
+        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        this.afterStopFailed();
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+      }
+      await waitAsync(i32, W_SUSPEND_EPOCH, epoch, Math.min(remaining, ASYNC_SLICE_MS));
+    }
+  }
+
+  /** Stops the world, runs `fn`, and starts the world again whatever happens. */
+  withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
+    this.stopTheWorld(opts);
+    try {
+      return fn();
+    } finally {
+      this.startTheWorld();
+    }
+  }
+
+  /** Handles named by the last stop timeout. */
+  stragglers(): number[] {
+    const n = this.core.straggler_count();
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = this.core.straggler(i);
+      if (h > 0) out.push(h);
+    }
+    return out;
+  }
+
+  /** Acquires lock `id`, detached while it waits. */
+  lock(id: number, opts?: LockOptions): void {
+    const t = opts?.timeoutMs ?? -1;
+    if (!Number.isFinite(t) || t > 0x7fffffff) throw new InvalidArgumentError(`timeoutMs out of range: ${t}`);
+    const r = this.core.lock_acquire(this.handle, id, t < 0 ? -1 : Math.floor(t));
+    if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
+      throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
+        `lock ${id} not acquired within ${t} ms`, r);
+    }
+    check(r, `lock(${id})`);
+  }
+
+  /** true when acquired. */
+  tryLock(id: number): boolean {
+    const r = this.core.lock_acquire(this.handle, id, 0);
+    if (r === ERRNO.E_WOULD_BLOCK) return false;
+    check(r, `tryLock(${id})`);
+    return true;
+  }
+
+  /** Acquires without blocking the calling thread (browser main thread). */
+  async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
+    const addr = check(this.core.lock_addr(id), `lockAsync(${id})`);
+    for (;;) {
+      if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
+      const r = this.core.lock_try_flagged(this.handle, id);
+      if (r !== ERRNO.E_WOULD_BLOCK) {
+        check(r, `lockAsync(${id})`);
+        return;
+      }
+      await waitAsync(this.#i32, addr, 2, 50);
+    }
+  }
+
+  unlock(id: number): void {
+    check(this.core.lock_release(this.handle, id), `unlock(${id})`);
+  }
+
+  private attachIfDetached(): void {
+    const s = this.core.thread_state(this.handle);
+    if ((s & STATE_MASK) !== 3) this.attach();
+  }
+
+  private afterStopFailed(): void {
+    if (this.idleDetached && (this.core.thread_state(this.handle) & STATE_MASK) === 3) this.detach();
+  }
+}

@@ -1,0 +1,59 @@
+// A worker's life, platform-neutral: instantiate the core over the shared
+// memory, register, run the job attached, then detach and unregister.
+import { instantiateCore, type CoreExports } from './core.js';
+import { check } from './errors.js';
+import { H_HOST_CLOSING } from './layout.js';
+import { RegisteredThread } from './thread.js';
+import type { WorkerInit, WorkerMessage } from './platform.js';
+
+/** What a job receives: its own registered thread plus the shared pieces. */
+export class ThreadContext extends RegisteredThread {
+  readonly #closing: Int32Array;
+  constructor(core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown) {
+    super(core, memory, handle);
+    this.#closing = new Int32Array(memory.buffer, H_HOST_CLOSING, 1);
+  }
+  /** True once the runtime is closing: a long-running job should return. */
+  get closing(): boolean {
+    return Atomics.load(this.#closing, 0) !== 0;
+  }
+}
+
+export type Job = (ctx: ThreadContext) => unknown;
+
+function serializeError(e: unknown): { name: string; message: string; stack?: string; code?: string } {
+  if (e instanceof Error) {
+    return { name: e.name, message: e.message, stack: e.stack, code: (e as { code?: string }).code };
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+export async function runWorker(init: WorkerInit, threadId: number, post: (m: WorkerMessage) => void): Promise<void> {
+  let core: CoreExports | undefined;
+  let handle = 0;
+  try {
+    const jobModule = (await import(init.job)) as { default?: Job; job?: Job };
+    const job = jobModule.default ?? jobModule.job;
+    if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
+    core = await instantiateCore(init.module, init.memory);
+    handle = check(core.register(threadId), 'register');
+    post({ type: 'registered', handle });
+    const ctx = new ThreadContext(core, init.memory, handle, init.data);
+    ctx.attach();
+    let value: unknown;
+    try {
+      value = await job(ctx);
+    } finally {
+      if (ctx.state === 'ATTACHED') ctx.detach();
+    }
+    check(core.unregister(handle), 'unregister');
+    post({ type: 'done', value });
+  } catch (e) {
+    if (core && handle > 0) {
+      const s = core.thread_state(handle);
+      if ((s & 0x0f) === 3) core.detach(handle);
+      core.unregister(handle);
+    }
+    post({ type: 'failed', error: serializeError(e) });
+  }
+}

@@ -1,0 +1,64 @@
+// Shared test helpers. Every wait here has a deadline, so a hang fails the
+// test instead of stalling the suite.
+import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
+import { D_QUIT, userWordAddr } from '../host/layout.js';
+import { readFile } from 'node:fs/promises';
+
+export const JOBS = new URL('./jobs/', import.meta.url);
+export const job = (name: string): URL => new URL(`${name}.js`, JOBS);
+
+/** Runs `fn` and fails if it has not settled within `ms`. */
+export async function within<T>(ms: number, fn: () => Promise<T> | T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`test deadline of ${ms} ms passed`)), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(fn), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits (yielding to the event loop) until `cond()` holds; throws at the deadline. */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+let wasmBytes: Buffer | undefined;
+/** A bare core instance over a fresh memory (no runtime), for single-threaded tests. */
+export async function bareCore(): Promise<{ core: CoreExports; memory: WebAssembly.Memory; i32: Int32Array }> {
+  wasmBytes ??= await readFile(new URL('../../build/core.wasm', import.meta.url));
+  const module = await WebAssembly.compile(new Uint8Array(wasmBytes));
+  const memory = createSharedMemory();
+  const core = await instantiateCore(module, memory);
+  return { core, memory, i32: new Int32Array(memory.buffer) };
+}
+
+export function progressOf(rt: Runtime, index: number): number {
+  return Atomics.load(new Int32Array(rt.memory.buffer), userWordAddr(index, 0) >> 2) >>> 0;
+}
+
+export function workerIndexes(rt: Runtime): number[] {
+  return rt.workers.map((w) => w.handle & 0xff);
+}
+
+/** A runtime with `n` workers spinning in Wasm (polling unless noPoll), each seen making progress. */
+export async function spinningRuntime(n: number, opts: RuntimeOptions = {}, data?: unknown): Promise<Runtime> {
+  const rt = await createRuntime({ capacity: 16, ...opts, threads: n, job: job('spin'), jobData: data });
+  const idx = workerIndexes(rt);
+  const start = idx.map((i) => progressOf(rt, i));
+  await waitFor(() => idx.every((i, k) => progressOf(rt, i) !== start[k]), 10_000, 'workers to spin');
+  return rt;
+}
+
+/** Ends diagnostic loops and closes the runtime. */
+export async function shutdown(rt: Runtime): Promise<void> {
+  Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
+  await rt.close(5000);
+}

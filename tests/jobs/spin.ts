@@ -1,0 +1,8 @@
+// Spins in Wasm, polling at every iteration (or never, with data.noPoll),
+// counting progress in user word 0, until the diagnostics quit word is set.
+import type { ThreadContext } from '../../host/worker.js';
+
+export default function spin(ctx: ThreadContext): number {
+  const noPoll = (ctx.data as { noPoll?: boolean } | undefined)?.noPoll ? 1 : 0;
+  return ctx.core.diag_spin(ctx.handle, noPoll);
+}

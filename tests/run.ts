@@ -1,0 +1,42 @@
+// Runs every *.test.js file in its own process under a deadline, so one hang
+// fails its file instead of stalling the suite, and ends with one line:
+// "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const FILE_DEADLINE_MS = Number(process.env.TEST_FILE_DEADLINE_MS ?? 180_000);
+const only = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+let passed = 0;
+let failed = 0;
+for (const file of files) {
+  const out = await new Promise<{ code: number | null; text: string; killed: boolean }>((resolve) => {
+    const child = spawn(process.execPath, [`${dir}/${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { text += d; process.stderr.write(d); });
+    let killed = false;
+    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, FILE_DEADLINE_MS);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, text, killed }); });
+  });
+  // uvu's summary: "Total: N", "Passed: N"
+  const clean = out.text.replace(/\x1b\[[0-9;]*m/g, '');
+  const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
+  const ok = Number(/Passed:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
+  if (Number.isFinite(total) && Number.isFinite(ok) && !out.killed) {
+    passed += ok;
+    failed += total - ok;
+    if (out.code !== 0 && total === ok) failed += 1; // exited badly after its tests
+  } else {
+    failed += 1;
+    console.log(`\n${file}: ${out.killed ? `killed after ${FILE_DEADLINE_MS} ms` : `exited ${out.code}`} without a summary`);
+  }
+}
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
