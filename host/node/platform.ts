@@ -1,20 +1,28 @@
 // Node adapter: worker_threads for workers, the file system for the module.
 import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { Worker, threadId } from 'node:worker_threads';
 import type { Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+
+// V8 11.x (Node 20) Liftoff miscompiles a load that follows memory.atomic.wait32
+// inside a loop: a local cached in a register is clobbered by the wait, so the
+// re-read of a slot word after a wake-up returns 0 (seen as a stale handle).
+// TurboFan code is correct. Wasm flags are read at compile time, and every
+// worker shares the main thread's compiled module, so this covers them all.
+setFlagsFromString('--no-liftoff');
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 
 class NodeWorker implements PlatformWorker {
   readonly #w: Worker;
+  // Node reports -1 once the thread has exited; the exit handler needs the id.
+  readonly threadId: number;
   constructor(init: WorkerInit) {
     this.#w = new Worker(WORKER_ENTRY, { workerData: init });
+    this.threadId = this.#w.threadId;
     // Let a process exit even while workers run; close() joins them.
     this.#w.unref();
-  }
-  get threadId(): number {
-    return this.#w.threadId;
   }
   onMessage(cb: (msg: WorkerMessage) => void): void {
     this.#w.on('message', cb);
