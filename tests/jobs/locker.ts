@@ -1,0 +1,24 @@
+// Lock workloads. 'count': data.iters times lock, bump a plain (non-atomic)
+// counter, unlock. 'wait-once': block on the lock once, report, unlock.
+import type { ThreadContext } from '../../host/worker.js';
+
+type Data = { op: 'count'; lock: number; counter: number; iters: number } | { op: 'wait-once'; lock: number };
+
+export default function locker(ctx: ThreadContext): number {
+  const d = ctx.data as Data;
+  if (d.op === 'wait-once') {
+    ctx.lock(d.lock);
+    const owner = ctx.core.lock_owner(d.lock);
+    ctx.unlock(d.lock);
+    return owner;
+  }
+  const i32 = new Int32Array(ctx.memory.buffer);
+  const at = d.counter >> 2;
+  for (let i = 0; i < d.iters; i++) {
+    ctx.lock(d.lock);
+    i32[at] = i32[at] + 1; // deliberately not atomic: the lock must make it exact
+    ctx.unlock(d.lock);
+    if ((i & 63) === 0) ctx.poll();
+  }
+  return d.iters;
+}
