@@ -81,14 +81,17 @@ export function pollNs(h: i32, iters: i32): f64 {
 }
 
 // `mask` is 0 at run time; it keeps the optimiser from hoisting loads.
-export function cacheReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
-  let hits = 0;
+// Returns ns per read, or -1 if a hit carried a value other than `value`
+// (a miss is legitimate: a reader that keeps meeting a writer gives up).
+export function cacheReadNs(index: i32, tv: u32, mv: u32, value: u32, iters: i32, mask: i32): f64 {
+  let wrong = 0;
   const t0 = nowMs();
   for (let i = 0; i < iters; i++) {
-    if (cacheRead(index + (i & mask), tv, mv) > 0) hits++;
+    const r = cacheRead(index + (i & mask), tv, mv);
+    if (r > 0 && <u32>r != value) wrong++;
   }
   const ns = (nowMs() - t0) * 1e6 / <f64>iters;
-  return hits == iters ? ns : -1;
+  return wrong == 0 ? ns : -1;
 }
 
 export function mutexReadNs(h: i32, lock: i32, index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {

@@ -87,8 +87,8 @@ export function diag_floor_round(workers: i32, timeout_ms: f64): f64 { return di
 export function diag_cmpxchg_pair_ns(iters: i32): f64 { return iters > 0 ? diag.cmpxchgPairNs(iters) : E_ARG; }
 export function diag_attach_detach_ns(h: i32, iters: i32): f64 { return iters > 0 ? diag.attachDetachNs(h, iters) : E_ARG; }
 export function diag_poll_ns(h: i32, iters: i32): f64 { return iters > 0 ? diag.pollNs(h, iters) : E_ARG; }
-export function diag_cache_read_ns(index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
-  return iters > 0 ? diag.cacheReadNs(index, tv, mv, iters, mask) : E_ARG;
+export function diag_cache_read_ns(index: i32, tv: u32, mv: u32, value: u32, iters: i32, mask: i32): f64 {
+  return iters > 0 ? diag.cacheReadNs(index, tv, mv, value, iters, mask) : E_ARG;
 }
 export function diag_mutex_read_ns(h: i32, lock: i32, index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
   return iters > 0 ? diag.mutexReadNs(h, lock, index, tv, mv, iters, mask) : E_ARG;

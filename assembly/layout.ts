@@ -25,8 +25,8 @@
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x06000 │   8 KiB │ RECORDS 8 × 1 KiB generic seqlock records            │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
-//  │ 0x08000 │  64 KiB │ CACHE   4096 × 16 B: seq, type version, metaclass    │
-//  │         │         │         version, descriptor value                    │
+//  │ 0x08000 │  64 KiB │ CACHE   4096 × 16 B: seq, descriptor value, type     │
+//  │         │         │         version, metaclass version                   │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x18000 │   4 KiB │ SCRATCH diagnostics and benchmark control words      │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
@@ -114,10 +114,12 @@ export const RECORD_WORDS: i32 = 240;
 export const CACHE_ENTRIES: i32 = 4096;
 export const CACHE: usize = 0x8000;
 export const CACHE_ENTRY_SIZE: usize = 16;
+// seq and value share one 8-byte word, the two versions the next: a read is
+// three atomic loads (seq+value, versions, seq again).
 export const CE_SEQ: usize = 0;
-export const CE_TYPE_VERSION: usize = 4;
-export const CE_META_VERSION: usize = 8;
-export const CE_VALUE: usize = 12;
+export const CE_VALUE: usize = 4;
+export const CE_TYPE_VERSION: usize = 8;
+export const CE_META_VERSION: usize = 12;
 
 // SCRATCH
 export const SCRATCH: usize = 0x18000;

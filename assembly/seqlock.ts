@@ -6,7 +6,8 @@
 // functions below can do that, and none of them can return between the two
 // moves, so no path leaves a sequence odd (a thread killed mid-write can:
 // afterForkChild() clears such entries in a fork child).
-// A reader takes the sequence, reads every field it will use with atomic loads,
+// A reader takes the sequence, reads every field it will use with atomic loads
+// (the cache packs them so that is three loads),
 // and re-reads the sequence; the snapshot is valid only if both reads are the
 // same even value. Comparisons happen after validation, on the snapshot.
 
@@ -66,13 +67,13 @@ export function cacheInvalidate(index: i32): i32 {
   if (typeVersion == 0) return 0;
   const e = cacheAddr(index);
   for (let i = 0; i < READ_TRIES; i++) {
-    const s1 = atomic.load<u32>(e + CE_SEQ);
+    const head = atomic.load<u64>(e + CE_SEQ); // seq (low half) and value, in one load
+    const s1 = <u32>head;
     if (s1 & 1) continue;
-    const tv = atomic.load<u32>(e + CE_TYPE_VERSION);
-    const mv = atomic.load<u32>(e + CE_META_VERSION);
-    const v = atomic.load<u32>(e + CE_VALUE);
+    const versions = atomic.load<u64>(e + CE_TYPE_VERSION);
     if (atomic.load<u32>(e + CE_SEQ) != s1) continue;
-    return tv == typeVersion && mv == metaVersion ? CACHE_HIT | <i64>v : 0;
+    const want = (<u64>metaVersion << 32) | <u64>typeVersion;
+    return versions == want ? CACHE_HIT | <i64>(head >>> 32) : 0;
   }
   return 0;
 }

@@ -41,6 +41,9 @@ export const STOP_BIT: u32 = 0x10;
 export const GEN_MASK: u32 = 0xffffff00;
 export const MAX_GEN: u32 = 0x7fffff;
 
+// Loads a suspended thread spends watching its word before it sleeps.
+const RESUME_SPINS: i32 = 4000;
+
 // @ts-ignore: decorator
 @inline export function handleIndex(h: i32): i32 {
   return h & 0xff;
@@ -113,6 +116,10 @@ function attachSlow(h: i32, block: bool): i32 {
       if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) return OK;
     } else if (st == ST_SUSPENDED) {
       if (!block) return E_WOULD_BLOCK;
+      // Short stops end before a futex sleep would even begin: spin first.
+      let spins = 0;
+      while (spins < RESUME_SPINS && atomic.load<u32>(addr) == w) spins++;
+      if (spins < RESUME_SPINS) continue;
       atomic.add<u64>(W_ATTACH_WAITS, 1);
       atomic.wait<i32>(addr, <i32>w, -1);
     } else {

@@ -48,7 +48,7 @@ export interface CoreExports {
   diag_cmpxchg_pair_ns(iters: number): number;
   diag_attach_detach_ns(h: number, iters: number): number;
   diag_poll_ns(h: number, iters: number): number;
-  diag_cache_read_ns(index: number, tv: number, mv: number, iters: number, mask: number): number;
+  diag_cache_read_ns(index: number, tv: number, mv: number, value: number, iters: number, mask: number): number;
   diag_mutex_read_ns(h: number, lock: number, index: number, tv: number, mv: number, iters: number, mask: number): number;
   diag_plain_read_ns(index: number, tv: number, mv: number, iters: number, mask: number): number;
   diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;

@@ -5,8 +5,11 @@ import { instantiateCore, createSharedMemory, type CoreExports } from '../host/c
 import { D_QUIT, userWordAddr } from '../host/layout.js';
 import { readFile } from 'node:fs/promises';
 
-export const JOBS = new URL('./jobs/', import.meta.url);
-export const job = (name: string): URL => new URL(`${name}.js`, JOBS);
+const TEST_JOBS = new URL('./jobs/', import.meta.url);
+const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
+const SHARED = new Set(['spin', 'diag']);
+/** A job module: the test-only ones in tests/jobs, the shared ones in scripts/jobs. */
+export const job = (name: string): URL => new URL(`${name}.js`, SHARED.has(name) ? SHARED_JOBS : TEST_JOBS);
 
 /** Runs `fn` and fails if it has not settled within `ms`. */
 export async function within<T>(ms: number, fn: () => Promise<T> | T): Promise<T> {

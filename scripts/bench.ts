@@ -1,0 +1,181 @@
+// Benchmarks. `npm run bench` prints tables; `npm run bench -- --json` prints
+// one JSON object. Targets are ratios measured in the same run.
+import os from 'node:os';
+import { createRuntime, type Runtime } from '../host/node/index.js';
+import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
+import { median, parseArgs, percentile, round } from './stats-util.js';
+
+const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
+const JOBS = new URL('./jobs/', import.meta.url);
+const SPIN = new URL('spin.js', JOBS);
+const DIAG = new URL('diag.js', JOBS);
+const log = (s: string) => { if (!args.json) process.stderr.write(s + '\n'); };
+
+function progress(rt: Runtime, i: number): number {
+  return Atomics.load(new Int32Array(rt.memory.buffer), userWordAddr(i, 0) >> 2) >>> 0;
+}
+
+// Spins until every worker has moved since `before` (they are running attached again).
+function waitAllProgress(rt: Runtime, idx: number[], deadlineMs = 10_000): void {
+  const before = idx.map((i) => progress(rt, i));
+  const end = performance.now() + deadlineMs;
+  while (!idx.every((i, k) => progress(rt, i) !== before[k])) {
+    if (performance.now() > end) throw new Error('workers stopped making progress');
+  }
+}
+
+async function coreSection(): Promise<Record<string, unknown>> {
+  const rt = await createRuntime({ capacity: 16 });
+  const h = rt.handle;
+  rt.main.attach();
+  const iters = args.quick ? 200_000 : 2_000_000;
+  const cas: number[] = [];
+  const ad: number[] = [];
+  const poll: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    cas.push(rt.core.diag_cmpxchg_pair_ns(iters));
+    ad.push(rt.core.diag_attach_detach_ns(h, iters));
+    poll.push(rt.core.diag_poll_ns(h, iters));
+  }
+  rt.main.detach();
+  await rt.close();
+  const out = {
+    cmpxchg_pair_ns: round(median(cas), 3),
+    attach_detach_ns: round(median(ad), 3),
+    poll_ns: round(median(poll), 3),
+    stw: [] as Record<string, number>[],
+  };
+  log(`core: cmpxchg pair ${out.cmpxchg_pair_ns} ns, attach+detach ${out.attach_detach_ns} ns, poll ${out.poll_ns} ns`);
+  for (const threads of [1, 2, 4, 8]) out.stw.push(await stwRow(threads));
+  return out;
+}
+
+async function stwRow(threads: number): Promise<Record<string, number>> {
+  const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
+  const idx = rt.workers.map((w) => w.handle & 0xff);
+  const i32 = new Int32Array(rt.memory.buffer);
+  const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
+  const stw: number[] = [];
+  const floor: number[] = [];
+  rt.main.attach();
+  const h = rt.handle;
+  waitAllProgress(rt, idx);
+  for (let k = 0; k < n + 20; k++) {
+    waitAllProgress(rt, idx);
+    const f = rt.core.diag_floor_round(threads, 10_000);
+    waitAllProgress(rt, idx);
+    const t0 = performance.now();
+    const r = rt.core.stop(h, 10_000);
+    const r2 = rt.core.start(h);
+    const t1 = performance.now();
+    if (r !== 0 || r2 !== 0 || f < 0) throw new Error(`stop ${r}, start ${r2}, floor ${f}`);
+    if (k >= 20) {
+      stw.push((t1 - t0) * 1000);
+      floor.push(f / 1000);
+    }
+  }
+  rt.main.detach();
+  Atomics.store(i32, D_QUIT >> 2, 1);
+  await rt.close();
+  stw.sort((a, b) => a - b);
+  floor.sort((a, b) => a - b);
+  const row = {
+    threads,
+    p50_us: round(percentile(stw, 50)),
+    p99_us: round(percentile(stw, 99)),
+    max_us: round(stw[stw.length - 1]),
+    n: stw.length,
+    floor_p50_us: round(percentile(floor, 50)),
+  };
+  log(`stw ${threads} worker(s): p50 ${row.p50_us} µs, p99 ${row.p99_us} µs, floor p50 ${row.floor_p50_us} µs`);
+  return row;
+}
+
+async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mutex' | 'plain'): Promise<number> {
+  const rt = await createRuntime({ capacity: 16 });
+  const lock = rt.createLock('mutex');
+  const entry = { index: 5, tv: 11, mv: 22, value: 777 };
+  rt.main.attach();
+  rt.core.cache_write(entry.index, entry.tv, entry.mv, 777);
+  rt.main.detach();
+  const i32 = new Int32Array(rt.memory.buffer);
+  const w = writer
+    ? rt.spawn(DIAG, { op: 'cache-writer', ...entry, lock: kind === 'mutex' ? lock : -1 })
+    : undefined;
+  if (w) await w.registered();
+  const iters = args.quick ? 200_000 : kind === 'mutex' ? 1_000_000 : 5_000_000;
+  const go = SCRATCH + 1024;
+  const rs = Array.from({ length: readers }, () => rt.spawn(DIAG, { op: 'read-bench', kind, lock, iters, go, ...entry }));
+  await Promise.all(rs.map((r) => r.registered()));
+  Atomics.store(i32, go >> 2, 1);
+  const ns = (await Promise.all(rs.map((r) => r.join()))) as number[];
+  Atomics.store(i32, D_QUIT >> 2, 1);
+  if (w) await w.join();
+  await rt.close();
+  if (ns.some((x) => x < 0)) throw new Error(`${kind} read saw a wrong value`);
+  return median(ns);
+}
+
+async function tornCount(readers: number, writer: boolean): Promise<number> {
+  if (!writer) return 0;
+  const rt = await createRuntime({ capacity: 16 });
+  const i32 = new Int32Array(rt.memory.buffer);
+  const w = rt.spawn(DIAG, { op: 'record-writer', rec: 6, seed: 12345, pauseEvery: 16, pauseSpins: 200 });
+  await w.registered();
+  const rs = Array.from({ length: readers }, () => rt.spawn(DIAG, { op: 'record-reader', rec: 6, validate: true }));
+  await Promise.all(rs.map((r) => r.registered()));
+  await new Promise((r) => setTimeout(r, args.quick ? 100 : 500));
+  Atomics.store(i32, D_QUIT >> 2, 1);
+  const torn = (await Promise.all(rs.map((r) => r.join()))) as number[];
+  await w.join();
+  await rt.close();
+  return torn.reduce((a, b) => a + b, 0);
+}
+
+async function seqlockSection(): Promise<Record<string, number | boolean>[]> {
+  const rows = [];
+  for (const readers of [1, 2]) {
+    for (const writer of [false, true]) {
+      const row = {
+        readers,
+        writer,
+        read_ns: round(await readRun(readers, writer, 'seqlock'), 3),
+        mutex_read_ns: round(await readRun(readers, writer, 'mutex'), 3),
+        plain_read_ns: round(await readRun(readers, writer, 'plain'), 3),
+        torn: await tornCount(readers, writer),
+      };
+      log(`seqlock ${readers} reader(s)${writer ? ' + writer' : ''}: ${row.read_ns} ns, mutex ${row.mutex_read_ns} ns, plain ${row.plain_read_ns} ns, torn ${row.torn}`);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+function targets(core: any, seqlock: any[]): Record<string, boolean> {
+  const t: Record<string, boolean> = {};
+  if (core) {
+    t.attach_detach_le_2x_cmpxchg_pair = core.attach_detach_ns <= 2 * core.cmpxchg_pair_ns;
+    t.stw_p50_le_1_5x_floor = core.stw.every((r: any) => r.p50_us <= 1.5 * r.floor_p50_us);
+    t.stw_1_worker_p50_le_50us = core.stw.find((r: any) => r.threads === 1)?.p50_us <= 50;
+  }
+  if (seqlock) {
+    const two = seqlock.filter((r) => r.readers === 2);
+    t.seqlock_ge_5x_faster_than_mutex_2_readers = two.every((r) => r.mutex_read_ns >= 5 * r.read_ns);
+    t.seqlock_le_1_5x_plain = seqlock.every((r) => r.read_ns <= 1.5 * r.plain_read_ns);
+    t.torn_zero = seqlock.every((r) => r.torn === 0);
+  }
+  return t;
+}
+
+const want = (s: string) => !args.only || args.only.split(',').includes(s);
+const result: Record<string, unknown> = {
+  machine: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
+};
+if (want('core')) result.core = await coreSection();
+if (want('seqlock')) result.seqlock = await seqlockSection();
+result.targets = targets(result.core, result.seqlock as any[]);
+if (args.json) {
+  process.stdout.write(JSON.stringify(result) + '\n');
+} else {
+  console.log(JSON.stringify(result, null, 2));
+}
