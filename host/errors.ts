@@ -20,7 +20,10 @@ export const ERRNO = {
   E_BUSY: -16,
   E_CORRUPT: -17,
 } as const;
-export type ErrorCode = keyof typeof ERRNO | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_FORK' | 'E_SNAPSHOT';
+export type ErrorCode =
+  | keyof typeof ERRNO
+  | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN'
+  | 'E_FORK' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL';
 
 const MESSAGES: Record<number, string> = {
   [-1]: 'the shared memory is not initialised',
@@ -102,6 +105,29 @@ export class AbortedError extends WasmThreadsError {
 export class WorkerError extends WasmThreadsError {
   constructor(message: string, override readonly cause?: unknown) {
     super('E_WORKER', message);
+  }
+}
+
+/** Fork refused: the world could not be stopped in time (EAGAIN). The world runs on. */
+export class ForkRefusedError extends WasmThreadsError {
+  readonly stragglers: number[];
+  constructor(stragglers: number[], detail: string) {
+    super('E_AGAIN', `fork refused: ${detail}`);
+    this.stragglers = stragglers;
+  }
+}
+
+/** Fork failed after the world was stopped (spawn, child death, ack timeout, bad snapshot); the world was resumed. */
+export class ForkError extends WasmThreadsError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+/** waitpid on a pid that is not an unreaped child (ECHILD). */
+export class ChildProcessError extends WasmThreadsError {
+  constructor(message: string) {
+    super('E_CHILD', message);
   }
 }
 

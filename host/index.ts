@@ -1,5 +1,6 @@
 // Platform-neutral exports. Node users import host/node/index.js instead.
-export { Runtime, WorkerThread, type RuntimeOptions, type StwStats, type ThreadInfo } from './runtime.js';
+export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type StwStats, type ThreadInfo } from './runtime.js';
+export type { ForkOptions, ForkOutcome, AtForkHooks, ForkFault } from './fork-bridge.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';

@@ -8,6 +8,31 @@ export interface WorkerInit {
   /** Module specifier (URL string) of the job; its default export runs. */
   job: string;
   data: unknown;
+  /** The fork bridge's control block, when the runtime can fork. */
+  forkControl?: SharedArrayBuffer;
+}
+
+/** What a fork child needs to rebuild its runtime (JSON inside the snapshot). */
+export interface ForkChildOptions {
+  /** Module specifier of the continuation; `exportName` (default 'default') is called in the child. */
+  continuation: string;
+  exportName?: string;
+  /** Core build the child compiles ('release' | 'debug' | URL string). */
+  wasm: string;
+  pool: number;
+  transfer: 'ipc' | 'file';
+  job?: string;
+  jobData?: unknown;
+  stopTimeoutMs?: number;
+}
+
+export interface ForkServerInit {
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  maximumPages: number;
+  child: ForkChildOptions;
+  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  execPath?: string;
 }
 
 /** Messages a worker sends to the runtime. */
@@ -28,6 +53,10 @@ export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
   spawnWorker(init: WorkerInit): PlatformWorker;
+  /** Starts the fork server (absent on platforms without processes). */
+  startForkServer?(init: ForkServerInit): PlatformWorker;
+  /** Ends this process (a fork child's exit). */
+  exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */
   readonly mainThreadId: number;
   /** Whether the main thread may block in Atomics.wait (Node: yes; browsers: no). */

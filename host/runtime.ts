@@ -1,18 +1,37 @@
 // The runtime: one object that owns the shared memory, the compiled module,
 // the main thread's registration and the workers. Platform-neutral: all
 // platform specifics come in through a Platform (host/platform.ts).
-import { createSharedMemory, instantiateCore, type CoreExports } from './core.js';
+import { DEFAULT_MAXIMUM_PAGES, createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import {
   ClosedError, ERRNO, InvalidArgumentError, WorkerError, check, errorFor,
 } from './errors.js';
 import {
   ABI_VERSION, H_HOST_CLOSING, HIST_BUCKETS, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK,
   S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST,
-  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STATE_MASK, STATE_NAMES, SL_TID, ST_FREE, ST_DEAD,
+  W_EXCLUSION, W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STATE_MASK, STATE_NAMES, SL_TID, ST_FREE, ST_DEAD,
   slotAddr, type ThreadStateName,
 } from './layout.js';
-import type { Platform, PlatformWorker, WorkerMessage } from './platform.js';
+import {
+  CTL_RESULT, CTL_SERVER_READY, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
+  type AtForkHooks, type ForkOptions, type ForkOutcome,
+} from './fork-bridge.js';
+import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
 import { RegisteredThread, type StopOptions } from './thread.js';
+import { waitAsync } from './wait.js';
+
+export interface ForkConfig {
+  /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
+  continuation: string | URL;
+  exportName?: string;
+  /** Pre-spawned children kept warm (default 1; 0 spawns on demand). */
+  pool?: number;
+  /** How a snapshot reaches the child (default 'ipc'; see README for the measurement). */
+  transfer?: 'ipc' | 'file';
+  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  execPath?: string;
+}
+
+const FORK_SERVER_READY_MS = 60_000;
 
 export interface RuntimeOptions {
   /** Workers to start with `job` (default 0). */
@@ -30,6 +49,8 @@ export interface RuntimeOptions {
   /** Shared memory size in 64 KiB pages (defaults 4 and 256). */
   initialPages?: number;
   maximumPages?: number;
+  /** Enables fork() (host/fork-bridge.ts); needs a platform with processes (Node). */
+  fork?: ForkConfig;
 }
 
 export interface StwStats {
@@ -124,6 +145,8 @@ export class Runtime {
   readonly #workers = new Set<WorkerThread>();
   readonly #i32: Int32Array;
   readonly #i64: BigInt64Array;
+  readonly #forkControl?: SharedArrayBuffer;
+  #forkServer?: PlatformWorker;
   #closed = false;
 
   private constructor(
@@ -133,8 +156,12 @@ export class Runtime {
     readonly core: CoreExports,
     handle: number,
     private readonly options: RuntimeOptions,
+    // The main thread idles detached; a fork child's main thread is the
+    // forking thread continuing, attached as it was.
+    mainIdlesDetached = true,
   ) {
-    this.main = new RegisteredThread(core, memory, handle, true);
+    if (options.fork) this.#forkControl = createControl();
+    this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#forkControl);
     this.#i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
     this.#i64 = new BigInt64Array(memory.buffer, 0, 0x19000 >> 3);
   }
@@ -159,12 +186,119 @@ export class Runtime {
     const handle = check(core.register(platform.mainThreadId), 'register main thread');
     const rt = new Runtime(platform, module, memory, core, handle, options);
     try {
+      await rt.startForkServer();
       await Promise.all(Array.from({ length: threads }, () => rt.spawn().registered()));
     } catch (e) {
       await rt.close();
       throw e;
     }
     return rt;
+  }
+
+  /**
+   * The child side of fork(): `memory` holds the parent's snapshot, taken
+   * while `handle` held a stopped world. Only that thread lives on: it becomes
+   * this runtime's main thread, ATTACHED.
+   */
+  static async adoptForkChild(
+    platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, handle: number, child: ForkChildOptions,
+  ): Promise<Runtime> {
+    const core = await instantiateCore(module, memory);
+    check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child');
+    const options: RuntimeOptions = {
+      job: child.job,
+      jobData: child.jobData,
+      stopTimeoutMs: child.stopTimeoutMs,
+      wasm: child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm),
+      // No warm pool in a child: most children never fork, and a pooled
+      // grandchild would cost a process start per fork.
+      fork: { continuation: child.continuation, exportName: child.exportName, pool: 0, transfer: child.transfer },
+      maximumPages: memory.buffer.byteLength / 65536,
+    };
+    const rt = new Runtime(platform, module, memory, core, handle, options, false);
+    // Not awaited: the child acknowledges without waiting for its own pool;
+    // a fork from the child waits for the server (ForkClient).
+    rt.startForkServer().catch((e) => console.error(`fork child: ${e instanceof Error ? e.message : e}`));
+    return rt;
+  }
+
+  private async startForkServer(): Promise<void> {
+    const cfg = this.options.fork;
+    if (!cfg || !this.#forkControl) return;
+    if (!this.platform.startForkServer) throw new InvalidArgumentError('fork needs a platform with processes');
+    const pool = cfg.pool ?? 1;
+    if (!Number.isInteger(pool) || pool < 0 || pool > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${pool}`);
+    const wasm = this.options.wasm ?? 'release';
+    const server = this.platform.startForkServer({
+      memory: this.memory,
+      control: this.#forkControl,
+      maximumPages: this.options.maximumPages ?? DEFAULT_MAXIMUM_PAGES,
+      execPath: cfg.execPath,
+      child: {
+        continuation: String(cfg.continuation),
+        exportName: cfg.exportName,
+        wasm: String(wasm),
+        pool,
+        transfer: cfg.transfer ?? 'ipc',
+        job: this.options.job === undefined ? undefined : String(this.options.job),
+        jobData: this.options.jobData,
+        stopTimeoutMs: this.options.stopTimeoutMs,
+      },
+    });
+    this.#forkServer = server;
+    const ctl = new Int32Array(this.#forkControl);
+    let failed: unknown;
+    server.onError((e) => { failed = e; });
+    // A server gone mid-request must not leave a forking thread waiting.
+    server.onExit(() => {
+      Atomics.store(ctl, CTL_SERVER_READY, 0);
+      const s = Atomics.load(ctl, CTL_STATE);
+      if (s === ST_REQUEST || s === ST_TAKEN) {
+        writeMessage(ctl, 'the fork server exited');
+        Atomics.store(ctl, CTL_RESULT, FORK_E_SPAWN);
+        Atomics.store(ctl, CTL_STATE, ST_DONE);
+        Atomics.notify(ctl, CTL_STATE);
+      }
+    });
+    const end = performance.now() + FORK_SERVER_READY_MS;
+    while (Atomics.load(ctl, CTL_SERVER_READY) !== 1) {
+      if (failed || performance.now() > end) {
+        throw new WorkerError(`the fork server did not start: ${failed instanceof Error ? failed.message : 'timeout'}`, failed);
+      }
+      await waitAsync(ctl, CTL_SERVER_READY * 4, 0, 50);
+    }
+  }
+
+  /** fork() from the main thread: the child's pid (see RegisteredThread.fork). */
+  fork(opts?: ForkOptions): ForkOutcome {
+    this.assertBlockingAllowed('fork');
+    return this.main.fork({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
+  }
+
+  forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+    return this.main.forkAsync({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
+  }
+
+  /** Resolves with child `pid`'s exit status (exit code, or 128 + signal). */
+  waitpid(pid: number): Promise<number> {
+    return this.main.waitpid(pid);
+  }
+
+  waitpidSync(pid: number): number {
+    this.assertBlockingAllowed('waitpidSync');
+    return this.main.waitpidSync(pid);
+  }
+
+  registerAtFork(hooks: AtForkHooks): void {
+    this.main.registerAtFork(hooks);
+  }
+
+  /** In a fork child: close the runtime and end the process with `code`. */
+  async exit(code = 0): Promise<never> {
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${code}`);
+    if (!this.platform.exit) throw new InvalidArgumentError('exit needs a platform with processes');
+    await this.close();
+    return this.platform.exit(code);
   }
 
   /** The main thread's handle. */
@@ -184,7 +318,9 @@ export class Runtime {
   spawn(job: string | URL | undefined = this.options.job, data: unknown = this.options.jobData): WorkerThread {
     if (this.#closed) throw new ClosedError();
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
-    const pw = this.platform.spawnWorker({ module: this.module, memory: this.memory, job: String(job), data });
+    const pw = this.platform.spawnWorker({
+      module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
+    });
     const t = new WorkerThread(pw, (w) => this.onWorkerExit(w));
     this.#workers.add(t);
     return t;
@@ -308,7 +444,8 @@ export class Runtime {
     await Promise.race([finished, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
     clearTimeout(timer);
     await Promise.allSettled(workers.filter((w) => !w.exited).map((w) => w.terminate()));
-    if (this.core.is_stopped() && Atomics.load(this.#i32, 0x440 >> 2) === this.main.handle) this.main.startTheWorld();
+    await this.#forkServer?.terminate();
+    if (this.core.is_stopped() && Atomics.load(this.#i32, W_EXCLUSION >> 2) === this.main.handle) this.main.startTheWorld();
     if (this.main.state === 'ATTACHED') this.main.detach();
     this.core.unregister(this.main.handle);
   }

@@ -2,8 +2,10 @@
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
 import type { CoreExports } from './core.js';
+import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from './fork-bridge.js';
+import { waitAsync } from './wait.js';
 import {
-  AbortedError, ERRNO, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
+  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
 } from './errors.js';
 import {
   W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, slotAddr, type ThreadStateName,
@@ -33,14 +35,9 @@ function timeoutOf(opts: StopOptions | undefined): number {
   return Math.floor(t);
 }
 
-/** Awaits a change of the i32 at byte `addr` away from `value`, or `ms`. */
-export async function waitAsync(i32: Int32Array, addr: number, value: number, ms: number): Promise<void> {
-  const r = Atomics.waitAsync(i32, addr >> 2, value, Math.max(0, ms));
-  if (r.async) await r.value;
-}
-
 export class RegisteredThread {
   readonly #i32: Int32Array;
+  readonly #forks?: ForkClient;
 
   constructor(
     readonly core: CoreExports,
@@ -49,8 +46,44 @@ export class RegisteredThread {
     readonly handle: number,
     /** Detach again after startTheWorld (the main thread idles detached). */
     private readonly idleDetached = false,
+    /** The fork bridge's control block, when the runtime can fork. */
+    forkControl?: SharedArrayBuffer,
   ) {
     this.#i32 = new Int32Array(memory.buffer, 0, (memory.buffer.byteLength >> 2));
+    if (forkControl) this.#forks = new ForkClient(forkControl, this);
+  }
+
+  get #fork(): ForkClient {
+    if (!this.#forks) throw new ForkError('E_FORK', 'fork is not available: createRuntime({ fork: { continuation } })');
+    return this.#forks;
+  }
+
+  /**
+   * fork(): stops the world, snapshots memory and continues it in a child
+   * process (the continuation runs there with result 0). Returns the child's
+   * pid. Throws ForkRefusedError (E_AGAIN) when the world cannot be stopped,
+   * ForkError on any later failure; the world is resumed on every path.
+   */
+  fork(opts?: ForkOptions): ForkOutcome {
+    return this.#fork.fork(opts);
+  }
+
+  forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+    return this.#fork.forkAsync(opts);
+  }
+
+  /** The exit status of child `pid`, blocking (detached). */
+  waitpidSync(pid: number): number {
+    return this.#fork.waitpid(pid);
+  }
+
+  waitpid(pid: number): Promise<number> {
+    return this.#fork.waitpidAsync(pid);
+  }
+
+  /** Hooks around this thread's forks, as os.register_at_fork. */
+  registerAtFork(hooks: AtForkHooks): void {
+    this.#fork.registerAtFork(hooks);
   }
 
   get index(): number {
@@ -117,6 +150,11 @@ export class RegisteredThread {
     return result;
   }
 
+  /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
+  allowThreadsIfAttached<T>(fn: () => T): T {
+    return (this.core.thread_state(this.handle) & STATE_MASK) === 3 ? this.allowThreads(fn) : fn();
+  }
+
   /** Stops every other registered thread; blocks until done or the deadline. */
   stopTheWorld(opts?: StopOptions): void {
     const timeoutMs = timeoutOf(opts);
@@ -143,7 +181,7 @@ export class RegisteredThread {
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    await this.attachAsync(signal);
+    if ((this.core.thread_state(this.handle) & STATE_MASK) !== 3) await this.attachAsync(signal);
     try {
       for (;;) {
         const r = this.core.stop_try_begin(this.handle);

@@ -9,8 +9,8 @@ import type { WorkerInit, WorkerMessage } from './platform.js';
 /** What a job receives: its own registered thread plus the shared pieces. */
 export class ThreadContext extends RegisteredThread {
   readonly #closing: Int32Array;
-  constructor(core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown) {
-    super(core, memory, handle);
+  constructor(core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown, forkControl?: SharedArrayBuffer) {
+    super(core, memory, handle, false, forkControl);
     this.#closing = new Int32Array(memory.buffer, H_HOST_CLOSING, 1);
   }
   /** True once the runtime is closing: a long-running job should return. */
@@ -38,7 +38,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     core = await instantiateCore(init.module, init.memory);
     handle = check(core.register(threadId), 'register');
     post({ type: 'registered', handle });
-    const ctx = new ThreadContext(core, init.memory, handle, init.data);
+    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl);
     ctx.attach();
     let value: unknown;
     try {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, threadId } from 'node:worker_threads';
-import type { Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
 
 // V8 11.x (Node 20) Liftoff miscompiles a load that follows memory.atomic.wait32
 // inside a loop: a local cached in a register is clobbered by the wait, so the
@@ -13,13 +13,14 @@ setFlagsFromString('--no-liftoff');
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
 
 class NodeWorker implements PlatformWorker {
   readonly #w: Worker;
   // Node reports -1 once the thread has exited; the exit handler needs the id.
   readonly threadId: number;
-  constructor(init: WorkerInit) {
-    this.#w = new Worker(WORKER_ENTRY, { workerData: init });
+  constructor(entry: URL, init: WorkerInit | ForkServerInit) {
+    this.#w = new Worker(entry, { workerData: init });
     this.threadId = this.#w.threadId;
     // Let a process exit even while workers run; close() joins them.
     this.#w.unref();
@@ -44,7 +45,13 @@ export const nodePlatform: Platform = {
     return readFile(url);
   },
   spawnWorker(init) {
-    return new NodeWorker(init);
+    return new NodeWorker(WORKER_ENTRY, init);
+  },
+  startForkServer(init) {
+    return new NodeWorker(FORK_SERVER, init);
+  },
+  exit(code: number): never {
+    process.exit(code);
   },
   mainThreadId: threadId,
   mainThreadCanBlock: true,
