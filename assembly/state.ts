@@ -120,8 +120,9 @@ function attachSlow(h: i32, block: bool): i32 {
       let spins = 0;
       while (spins < RESUME_SPINS && atomic.load<u32>(addr) == w) spins++;
       if (spins < RESUME_SPINS) continue;
-      atomic.add<u64>(W_ATTACH_WAITS, 1);
       atomic.wait<i32>(addr, <i32>w, -1);
+      // counted after waking: a suspended thread writes nothing it need not
+      atomic.add<u64>(W_ATTACH_WAITS, 1);
     } else {
       return st == ST_FREE ? E_STALE : E_STATE;
     }

@@ -33,6 +33,7 @@ export const CTL_SERVER_READY = 9;
 export const CTL_DATA_LEN = 10;
 export const CTL_VERIFY = 11;
 export const CTL_MEM_CHECKSUM = 12;
+export const CTL_SHUTDOWN = 13; // set by the runtime's close(): the server reaps its pool and exits
 export const CTL_MSG_BYTE = 64; // utf-8 result message, up to 512 B
 export const CTL_MSG_MAX = 512;
 export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
@@ -80,9 +81,18 @@ export const writeMessage = (ctl: Int32Array, msg: string): void =>
 export const readMessage = (ctl: Int32Array): string => readText(ctl, CTL_MSG_BYTE, CTL_MSG_LEN);
 export const readForkData = (ctl: Int32Array): string => readText(ctl, CTL_DATA_BYTE, CTL_DATA_LEN);
 
-/** checksum32 of a whole memory, for `verify` forks (child compares after restore). */
-export function memoryChecksum(buffer: ArrayBufferLike): number {
-  return checksum32(new Uint32Array(buffer));
+/**
+ * checksum32 of the memory image a snapshot restores (zero pages included),
+ * for `verify` forks: the child compares its restored memory against it. It
+ * is taken from the snapshot rather than the live memory because a suspended
+ * thread's last bookkeeping write (the suspend epoch) may land after the world
+ * counts as stopped; guest memory does not change.
+ */
+export function imageChecksum(snapshot: Uint8Array): number {
+  const { info, restore } = decodeSnapshot(snapshot);
+  const image = new ArrayBuffer(info.memoryBytes);
+  restore(image);
+  return checksum32(new Uint32Array(image));
 }
 
 // ---- snapshot ------------------------------------------------------------------

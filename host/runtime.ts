@@ -12,7 +12,7 @@ import {
   slotAddr, type ThreadStateName,
 } from './layout.js';
 import {
-  CTL_RESULT, CTL_SERVER_READY, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
+  CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
@@ -269,6 +269,20 @@ export class Runtime {
     }
   }
 
+  // Asks the server to reap its pool and exit; terminates it if it does not.
+  private async stopForkServer(): Promise<void> {
+    const server = this.#forkServer;
+    if (!server || !this.#forkControl) return;
+    const ctl = new Int32Array(this.#forkControl);
+    const exited = new Promise<void>((resolve) => server.onExit(() => resolve()));
+    Atomics.store(ctl, CTL_SHUTDOWN, 1);
+    Atomics.notify(ctl, CTL_STATE);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+    clearTimeout(timer);
+    await server.terminate();
+  }
+
   /** fork() from the main thread: the child's pid (see RegisteredThread.fork). */
   fork(opts?: ForkOptions): ForkOutcome {
     this.assertBlockingAllowed('fork');
@@ -444,7 +458,7 @@ export class Runtime {
     await Promise.race([finished, new Promise((r) => { timer = setTimeout(r, graceMs); })]);
     clearTimeout(timer);
     await Promise.allSettled(workers.filter((w) => !w.exited).map((w) => w.terminate()));
-    await this.#forkServer?.terminate();
+    await this.stopForkServer();
     if (this.core.is_stopped() && Atomics.load(this.#i32, W_EXCLUSION >> 2) === this.main.handle) this.main.startTheWorld();
     if (this.main.state === 'ATTACHED') this.main.detach();
     this.core.unregister(this.main.handle);

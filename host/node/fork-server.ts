@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import {
   ABI_VERSION_OFFSET, CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM,
-  CTL_RESULT, CTL_SERVER_READY, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT,
+  CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT,
   FORK_E_SPAWN, FORK_E_TABLE_FULL, FORK_FAULTS, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING,
-  ST_DONE, ST_REQUEST, ST_TAKEN, encodeSnapshot, memoryChecksum, readForkData, writeMessage,
+  ST_DONE, ST_REQUEST, ST_TAKEN, encodeSnapshot, imageChecksum, readForkData, writeMessage,
 } from '../fork-bridge.js';
 import { waitAsync } from '../wait.js';
 import type { ForkServerInit } from '../platform.js';
@@ -29,7 +29,7 @@ class Child {
   readonly exited: Promise<number>;
   #listeners = new Set<(e: ChildEvent) => void>();
 
-  constructor(execPath?: string) {
+  constructor(readonly execPath = process.execPath) {
     this.proc = forkProcess(CHILD_ENTRY, [JSON.stringify({ wasm: init.child.wasm })], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -59,7 +59,7 @@ class Child {
       void this.exited.then((status) => {
         done();
         reject(status === -1
-          ? new ChildFailure(FORK_E_SPAWN, `could not spawn ${init.execPath ?? process.execPath}`)
+          ? new ChildFailure(FORK_E_SPAWN, `could not spawn ${this.execPath}`)
           : new ChildFailure(FORK_E_CHILD_DIED, `child exited with status ${status} before its ${type}`));
       });
     });
@@ -113,14 +113,18 @@ function recordExit(pid: number | undefined, status: number): void {
 // ---- pool --------------------------------------------------------------------------
 
 const pool: Child[] = [];
+const warming = new Set<Child>();
 let refilling = false;
+let shuttingDown = false;
 
 async function refill(): Promise<void> {
   if (refilling) return;
   refilling = true;
   try {
-    while (pool.length < init.child.pool) {
-      const c = new Child();
+    while (pool.length < init.child.pool && !shuttingDown) {
+      const c = new Child(init.execPath);
+      warming.add(c);
+      void c.ready.finally(() => warming.delete(c)).catch(() => {});
       try {
         await c.ready;
         pool.push(c);
@@ -134,12 +138,12 @@ async function refill(): Promise<void> {
   }
 }
 
-function takeChild(): Child {
+function takeChild(execPath?: string): Child {
   while (pool.length) {
     const c = pool.shift()!;
     if (c.proc.exitCode === null && c.proc.signalCode === null) return c;
   }
-  return new Child();
+  return new Child(execPath);
 }
 
 // ---- one fork ------------------------------------------------------------------------
@@ -151,16 +155,16 @@ async function serve(): Promise<number> {
   const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
   const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
   const buffer = init.memory.buffer;
-  if (Atomics.load(ctl, CTL_VERIFY)) Atomics.store(ctl, CTL_MEM_CHECKSUM, memoryChecksum(buffer) | 0);
   const options = JSON.stringify({ ...init.child, data: JSON.parse(readForkData(ctl) || 'null'), verify: Atomics.load(ctl, CTL_VERIFY) === 1 });
   let snap = encodeSnapshot(buffer, init.maximumPages, handle, options);
   Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, 0, 12)[8]);
   Atomics.store(ctl, CTL_BYTES, snap.byteLength);
+  if (Atomics.load(ctl, CTL_VERIFY)) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
   if (fault === 'corrupt') snap[snap.byteLength - 1] ^= 0xff;
   if (fault === 'truncate') snap = snap.subarray(0, snap.byteLength - 4096);
   if (fault === 'abi') new Uint32Array(snap.buffer, 0, 12)[ABI_VERSION_OFFSET] += 1;
 
-  const child = fault === 'spawn' ? new Child('/nonexistent/wasm-threads-node') : takeChild();
+  const child = fault === 'spawn' ? new Child('/nonexistent/wasm-threads-node') : takeChild(init.execPath);
   try {
     await child.ready;
   } catch (e) {
@@ -192,6 +196,17 @@ async function serve(): Promise<number> {
   }
 }
 
+// Pooled children exit when their IPC channel closes; waiting for each exit
+// reaps it, so a closed runtime leaves no zombie behind.
+async function shutdown(): Promise<never> {
+  shuttingDown = true;
+  const idle = [...pool.splice(0), ...warming];
+  for (const c of idle) c.proc.disconnect?.();
+  await Promise.race([Promise.all(idle.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
+  await Promise.all(idle.map((c) => c.kill()));
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
   // Keep this thread's event loop alive between requests.
   setInterval(() => {}, 1 << 30);
@@ -201,7 +216,8 @@ async function main(): Promise<void> {
   for (;;) {
     const s = Atomics.load(ctl, CTL_STATE);
     if (s !== ST_REQUEST) {
-      await waitAsync(ctl, CTL_STATE * 4, s, 1000);
+      if (Atomics.load(ctl, CTL_SHUTDOWN)) await shutdown();
+      await waitAsync(ctl, CTL_STATE * 4, s, 100);
       continue;
     }
     Atomics.store(ctl, CTL_STATE, ST_TAKEN);

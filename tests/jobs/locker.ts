@@ -1,8 +1,13 @@
 // Lock workloads. 'count': data.iters times lock, bump a plain (non-atomic)
 // counter, unlock. 'wait-once': block on the lock once, report, unlock.
+// 'hold': take the lock and keep it, polling, until the quit word is set.
 import type { ThreadContext } from '../../host/worker.js';
+import { D_QUIT } from '../../host/layout.js';
 
-type Data = { op: 'count'; lock: number; counter: number; iters: number } | { op: 'wait-once'; lock: number };
+type Data =
+  | { op: 'count'; lock: number; counter: number; iters: number }
+  | { op: 'wait-once'; lock: number }
+  | { op: 'hold'; lock: number };
 
 export default function locker(ctx: ThreadContext): number {
   const d = ctx.data as Data;
@@ -13,6 +18,12 @@ export default function locker(ctx: ThreadContext): number {
     return owner;
   }
   const i32 = new Int32Array(ctx.memory.buffer);
+  if (d.op === 'hold') {
+    ctx.lock(d.lock);
+    while (Atomics.load(i32, D_QUIT >> 2) === 0 && !ctx.closing) ctx.poll();
+    ctx.unlock(d.lock);
+    return 0;
+  }
   const at = d.counter >> 2;
   for (let i = 0; i < d.iters; i++) {
     ctx.lock(d.lock);
