@@ -8,7 +8,9 @@
 // forking thread moves DONE → IDLE after reading it. So the snapshot the server
 // takes is of a world nobody else is running in.
 
-import { ForkError, ForkRefusedError, StopTimeoutError, ChildProcessError, type ErrorCode } from './errors.js';
+import {
+  ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError, StopTimeoutError, type ErrorCode,
+} from './errors.js';
 import { ABI_VERSION, IMPORT_LOCK } from './layout.js';
 import type { RegisteredThread } from './thread.js';
 import { waitAsync } from './wait.js';
@@ -34,6 +36,7 @@ export const CTL_DATA_LEN = 10;
 export const CTL_VERIFY = 11;
 export const CTL_MEM_CHECKSUM = 12;
 export const CTL_SHUTDOWN = 13; // set by the runtime's close(): the server reaps its pool and exits
+export const CTL_POOL_READY = 14; // warm children waiting in the pool (written by the server)
 export const CTL_MSG_BYTE = 64; // utf-8 result message, up to 512 B
 export const CTL_MSG_MAX = 512;
 export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
@@ -230,6 +233,39 @@ const REASONS: Record<number, ErrorCode> = {
   [FORK_E_TABLE_FULL]: 'E_TABLE_FULL',
 };
 
+interface PreparedRequest {
+  stopTimeoutMs: number;
+  ackTimeoutMs: number;
+  fault: number;
+  verify: boolean;
+  data: string;
+}
+
+// Every option is checked before the import lock is taken or anything stops.
+function prepareRequest(opts: ForkOptions): PreparedRequest {
+  const ms = (v: number | undefined, d: number, name: string): number => {
+    const t = v ?? d;
+    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^31), got ${t}`);
+    return t;
+  };
+  const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
+  if (fault < 0) throw new InvalidArgumentError(`unknown fork fault ${String(opts.fault)} (known: ${FORK_FAULTS.join(', ')})`);
+  let data: string;
+  try {
+    data = JSON.stringify(opts.data ?? null);
+  } catch (e) {
+    throw new InvalidArgumentError(`fork data must be JSON-serialisable: ${e instanceof Error ? e.message : e}`);
+  }
+  if (new TextEncoder().encode(data).length > CTL_DATA_MAX) throw new InvalidArgumentError(`fork data exceeds ${CTL_DATA_MAX} bytes as JSON`);
+  return {
+    stopTimeoutMs: ms(opts.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs'),
+    ackTimeoutMs: ms(opts.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs'),
+    fault,
+    verify: opts.verify === true,
+    data,
+  };
+}
+
 /** The parent-side protocol, shared by the blocking and the async form. */
 export class ForkClient {
   readonly ctl: Int32Array;
@@ -245,15 +281,16 @@ export class ForkClient {
 
   /** Blocking fork: returns the child's pid. */
   fork(opts: ForkOptions = {}): ForkOutcome {
+    const req = prepareRequest(opts);
     this.#checkServer();
     this.#before();
     const t = this.thread;
     t.lock(IMPORT_LOCK);
     let stopped = false;
     try {
-      this.#stop(() => t.stopTheWorld({ timeoutMs: opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS }));
+      this.#stop(() => t.stopTheWorld({ timeoutMs: req.stopTimeoutMs }));
       stopped = true;
-      this.#request(opts);
+      this.#request(req);
       while (Atomics.load(this.ctl, CTL_STATE) !== ST_DONE) {
         Atomics.wait(this.ctl, CTL_STATE, Atomics.load(this.ctl, CTL_STATE), 100);
       }
@@ -265,15 +302,16 @@ export class ForkClient {
 
   /** Never blocks the calling thread. */
   async forkAsync(opts: ForkOptions = {}): Promise<ForkOutcome> {
+    const req = prepareRequest(opts);
     await this.#checkServerAsync();
     this.#before();
     const t = this.thread;
     await t.lockAsync(IMPORT_LOCK);
     let stopped = false;
     try {
-      await this.#stopAsync(() => t.stopTheWorldAsync({ timeoutMs: opts.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS }));
+      await this.#stopAsync(() => t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs }));
       stopped = true;
-      this.#request(opts);
+      this.#request(req);
       for (;;) {
         const s = Atomics.load(this.ctl, CTL_STATE);
         if (s === ST_DONE) break;
@@ -296,7 +334,9 @@ export class ForkClient {
 
   async waitpidAsync(pid: number): Promise<number> {
     const slot = this.#procSlot(pid);
-    while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) await waitAsync(this.ctl, (slot + 1) * 4, PROC_RUNNING, 100);
+    await this.thread.detachedWhile(async () => {
+      while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) await waitAsync(this.ctl, (slot + 1) * 4, PROC_RUNNING, 100);
+    });
     return this.#reap(slot);
   }
 
@@ -359,14 +399,12 @@ export class ForkClient {
     }
   }
 
-  #request(opts: ForkOptions): void {
-    const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
-    if (fault < 0) throw new ForkError('E_FORK', `unknown fault ${opts.fault}`);
+  #request(req: PreparedRequest): void {
     Atomics.store(this.ctl, CTL_HANDLE, this.thread.handle);
-    Atomics.store(this.ctl, CTL_ACK_TIMEOUT_MS, opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
-    Atomics.store(this.ctl, CTL_FAULT, fault);
-    Atomics.store(this.ctl, CTL_VERIFY, opts.verify ? 1 : 0);
-    writeText(this.ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, JSON.stringify(opts.data ?? null));
+    Atomics.store(this.ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
+    Atomics.store(this.ctl, CTL_FAULT, req.fault);
+    Atomics.store(this.ctl, CTL_VERIFY, req.verify ? 1 : 0);
+    writeText(this.ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, req.data);
     Atomics.add(this.ctl, CTL_SEQ, 1);
     if (Atomics.compareExchange(this.ctl, CTL_STATE, ST_IDLE, ST_REQUEST) !== ST_IDLE) {
       throw new ForkError('E_FORK', 'fork control block busy');

@@ -3,7 +3,7 @@
 // platform specifics come in through a Platform (host/platform.ts).
 import { DEFAULT_MAXIMUM_PAGES, createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import {
-  ClosedError, ERRNO, InvalidArgumentError, WorkerError, check, errorFor,
+  ClosedError, ERRNO, ForkError, InvalidArgumentError, WorkerError, check, errorFor,
 } from './errors.js';
 import {
   ABI_VERSION, H_HOST_CLOSING, HIST_BUCKETS, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK,
@@ -12,7 +12,7 @@ import {
   slotAddr, type ThreadStateName,
 } from './layout.js';
 import {
-  CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
+  CTL_POOL_READY, CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
@@ -25,7 +25,7 @@ export interface ForkConfig {
   exportName?: string;
   /** Pre-spawned children kept warm (default 1; 0 spawns on demand). */
   pool?: number;
-  /** How a snapshot reaches the child (default 'ipc'; see README for the measurement). */
+  /** How a snapshot reaches the child: a temp file (default; never slower in the README's measurement) or IPC. */
   transfer?: 'ipc' | 'file';
   /** Executable for children (default: this Node); a testing aid for spawn failures. */
   execPath?: string;
@@ -147,6 +147,7 @@ export class Runtime {
   readonly #i64: BigInt64Array;
   readonly #forkControl?: SharedArrayBuffer;
   #forkServer?: PlatformWorker;
+  #forkServerFailure: unknown;
   #closed = false;
 
   private constructor(
@@ -186,7 +187,7 @@ export class Runtime {
     const handle = check(core.register(platform.mainThreadId), 'register main thread');
     const rt = new Runtime(platform, module, memory, core, handle, options);
     try {
-      await rt.startForkServer();
+      if (options.fork) await rt.startForkServer();
       await Promise.all(Array.from({ length: threads }, () => rt.spawn().registered()));
     } catch (e) {
       await rt.close();
@@ -215,16 +216,29 @@ export class Runtime {
       fork: { continuation: child.continuation, exportName: child.exportName, pool: 0, transfer: child.transfer },
       maximumPages: memory.buffer.byteLength / 65536,
     };
-    const rt = new Runtime(platform, module, memory, core, handle, options, false);
-    // Not awaited: the child acknowledges without waiting for its own pool;
-    // a fork from the child waits for the server (ForkClient).
-    rt.startForkServer().catch((e) => console.error(`fork child: ${e instanceof Error ? e.message : e}`));
-    return rt;
+    // The child's own fork server starts on first use (a fork or a spawned
+    // worker): most children never fork, and should start and exit fast.
+    return new Runtime(platform, module, memory, core, handle, options, false);
   }
 
   private async startForkServer(): Promise<void> {
+    this.ensureForkServer();
+    const ctl = new Int32Array(this.#forkControl!);
+    const end = performance.now() + FORK_SERVER_READY_MS;
+    while (Atomics.load(ctl, CTL_SERVER_READY) !== 1) {
+      if (this.#forkServerFailure || performance.now() > end) {
+        const f = this.#forkServerFailure;
+        throw new WorkerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`, f);
+      }
+      await waitAsync(ctl, CTL_SERVER_READY * 4, 0, 50);
+    }
+  }
+
+  // Starts the fork server thread if the runtime forks and it is not running;
+  // readiness is signalled in the control block (ForkClient waits for it).
+  private ensureForkServer(): void {
     const cfg = this.options.fork;
-    if (!cfg || !this.#forkControl) return;
+    if (!cfg || !this.#forkControl || this.#forkServer) return;
     if (!this.platform.startForkServer) throw new InvalidArgumentError('fork needs a platform with processes');
     const pool = cfg.pool ?? 1;
     if (!Number.isInteger(pool) || pool < 0 || pool > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${pool}`);
@@ -239,7 +253,7 @@ export class Runtime {
         exportName: cfg.exportName,
         wasm: String(wasm),
         pool,
-        transfer: cfg.transfer ?? 'ipc',
+        transfer: cfg.transfer ?? 'file',
         job: this.options.job === undefined ? undefined : String(this.options.job),
         jobData: this.options.jobData,
         stopTimeoutMs: this.options.stopTimeoutMs,
@@ -247,8 +261,7 @@ export class Runtime {
     });
     this.#forkServer = server;
     const ctl = new Int32Array(this.#forkControl);
-    let failed: unknown;
-    server.onError((e) => { failed = e; });
+    server.onError((e) => { this.#forkServerFailure = e; });
     // A server gone mid-request must not leave a forking thread waiting.
     server.onExit(() => {
       Atomics.store(ctl, CTL_SERVER_READY, 0);
@@ -260,13 +273,6 @@ export class Runtime {
         Atomics.notify(ctl, CTL_STATE);
       }
     });
-    const end = performance.now() + FORK_SERVER_READY_MS;
-    while (Atomics.load(ctl, CTL_SERVER_READY) !== 1) {
-      if (failed || performance.now() > end) {
-        throw new WorkerError(`the fork server did not start: ${failed instanceof Error ? failed.message : 'timeout'}`, failed);
-      }
-      await waitAsync(ctl, CTL_SERVER_READY * 4, 0, 50);
-    }
   }
 
   // Asks the server to reap its pool and exit; terminates it if it does not.
@@ -286,10 +292,12 @@ export class Runtime {
   /** fork() from the main thread: the child's pid (see RegisteredThread.fork). */
   fork(opts?: ForkOptions): ForkOutcome {
     this.assertBlockingAllowed('fork');
+    this.ensureForkServer();
     return this.main.fork({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
   }
 
-  forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+  async forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+    this.ensureForkServer();
     return this.main.forkAsync({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
   }
 
@@ -305,6 +313,19 @@ export class Runtime {
 
   registerAtFork(hooks: AtForkHooks): void {
     this.main.registerAtFork(hooks);
+  }
+
+  /** Resolves when the fork server's warm pool holds `n` children (default: its size). */
+  async forkPoolReady(n = this.options.fork?.pool ?? 1, timeoutMs = 30_000): Promise<void> {
+    if (!this.#forkControl) throw new ForkError('E_FORK', 'fork is not configured');
+    const ctl = new Int32Array(this.#forkControl);
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const have = Atomics.load(ctl, CTL_POOL_READY);
+      if (have >= n) return;
+      if (performance.now() > end) throw new ForkError('E_FORK', `fork pool holds ${have} of ${n} children after ${timeoutMs} ms`);
+      await waitAsync(ctl, CTL_POOL_READY * 4, have, 50);
+    }
   }
 
   /** In a fork child: close the runtime and end the process with `code`. */
@@ -332,6 +353,7 @@ export class Runtime {
   spawn(job: string | URL | undefined = this.options.job, data: unknown = this.options.jobData): WorkerThread {
     if (this.#closed) throw new ClosedError();
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
+    this.ensureForkServer(); // a worker may fork
     const pw = this.platform.spawnWorker({
       module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
     });

@@ -68,7 +68,7 @@ export class RegisteredThread {
     return this.#fork.fork(opts);
   }
 
-  forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+  async forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
     return this.#fork.forkAsync(opts);
   }
 
@@ -77,7 +77,7 @@ export class RegisteredThread {
     return this.#fork.waitpid(pid);
   }
 
-  waitpid(pid: number): Promise<number> {
+  async waitpid(pid: number): Promise<number> {
     return this.#fork.waitpidAsync(pid);
   }
 
@@ -255,17 +255,39 @@ export class RegisteredThread {
     return true;
   }
 
-  /** Acquires without blocking the calling thread (browser main thread). */
+  /** Acquires without blocking the calling thread (browser main thread); detached while it waits. */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
     const addr = check(this.core.lock_addr(id), `lockAsync(${id})`);
-    for (;;) {
-      if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
-      const r = this.core.lock_try_flagged(this.handle, id);
-      if (r !== ERRNO.E_WOULD_BLOCK) {
-        check(r, `lockAsync(${id})`);
-        return;
+    const r = this.core.lock_try_flagged(this.handle, id);
+    if (r !== ERRNO.E_WOULD_BLOCK) {
+      check(r, `lockAsync(${id})`);
+      return;
+    }
+    await this.detachedWhile(async () => {
+      for (;;) {
+        if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
+        await waitAsync(this.#i32, addr, 2, 50);
+        const r2 = this.core.lock_try_flagged(this.handle, id);
+        if (r2 !== ERRNO.E_WOULD_BLOCK) {
+          check(r2, `lockAsync(${id})`);
+          return;
+        }
       }
-      await waitAsync(this.#i32, addr, 2, 50);
+    });
+  }
+
+  /**
+   * Runs an async wait detached, so a stop-the-world parks this thread rather
+   * than waiting for it while its event loop waits; re-attaches (without
+   * blocking) afterwards if it was attached.
+   */
+  async detachedWhile<T>(wait: () => Promise<T>): Promise<T> {
+    const attached = (this.core.thread_state(this.handle) & STATE_MASK) === 3;
+    if (attached) this.detach();
+    try {
+      return await wait();
+    } finally {
+      if (attached) await this.attachAsync();
     }
   }
 

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
-import { ChildProcessError, ForkError, ForkRefusedError } from '../host/errors.js';
+import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
+import type { ForkOptions } from '../host/fork-bridge.js';
 import { SCRATCH } from '../host/layout.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './helpers.js';
 
@@ -216,6 +217,31 @@ test('100 forks in a row with 4 workers: all children reaped, no hang, no stray 
     }
     await waitFor(() => pids.every((p) => !alive(p)), 10_000, 'every forked child to be gone');
     await waitFor(() => children().length === 0, 10_000, 'pooled children to exit with the runtime');
+  }));
+
+test('bad fork options are refused before anything stops; fork without a fork config is a typed error', () =>
+  within(60_000, async () => {
+    const rt = await forkRuntime({}, 0);
+    const plain = await createRuntime({ capacity: 4 });
+    try {
+      const bad: ForkOptions[] = [
+        { fault: 'nope' as ForkOptions['fault'] },
+        { data: 'x'.repeat(2000) },
+        { stopTimeoutMs: -1 },
+        { ackTimeoutMs: 1.5 },
+        { data: { self: undefined as unknown, big: 10n } },
+      ];
+      for (const opts of bad) {
+        assert.throws(() => rt.fork(opts), (e: unknown) => e instanceof InvalidArgumentError, JSON.stringify(opts, (_, v) => typeof v === 'bigint' ? String(v) : v));
+        assertWorldResumed(rt);
+      }
+      assert.is(rt.stats().stops, 0, 'nothing was stopped');
+      assert.throws(() => plain.fork(), (e: unknown) => e instanceof ForkError && (e as ForkError).code === 'E_FORK');
+      await plain.forkAsync().then(() => assert.unreachable(), (e) => assert.instance(e, ForkError));
+    } finally {
+      await shutdown(rt);
+      await plain.close();
+    }
   }));
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { nodePlatform } from './platform.js';
 import { Runtime } from '../runtime.js';
 import { createSharedMemory, instantiateCore } from '../core.js';
-import { PAGE, checksum32, decodeSnapshot } from '../fork-bridge.js';
+import { PAGE, checksum32, decodeSnapshot, encodeSnapshot } from '../fork-bridge.js';
 import type { ForkChildOptions } from '../platform.js';
 
 const EXIT_BAD_SNAPSHOT = 65;
@@ -22,12 +22,19 @@ interface SnapshotMessage {
 
 const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
 
-const { wasm } = JSON.parse(process.argv[2] ?? '{}') as { wasm?: string };
+const { wasm, continuation } = JSON.parse(process.argv[2] ?? '{}') as { wasm?: string; continuation?: string };
 const build = wasm === 'release' || wasm === 'debug' ? wasm : wasm ? new URL(wasm) : 'release';
 const module = await WebAssembly.compile(await nodePlatform.loadWasm(build));
-// The first instantiation is where V8 finishes compiling (~100 ms here): pay it
-// while waiting in the pool, not after the snapshot arrives.
-await instantiateCore(module, createSharedMemory(4, 4));
+// Everything a fresh process would do cold after the snapshot arrives is done
+// here, while the child waits in the pool: the first instantiation (where V8
+// finishes compiling, ~100 ms), the snapshot decoder, the continuation's import.
+{
+  const scratch = createSharedMemory(4, 4);
+  await instantiateCore(module, scratch);
+  const { restore } = decodeSnapshot(encodeSnapshot(scratch.buffer, 4, 0, '{}'));
+  restore(new ArrayBuffer(scratch.buffer.byteLength));
+  if (continuation) await import(continuation);
+}
 let started = false;
 // A pooled child whose parent went away has nothing to do.
 process.on('disconnect', () => { if (!started) process.exit(0); });

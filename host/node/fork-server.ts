@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import {
   ABI_VERSION_OFFSET, CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM,
-  CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT,
+  CTL_POOL_READY, CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT,
   FORK_E_SPAWN, FORK_E_TABLE_FULL, FORK_FAULTS, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING,
   ST_DONE, ST_REQUEST, ST_TAKEN, encodeSnapshot, imageChecksum, readForkData, writeMessage,
 } from '../fork-bridge.js';
@@ -30,7 +30,7 @@ class Child {
   #listeners = new Set<(e: ChildEvent) => void>();
 
   constructor(readonly execPath = process.execPath) {
-    this.proc = forkProcess(CHILD_ENTRY, [JSON.stringify({ wasm: init.child.wasm })], {
+    this.proc = forkProcess(CHILD_ENTRY, [JSON.stringify({ wasm: init.child.wasm, continuation: init.child.continuation })], {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [],
@@ -128,6 +128,8 @@ async function refill(): Promise<void> {
       try {
         await c.ready;
         pool.push(c);
+        Atomics.store(ctl, CTL_POOL_READY, pool.length);
+        Atomics.notify(ctl, CTL_POOL_READY);
       } catch {
         await c.kill();
         break;
@@ -141,6 +143,7 @@ async function refill(): Promise<void> {
 function takeChild(execPath?: string): Child {
   while (pool.length) {
     const c = pool.shift()!;
+    Atomics.store(ctl, CTL_POOL_READY, pool.length);
     if (c.proc.exitCode === null && c.proc.signalCode === null) return c;
   }
   return new Child(execPath);
