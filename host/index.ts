@@ -2,6 +2,7 @@
 export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type StwStats, type ThreadInfo } from './runtime.js';
 export type { ForkOptions, ForkOutcome, AtForkHooks, ForkFault } from './fork-bridge.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
+export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
 export type { Platform, PlatformWorker, WorkerInit } from './platform.js';

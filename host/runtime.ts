@@ -18,6 +18,7 @@ import {
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
 import { RegisteredThread, type StopOptions } from './thread.js';
 import { waitAsync } from './wait.js';
+import type { CacheEntry, Mutex } from './handles.js';
 
 export interface ForkConfig {
   /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
@@ -459,6 +460,16 @@ export class Runtime {
   /** Creates a lock in shared memory; returns its id. */
   createLock(kind: 'mutex' | 'recursive' = 'mutex'): number {
     return check(this.core.lock_create(kind === 'mutex' ? LOCK_MUTEX : LOCK_RECURSIVE), 'createLock');
+  }
+
+  /** A handle on lock `id` used by the main thread (workers: ctx.mutex(id)). */
+  mutex(id: number): Mutex {
+    return this.main.mutex(id);
+  }
+
+  /** A handle on descriptor-cache entry `index`. */
+  cache(index: number): CacheEntry {
+    return this.main.cache(index);
   }
 
   destroyLock(id: number): void {

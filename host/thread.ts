@@ -4,6 +4,7 @@
 import type { CoreExports } from './core.js';
 import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from './fork-bridge.js';
 import { waitAsync } from './wait.js';
+import { CacheEntry, Mutex } from './handles.js';
 import {
   AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
 } from './errors.js';
@@ -233,6 +234,16 @@ export class RegisteredThread {
       if (h > 0) out.push(h);
     }
     return out;
+  }
+
+  /** A handle on lock `id` bound to this thread. */
+  mutex(id: number): Mutex {
+    return new Mutex(this, id);
+  }
+
+  /** A handle on descriptor-cache entry `index`. */
+  cache(index: number): CacheEntry {
+    return new CacheEntry(this.core, index);
   }
 
   /** Acquires lock `id`, detached while it waits. */

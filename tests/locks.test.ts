@@ -150,4 +150,34 @@ test('async lock never blocks the calling thread', () =>
     }
   }));
 
+test('host mutex handle: lock, owner, tryLock, unlock; lockAsync honours AbortSignal; bad ids are typed errors', () =>
+  within(30_000, async () => {
+    const rt = await createRuntime({ capacity: 8 });
+    try {
+      const m = rt.mutex(rt.createLock('mutex'));
+      m.lock();
+      assert.is(m.owner, rt.handle);
+      assert.throws(() => m.lock({ timeoutMs: 10 }), (e: unknown) => e instanceof LockError && (e as LockError).code === 'E_DEADLOCK');
+      m.unlock();
+      assert.is(m.owner, 0);
+      assert.is(m.tryLock(), true);
+      m.unlock();
+      const ac = new AbortController();
+      ac.abort(new Error('no'));
+      assert.throws(() => m.lock({ signal: ac.signal }), /no/);
+      // held by a worker: an aborted async lock gives up with E_ABORTED, leaving the lock with its owner
+      const holder = rt.spawn(job('locker'), { op: 'hold', lock: m.id });
+      const h = await holder.registered();
+      await waitFor(() => m.owner === h, 10_000, 'the worker to hold the lock');
+      const ac2 = new AbortController();
+      const p = m.lockAsync({ signal: ac2.signal });
+      ac2.abort();
+      await p.then(() => assert.unreachable(), (e) => assert.is((e as { code?: string }).code, 'E_ABORTED'));
+      assert.is(m.owner, h);
+      assert.throws(() => rt.mutex(999), (e: unknown) => e instanceof LockError && (e as LockError).code === 'E_BAD_LOCK');
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
 test.run();

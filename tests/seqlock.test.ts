@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
-import { ERRNO as E } from '../host/errors.js';
+import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
 import { D_QUIT, LAYOUT_END, userWordAddr } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
@@ -121,6 +121,29 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     assert.is(core.cache_read(10, 3, 4), HIT | 5n, 'untouched entry survives');
     assert.is(core.cache_write(11, 6, 7, 9), 0, 'writable again (would spin forever if left odd)');
     assert.is(core.cache_read(11, 6, 7), HIT | 9n);
+  }));
+
+test('host cache handle: hit, miss, invalidate; bad indexes and versions are typed errors', () =>
+  within(10_000, async () => {
+    const rt = await createRuntime({ capacity: 2 });
+    try {
+      const c = rt.cache(12);
+      assert.is(c.read(1, 2), undefined);
+      c.write(1, 2, 0);
+      assert.is(c.read(1, 2), 0, 'a hit of 0 is not a miss');
+      c.write(1, 2, 0xffffffff);
+      assert.is(c.read(1, 2), 0xffffffff);
+      assert.is(c.read(1, 3), undefined);
+      c.invalidate();
+      assert.is(c.read(1, 2), undefined);
+      for (const bad of [-1, 4096, 1.5]) {
+        assert.throws(() => rt.cache(bad), (e: unknown) => e instanceof InvalidArgumentError);
+      }
+      assert.throws(() => c.write(-1, 0, 0), (e: unknown) => e instanceof InvalidArgumentError);
+      assert.throws(() => c.read(2 ** 32, 0), (e: unknown) => e instanceof InvalidArgumentError);
+    } finally {
+      await rt.close();
+    }
   }));
 
 test.run();

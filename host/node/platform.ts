@@ -19,11 +19,12 @@ class NodeWorker implements PlatformWorker {
   readonly #w: Worker;
   // Node reports -1 once the thread has exited; the exit handler needs the id.
   readonly threadId: number;
-  constructor(entry: URL, init: WorkerInit | ForkServerInit) {
+  constructor(entry: URL, init: WorkerInit | ForkServerInit, keepsProcessAlive: boolean) {
     this.#w = new Worker(entry, { workerData: init });
     this.threadId = this.#w.threadId;
-    // Let a process exit even while workers run; close() joins them.
-    this.#w.unref();
+    // A job worker keeps the process alive like any Node worker (someone may be
+    // awaiting its result); the fork server does not, or no process would exit.
+    if (!keepsProcessAlive) this.#w.unref();
   }
   onMessage(cb: (msg: WorkerMessage) => void): void {
     this.#w.on('message', cb);
@@ -45,10 +46,10 @@ export const nodePlatform: Platform = {
     return readFile(url);
   },
   spawnWorker(init) {
-    return new NodeWorker(WORKER_ENTRY, init);
+    return new NodeWorker(WORKER_ENTRY, init, true);
   },
   startForkServer(init) {
-    return new NodeWorker(FORK_SERVER, init);
+    return new NodeWorker(FORK_SERVER, init, false);
   },
   exit(code: number): never {
     process.exit(code);

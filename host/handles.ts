@@ -1,0 +1,69 @@
+// Small handle objects over the core's shared caches and locks, bound to the
+// registered thread that uses them.
+import type { CoreExports } from './core.js';
+import { InvalidArgumentError, check } from './errors.js';
+import { CACHE_ENTRIES } from './layout.js';
+import type { LockOptions, RegisteredThread } from './thread.js';
+
+const HIT = 1n << 32n;
+
+/** One descriptor-cache entry: lock-free validated reads, whole-operation writes. */
+export class CacheEntry {
+  constructor(private readonly core: CoreExports, readonly index: number) {
+    if (!Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
+      throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${index}`);
+    }
+  }
+
+  /** The cached value when both versions match (a hit), else undefined (a miss). */
+  read(typeVersion: number, metaVersion: number): number | undefined {
+    const r = this.core.cache_read(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'));
+    if (r < 0n) check(Number(r), 'cache read');
+    return r >= HIT ? Number(r - HIT) : undefined;
+  }
+
+  write(typeVersion: number, metaVersion: number, value: number): void {
+    check(this.core.cache_write(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write');
+  }
+
+  invalidate(): void {
+    check(this.core.cache_invalidate(this.index), 'cache invalidate');
+  }
+}
+
+function u32(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(`${name} must be a u32, got ${v}`);
+  return v;
+}
+
+/** A lock in shared memory, used by one registered thread. */
+export class Mutex {
+  constructor(private readonly thread: RegisteredThread, readonly id: number) {
+    check(thread.core.lock_addr(id), `mutex(${id})`);
+  }
+
+  /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
+  lock(opts?: LockOptions): void {
+    opts?.signal?.throwIfAborted();
+    this.thread.lock(this.id, opts);
+  }
+
+  tryLock(): boolean {
+    return this.thread.tryLock(this.id);
+  }
+
+  /** Never blocks the calling thread; detached while it waits; honours `signal`. */
+  lockAsync(opts?: { signal?: AbortSignal }): Promise<void> {
+    return this.thread.lockAsync(this.id, opts);
+  }
+
+  unlock(): void {
+    this.thread.unlock(this.id);
+  }
+
+  /** The owner's handle, or 0 when unlocked. */
+  get owner(): number {
+    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`);
+  }
+}
+
