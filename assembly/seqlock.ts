@@ -20,12 +20,18 @@ import { OK, E_ARG, E_BUSY } from "./errors";
 // A read that keeps meeting writers gives up (a miss for the cache) rather
 // than spinning without bound.
 const READ_TRIES: i32 = 64;
+// A writer waits this many loads for another writer to finish; past that the
+// other writer is presumed dead (a worker terminated mid-write) and the write
+// fails with E_BUSY instead of spinning forever.
+const WRITE_SPINS: i32 = 1 << 24;
+const NO_EPOCH: u32 = 1; // odd, so never a sequence a write can begin from
 
 function beginWrite(seq: usize): u32 {
-  while (true) {
+  for (let i = 0; i < WRITE_SPINS; i++) {
     const s = atomic.load<u32>(seq);
     if ((s & 1) == 0 && atomic.cmpxchg<u32>(seq, s, s + 1) == s) return s;
   }
+  return NO_EPOCH;
 }
 
 // @ts-ignore: decorator
@@ -34,10 +40,13 @@ function beginWrite(seq: usize): u32 {
 }
 
 // The generic write: begins an epoch, runs `body(arg)`, ends the epoch.
-export function seqlockWrite(seq: usize, body: (arg: u64) => void, arg: u64): void {
+// False when the sequence stayed odd (a dead writer): nothing was written.
+export function seqlockWrite(seq: usize, body: (arg: u64) => void, arg: u64): bool {
   const s = beginWrite(seq);
+  if (s == NO_EPOCH) return false;
   body(arg);
   endWrite(seq, s);
+  return true;
 }
 
 // ---- descriptor cache --------------------------------------------------------
@@ -49,6 +58,7 @@ export function cacheWrite(index: i32, typeVersion: u32, metaVersion: u32, value
   if (<u32>index >= <u32>CACHE_ENTRIES) return E_ARG;
   const e = cacheAddr(index);
   const s = beginWrite(e + CE_SEQ);
+  if (s == NO_EPOCH) return E_BUSY;
   atomic.store<u32>(e + CE_TYPE_VERSION, typeVersion);
   atomic.store<u32>(e + CE_META_VERSION, metaVersion);
   atomic.store<u32>(e + CE_VALUE, value);
@@ -105,6 +115,7 @@ export function recordWrite(rec: i32, first: i32, src: usize, n: i32): i32 {
   if (!rangeOk(rec, first, n) || !readableRangeOk(src, (<usize>n) << 2)) return E_ARG;
   const seq = recordAddr(rec);
   const s = beginWrite(seq);
+  if (s == NO_EPOCH) return E_BUSY;
   for (let i = 0; i < n; i++) {
     atomic.store<u32>(recordWord(rec, first + i), load<u32>(src + ((<usize>i) << 2)));
   }
@@ -118,6 +129,7 @@ export function recordFill(rec: i32, value: u32, n: i32, pauseSpins: i32): i32 {
   if (!rangeOk(rec, 0, n) || pauseSpins < 0) return E_ARG;
   const seq = recordAddr(rec);
   const s = beginWrite(seq);
+  if (s == NO_EPOCH) return E_BUSY;
   const half = n >> 1;
   for (let i = 0; i < n; i++) {
     if (i == half) {

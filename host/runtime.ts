@@ -393,12 +393,8 @@ export class Runtime {
 
   /** Stops the world, runs `fn`, starts the world (also when `fn` throws). */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
-    this.stopTheWorld(opts);
-    try {
-      return fn();
-    } finally {
-      this.startTheWorld();
-    }
+    this.assertBlockingAllowed('withWorldStopped');
+    return this.main.withWorldStopped(fn, { timeoutMs: this.options.stopTimeoutMs, ...opts });
   }
 
   /** Runs blocking work detached. The main thread idles detached already. */

@@ -114,6 +114,7 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     const seqIdx = (0x8000 + 11 * 16) >> 2;
     Atomics.add(i32, seqIdx, 1);
     assert.is(core.cache_read(11, 6, 7), 0n, 'an odd sequence reads as a miss');
+    assert.is(core.cache_write(11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
     assert.is(core.stop(h, 10), 0);
     assert.is(core.after_fork_child(h, 1), 0);
     assert.is(Atomics.load(i32, seqIdx) & 1, 0, 'sequence even again');
