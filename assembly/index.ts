@@ -11,6 +11,7 @@ import * as locks from "./locks";
 import * as seqlock from "./seqlock";
 import * as fork from "./fork";
 import * as diag from "./diagnostics";
+import * as interp from "./interp/vm";
 
 // ---- module and memory -------------------------------------------------------
 export function abi_version(): i32 { return <i32>ABI_VERSION; }
@@ -105,3 +106,8 @@ export function diag_record_writer(rec: i32, seed: u32, pause_every: i32, pause_
 export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
   return diag.recordReader(h, rec, validate);
 }
+
+// ---- reference interpreter (assembly/interp) ------------------------------------------
+export function interp_run(h: i32, ctx: usize, budget: i32): i32 { return interp.run(h, ctx, budget); }
+export function interp_run_nopoll(h: i32, ctx: usize, budget: i32): i32 { return interp.runWithoutPoll(h, ctx, budget); }
+export function interp_ctx_size(): i32 { return <i32>interp.CTX_SIZE; }

@@ -8,7 +8,7 @@
 //  │ 0x00000 │   1 KiB │ reserved: null page, wasi-shim abort scratch         │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00400 │    64 B │ HEADER  magic, ABI version, init state, capacity,    │
-//  │         │         │         layout end, fork depth                       │
+//  │         │         │         layout end, fork depth, version tags         │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00440 │   192 B │ WORLD   STW exclusion, request flag, stopped flag,   │
 //  │         │         │         suspend epoch, straggler count, u64 counters │
@@ -50,6 +50,7 @@ export const H_INIT: usize = HEADER + 8; // INIT_NONE → INIT_BUSY → INIT_REA
 export const H_CAPACITY: usize = HEADER + 12;
 export const H_LAYOUT_END: usize = HEADER + 16;
 export const H_FORK_DEPTH: usize = HEADER + 20;
+export const H_VERSION_TAGS: usize = HEADER + 24; // last type version tag handed out
 export const H_HOST: usize = HEADER + 32; // 32 bytes the host owns (docs/ABI.md)
 
 export const INIT_NONE: u32 = 0;

@@ -54,6 +54,9 @@ export interface CoreExports {
   diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;
   diag_record_writer(rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
   diag_record_reader(h: number, rec: number, validate: number): number;
+  interp_run(h: number, ctx: number, budget: number): number;
+  interp_run_nopoll(h: number, ctx: number, budget: number): number;
+  interp_ctx_size(): number;
 }
 
 export const DEFAULT_INITIAL_PAGES = 4;

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
+import { assemble } from '../interp/assembler.js';
+import { Interpreter } from '../interp/interpreter.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -236,7 +238,58 @@ async function forkSection(): Promise<Record<string, unknown>> {
   return { rows, transfer, cpython: cpythonRows() };
 }
 
-function targets(core: any, seqlock: any[], fork?: any): Record<string, boolean> {
+// ---- interpreter -----------------------------------------------------------------
+
+async function interpSection(): Promise<Record<string, number>> {
+  const rt = await createRuntime({ capacity: 4 });
+  rt.main.attach();
+  const it = new Interpreter(rt.main);
+  const iters = args.quick ? 200_000 : 2_000_000;
+  const loop = (body: string) => it.load(assemble(`push 0\nloop: dup\npush ${iters}\nlt\njz end\n${body}\npush 1\nadd\njmp loop\nend: halt`));
+  // a type with 16 attributes; the loops read the last one, so the uncached
+  // lookup probes the whole table as a dictionary miss chain would
+  const setup = it.load(assemble(Array.from({ length: 16 }, (_, k) => `push 3\npush ${100 + k}\nstore_attr ${k}`).join('\n') + '\nhalt'));
+  it.run(it.frame(setup), setup);
+  const base = loop('');
+  const cached = loop('push 3\nload_attr 15\npop');
+  const uncached = loop('push 3\nload_attr_uncached 15\npop');
+  // ns per loop iteration and per instruction; alternating runs, medians
+  const time = (p: ReturnType<typeof loop>, poll: boolean) => {
+    const ctx = it.frame(p);
+    const t0 = performance.now();
+    it.run(ctx, p, { poll });
+    const ms = performance.now() - t0;
+    return { perIter: (ms * 1e6) / iters, perOp: (ms * 1e6) / it.field(ctx, 'steps') };
+  };
+  const withPoll: number[] = [];
+  const without: number[] = [];
+  const baseIter: number[] = [];
+  const cachedIter: number[] = [];
+  const uncachedIter: number[] = [];
+  for (let r = 0; r < 9; r++) {
+    const a = time(base, true);
+    withPoll.push(a.perOp);
+    baseIter.push(a.perIter);
+    without.push(time(base, false).perOp);
+    cachedIter.push(time(cached, true).perIter);
+    uncachedIter.push(time(uncached, true).perIter);
+  }
+  rt.main.detach();
+  await rt.close();
+  const w = median(withPoll);
+  const wo = median(without);
+  const out = {
+    dispatch_ns_per_op: round(w, 3),
+    dispatch_ns_per_op_no_poll: round(wo, 3),
+    poll_overhead_pct: round(((w - wo) / wo) * 100, 2),
+    attr_cached_ns: round(median(cachedIter) - median(baseIter), 3),
+    attr_uncached_ns: round(median(uncachedIter) - median(baseIter), 3),
+  };
+  log(`interp: ${out.dispatch_ns_per_op} ns/op with poll, ${out.dispatch_ns_per_op_no_poll} without (${out.poll_overhead_pct}%), attr cached ${out.attr_cached_ns} ns, uncached ${out.attr_uncached_ns} ns`);
+  return out;
+}
+
+function targets(core: any, seqlock: any[], fork?: any, interp?: any): Record<string, boolean> {
   const t: Record<string, boolean> = {};
   if (core) {
     t.attach_detach_le_2x_cmpxchg_pair = core.attach_detach_ns <= 2 * core.cmpxchg_pair_ns;
@@ -249,6 +302,7 @@ function targets(core: any, seqlock: any[], fork?: any): Record<string, boolean>
     t.seqlock_le_1_5x_plain = seqlock.every((r) => r.read_ns <= 1.5 * r.plain_read_ns);
     t.torn_zero = seqlock.every((r) => r.torn === 0);
   }
+  if (interp) t.interp_poll_overhead_le_2_pct = interp.poll_overhead_pct <= 2;
   if (fork?.cpython) {
     const ours = fork.rows.find((r: any) => r.threads === 4 && r.heap_mib === 4 && r.pool);
     const theirs = fork.cpython.find((r: any) => r.threads === 4 && r.heap_mib === 4);
@@ -264,7 +318,8 @@ const result: Record<string, unknown> = {
 if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
 if (want('fork')) result.fork = await forkSection();
-result.targets = targets(result.core, result.seqlock as any[], result.fork);
+if (want('interp')) result.interp = await interpSection();
+result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {

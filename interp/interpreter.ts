@@ -1,0 +1,157 @@
+// Running reference-interpreter programs on a registered thread. The VM
+// (assembly/interp/vm.ts) keeps every frame in shared memory; this side loads
+// code, makes frames and performs the host operations the VM hands back.
+import { WasmThreadsError, errorFor } from '../host/errors.js';
+import type { RegisteredThread } from '../host/thread.js';
+import { HOST_OPS, type Program } from './assembler.js';
+
+// Header word the reference interpreter's bump allocator keeps its top in
+// (one of the host-owned header words, docs/ABI.md).
+export const HEAP_TOP = 0x400 + 36;
+export const CTX = { pc: 0, sp: 4, fp: 8, code: 12, codeLen: 16, stack: 20, stackCap: 24, status: 28, hostOp: 32, errorPc: 36, globals: 40, globalsLen: 44, hits: 48, misses: 52, steps: 56, size: 64 } as const;
+const R_HALTED = 0;
+const R_HOST = 1;
+const R_BUDGET = 2;
+const VM_ERRORS: Record<number, string> = {
+  [-100]: 'bad opcode',
+  [-101]: 'stack underflow',
+  [-102]: 'stack overflow',
+  [-103]: 'jump out of the program',
+  [-104]: 'no such local',
+  [-105]: 'no such global',
+  [-106]: 'bad type or attribute',
+  [-107]: 'bad interpreter context',
+  [-108]: 'no such attribute',
+};
+
+/** A program error, with the source line of the failing instruction. */
+export class InterpreterError extends WasmThreadsError {
+  constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
+    super('E_STATE', line === undefined ? message : `line ${line}: ${message}`);
+    this.name = 'InterpreterError';
+  }
+}
+
+/** Code and globals in shared memory: any thread can make frames for it. */
+export interface LoadedProgram {
+  code: number;
+  codeLen: number;
+  globals: number;
+  globalsLen: number;
+  labels: Record<string, number>;
+  lines: number[];
+}
+
+export interface RunResult {
+  status: 'halted' | 'budget' | 'exited';
+  output: number[];
+  exitCode?: number;
+}
+
+/** Bump-allocates `bytes` (64-byte aligned) of shared memory above heap_base; any thread may call it. */
+export function allocate(thread: RegisteredThread, bytes: number): number {
+  const i32 = new Int32Array(thread.memory.buffer, 0, 0x19000 >> 2);
+  const size = (bytes + 63) & ~63;
+  for (;;) {
+    let top = Atomics.load(i32, HEAP_TOP >> 2);
+    if (top === 0) {
+      const base = (thread.core.heap_base() + 63) & ~63;
+      Atomics.compareExchange(i32, HEAP_TOP >> 2, 0, base);
+      continue;
+    }
+    if (Atomics.compareExchange(i32, HEAP_TOP >> 2, top, top + size) !== top) continue;
+    const need = top + size - thread.memory.buffer.byteLength;
+    if (need > 0) thread.memory.grow(Math.ceil(need / 65536));
+    return top;
+  }
+}
+
+export class Interpreter {
+  readonly output: number[] = [];
+
+  constructor(readonly thread: RegisteredThread) {}
+
+  #i32(): Int32Array {
+    return new Int32Array(this.thread.memory.buffer);
+  }
+
+  /** Copies a program's code into shared memory and allocates its globals. */
+  load(program: Program): LoadedProgram {
+    const code = allocate(this.thread, program.code.byteLength);
+    this.#i32().set(program.code, code >> 2);
+    const globals = program.globals ? allocate(this.thread, program.globals * 4) : 0;
+    return {
+      code, codeLen: program.code.length / 2, globals, globalsLen: program.globals,
+      labels: Object.fromEntries(program.labels), lines: program.lines,
+    };
+  }
+
+  /** A frame (interpreter context + operand stack) starting at `entry` with `args` pushed. */
+  frame(p: LoadedProgram, entry: string | number = 0, args: number[] = [], stackWords = 1024): number {
+    const pc = typeof entry === 'number' ? entry : p.labels[entry];
+    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(-103, -1, undefined, `no entry ${entry}`);
+    if (args.length > stackWords) throw new InterpreterError(-102, pc, undefined, 'too many arguments');
+    const ctx = allocate(this.thread, CTX.size + stackWords * 4);
+    const i32 = this.#i32();
+    const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
+    w(CTX.pc, pc); w(CTX.sp, args.length); w(CTX.fp, 0);
+    w(CTX.code, p.code); w(CTX.codeLen, p.codeLen);
+    w(CTX.stack, ctx + CTX.size); w(CTX.stackCap, stackWords);
+    w(CTX.globals, p.globals); w(CTX.globalsLen, p.globalsLen);
+    args.forEach((a, k) => { i32[((ctx + CTX.size) >> 2) + k] = a; });
+    return ctx;
+  }
+
+  field(ctx: number, f: keyof typeof CTX): number {
+    return this.#i32()[(ctx + CTX[f]) >> 2];
+  }
+
+  pop(ctx: number): number {
+    const i32 = this.#i32();
+    const sp = i32[(ctx + CTX.sp) >> 2];
+    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(-101, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
+    i32[(ctx + CTX.sp) >> 2] = sp - 1;
+    return i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp - 1];
+  }
+
+  push(ctx: number, v: number): void {
+    const i32 = this.#i32();
+    const sp = i32[(ctx + CTX.sp) >> 2];
+    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(-102, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
+    i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp] = v;
+    i32[(ctx + CTX.sp) >> 2] = sp + 1;
+  }
+
+  /**
+   * Runs the frame until it halts, exits, or `budget` instructions (0: no
+   * limit) have run; host operations are performed in between. The thread
+   * must be attached. `poll: false` runs the poll-free dispatch loop (for
+   * measuring the poll's cost only: it never reaches a safe point).
+   */
+  run(ctx: number, p: LoadedProgram, opts: { budget?: number; poll?: boolean } = {}): RunResult {
+    const core = this.thread.core;
+    const h = this.thread.handle;
+    for (;;) {
+      const r = opts.poll === false ? core.interp_run_nopoll(h, ctx, opts.budget ?? 0) : core.interp_run(h, ctx, opts.budget ?? 0);
+      if (r === R_HALTED) return { status: 'halted', output: this.output };
+      if (r === R_BUDGET) return { status: 'budget', output: this.output };
+      if (r === R_HOST) {
+        const op = this.field(ctx, 'hostOp');
+        if (op === HOST_OPS.print) this.output.push(this.pop(ctx));
+        else if (op === HOST_OPS.sleep) {
+          const ms = this.pop(ctx);
+          const scratch = new Int32Array(new SharedArrayBuffer(4));
+          this.thread.allowThreads(() => Atomics.wait(scratch, 0, 0, Math.max(0, ms)));
+        } else if (op === HOST_OPS.exit) {
+          return { status: 'exited', output: this.output, exitCode: this.pop(ctx) };
+        } else {
+          throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
+        }
+        continue;
+      }
+      const pc = this.field(ctx, 'errorPc');
+      const what = VM_ERRORS[r] ?? errorFor(r, 'interpreter').message;
+      throw new InterpreterError(r, pc, p.lines[pc], what);
+    }
+  }
+}
