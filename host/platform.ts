@@ -38,6 +38,7 @@ export interface ForkServerInit {
 /** Messages a worker sends to the runtime. */
 export type WorkerMessage =
   | { type: 'registered'; handle: number }
+  | { type: 'spawn'; job: string; data: unknown }
   | { type: 'done'; value: unknown }
   | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
 

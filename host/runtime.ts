@@ -83,7 +83,7 @@ export class WorkerThread {
   handle = 0;
   exited = false;
 
-  constructor(readonly worker: PlatformWorker, onExit: (t: WorkerThread) => void) {
+  constructor(readonly worker: PlatformWorker, onExit: (t: WorkerThread) => void, onSpawn: (job: string, data: unknown) => void) {
     let resolveReg!: (h: number) => void;
     let rejectReg!: (e: unknown) => void;
     let resolveRes!: (v: unknown) => void;
@@ -98,6 +98,8 @@ export class WorkerThread {
       if (m.type === 'registered') {
         this.handle = m.handle;
         resolveReg(m.handle);
+      } else if (m.type === 'spawn') {
+        onSpawn(m.job, m.data);
       } else if (m.type === 'done') {
         settled = true;
         resolveRes(m.value);
@@ -358,7 +360,9 @@ export class Runtime {
     const pw = this.platform.spawnWorker({
       module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
     });
-    const t = new WorkerThread(pw, (w) => this.onWorkerExit(w));
+    const t = new WorkerThread(pw, (w) => this.onWorkerExit(w), (j, d) => {
+      if (!this.#closed) this.spawn(j, d);
+    });
     this.#workers.add(t);
     return t;
   }

@@ -39,13 +39,17 @@ function timeoutOf(opts: StopOptions | undefined): number {
 export class RegisteredThread {
   readonly #i32: Int32Array;
   readonly #forks?: ForkClient;
+  #attachedForStop = false;
 
   constructor(
     readonly core: CoreExports,
     readonly memory: WebAssembly.Memory,
     /** This thread's handle: `generation << 8 | slot index`. */
     readonly handle: number,
-    /** Detach again after startTheWorld (the main thread idles detached). */
+    /**
+     * The main thread idles detached: a stop attaches it for the stop's
+     * duration (and startTheWorld detaches it again) only if it was detached.
+     */
     private readonly idleDetached = false,
     /** The fork bridge's control block, when the runtime can fork. */
     forkControl?: SharedArrayBuffer,
@@ -159,7 +163,10 @@ export class RegisteredThread {
   /** Stops every other registered thread; blocks until done or the deadline. */
   stopTheWorld(opts?: StopOptions): void {
     const timeoutMs = timeoutOf(opts);
-    if (this.idleDetached) this.attachIfDetached();
+    if (this.idleDetached && !this.#attached()) {
+      this.attach();
+      this.#attachedForStop = true;
+    }
     const r = this.core.stop(this.handle, timeoutMs);
     if (r === ERRNO.E_TIMEOUT) {
       this.afterStopFailed();
@@ -172,7 +179,10 @@ export class RegisteredThread {
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
     check(this.core.start(this.handle), 'startTheWorld');
-    if (this.idleDetached) this.detach();
+    if (this.#attachedForStop) {
+      this.#attachedForStop = false;
+      this.detach();
+    }
   }
 
   /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
@@ -182,7 +192,10 @@ export class RegisteredThread {
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    if ((this.core.thread_state(this.handle) & STATE_MASK) !== 3) await this.attachAsync(signal);
+    if (this.idleDetached && !this.#attached()) {
+      await this.attachAsync(signal);
+      this.#attachedForStop = true;
+    }
     try {
       for (;;) {
         const r = this.core.stop_try_begin(this.handle);
@@ -306,12 +319,14 @@ export class RegisteredThread {
     check(this.core.lock_release(this.handle, id), `unlock(${id})`);
   }
 
-  private attachIfDetached(): void {
-    const s = this.core.thread_state(this.handle);
-    if ((s & STATE_MASK) !== 3) this.attach();
+  #attached(): boolean {
+    return (this.core.thread_state(this.handle) & STATE_MASK) === 3;
   }
 
   private afterStopFailed(): void {
-    if (this.idleDetached && (this.core.thread_state(this.handle) & STATE_MASK) === 3) this.detach();
+    if (this.#attachedForStop) {
+      this.#attachedForStop = false;
+      if (this.#attached()) this.detach();
+    }
   }
 }

@@ -9,9 +9,21 @@ import type { WorkerInit, WorkerMessage } from './platform.js';
 /** What a job receives: its own registered thread plus the shared pieces. */
 export class ThreadContext extends RegisteredThread {
   readonly #closing: Int32Array;
-  constructor(core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown, forkControl?: SharedArrayBuffer) {
+  constructor(
+    core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown,
+    forkControl: SharedArrayBuffer | undefined, private readonly post: (m: WorkerMessage) => void,
+  ) {
     super(core, memory, handle, false, forkControl);
     this.#closing = new Int32Array(memory.buffer, H_HOST_CLOSING, 1);
+  }
+
+  /**
+   * Asks the runtime (on the main thread) to start another worker running
+   * `job`. Fire and forget: the new worker starts when the main thread's event
+   * loop next turns; share results through memory (see interp/interpreter.ts).
+   */
+  spawn(job: string | URL, data?: unknown): void {
+    this.post({ type: 'spawn', job: String(job), data });
   }
   /** True once the runtime is closing: a long-running job should return. */
   get closing(): boolean {
@@ -38,7 +50,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     core = await instantiateCore(init.module, init.memory);
     handle = check(core.register(threadId), 'register');
     post({ type: 'registered', handle });
-    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl);
+    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);
     ctx.attach();
     let value: unknown;
     try {

@@ -1,9 +1,11 @@
 // A tiny text assembly for the reference interpreter (assembly/interp/vm.ts).
 //
 //   ; comment            label:            op [operand]
-// Operands are integers (decimal, hex, negative) or, for jmp/jz/call, labels.
+// Operands are integers (decimal, hex, negative) or, for jmp/jz/call/push,
+// labels (push pushes the label's instruction index, e.g. for host spawn).
 // `load_attr N` gets its own inline-cache slot. `host NAME` names a host
-// operation (print, sleep, exit). `.globals N` sets the number of globals.
+// operation: print, sleep, exit, spawn, join, fork, waitpid (interp/interpreter.ts
+// says what each takes from and leaves on the stack). `.globals N` sets the number of globals.
 import { WasmThreadsError } from '../host/errors.js';
 
 export const OPS = {
@@ -14,11 +16,11 @@ export const OPS = {
 } as const;
 export type OpName = keyof typeof OPS;
 
-export const HOST_OPS = { print: 1, sleep: 2, exit: 3 } as const;
+export const HOST_OPS = { print: 1, sleep: 2, exit: 3, spawn: 4, join: 5, fork: 6, waitpid: 7 } as const;
 export type HostOpName = keyof typeof HOST_OPS;
 
 const NO_OPERAND = new Set<OpName>(['halt', 'pop', 'dup', 'swap', 'add', 'sub', 'mul', 'lt', 'eq', 'ret', 'poll']);
-const LABEL_OPERAND = new Set<OpName>(['jmp', 'jz', 'call']);
+const LABEL_OPERAND = new Set<OpName>(['jmp', 'jz', 'call', 'push']);
 const MAX_CACHE_SLOTS = 4096;
 
 export interface Program {

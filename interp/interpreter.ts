@@ -42,6 +42,27 @@ export interface LoadedProgram {
   lines: number[];
 }
 
+/** What a spawned interpreter thread needs; travels as job data (structured clone) or fork data (JSON). */
+export interface ProgramRef {
+  code: number;
+  codeLen: number;
+  globals: number;
+  globalsLen: number;
+}
+
+/** The job that runs a spawned interpreter thread (scripts/jobs/interp.ts). */
+export const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);
+
+// Thread records: a spawned interpreter thread's state word and result.
+const TR_STATE = 0; // 0 running, 1 done, 2 failed
+const TR_RESULT = 4;
+const TR_SIZE = 16;
+
+export interface InterpreterOptions {
+  /** Starts a worker running `job` (the main thread: runtime.spawn; a worker: ctx.spawn). */
+  spawn?: (job: URL, data: unknown) => void;
+}
+
 export interface RunResult {
   status: 'halted' | 'budget' | 'exited';
   output: number[];
@@ -69,10 +90,51 @@ export function allocate(thread: RegisteredThread, bytes: number): number {
 export class Interpreter {
   readonly output: number[] = [];
 
-  constructor(readonly thread: RegisteredThread) {}
+  constructor(readonly thread: RegisteredThread, private readonly options: InterpreterOptions = {}) {}
 
   #i32(): Int32Array {
     return new Int32Array(this.thread.memory.buffer);
+  }
+
+  /** Marks a spawned thread's record done (or failed) with `result`, waking joiners. */
+  finishThread(record: number, result: number, failed = false): void {
+    const i32 = this.#i32();
+    i32[(record + TR_RESULT) >> 2] = result;
+    Atomics.store(i32, (record + TR_STATE) >> 2, failed ? 2 : 1);
+    Atomics.notify(i32, (record + TR_STATE) >> 2);
+  }
+
+  /** The value on top of the frame's stack, or 0 when it is empty. */
+  top(ctx: number): number {
+    const i32 = this.#i32();
+    const sp = i32[(ctx + CTX.sp) >> 2];
+    return sp > 0 ? i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp - 1] : 0;
+  }
+
+  // host spawn: [entry, arg] → [thread record]
+  #spawn(ctx: number, p: LoadedProgram): void {
+    if (!this.options.spawn) throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
+    const arg = this.pop(ctx);
+    const entry = this.pop(ctx);
+    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(-103, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
+    const record = allocate(this.thread, TR_SIZE);
+    const program: ProgramRef = { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
+    this.options.spawn(INTERP_JOB, { program: { ...program, labels: {}, lines: p.lines }, entry, args: [arg], record });
+    this.push(ctx, record);
+  }
+
+  // host join: [thread record] → [its result]; waits detached
+  #join(ctx: number): void {
+    const record = this.pop(ctx);
+    const i32 = this.#i32();
+    if (record < this.thread.core.heap_base() || record + TR_SIZE > i32.byteLength) {
+      throw new InterpreterError(-106, this.field(ctx, 'pc') - 1, undefined, `host join: ${record} is not a thread`);
+    }
+    const at = (record + TR_STATE) >> 2;
+    this.thread.allowThreadsIfAttached(() => {
+      while (Atomics.load(i32, at) === 0) Atomics.wait(i32, at, 0, 1000);
+    });
+    this.push(ctx, i32[(record + TR_RESULT) >> 2]);
   }
 
   /** Copies a program's code into shared memory and allocates its globals. */
@@ -144,6 +206,17 @@ export class Interpreter {
           this.thread.allowThreads(() => Atomics.wait(scratch, 0, 0, Math.max(0, ms)));
         } else if (op === HOST_OPS.exit) {
           return { status: 'exited', output: this.output, exitCode: this.pop(ctx) };
+        } else if (op === HOST_OPS.spawn) {
+          this.#spawn(ctx, p);
+        } else if (op === HOST_OPS.join) {
+          this.#join(ctx);
+        } else if (op === HOST_OPS.fork) {
+          // the child resumes this very frame from the snapshot, with 0 pushed
+          const program: ProgramRef = { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
+          const { pid } = this.thread.fork({ data: { program, ctx } });
+          this.push(ctx, pid);
+        } else if (op === HOST_OPS.waitpid) {
+          this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
         } else {
           throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
         }

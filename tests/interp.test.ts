@@ -61,6 +61,39 @@ test('example programs print what they compute', () =>
     }
   })));
 
+test('threads, locks, forks and attribute mutation from inside the interpreter', () =>
+  within(90_000, async () => {
+    const rt = await createRuntime({ capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
+    try {
+      rt.main.attach();
+      const expected: Record<string, number[]> = { threads: [2000], 'fork-loop': [7, 8, 9], 'fork-threads': [1], 'attr-cache': [100] };
+      for (const [name, out] of Object.entries(expected)) {
+        const it = new Interpreter(rt.main, { spawn: (j, d) => rt.spawn(j, d) });
+        assert.equal(runSource(it, readFileSync(new URL(`${name}.asm`, PROGRAMS), 'utf8')), out, name);
+      }
+      rt.main.detach();
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
+test('fork from inside the interpreter: the parent gets a pid, the child continues the frame with 0', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
+    try {
+      rt.main.attach();
+      const it = new Interpreter(rt.main);
+      // parent: prints the pid and the child's status; child: exits 40 + (fork result == 0)
+      const out = runSource(it, 'host fork\ndup\njz child\ndup\nhost print\nhost waitpid\nhost print\nhalt\nchild: push 0\neq\npush 40\nadd\nhost exit');
+      rt.main.detach();
+      assert.is(out.length, 2);
+      assert.ok(out[0] > 0 && out[0] !== process.pid, 'a real pid');
+      assert.is(out[1], 41, 'the child saw 0');
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
 test('assembly errors name the line', () => {
   const cases: [string, RegExp][] = [
     ['push 1\nfrobnicate\n', /line 2: unknown instruction: frobnicate/],
