@@ -141,11 +141,12 @@ export function cacheWriter(h: i32, index: i32, tv: u32, mv: u32, value: u32, lo
 
 // DPDK test_seqlock writer: one random value into words 0, 16 and 32 of record
 // `rec` (three cache lines) via recordFill, pausing inside every
-// `pauseEvery`-th write. Returns the number of writes.
-export function recordWriter(rec: i32, seed: u32, pauseEvery: i32, pauseSpins: i32): i32 {
+// `pauseEvery`-th write. Polls between writes. Returns the number of writes.
+export function recordWriter(h: i32, rec: i32, seed: u32, pauseEvery: i32, pauseSpins: i32): i32 {
   let x = seed | 1;
   let n = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
+    if (poll(h) < 0) return -1;
     x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
     const pause = pauseEvery > 0 && n % pauseEvery == 0 ? pauseSpins : 0;
     if (recordFill(rec, x, 33, pause) < 0) return -1;
@@ -154,13 +155,14 @@ export function recordWriter(rec: i32, seed: u32, pauseEvery: i32, pauseSpins: i
   return n;
 }
 
-// Reader: reads words 0, 16, 32 until D_QUIT; with `validate` only snapshots
+// Reader (polls between reads): reads words 0, 16, 32 until D_QUIT; with `validate` only snapshots
 // the seqlock confirms count. Returns torn reads; user word 1 gets the count
 // of reads compared. Without validation it is the negative control.
 export function recordReader(h: i32, rec: i32, validate: i32): i32 {
   let torn = 0;
   let reads: u32 = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
+    if (poll(h) < 0) return -1;
     const s = recordStamp(rec);
     if (validate && (s & 1)) continue;
     const a = atomic.load<u32>(recordWord(rec, 0));

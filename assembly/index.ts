@@ -100,8 +100,8 @@ export function diag_plain_read_ns(index: i32, tv: u32, mv: u32, iters: i32, mas
 export function diag_cache_writer(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
   return diag.cacheWriter(h, index, tv, mv, value, lock);
 }
-export function diag_record_writer(rec: i32, seed: u32, pause_every: i32, pause_spins: i32): i32 {
-  return diag.recordWriter(rec, seed, pause_every, pause_spins);
+export function diag_record_writer(h: i32, rec: i32, seed: u32, pause_every: i32, pause_spins: i32): i32 {
+  return diag.recordWriter(h, rec, seed, pause_every, pause_spins);
 }
 export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
   return diag.recordReader(h, rec, validate);

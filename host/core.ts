@@ -52,7 +52,7 @@ export interface CoreExports {
   diag_mutex_read_ns(h: number, lock: number, index: number, tv: number, mv: number, iters: number, mask: number): number;
   diag_plain_read_ns(index: number, tv: number, mv: number, iters: number, mask: number): number;
   diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;
-  diag_record_writer(rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
+  diag_record_writer(h: number, rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
   diag_record_reader(h: number, rec: number, validate: number): number;
   interp_run(h: number, ctx: number, budget: number): number;
   interp_run_nopoll(h: number, ctx: number, budget: number): number;

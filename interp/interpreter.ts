@@ -54,8 +54,10 @@ export interface ProgramRef {
 export const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);
 
 // Thread records: a spawned interpreter thread's state word and result.
-const TR_STATE = 0; // 0 running, 1 done, 2 failed
-const TR_RESULT = 4;
+export const TR_STATE = 0; // 0 running, 1 done, 2 failed
+export const TR_RESULT = 4;
+export const TR_HITS = 8; // the thread's inline-cache hits and misses
+export const TR_MISSES = 12;
 const TR_SIZE = 16;
 
 export interface InterpreterOptions {
@@ -96,10 +98,19 @@ export class Interpreter {
     return new Int32Array(this.thread.memory.buffer);
   }
 
-  /** Marks a spawned thread's record done (or failed) with `result`, waking joiners. */
-  finishThread(record: number, result: number, failed = false): void {
+  /** Allocates a thread record (state, result, cache hits, misses) for a thread started by the host. */
+  newThreadRecord(): number {
+    return allocate(this.thread, TR_SIZE);
+  }
+
+  /** Marks a spawned thread's record done (or failed) with `result` and its frame's cache counts, waking joiners. */
+  finishThread(record: number, result: number, failed = false, frame?: number): void {
     const i32 = this.#i32();
     i32[(record + TR_RESULT) >> 2] = result;
+    if (frame !== undefined) {
+      i32[(record + TR_HITS) >> 2] = this.field(frame, 'hits');
+      i32[(record + TR_MISSES) >> 2] = this.field(frame, 'misses');
+    }
     Atomics.store(i32, (record + TR_STATE) >> 2, failed ? 2 : 1);
     Atomics.notify(i32, (record + TR_STATE) >> 2);
   }
@@ -117,7 +128,7 @@ export class Interpreter {
     const arg = this.pop(ctx);
     const entry = this.pop(ctx);
     if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(-103, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
-    const record = allocate(this.thread, TR_SIZE);
+    const record = this.newThreadRecord();
     const program: ProgramRef = { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
     this.options.spawn(INTERP_JOB, { program: { ...program, labels: {}, lines: p.lines }, entry, args: [arg], record });
     this.push(ctx, record);

@@ -12,7 +12,7 @@ export default function diag(ctx: ThreadContext): number {
   const c = ctx.core;
   switch (d.op) {
     case 'record-writer':
-      return c.diag_record_writer(d.rec, d.seed, d.pauseEvery, d.pauseSpins);
+      return c.diag_record_writer(ctx.handle, d.rec, d.seed, d.pauseEvery, d.pauseSpins);
     case 'record-reader':
       return c.diag_record_reader(ctx.handle, d.rec, d.validate ? 1 : 0);
     case 'cache-writer':

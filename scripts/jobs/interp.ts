@@ -12,10 +12,10 @@ export default function runProgram(ctx: ThreadContext): number[] {
   const frame = it.frame(program, entry ?? 0, args ?? []);
   try {
     const r = it.run(frame, program);
-    if (record !== undefined) it.finishThread(record, it.top(frame));
+    if (record !== undefined) it.finishThread(record, it.top(frame), false, frame);
     return r.output;
   } catch (e) {
-    if (record !== undefined) it.finishThread(record, -1, true);
+    if (record !== undefined) it.finishThread(record, -1, true, frame);
     throw e;
   }
 }

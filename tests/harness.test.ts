@@ -1,0 +1,61 @@
+// A short run of the stress harness (npm start) passes its own invariants and
+// reports the documented fields, as JSON and as an HTML page.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { within } from './helpers.js';
+
+const HARNESS = fileURLToPath(new URL('../scripts/harness.js', import.meta.url));
+const FIELDS = [
+  'threads', 'seconds', 'forks', 'forks_per_s', 'fork_p50_ms', 'fork_p90_ms', 'fork_p99_ms', 'stw_stops', 'stw_timeouts',
+  'stw_p50_us', 'stw_p99_us', 'stw_max_us', 'cache_hit_rate', 'counter', 'torn_reads', 'lost_updates', 'failed_children',
+  'hangs', 'ok', 'violations',
+];
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [HARNESS, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('a short harness run holds every invariant and reports the documented fields', () =>
+  within(150_000, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'harness-'));
+    try {
+      const report = join(dir, 'report.html');
+      const r = await run(['--duration', '4', '--forks', '8', '--warmup', '1', '--threads', '2', '--json', '--report', report]);
+      assert.is(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      for (const f of FIELDS) assert.ok(f in s, `field ${f}`);
+      assert.is(s.ok, true, JSON.stringify(s.violations));
+      assert.ok(s.forks >= 1);
+      assert.is(s.torn_reads, 0);
+      assert.is(s.lost_updates, 0);
+      assert.is(s.failed_children, 0);
+      assert.is(s.hangs, 0);
+      assert.ok(s.counter > 0, 'the interpreter threads ran');
+      assert.ok(s.cache_hit_rate > 0.5, `cache hit rate ${s.cache_hit_rate}`);
+      const html = readFileSync(report, 'utf8');
+      assert.match(html, /<svg/);
+      assert.match(html, /Fork round trip/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
+
+test('bad flags are refused with a clear message', () =>
+  within(30_000, async () => {
+    const r = await run(['--threads', 'many']);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /--threads needs a number/);
+    const r2 = await run(['--bogus']);
+    assert.match(r2.stderr, /unknown option: --bogus/);
+  }));
+
+test.run();
