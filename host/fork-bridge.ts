@@ -41,7 +41,11 @@ export const CTL_MSG_BYTE = 64; // utf-8 result message, up to 512 B
 export const CTL_MSG_MAX = 512;
 export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
 export const CTL_DATA_MAX = 1024;
-export const PROC_BYTE = 2048; // process table: PROC_ENTRIES × 4 words
+// Process table: PROC_ENTRIES × 4 words (pid, state, status, spare). The fork
+// server claims an entry FREE → RUNNING by CAS before the child is acknowledged
+// and moves RUNNING → EXITED (status first) when the child exits; a waiter
+// reaps by CAS EXITED → FREE, so two waiters for one pid cannot both succeed.
+export const PROC_BYTE = 2048;
 export const PROC_ENTRIES = 256;
 export const CONTROL_BYTES = PROC_BYTE + PROC_ENTRIES * 16;
 export const ST_IDLE = 0;

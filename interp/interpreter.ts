@@ -53,7 +53,9 @@ export interface ProgramRef {
 /** The job that runs a spawned interpreter thread (scripts/jobs/interp.ts). */
 export const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);
 
-// Thread records: a spawned interpreter thread's state word and result.
+// Thread records: a spawned interpreter thread's state word and result. Only
+// the thread itself writes it, once: result and counts first, then the state
+// 0 → 1 (done) or 2 (failed) with a notify; joiners wait on the state word.
 export const TR_STATE = 0; // 0 running, 1 done, 2 failed
 export const TR_RESULT = 4;
 export const TR_HITS = 8; // the thread's inline-cache hits and misses
