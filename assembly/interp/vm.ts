@@ -12,13 +12,13 @@
 // Types are the core's generic seqlock records (0…7) in the type-record shape
 // of seqlock.ts: version tag, metaclass version tag, then (key, value) pairs.
 
-import { poll } from "../state";
+import { poll, genBits, handleIndex, ST_ATTACHED } from "../state";
 import {
   cacheRead, cacheWrite, typeSetAttr, recordStamp, recordValid, recordWord, userRangeOk,
   T_VERSION, T_META, T_COUNT, T_PAIRS, T_MAX_ATTRS,
 } from "../seqlock";
 import { lockAcquire, lockRelease } from "../locks";
-import { RECORD_COUNT, CACHE_ENTRIES } from "../layout";
+import { RECORD_COUNT, CACHE_ENTRIES, slotAddr } from "../layout";
 
 export const C_PC: usize = 0;
 export const C_SP: usize = 4;
@@ -71,6 +71,7 @@ export const OP_COUNT = 27;
 export const R_HALTED = 0;
 export const R_HOST = 1;
 export const R_BUDGET = 2;
+const R_POLL = 3; // internal: a stop is pending; run() polls and re-enters
 export const R_BAD_OPCODE = -100;
 export const R_UNDERFLOW = -101;
 export const R_OVERFLOW = -102;
@@ -89,6 +90,12 @@ export const R_NO_ATTR = -108;
 // @ts-ignore: decorator
 @inline function st(ctx: usize, f: usize, v: i32): void {
   store<i32>(ctx + f, v);
+}
+
+// The poll's fast path: this thread's slot word is exactly "attached, no stop".
+// @ts-ignore: decorator
+@inline function running(h: i32): bool {
+  return atomic.load<u32>(slotAddr(handleIndex(h))) == (genBits(h) | ST_ATTACHED);
 }
 
 // @ts-ignore: decorator
@@ -136,6 +143,9 @@ export function contextOk(ctx: usize): bool {
 // so the poll-free variant (for measuring the poll's cost) has no poll at all.
 // @ts-ignore: decorator
 @inline function runLoop(h: i32, ctx: usize, budget: i32, withPoll: bool): i32 {
+  // The dispatch loop never calls the poll's slow path: a call inside the loop
+  // makes the compiler keep the loop's state in memory on every iteration. On a
+  // pending stop it leaves the loop (R_POLL) and run() suspends outside it.
   if (!contextOk(ctx)) return R_BAD_CONTEXT;
   const code = <usize>ld(ctx, C_CODE);
   const codeLen = ld(ctx, C_CODE_LEN);
@@ -208,11 +218,8 @@ export function contextOk(ctx: usize): bool {
         }
         if (take) {
           // a back-edge is a safe point
-          if (withPoll && arg <= pc) {
-            const r = poll(h);
-            if (r < 0) { result = r; break; }
-          }
           next = arg;
+          if (withPoll && arg <= pc && !running(h)) { result = R_POLL; break; }
         }
         break;
       }
@@ -296,10 +303,8 @@ export function contextOk(ctx: usize): bool {
       case OP_CALL: {
         if (<u32>arg >= <u32>codeLen) { result = R_BAD_JUMP; break; }
         if (sp + 2 > cap) { result = R_OVERFLOW; break; }
-        if (withPoll) {
-          const r = poll(h);
-          if (r < 0) { result = r; break; }
-        }
+        // poll first: leave the loop without the call made, and redo it after
+        if (withPoll && !running(h)) { next = pc; result = R_POLL; break; }
         store<i32>(at(stack, sp++), pc + 1);
         store<i32>(at(stack, sp++), fp);
         fp = sp;
@@ -328,8 +333,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_POLL: {
-        const r = poll(h);
-        if (r < 0) { result = r; break; }
+        if (!running(h)) result = R_POLL;
         break;
       }
       default: { result = R_BAD_OPCODE; break; }
@@ -353,7 +357,24 @@ export function contextOk(ctx: usize): bool {
 }
 
 export function run(h: i32, ctx: usize, budget: i32): i32 {
-  return runLoop(h, ctx, budget, true);
+  const steps0 = <u32>load<i32>(ctx + C_STEPS);
+  for (;;) {
+    let left = budget;
+    if (budget > 0) {
+      const used = <i32>(<u32>load<i32>(ctx + C_STEPS) - steps0);
+      if (used >= budget) return R_BUDGET;
+      left = budget - used;
+    }
+    const r = runLoop(h, ctx, left, true);
+    if (r != R_POLL) return r;
+    const p = poll(h);
+    if (p < 0) {
+      st(ctx, C_STATUS, p);
+      st(ctx, C_ERROR_PC, ld(ctx, C_PC));
+      return p;
+    }
+  }
+  return R_BUDGET; // unreachable: the loop above only returns
 }
 
 export function runWithoutPoll(h: i32, ctx: usize, budget: i32): i32 {
