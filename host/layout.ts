@@ -41,7 +41,12 @@ export const LOCK_MUTEX = 1;
 export const LOCK_RECURSIVE = 2;
 
 export const RECORD_COUNT = 8;
+export const RECORDS = 0x6000;
+export const RECORD_SIZE = 1024;
+export const RECORD_DATA = 64; // word k of record r: RECORDS + r * RECORD_SIZE + RECORD_DATA + 4k
 export const RECORD_WORDS = 240;
+export const CACHE = 0x8000;
+export const CACHE_ENTRY_SIZE = 16;
 export const CACHE_ENTRIES = 4096;
 
 export const SCRATCH = 0x18000;

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
 import { D_QUIT } from '../host/layout.js';
-import { assemble } from '../interp/assembler.js';
+import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
 import { parseArgs, percentile, round } from './stats-util.js';
@@ -87,7 +87,8 @@ const torn = [
 ];
 
 const g = (k: number) => Atomics.load(i32(), (prog.globals >> 2) + k);
-const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === 17 ? [...acc, src.code[i + 1] >>> 8] : acc), []);
+// the inline-cache slots the program's load_attr instructions use (operand: key | slot << 8)
+const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === OPS.load_attr ? [...acc, src.code[i + 1] >>> 8] : acc), []);
 const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };
 const violations: string[] = [];
 const lat: number[] = [];

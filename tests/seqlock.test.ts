@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { D_QUIT, LAYOUT_END, userWordAddr } from '../host/layout.js';
+import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, userWordAddr } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 const HIT = 1n << 32n;
@@ -111,7 +111,7 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     core.cache_write(10, 3, 4, 5);
     core.cache_write(11, 6, 7, 8);
     // simulate a writer stopped mid-write on entry 11 (a thread killed inside the write)
-    const seqIdx = (0x8000 + 11 * 16) >> 2;
+    const seqIdx = (CACHE + 11 * CACHE_ENTRY_SIZE) >> 2;
     Atomics.add(i32, seqIdx, 1);
     assert.is(core.cache_read(11, 6, 7), 0n, 'an odd sequence reads as a miss');
     assert.is(core.cache_write(11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');

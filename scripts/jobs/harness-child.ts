@@ -6,6 +6,7 @@
 //   8 a seqlock entry is odd, or a cache hit disagrees with its type record
 //  16 the world is marked stopped
 import type { Runtime } from '../../host/runtime.js';
+import { CACHE, CACHE_ENTRY_SIZE, RECORDS, RECORD_DATA, RECORD_SIZE } from '../../host/layout.js';
 
 export interface HarnessForkData {
   globals: number;
@@ -14,10 +15,6 @@ export interface HarnessForkData {
   type: number;
   cacheSlots: number[];
 }
-
-const RECORDS = 0x6000;
-const RECORD_SIZE = 1024;
-const CACHE = 0x8000;
 
 export default function check({ runtime, data }: { runtime: Runtime; data: HarnessForkData }): number {
   const i32 = new Int32Array(runtime.memory.buffer);
@@ -28,15 +25,16 @@ export default function check({ runtime, data }: { runtime: Runtime; data: Harne
   if (g(0) !== perThread) code |= 1;
   if (runtime.threadStates().length !== 1) code |= 2;
   if (runtime.core.lock_owner(data.lock) !== 0 || runtime.core.lock_owner(0) !== 0) code |= 4;
-  const rec = (RECORDS + data.type * RECORD_SIZE) >> 2;
-  if (i32[rec] & 1) code |= 8;
-  const tv = i32[rec + 16] >>> 0; // record word 0: data starts 64 bytes in
-  const mv = i32[rec + 17] >>> 0;
-  const n = i32[rec + 18];
+  // the type record (assembly/seqlock.ts): tag, metaclass tag, count, (key, value) pairs
+  const seq = (RECORDS + data.type * RECORD_SIZE) >> 2;
+  const word = (k: number) => i32[seq + RECORD_DATA / 4 + k];
+  if (i32[seq] & 1) code |= 8;
+  const tv = word(0) >>> 0;
+  const mv = word(1) >>> 0;
   let value: number | undefined;
-  for (let k = 0; k < n; k++) if (i32[rec + 19 + 2 * k] === 0) value = i32[rec + 20 + 2 * k] >>> 0;
+  for (let k = 0; k < word(2); k++) if (word(3 + 2 * k) === 0) value = word(4 + 2 * k) >>> 0;
   for (const slot of data.cacheSlots) {
-    if (i32[(CACHE + slot * 16) >> 2] & 1) code |= 8;
+    if (i32[(CACHE + slot * CACHE_ENTRY_SIZE) >> 2] & 1) code |= 8;
     const hit = runtime.core.cache_read(slot, tv, mv);
     if (hit > 0n && Number(hit & 0xffffffffn) !== value) code |= 8;
   }
