@@ -403,7 +403,7 @@ export class Runtime {
 
   /** Runs blocking work detached. The main thread idles detached already. */
   allowThreads<T>(fn: () => T): T {
-    return this.main.state === 'ATTACHED' ? this.main.allowThreads(fn) : fn();
+    return this.main.allowThreadsIfAttached(fn);
   }
 
   /** STW statistics, read through the stats seqlock without stopping anyone. */
@@ -493,7 +493,7 @@ export class Runtime {
     await Promise.allSettled(workers.filter((w) => !w.exited).map((w) => w.terminate()));
     await this.stopForkServer();
     if (this.core.is_stopped() && Atomics.load(this.#i32, W_EXCLUSION >> 2) === this.main.handle) this.main.startTheWorld();
-    if (this.main.state === 'ATTACHED') this.main.detach();
+    if (this.main.attached) this.main.detach();
     this.core.unregister(this.main.handle);
   }
 

@@ -9,7 +9,7 @@ import {
   AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, slotAddr, type ThreadStateName,
+  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
@@ -101,6 +101,11 @@ export class RegisteredThread {
     return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
   }
 
+  /** True while this thread is ATTACHED (running guest code). */
+  get attached(): boolean {
+    return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
+  }
+
   /** True while a stop-the-world asks this (attached) thread to suspend. */
   get stopRequested(): boolean {
     return (Atomics.load(this.#i32, slotAddr(this.index) >> 2) & STOP_BIT) !== 0;
@@ -157,13 +162,13 @@ export class RegisteredThread {
 
   /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
   allowThreadsIfAttached<T>(fn: () => T): T {
-    return (this.core.thread_state(this.handle) & STATE_MASK) === 3 ? this.allowThreads(fn) : fn();
+    return this.attached ? this.allowThreads(fn) : fn();
   }
 
   /** Stops every other registered thread; blocks until done or the deadline. */
   stopTheWorld(opts?: StopOptions): void {
     const timeoutMs = timeoutOf(opts);
-    if (this.idleDetached && !this.#attached()) {
+    if (this.idleDetached && !this.attached) {
       this.attach();
       this.#attachedForStop = true;
     }
@@ -192,7 +197,7 @@ export class RegisteredThread {
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    if (this.idleDetached && !this.#attached()) {
+    if (this.idleDetached && !this.attached) {
       await this.attachAsync(signal);
       this.#attachedForStop = true;
     }
@@ -306,7 +311,7 @@ export class RegisteredThread {
    * blocking) afterwards if it was attached.
    */
   async detachedWhile<T>(wait: () => Promise<T>): Promise<T> {
-    const attached = (this.core.thread_state(this.handle) & STATE_MASK) === 3;
+    const attached = this.attached;
     if (attached) this.detach();
     try {
       return await wait();
@@ -319,14 +324,10 @@ export class RegisteredThread {
     check(this.core.lock_release(this.handle, id), `unlock(${id})`);
   }
 
-  #attached(): boolean {
-    return (this.core.thread_state(this.handle) & STATE_MASK) === 3;
-  }
-
   private afterStopFailed(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
-      if (this.#attached()) this.detach();
+      if (this.attached) this.detach();
     }
   }
 }

@@ -2,7 +2,7 @@
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
 import { check } from './errors.js';
-import { H_HOST_CLOSING } from './layout.js';
+import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
 
@@ -56,14 +56,13 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     try {
       value = await job(ctx);
     } finally {
-      if (ctx.state === 'ATTACHED') ctx.detach();
+      if (ctx.attached) ctx.detach();
     }
     check(core.unregister(handle), 'unregister');
     post({ type: 'done', value });
   } catch (e) {
     if (core && handle > 0) {
-      const s = core.thread_state(handle);
-      if ((s & 0x0f) === 3) core.detach(handle);
+      if ((core.thread_state(handle) & STATE_MASK) === ST_ATTACHED) core.detach(handle);
       core.unregister(handle);
     }
     post({ type: 'failed', error: serializeError(e) });
