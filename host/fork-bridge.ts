@@ -27,7 +27,6 @@ export const CTL_HANDLE = 1;
 export const CTL_RESULT = 2; // pid (> 0) or a negative FORK_E_* code
 export const CTL_ACK_TIMEOUT_MS = 3;
 export const CTL_FAULT = 4;
-export const CTL_SEQ = 5;
 export const CTL_CHECKSUM = 6;
 export const CTL_BYTES = 7;
 export const CTL_MSG_LEN = 8;
@@ -409,7 +408,6 @@ export class ForkClient {
     Atomics.store(this.ctl, CTL_FAULT, req.fault);
     Atomics.store(this.ctl, CTL_VERIFY, req.verify ? 1 : 0);
     writeText(this.ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, req.data);
-    Atomics.add(this.ctl, CTL_SEQ, 1);
     if (Atomics.compareExchange(this.ctl, CTL_STATE, ST_IDLE, ST_REQUEST) !== ST_IDLE) {
       throw new ForkError('E_FORK', 'fork control block busy');
     }

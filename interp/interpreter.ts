@@ -50,6 +50,11 @@ export interface ProgramRef {
   globalsLen: number;
 }
 
+/** The shareable part of a loaded program (no source lines or labels). */
+export function programRef(p: ProgramRef): ProgramRef {
+  return { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
+}
+
 /** The job that runs a spawned interpreter thread (scripts/jobs/interp.ts). */
 export const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);
 
@@ -131,8 +136,7 @@ export class Interpreter {
     const entry = this.pop(ctx);
     if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(-103, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
     const record = this.newThreadRecord();
-    const program: ProgramRef = { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
-    this.options.spawn(INTERP_JOB, { program: { ...program, labels: {}, lines: p.lines }, entry, args: [arg], record });
+    this.options.spawn(INTERP_JOB, { program: { ...programRef(p), labels: {}, lines: p.lines }, entry, args: [arg], record });
     this.push(ctx, record);
   }
 
@@ -225,8 +229,7 @@ export class Interpreter {
           this.#join(ctx);
         } else if (op === HOST_OPS.fork) {
           // the child resumes this very frame from the snapshot, with 0 pushed
-          const program: ProgramRef = { code: p.code, codeLen: p.codeLen, globals: p.globals, globalsLen: p.globalsLen };
-          const { pid } = this.thread.fork({ data: { program, ctx } });
+          const { pid } = this.thread.fork({ data: { program: programRef(p), ctx } });
           this.push(ctx, pid);
         } else if (op === HOST_OPS.waitpid) {
           this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
