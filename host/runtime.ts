@@ -33,6 +33,7 @@ export interface ForkConfig {
 }
 
 const FORK_SERVER_READY_MS = 60_000;
+const STATS_READ_TRIES = 1 << 20;
 
 export interface RuntimeOptions {
   /** Workers to start with `job` (default 0). */
@@ -410,7 +411,9 @@ export class Runtime {
   stats(): StwStats {
     const i32 = this.#i32;
     const i64 = this.#i64;
-    for (;;) {
+    // bounded like the module's readers: a writer killed mid-write leaves the sequence odd
+    for (let tries = 0; ; tries++) {
+      if (tries === STATS_READ_TRIES) throw errorFor(ERRNO.E_BUSY, 'stats: the stats record stayed mid-write');
       const s1 = Atomics.load(i32, S_SEQ >> 2);
       if (s1 & 1) continue;
       const n = (addr: number) => Number(Atomics.load(i64, addr >> 3));

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, userWordAddr } from '../host/layout.js';
+import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 const HIT = 1n << 32n;
@@ -142,6 +142,21 @@ test('host cache handle: hit, miss, invalidate; bad indexes and versions are typ
       }
       assert.throws(() => c.write(-1, 0, 0), (e: unknown) => e instanceof InvalidArgumentError);
       assert.throws(() => c.read(2 ** 32, 0), (e: unknown) => e instanceof InvalidArgumentError);
+    } finally {
+      await rt.close();
+    }
+  }));
+
+test('host stats read gives up with E_BUSY on a stats record a dead writer left mid-write', () =>
+  within(20_000, async () => {
+    const rt = await createRuntime({ capacity: 2 });
+    try {
+      const i32 = new Int32Array(rt.memory.buffer);
+      assert.is(rt.stats().stops, 0);
+      Atomics.add(i32, S_SEQ >> 2, 1);
+      assert.throws(() => rt.stats(), (e: unknown) => (e as { code?: string }).code === 'E_BUSY');
+      Atomics.add(i32, S_SEQ >> 2, 1);
+      assert.is(rt.stats().stops, 0, 'readable again once even');
     } finally {
       await rt.close();
     }

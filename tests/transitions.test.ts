@@ -123,7 +123,7 @@ test('stop-the-world in steps: parking, self-suspend on detach, registration dur
 
 test('a straggler makes stop time out: named, STOP withdrawn, parked threads resumed', () =>
   within(5000, async () => {
-    const { core } = await bareCore();
+    const { core, memory } = await bareCore();
     core.init(8);
     const A = core.register(1);
     const B = core.register(2);
@@ -140,7 +140,7 @@ test('a straggler makes stop time out: named, STOP withdrawn, parked threads res
     assert.is(core.is_stopped(), 0);
     assert.is(core.start(B), E.E_NOT_REQUESTER, 'nothing left to start');
     // the host-level error names the straggler
-    const t = new RegisteredThread(core, (await bareCoreMemory(core)), B);
+    const t = new RegisteredThread(core, memory, B);
     try {
       t.stopTheWorld({ timeoutMs: 0 });
       assert.unreachable('should time out');
@@ -154,11 +154,6 @@ test('a straggler makes stop time out: named, STOP withdrawn, parked threads res
     assert.is(core.stop(B, 100), 0);
     assert.is(core.start(B), 0);
   }));
-
-// RegisteredThread only needs the memory for its Int32Array view.
-async function bareCoreMemory(_core: unknown): Promise<WebAssembly.Memory> {
-  return new WebAssembly.Memory({ initial: 4, maximum: 256, shared: true });
-}
 
 test('mark_dead: a dead thread never holds up a stop; a dead requester restores the world', () =>
   within(5000, async () => {
