@@ -22,7 +22,7 @@ export const ERRNO = {
 } as const;
 export type ErrorCode =
   | keyof typeof ERRNO
-  | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN'
+  | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_UNKNOWN'
   | 'E_FORK' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL';
 
 const MESSAGES: Record<number, string> = {
@@ -146,7 +146,7 @@ const CLASS_BY_ERRNO: Record<number, new (code: ErrorCode, message: string, errn
 
 export function codeName(errno: number): ErrorCode {
   const entry = Object.entries(ERRNO).find(([, v]) => v === errno);
-  return (entry ? entry[0] : 'E_ARG') as ErrorCode;
+  return (entry ? entry[0] : 'E_UNKNOWN') as ErrorCode;
 }
 
 /** The typed error for a negative module return code. */
