@@ -25,6 +25,8 @@ export function capacity(): i32 { return registry.isReady() ? state.capacity() :
 export function register(tid: i32): i32 { return registry.register(tid); }
 export function unregister(h: i32): i32 { return registry.unregister(h); }
 export function mark_dead(h: i32): i32 { return registry.markDead(h); }
+export function unregister_try(h: i32): i32 { return registry.unregisterTry(h); }
+export function mark_dead_try(h: i32): i32 { return registry.markDeadTry(h); }
 export function attach(h: i32): i32 { return state.attach(h, true); }
 export function try_attach(h: i32): i32 { return state.attach(h, false); }
 export function detach(h: i32): i32 { return state.detach(h); }
@@ -38,6 +40,8 @@ export function start(h: i32): i32 { return world.start(h); }
 export function stop_try_begin(h: i32): i32 { return world.stopTryBegin(h); }
 export function stop_step(h: i32): i32 { return world.stopStep(h); }
 export function stop_abandon(h: i32): i32 { return world.stopAbandon(h); }
+export function start_try(h: i32): i32 { return world.startTry(h); }
+export function stop_abandon_try(h: i32): i32 { return world.stopAbandonTry(h); }
 export function is_stopped(): i32 { return world.isStopped(); }
 export function straggler_count(): i32 { return world.stragglerCount(); }
 export function straggler(i: i32): i32 { return world.straggler(i); }

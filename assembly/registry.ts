@@ -6,13 +6,13 @@ import {
   INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_USER, SLOT_USER_WORDS, slotAddr,
   W_REQUESTED, W_SUSPEND_EPOCH, W_EXCLUSION,
 } from "./layout";
-import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE } from "./errors";
+import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE, E_WOULD_BLOCK } from "./errors";
 import {
   ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
   stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
 } from "./state";
 import { createImportLock } from "./locks";
-import { abandonWorld } from "./world";
+import { abandonWorld, abandonWorldTry } from "./world";
 
 // Initialises a fresh memory once. INIT_NONE → INIT_BUSY by CAS elects the one
 // initialiser; others wait for INIT_READY and get E_ALREADY_INIT.
@@ -84,6 +84,16 @@ export function register(tid: i32): i32 {
 // Owner: DETACHED → FREE (or reaping a DEAD slot). While SUSPENDED it waits for
 // the world to start: a stopped world does not lose threads under the requester.
 export function unregister(h: i32): i32 {
+  return unregisterImpl(h, true);
+}
+
+// Non-blocking unregister: E_WOULD_BLOCK while the slot is SUSPENDED (wait for
+// its word to change and call again).
+export function unregisterTry(h: i32): i32 {
+  return unregisterImpl(h, false);
+}
+
+function unregisterImpl(h: i32, block: bool): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   const g = genBits(h);
@@ -95,6 +105,7 @@ export function unregister(h: i32): i32 {
     if (st == ST_DETACHED || st == ST_DEAD) {
       if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) return OK;
     } else if (st == ST_SUSPENDED) {
+      if (!block) return E_WOULD_BLOCK;
       atomic.wait<i32>(addr, <i32>w, -1);
     } else {
       return E_STATE;
@@ -120,6 +131,42 @@ export function markDead(h: i32): i32 {
   if (atomic.load<u32>(W_EXCLUSION) == <u32>h) abandonWorld(h);
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);
   atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
+  return OK;
+}
+
+// Non-blocking mark_dead. The slot goes DEAD as in mark_dead; if `h` holds
+// the stop, the world is released without waiting on REGISTERING slots:
+// E_WOULD_BLOCK then, with the slot DEAD and the stop still held by `h`; call
+// again (the exclusion word is matched by value, so this works even after the
+// dead slot has been reused) until OK.
+export function markDeadTry(h: i32): i32 {
+  const e = checkHandle(h);
+  const holds = atomic.load<u32>(W_EXCLUSION) == <u32>h && h > 0;
+  if (e < 0 && !holds) return e;
+  if (e == OK) {
+    const g = genBits(h);
+    const addr = slotAddr(handleIndex(h));
+    let marked = false;
+    while (true) {
+      const w = atomic.load<u32>(addr);
+      if ((w & GEN_MASK) != g || stateOf(w) == ST_DEAD) break;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) {
+        marked = true;
+        break;
+      }
+    }
+    if (marked) {
+      atomic.notify(addr, u32.MAX_VALUE);
+      atomic.add<u32>(W_SUSPEND_EPOCH, 1);
+      atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
+    }
+  }
+  if (holds) {
+    const r = abandonWorldTry(h);
+    if (r < 0) return r;
+    atomic.add<u32>(W_SUSPEND_EPOCH, 1);
+    atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
+  }
   return OK;
 }
 

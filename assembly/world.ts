@@ -93,6 +93,46 @@ function restorePass(h: i32): void {
   }
 }
 
+// The non-blocking restore pass: like restorePass, but a REGISTERING slot is
+// not waited out; the pass counts it instead. W_REQUESTED is already 0 when
+// this runs, so a slot that starts registering after the pass reads no request
+// and starts DETACHED: only the slots counted here can still come up
+// SUSPENDED, and a later pass (start_try again) resumes them.
+function restorePassTry(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  let registering = 0;
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    while (true) {
+      const w = atomic.load<u32>(addr);
+      const st = stateOf(w);
+      if (st == ST_SUSPENDED) {
+        if (atomic.cmpxchg<u32>(addr, w, (w & GEN_MASK) | ST_DETACHED) != w) continue;
+        atomic.notify(addr, u32.MAX_VALUE);
+      } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
+        if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
+      } else if (st == ST_REGISTERING) {
+        registering++;
+      }
+      break;
+    }
+  }
+  return registering;
+}
+
+// Releases the world without waiting: OK, or E_WOULD_BLOCK with the stop still
+// held (request withdrawn, every settled slot resumed) while a slot registers.
+function releaseWorldTry(h: i32): i32 {
+  atomic.store<u32>(W_REQUESTED, 0);
+  atomic.store<u32>(W_STOPPED, 0);
+  if (restorePassTry(h) != 0) return E_WOULD_BLOCK;
+  atomic.store<u32>(W_EXCLUSION, 0);
+  atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
+  return OK;
+}
+
 function releaseWorld(h: i32): void {
   atomic.store<u32>(W_REQUESTED, 0);
   atomic.store<u32>(W_STOPPED, 0);
@@ -178,6 +218,13 @@ export function stopAbandon(h: i32): i32 {
 }
 
 export function abandonWorld(h: i32): i32 {
+  const n = recordStragglers(h);
+  releaseWorld(h);
+  return n;
+}
+
+// The stragglers of a stop that did not complete, and the timeout in the stats.
+function recordStragglers(h: i32): i32 {
   const me = handleIndex(h);
   const cap = capacity();
   let n = 0;
@@ -192,8 +239,35 @@ export function abandonWorld(h: i32): i32 {
   }
   atomic.store<u32>(W_STRAGGLERS, <u32>n);
   seqlockWrite(S_SEQ, addTimeout, 0);
-  releaseWorld(h);
   return n;
+}
+
+// Non-blocking abandon (a browser main thread, or the host for a dead
+// requester). The stragglers are recorded only while the request is still up
+// (W_REQUESTED != 0), i.e. on the first call: a repeated call after
+// E_WOULD_BLOCK only continues the release. Returns the straggler count once
+// the stop is released, or E_WOULD_BLOCK (finish with start_try).
+export function abandonWorldTry(h: i32): i32 {
+  if (atomic.load<u32>(W_REQUESTED) != 0) recordStragglers(h);
+  const r = releaseWorldTry(h);
+  return r < 0 ? r : <i32>atomic.load<u32>(W_STRAGGLERS);
+}
+
+export function stopAbandonTry(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  return abandonWorldTry(h);
+}
+
+// Non-blocking start: OK once the world runs and the stop is released;
+// E_WOULD_BLOCK while a REGISTERING slot settles (every other slot is resumed
+// already): wait for a slot word or the suspend epoch to change, call again.
+export function startTry(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  return releaseWorldTry(h);
 }
 
 // The blocking composite: stop every other thread within `timeoutMs`.

@@ -1,6 +1,7 @@
 // Instantiating the core module over a shared memory, and its export table.
-import { instantiate } from '@assemblyscript/loader';
-import type * as loader from '@assemblyscript/loader';
+// Plain WebAssembly.instantiate: the core's exports take and return numbers
+// only (no managed objects to lift), so the AssemblyScript loader has nothing
+// to add, and a module worker in a browser must import by URL only.
 
 /** The module's exports (docs/ABI.md). Every i32 result < 0 is an error code. */
 export interface CoreExports {
@@ -12,7 +13,9 @@ export interface CoreExports {
   capacity(): number;
   register(tid: number): number;
   unregister(h: number): number;
+  unregister_try(h: number): number;
   mark_dead(h: number): number;
+  mark_dead_try(h: number): number;
   attach(h: number): number;
   try_attach(h: number): number;
   detach(h: number): number;
@@ -24,6 +27,8 @@ export interface CoreExports {
   stop_try_begin(h: number): number;
   stop_step(h: number): number;
   stop_abandon(h: number): number;
+  start_try(h: number): number;
+  stop_abandon_try(h: number): number;
   is_stopped(): number;
   straggler_count(): number;
   straggler(i: number): number;
@@ -68,7 +73,14 @@ export function createSharedMemory(initial = DEFAULT_INITIAL_PAGES, maximum = DE
 
 /** One instance of the core over `memory`: one per thread. */
 export async function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<CoreExports> {
-  const env = { memory, now_ms: () => performance.now() };
-  const { exports } = await instantiate<Record<string, unknown>>(module, { env } as loader.Imports);
-  return exports as unknown as CoreExports;
+  const env = {
+    memory,
+    now_ms: () => performance.now(),
+    // only reachable from a debug build's failed assert
+    abort: (_msg: number, _file: number, line: number, col: number) => {
+      throw new WebAssembly.RuntimeError(`core assertion failed at ${line}:${col}`);
+    },
+  };
+  const instance = await WebAssembly.instantiate(module, { env });
+  return instance.exports as unknown as CoreExports;
 }

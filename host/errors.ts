@@ -22,7 +22,7 @@ export const ERRNO = {
 } as const;
 export type ErrorCode =
   | keyof typeof ERRNO
-  | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_UNKNOWN'
+  | 'E_CLOSED' | 'E_UNSUPPORTED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_UNKNOWN'
   | 'E_FORK' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL';
 
 const MESSAGES: Record<number, string> = {
@@ -91,6 +91,13 @@ export class LockTimeoutError extends WasmThreadsError {}
 export class ClosedError extends WasmThreadsError {
   constructor(what = 'runtime') {
     super('E_CLOSED', `the ${what} is closed`);
+  }
+}
+
+/** A platform capability is missing, or a blocking call where blocking is not allowed (a page's main thread). */
+export class UnsupportedError extends WasmThreadsError {
+  constructor(message: string) {
+    super('E_UNSUPPORTED', message);
   }
 }
 

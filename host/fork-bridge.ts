@@ -322,7 +322,12 @@ export class ForkClient {
       }
       return this.#outcome();
     } finally {
-      this.#after(stopped, () => t.startTheWorld(), () => t.unlock(IMPORT_LOCK));
+      // the async start: this may be a thread that must not block
+      try {
+        if (stopped) await t.startTheWorldAsync();
+      } finally {
+        this.#after(false, () => {}, () => t.unlock(IMPORT_LOCK));
+      }
     }
   }
 

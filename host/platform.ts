@@ -53,6 +53,8 @@ export interface PlatformWorker {
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  /** Compiles (and may cache) the core module; when absent the runtime compiles loadWasm's bytes. */
+  compileWasm?(build: 'release' | 'debug' | URL): Promise<WebAssembly.Module>;
   spawnWorker(init: WorkerInit): PlatformWorker;
   /** Starts the fork server (absent on platforms without processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;

@@ -3,7 +3,7 @@
 // platform specifics come in through a Platform (host/platform.ts).
 import { DEFAULT_MAXIMUM_PAGES, createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import {
-  ClosedError, ERRNO, ForkError, InvalidArgumentError, WorkerError, check, errorFor,
+  ClosedError, ERRNO, ForkError, InvalidArgumentError, UnsupportedError, WorkerError, check, errorFor,
 } from './errors.js';
 import {
   ABI_VERSION, H_HOST_CLOSING, HIST_BUCKETS, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK,
@@ -16,7 +16,7 @@ import {
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
-import { RegisteredThread, type StopOptions } from './thread.js';
+import { RegisteredThread, waitForRegistering, type StopOptions } from './thread.js';
 import { waitAsync } from './wait.js';
 import type { CacheEntry, Mutex } from './handles.js';
 
@@ -167,6 +167,7 @@ export class Runtime {
   ) {
     if (options.fork) this.#forkControl = createControl();
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#forkControl);
+    this.main.blockingAllowed = platform.mainThreadCanBlock;
     this.#i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
     this.#i64 = new BigInt64Array(memory.buffer, 0, 0x19000 >> 3);
   }
@@ -182,7 +183,8 @@ export class Runtime {
     }
     if (threads > 0 && options.job === undefined) throw new InvalidArgumentError('threads > 0 needs a job');
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
-    const module = await WebAssembly.compile(await platform.loadWasm(options.wasm ?? 'release'));
+    const build = options.wasm ?? 'release';
+    const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
       throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`);
@@ -243,7 +245,7 @@ export class Runtime {
   private ensureForkServer(): void {
     const cfg = this.options.fork;
     if (!cfg || !this.#forkControl || this.#forkServer) return;
-    if (!this.platform.startForkServer) throw new InvalidArgumentError('fork needs a platform with processes');
+    if (!this.platform.startForkServer) throw new UnsupportedError('fork needs a platform with processes');
     const pool = cfg.pool ?? 1;
     if (!Number.isInteger(pool) || pool < 0 || pool > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${pool}`);
     const wasm = this.options.wasm ?? 'release';
@@ -310,6 +312,11 @@ export class Runtime {
     return this.main.waitpid(pid);
   }
 
+  /** Same as waitpid (the async form under its paired name). */
+  waitpidAsync(pid: number): Promise<number> {
+    return this.main.waitpid(pid);
+  }
+
   waitpidSync(pid: number): number {
     this.assertBlockingAllowed('waitpidSync');
     return this.main.waitpidSync(pid);
@@ -335,7 +342,7 @@ export class Runtime {
   /** In a fork child: close the runtime and end the process with `code`. */
   async exit(code = 0): Promise<never> {
     if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${code}`);
-    if (!this.platform.exit) throw new InvalidArgumentError('exit needs a platform with processes');
+    if (!this.platform.exit) throw new UnsupportedError('exit needs a platform with processes');
     await this.close();
     return this.platform.exit(code);
   }
@@ -379,8 +386,14 @@ export class Runtime {
       const st = word & STATE_MASK;
       if (st === ST_FREE || st === ST_DEAD) continue;
       if (Atomics.load(this.#i32, (slotAddr(i) + SL_TID) >> 2) !== w.threadId) continue;
-      this.core.mark_dead((word & 0xffffff00) | i);
+      void this.markDeadAsync((word & 0xffffff00) | i);
     }
+  }
+
+  // mark_dead without blocking this (main) thread: if the dead thread held the
+  // stop, releasing it may have to wait for a registering slot to settle.
+  private async markDeadAsync(h: number): Promise<void> {
+    while (this.core.mark_dead_try(h) === ERRNO.E_WOULD_BLOCK) await waitForRegistering(this.#i32, this.core.capacity());
   }
 
   stopTheWorld(opts?: StopOptions): void {
@@ -390,6 +403,14 @@ export class Runtime {
 
   startTheWorld(): void {
     this.main.startTheWorld();
+  }
+
+  startTheWorldAsync(): Promise<void> {
+    return this.main.startTheWorldAsync();
+  }
+
+  withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
+    return this.main.withWorldStoppedAsync(fn, { timeoutMs: this.options.stopTimeoutMs, ...opts });
   }
 
   stopTheWorldAsync(opts?: StopOptions): Promise<void> {
@@ -495,14 +516,27 @@ export class Runtime {
     clearTimeout(timer);
     await Promise.allSettled(workers.filter((w) => !w.exited).map((w) => w.terminate()));
     await this.stopForkServer();
-    if (this.core.is_stopped() && Atomics.load(this.#i32, W_EXCLUSION >> 2) === this.main.handle) this.main.startTheWorld();
+    // Non-blocking forms throughout: close may run on a page's main thread.
+    if (Atomics.load(this.#i32, W_EXCLUSION >> 2) === this.main.handle) await this.main.startTheWorldAsync();
     if (this.main.attached) this.main.detach();
-    this.core.unregister(this.main.handle);
+    const h = this.main.handle;
+    for (;;) {
+      const r = this.core.unregister_try(h);
+      if (r !== ERRNO.E_WOULD_BLOCK) break;
+      // suspended by a stop another thread holds: wait for it to resume us
+      await waitAsync(this.#i32, slotAddr(h & 0xff), Atomics.load(this.#i32, slotAddr(h & 0xff) >> 2), 50);
+    }
+  }
+
+  /** Same as close: it never blocks the calling thread. */
+  closeAsync(graceMs?: number): Promise<void> {
+    return this.close(graceMs);
   }
 
   private assertBlockingAllowed(what: string): void {
     if (!this.platform.mainThreadCanBlock) {
-      throw new InvalidArgumentError(`${what} blocks; on this platform use ${what}Async`);
+      const alt = what === 'waitpidSync' ? 'waitpid' : `${what}Async`;
+      throw new UnsupportedError(`${what} blocks, and this thread must not block: use ${alt}`);
     }
   }
 }

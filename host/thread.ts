@@ -6,10 +6,10 @@ import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
+  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, UnsupportedError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, type ThreadStateName,
+  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_REGISTERING, slotAddr, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
@@ -40,6 +40,11 @@ export class RegisteredThread {
   readonly #i32: Int32Array;
   readonly #forks?: ForkClient;
   #attachedForStop = false;
+  /**
+   * False on a thread that must never block (a page's main thread): every
+   * blocking call then throws UnsupportedError naming its async form.
+   */
+  blockingAllowed = true;
 
   constructor(
     readonly core: CoreExports,
@@ -70,6 +75,7 @@ export class RegisteredThread {
    * ForkError on any later failure; the world is resumed on every path.
    */
   fork(opts?: ForkOptions): ForkOutcome {
+    this.assertCanBlock('fork', 'forkAsync');
     return this.#fork.fork(opts);
   }
 
@@ -79,10 +85,16 @@ export class RegisteredThread {
 
   /** The exit status of child `pid`, blocking (detached). */
   waitpidSync(pid: number): number {
+    this.assertCanBlock('waitpidSync', 'waitpid');
     return this.#fork.waitpid(pid);
   }
 
   async waitpid(pid: number): Promise<number> {
+    return this.#fork.waitpidAsync(pid);
+  }
+
+  /** Same as waitpid (the async form under its paired name). */
+  async waitpidAsync(pid: number): Promise<number> {
     return this.#fork.waitpidAsync(pid);
   }
 
@@ -113,11 +125,13 @@ export class RegisteredThread {
 
   /** Safe point: returns true when the thread was suspended and resumed. */
   poll(): boolean {
+    this.assertCanBlock('poll', 'attachAsync');
     return check(this.core.poll(this.handle), 'poll') === 1;
   }
 
   /** Blocks while the world is stopped; not for a browser main thread. */
   attach(): void {
+    this.assertCanBlock('attach', 'attachAsync');
     check(this.core.attach(this.handle), 'attach');
   }
 
@@ -145,6 +159,7 @@ export class RegisteredThread {
    * also when `fn` throws or its promise rejects.
    */
   allowThreads<T>(fn: () => T): T {
+    this.assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
     try {
@@ -167,6 +182,7 @@ export class RegisteredThread {
 
   /** Stops every other registered thread; blocks until done or the deadline. */
   stopTheWorld(opts?: StopOptions): void {
+    this.assertCanBlock('stopTheWorld', 'stopTheWorldAsync');
     const timeoutMs = timeoutOf(opts);
     if (this.idleDetached && !this.attached) {
       this.attach();
@@ -183,6 +199,7 @@ export class RegisteredThread {
 
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
+    this.assertCanBlock('startTheWorld', 'startTheWorldAsync');
     check(this.core.start(this.handle), 'startTheWorld');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
@@ -224,7 +241,7 @@ export class RegisteredThread {
       if (pending === 0) return;
       const remaining = deadline - performance.now();
       if (signal?.aborted || remaining <= 0) {
-        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        await this.#releaseAsync((h) => this.core.stop_abandon_try(h), 'stop_abandon_try');
         this.afterStopFailed();
         if (signal?.aborted) throw new AbortedError(signal.reason);
         throw new StopTimeoutError(this.stragglers(), timeoutMs);
@@ -233,8 +250,42 @@ export class RegisteredThread {
     }
   }
 
+  /** Resumes the world this thread stopped, never blocking the calling thread. */
+  async startTheWorldAsync(): Promise<void> {
+    await this.#releaseAsync((h) => this.core.start_try(h), 'startTheWorldAsync');
+    if (this.#attachedForStop) {
+      this.#attachedForStop = false;
+      this.detach();
+    }
+  }
+
+  // Drives a non-blocking release (start_try, stop_abandon_try, mark_dead_try)
+  // to completion: E_WOULD_BLOCK means a slot is still REGISTERING, so wait
+  // for that slot's word to change (bounded) and call again.
+  async #releaseAsync(step: (h: number) => number, what: string, h = this.handle): Promise<void> {
+    for (;;) {
+      const r = step(h);
+      if (r !== ERRNO.E_WOULD_BLOCK) {
+        check(r, what);
+        return;
+      }
+      await waitForRegistering(this.#i32, this.core.capacity());
+    }
+  }
+
+  /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
+  async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
+    await this.stopTheWorldAsync(opts);
+    try {
+      return await fn();
+    } finally {
+      await this.startTheWorldAsync();
+    }
+  }
+
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
+    this.assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
       return fn();
@@ -266,6 +317,7 @@ export class RegisteredThread {
 
   /** Acquires lock `id`, detached while it waits. */
   lock(id: number, opts?: LockOptions): void {
+    this.assertCanBlock('lock', 'lockAsync');
     const t = opts?.timeoutMs ?? -1;
     if (!Number.isFinite(t) || t > 0x7fffffff) throw new InvalidArgumentError(`timeoutMs out of range: ${t}`);
     const r = this.core.lock_acquire(this.handle, id, t < 0 ? -1 : Math.floor(t));
@@ -324,10 +376,23 @@ export class RegisteredThread {
     check(this.core.lock_release(this.handle, id), `unlock(${id})`);
   }
 
+  private assertCanBlock(what: string, alt: string): void {
+    if (!this.blockingAllowed) throw new UnsupportedError(`${what} blocks, and this thread must not block: use ${alt}`);
+  }
+
   private afterStopFailed(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       if (this.attached) this.detach();
     }
+  }
+}
+
+/** Resolves when a REGISTERING slot's word changes, or after a short bound. */
+export async function waitForRegistering(i32: Int32Array, capacity: number): Promise<void> {
+  for (let i = 0; i < capacity; i++) {
+    const addr = slotAddr(i);
+    const w = Atomics.load(i32, addr >> 2);
+    if ((w & STATE_MASK) === ST_REGISTERING) return waitAsync(i32, addr, w, 5);
   }
 }
