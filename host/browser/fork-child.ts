@@ -1,0 +1,66 @@
+// A browser fork child: a Worker that is the main thread of an in-page
+// process. Warm: it holds the shared Module, allocates its memory and imports
+// its continuation while it waits in the pool. On 'go' its memory already
+// holds the parent's copy (the server wrote it): it checks the copy, runs
+// after_fork_child, the continuation's child hook, acknowledges, then runs the
+// continuation with result 0. Exit statuses as under Node: the continuation's
+// result (a number) or 0; 65 for a bad copy; 70 for a failing continuation.
+import { Runtime } from '../runtime.js';
+import { ABI_VERSION, H_ABI } from '../layout.js';
+import { checksum32 } from '../fork-bridge.js';
+import { ProcessExit, browserPlatform } from './platform.js';
+import type { ForkChildOptions } from '../platform.js';
+
+export interface ChildWarm { type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string }
+export interface ChildGo { type: 'go'; handle: number; options: ForkChildOptions & { data: unknown; verify: boolean }; fault: string }
+export type ChildEvent =
+  | { type: 'ready'; memory: WebAssembly.Memory }
+  | { type: 'ack' }
+  | { type: 'error'; message: string }
+  | { type: 'exit'; code: number };
+
+const EXIT_BAD_SNAPSHOT = 65;
+const EXIT_CONTINUATION_FAILED = 70;
+
+const send = (m: ChildEvent) => self.postMessage(m);
+function exit(code: number): never {
+  send({ type: 'exit', code });
+  self.close();
+  throw new ProcessExit(code);
+}
+
+const warm = await new Promise<ChildWarm>((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const go = new Promise<ChildGo>((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const memory = new WebAssembly.Memory({ initial: warm.pages, maximum: warm.maximumPages, shared: true });
+const cont = (await import(warm.continuation)) as Record<string, unknown>;
+send({ type: 'ready', memory });
+
+const m = await go;
+try {
+  await run(m);
+} catch (e) {
+  if (!(e instanceof ProcessExit)) {
+    console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
+    exit(EXIT_CONTINUATION_FAILED);
+  }
+}
+
+async function run(m: ChildGo): Promise<void> {
+  if (m.fault === 'die-before-ack') exit(99);
+  const abi = new Uint32Array(memory.buffer, H_ABI, 1)[0];
+  if (abi !== ABI_VERSION) {
+    send({ type: 'error', message: `snapshot ABI ${abi}, this core is ABI ${ABI_VERSION}` });
+    exit(EXIT_BAD_SNAPSHOT);
+  }
+  const options = m.options;
+  const restoredChecksum = options.verify ? checksum32(new Uint32Array(memory.buffer)) : undefined;
+  const platform = browserPlatform({ canBlock: true, exit });
+  const rt = await Runtime.adoptForkChild(platform, warm.module, memory, m.handle, options);
+  const fn = cont[options.exportName ?? 'default'];
+  if (typeof fn !== 'function') throw new TypeError(`${options.continuation} exports no function ${options.exportName ?? 'default'}`);
+  const ctx = { runtime: rt, thread: rt.main, result: 0, data: options.data, restoredChecksum };
+  if (typeof cont.afterForkChild === 'function') await cont.afterForkChild(ctx);
+  send({ type: 'ack' });
+  const code = await fn(ctx);
+  await rt.exit(typeof code === 'number' ? code : 0);
+}

@@ -1,0 +1,262 @@
+// The browser fork server: a module Worker, not registered in the core, whose
+// event loop is always free, speaking the same control-block protocol as the
+// Node server (host/fork-bridge.ts states it). A child "process" is a fresh
+// worker group inside the page: a warm child Worker (host/browser/fork-child.ts)
+// that has compiled nothing (the Module is shared), allocated its memory and
+// imported its continuation while it waited in the pool. A fork copies the
+// parent's live memory straight into the child's memory while the forking
+// thread holds the stopped world, then lets the child go; the child's ack
+// completes the fork. Terminating a child Worker ends its nested workers too,
+// so a child group ends as a whole.
+import {
+  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM, CTL_POOL_READY, CTL_RESULT,
+  CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN,
+  FORK_E_TABLE_FULL, FORK_FAULTS, PAGE, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING, ST_DONE, ST_REQUEST,
+  ST_TAKEN, checksum32, readForkData, writeMessage,
+} from '../fork-bridge.js';
+import { H_ABI } from '../layout.js';
+import { waitAsync } from '../wait.js';
+import { EXIT_MESSAGE, type BrowserWorkerStart } from './platform.js';
+import type { ForkServerInit } from '../platform.js';
+import type { ChildEvent, ChildGo, ChildWarm } from './fork-child.js';
+
+const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
+const READY_TIMEOUT_MS = 30_000;
+/** Exit status of a child whose script failed outside its continuation. */
+const EXIT_CRASHED = 70;
+
+const start = await new Promise<BrowserWorkerStart<ForkServerInit>>((resolve) =>
+  self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const init = start.init;
+const ctl = new Int32Array(init.control);
+const module = await new Promise<WebAssembly.Module>((resolve, reject) =>
+  self.addEventListener('message', (e) => {
+    const m = e.data as { type: string; module?: WebAssembly.Module; message?: string };
+    if (m.type === 'module') resolve(m.module!);
+    else reject(new Error(`fork server: no core module: ${m.message}`));
+  }, { once: true }));
+
+let nextPid = 2;
+
+class ChildFailure extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+class Child {
+  readonly worker: Worker;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<number>;
+  memory?: WebAssembly.Memory;
+  pid = 0;
+  #resolveExit!: (status: number) => void;
+  #listeners = new Set<(e: ChildEvent) => void>();
+
+  constructor(entry: URL = CHILD_ENTRY) {
+    this.exited = new Promise((resolve) => { this.#resolveExit = resolve; });
+    this.worker = new Worker(entry, { type: 'module', name: 'wtc-fork-child' });
+    this.worker.addEventListener('message', (e) => {
+      const m = e.data as ChildEvent;
+      if (m.type === 'ready') this.memory = m.memory;
+      if (m.type === 'exit') this.#end(m.code);
+      this.#listeners.forEach((l) => l(m));
+    });
+    this.worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      this.#end(this.memory ? EXIT_CRASHED : -1);
+    });
+    const pages = init.memory.buffer.byteLength / PAGE;
+    this.worker.postMessage({
+      type: 'warm', module, pages, maximumPages: init.maximumPages, continuation: init.child.continuation,
+    } satisfies ChildWarm);
+    this.ready = this.next('ready', READY_TIMEOUT_MS);
+    this.ready.catch(() => {});
+    void this.exited.then((status) => recordExit(this.pid, status));
+  }
+
+  #end(status: number): void {
+    this.worker.terminate();
+    this.#resolveExit(status);
+  }
+
+  /** Resolves on the event `type`; rejects when the child exits first or on timeout. */
+  next(type: 'ready' | 'ack', timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { done(); reject(new ChildFailure(FORK_E_ACK_TIMEOUT, `no ${type} from the child within ${timeoutMs} ms`)); }, timeoutMs);
+      const onEvent = (e: ChildEvent) => {
+        if (e.type === type) { done(); resolve(); }
+        if (e.type === 'error') { done(); reject(new ChildFailure(FORK_E_SNAPSHOT, e.message)); }
+      };
+      const done = () => { clearTimeout(timer); this.#listeners.delete(onEvent); };
+      this.#listeners.add(onEvent);
+      void this.exited.then((status) => {
+        done();
+        reject(status === -1
+          ? new ChildFailure(FORK_E_SPAWN, 'the child worker could not start')
+          : new ChildFailure(FORK_E_CHILD_DIED, `child exited with status ${status} before its ${type}`));
+      });
+    });
+  }
+
+  /** Ends the child group and waits for its exit to be recorded. */
+  async kill(): Promise<void> {
+    this.#end(EXIT_CRASHED);
+    await this.exited;
+  }
+}
+
+// ---- process table (fork-bridge.ts: PROC_*) ---------------------------------------
+
+const procSlots = () => Array.from({ length: PROC_ENTRIES }, (_, i) => PROC_BYTE / 4 + i * 4);
+
+function claimProc(pid: number): number {
+  for (const slot of procSlots()) {
+    if (Atomics.compareExchange(ctl, slot + 1, PROC_FREE, PROC_RUNNING) === PROC_FREE) {
+      Atomics.store(ctl, slot, pid);
+      return slot;
+    }
+  }
+  return -1;
+}
+
+function releaseProc(slot: number): void {
+  Atomics.store(ctl, slot, 0);
+  Atomics.store(ctl, slot + 1, PROC_FREE);
+}
+
+function recordExit(pid: number, status: number): void {
+  if (pid <= 0) return;
+  for (const slot of procSlots()) {
+    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) === PROC_RUNNING) {
+      Atomics.store(ctl, slot + 2, status);
+      Atomics.store(ctl, slot + 1, PROC_EXITED);
+      Atomics.notify(ctl, slot + 1);
+    }
+  }
+}
+
+// ---- pool --------------------------------------------------------------------------
+
+const pool: Child[] = [];
+const live = new Set<Child>();
+let refilling = false;
+let shuttingDown = false;
+
+function track(c: Child): Child {
+  live.add(c);
+  void c.exited.then(() => live.delete(c));
+  return c;
+}
+
+async function refill(): Promise<void> {
+  if (refilling) return;
+  refilling = true;
+  try {
+    while (pool.length < init.child.pool && !shuttingDown) {
+      const c = track(new Child());
+      try {
+        await c.ready;
+        pool.push(c);
+        Atomics.store(ctl, CTL_POOL_READY, pool.length);
+        Atomics.notify(ctl, CTL_POOL_READY);
+      } catch {
+        await c.kill();
+        break;
+      }
+    }
+  } finally {
+    refilling = false;
+  }
+}
+
+function takeChild(): Child {
+  const c = pool.shift();
+  Atomics.store(ctl, CTL_POOL_READY, pool.length);
+  return c ?? track(new Child());
+}
+
+// ---- one fork ------------------------------------------------------------------------
+
+async function serve(): Promise<number> {
+  const handle = Atomics.load(ctl, CTL_HANDLE);
+  const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
+  const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
+  const verify = Atomics.load(ctl, CTL_VERIFY) === 1;
+  const child = fault === 'spawn' ? track(new Child(new URL('./no-such-fork-child.js', import.meta.url))) : takeChild();
+  try {
+    await child.ready;
+  } catch (e) {
+    await child.kill();
+    throw e;
+  }
+  const pid = nextPid++;
+  const slot = claimProc(pid);
+  if (slot < 0) {
+    await child.kill();
+    throw new ChildFailure(FORK_E_TABLE_FULL, `more than ${PROC_ENTRIES} unreaped children`);
+  }
+  child.pid = pid;
+  try {
+    // The copy: the forking thread holds the stopped world, so nobody writes.
+    const src = new Uint8Array(init.memory.buffer);
+    const mem = child.memory!;
+    if (mem.buffer.byteLength < src.byteLength) mem.grow((src.byteLength - mem.buffer.byteLength) / PAGE);
+    const dst = new Uint8Array(mem.buffer, 0, src.byteLength);
+    dst.set(src);
+    Atomics.store(ctl, CTL_BYTES, src.byteLength);
+    Atomics.store(ctl, CTL_CHECKSUM, 0);
+    if (verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, checksum32(new Uint32Array(mem.buffer, 0, src.byteLength >> 2)) | 0);
+    if (fault === 'abi' || fault === 'corrupt' || fault === 'truncate') {
+      const w = new Uint32Array(mem.buffer, H_ABI, 1);
+      w[0] ^= 0x5a5a;
+    }
+    const acked = child.next('ack', ackMs);
+    const options = { ...init.child, data: JSON.parse(readForkData(ctl) || 'null'), verify };
+    child.worker.postMessage({ type: 'go', handle, options, fault } satisfies ChildGo);
+    await acked;
+    return pid;
+  } catch (e) {
+    await child.kill();
+    releaseProc(slot);
+    throw e;
+  }
+}
+
+async function shutdown(): Promise<never> {
+  shuttingDown = true;
+  await Promise.all([...live].map((c) => c.kill()));
+  self.postMessage({ type: EXIT_MESSAGE, code: 0 });
+  self.close();
+  return new Promise<never>(() => {});
+}
+
+async function main(): Promise<void> {
+  await refill();
+  Atomics.store(ctl, CTL_SERVER_READY, 1);
+  Atomics.notify(ctl, CTL_SERVER_READY);
+  for (;;) {
+    const s = Atomics.load(ctl, CTL_STATE);
+    if (s !== ST_REQUEST) {
+      if (Atomics.load(ctl, CTL_SHUTDOWN)) await shutdown();
+      await waitAsync(ctl, CTL_STATE * 4, s, 100);
+      continue;
+    }
+    Atomics.store(ctl, CTL_STATE, ST_TAKEN);
+    let result: number;
+    let message = '';
+    try {
+      result = await serve();
+    } catch (e) {
+      result = e instanceof ChildFailure ? e.code : FORK_E_SPAWN;
+      message = e instanceof Error ? e.message : String(e);
+    }
+    writeMessage(ctl, message);
+    Atomics.store(ctl, CTL_RESULT, result);
+    Atomics.store(ctl, CTL_STATE, ST_DONE);
+    Atomics.notify(ctl, CTL_STATE);
+    void refill();
+  }
+}
+
+await main();

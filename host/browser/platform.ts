@@ -1,0 +1,135 @@
+// Browser adapter of host/platform.ts: module Workers, the core fetched and
+// compiled once (compileStreaming) and the Module shared with every worker.
+// Imports nothing from Node, and every import is a relative URL, so a page
+// loads the tsc output as plain ES modules (docs: README, "In a browser").
+import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+
+const BUILD_DIR = new URL('../../../build/', import.meta.url);
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
+
+/** What the adapter's entry scripts receive first (a Worker has no workerData). */
+export interface BrowserWorkerStart<T> { init: T; threadId: number }
+/** Posted by an entry script right before it closes itself: a Worker has no exit event. */
+export const EXIT_MESSAGE = '__wtc_exit';
+
+function wasmUrl(build: 'release' | 'debug' | URL): URL {
+  return build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+/**
+ * A Worker seen through PlatformWorker. Ids are assigned here (browsers have no
+ * thread ids); the exit event is synthesised from the entry's last message, a
+ * script error, or terminate().
+ */
+class BrowserWorker implements PlatformWorker {
+  readonly #w: Worker;
+  #exited = false;
+  readonly #onExit: ((code: number) => void)[] = [];
+  readonly #onError: ((e: unknown) => void)[] = [];
+
+  constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number) {
+    this.#w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
+    this.#w.addEventListener('message', (e) => {
+      const m = e.data as { type?: string; code?: number };
+      if (m?.type === EXIT_MESSAGE) this.#exit(m.code ?? 0);
+    });
+    // A script that fails to load or throws uncaught ends the worker's job:
+    // end the worker too, so its slot is marked dead and nobody waits on it.
+    this.#w.addEventListener('error', (e) => {
+      e.preventDefault();
+      const err = new Error(e.message || `worker ${threadId}: script error (${entry.pathname})`);
+      for (const cb of this.#onError) cb(err);
+      this.#w.terminate();
+      this.#exit(1);
+    });
+    this.#w.postMessage({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
+  }
+
+  /** Posts an adapter message to the worker (the fork server's module). */
+  post(message: unknown): void {
+    this.#w.postMessage(message);
+  }
+
+  #exit(code: number): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    for (const cb of this.#onExit) cb(code);
+  }
+
+  onMessage(cb: (msg: WorkerMessage) => void): void {
+    this.#w.addEventListener('message', (e) => {
+      if ((e.data as { type?: string })?.type !== EXIT_MESSAGE) cb(e.data as WorkerMessage);
+    });
+  }
+  onError(cb: (err: unknown) => void): void {
+    this.#onError.push(cb);
+  }
+  onExit(cb: (code: number) => void): void {
+    this.#onExit.push(cb);
+  }
+  async terminate(): Promise<number> {
+    this.#w.terminate();
+    this.#exit(1);
+    return 1;
+  }
+}
+
+/** Thrown by exit() in a fork child to unwind its continuation. */
+export class ProcessExit extends Error {
+  constructor(readonly status: number) {
+    super(`process exited with status ${status}`);
+  }
+}
+
+export interface BrowserPlatformOptions {
+  /** A page's main thread must not block; a worker (a fork child's main thread) may. */
+  canBlock: boolean;
+  /** This main thread's id (0 on a page; fork children keep 0 too: ids are per memory). */
+  mainThreadId?: number;
+  /** Ends this in-page process (a fork child): posts its status and closes the worker. */
+  exit?: (code: number) => never;
+}
+
+export function browserPlatform(o: BrowserPlatformOptions): Platform {
+  let nextThreadId = (o.mainThreadId ?? 0) + 1;
+  return {
+    async loadWasm(build) {
+      const r = await fetch(wasmUrl(build));
+      if (!r.ok) throw new Error(`fetching ${wasmUrl(build)}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    },
+    compileWasm(build) {
+      const url = String(wasmUrl(build));
+      let m = modules.get(url);
+      if (!m) {
+        m = WebAssembly.compileStreaming(fetch(url)).catch(async (e) => {
+          // compileStreaming needs application/wasm; fall back to bytes
+          if (!(e instanceof TypeError)) throw e;
+          return WebAssembly.compile(await this.loadWasm(build));
+        });
+        modules.set(url, m);
+        m.catch(() => modules.delete(url));
+      }
+      return m;
+    },
+    spawnWorker(init) {
+      return new BrowserWorker(WORKER_ENTRY, init, nextThreadId++);
+    },
+    startForkServer(init) {
+      const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++);
+      // the module the runtime compiled, shared rather than compiled again
+      const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
+      void this.compileWasm!(build).then((module) => server.post({ type: 'module', module }), (e) => server.post({ type: 'module-failed', message: String(e) }));
+      return server;
+    },
+    exit: o.exit,
+    mainThreadId: o.mainThreadId ?? 0,
+    mainThreadCanBlock: o.canBlock,
+  };
+}
+
+/** A page's main thread: never blocks. */
+export const pagePlatform: Platform = browserPlatform({ canBlock: false });

@@ -1,0 +1,55 @@
+// A static file server for the browser host: every response carries the
+// headers that make a page cross-origin isolated (so SharedArrayBuffer and
+// shared Wasm memory exist), worker scripts included, since a worker under
+// COEP must carry COEP itself. Serves the repository root: dist/, build/, web/.
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVED = ['dist', 'build', 'web'];
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.css': 'text/css',
+};
+
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+} as const;
+
+export interface CoiServer { url: string; close(): Promise<void> }
+
+export async function startServer(port = 0, host = '127.0.0.1'): Promise<CoiServer> {
+  const server: Server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '');
+    const headers = { ...ISOLATION_HEADERS, 'Cache-Control': 'no-store' };
+    if (!SERVED.some((d) => path === d || path.startsWith(d + sep)) || path.includes('..')) {
+      res.writeHead(404, headers).end('not found');
+      return;
+    }
+    try {
+      const body = await readFile(ROOT + path);
+      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404, headers).end('not found');
+    }
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const addr = server.address();
+  const p = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    url: `http://${host}:${p}/`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
