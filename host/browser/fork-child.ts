@@ -8,7 +8,7 @@
 import { Runtime } from '../runtime.js';
 import { ABI_VERSION, H_ABI } from '../layout.js';
 import { checksum32 } from '../fork-bridge.js';
-import { ProcessExit, browserPlatform } from './platform.js';
+import { ProcessExit, browserPlatform, firstMessage } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
 
 export interface ChildWarm { type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string }
@@ -29,7 +29,7 @@ function exit(code: number): never {
   throw new ProcessExit(code);
 }
 
-const warm = await new Promise<ChildWarm>((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const warm = await firstMessage<ChildWarm>();
 const go = new Promise<ChildGo>((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true }));
 const memory = new WebAssembly.Memory({ initial: warm.pages, maximum: warm.maximumPages, shared: true });
 const cont = (await import(warm.continuation)) as Record<string, unknown>;

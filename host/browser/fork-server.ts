@@ -16,17 +16,20 @@ import {
 } from '../fork-bridge.js';
 import { H_ABI } from '../layout.js';
 import { waitAsync } from '../wait.js';
-import { EXIT_MESSAGE, type BrowserWorkerStart } from './platform.js';
+import { EXIT_MESSAGE, HELLO_MESSAGE, firstMessage, type BrowserWorkerStart } from './platform.js';
 import type { ForkServerInit } from '../platform.js';
 import type { ChildEvent, ChildGo, ChildWarm } from './fork-child.js';
 
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 const READY_TIMEOUT_MS = 30_000;
+// A worker whose script cannot load may fail silently (Firefox fires no error
+// event for a nested module worker that never loads): a child that is not
+// ready in time counts as not spawned.
+const SPAWN_FAULT_READY_MS = 3000;
 /** Exit status of a child whose script failed outside its continuation. */
 const EXIT_CRASHED = 70;
 
-const start = await new Promise<BrowserWorkerStart<ForkServerInit>>((resolve) =>
-  self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const start = await firstMessage<BrowserWorkerStart<ForkServerInit>>();
 const init = start.init;
 const ctl = new Int32Array(init.control);
 const module = await new Promise<WebAssembly.Module>((resolve, reject) =>
@@ -53,11 +56,18 @@ class Child {
   #resolveExit!: (status: number) => void;
   #listeners = new Set<(e: ChildEvent) => void>();
 
-  constructor(entry: URL = CHILD_ENTRY) {
+  constructor(entry: URL = CHILD_ENTRY, readyMs = READY_TIMEOUT_MS) {
     this.exited = new Promise((resolve) => { this.#resolveExit = resolve; });
     this.worker = new Worker(entry, { type: 'module', name: 'wtc-fork-child' });
     this.worker.addEventListener('message', (e) => {
-      const m = e.data as ChildEvent;
+      const m = e.data as ChildEvent | { type: typeof HELLO_MESSAGE };
+      if (m.type === HELLO_MESSAGE) {
+        this.worker.postMessage({
+          type: 'warm', module, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
+          continuation: init.child.continuation,
+        } satisfies ChildWarm);
+        return;
+      }
       if (m.type === 'ready') this.memory = m.memory;
       if (m.type === 'exit') this.#end(m.code);
       this.#listeners.forEach((l) => l(m));
@@ -66,11 +76,7 @@ class Child {
       e.preventDefault();
       this.#end(this.memory ? EXIT_CRASHED : -1);
     });
-    const pages = init.memory.buffer.byteLength / PAGE;
-    this.worker.postMessage({
-      type: 'warm', module, pages, maximumPages: init.maximumPages, continuation: init.child.continuation,
-    } satisfies ChildWarm);
-    this.ready = this.next('ready', READY_TIMEOUT_MS);
+    this.ready = this.next('ready', readyMs);
     this.ready.catch(() => {});
     void this.exited.then((status) => recordExit(this.pid, status));
   }
@@ -83,7 +89,10 @@ class Child {
   /** Resolves on the event `type`; rejects when the child exits first or on timeout. */
   next(type: 'ready' | 'ack', timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { done(); reject(new ChildFailure(FORK_E_ACK_TIMEOUT, `no ${type} from the child within ${timeoutMs} ms`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        done();
+        reject(new ChildFailure(type === 'ready' ? FORK_E_SPAWN : FORK_E_ACK_TIMEOUT, `no ${type} from the child within ${timeoutMs} ms`));
+      }, timeoutMs);
       const onEvent = (e: ChildEvent) => {
         if (e.type === type) { done(); resolve(); }
         if (e.type === 'error') { done(); reject(new ChildFailure(FORK_E_SNAPSHOT, e.message)); }
@@ -183,7 +192,7 @@ async function serve(): Promise<number> {
   const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
   const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
   const verify = Atomics.load(ctl, CTL_VERIFY) === 1;
-  const child = fault === 'spawn' ? track(new Child(new URL('./no-such-fork-child.js', import.meta.url))) : takeChild();
+  const child = fault === 'spawn' ? track(new Child(new URL('./no-such-fork-child.js', import.meta.url), SPAWN_FAULT_READY_MS)) : takeChild();
   try {
     await child.ready;
   } catch (e) {

@@ -12,6 +12,19 @@ const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
 export interface BrowserWorkerStart<T> { init: T; threadId: number }
 /** Posted by an entry script right before it closes itself: a Worker has no exit event. */
 export const EXIT_MESSAGE = '__wtc_exit';
+/**
+ * Posted by an entry script once its message listener is installed. Messages
+ * are sent only after it: Firefox may lose a message posted to a module worker
+ * before its module has run, and the worker then waits forever.
+ */
+export const HELLO_MESSAGE = '__wtc_hello';
+
+/** In an entry script: resolves with the first message after announcing we listen. */
+export function firstMessage<T>(): Promise<T> {
+  const p = new Promise<T>((resolve) => self.addEventListener('message', (e) => resolve((e as MessageEvent<T>).data), { once: true }));
+  self.postMessage({ type: HELLO_MESSAGE });
+  return p;
+}
 
 function wasmUrl(build: 'release' | 'debug' | URL): URL {
   return build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
@@ -27,6 +40,7 @@ const modules = new Map<string, Promise<WebAssembly.Module>>();
 class BrowserWorker implements PlatformWorker {
   readonly #w: Worker;
   #exited = false;
+  #pending: unknown[] | undefined = [];
   readonly #onExit: ((code: number) => void)[] = [];
   readonly #onError: ((e: unknown) => void)[] = [];
 
@@ -35,6 +49,11 @@ class BrowserWorker implements PlatformWorker {
     this.#w.addEventListener('message', (e) => {
       const m = e.data as { type?: string; code?: number };
       if (m?.type === EXIT_MESSAGE) this.#exit(m.code ?? 0);
+      if (m?.type === HELLO_MESSAGE && this.#pending) {
+        const queued = this.#pending;
+        this.#pending = undefined;
+        for (const q of queued) this.#w.postMessage(q);
+      }
     });
     // A script that fails to load or throws uncaught ends the worker's job:
     // end the worker too, so its slot is marked dead and nobody waits on it.
@@ -45,12 +64,13 @@ class BrowserWorker implements PlatformWorker {
       this.#w.terminate();
       this.#exit(1);
     });
-    this.#w.postMessage({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
+    this.post({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
   }
 
   /** Posts an adapter message to the worker (the fork server's module). */
   post(message: unknown): void {
-    this.#w.postMessage(message);
+    if (this.#pending) this.#pending.push(message);
+    else this.#w.postMessage(message);
   }
 
   #exit(code: number): void {
@@ -61,7 +81,8 @@ class BrowserWorker implements PlatformWorker {
 
   onMessage(cb: (msg: WorkerMessage) => void): void {
     this.#w.addEventListener('message', (e) => {
-      if ((e.data as { type?: string })?.type !== EXIT_MESSAGE) cb(e.data as WorkerMessage);
+      const t = (e.data as { type?: string })?.type;
+      if (t !== EXIT_MESSAGE && t !== HELLO_MESSAGE) cb(e.data as WorkerMessage);
     });
   }
   onError(cb: (err: unknown) => void): void {

@@ -2,13 +2,13 @@
 // adapter assigned; the job runs as under Node; then the worker says it is
 // exiting (a Worker has no exit event) and closes.
 import { runWorker } from '../worker.js';
-import { EXIT_MESSAGE, type BrowserWorkerStart } from './platform.js';
+import { EXIT_MESSAGE, firstMessage, type BrowserWorkerStart } from './platform.js';
 import type { WorkerInit } from '../platform.js';
 
-self.addEventListener('message', (e: MessageEvent<BrowserWorkerStart<WorkerInit>>) => {
-  const { init, threadId } = e.data;
-  void runWorker(init, threadId, (m) => self.postMessage(m)).finally(() => {
-    self.postMessage({ type: EXIT_MESSAGE, code: 0 });
-    self.close();
-  });
-}, { once: true });
+const { init, threadId } = await firstMessage<BrowserWorkerStart<WorkerInit>>();
+try {
+  await runWorker(init, threadId, (m) => self.postMessage(m));
+} finally {
+  self.postMessage({ type: EXIT_MESSAGE, code: 0 });
+  self.close();
+}

@@ -1,0 +1,233 @@
+// The stress workload behind `npm start` and `npm run start:browser`, free of
+// platform specifics: interpreter threads (the reference VM) load a cached
+// attribute, bump a lock-protected counter and sleep detached now and then; a
+// mutator thread keeps changing that attribute; a seqlock writer/reader pair
+// counts torn reads; meanwhile the main thread forks over and over (async
+// forms only, so a page's main thread can run it), each child checking its
+// copy (scripts/jobs/harness-child.ts) and the parent checking its own world
+// after each fork and at the end, under a watchdog.
+import { D_QUIT } from '../host/layout.js';
+import type { Runtime, RuntimeOptions, StwStats, ThreadInfo } from '../host/runtime.js';
+import { OPS, assemble } from '../interp/assembler.js';
+import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
+import type { HarnessForkData } from './jobs/harness-child.js';
+import { percentile, round } from './stats-util.js';
+
+export interface StressOptions {
+  threads: number;
+  loops: number;
+  warmup: number;
+  spinChunk: number;
+  duration: number;
+  forks: number;
+  seed: number;
+}
+
+export const STRESS_DEFAULTS: StressOptions = { threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1 };
+
+/** Throws on an option out of range. */
+export function checkStressOptions(o: StressOptions): void {
+  for (const k of ['threads', 'loops', 'warmup', 'spinChunk', 'duration', 'forks', 'seed'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k} must be a non-negative integer`);
+  }
+  if (o.threads < 1 || o.threads > 32) throw new Error('--threads must be 1…32');
+  if (o.spinChunk < 1) throw new Error('--spin-chunk must be ≥ 1');
+}
+
+/** What a live view sees while the workload runs. */
+export interface StressProgress {
+  elapsedS: number;
+  fraction: number;
+  forks: number;
+  stops: number;
+  counter: number;
+  forkMs: readonly number[];
+  stats: StwStats;
+  threads: ThreadInfo[];
+}
+
+export interface StressResult {
+  summary: Record<string, unknown> & { ok: boolean; violations: string[] };
+  forkMs: number[];
+  hist: number[];
+}
+
+const TYPE = 3;
+const WATCHDOG_MS = 15_000;
+const JOBS = new URL('./jobs/', import.meta.url);
+
+/** The runtime options the workload needs (the fork continuation, capacity, deadlines). */
+export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
+  return {
+    capacity: o.threads + 8,
+    fork: { continuation: new URL('harness-child.js', JOBS), pool: 1 },
+    stopTimeoutMs: 5000,
+  };
+}
+
+function program(o: StressOptions, lock: number): string {
+  const out = [`.globals ${2 + o.threads}`, '; g0 counter (under the lock), g1 stop flag, g2… per-thread counts'];
+  for (let k = 0; k < o.threads; k++) {
+    out.push(
+      `w${k}:   push 0`, 'push ' + o.spinChunk,
+      `L${k}:   gload 1`, `jz G${k}`, 'push 0', 'halt',
+      ...(o.loops ? [`G${k}:   load 0`, `push ${o.loops}`, 'lt', `jz D${k}`] : [`G${k}:   poll`]),
+      `push ${TYPE}`, 'load_attr 0', 'pop',
+      `lock ${lock}`, 'gload 0', 'push 1', 'add', 'gstore 0', 'push 1', `gadd ${2 + k}`, 'pop', `unlock ${lock}`,
+      'load 0', 'push 1', 'add', 'store 0',
+      'load 1', 'push 1', 'sub', 'dup', 'store 1', `jz S${k}`, `jmp L${k}`,
+      `S${k}:   push ${o.spinChunk}`, 'store 1', 'push 1', 'host sleep', `jmp L${k}`,
+      `D${k}:   push 0`, 'halt',
+    );
+  }
+  out.push(
+    'mutator: push 1',
+    'M:      gload 1', 'jz MG', 'push 0', 'halt',
+    `MG:     push ${TYPE}`, 'load 0', 'store_attr 0', 'load 0', 'push 1', 'add', 'store 0', 'push 2', 'host sleep', 'jmp M',
+  );
+  return out.join('\n');
+}
+
+/** Runs the workload on `rt` (created with stressRuntimeOptions) and closes it. */
+export async function runStress(
+  rt: Runtime, opts: StressOptions,
+  hooks: { progress?: (p: StressProgress) => void; progressEveryMs?: number; log?: (s: string) => void } = {},
+): Promise<StressResult> {
+  const log = hooks.log ?? ((s: string) => console.error(s));
+  const i32 = () => new Int32Array(rt.memory.buffer);
+  await rt.main.attachAsync();
+  const it = new Interpreter(rt.main);
+  const lock = rt.createLock('mutex');
+  const src = assemble(program(opts, lock));
+  const prog = it.load(src);
+  const setup = it.load(assemble(`push ${TYPE}\npush ${opts.seed}\nstore_attr 0\nhalt`));
+  it.run(it.frame(setup), setup);
+  const records: number[] = [];
+  const startThread = (entry: string) => {
+    const record = it.newThreadRecord();
+    records.push(record);
+    rt.spawn(INTERP_JOB, { program: prog, entry, record });
+  };
+  for (let k = 0; k < opts.threads; k++) startThread(`w${k}`);
+  startThread('mutator');
+  rt.main.detach();
+  const torn = [
+    rt.spawn(new URL('diag.js', JOBS), { op: 'record-writer', rec: 6, seed: opts.seed * 7919 + 1, pauseEvery: 16, pauseSpins: 200 }),
+    rt.spawn(new URL('diag.js', JOBS), { op: 'record-reader', rec: 6, validate: true }),
+  ];
+
+  const g = (k: number) => Atomics.load(i32(), (prog.globals >> 2) + k);
+  // the inline-cache slots the program's load_attr instructions use (operand: key | slot << 8)
+  const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === OPS.load_attr ? [...acc, src.code[i + 1] >>> 8] : acc), []);
+  const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };
+  const violations: string[] = [];
+  const lat: number[] = [];
+  let forks = 0;
+  let failedChildren = 0;
+  let hangs = 0;
+  const childCodes: Record<number, number> = {};
+  const t0 = performance.now();
+  const end = t0 + opts.duration * 1000;
+  let lastDraw = 0;
+  let lastProgress = { at: t0, counter: -1, forks: -1 };
+  const stops0 = rt.stats().stops;
+
+  const dump = (reason: string) => {
+    log(`WATCHDOG: ${reason}`);
+    log(JSON.stringify({ threads: rt.threadStates(), stats: rt.stats(), counter: g(0) }, null, 1));
+  };
+
+  while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
+    const a = performance.now();
+    try {
+      const { pid } = await rt.forkAsync({ data: forkData });
+      const status = await rt.waitpidAsync(pid);
+      if (forks >= opts.warmup) lat.push(performance.now() - a);
+      if (status !== 0) {
+        failedChildren++;
+        childCodes[status] = (childCodes[status] ?? 0) + 1;
+      }
+    } catch (e) {
+      violations.push(`fork ${forks} failed: ${e instanceof Error ? e.message : e}`);
+      break;
+    }
+    forks++;
+    // the parent's own world after each fork
+    if (rt.core.is_stopped() || rt.core.lock_owner(0) !== 0 || rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED')) {
+      violations.push(`after fork ${forks}: the parent's world was not fully resumed`);
+      break;
+    }
+    const now = performance.now();
+    const counter = g(0);
+    if (counter !== lastProgress.counter || forks !== lastProgress.forks) lastProgress = { at: now, counter, forks };
+    else if (now - lastProgress.at > WATCHDOG_MS) {
+      hangs++;
+      dump('no progress');
+      break;
+    }
+    if (hooks.progress && now - lastDraw > (hooks.progressEveryMs ?? 200)) {
+      lastDraw = now;
+      hooks.progress({
+        elapsedS: (now - t0) / 1000, fraction: Math.min(1, (now - t0) / (end - t0)), forks,
+        stops: rt.stats().stops - stops0, counter, forkMs: lat, stats: rt.stats(), threads: rt.threadStates(),
+      });
+    }
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+
+  // stop everything and check the parent's invariants
+  Atomics.store(i32(), (prog.globals >> 2) + 1, 1);
+  Atomics.store(i32(), D_QUIT >> 2, 1);
+  const joinBy = performance.now() + WATCHDOG_MS;
+  while (records.some((r) => Atomics.load(i32(), (r + TR_STATE) >> 2) === 0)) {
+    if (performance.now() > joinBy) {
+      hangs++;
+      dump('interpreter threads did not finish');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const tornReads = (await Promise.all(torn.map((w) => w.join())))[1] as number;
+  const stats = rt.stats();
+  let perThread = 0;
+  for (let k = 0; k < opts.threads; k++) perThread += g(2 + k);
+  const counter = g(0);
+  const lostUpdates = perThread - counter;
+  const failedThreads = records.filter((r) => Atomics.load(i32(), (r + TR_STATE) >> 2) === 2).length;
+  const hits = records.reduce((s, r) => s + Atomics.load(i32(), (r + TR_HITS) >> 2), 0);
+  const misses = records.reduce((s, r) => s + Atomics.load(i32(), (r + TR_MISSES) >> 2), 0);
+  await rt.closeAsync();
+
+  lat.sort((x, y) => x - y);
+  const histUs = (p: number) => {
+    let acc = 0;
+    for (let b = 0; b < stats.hist.length; b++) {
+      acc += stats.hist[b];
+      if (acc >= (p / 100) * stats.stops) return round(2 ** (b + 1) / 1000, 1);
+    }
+    return 0;
+  };
+  if (tornReads) violations.push(`${tornReads} torn reads`);
+  if (lostUpdates) violations.push(`${lostUpdates} lost counter updates`);
+  if (failedChildren) violations.push(`${failedChildren} failed children (exit codes ${JSON.stringify(childCodes)})`);
+  if (failedThreads) violations.push(`${failedThreads} interpreter threads failed`);
+  if (hangs) violations.push(`${hangs} hangs`);
+  if (stats.timeouts) violations.push(`${stats.timeouts} stop timeouts`);
+  if (forks === 0) violations.push('no fork completed');
+
+  const summary = {
+    threads: opts.threads, seconds: round(elapsed, 1), forks, forks_per_s: round(forks / elapsed, 2),
+    fork_p50_ms: round(percentile(lat, 50)), fork_p90_ms: round(percentile(lat, 90)), fork_p99_ms: round(percentile(lat, 99)),
+    stw_stops: stats.stops, stw_timeouts: stats.timeouts,
+    stw_p50_us: histUs(50), stw_p99_us: histUs(99), stw_max_us: round(stats.maxNs / 1000, 1),
+    cache_hit_rate: round(hits + misses ? hits / (hits + misses) : 0, 4),
+    counter, torn_reads: tornReads, lost_updates: lostUpdates, failed_children: failedChildren, hangs,
+    ok: violations.length === 0, violations,
+  };
+  return { summary, forkMs: lat, hist: stats.hist };
+}
+
+/** The summary as the harness prints it: a metric/value table (no violations, no CPython block). */
+export function summaryRows(summary: Record<string, unknown>): { metric: string; value: unknown }[] {
+  return Object.entries(summary).filter(([k]) => k !== 'violations' && k !== 'cpython').map(([metric, value]) => ({ metric, value }));
+}
