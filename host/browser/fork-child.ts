@@ -23,9 +23,10 @@ const EXIT_BAD_SNAPSHOT = 65;
 const EXIT_CONTINUATION_FAILED = 70;
 
 const send = (m: ChildEvent) => self.postMessage(m);
+// The server terminates this worker (and its nested workers) when the exit
+// message arrives: Firefox may drop a message posted right before close().
 function exit(code: number): never {
   send({ type: 'exit', code });
-  self.close();
   throw new ProcessExit(code);
 }
 

@@ -48,7 +48,10 @@ class BrowserWorker implements PlatformWorker {
     this.#w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
     this.#w.addEventListener('message', (e) => {
       const m = e.data as { type?: string; code?: number };
-      if (m?.type === EXIT_MESSAGE) this.#exit(m.code ?? 0);
+      if (m?.type === EXIT_MESSAGE) {
+        this.#w.terminate();
+        this.#exit(m.code ?? 0);
+      }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
         const queued = this.#pending;
         this.#pending = undefined;

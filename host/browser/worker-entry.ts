@@ -9,6 +9,7 @@ const { init, threadId } = await firstMessage<BrowserWorkerStart<WorkerInit>>();
 try {
   await runWorker(init, threadId, (m) => self.postMessage(m));
 } finally {
+  // the adapter terminates us on this message: Firefox may drop a message
+  // posted right before close()
   self.postMessage({ type: EXIT_MESSAGE, code: 0 });
-  self.close();
 }
