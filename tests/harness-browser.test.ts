@@ -6,8 +6,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../scripts/harness-browser.js', import.meta.url));
-// Firefox: a run can stall on a fork whose child never reports back (see README, "In a browser").
-const browsers = process.env.HARNESS_BROWSERS?.split(',') ?? ['chromium'];
+const browsers = process.env.HARNESS_BROWSERS?.split(',') ?? ['chromium', 'firefox'];
 
 for (const browser of browsers) {
   test(`start:browser --browser ${browser}: a short run has no violations`, async () => {

@@ -8,7 +8,7 @@
 import { Runtime } from '../runtime.js';
 import { ABI_VERSION, H_ABI } from '../layout.js';
 import { checksum32 } from '../fork-bridge.js';
-import { ProcessExit, browserPlatform, firstMessage } from './platform.js';
+import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
 
 export interface ChildWarm { type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string }
@@ -22,16 +22,38 @@ export type ChildEvent =
 const EXIT_BAD_SNAPSHOT = 65;
 const EXIT_CONTINUATION_FAILED = 70;
 
-const send = (m: ChildEvent) => self.postMessage(m);
-// The server terminates this worker (and its nested workers) when the exit
-// message arrives: Firefox may drop a message posted right before close().
+// The server is reached through `self` (a nested worker of the server) or
+// through a port the owner handed over (a child the owner created for it).
+interface Link {
+  postMessage(m: unknown): void;
+  addEventListener(type: 'message', cb: (e: MessageEvent) => void, opts?: AddEventListenerOptions): void;
+}
+const first = await firstMessage<ChildWarm | { type: typeof PORT_MESSAGE; port: MessagePort }>();
+let link: Link = self as unknown as Link;
+let warm: ChildWarm;
+if (first.type === PORT_MESSAGE) {
+  const port = first.port;
+  port.start();
+  link = port;
+  const w = new Promise<ChildWarm>((resolve) => port.addEventListener('message', (e) => resolve(e.data as ChildWarm), { once: true }));
+  port.postMessage({ type: HELLO_MESSAGE });
+  warm = await w;
+} else {
+  warm = first;
+}
+
+const send = (m: ChildEvent) => link.postMessage(m);
+// The server answers the exit message with CLOSE_MESSAGE, on which this
+// worker closes itself (ending its nested workers too).
 function exit(code: number): never {
   send({ type: 'exit', code });
   throw new ProcessExit(code);
 }
+link.addEventListener('message', (e) => {
+  if ((e.data as { type?: string })?.type === CLOSE_MESSAGE) self.close();
+});
 
-const warm = await firstMessage<ChildWarm>();
-const go = new Promise<ChildGo>((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true }));
+const go = new Promise<ChildGo>((resolve) => link.addEventListener('message', (e) => resolve(e.data as ChildGo), { once: true }));
 const memory = new WebAssembly.Memory({ initial: warm.pages, maximum: warm.maximumPages, shared: true });
 const cont = (await import(warm.continuation)) as Record<string, unknown>;
 send({ type: 'ready', memory });

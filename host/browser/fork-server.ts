@@ -16,7 +16,10 @@ import {
 } from '../fork-bridge.js';
 import { H_ABI } from '../layout.js';
 import { waitAsync } from '../wait.js';
-import { EXIT_MESSAGE, HELLO_MESSAGE, firstMessage, type BrowserWorkerStart } from './platform.js';
+import {
+  CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
+  type BrowserWorkerStart,
+} from './platform.js';
 import type { ForkServerInit } from '../platform.js';
 import type { ChildEvent, ChildGo, ChildWarm } from './fork-child.js';
 
@@ -36,12 +39,21 @@ const EXIT_CRASHED = 70;
 const start = await firstMessage<BrowserWorkerStart<ForkServerInit>>();
 const init = start.init;
 const ctl = new Int32Array(init.control);
-const module = await new Promise<WebAssembly.Module>((resolve, reject) =>
+const { module, delegate } = await new Promise<{ module: WebAssembly.Module; delegate: boolean }>((resolve, reject) =>
   self.addEventListener('message', (e) => {
-    const m = e.data as { type: string; module?: WebAssembly.Module; message?: string };
-    if (m.type === 'module') resolve(m.module!);
+    const m = e.data as { type: string; module?: WebAssembly.Module; delegate?: boolean; message?: string };
+    if (m.type === 'module') resolve({ module: m.module!, delegate: m.delegate === true });
     else reject(new Error(`fork server: no core module: ${m.message}`));
   }, { once: true }));
+
+// Children whose Worker lives on the owner's side (delegate): the owner
+// reports a script error by id.
+const delegated = new Map<number, Child>();
+let nextChildId = 1;
+self.addEventListener('message', (e) => {
+  const m = e.data as { type?: string; id?: number };
+  if (m.type === CHILD_ERROR_MESSAGE) delegated.get(m.id!)?.crashed();
+});
 
 let nextPid = 2;
 
@@ -51,8 +63,22 @@ class ChildFailure extends Error {
   }
 }
 
+/** The server's side of a child: a nested Worker, or a port to a Worker the owner created. */
+interface ChildLink {
+  postMessage(m: unknown): void;
+  addEventListener(type: 'message', cb: (e: MessageEvent) => void): void;
+}
+
+/**
+ * A child "process". Where the owner never blocks (a page), the owner creates
+ * and ends the child Worker and this server talks to it over a MessagePort:
+ * Firefox 153 can stall a worker thread that creates a nested worker while
+ * another of its nested workers is closing. Where the owner may block (a fork
+ * child's main thread), the child is a nested Worker of this server.
+ */
 class Child {
-  readonly worker: Worker;
+  readonly worker: ChildLink;
+  readonly id = nextChildId++;
   readonly ready: Promise<void>;
   readonly exited: Promise<number>;
   memory?: WebAssembly.Memory;
@@ -62,7 +88,20 @@ class Child {
 
   constructor(entry: URL = CHILD_ENTRY, readyMs = READY_TIMEOUT_MS) {
     this.exited = new Promise((resolve) => { this.#resolveExit = resolve; });
-    this.worker = new Worker(entry, { type: 'module', name: 'wtc-fork-child' });
+    if (delegate) {
+      const ch = new MessageChannel();
+      this.worker = ch.port1;
+      ch.port1.start();
+      delegated.set(this.id, this);
+      self.postMessage({ type: SPAWN_CHILD_MESSAGE, id: this.id, url: String(entry), port: ch.port2 }, { transfer: [ch.port2] });
+    } else {
+      const w = new Worker(entry, { type: 'module', name: 'wtc-fork-child' });
+      w.addEventListener('error', (e) => {
+        e.preventDefault();
+        this.crashed();
+      });
+      this.worker = w;
+    }
     this.worker.addEventListener('message', (e) => {
       const m = e.data as ChildEvent | { type: typeof HELLO_MESSAGE };
       if (m.type === HELLO_MESSAGE) {
@@ -76,17 +115,26 @@ class Child {
       if (m.type === 'exit') this.#end(m.code);
       this.#listeners.forEach((l) => l(m));
     });
-    this.worker.addEventListener('error', (e) => {
-      e.preventDefault();
-      this.#end(this.memory ? EXIT_CRASHED : -1);
-    });
     this.ready = this.next('ready', readyMs);
     this.ready.catch(() => {});
     void this.exited.then((status) => recordExit(this.pid, status));
   }
 
+  /** Its script failed to load or threw outside its continuation. */
+  crashed(): void {
+    this.#end(this.memory ? EXIT_CRASHED : -1);
+  }
+
+  // The child closes itself (and with it its nested workers): terminate()
+  // called from this worker can stall it in Firefox 153. A delegated child is
+  // also ended by the owner; a child too busy to read this ends with the
+  // server, which the runtime terminates.
   #end(status: number): void {
-    this.worker.terminate();
+    this.worker.postMessage({ type: CLOSE_MESSAGE });
+    if (delegate) {
+      delegated.delete(this.id);
+      self.postMessage({ type: END_CHILD_MESSAGE, id: this.id });
+    }
     this.#resolveExit(status);
   }
 
@@ -243,7 +291,7 @@ async function serve(): Promise<number> {
 async function shutdown(): Promise<never> {
   shuttingDown = true;
   await Promise.all([...live].map((c) => c.kill()));
-  self.postMessage({ type: EXIT_MESSAGE, code: 0 }); // the adapter terminates us
+  exitWhenHeard(0);
   return new Promise<never>(() => {});
 }
 

@@ -18,6 +18,27 @@ export const EXIT_MESSAGE = '__wtc_exit';
  * before its module has run, and the worker then waits forever.
  */
 export const HELLO_MESSAGE = '__wtc_hello';
+/**
+ * The answer to EXIT_MESSAGE: the worker closes itself. Firefox 153 can stall
+ * a worker thread that calls terminate() on a nested worker, so workers end
+ * themselves when they can; terminate() is kept for forced ends.
+ */
+export const CLOSE_MESSAGE = '__wtc_close';
+
+/** Fork server → owner: create a child Worker at `url` and hand it `port`; owner → server: its script failed. */
+export const SPAWN_CHILD_MESSAGE = '__wtc_spawn_child';
+export const END_CHILD_MESSAGE = '__wtc_end_child';
+export const CHILD_ERROR_MESSAGE = '__wtc_child_error';
+/** Owner → delegated child: the port to its fork server. */
+export const PORT_MESSAGE = '__wtc_port';
+
+/** In an entry script: announce the exit, then close once the host has heard it. */
+export function exitWhenHeard(code: number): void {
+  self.addEventListener('message', (e) => {
+    if ((e.data as { type?: string })?.type === CLOSE_MESSAGE) self.close();
+  });
+  self.postMessage({ type: EXIT_MESSAGE, code });
+}
 
 /** In an entry script: resolves with the first message after announcing we listen. */
 export function firstMessage<T>(): Promise<T> {
@@ -44,12 +65,19 @@ class BrowserWorker implements PlatformWorker {
   readonly #onExit: ((code: number) => void)[] = [];
   readonly #onError: ((e: unknown) => void)[] = [];
 
+  readonly #children = new Map<number, Worker>();
+
   constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number) {
     this.#w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
     this.#w.addEventListener('message', (e) => {
-      const m = e.data as { type?: string; code?: number };
+      const m = e.data as { type?: string; code?: number; id?: number; url?: string; port?: MessagePort };
+      if (m?.type === SPAWN_CHILD_MESSAGE) this.#spawnChild(m.id!, m.url!, m.port!);
+      if (m?.type === END_CHILD_MESSAGE) {
+        this.#children.get(m.id!)?.terminate();
+        this.#children.delete(m.id!);
+      }
       if (m?.type === EXIT_MESSAGE) {
-        this.#w.terminate();
+        this.#w.postMessage({ type: CLOSE_MESSAGE });
         this.#exit(m.code ?? 0);
       }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
@@ -70,6 +98,24 @@ class BrowserWorker implements PlatformWorker {
     this.post({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
   }
 
+  // A fork child created on this (owner) side for the fork server behind #w.
+  #spawnChild(id: number, url: string, port: MessagePort): void {
+    const child = new Worker(url, { type: 'module', name: 'wtc-fork-child' });
+    this.#children.set(id, child);
+    child.addEventListener('message', (e) => {
+      if ((e.data as { type?: string })?.type === HELLO_MESSAGE) child.postMessage({ type: PORT_MESSAGE, port }, [port]);
+    });
+    child.addEventListener('error', (e) => {
+      e.preventDefault();
+      this.#w.postMessage({ type: CHILD_ERROR_MESSAGE, id });
+    });
+  }
+
+  #endChildren(): void {
+    for (const c of this.#children.values()) c.terminate();
+    this.#children.clear();
+  }
+
   /** Posts an adapter message to the worker (the fork server's module). */
   post(message: unknown): void {
     if (this.#pending) this.#pending.push(message);
@@ -77,6 +123,7 @@ class BrowserWorker implements PlatformWorker {
   }
 
   #exit(code: number): void {
+    this.#endChildren();
     if (this.#exited) return;
     this.#exited = true;
     for (const cb of this.#onExit) cb(code);
@@ -146,7 +193,10 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++);
       // the module the runtime compiled, shared rather than compiled again
       const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
-      void this.compileWasm!(build).then((module) => server.post({ type: 'module', module }), (e) => server.post({ type: 'module-failed', message: String(e) }));
+      // a page never blocks, so it can create the server's children on request
+      void this.compileWasm!(build).then(
+        (module) => server.post({ type: 'module', module, delegate: !o.canBlock }),
+        (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;
     },
     exit: o.exit,
