@@ -13,7 +13,7 @@
  * not keep the event loop alive either.
  */
 export async function waitAsync(i32: Int32Array, addr: number, value: number, ms: number): Promise<void> {
-  const wait = hasWaitAsync ? nativeWait(i32, addr, value, ms) : relayWait(i32, addr, value, ms);
+  const wait = hasWaitAsync && !forceRelay ? nativeWait(i32, addr, value, ms) : relayWait(i32, addr, value, ms);
   if (!wait) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -24,6 +24,21 @@ export async function waitAsync(i32: Int32Array, addr: number, value: number, ms
 }
 
 const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
+let forceRelay = false;
+
+/** Which way waits go here: 'native' (Atomics.waitAsync) or 'relay' (a worker blocks for us). */
+export function waitStrategy(): 'native' | 'relay' {
+  return hasWaitAsync && !forceRelay ? 'native' : 'relay';
+}
+
+/**
+ * Makes every wait go through relay workers even where Atomics.waitAsync
+ * exists (browsers only: relays are module Workers), so the fallback that
+ * engines without waitAsync take can be exercised anywhere.
+ */
+export function forceRelayWaits(on: boolean): void {
+  forceRelay = on;
+}
 
 function nativeWait(i32: Int32Array, addr: number, value: number, ms: number): Promise<unknown> | undefined {
   const r = Atomics.waitAsync(i32, addr >> 2, value, Math.max(0, ms));

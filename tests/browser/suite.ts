@@ -9,6 +9,7 @@ import {
 import { D_QUIT, SCRATCH, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
 
 const GEN_MASK = 0xffffff00;
+import { forceRelayWaits, waitStrategy } from '../../host/wait.js';
 import { assert, equal, rejects, runAll, waitFor, type Result } from './page-helpers.js';
 
 const SPIN = new URL('../../scripts/jobs/spin.js', import.meta.url);
@@ -191,6 +192,33 @@ const tests: [string, () => Promise<void>][] = [
     assert(workers.every((w) => w.exited), 'every worker gone');
     await rejects(async () => rt.spawn(SPIN), (x) => x instanceof ClosedError, 'spawn after close');
     await rt.closeAsync();
+  }],
+
+  ['relay waits (the path of engines without Atomics.waitAsync): async stops, a lock and a deadline', async () => {
+    forceRelayWaits(true);
+    const rt = await spinning(2);
+    try {
+      equal(waitStrategy(), 'relay', 'strategy');
+      for (let round = 0; round < 20; round++) {
+        await rt.stopTheWorldAsync({ timeoutMs: 5000 });
+        assert(others(rt).every((t) => t.state === 'SUSPENDED'), 'every worker suspended');
+        await rt.startTheWorldAsync();
+        worldRuns(rt);
+      }
+      const lock = rt.createLock();
+      const holder = rt.spawn(LOCKER, { op: 'hold', lock });
+      await holder.registered();
+      await waitFor(() => rt.core.lock_owner(lock) === holder.handle, 10_000, 'the worker to take the lock');
+      const p = rt.main.lockAsync(lock);
+      await new Promise((r) => setTimeout(r, 10));
+      Atomics.store(i32Of(rt), D_QUIT >> 2, 1);
+      await p;
+      rt.main.unlock(lock);
+      await holder.join();
+    } finally {
+      forceRelayWaits(false);
+      await shutdown(rt);
+    }
   }],
 
   ['state machine: many async stops with workers re-attaching keep every slot word exact', async () => {
