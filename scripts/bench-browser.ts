@@ -1,0 +1,52 @@
+// `npm run bench -- --only browser`: the same measurements
+// (scripts/bench-browser-workload.ts) in each browser, headless, and under
+// Node in the same run, beside CPython's os.fork round trip (4 threads, 4 MiB).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createRuntime } from '../host/node/index.js';
+import { BROWSERS, launch } from './browsers.js';
+import { startServer } from './coi-server.js';
+import { runBrowserBench } from './bench-browser-workload.js';
+
+const PAGE_DEADLINE_MS = 300_000;
+
+export async function benchBrowser(opts: { quick: boolean; log: (s: string) => void }): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const server = await startServer();
+  try {
+    for (const name of BROWSERS) {
+      opts.log(`browser: ${name}…`);
+      try {
+        const page = await launch(name);
+        try {
+          await page.goto(`${server.url}web/blank.html`);
+          const r = await Promise.race([
+            page.evaluate(async ({ url, quick }) => {
+              const bench = await import(url);
+              const host = await import(new URL('../host/browser/index.js', url).href);
+              return bench.runBrowserBench(host.createRuntime, quick);
+            }, { url: `${server.url}dist/scripts/bench-browser-workload.js`, quick: opts.quick }),
+            new Promise<never>((_, rej) => setTimeout(() => rej(new Error('deadline passed')), PAGE_DEADLINE_MS).unref()),
+          ]);
+          out[name] = { version: page.version, ...(r as Record<string, unknown>) };
+        } finally {
+          await page.close();
+        }
+      } catch (e) {
+        out[name] = `unavailable: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  opts.log('browser: node…');
+  out.node = { version: process.version, ...(await runBrowserBench(createRuntime, opts.quick)) };
+  try {
+    const script = fileURLToPath(new URL('../../scripts/cpython_fork_bench.py', import.meta.url));
+    out.cpython_fork_4_threads_4mib = JSON.parse(execFileSync('python3',
+      [script, '--threads', '4', '--heap-mib', '4', '--loops', opts.quick ? '5' : '40'], { encoding: 'utf8', timeout: 300_000 }).trim());
+  } catch (e) {
+    out.cpython_fork_4_threads_4mib = `unavailable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+  }
+  return out;
+}
