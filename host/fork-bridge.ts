@@ -36,6 +36,11 @@ export const CTL_VERIFY = 11;
 export const CTL_MEM_CHECKSUM = 12;
 export const CTL_SHUTDOWN = 13; // set by the runtime's close(): the server reaps its pool and exits
 export const CTL_POOL_READY = 14; // warm children waiting in the pool (written by the server)
+// Set by a server once the child's copy of memory is complete (before the
+// child's ack): from then on the parent's world may run again. Cleared by the
+// forking thread with each request; a server that never sets it (Node) keeps
+// the world stopped until DONE.
+export const CTL_COPIED = 15;
 export const CTL_MSG_BYTE = 64; // utf-8 result message, up to 512 B
 export const CTL_MSG_MAX = 512;
 export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
@@ -311,6 +316,7 @@ export class ForkClient {
     const t = this.thread;
     await t.lockAsync(IMPORT_LOCK);
     let stopped = false;
+    let locked = true;
     try {
       await this.#stopAsync(() => t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs }));
       stopped = true;
@@ -318,6 +324,14 @@ export class ForkClient {
       for (;;) {
         const s = Atomics.load(this.ctl, CTL_STATE);
         if (s === ST_DONE) break;
+        if (stopped && Atomics.load(this.ctl, CTL_COPIED)) {
+          // the child has its copy: the parent's world need not wait for its ack
+          stopped = false;
+          await t.startTheWorldAsync();
+          locked = false;
+          t.unlock(IMPORT_LOCK);
+          continue;
+        }
         await waitAsync(this.ctl, CTL_STATE * 4, s, 100);
       }
       return this.#outcome();
@@ -326,7 +340,7 @@ export class ForkClient {
       try {
         if (stopped) await t.startTheWorldAsync();
       } finally {
-        this.#after(false, () => {}, () => t.unlock(IMPORT_LOCK));
+        this.#after(false, () => {}, () => { if (locked) t.unlock(IMPORT_LOCK); });
       }
     }
   }
@@ -412,6 +426,7 @@ export class ForkClient {
     Atomics.store(this.ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     Atomics.store(this.ctl, CTL_FAULT, req.fault);
     Atomics.store(this.ctl, CTL_VERIFY, req.verify ? 1 : 0);
+    Atomics.store(this.ctl, CTL_COPIED, 0);
     writeText(this.ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, req.data);
     if (Atomics.compareExchange(this.ctl, CTL_STATE, ST_IDLE, ST_REQUEST) !== ST_IDLE) {
       throw new ForkError('E_FORK', 'fork control block busy');

@@ -9,7 +9,7 @@
 // completes the fork. Terminating a child Worker ends its nested workers too,
 // so a child group ends as a whole.
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM, CTL_POOL_READY, CTL_RESULT,
+  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_COPIED, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM, CTL_POOL_READY, CTL_RESULT,
   CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN,
   FORK_E_TABLE_FULL, FORK_FAULTS, PAGE, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING, ST_DONE, ST_REQUEST,
   ST_TAKEN, checksum32, readForkData, writeMessage,
@@ -125,13 +125,14 @@ class Child {
     this.#end(this.memory ? EXIT_CRASHED : -1);
   }
 
-  // The child closes itself (and with it its nested workers): terminate()
-  // called from this worker can stall it in Firefox 153. A delegated child is
-  // also ended by the owner; a child too busy to read this ends with the
-  // server, which the runtime terminates.
+  // A delegated child is ended by the owner (a page). A nested child is left
+  // to end with this server: Firefox 153 can stall a worker whose nested
+  // worker closes (or is terminated) while it creates another, so nothing
+  // nested closes while the server lives; the runtime ends the server, and
+  // with it every nested child, when it closes.
   #end(status: number): void {
-    this.worker.postMessage({ type: CLOSE_MESSAGE });
     if (delegate) {
+      this.worker.postMessage({ type: CLOSE_MESSAGE });
       delegated.delete(this.id);
       self.postMessage({ type: END_CHILD_MESSAGE, id: this.id });
     }
@@ -277,6 +278,8 @@ async function serve(): Promise<number> {
       w[0] ^= 0x5a5a;
     }
     const acked = child.next('ack', ackMs);
+    Atomics.store(ctl, CTL_COPIED, 1);
+    Atomics.notify(ctl, CTL_STATE);
     const options = { ...init.child, data: JSON.parse(readForkData(ctl) || 'null'), verify };
     child.worker.postMessage({ type: 'go', handle, options, fault } satisfies ChildGo);
     await acked;

@@ -67,7 +67,13 @@ class BrowserWorker implements PlatformWorker {
 
   readonly #children = new Map<number, Worker>();
 
-  constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number) {
+  /**
+   * `closeOnExit`: answer the exit message so the worker closes itself. Only a
+   * page does: Firefox 153 can stall a worker whose nested worker closes while
+   * it creates another, so a worker host leaves finished workers idle; they
+   * end with it (a fork child's group ends as a whole).
+   */
+  constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number, private readonly closeOnExit: boolean) {
     this.#w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
     this.#w.addEventListener('message', (e) => {
       const m = e.data as { type?: string; code?: number; id?: number; url?: string; port?: MessagePort };
@@ -77,7 +83,7 @@ class BrowserWorker implements PlatformWorker {
         this.#children.delete(m.id!);
       }
       if (m?.type === EXIT_MESSAGE) {
-        this.#w.postMessage({ type: CLOSE_MESSAGE });
+        if (this.closeOnExit) this.#w.postMessage({ type: CLOSE_MESSAGE });
         this.#exit(m.code ?? 0);
       }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
@@ -141,8 +147,14 @@ class BrowserWorker implements PlatformWorker {
   onExit(cb: (code: number) => void): void {
     this.#onExit.push(cb);
   }
+  /**
+   * A page terminates the worker. A worker host asks it to close instead
+   * (terminate() from a worker can stall in Firefox 153); one too busy to
+   * read the request ends with its host, as a fork child's group does.
+   */
   async terminate(): Promise<number> {
-    this.#w.terminate();
+    if (this.closeOnExit) this.#w.terminate();
+    else if (!this.#exited) this.#w.postMessage({ type: CLOSE_MESSAGE });
     this.#exit(1);
     return 1;
   }
@@ -187,10 +199,10 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       return m;
     },
     spawnWorker(init) {
-      return new BrowserWorker(WORKER_ENTRY, init, nextThreadId++);
+      return new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock);
     },
     startForkServer(init) {
-      const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++);
+      const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);
       // the module the runtime compiled, shared rather than compiled again
       const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
