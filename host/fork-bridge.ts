@@ -227,6 +227,8 @@ export interface ForkOutcome {
   bytes: number;
   /** With `verify`: checksum32 of the whole memory at the fork point. */
   memoryChecksum?: number;
+  /** forkAsync: how long this thread held the world stopped (the stop, the copy, up to the resume), in ms. */
+  pauseMs?: number;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 2000;
@@ -317,6 +319,8 @@ export class ForkClient {
     await t.lockAsync(IMPORT_LOCK);
     let stopped = false;
     let locked = true;
+    const t0 = performance.now();
+    let pauseMs: number | undefined;
     try {
       await this.#stopAsync(() => t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs }));
       stopped = true;
@@ -328,13 +332,16 @@ export class ForkClient {
           // the child has its copy: the parent's world need not wait for its ack
           stopped = false;
           await t.startTheWorldAsync();
+          pauseMs = performance.now() - t0;
           locked = false;
           t.unlock(IMPORT_LOCK);
           continue;
         }
         await waitAsync(this.ctl, CTL_STATE * 4, s, 100);
       }
-      return this.#outcome();
+      const out = this.#outcome();
+      out.pauseMs = pauseMs ?? performance.now() - t0; // a world still stopped resumes right after
+      return out;
     } finally {
       // the async start: this may be a thread that must not block
       try {

@@ -1,6 +1,7 @@
 // `npm run bench -- --only browser`: the same measurements
 // (scripts/bench-browser-workload.ts) in each browser, headless, and under
 // Node in the same run, beside CPython's os.fork round trip (4 threads, 4 MiB).
+// Node's fork server reports no copy-complete point, so its pause runs to the child's ack.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
