@@ -1,20 +1,24 @@
 // A browser fork child: a Worker that is the main thread of an in-page
 // process. Warm: it holds the shared Module, allocates its memory and imports
-// its continuation while it waits in the pool. On 'go' its memory already
-// holds the parent's copy (the server wrote it): it checks the copy, runs
+// its continuation while it waits in the pool. On 'go' it copies the parent's
+// memory (the parent's world is stopped meanwhile), checks the copy, runs
 // after_fork_child, the continuation's child hook, acknowledges, then runs the
 // continuation with result 0. Exit statuses as under Node: the continuation's
 // result (a number) or 0; 65 for a bad copy; 70 for a failing continuation.
 import { Runtime } from '../runtime.js';
 import { ABI_VERSION, H_ABI } from '../layout.js';
-import { checksum32 } from '../fork-bridge.js';
+import { CTL_BYTES, CTL_CHECKSUM, CTL_COPIED, CTL_MEM_CHECKSUM, CTL_STATE, PAGE, checksum32 } from '../fork-bridge.js';
 import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
 
-export interface ChildWarm { type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string }
+export interface ChildWarm {
+  type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string;
+  /** The parent's memory and its fork control block: the child copies the memory itself. */
+  parent: WebAssembly.Memory; control: SharedArrayBuffer;
+}
 export interface ChildGo { type: 'go'; handle: number; options: ForkChildOptions & { data: unknown; verify: boolean }; fault: string }
 export type ChildEvent =
-  | { type: 'ready'; memory: WebAssembly.Memory }
+  | { type: 'ready' }
   | { type: 'ack' }
   | { type: 'error'; message: string }
   | { type: 'exit'; code: number };
@@ -56,7 +60,7 @@ link.addEventListener('message', (e) => {
 const go = new Promise<ChildGo>((resolve) => link.addEventListener('message', (e) => resolve(e.data as ChildGo), { once: true }));
 const memory = new WebAssembly.Memory({ initial: warm.pages, maximum: warm.maximumPages, shared: true });
 const cont = (await import(warm.continuation)) as Record<string, unknown>;
-send({ type: 'ready', memory });
+send({ type: 'ready' });
 
 const m = await go;
 try {
@@ -68,8 +72,24 @@ try {
   }
 }
 
+// The copy, while the forking thread holds the parent's world stopped; then
+// CTL_COPIED lets the parent's world run again.
+function copyParent(m: ChildGo): void {
+  const ctl = new Int32Array(warm.control);
+  const src = new Uint8Array(warm.parent.buffer);
+  if (memory.buffer.byteLength < src.byteLength) memory.grow((src.byteLength - memory.buffer.byteLength) / PAGE);
+  new Uint8Array(memory.buffer, 0, src.byteLength).set(src);
+  Atomics.store(ctl, CTL_BYTES, src.byteLength);
+  Atomics.store(ctl, CTL_CHECKSUM, 0);
+  if (m.options.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, checksum32(new Uint32Array(memory.buffer, 0, src.byteLength >> 2)) | 0);
+  if (m.fault === 'abi' || m.fault === 'corrupt' || m.fault === 'truncate') new Uint32Array(memory.buffer, H_ABI, 1)[0] ^= 0x5a5a;
+  Atomics.store(ctl, CTL_COPIED, 1);
+  Atomics.notify(ctl, CTL_STATE);
+}
+
 async function run(m: ChildGo): Promise<void> {
   if (m.fault === 'die-before-ack') exit(99);
+  copyParent(m);
   const abi = new Uint32Array(memory.buffer, H_ABI, 1)[0];
   if (abi !== ABI_VERSION) {
     send({ type: 'error', message: `snapshot ABI ${abi}, this core is ABI ${ABI_VERSION}` });

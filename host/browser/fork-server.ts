@@ -3,18 +3,18 @@
 // Node server (host/fork-bridge.ts states it). A child "process" is a fresh
 // worker group inside the page: a warm child Worker (host/browser/fork-child.ts)
 // that has compiled nothing (the Module is shared), allocated its memory and
-// imported its continuation while it waited in the pool. A fork copies the
-// parent's live memory straight into the child's memory while the forking
-// thread holds the stopped world, then lets the child go; the child's ack
-// completes the fork. Terminating a child Worker ends its nested workers too,
+// imported its continuation while it waited in the pool. On a fork the server
+// lets the child go; the child copies the parent's live memory into its own
+// while the forking thread holds the stopped world and marks the copy done
+// (CTL_COPIED), so the parent's world runs again; the child's ack completes
+// the fork. Terminating a child Worker ends its nested workers too,
 // so a child group ends as a whole.
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_COPIED, CTL_CHECKSUM, CTL_FAULT, CTL_HANDLE, CTL_MEM_CHECKSUM, CTL_POOL_READY, CTL_RESULT,
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_HANDLE, CTL_POOL_READY, CTL_RESULT,
   CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN,
   FORK_E_TABLE_FULL, FORK_FAULTS, PAGE, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING, ST_DONE, ST_REQUEST,
-  ST_TAKEN, checksum32, readForkData, writeMessage,
+  ST_TAKEN, readForkData, writeMessage,
 } from '../fork-bridge.js';
-import { H_ABI } from '../layout.js';
 import { waitAsync } from '../wait.js';
 import {
   CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
@@ -81,7 +81,7 @@ class Child {
   readonly id = nextChildId++;
   readonly ready: Promise<void>;
   readonly exited: Promise<number>;
-  memory?: WebAssembly.Memory;
+  isReady = false;
   pid = 0;
   #resolveExit!: (status: number) => void;
   #listeners = new Set<(e: ChildEvent) => void>();
@@ -107,11 +107,11 @@ class Child {
       if (m.type === HELLO_MESSAGE) {
         this.worker.postMessage({
           type: 'warm', module, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
-          continuation: init.child.continuation,
+          continuation: init.child.continuation, parent: init.memory, control: init.control,
         } satisfies ChildWarm);
         return;
       }
-      if (m.type === 'ready') this.memory = m.memory;
+      if (m.type === 'ready') this.isReady = true;
       if (m.type === 'exit') this.#end(m.code);
       this.#listeners.forEach((l) => l(m));
     });
@@ -122,7 +122,7 @@ class Child {
 
   /** Its script failed to load or threw outside its continuation. */
   crashed(): void {
-    this.#end(this.memory ? EXIT_CRASHED : -1);
+    this.#end(this.isReady ? EXIT_CRASHED : -1);
   }
 
   // A delegated child is ended by the owner (a page). A nested child is left
@@ -246,6 +246,7 @@ async function serve(): Promise<number> {
   const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
   const verify = Atomics.load(ctl, CTL_VERIFY) === 1;
   let child = fault === 'spawn' ? track(new Child(new URL('./no-such-fork-child.js', import.meta.url), SPAWN_FAULT_READY_MS)) : takeChild();
+  void refill(); // the next warm child starts now, ahead of the next fork
   for (let attempt = 1; ; attempt++) {
     try {
       await child.ready;
@@ -264,22 +265,12 @@ async function serve(): Promise<number> {
   }
   child.pid = pid;
   try {
-    // The copy: the forking thread holds the stopped world, so nobody writes.
-    const src = new Uint8Array(init.memory.buffer);
-    const mem = child.memory!;
-    if (mem.buffer.byteLength < src.byteLength) mem.grow((src.byteLength - mem.buffer.byteLength) / PAGE);
-    const dst = new Uint8Array(mem.buffer, 0, src.byteLength);
-    dst.set(src);
-    Atomics.store(ctl, CTL_BYTES, src.byteLength);
-    Atomics.store(ctl, CTL_CHECKSUM, 0);
-    if (verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, checksum32(new Uint32Array(mem.buffer, 0, src.byteLength >> 2)) | 0);
-    if (fault === 'abi' || fault === 'corrupt' || fault === 'truncate') {
-      const w = new Uint32Array(mem.buffer, H_ABI, 1);
-      w[0] ^= 0x5a5a;
-    }
+    // The child copies the parent's memory into its own (the forking thread
+    // holds the stopped world, so nobody writes) and marks CTL_COPIED. The
+    // child's memory never enters this worker: memories pinned here until
+    // this worker's next GC would exhaust the engine's Wasm address space
+    // (V8 reserves ~10 GiB per memory) after some hundred forks.
     const acked = child.next('ack', ackMs);
-    Atomics.store(ctl, CTL_COPIED, 1);
-    Atomics.notify(ctl, CTL_STATE);
     const options = { ...init.child, data: JSON.parse(readForkData(ctl) || 'null'), verify };
     child.worker.postMessage({ type: 'go', handle, options, fault } satisfies ChildGo);
     await acked;
