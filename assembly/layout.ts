@@ -5,7 +5,8 @@
 //
 //   address   size      block
 //  ┌─────────┬─────────┬──────────────────────────────────────────────────────┐
-//  │ 0x00000 │   1 KiB │ reserved: null page, wasi-shim abort scratch         │
+//  │ 0x00000 │   1 KiB │ reserved: null page, wasi-shim abort scratch, the    │
+//  │         │         │         WASI build's clock cells at 0x300            │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00400 │    64 B │ HEADER  magic, ABI version, init state, capacity,    │
 //  │         │         │         layout end, fork depth, version tags         │
@@ -41,6 +42,13 @@ export const MAGIC: u32 = 0x52485457; // "WTHR" little-endian
 export const ABI_VERSION: u32 = 1;
 
 export const RESERVED_END: usize = 0x400;
+
+// The WASI build's clock cells (assembly/clock.ts), in the reserved block above
+// the bytes wasi-shim's abort message may use: a cell is claimed by CAS for one
+// clock_time_get call, so each result is written where only its caller writes.
+export const CLOCK_CELLS: usize = 0x300;
+export const CLOCK_CELL_COUNT: i32 = 16;
+export const CLOCK_CELL_SIZE: usize = 16; // +0 claim word, +8 u64 nanoseconds
 
 // HEADER
 export const HEADER: usize = 0x400;
