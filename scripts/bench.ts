@@ -8,6 +8,7 @@ import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
 import { Interpreter } from '../interp/interpreter.js';
+import { benchEmbed } from './bench-embed.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -319,6 +320,7 @@ if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
 if (want('fork')) result.fork = await forkSection();
 if (want('interp')) result.interp = await interpSection();
+if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
 result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
