@@ -5,6 +5,11 @@ export const ABI_VERSION = 1;
 export const MAGIC = 0x52485457;
 export const LAYOUT_END = 0x19000;
 
+// The WASI build's clock cells (assembly/clock.ts): +0 claim word, +8 u64 ns.
+export const CLOCK_CELLS = 0x300;
+export const CLOCK_CELL_COUNT = 16;
+export const CLOCK_CELL_SIZE = 16;
+
 export const H_MAGIC = 0x400;
 export const H_ABI = 0x404;
 export const H_INIT = 0x408;

@@ -124,7 +124,10 @@ extern "C" {
 #define WTC_LOCK_MUTEX 1u
 #define WTC_LOCK_RECURSIVE 2u
 
-/* Exports (docs/ABI.md). Results < 0 are WTC_E_* codes. */
+/* Exports (docs/ABI.md). Results < 0 are WTC_E_* codes. The seqlock writes
+ * take the writer's handle first; lock_consistent and start_try belong to the
+ * robust-lock and non-blocking-start parts of the ABI. An import the core does
+ * not export only fails to link when the C code calls it. */
 int32_t wtc_abi_version(void) __attribute__((import_module("core"), import_name("abi_version")));
 int32_t wtc_layout_end(void) __attribute__((import_module("core"), import_name("layout_end")));
 int32_t wtc_heap_base(void) __attribute__((import_module("core"), import_name("heap_base")));

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { within } from './helpers.js';
 import { ROOT } from './embed-tools.js';
 import { ERRNO as E } from '../host/errors.js';
-import { ST_ATTACHED, ST_DETACHED } from '../host/layout.js';
+import { CLOCK_CELLS, CLOCK_CELL_COUNT, CLOCK_CELL_SIZE, ST_ATTACHED, ST_DETACHED } from '../host/layout.js';
 
 // V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
 setFlagsFromString('--no-liftoff');
@@ -105,6 +105,9 @@ test('two threads reading the WASI clock: no negative deltas on either', () =>
     try {
       const results = await Promise.all(ws.map((w) => message(w, 'done')));
       for (const r of results) assert.is(r.negatives, 0, `worst delta ${r.worst} ms`);
+      // every clock cell was given back: no reading is left claimed
+      const i32 = new Int32Array(memory.buffer);
+      for (let k = 0; k < CLOCK_CELL_COUNT; k++) assert.is(Atomics.load(i32, (CLOCK_CELLS + CLOCK_CELL_SIZE * k) >> 2), 0, `cell ${k}`);
     } finally {
       await Promise.all(ws.map((w) => w.terminate()));
     }
