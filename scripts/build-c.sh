@@ -44,4 +44,8 @@ LDFLAGS=(-Wl,--no-entry,--import-memory,--shared-memory,--max-memory=$MAX_MEMORY
   "${LDFLAGS[@]}" -Wl,--experimental-pic,-pie \
   "$SRC" -o build/c-embedder.pie.wasm
 
+# The header is for C++ too: it must compile as C++ without warnings.
+printf '#include "wasm_threads_core.h"\nint32_t cpp_check(int32_t h) { return wtc_poll_fast(h); }\n' |
+  "$CLANG" --target=wasm32 -x c++ -fsyntax-only -ffreestanding -matomics -Iinclude -Wall -Wextra -Werror -
+
 echo "build-c: build/c-embedder.wasm build/c-embedder.pie.wasm"
