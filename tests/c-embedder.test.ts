@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { within } from './helpers.js';
+import { waitFor, within } from './helpers.js';
+import { ERRNO as E } from '../host/errors.js';
+import { SL_TID, STATE_MASK, ST_ATTACHED, ST_DEAD, slotAddr } from '../host/layout.js';
 import { ROOT, buildCEmbedder, EMBED_GLOBAL_BASE } from './embed-tools.js';
 import { ensureMemory, instantiateEmbedder, planEmbed, type EmbedLink } from '../host/embed-link.js';
 
@@ -110,5 +112,37 @@ for (const link of ['fixed', 'pie'] as const) {
       assert.is(again.embed_self(), 0, 'fresh TLS');
     }));
 }
+
+(built ? test : test.skip)('a C worker that ends while registered blocks stops until its host marks it dead', () =>
+  within(30_000, async () => {
+    const { coreModule, cModule, memory, core, plan } = await linkSetup('fixed');
+    const main = instantiateEmbedder(cModule, core, memory, plan, 0).exports as unknown as CExports;
+    assert.is(main.embed_setup(4), 0);
+    const w = new Worker(new URL('./c-embedder-worker.js', import.meta.url), {
+      workerData: { coreModule, cModule, memory, plan, area: 1 },
+    });
+    const i32 = new Int32Array(memory.buffer);
+    const attachedSlot = (): number => {
+      for (let i = 0; i < 4; i++) {
+        const word = Atomics.load(i32, slotAddr(i) >> 2);
+        if ((word & STATE_MASK) === ST_ATTACHED && Atomics.load(i32, (slotAddr(i) + SL_TID) >> 2) === w.threadId) {
+          return (word & ~0xff) | i;
+        }
+      }
+      return 0;
+    };
+    await waitFor(() => attachedSlot() !== 0, 10_000, 'the C worker to attach');
+    const dead = attachedSlot();
+    await w.terminate(); // ends the thread inside its loop, still ATTACHED
+    assert.is(core.thread_state(dead), ST_ATTACHED, 'nobody told the core');
+    const h = core.register(1);
+    assert.is(core.attach(h), 0);
+    assert.is(core.stop(h, 50), E.E_TIMEOUT, 'a stop cannot park a thread that no longer runs');
+    assert.is(core.straggler(0), dead);
+    assert.is(core.mark_dead(dead), 0, 'the host marks it dead');
+    assert.is(core.thread_state(dead), ST_DEAD);
+    assert.is(core.stop(h, 1000), 0, 'now the world stops');
+    assert.is(core.start(h), 0);
+  }));
 
 test.run();
