@@ -49,8 +49,6 @@ export const CACHE = 0x8000;
 export const CACHE_ENTRY_SIZE = 16;
 export const CACHE_ENTRIES = 4096;
 
-export const SCRATCH = 0x18000;
-export const D_QUIT = SCRATCH + 0;
 
 // Slot word fields (assembly/state.ts).
 export const ST_FREE = 0;
