@@ -36,6 +36,8 @@ export const SL_USER = 16;
 export const SLOT_USER_WORDS = 12;
 
 export const MAX_LOCKS = 256;
+export const LOCKS = 0x5000;
+export const LOCK_SIZE = 16;
 export const IMPORT_LOCK = 0;
 export const LOCK_MUTEX = 1;
 export const LOCK_RECURSIVE = 2;

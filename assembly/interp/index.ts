@@ -5,7 +5,7 @@
 //
 // The VM's tables (opcodes, context fields, run results) are exported as
 // immutable globals: they are the source the host's assembler and runner
-// (interp/) are checked against by tests/interp-module.test.ts.
+// (interp/) are checked against by tests/linked.test.ts.
 
 import * as vm from "./vm";
 import { INTERP_BLOCK, INTERP_DATA } from "../link/blocks";

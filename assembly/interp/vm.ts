@@ -191,11 +191,15 @@ export function afterForkChild(): i32 {
   return stack + ((<usize>i) << 2);
 }
 
-// [addr, addr + bytes) lies in the VM's heap and in memory; 64-bit sums, so
-// no argument can wrap.
+// [addr, addr + bytes) lies in the VM's heap and in memory, compared without
+// a sum that could wrap. (Memory is at most 4096 pages, so its end fits a u32.)
+// The address stays a u32 throughout: widening a loaded i32 to u64 here was
+// folded by the release optimiser into a sign-extending load (an address of
+// -4 passed), which tests/linked.test.ts catches.
 // @ts-ignore: decorator
 @inline function regionOk(addr: u32, bytes: u64): bool {
-  return <u64>addr >= <u64>HEAP_START && <u64>addr + bytes <= (<u64>memory.size() << 16);
+  const end = <u32>memory.size() << 16;
+  return addr >= <u32>HEAP_START && addr <= end && bytes <= <u64>(end - addr);
 }
 
 // Checks a context before a run, before any of it is used: every region it
@@ -436,7 +440,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_POLL: {
-        if (!running(h)) result = R_POLL;
+        if (withPoll && !running(h)) result = R_POLL;
         break;
       }
       default: { result = R_BAD_OPCODE; break; }
