@@ -10,7 +10,7 @@ const HIT = 1n << 32n;
 /** One descriptor-cache entry: lock-free validated reads, whole-operation writes. */
 export class CacheEntry {
   /** `handle`: the registered thread that writes through this entry (seqlock writers name themselves). */
-  constructor(private readonly core: CoreExports, readonly index: number, private readonly handle = 0) {
+  constructor(private readonly core: CoreExports, readonly index: number, private readonly handle: number) {
     if (!Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
       throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${index}`);
     }
