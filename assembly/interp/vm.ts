@@ -3,7 +3,7 @@
 // (the context below, its operand stack, the code, the globals, the types), so
 // a fork snapshot carries a running frame and the child can resume it.
 //
-// Context (64 bytes, allocated by the host at or above heap_base):
+// Context (64 bytes, allocated by the host in the VM heap, from interp_heap_base()):
 //   +0 pc  +4 sp  +8 fp  +12 code addr  +16 code length (instructions)
 //   +20 stack addr  +24 stack capacity (words)  +28 status of the last run
 //   +32 host op  +36 error pc  +40 globals addr  +44 globals count
