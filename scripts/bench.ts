@@ -9,6 +9,7 @@ import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf, interpOf } from '../host/mod
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
 import { Interpreter } from '../interp/interpreter.js';
+import { benchBuilds } from './bench-builds.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -295,8 +296,9 @@ async function interpSection(): Promise<Record<string, number>> {
   return out;
 }
 
-function targets(core: any, seqlock: any[], fork?: any, interp?: any): Record<string, boolean> {
+function targets(core: any, seqlock: any[], fork?: any, interp?: any, builds?: any): Record<string, boolean> {
   const t: Record<string, boolean> = {};
+  if (builds?.['core.wasm']) t.core_wasm_le_9_kib = builds['core.wasm'].bytes <= 9 * 1024;
   if (core) {
     t.attach_detach_le_2x_cmpxchg_pair = core.attach_detach_ns <= 2 * core.cmpxchg_pair_ns;
     t.stw_p50_le_1_5x_floor = core.stw.every((r: any) => r.p50_us <= 1.5 * r.floor_p50_us);
@@ -321,11 +323,12 @@ const want = (s: string) => !args.only || args.only.split(',').includes(s);
 const result: Record<string, unknown> = {
   machine: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
 };
+if (want('builds')) result.builds = await benchBuilds({ quick: args.quick, log });
 if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
 if (want('fork')) result.fork = await forkSection();
 if (want('interp')) result.interp = await interpSection();
-result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp);
+result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
