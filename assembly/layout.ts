@@ -9,7 +9,7 @@
 //  │         │         │         WASI build's clock cells at 0x300            │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00400 │    64 B │ HEADER  magic, ABI version, init state, capacity,    │
-//  │         │         │         layout end, fork depth, version tags         │
+//  │         │         │         layout end, fork depth, host words           │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00440 │   192 B │ WORLD   STW exclusion, request flag, stopped flag,   │
 //  │         │         │         suspend epoch, straggler count, u64 counters │
@@ -29,10 +29,12 @@
 //  │ 0x08000 │  64 KiB │ CACHE   4096 × 16 B: seq, descriptor value, type     │
 //  │         │         │         version, metaclass version                   │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
-//  │ 0x18000 │   4 KiB │ SCRATCH diagnostics and benchmark control words      │
+//  │ 0x18000 │   4 KiB │ SPARE   reserved, zeroed by init, unused             │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x19000 │    …    │ static data (compiler), then free memory for the     │
-//  │         │         │ embedder from heap_base() up                         │
+//  │         │         │ embedder from heap_base() up (the reference VM and   │
+//  │         │         │ the diagnostics module claim fixed blocks there:     │
+//  │         │         │ docs/ABI.md, "Linked modules")                       │
 //  └─────────┴─────────┴──────────────────────────────────────────────────────┘
 //
 // Keep docs/ABI.md in step with this table; the host mirrors the numbers in
@@ -58,7 +60,7 @@ export const H_INIT: usize = HEADER + 8; // INIT_NONE → INIT_BUSY → INIT_REA
 export const H_CAPACITY: usize = HEADER + 12;
 export const H_LAYOUT_END: usize = HEADER + 16;
 export const H_FORK_DEPTH: usize = HEADER + 20;
-export const H_VERSION_TAGS: usize = HEADER + 24; // last type version tag handed out
+// HEADER + 24 and + 28 are reserved (zero).
 export const H_HOST: usize = HEADER + 32; // 32 bytes the host owns (docs/ABI.md)
 
 export const INIT_NONE: u32 = 0;
@@ -130,9 +132,9 @@ export const CE_VALUE: usize = 4;
 export const CE_TYPE_VERSION: usize = 8;
 export const CE_META_VERSION: usize = 12;
 
-// SCRATCH
-export const SCRATCH: usize = 0x18000;
-export const SCRATCH_SIZE: usize = 0x1000;
+// SPARE: kept so LAYOUT_END does not move; no module and no test uses it.
+export const SPARE: usize = 0x18000;
+export const SPARE_SIZE: usize = 0x1000;
 
 export const LAYOUT_END: usize = 0x19000;
 

@@ -12,10 +12,10 @@
 // same even value. Comparisons happen after validation, on the snapshot.
 
 import {
-  CACHE_ENTRIES, CE_SEQ, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr, H_VERSION_TAGS,
+  CACHE_ENTRIES, CE_SEQ, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
   RECORD_COUNT, RECORD_DATA, RECORD_WORDS, recordAddr, S_SEQ, STATS, STATS_END, LAYOUT_END,
 } from "./layout";
-import { OK, E_ARG, E_BUSY, E_FULL } from "./errors";
+import { OK, E_ARG, E_BUSY } from "./errors";
 
 // A read that keeps meeting writers gives up (a miss for the cache) rather
 // than spinning without bound.
@@ -139,48 +139,6 @@ export function recordFill(rec: i32, value: u32, n: i32, pauseSpins: i32): i32 {
   }
   endWrite(seq, s);
   return OK;
-}
-
-// Type records, as the reference interpreter (and CPython-like embedders) use
-// them: word 0 type version tag, word 1 metaclass version tag, word 2 the
-// number of attributes n, then n (key, value) pairs. Version tags come from one
-// counter (H_VERSION_TAGS), so no two type states share a tag and a cache entry
-// keyed by tags can never confuse two types.
-export const T_VERSION: i32 = 0;
-export const T_META: i32 = 1;
-export const T_COUNT: i32 = 2;
-export const T_PAIRS: i32 = 3;
-export const T_MAX_ATTRS: i32 = (RECORD_WORDS - T_PAIRS) >> 1;
-
-export function nextVersionTag(): u32 {
-  const t = atomic.add<u32>(H_VERSION_TAGS, 1) + 1;
-  return t == 0 ? atomic.add<u32>(H_VERSION_TAGS, 1) + 1 : t;
-}
-
-// One attribute store: sets (or adds) `key` and gives the type a new version
-// tag in the same epoch, so no reader can pair the new value with the old tag.
-export function typeSetAttr(rec: i32, key: u32, value: u32): i32 {
-  if (<u32>rec >= <u32>RECORD_COUNT) return E_ARG;
-  const seq = recordAddr(rec);
-  const s = beginWrite(seq);
-  if (s == NO_EPOCH) return E_BUSY;
-  let r = OK;
-  const n = <i32>min<u32>(atomic.load<u32>(recordWord(rec, T_COUNT)), <u32>T_MAX_ATTRS);
-  let k = 0;
-  while (k < n && atomic.load<u32>(recordWord(rec, T_PAIRS + 2 * k)) != key) k++;
-  if (k == n) {
-    if (n == T_MAX_ATTRS) r = E_FULL;
-    else {
-      atomic.store<u32>(recordWord(rec, T_PAIRS + 2 * k), key);
-      atomic.store<u32>(recordWord(rec, T_COUNT), <u32>(n + 1));
-    }
-  }
-  if (r == OK) {
-    atomic.store<u32>(recordWord(rec, T_PAIRS + 2 * k + 1), value);
-    atomic.store<u32>(recordWord(rec, T_VERSION), nextVersionTag());
-  }
-  endWrite(seq, s);
-  return r;
 }
 
 // Copies words [first, first + n) of one consistent snapshot to dst.

@@ -1,6 +1,4 @@
 // Instantiating the core module over a shared memory, and its export table.
-import { instantiate } from '@assemblyscript/loader';
-import type * as loader from '@assemblyscript/loader';
 
 /** The module's exports (docs/ABI.md). Every i32 result < 0 is an error code. */
 export interface CoreExports {
@@ -36,27 +34,13 @@ export interface CoreExports {
   lock_owner(id: number): number;
   lock_depth(id: number): number;
   lock_addr(id: number): number;
-  cache_write(index: number, typeVersion: number, metaVersion: number, value: number): number;
-  cache_invalidate(index: number): number;
+  cache_write(h: number, index: number, typeVersion: number, metaVersion: number, value: number): number;
+  cache_invalidate(h: number, index: number): number;
   cache_read(index: number, typeVersion: number, metaVersion: number): bigint;
-  record_write(rec: number, first: number, src: number, n: number): number;
-  record_fill(rec: number, value: number, n: number): number;
+  record_write(h: number, rec: number, first: number, src: number, n: number): number;
+  record_fill(h: number, rec: number, value: number, n: number): number;
   record_read(rec: number, first: number, dst: number, n: number): number;
   after_fork_child(h: number, tid: number): number;
-  diag_spin(h: number, noPoll: number): number;
-  diag_floor_round(workers: number, timeoutMs: number): number;
-  diag_cmpxchg_pair_ns(iters: number): number;
-  diag_attach_detach_ns(h: number, iters: number): number;
-  diag_poll_ns(h: number, iters: number): number;
-  diag_cache_read_ns(index: number, tv: number, mv: number, value: number, iters: number, mask: number): number;
-  diag_mutex_read_ns(h: number, lock: number, index: number, tv: number, mv: number, iters: number, mask: number): number;
-  diag_plain_read_ns(index: number, tv: number, mv: number, iters: number, mask: number): number;
-  diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;
-  diag_record_writer(h: number, rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
-  diag_record_reader(h: number, rec: number, validate: number): number;
-  interp_run(h: number, ctx: number, budget: number): number;
-  interp_run_nopoll(h: number, ctx: number, budget: number): number;
-  interp_ctx_size(): number;
 }
 
 export const DEFAULT_INITIAL_PAGES = 4;
@@ -66,9 +50,22 @@ export function createSharedMemory(initial = DEFAULT_INITIAL_PAGES, maximum = DE
   return new WebAssembly.Memory({ initial, maximum, shared: true });
 }
 
-/** One instance of the core over `memory`: one per thread. */
+/** The `env` imports every build (core and linked modules) takes. */
+export function envImports(memory: WebAssembly.Memory): WebAssembly.ModuleImports {
+  return {
+    memory,
+    now_ms: () => performance.now(),
+    abort: () => { throw new Error('wasm abort'); },
+  };
+}
+
+/**
+ * One instance of the core over `memory`: one per thread. The result is the
+ * instance's own export object, so it can be passed unchanged as the "core"
+ * imports of a linked module (host/modules.ts): calls between the modules stay
+ * Wasm-to-Wasm.
+ */
 export async function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<CoreExports> {
-  const env = { memory, now_ms: () => performance.now() };
-  const { exports } = await instantiate<Record<string, unknown>>(module, { env } as loader.Imports);
-  return exports as unknown as CoreExports;
+  const instance = await WebAssembly.instantiate(module, { env: envImports(memory) });
+  return instance.exports as unknown as CoreExports;
 }

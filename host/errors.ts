@@ -23,7 +23,7 @@ export const ERRNO = {
 export type ErrorCode =
   | keyof typeof ERRNO
   | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_UNKNOWN'
-  | 'E_FORK' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL';
+  | 'E_FORK' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL' | 'E_UNSUPPORTED';
 
 const MESSAGES: Record<number, string> = {
   [-1]: 'the shared memory is not initialised',
@@ -60,6 +60,13 @@ export class WasmThreadsError extends Error {
 export class InvalidArgumentError extends WasmThreadsError {
   constructor(message: string) {
     super('E_ARG', message, ERRNO.E_ARG);
+  }
+}
+
+/** A platform capability (or a linked module) this call needs is missing. */
+export class UnsupportedError extends WasmThreadsError {
+  constructor(message: string) {
+    super('E_UNSUPPORTED', message);
   }
 }
 

@@ -9,7 +9,8 @@ const HIT = 1n << 32n;
 
 /** One descriptor-cache entry: lock-free validated reads, whole-operation writes. */
 export class CacheEntry {
-  constructor(private readonly core: CoreExports, readonly index: number) {
+  /** `handle`: the registered thread that writes through this entry (seqlock writers name themselves). */
+  constructor(private readonly core: CoreExports, readonly index: number, private readonly handle: number) {
     if (!Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
       throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${index}`);
     }
@@ -23,11 +24,11 @@ export class CacheEntry {
   }
 
   write(typeVersion: number, metaVersion: number, value: number): void {
-    check(this.core.cache_write(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write');
+    check(this.core.cache_write(this.handle, this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write');
   }
 
   invalidate(): void {
-    check(this.core.cache_invalidate(this.index), 'cache invalidate');
+    check(this.core.cache_invalidate(this.handle, this.index), 'cache invalidate');
   }
 }
 

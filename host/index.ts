@@ -6,4 +6,8 @@ export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
 export type { Platform, PlatformWorker, WorkerInit } from './platform.js';
+export {
+  interpOf, diagOf, linked, compileLinked, bindLinked, instantiateLinked, DIAG_QUIT, DIAG_SCRATCH,
+  type InterpExports, type DiagExports, type LinkedModules, type LinkedName,
+} from './modules.js';
 export * from './errors.js';

@@ -41,6 +41,8 @@ export const SL_USER = 16;
 export const SLOT_USER_WORDS = 12;
 
 export const MAX_LOCKS = 256;
+export const LOCKS = 0x5000;
+export const LOCK_SIZE = 16;
 export const IMPORT_LOCK = 0;
 export const LOCK_MUTEX = 1;
 export const LOCK_RECURSIVE = 2;
@@ -54,8 +56,6 @@ export const CACHE = 0x8000;
 export const CACHE_ENTRY_SIZE = 16;
 export const CACHE_ENTRIES = 4096;
 
-export const SCRATCH = 0x18000;
-export const D_QUIT = SCRATCH + 0;
 
 // Slot word fields (assembly/state.ts).
 export const ST_FREE = 0;

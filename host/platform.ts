@@ -1,9 +1,12 @@
 // What the platform-neutral runtime needs from its host platform. Node's
 // adapter is host/node/platform.ts; a browser adapter implements the same.
+import type { LinkedModules, LinkedName } from './modules.js';
 
 /** What a new worker receives. Everything here is structured-cloneable. */
 export interface WorkerInit {
   module: WebAssembly.Module;
+  /** The compiled modules linked against the core (host/modules.ts). */
+  modules?: LinkedModules;
   memory: WebAssembly.Memory;
   /** Module specifier (URL string) of the job; its default export runs. */
   job: string;
@@ -53,6 +56,8 @@ export interface PlatformWorker {
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  /** The bytes of a module linked against the core: build/<name>.wasm (or .debug.wasm). Absent: no linked modules. */
+  loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
   spawnWorker(init: WorkerInit): PlatformWorker;
   /** Starts the fork server (absent on platforms without processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;

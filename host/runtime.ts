@@ -17,6 +17,7 @@ import {
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
 import { RegisteredThread, type StopOptions } from './thread.js';
+import { bindLinked, compileLinked, type LinkedModules } from './modules.js';
 import { waitAsync } from './wait.js';
 import type { CacheEntry, Mutex } from './handles.js';
 
@@ -159,6 +160,8 @@ export class Runtime {
     readonly module: WebAssembly.Module,
     readonly memory: WebAssembly.Memory,
     readonly core: CoreExports,
+    /** The compiled modules linked against the core (interp.wasm, diag.wasm), shared with every worker. */
+    readonly linkedModules: LinkedModules,
     handle: number,
     private readonly options: RuntimeOptions,
     // The main thread idles detached; a fork child's main thread is the
@@ -166,6 +169,7 @@ export class Runtime {
     mainIdlesDetached = true,
   ) {
     if (options.fork) this.#forkControl = createControl();
+    bindLinked(core, memory, linkedModules);
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#forkControl);
     this.#i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
     this.#i64 = new BigInt64Array(memory.buffer, 0, 0x19000 >> 3);
@@ -183,13 +187,14 @@ export class Runtime {
     if (threads > 0 && options.job === undefined) throw new InvalidArgumentError('threads > 0 needs a job');
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
     const module = await WebAssembly.compile(await platform.loadWasm(options.wasm ?? 'release'));
+    const linkedModules = await compileLinked(platform, options.wasm ?? 'release');
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
       throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`);
     }
     check(core.init(capacity), 'init');
     const handle = check(core.register(platform.mainThreadId), 'register main thread');
-    const rt = new Runtime(platform, module, memory, core, handle, options);
+    const rt = new Runtime(platform, module, memory, core, linkedModules, handle, options);
     try {
       if (options.fork) await rt.startForkServer();
       await Promise.all(Array.from({ length: threads }, () => rt.spawn().registered()));
@@ -207,8 +212,11 @@ export class Runtime {
    */
   static async adoptForkChild(
     platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, handle: number, child: ForkChildOptions,
+    linkedModules?: LinkedModules,
   ): Promise<Runtime> {
     const core = await instantiateCore(module, memory);
+    const build = child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm);
+    linkedModules ??= await compileLinked(platform, build);
     check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child');
     const options: RuntimeOptions = {
       job: child.job,
@@ -222,7 +230,7 @@ export class Runtime {
     };
     // The child's own fork server starts on first use (a fork or a spawned
     // worker): most children never fork, and should start and exit fast.
-    return new Runtime(platform, module, memory, core, handle, options, false);
+    return new Runtime(platform, module, memory, core, linkedModules, handle, options, false);
   }
 
   private async startForkServer(): Promise<void> {
@@ -359,7 +367,7 @@ export class Runtime {
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
     this.ensureForkServer(); // a worker may fork
     const pw = this.platform.spawnWorker({
-      module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
+      module: this.module, modules: this.linkedModules, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
     });
     const t = new WorkerThread(pw, (w) => this.onWorkerExit(w), (j, d) => {
       if (!this.#closed) this.spawn(j, d);

@@ -261,7 +261,7 @@ export class RegisteredThread {
 
   /** A handle on descriptor-cache entry `index`. */
   cache(index: number): CacheEntry {
-    return new CacheEntry(this.core, index);
+    return new CacheEntry(this.core, index, this.handle);
   }
 
   /** Acquires lock `id`, detached while it waits. */

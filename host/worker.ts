@@ -1,6 +1,7 @@
 // A worker's life, platform-neutral: instantiate the core over the shared
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
+import { bindLinked } from './modules.js';
 import { check } from './errors.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
@@ -48,6 +49,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     const job = jobModule.default ?? jobModule.job;
     if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
     core = await instantiateCore(init.module, init.memory);
+    bindLinked(core, init.memory, init.modules);
     handle = check(core.register(threadId), 'register');
     post({ type: 'registered', handle });
     const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);

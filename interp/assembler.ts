@@ -1,4 +1,5 @@
-// A tiny text assembly for the reference interpreter (assembly/interp/vm.ts).
+// A tiny text assembly for the reference interpreter (interp.wasm,
+// assembly/interp/vm.ts, whose OP_* globals are the source of OPS: tests check).
 //
 //   ; comment            label:            op [operand]
 // Operands are integers (decimal, hex, negative) or, for jmp/jz/call/push,

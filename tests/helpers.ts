@@ -2,7 +2,8 @@
 // test instead of stalling the suite.
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
-import { D_QUIT, userWordAddr } from '../host/layout.js';
+import { userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { readFile } from 'node:fs/promises';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);

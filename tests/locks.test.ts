@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, LockError, LockTimeoutError } from '../host/errors.js';
 import { RegisteredThread } from '../host/thread.js';
-import { SCRATCH } from '../host/layout.js';
+import { DIAG_SCRATCH } from '../host/modules.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 test('4 workers increment a plain counter under the mutex: exact total', () =>
@@ -12,7 +12,7 @@ test('4 workers increment a plain counter under the mutex: exact total', () =>
     const rt = await createRuntime({ capacity: 8 });
     try {
       const lock = rt.createLock('mutex');
-      const counter = SCRATCH + 2048;
+      const counter = DIAG_SCRATCH + 256;
       const iters = 20_000;
       const ws = [0, 1, 2, 3].map(() => rt.spawn(job('locker'), { op: 'count', lock, counter, iters }));
       await Promise.all(ws.map((w) => w.join()));
@@ -137,7 +137,7 @@ test('async lock never blocks the calling thread', () =>
     const rt = await createRuntime({ capacity: 8 });
     try {
       const lock = rt.createLock('mutex');
-      const holder = rt.spawn(job('locker'), { op: 'count', lock, counter: SCRATCH + 2048, iters: 20_000 });
+      const holder = rt.spawn(job('locker'), { op: 'count', lock, counter: DIAG_SCRATCH + 256, iters: 20_000 });
       await holder.registered();
       for (let k = 0; k < 50; k++) {
         await rt.main.lockAsync(lock);

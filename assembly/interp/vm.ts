@@ -3,22 +3,22 @@
 // (the context below, its operand stack, the code, the globals, the types), so
 // a fork snapshot carries a running frame and the child can resume it.
 //
-// Context (64 bytes, allocated by the host at or above heap_base):
+// Context (64 bytes, allocated by the host in the VM heap, from interp_heap_base()):
 //   +0 pc  +4 sp  +8 fp  +12 code addr  +16 code length (instructions)
 //   +20 stack addr  +24 stack capacity (words)  +28 status of the last run
 //   +32 host op  +36 error pc  +40 globals addr  +44 globals count
 //   +48 cache hits  +52 cache misses  +56 steps (wrapping)
 // Instruction: two i32 words, opcode and argument.
-// Types are the core's generic seqlock records (0…7) in the type-record shape
-// of seqlock.ts: version tag, metaclass version tag, then (key, value) pairs.
+// Types are this module's own seqlock records (0…7, see "type records" below):
+// version tag, metaclass version tag, count, then (key, value) pairs. The core
+// is reached only through its exports (assembly/link/core.ts) and the
+// documented slot word; nothing here names a core function or internal word.
 
-import { poll, genBits, handleIndex, ST_ATTACHED } from "../state";
-import {
-  cacheRead, cacheWrite, typeSetAttr, recordStamp, recordValid, recordWord, userRangeOk,
-  T_VERSION, T_META, T_COUNT, T_PAIRS, T_MAX_ATTRS,
-} from "../seqlock";
-import { lockAcquire, lockRelease } from "../locks";
-import { RECORD_COUNT, CACHE_ENTRIES, slotAddr } from "../layout";
+import { poll, cacheRead, cacheWrite, lockAcquire, lockRelease } from "../link/core";
+import { SLOTS, SLOT_SIZE, CACHE_ENTRIES } from "../layout";
+import { GEN_MASK, ST_ATTACHED } from "../state";
+import { E_BUSY, E_FULL } from "../errors";
+import { INTERP_BLOCK, INTERP_TYPES } from "../link/blocks";
 
 export const C_PC: usize = 0;
 export const C_SP: usize = 4;
@@ -72,15 +72,101 @@ export const R_HALTED = 0;
 export const R_HOST = 1;
 export const R_BUDGET = 2;
 const R_POLL = 3; // internal: a stop is pending; run() polls and re-enters
-export const R_BAD_OPCODE = -100;
-export const R_UNDERFLOW = -101;
-export const R_OVERFLOW = -102;
-export const R_BAD_JUMP = -103;
-export const R_BAD_LOCAL = -104;
-export const R_BAD_GLOBAL = -105;
-export const R_BAD_ATTR = -106;
-export const R_BAD_CONTEXT = -107;
-export const R_NO_ATTR = -108;
+export const R_BAD_OPCODE = -200;
+export const R_UNDERFLOW = -201;
+export const R_OVERFLOW = -202;
+export const R_BAD_JUMP = -203;
+export const R_BAD_LOCAL = -204;
+export const R_BAD_GLOBAL = -205;
+export const R_BAD_ATTR = -206;
+export const R_BAD_CONTEXT = -207;
+export const R_NO_ATTR = -208;
+
+// ---- the VM's own memory (assembly/link/blocks.ts) ------------------------------
+
+const VM_TAGS: usize = INTERP_BLOCK + 0; // last type version tag handed out
+export const VM_HEAP_TOP: usize = INTERP_BLOCK + 4; // the host's bump allocator (0: not started)
+// Contexts, stacks, code and globals live from here up: above every module's
+// static data and control words, so no program can reach them.
+export const HEAP_START: usize = (__heap_base + 63) & ~63;
+
+// ---- type records --------------------------------------------------------------
+// A seqlock record per type, in the VM's own block: sequence word at +0, words
+// from +64. Invariant (as the core's seqlocks): the sequence is even when no
+// write is in progress; a writer moves it even → odd by CAS, writes, and stores
+// odd + 1; no path returns in between. A reader takes the sequence, reads with
+// atomic loads and accepts the words only if the sequence is the same even value.
+export const TYPE_COUNT: i32 = 8;
+const TYPE_SIZE: usize = 1024;
+const TYPE_DATA: usize = 64;
+const TYPE_WORDS: i32 = 240;
+const T_VERSION: i32 = 0;
+const T_META: i32 = 1;
+const T_COUNT: i32 = 2;
+const T_PAIRS: i32 = 3;
+const T_MAX_ATTRS: i32 = (TYPE_WORDS - T_PAIRS) >> 1;
+// A writer waits this many loads for another writer; past that the other is
+// presumed dead (a worker terminated mid-write) and the store fails with E_BUSY.
+const WRITE_SPINS: i32 = 1 << 24;
+
+// @ts-ignore: decorator
+@inline function typeSeq(type: i32): usize {
+  return INTERP_TYPES + (<usize>type) * TYPE_SIZE;
+}
+
+// @ts-ignore: decorator
+@inline function typeWord(type: i32, i: i32): usize {
+  return typeSeq(type) + TYPE_DATA + ((<usize>i) << 2);
+}
+
+function nextVersionTag(): u32 {
+  const t = atomic.add<u32>(VM_TAGS, 1) + 1;
+  return t == 0 ? atomic.add<u32>(VM_TAGS, 1) + 1 : t;
+}
+
+// One attribute store: sets (or adds) `key` and gives the type a new version
+// tag in the same epoch, so no reader can pair the new value with the old tag.
+function typeSetAttr(type: i32, key: u32, value: u32): i32 {
+  const seq = typeSeq(type);
+  let s: u32 = 1;
+  for (let i = 0; i < WRITE_SPINS; i++) {
+    const w = atomic.load<u32>(seq);
+    if ((w & 1) == 0 && atomic.cmpxchg<u32>(seq, w, w + 1) == w) { s = w; break; }
+  }
+  if (s & 1) return E_BUSY;
+  let r = 0;
+  const n = <i32>min<u32>(atomic.load<u32>(typeWord(type, T_COUNT)), <u32>T_MAX_ATTRS);
+  let k = 0;
+  while (k < n && atomic.load<u32>(typeWord(type, T_PAIRS + 2 * k)) != key) k++;
+  if (k == n) {
+    if (n == T_MAX_ATTRS) r = E_FULL;
+    else {
+      atomic.store<u32>(typeWord(type, T_PAIRS + 2 * k), key);
+      atomic.store<u32>(typeWord(type, T_COUNT), <u32>(n + 1));
+    }
+  }
+  if (r == 0) {
+    atomic.store<u32>(typeWord(type, T_PAIRS + 2 * k + 1), value);
+    atomic.store<u32>(typeWord(type, T_VERSION), nextVersionTag());
+  }
+  atomic.store<u32>(seq, s + 2);
+  return r;
+}
+
+// In a fork child only the forking thread lives on: a sequence left odd
+// belongs to a writer that no longer exists. Clears such types; returns how many.
+export function afterForkChild(): i32 {
+  let cleared = 0;
+  for (let t = 0; t < TYPE_COUNT; t++) {
+    const s = atomic.load<u32>(typeSeq(t));
+    if (s & 1) {
+      memory.fill(typeWord(t, 0), 0, (<usize>TYPE_WORDS) << 2);
+      atomic.store<u32>(typeSeq(t), s + 1);
+      cleared++;
+    }
+  }
+  return cleared;
+}
 
 // @ts-ignore: decorator
 @inline function ld(ctx: usize, f: usize): i32 {
@@ -92,10 +178,12 @@ export const R_NO_ATTR = -108;
   store<i32>(ctx + f, v);
 }
 
-// The poll's fast path: this thread's slot word is exactly "attached, no stop".
+// The poll's fast path (docs/ABI.md): one atomic load of this thread's slot
+// word, compared with "attached, no stop" for its handle. Off the fast path
+// the VM calls the core's poll.
 // @ts-ignore: decorator
 @inline function running(h: i32): bool {
-  return atomic.load<u32>(slotAddr(handleIndex(h))) == (genBits(h) | ST_ATTACHED);
+  return atomic.load<u32>(SLOTS + (<usize>(h & 0xff)) * SLOT_SIZE) == ((<u32>h & GEN_MASK) | ST_ATTACHED);
 }
 
 // @ts-ignore: decorator
@@ -103,16 +191,29 @@ export const R_NO_ATTR = -108;
   return stack + ((<usize>i) << 2);
 }
 
-// Checks a context before a run: every region it names lies in embedder memory.
+// [addr, addr + bytes) lies in the VM's heap and in memory, compared without
+// a sum that could wrap. (Memory is at most 4096 pages, so its end fits a u32.)
+// The address stays a u32 throughout: widening a loaded i32 to u64 here was
+// folded by the release optimiser into a sign-extending load (an address of
+// -4 passed), which tests/linked.test.ts catches.
+// @ts-ignore: decorator
+@inline function regionOk(addr: u32, bytes: u64): bool {
+  const end = <u32>memory.size() << 16;
+  return addr >= <u32>HEAP_START && addr <= end && bytes <= <u64>(end - addr);
+}
+
+// Checks a context before a run, before any of it is used: every region it
+// names lies in the VM's heap, the globals (read atomically) are 4-byte aligned.
 export function contextOk(ctx: usize): bool {
-  if (!userRangeOk(ctx, CTX_SIZE)) return false;
+  if (!regionOk(<u32>ctx, <u64>CTX_SIZE)) return false;
   const codeLen = ld(ctx, C_CODE_LEN);
   const cap = ld(ctx, C_STACK_CAP);
   const gl = ld(ctx, C_GLOBALS_LEN);
   if (codeLen < 0 || cap < 4 || gl < 0) return false;
-  if (!userRangeOk(<usize>ld(ctx, C_CODE), (<usize>codeLen) << 3)) return false;
-  if (!userRangeOk(<usize>ld(ctx, C_STACK), (<usize>cap) << 2)) return false;
-  if (gl > 0 && !userRangeOk(<usize>ld(ctx, C_GLOBALS), (<usize>gl) << 2)) return false;
+  if (!regionOk(<u32>ld(ctx, C_CODE), (<u64>codeLen) << 3)) return false;
+  if (!regionOk(<u32>ld(ctx, C_STACK), (<u64>cap) << 2)) return false;
+  const globals = <u32>ld(ctx, C_GLOBALS);
+  if (gl > 0 && ((globals & 3) != 0 || !regionOk(globals, (<u64>gl) << 2))) return false;
   const sp = ld(ctx, C_SP);
   const fp = ld(ctx, C_FP);
   return sp >= 0 && sp <= cap && fp >= 0 && fp <= sp;
@@ -124,14 +225,15 @@ export function contextOk(ctx: usize): bool {
 // @ts-ignore: decorator
 @inline function slowAttr(type: i32, key: u32, out: usize): bool {
   for (;;) {
-    const s = recordStamp(type);
-    const tv = atomic.load<u32>(recordWord(type, T_VERSION));
-    const mv = atomic.load<u32>(recordWord(type, T_META));
-    const n = <i32>min<u32>(atomic.load<u32>(recordWord(type, T_COUNT)), <u32>T_MAX_ATTRS);
+    const s = atomic.load<u32>(typeSeq(type));
+    if (s & 1) continue;
+    const tv = atomic.load<u32>(typeWord(type, T_VERSION));
+    const mv = atomic.load<u32>(typeWord(type, T_META));
+    const n = <i32>min<u32>(atomic.load<u32>(typeWord(type, T_COUNT)), <u32>T_MAX_ATTRS);
     let k = 0;
-    while (k < n && atomic.load<u32>(recordWord(type, T_PAIRS + 2 * k)) != key) k++;
-    const v = k < n ? atomic.load<u32>(recordWord(type, T_PAIRS + 2 * k + 1)) : 0;
-    if (!recordValid(type, s)) continue;
+    while (k < n && atomic.load<u32>(typeWord(type, T_PAIRS + 2 * k)) != key) k++;
+    const v = k < n ? atomic.load<u32>(typeWord(type, T_PAIRS + 2 * k + 1)) : 0;
+    if (atomic.load<u32>(typeSeq(type)) != s) continue;
     store<u32>(out, v);
     store<u32>(out + 4, tv);
     store<u32>(out + 8, mv);
@@ -259,12 +361,14 @@ export function contextOk(ctx: usize): bool {
         const slot = arg >>> 8;
         if (sp <= fp) { result = R_UNDERFLOW; break; }
         const type = load<i32>(at(stack, sp - 1));
-        if (<u32>type >= <u32>RECORD_COUNT || slot >= CACHE_ENTRIES) { result = R_BAD_ATTR; break; }
+        if (<u32>type >= <u32>TYPE_COUNT || slot >= CACHE_ENTRIES) { result = R_BAD_ATTR; break; }
         let value: u32 = 0;
         let hit = false;
         if (op == OP_LOAD_ATTR) {
-          const tv = atomic.load<u32>(recordWord(type, T_VERSION));
-          const mv = atomic.load<u32>(recordWord(type, T_META));
+          // the tags are read without the sequence: the cache entry's own
+          // seqlock pairs them with the value, and a store bumps the tag
+          const tv = atomic.load<u32>(typeWord(type, T_VERSION));
+          const mv = atomic.load<u32>(typeWord(type, T_META));
           const r = cacheRead(slot, tv, mv);
           if (r > 0) { value = <u32>r; hit = true; }
         }
@@ -276,7 +380,7 @@ export function contextOk(ctx: usize): bool {
           value = load<u32>(out);
           if (op == OP_LOAD_ATTR) {
             const tv = load<u32>(out + 4);
-            if (tv != 0) cacheWrite(slot, tv, load<u32>(out + 8), value);
+            if (tv != 0) cacheWrite(h, slot, tv, load<u32>(out + 8), value);
             misses++;
           }
         } else {
@@ -289,7 +393,7 @@ export function contextOk(ctx: usize): bool {
         if (sp - fp < 2) { result = R_UNDERFLOW; break; }
         const value = load<u32>(at(stack, sp - 1));
         const type = load<i32>(at(stack, sp - 2));
-        if (<u32>type >= <u32>RECORD_COUNT || arg < 0 || arg > 0xff) { result = R_BAD_ATTR; break; }
+        if (<u32>type >= <u32>TYPE_COUNT || arg < 0 || arg > 0xff) { result = R_BAD_ATTR; break; }
         const r = typeSetAttr(type, <u32>arg, value);
         if (r < 0) { result = r; break; }
         sp -= 2;
@@ -312,7 +416,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_ENTER: {
-        if (arg < 0 || sp + arg > cap) { result = R_OVERFLOW; break; }
+        if (arg < 0 || arg > cap - sp) { result = R_OVERFLOW; break; }
         for (let k = 0; k < arg; k++) store<i32>(at(stack, sp++), 0);
         break;
       }
@@ -321,6 +425,9 @@ export function contextOk(ctx: usize): bool {
         const v = load<i32>(at(stack, sp - 1));
         const retPc = load<i32>(at(stack, fp - 2));
         const oldFp = load<i32>(at(stack, fp - 1));
+        // the saved frame pointer is program-writable: a bad one must not let
+        // the stack pointer leave [0, cap)
+        if (oldFp < 0 || oldFp > fp - 2) { result = R_UNDERFLOW; break; }
         sp = fp - 2;
         fp = oldFp;
         store<i32>(at(stack, sp++), v);
@@ -333,7 +440,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_POLL: {
-        if (!running(h)) result = R_POLL;
+        if (withPoll && !running(h)) result = R_POLL;
         break;
       }
       default: { result = R_BAD_OPCODE; break; }
@@ -357,6 +464,7 @@ export function contextOk(ctx: usize): bool {
 }
 
 export function run(h: i32, ctx: usize, budget: i32): i32 {
+  if (!contextOk(ctx)) return R_BAD_CONTEXT;
   const steps0 = <u32>load<i32>(ctx + C_STEPS);
   for (;;) {
     let left = budget;

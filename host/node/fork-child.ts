@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { nodePlatform } from './platform.js';
 import { Runtime } from '../runtime.js';
 import { createSharedMemory, instantiateCore } from '../core.js';
+import { compileLinked } from '../modules.js';
 import { PAGE, checksum32, decodeSnapshot, encodeSnapshot } from '../fork-bridge.js';
 import type { ForkChildOptions } from '../platform.js';
 
@@ -25,6 +26,7 @@ const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, () 
 const { wasm, continuation } = JSON.parse(process.argv[2] ?? '{}') as { wasm?: string; continuation?: string };
 const build = wasm === 'release' || wasm === 'debug' ? wasm : wasm ? new URL(wasm) : 'release';
 const module = await WebAssembly.compile(await nodePlatform.loadWasm(build));
+const linkedModules = await compileLinked(nodePlatform, build);
 // Everything a fresh process would do cold after the snapshot arrives is done
 // here, while the child waits in the pool: the first instantiation (where V8
 // finishes compiling, ~100 ms), the snapshot decoder, the continuation's import.
@@ -66,7 +68,7 @@ async function run(m: SnapshotMessage): Promise<void> {
   const memory = new WebAssembly.Memory({ initial: info.memoryBytes / PAGE, maximum: info.maximumPages, shared: true });
   decoded.restore(memory.buffer);
   const restoredChecksum = options.verify ? checksum32(new Uint32Array(memory.buffer)) : undefined;
-  const rt = await Runtime.adoptForkChild(nodePlatform, module, memory, info.handle, options);
+  const rt = await Runtime.adoptForkChild(nodePlatform, module, memory, info.handle, options, linkedModules);
   const cont = (await import(options.continuation)) as Record<string, unknown>;
   const fn = cont[options.exportName ?? 'default'];
   if (typeof fn !== 'function') throw new TypeError(`${options.continuation} exports no function ${options.exportName ?? 'default'}`);

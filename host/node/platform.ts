@@ -45,6 +45,9 @@ export const nodePlatform: Platform = {
     const url = build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
     return readFile(url);
   },
+  async loadLinkedWasm(name, debug) {
+    return readFile(new URL(`${name}${debug ? '.debug' : ''}.wasm`, BUILD_DIR));
+  },
   spawnWorker(init) {
     return new NodeWorker(WORKER_ENTRY, init, true);
   },

@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
-import { D_QUIT, H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
+import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
 
 interface Data { out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean }
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }

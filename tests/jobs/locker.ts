@@ -2,7 +2,7 @@
 // counter, unlock. 'wait-once': block on the lock once, report, unlock.
 // 'hold': take the lock and keep it, polling, until the quit word is set.
 import type { ThreadContext } from '../../host/worker.js';
-import { D_QUIT } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
 
 type Data =
   | { op: 'count'; lock: number; counter: number; iters: number }
