@@ -3,17 +3,14 @@
 // (docs/ABI.md lists them apart); they touch only SCRATCH and the caller's slot.
 
 import {
-  SCRATCH, SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
+  SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
+  D_QUIT, D_FLOOR_FLAG, D_FLOOR_ACKS, D_CAS_WORD,
 } from "./layout";
 import { nowMs } from "./clock";
 import { poll, attach, detach, handleIndex } from "./state";
 import { cacheRead, cacheWrite, recordFill, recordWord, recordStamp, recordValid } from "./seqlock";
 import { lockAcquire, lockRelease } from "./locks";
 
-export const D_QUIT: usize = SCRATCH + 0; // non-zero: diagnostic loops return
-export const D_FLOOR_FLAG: usize = SCRATCH + 64; // bumped by the floor requester
-export const D_FLOOR_ACKS: usize = SCRATCH + 128; // one atomic add per worker per bump
-export const D_CAS_WORD: usize = SCRATCH + 192;
 
 // Progress and tallies live in the caller's slot user words.
 // @ts-ignore: decorator

@@ -48,7 +48,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     const job = jobModule.default ?? jobModule.job;
     if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
     core = await instantiateCore(init.module, init.memory);
-    handle = check(core.register(threadId), 'register');
+    handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });
     const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);
     ctx.attach();
@@ -58,7 +58,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     } finally {
       if (ctx.attached) ctx.detach();
     }
-    check(core.unregister(handle), 'unregister');
+    check(core.unregister(handle), 'unregister', 'thread');
     post({ type: 'done', value });
   } catch (e) {
     if (core && handle > 0) {

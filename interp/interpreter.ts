@@ -1,33 +1,24 @@
 // Running reference-interpreter programs on a registered thread. The VM
 // (assembly/interp/vm.ts) keeps every frame in shared memory; this side loads
 // code, makes frames and performs the host operations the VM hands back.
-import { WasmThreadsError, errorFor } from '../host/errors.js';
+import { ERRNO, ERROR_RANGES, WasmThreadsError, codeName, errorFor, messageOf } from '../host/errors.js';
+import { H_HOST_HEAP_TOP, LAYOUT_END } from '../host/layout.js';
 import type { RegisteredThread } from '../host/thread.js';
 import { HOST_OPS, type Program } from './assembler.js';
 
 // Header word the reference interpreter's bump allocator keeps its top in
 // (one of the host-owned header words, docs/ABI.md).
-export const HEAP_TOP = 0x400 + 36;
+export const HEAP_TOP = H_HOST_HEAP_TOP;
 export const CTX = { pc: 0, sp: 4, fp: 8, code: 12, codeLen: 16, stack: 20, stackCap: 24, status: 28, hostOp: 32, errorPc: 36, globals: 40, globalsLen: 44, hits: 48, misses: 52, steps: 56, size: 64 } as const;
 const R_HALTED = 0;
 const R_HOST = 1;
 const R_BUDGET = 2;
-const VM_ERRORS: Record<number, string> = {
-  [-100]: 'bad opcode',
-  [-101]: 'stack underflow',
-  [-102]: 'stack overflow',
-  [-103]: 'jump out of the program',
-  [-104]: 'no such local',
-  [-105]: 'no such global',
-  [-106]: 'bad type or attribute',
-  [-107]: 'bad interpreter context',
-  [-108]: 'no such attribute',
-};
+const isVmStatus = (r: number): boolean => r <= ERROR_RANGES.vm.from && r >= ERROR_RANGES.vm.to;
 
 /** A program error, with the source line of the failing instruction. */
 export class InterpreterError extends WasmThreadsError {
   constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
-    super('E_STATE', line === undefined ? message : `line ${line}: ${message}`);
+    super(codeName(status), line === undefined ? message : `line ${line}: ${message}`, status);
     this.name = 'InterpreterError';
   }
 }
@@ -80,7 +71,7 @@ export interface RunResult {
 
 /** Bump-allocates `bytes` (64-byte aligned) of shared memory above heap_base; any thread may call it. */
 export function allocate(thread: RegisteredThread, bytes: number): number {
-  const i32 = new Int32Array(thread.memory.buffer, 0, 0x19000 >> 2);
+  const i32 = new Int32Array(thread.memory.buffer, 0, LAYOUT_END >> 2);
   const size = (bytes + 63) & ~63;
   for (;;) {
     let top = Atomics.load(i32, HEAP_TOP >> 2);
@@ -131,10 +122,10 @@ export class Interpreter {
 
   // host spawn: [entry, arg] → [thread record]
   #spawn(ctx: number, p: LoadedProgram): void {
-    if (!this.options.spawn) throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
+    if (!this.options.spawn) throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
     const arg = this.pop(ctx);
     const entry = this.pop(ctx);
-    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(-103, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
+    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
     const record = this.newThreadRecord();
     this.options.spawn(INTERP_JOB, { program: { ...programRef(p), labels: {}, lines: p.lines }, entry, args: [arg], record });
     this.push(ctx, record);
@@ -145,7 +136,7 @@ export class Interpreter {
     const record = this.pop(ctx);
     const i32 = this.#i32();
     if (record < this.thread.core.heap_base() || record + TR_SIZE > i32.byteLength) {
-      throw new InterpreterError(-106, this.field(ctx, 'pc') - 1, undefined, `host join: ${record} is not a thread`);
+      throw new InterpreterError(ERRNO.E_VM_BAD_ATTR, this.field(ctx, 'pc') - 1, undefined, `host join: ${record} is not a thread`);
     }
     const at = (record + TR_STATE) >> 2;
     this.thread.allowThreadsIfAttached(() => {
@@ -168,8 +159,8 @@ export class Interpreter {
   /** A frame (interpreter context + operand stack) starting at `entry` with `args` pushed. */
   frame(p: LoadedProgram, entry: string | number = 0, args: number[] = [], stackWords = 1024): number {
     const pc = typeof entry === 'number' ? entry : p.labels[entry];
-    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(-103, -1, undefined, `no entry ${entry}`);
-    if (args.length > stackWords) throw new InterpreterError(-102, pc, undefined, 'too many arguments');
+    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, -1, undefined, `no entry ${entry}`);
+    if (args.length > stackWords) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, pc, undefined, 'too many arguments');
     const ctx = allocate(this.thread, CTX.size + stackWords * 4);
     const i32 = this.#i32();
     const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
@@ -188,7 +179,7 @@ export class Interpreter {
   pop(ctx: number): number {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(-101, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
+    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(ERRNO.E_VM_UNDERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
     i32[(ctx + CTX.sp) >> 2] = sp - 1;
     return i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp - 1];
   }
@@ -196,7 +187,7 @@ export class Interpreter {
   push(ctx: number, v: number): void {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(-102, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
+    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
     i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp] = v;
     i32[(ctx + CTX.sp) >> 2] = sp + 1;
   }
@@ -234,12 +225,12 @@ export class Interpreter {
         } else if (op === HOST_OPS.waitpid) {
           this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
         } else {
-          throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
+          throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
         }
         continue;
       }
       const pc = this.field(ctx, 'errorPc');
-      const what = VM_ERRORS[r] ?? errorFor(r, 'interpreter').message;
+      const what = isVmStatus(r) ? messageOf(r) : errorFor(r, 'interpreter').message;
       throw new InterpreterError(r, pc, p.lines[pc], what);
     }
   }
