@@ -49,6 +49,7 @@ export function lockDestroy(id: i32): i32 {
 }
 
 function takeOwnership(l: usize, h: i32): void {
+  assert(atomic.load<u32>(l + LK_WORD) != 0, "lock owned while its word says free");
   atomic.store<u32>(l + LK_OWNER, <u32>h);
   atomic.store<u32>(l + LK_DEPTH, 1);
 }
@@ -110,6 +111,7 @@ export function lockRelease(h: i32, id: i32): i32 {
   const l = lockAddr(id);
   if (atomic.load<u32>(l + LK_WORD) == 0 || atomic.load<u32>(l + LK_OWNER) != <u32>h) return E_NOT_OWNER;
   const d = atomic.load<u32>(l + LK_DEPTH);
+  assert(d >= 1, "held lock with depth 0");
   if (d > 1) {
     atomic.store<u32>(l + LK_DEPTH, d - 1);
     return OK;

@@ -72,7 +72,8 @@ export function register(tid: i32): i32 {
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
-  atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  const was = atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  assert(was == (g | ST_REGISTERING), "a REGISTERING word moved under its registrant");
   atomic.notify(addr, u32.MAX_VALUE);
   if (stopping) {
     atomic.add<u32>(W_SUSPEND_EPOCH, 1);

@@ -36,6 +36,7 @@ function beginWrite(seq: usize): u32 {
 
 // @ts-ignore: decorator
 @inline function endWrite(seq: usize, s: u32): void {
+  assert((s & 1) == 0 && atomic.load<u32>(seq) == s + 1, "seqlock: the sequence moved under its writer");
   atomic.store<u32>(seq, s + 2);
 }
 

@@ -79,6 +79,8 @@ export function checkHandle(h: i32): i32 {
   if (h <= 0 || (h >>> 8) == 0 || handleIndex(h) >= capacity()) return E_BAD_HANDLE;
   const w = atomic.load<u32>(slotAddr(handleIndex(h)));
   if ((w & GEN_MASK) != genBits(h) || stateOf(w) == ST_FREE) return E_STALE;
+  assert(stateOf(w) <= ST_DEAD, "slot word holds no state");
+  assert((w & STOP_BIT) == 0 || stateOf(w) == ST_ATTACHED, "STOP set on a word that is not ATTACHED");
   return OK;
 }
 

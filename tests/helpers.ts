@@ -1,6 +1,6 @@
 // Shared test helpers. Every wait here has a deadline, so a hang fails the
 // test instead of stalling the suite.
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
 import { D_QUIT, userWordAddr } from '../host/layout.js';
 import { readFile } from 'node:fs/promises';
@@ -33,10 +33,22 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
   }
 }
 
+/**
+ * The core build the suites run against: WTC_CORE_BUILD=debug selects build/core.debug.wasm (asserts on), which
+ * tests/debug-build.test.ts does for the state-machine, stop-the-world and seqlock suites.
+ */
+export const CORE_BUILD: 'release' | 'debug' = process.env.WTC_CORE_BUILD === 'debug' ? 'debug' : 'release';
+export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../build/core.debug.wasm' : '../../build/core.wasm', import.meta.url);
+
+/** createRuntime over the selected core build. */
+export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return createNodeRuntime({ wasm: CORE_BUILD, ...options });
+}
+
 let wasmBytes: Buffer | undefined;
 /** A bare core instance over a fresh memory (no runtime), for single-threaded tests. */
 export async function bareCore(): Promise<{ core: CoreExports; memory: WebAssembly.Memory; i32: Int32Array }> {
-  wasmBytes ??= await readFile(new URL('../../build/core.wasm', import.meta.url));
+  wasmBytes ??= await readFile(CORE_WASM);
   const module = await WebAssembly.compile(new Uint8Array(wasmBytes));
   const memory = createSharedMemory();
   const core = await instantiateCore(module, memory);

@@ -1,10 +1,9 @@
 // Seqlock descriptor cache and generic records.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
 import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
-import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
+import { bareCore, createRuntime, job, shutdown, waitFor, within } from './helpers.js';
 
 const HIT = 1n << 32n;
 const REC = 7;

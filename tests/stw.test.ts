@@ -1,10 +1,9 @@
 // Stop-the-world across real worker threads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime } from '../host/node/index.js';
 import { StopTimeoutError } from '../host/errors.js';
 import { SCRATCH, userWordAddr } from '../host/layout.js';
-import { job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './helpers.js';
+import { createRuntime, job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './helpers.js';
 
 const WORD_A = SCRATCH + 1024; // test-owned scratch words
 const WORD_B = SCRATCH + 1088;
