@@ -4,7 +4,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
-import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
+import { D_QUIT, D_TEST, handleIndex, userWordAddr } from '../host/layout.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
 import { Interpreter } from '../interp/interpreter.js';
@@ -56,7 +56,7 @@ async function coreSection(): Promise<Record<string, unknown>> {
 
 async function stwRow(threads: number): Promise<Record<string, number>> {
   const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
-  const idx = rt.workers.map((w) => w.handle & 0xff);
+  const idx = rt.workers.map((w) => handleIndex(w.handle));
   const i32 = new Int32Array(rt.memory.buffer);
   const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
   const stw: number[] = [];
@@ -108,7 +108,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
     : undefined;
   if (w) await w.registered();
   const iters = args.quick ? 200_000 : kind === 'mutex' ? 1_000_000 : 5_000_000;
-  const go = SCRATCH + 1024;
+  const go = D_TEST;
   const rs = Array.from({ length: readers }, () => rt.spawn(DIAG, { op: 'read-bench', kind, lock, iters, go, ...entry }));
   await Promise.all(rs.map((r) => r.registered()));
   Atomics.store(i32, go >> 2, 1);

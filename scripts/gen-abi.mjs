@@ -157,7 +157,7 @@ function hostErrors() {
 function hostAbi() {
   const ex = abi.exports.map((x) => {
     const w = exportWrites(x);
-    return `  { name: '${x.name}', abi: ${x.abi !== false}, params: [${x.params.map(([n, t]) => `['${n}', '${t}']`).join(', ')}], result: '${x.result}', ` +
+    return `  { name: '${x.name}', module: '${x.module ?? 'core'}', abi: ${x.abi !== false}, params: [${x.params.map(([n, t]) => `['${n}', '${t}']`).join(', ')}], result: '${x.result}', ` +
       `blocks: ${x.blocks ? JSON.stringify(x.blocks) : 'null'}, errors: [${exportErrors(x).map((e) => `'${e}'`).join(', ')}], ` +
       `writes: ${JSON.stringify(w).replace(/"([a-z_]+)":/g, '$1: ').replace(/"/g, "'")} },`;
   });
@@ -167,10 +167,11 @@ function hostAbi() {
     '',
     "export type WasmType = 'i32' | 'u32' | 'usize' | 'i64' | 'f64';",
     'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; embedder?: boolean }',
-    'export interface ExportSpec { name: string; abi: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
+    'export interface ExportSpec { name: string; module: string; abi: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
     'export interface ImportSpec { module: string; name: string; kind: string; type: string; builds: string[] }',
     '',
     `export const ABI_VERSION_DOC = ${abi.abi_version};`,
+    `export const OTHER_EXPORTS: readonly { name: string; kind: string }[] = [${abi.other_exports.map((x) => `{ name: '${x.name}', kind: '${x.kind}' }`).join(', ')}];`,
     'export const IMPORTS: readonly ImportSpec[] = [',
     ...abi.imports.map((i) => {
       const [m, n] = i.name.split('.');
@@ -266,6 +267,8 @@ function docImports() {
     '| import | type | builds | meaning |',
     '|--------|------|--------|---------|',
     ...abi.imports.map((i) => `| \`${i.name}\` | \`${i.type}\` | ${i.builds.map((b) => `\`build/${b}.wasm\``).join(', ')} | ${i.doc} |`),
+    '',
+    ...abi.other_exports.map((x) => `Besides the functions below, every build exports \`${x.name}\` (${x.kind}): ${x.doc}.`),
   ].join('\n');
 }
 function docMemoryMap() {
@@ -305,6 +308,20 @@ function docExports(group) {
   return rows.join('\n');
 }
 
+// README: one table of every class and the codes it carries.
+function readmeErrors() {
+  const rows = ['| class | codes (number) | when |', '|-------|----------------|------|'];
+  const domains = Object.entries(abi.error_domains).filter(([k]) => !k.startsWith('$'));
+  for (const c of abi.classes) {
+    const codes = ERRORS.filter((e) => e.class === c.name).map((e) => `\`${e.name}\` (${e.n})`);
+    for (const [d, map] of domains) {
+      for (const [code, cls] of Object.entries(map)) if (cls === c.name && errorByName.get(code).class !== c.name) codes.push(`\`${code}\` from ${d}`);
+    }
+    rows.push(`| \`${c.name}\` | ${codes.join(', ') || '—'} | ${esc(c.doc)} |`);
+  }
+  return rows.join('\n');
+}
+
 // ---- regions and files ---------------------------------------------------------
 
 function replaceRegion(text, name, body, file, comment = '//') {
@@ -323,6 +340,7 @@ const regions = {
   'assembly/errors.ts': [['core-errors', asErrors]],
   'assembly/interp/vm.ts': [['vm-errors', asVmErrors]],
   'host/core.ts': [['core-exports', coreExports]],
+  'README.md': [['errors', readmeErrors, '<!--']],
   'docs/ABI.md': [
     ['imports', docImports, '<!--'],
     ['memory-map', docMemoryMap, '<!--'],

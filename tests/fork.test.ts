@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
 import type { ForkOptions } from '../host/fork-bridge.js';
-import { SCRATCH } from '../host/layout.js';
+import { D_TEST } from '../host/layout.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './helpers.js';
 
 const CONTINUATION = job('fork-child');
@@ -183,7 +183,7 @@ test('two threads forking at once are serialised and both succeed', () =>
   within(120_000, async () => {
     const rt = await forkRuntime();
     try {
-      const go = SCRATCH + 1024;
+      const go = D_TEST;
       const w = rt.spawn(job('forker'), { n: 5, go });
       await w.registered();
       Atomics.store(new Int32Array(rt.memory.buffer), go >> 2, 1);

@@ -2,7 +2,7 @@
 // test instead of stalling the suite.
 import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
-import { D_QUIT, userWordAddr } from '../host/layout.js';
+import { D_QUIT, handleIndex, userWordAddr } from '../host/layout.js';
 import { readFile } from 'node:fs/promises';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);
@@ -60,7 +60,7 @@ export function progressOf(rt: Runtime, index: number): number {
 }
 
 export function workerIndexes(rt: Runtime): number[] {
-  return rt.workers.map((w) => w.handle & 0xff);
+  return rt.workers.map((w) => handleIndex(w.handle));
 }
 
 /** A runtime with `n` workers spinning in Wasm (polling unless noPoll), each seen making progress. */

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, LockError, LockTimeoutError } from '../host/errors.js';
 import { RegisteredThread } from '../host/thread.js';
-import { SCRATCH } from '../host/layout.js';
+import { LK_DEPTH, LOCKS, LOCK_SIZE, D_TEST } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 test('4 workers increment a plain counter under the mutex: exact total', () =>
@@ -12,7 +12,7 @@ test('4 workers increment a plain counter under the mutex: exact total', () =>
     const rt = await createRuntime({ capacity: 8 });
     try {
       const lock = rt.createLock('mutex');
-      const counter = SCRATCH + 2048;
+      const counter = D_TEST + 1024;
       const iters = 20_000;
       const ws = [0, 1, 2, 3].map(() => rt.spawn(job('locker'), { op: 'count', lock, counter, iters }));
       await Promise.all(ws.map((w) => w.join()));
@@ -102,9 +102,9 @@ test('the recursion limit is an error, not an overflow', () =>
     core.attach(a);
     const r = core.lock_create(2);
     assert.is(core.lock_acquire(a, r, -1), 0);
-    Atomics.store(i32, (0x5000 + r * 16 + 8) >> 2, 0x7fffffff); // depth at the limit
+    Atomics.store(i32, (LOCKS + r * LOCK_SIZE + LK_DEPTH) >> 2, 0x7fffffff); // depth at the limit
     assert.is(core.lock_acquire(a, r, -1), E.E_RECURSION);
-    assert.is(Atomics.load(i32, (0x5000 + r * 16 + 8) >> 2), 0x7fffffff, 'depth intact');
+    assert.is(Atomics.load(i32, (LOCKS + r * LOCK_SIZE + LK_DEPTH) >> 2), 0x7fffffff, 'depth intact');
   }));
 
 test('fork child: every lock, the import lock included, is free', () =>
@@ -137,7 +137,7 @@ test('async lock never blocks the calling thread', () =>
     const rt = await createRuntime({ capacity: 8 });
     try {
       const lock = rt.createLock('mutex');
-      const holder = rt.spawn(job('locker'), { op: 'count', lock, counter: SCRATCH + 2048, iters: 20_000 });
+      const holder = rt.spawn(job('locker'), { op: 'count', lock, counter: D_TEST + 1024, iters: 20_000 });
       await holder.registered();
       for (let k = 0; k < 50; k++) {
         await rt.main.lockAsync(lock);

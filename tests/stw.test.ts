@@ -2,11 +2,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StopTimeoutError } from '../host/errors.js';
-import { SCRATCH, userWordAddr } from '../host/layout.js';
+import { D_TEST, userWordAddr } from '../host/layout.js';
 import { createRuntime, job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './helpers.js';
 
-const WORD_A = SCRATCH + 1024; // test-owned scratch words
-const WORD_B = SCRATCH + 1088;
+const WORD_A = D_TEST; // test-owned scratch words
+const WORD_B = D_TEST + 64;
 
 // Watches the counters for `ms` of wall time; any movement is a failure.
 async function assertFrozen(read: () => number[], ms: number): Promise<void> {
