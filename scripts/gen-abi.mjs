@@ -68,6 +68,10 @@ function exportErrors(x) {
 function exportWrites(x) {
   const list = typeof x.writes === 'string' ? abi.write_sets[x.writes] : x.writes;
   return list.map((w) => {
+    if (typeof w === 'object' && w.index_arg) {
+      const b = blockByName.get(w.block);
+      return { index_arg: w.index_arg, addr: b.addr, stride: w.stride, count: b.size / w.stride };
+    }
     if (typeof w === 'object') return w;
     if (w === 'embedder memory') return { embedder: true };
     const b = blockByName.get(w);
@@ -159,14 +163,14 @@ function hostAbi() {
     const w = exportWrites(x);
     return `  { name: '${x.name}', module: '${x.module ?? 'core'}', abi: ${x.abi !== false}, params: [${x.params.map(([n, t]) => `['${n}', '${t}']`).join(', ')}], result: '${x.result}', ` +
       `blocks: ${x.blocks ? JSON.stringify(x.blocks) : 'null'}, errors: [${exportErrors(x).map((e) => `'${e}'`).join(', ')}], ` +
-      `writes: ${JSON.stringify(w).replace(/"([a-z_]+)":/g, '$1: ').replace(/"/g, "'")} },`;
+      `writes: ${JSON.stringify(w).replace(/,(?=["{])/g, ', ').replace(/"([a-z_]+)":/g, '$1: ').replace(/"/g, "'")} },`;
   });
   return [
     `// ${STAMP}`,
     '// The core\'s imports and exports as data, for the conformance and fuzz tests.',
     '',
     "export type WasmType = 'i32' | 'u32' | 'usize' | 'i64' | 'f64';",
-    'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; embedder?: boolean }',
+    'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; index_arg?: string; stride?: number; count?: number; embedder?: boolean }',
     'export interface ExportSpec { name: string; module: string; abi: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
     'export interface ImportSpec { module: string; name: string; kind: string; type: string; builds: string[] }',
     '',
