@@ -114,6 +114,10 @@ export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
 }
 
 // ---- reference interpreter (assembly/interp) ------------------------------------------
-export function interp_run(h: i32, ctx: usize, budget: i32): i32 { return interp.run(h, ctx, budget); }
-export function interp_run_nopoll(h: i32, ctx: usize, budget: i32): i32 { return interp.runWithoutPoll(h, ctx, budget); }
+export function interp_run(h: i32, ctx: usize, budget: i32): i32 {
+  return registry.isReady() ? interp.run(h, ctx, budget) : E_NOT_INIT;
+}
+export function interp_run_nopoll(h: i32, ctx: usize, budget: i32): i32 {
+  return registry.isReady() ? interp.runWithoutPoll(h, ctx, budget) : E_NOT_INIT;
+}
 export function interp_ctx_size(): i32 { return <i32>interp.CTX_SIZE; }

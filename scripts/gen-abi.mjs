@@ -161,7 +161,7 @@ function hostErrors() {
 function hostAbi() {
   const ex = abi.exports.map((x) => {
     const w = exportWrites(x);
-    return `  { name: '${x.name}', module: '${x.module ?? 'core'}', abi: ${x.abi !== false}, params: [${x.params.map(([n, t]) => `['${n}', '${t}']`).join(', ')}], result: '${x.result}', ` +
+    return `  { name: '${x.name}', module: '${x.module ?? 'core'}', abi: ${x.abi !== false}, fuzz: ${x.fuzz !== false}, params: [${x.params.map(([n, t]) => `['${n}', '${t}']`).join(', ')}], result: '${x.result}', ` +
       `blocks: ${x.blocks ? JSON.stringify(x.blocks) : 'null'}, errors: [${exportErrors(x).map((e) => `'${e}'`).join(', ')}], ` +
       `writes: ${JSON.stringify(w).replace(/,(?=["{])/g, ', ').replace(/"([a-z_]+)":/g, '$1: ').replace(/"/g, "'")} },`;
   });
@@ -171,7 +171,7 @@ function hostAbi() {
     '',
     "export type WasmType = 'i32' | 'u32' | 'usize' | 'i64' | 'f64';",
     'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; index_arg?: string; stride?: number; count?: number; embedder?: boolean }',
-    'export interface ExportSpec { name: string; module: string; abi: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
+    'export interface ExportSpec { name: string; module: string; abi: boolean; fuzz: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
     'export interface ImportSpec { module: string; name: string; kind: string; type: string; builds: string[] }',
     '',
     `export const ABI_VERSION_DOC = ${abi.abi_version};`,

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
+import { CTX } from '../interp/interpreter.js';
 import {
   GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LK_OWNER, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
   MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, W_EXCLUSION, slotAddr,
@@ -16,8 +17,8 @@ import {
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const VECTORS = Number(process.env.FUZZ_VECTORS ?? 4000);
 const BUILDS = ['build/core.wasm', 'build/core.debug.wasm'];
-// Exports that are not stable ABI (diagnostics, the reference VM) are leaving core.wasm for their own modules.
-const FUZZED = EXPORTS.filter((x) => x.abi && x.module === 'core');
+// Every export but the diagnostic loops, which run until told to quit and are not ABI.
+const FUZZED = EXPORTS.filter((x) => x.fuzz && x.module === 'core');
 const PAGE = 65536;
 
 function mulberry32(seed: number): () => number {
@@ -49,7 +50,9 @@ async function bare(file: string): Promise<{ core: Core; memory: WebAssembly.Mem
 function allowed(x: ExportSpec, args: number[], memBytes: number): [number, number][] {
   const out: [number, number][] = [];
   for (const w of x.writes) {
-    if (w.index_arg) {
+    if (w.embedder) {
+      out.push([LAYOUT_END, memBytes]);
+    } else if (w.index_arg) {
       const k = args[x.params.findIndex(([n]) => n === w.index_arg)];
       if (k >= 0 && k < w.count!) out.push([w.addr! + k * w.stride!, w.addr! + (k + 1) * w.stride!]);
     } else if (w.addr !== undefined) out.push([w.addr, w.addr + w.size!]);
@@ -227,6 +230,41 @@ for (const file of BUILDS) {
     assert.is(core.record_write(h, 0, RECORD_WORDS, src, 0), 0, 'an empty range at the end is fine');
     assert.is(Atomics.load(new Int32Array(memory.buffer), W_EXCLUSION >> 2), 0);
     assert.is(PAGE * MEMORY_INITIAL_PAGES, memory.buffer.byteLength);
+  });
+
+  test(`${file}: the VM's run exports refuse a context near the memory end or with unaligned regions`, async () => {
+    const { core, memory } = await bare(file);
+    core.init(4);
+    const h = Number(core.register(1));
+    core.attach(h);
+    const end = memory.buffer.byteLength;
+    const i32 = new Int32Array(memory.buffer);
+    const heap = (Number(core.heap_base()) + 7) & ~7;
+    const ctx = heap;
+    const code = heap + 256;
+    const stack = heap + 512;
+    const globals = heap + 1024;
+    const frame = (g: number, s = stack) => {
+      i32.fill(0, ctx >> 2, (ctx + CTX.size) >> 2);
+      Object.entries({ code, codeLen: 1, stack: s, stackCap: 16, globals: g, globalsLen: 4 }).forEach(([k, v]) => { i32[(ctx + CTX[k as keyof typeof CTX]) >> 2] = v; });
+    };
+    const runs = ['interp_run', 'interp_run_nopoll'];
+    for (const run of runs) {
+      frame(globals);
+      assert.is(core[run](h, ctx, 0), 0, `${run}: a halt program runs`);
+    }
+    for (const bad of [end - CTX.size + 16, end - 48, end - 4, end, end + 64, 0x7ffffff0, -1]) {
+      for (const run of runs) assert.is(core[run](h, bad, 0), ERRNO.E_VM_BAD_CONTEXT, `${run}(ctx ${bad})`);
+    }
+    for (const [what, g, s] of [['globals', globals + 1, stack], ['globals', globals + 2, stack], ['stack', globals, stack + 2]] as const) {
+      frame(g, s);
+      for (const run of runs) assert.is(core[run](h, ctx, 0), ERRNO.E_VM_BAD_CONTEXT, `${run}: unaligned ${what}`);
+    }
+    for (const run of runs) {
+      frame(globals);
+      i32[(ctx + CTX.codeLen) >> 2] = 0x20000001; // a code length whose byte size wraps 32 bits to 8
+      assert.is(core[run](h, ctx, 0), ERRNO.E_VM_BAD_CONTEXT, `${run}: huge code length`);
+    }
   });
 }
 

@@ -105,16 +105,25 @@ export const R_NO_ATTR: i32 = -208; // no such attribute
   return stack + ((<usize>i) << 2);
 }
 
+// [addr, addr + count << shift) lies in embedder memory and is 4-byte aligned
+// (atomics trap on unaligned addresses). The count is bounded before it is
+// scaled, so a huge count cannot wrap into a small size.
+function regionOk(addr: usize, count: i32, shift: i32): bool {
+  if (count < 0 || (addr & 3) != 0) return false;
+  if ((<u64>count << shift) > ((<u64>memory.size()) << 16)) return false;
+  return userRangeOk(addr, (<usize>count) << shift);
+}
+
 // Checks a context before a run: every region it names lies in embedder memory.
 export function contextOk(ctx: usize): bool {
-  if (!userRangeOk(ctx, CTX_SIZE)) return false;
+  if ((ctx & 3) != 0 || !userRangeOk(ctx, CTX_SIZE)) return false;
   const codeLen = ld(ctx, C_CODE_LEN);
   const cap = ld(ctx, C_STACK_CAP);
   const gl = ld(ctx, C_GLOBALS_LEN);
   if (codeLen < 0 || cap < 4 || gl < 0) return false;
-  if (!userRangeOk(<usize>ld(ctx, C_CODE), (<usize>codeLen) << 3)) return false;
-  if (!userRangeOk(<usize>ld(ctx, C_STACK), (<usize>cap) << 2)) return false;
-  if (gl > 0 && !userRangeOk(<usize>ld(ctx, C_GLOBALS), (<usize>gl) << 2)) return false;
+  if (!regionOk(<usize>ld(ctx, C_CODE), codeLen, 3)) return false;
+  if (!regionOk(<usize>ld(ctx, C_STACK), cap, 2)) return false;
+  if (gl > 0 && !regionOk(<usize>ld(ctx, C_GLOBALS), gl, 2)) return false;
   const sp = ld(ctx, C_SP);
   const fp = ld(ctx, C_FP);
   return sp >= 0 && sp <= cap && fp >= 0 && fp <= sp;
@@ -359,6 +368,7 @@ export function contextOk(ctx: usize): bool {
 }
 
 export function run(h: i32, ctx: usize, budget: i32): i32 {
+  if (!contextOk(ctx)) return R_BAD_CONTEXT; // before the first load from ctx
   const steps0 = <u32>load<i32>(ctx + C_STEPS);
   for (;;) {
     let left = budget;
