@@ -1,7 +1,7 @@
 // A worker's life, platform-neutral: instantiate the core over the shared
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
-import { check } from './errors.js';
+import { InvalidArgumentError, check } from './errors.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -46,7 +46,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
   try {
     const jobModule = (await import(init.job)) as { default?: Job; job?: Job };
     const job = jobModule.default ?? jobModule.job;
-    if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
+    if (typeof job !== 'function') throw new InvalidArgumentError(`job module ${init.job} exports no function`);
     core = await instantiateCore(init.module, init.memory);
     handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });

@@ -272,6 +272,8 @@ function docImports() {
     '|--------|------|--------|---------|',
     ...abi.imports.map((i) => `| \`${i.name}\` | \`${i.type}\` | ${i.builds.map((b) => `\`build/${b}.wasm\``).join(', ')} | ${i.doc} |`),
     '',
+    `The memory must be shared, with at least ${abi.memory.initial_pages} pages and a declared maximum of at most ${abi.memory.maximum_pages}: ${abi.memory.note}. A memory outside these limits (fewer pages, a larger maximum, unshared) fails to link with a \`LinkError\`.`,
+    '',
     ...abi.other_exports.map((x) => `Besides the functions below, every build exports \`${x.name}\` (${x.kind}): ${x.doc}.`),
   ].join('\n');
 }

@@ -86,7 +86,8 @@ class Fuzzer {
   get i32(): Int32Array { return new Int32Array(this.memory.buffer); }
   pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.rnd() * xs.length)]; }
 
-  value(name: string): number {
+  value(name: string, type = 'i32'): number {
+    if (type === 'f64') return this.pick([NaN, Infinity, -Infinity, 0, -0, -1, 0.5, 1e300, -1e300, 2 ** 31, this.rnd() * 1e6]);
     const end = this.memory.buffer.byteLength;
     const heap = Number(this.core.heap_base());
     const edges = [
@@ -174,7 +175,7 @@ class Fuzzer {
 
   vector(i: number): void {
     const x = this.pick(FUZZED);
-    const raw = x.params.map(([name]) => this.value(name));
+    const raw = x.params.map(([name, type]) => this.value(name, type));
     const args = this.nonBlocking(x, raw);
     if (!args) {
       this.skipped++;
