@@ -169,6 +169,19 @@ test('every code maps to its class; the class depends on the operation, and the 
   assert.is(ie.errno, -203);
 });
 
+test('the memory map drawn in assembly/layout.ts shows every block at its address and size', () => {
+  const rows = [...read('assembly/layout.ts').matchAll(/│ 0x([0-9a-f]+) │\s+([\d…]+)\s*(KiB|B)?\s*│ (\S+)/g)]
+    .map((m) => ({ addr: parseInt(m[1], 16), size: m[3] === 'KiB' ? Number(m[2]) * 1024 : m[3] === 'B' ? Number(m[2]) : undefined, name: m[4] }));
+  for (const s of ABI.layout.filter((s: { block?: unknown }) => s.block)) {
+    const b = s.block as { name: string; addr: string; size: number };
+    const row = rows.find((r) => r.name === b.name);
+    assert.ok(row, `${b.name} is drawn`);
+    assert.is(row!.addr, Number(b.addr), `${b.name} address`);
+    assert.is(row!.size, b.size, `${b.name} size`);
+  }
+  assert.ok(rows.some((r) => r.addr === LAYOUT_END), 'LAYOUT_END is drawn');
+});
+
 test('README lists every error class and code', () => {
   const readme = read('README.md');
   for (const e of ERROR_TABLE) assert.ok(readme.includes(`\`${e.code}\``), `README names ${e.code}`);
