@@ -8,7 +8,7 @@ import {
 } from "./layout";
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE } from "./errors";
 import {
-  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
+  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK, STOP_BIT,
   stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
 } from "./state";
 import { createImportLock } from "./locks";
@@ -129,7 +129,7 @@ export function stateOfHandle(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   const w = atomic.load<u32>(slotAddr(handleIndex(h)));
-  return <i32>(stateOf(w) | (w & 0x10));
+  return <i32>(stateOf(w) | (w & STOP_BIT));
 }
 
 // The raw word of slot `index`, for thread dumps: any thread may read it.

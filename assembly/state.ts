@@ -49,7 +49,7 @@ const RESUME_SPINS: i32 = 4000;
 
 // @ts-ignore: decorator
 @inline export function handleIndex(h: i32): i32 {
-  return h & 0xff;
+  return h & <i32>INDEX_MASK;
 }
 
 // @ts-ignore: decorator
