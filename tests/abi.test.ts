@@ -65,7 +65,10 @@ for (const b of SHIPPED_BUILDS) {
     const docs = docExports();
     const documented = EXPORTS.filter((x) => x.module === b.module);
     const fnExports = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name).sort();
-    assert.equal(fnExports, documented.map((x) => x.name).sort(), 'function exports = the source of truth');
+    const missing = documented.map((x) => x.name).filter((n) => !fnExports.includes(n));
+    const extra = fnExports.filter((n) => !documented.some((x) => x.name === n));
+    assert.equal({ missing, extra }, { missing: [], extra: [] },
+      `${b.file} and abi/abi.json disagree: describe a new export in abi.json's "exports" (module "${b.module}") and run node scripts/gen-abi.mjs`);
     assert.equal(fnExports, [...docs.keys()].filter((n) => documented.some((x) => x.name === n)).sort(), 'and = docs/ABI.md');
     for (const name of fnExports) {
       const sig = sigs.exports.get(name) as FuncSig;
