@@ -31,14 +31,14 @@ export function thread_state(h: i32): i32 { return registry.stateOfHandle(h); }
 export function slot_word(index: i32): i32 { return <i32>registry.slotWord(index); }
 
 // ---- stop-the-world ------------------------------------------------------------
-export function stop(h: i32, timeout_ms: i32): i32 { return world.stop(h, timeout_ms); }
+export function stop(h: i32, timeout_ms: i32): i32 { return registry.isReady() ? world.stop(h, timeout_ms) : E_NOT_INIT; }
 export function start(h: i32): i32 { return world.start(h); }
 export function stop_try_begin(h: i32): i32 { return world.stopTryBegin(h); }
 export function stop_step(h: i32): i32 { return world.stopStep(h); }
 export function stop_abandon(h: i32): i32 { return world.stopAbandon(h); }
-export function is_stopped(): i32 { return world.isStopped(); }
-export function straggler_count(): i32 { return world.stragglerCount(); }
-export function straggler(i: i32): i32 { return world.straggler(i); }
+export function is_stopped(): i32 { return registry.isReady() ? world.isStopped() : E_NOT_INIT; }
+export function straggler_count(): i32 { return registry.isReady() ? world.stragglerCount() : E_NOT_INIT; }
+export function straggler(i: i32): i32 { return registry.isReady() ? world.straggler(i) : E_NOT_INIT; }
 export function stats_reset(): i32 {
   if (!registry.isReady()) return E_NOT_INIT;
   world.resetStats();
@@ -49,16 +49,17 @@ export function stats_reset(): i32 {
 export function lock_create(kind: i32): i32 {
   return registry.isReady() ? locks.lockCreate(<u32>kind) : E_NOT_INIT;
 }
-export function lock_destroy(id: i32): i32 { return locks.lockDestroy(id); }
+export function lock_destroy(id: i32): i32 { return registry.isReady() ? locks.lockDestroy(id) : E_NOT_INIT; }
 export function lock_acquire(h: i32, id: i32, timeout_ms: i32): i32 { return locks.lockAcquire(h, id, timeout_ms); }
 export function lock_try_flagged(h: i32, id: i32): i32 { return locks.lockTryFlagged(h, id); }
 export function lock_release(h: i32, id: i32): i32 { return locks.lockRelease(h, id); }
-export function lock_addr(id: i32): i32 { return locks.lockWordAddr(id); }
-export function lock_owner(id: i32): i32 { return locks.lockOwner(id); }
-export function lock_depth(id: i32): i32 { return locks.lockDepth(id); }
+export function lock_addr(id: i32): i32 { return registry.isReady() ? locks.lockWordAddr(id) : E_NOT_INIT; }
+export function lock_owner(id: i32): i32 { return registry.isReady() ? locks.lockOwner(id) : E_NOT_INIT; }
+export function lock_depth(id: i32): i32 { return registry.isReady() ? locks.lockDepth(id) : E_NOT_INIT; }
 
 // ---- seqlock cache and records ---------------------------------------------------
-// Writers name themselves: only a registered thread may write (docs/ABI.md).
+// Writers name themselves: `h` must be a registered thread (checkHandle also
+// answers E_NOT_INIT before init). Reads need no handle.
 export function cache_write(h: i32, index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
   const e = state.checkHandle(h);
   return e < 0 ? e : seqlock.cacheWrite(index, type_version, meta_version, value);
@@ -68,7 +69,7 @@ export function cache_invalidate(h: i32, index: i32): i32 {
   return e < 0 ? e : seqlock.cacheInvalidate(index);
 }
 export function cache_read(index: i32, type_version: u32, meta_version: u32): i64 {
-  return seqlock.cacheRead(index, type_version, meta_version);
+  return registry.isReady() ? seqlock.cacheRead(index, type_version, meta_version) : <i64>E_NOT_INIT;
 }
 export function record_write(h: i32, rec: i32, first: i32, src: usize, n: i32): i32 {
   const e = state.checkHandle(h);
@@ -79,7 +80,7 @@ export function record_fill(h: i32, rec: i32, value: u32, n: i32): i32 {
   return e < 0 ? e : seqlock.recordFill(rec, value, n, 0);
 }
 export function record_read(rec: i32, first: i32, dst: usize, n: i32): i32 {
-  return seqlock.recordRead(rec, first, dst, n);
+  return registry.isReady() ? seqlock.recordRead(rec, first, dst, n) : E_NOT_INIT;
 }
 
 // ---- fork --------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 // Lock ids are a registry (LK_KIND != 0), so reinitAfterFork reaches them all.
 
 import {
-  MAX_LOCKS, LK_WORD, LK_OWNER, LK_DEPTH, LK_KIND, IMPORT_LOCK, lockAddr, slotAddr,
+  MAX_LOCKS, LK_WORD, LK_OWNER, LK_DEPTH, LK_KIND, IMPORT_LOCK, LOCK_MUTEX, LOCK_RECURSIVE, lockAddr, slotAddr,
 } from "./layout";
 import {
   OK, E_ARG, E_BAD_LOCK, E_NOT_OWNER, E_RECURSION, E_DEADLOCK, E_WOULD_BLOCK, E_TIMEOUT,
@@ -20,8 +20,6 @@ import {
 import { ST_ATTACHED, stateOf, checkHandle, handleIndex, attach, detach } from "./state";
 import { nowMs, msToNs } from "./clock";
 
-export const LOCK_MUTEX: u32 = 1;
-export const LOCK_RECURSIVE: u32 = 2;
 const MAX_DEPTH: u32 = 0x7fffffff;
 
 export function createImportLock(): void {
@@ -51,6 +49,7 @@ export function lockDestroy(id: i32): i32 {
 }
 
 function takeOwnership(l: usize, h: i32): void {
+  assert(atomic.load<u32>(l + LK_WORD) != 0, "lock owned while its word says free");
   atomic.store<u32>(l + LK_OWNER, <u32>h);
   atomic.store<u32>(l + LK_DEPTH, 1);
 }
@@ -112,6 +111,7 @@ export function lockRelease(h: i32, id: i32): i32 {
   const l = lockAddr(id);
   if (atomic.load<u32>(l + LK_WORD) == 0 || atomic.load<u32>(l + LK_OWNER) != <u32>h) return E_NOT_OWNER;
   const d = atomic.load<u32>(l + LK_DEPTH);
+  assert(d >= 1, "held lock with depth 0");
   if (d > 1) {
     atomic.store<u32>(l + LK_DEPTH, d - 1);
     return OK;

@@ -8,7 +8,7 @@ import {
 } from "./layout";
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE } from "./errors";
 import {
-  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
+  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK, STOP_BIT,
   stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
 } from "./state";
 import { createImportLock } from "./locks";
@@ -72,7 +72,8 @@ export function register(tid: i32): i32 {
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
-  atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  const was = atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  assert(was == (g | ST_REGISTERING), "a REGISTERING word moved under its registrant");
   atomic.notify(addr, u32.MAX_VALUE);
   if (stopping) {
     atomic.add<u32>(W_SUSPEND_EPOCH, 1);
@@ -128,7 +129,7 @@ export function stateOfHandle(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   const w = atomic.load<u32>(slotAddr(handleIndex(h)));
-  return <i32>(stateOf(w) | (w & 0x10));
+  return <i32>(stateOf(w) | (w & STOP_BIT));
 }
 
 // The raw word of slot `index`, for thread dumps: any thread may read it.

@@ -36,6 +36,7 @@ function beginWrite(seq: usize): u32 {
 
 // @ts-ignore: decorator
 @inline function endWrite(seq: usize, s: u32): void {
+  assert((s & 1) == 0 && atomic.load<u32>(seq) == s + 1, "seqlock: the sequence moved under its writer");
   atomic.store<u32>(seq, s + 2);
 }
 
@@ -95,8 +96,10 @@ export function cacheInvalidate(index: i32): i32 {
   return recordAddr(rec) + RECORD_DATA + ((<usize>i) << 2);
 }
 
+// Overflow-safe: `first + n` is never formed (first near 2^31 wrapped it and
+// let a write land in the lock table). Unsigned compares also reject negatives.
 function rangeOk(rec: i32, first: i32, n: i32): bool {
-  return <u32>rec < <u32>RECORD_COUNT && first >= 0 && n >= 0 && first + n <= RECORD_WORDS;
+  return <u32>rec < <u32>RECORD_COUNT && <u32>first <= <u32>RECORD_WORDS && <u32>n <= <u32>RECORD_WORDS - <u32>first;
 }
 
 // [addr, addr + bytes) lies in memory and outside the fixed layout.

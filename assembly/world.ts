@@ -45,6 +45,7 @@ function isRequester(h: i32): bool {
 
 // One park pass; returns the number of slots not yet stopped.
 function parkPass(h: i32): i32 {
+  assert(isRequester(h), "park pass by a thread that does not hold the stop");
   const me = handleIndex(h);
   const cap = capacity();
   let pending = 0;
@@ -94,6 +95,7 @@ function restorePass(h: i32): void {
 }
 
 function releaseWorld(h: i32): void {
+  assert(isRequester(h), "world released by a thread that does not hold the stop");
   atomic.store<u32>(W_REQUESTED, 0);
   atomic.store<u32>(W_STOPPED, 0);
   restorePass(h);
@@ -162,6 +164,7 @@ export function stopStep(h: i32): i32 {
   if (atomic.load<u32>(W_STOPPED)) return 0;
   const pending = parkPass(h);
   if (pending == 0) {
+    assert(atomic.load<u32>(W_REQUESTED) == 1, "stopped without a request");
     atomic.store<u32>(W_STOPPED, 1);
     seqlockWrite(S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
   }
@@ -178,6 +181,7 @@ export function stopAbandon(h: i32): i32 {
 }
 
 export function abandonWorld(h: i32): i32 {
+  assert(isRequester(h), "stop abandoned by a thread that does not hold it");
   const me = handleIndex(h);
   const cap = capacity();
   let n = 0;

@@ -9,7 +9,8 @@
 // takes is of a world nobody else is running in.
 
 import {
-  ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError, StopTimeoutError, type ErrorCode,
+  ChildProcessError, ERRNO, ERROR_RANGES, ForkError, ForkRefusedError, InvalidArgumentError, SnapshotError, StopTimeoutError,
+  codeName, type ErrorCode,
 } from './errors.js';
 import { ABI_VERSION, IMPORT_LOCK } from './layout.js';
 import type { RegisteredThread } from './thread.js';
@@ -60,11 +61,11 @@ export const FORK_FAULTS = ['none', 'spawn', 'die-before-ack', 'corrupt', 'trunc
 export type ForkFault = (typeof FORK_FAULTS)[number];
 
 // Fork-specific result codes (beyond the core's).
-export const FORK_E_SPAWN = -100;
-export const FORK_E_CHILD_DIED = -101;
-export const FORK_E_ACK_TIMEOUT = -102;
-export const FORK_E_SNAPSHOT = -103;
-export const FORK_E_TABLE_FULL = -104;
+export const FORK_E_SPAWN = ERRNO.E_SPAWN;
+export const FORK_E_CHILD_DIED = ERRNO.E_CHILD_DIED;
+export const FORK_E_ACK_TIMEOUT = ERRNO.E_ACK_TIMEOUT;
+export const FORK_E_SNAPSHOT = ERRNO.E_SNAPSHOT;
+export const FORK_E_TABLE_FULL = ERRNO.E_TABLE_FULL;
 
 export function createControl(): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES);
@@ -164,9 +165,7 @@ export function encodeSnapshot(memory: ArrayBufferLike, maximumPages: number, ha
   return out;
 }
 
-export class SnapshotError extends Error {
-  readonly code = 'E_SNAPSHOT';
-}
+export { SnapshotError };
 
 /** Validates a snapshot and returns its header and a function that restores it into memory. */
 export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: (into: ArrayBufferLike) => void } {
@@ -228,13 +227,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 2000;
 const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 const SERVER_WAIT_MS = 30_000;
 
-const REASONS: Record<number, ErrorCode> = {
-  [FORK_E_SPAWN]: 'E_SPAWN',
-  [FORK_E_CHILD_DIED]: 'E_CHILD_DIED',
-  [FORK_E_ACK_TIMEOUT]: 'E_ACK_TIMEOUT',
-  [FORK_E_SNAPSHOT]: 'E_SNAPSHOT',
-  [FORK_E_TABLE_FULL]: 'E_TABLE_FULL',
-};
+// A fork-bridge result code names its own failure; anything else is a generic fork failure.
+const reason = (r: number): ErrorCode => (r <= ERROR_RANGES.fork.from && r >= ERROR_RANGES.fork.to ? codeName(r) : 'E_FORK');
 
 interface PreparedRequest {
   stopTimeoutMs: number;
@@ -420,7 +414,7 @@ export class ForkClient {
     const out: ForkOutcome = { pid: r, checksum: Atomics.load(this.ctl, CTL_CHECKSUM) >>> 0, bytes: Atomics.load(this.ctl, CTL_BYTES) };
     if (Atomics.load(this.ctl, CTL_VERIFY)) out.memoryChecksum = Atomics.load(this.ctl, CTL_MEM_CHECKSUM) >>> 0;
     Atomics.store(this.ctl, CTL_STATE, ST_IDLE);
-    if (r < 0) throw new ForkError(REASONS[r] ?? 'E_FORK', `fork failed: ${msg}`);
+    if (r < 0) throw new ForkError(reason(r), `fork failed: ${msg}`);
     return out;
   }
 

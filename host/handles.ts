@@ -7,9 +7,8 @@ import type { LockOptions, RegisteredThread } from './thread.js';
 
 const HIT = 1n << 32n;
 
-/** One descriptor-cache entry: lock-free validated reads, whole-operation writes. */
+/** One descriptor-cache entry: lock-free validated reads, whole-operation writes by the registered thread `handle`. */
 export class CacheEntry {
-  /** `handle`: the registered thread that writes through this entry (seqlock writers name themselves). */
   constructor(private readonly core: CoreExports, readonly index: number, private readonly handle: number) {
     if (!Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
       throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${index}`);
@@ -19,16 +18,16 @@ export class CacheEntry {
   /** The cached value when both versions match (a hit), else undefined (a miss). */
   read(typeVersion: number, metaVersion: number): number | undefined {
     const r = this.core.cache_read(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'));
-    if (r < 0n) check(Number(r), 'cache read');
+    if (r < 0n) check(Number(r), 'cache read', 'cache');
     return r >= HIT ? Number(r - HIT) : undefined;
   }
 
   write(typeVersion: number, metaVersion: number, value: number): void {
-    check(this.core.cache_write(this.handle, this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write');
+    check(this.core.cache_write(this.handle, this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write', 'cache');
   }
 
   invalidate(): void {
-    check(this.core.cache_invalidate(this.handle, this.index), 'cache invalidate');
+    check(this.core.cache_invalidate(this.handle, this.index), 'cache invalidate', 'cache');
   }
 }
 
@@ -40,7 +39,7 @@ function u32(v: number, name: string): number {
 /** A lock in shared memory, used by one registered thread. */
 export class Mutex {
   constructor(private readonly thread: RegisteredThread, readonly id: number) {
-    check(thread.core.lock_addr(id), `mutex(${id})`);
+    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock');
   }
 
   /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
@@ -64,7 +63,7 @@ export class Mutex {
 
   /** The owner's handle, or 0 when unlocked. */
   get owner(): number {
-    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`);
+    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock');
   }
 }
 

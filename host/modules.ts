@@ -8,19 +8,19 @@ import type { CoreExports } from './core.js';
 import { envImports } from './core.js';
 import { WasmThreadsError, UnsupportedError } from './errors.js';
 import type { Platform } from './platform.js';
+import { DIAG_BLOCK, DIAG_DATA, DIAG_HOST_SCRATCH, INTERP_BLOCK } from './layout.js';
 
 export type LinkedName = 'interp' | 'diag';
 export type LinkedModules = Partial<Record<LinkedName, WebAssembly.Module>>;
 
-// The fixed blocks the linked modules own (assembly/link/blocks.ts); a test
-// checks these against the modules' exported globals.
-export const DIAG_BLOCK = 0x1a000;
+// The fixed blocks the linked modules own (abi/abi.json, "linked modules"); a
+// test checks these against the modules' exported globals.
+export { DIAG_BLOCK, INTERP_BLOCK } from './layout.js';
 /** Non-zero: every diagnostic loop returns. */
 export const DIAG_QUIT = DIAG_BLOCK;
 /** 1 KiB no module touches, for host-side tests and benchmarks (control words, counters). */
-export const DIAG_SCRATCH = DIAG_BLOCK + 0x400;
-export const DIAG_SCRATCH_SIZE = 0x400;
-export const INTERP_BLOCK = 0x1c000;
+export const DIAG_SCRATCH = DIAG_HOST_SCRATCH;
+export const DIAG_SCRATCH_SIZE = DIAG_DATA - DIAG_HOST_SCRATCH;
 
 /** interp.wasm's exports (docs/ABI.md). Run results < 0 are errors: the VM's −200…−208 or the core's codes. */
 export interface InterpExports {

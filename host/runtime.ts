@@ -3,13 +3,13 @@
 // platform specifics come in through a Platform (host/platform.ts).
 import { DEFAULT_MAXIMUM_PAGES, createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import {
-  ClosedError, ERRNO, ForkError, InvalidArgumentError, WorkerError, check, errorFor,
+  ClosedError, ERRNO, ForkError, InvalidArgumentError, UnsupportedError, WorkerError, check, errorFor,
 } from './errors.js';
 import {
   ABI_VERSION, H_HOST_CLOSING, HIST_BUCKETS, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK,
   S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST,
   W_EXCLUSION, W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STATE_MASK, STATE_NAMES, SL_TID, ST_FREE, ST_DEAD,
-  slotAddr, type ThreadStateName,
+  LAYOUT_END, STOP_BIT, slotAddr, handleOf, type ThreadStateName,
 } from './layout.js';
 import {
   CTL_POOL_READY, CTL_RESULT, CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, FORK_E_SPAWN, ST_DONE, ST_REQUEST, ST_TAKEN, createControl, writeMessage,
@@ -171,8 +171,8 @@ export class Runtime {
     if (options.fork) this.#forkControl = createControl();
     bindLinked(core, memory, linkedModules);
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#forkControl);
-    this.#i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
-    this.#i64 = new BigInt64Array(memory.buffer, 0, 0x19000 >> 3);
+    this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
+    this.#i64 = new BigInt64Array(memory.buffer, 0, LAYOUT_END >> 3);
   }
 
   static async create(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -192,8 +192,8 @@ export class Runtime {
     if (core.abi_version() !== ABI_VERSION) {
       throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`);
     }
-    check(core.init(capacity), 'init');
-    const handle = check(core.register(platform.mainThreadId), 'register main thread');
+    check(core.init(capacity), 'init', 'thread');
+    const handle = check(core.register(platform.mainThreadId), 'register main thread', 'thread');
     const rt = new Runtime(platform, module, memory, core, linkedModules, handle, options);
     try {
       if (options.fork) await rt.startForkServer();
@@ -251,7 +251,7 @@ export class Runtime {
   private ensureForkServer(): void {
     const cfg = this.options.fork;
     if (!cfg || !this.#forkControl || this.#forkServer) return;
-    if (!this.platform.startForkServer) throw new InvalidArgumentError('fork needs a platform with processes');
+    if (!this.platform.startForkServer) throw new UnsupportedError('fork needs a platform with processes');
     const pool = cfg.pool ?? 1;
     if (!Number.isInteger(pool) || pool < 0 || pool > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${pool}`);
     const wasm = this.options.wasm ?? 'release';
@@ -343,7 +343,7 @@ export class Runtime {
   /** In a fork child: close the runtime and end the process with `code`. */
   async exit(code = 0): Promise<never> {
     if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${code}`);
-    if (!this.platform.exit) throw new InvalidArgumentError('exit needs a platform with processes');
+    if (!this.platform.exit) throw new UnsupportedError('exit needs a platform with processes');
     await this.close();
     return this.platform.exit(code);
   }
@@ -387,7 +387,7 @@ export class Runtime {
       const st = word & STATE_MASK;
       if (st === ST_FREE || st === ST_DEAD) continue;
       if (Atomics.load(this.#i32, (slotAddr(i) + SL_TID) >> 2) !== w.threadId) continue;
-      this.core.mark_dead((word & 0xffffff00) | i);
+      this.core.mark_dead(handleOf(word, i));
     }
   }
 
@@ -421,7 +421,7 @@ export class Runtime {
     const i64 = this.#i64;
     // bounded like the module's readers: a writer killed mid-write leaves the sequence odd
     for (let tries = 0; ; tries++) {
-      if (tries === STATS_READ_TRIES) throw errorFor(ERRNO.E_BUSY, 'stats: the stats record stayed mid-write');
+      if (tries === STATS_READ_TRIES) throw errorFor(ERRNO.E_BUSY, 'stats: the stats record stayed mid-write', 'stats');
       const s1 = Atomics.load(i32, S_SEQ >> 2);
       if (s1 & 1) continue;
       const n = (addr: number) => Number(Atomics.load(i64, addr >> 3));
@@ -447,7 +447,7 @@ export class Runtime {
   }
 
   resetStats(): void {
-    check(this.core.stats_reset(), 'resetStats');
+    check(this.core.stats_reset(), 'resetStats', 'stats');
   }
 
   /** Every registered slot, for thread dumps. */
@@ -459,10 +459,10 @@ export class Runtime {
       if ((word & STATE_MASK) === ST_FREE) continue;
       out.push({
         index: i,
-        handle: (word & 0xffffff00) | i,
+        handle: handleOf(word, i),
         threadId: Atomics.load(this.#i32, (slotAddr(i) + SL_TID) >> 2),
         state: STATE_NAMES[word & STATE_MASK] ?? 'FREE',
-        stopRequested: (word & 0x10) !== 0,
+        stopRequested: (word & STOP_BIT) !== 0,
       });
     }
     return out;
@@ -470,7 +470,7 @@ export class Runtime {
 
   /** Creates a lock in shared memory; returns its id. */
   createLock(kind: 'mutex' | 'recursive' = 'mutex'): number {
-    return check(this.core.lock_create(kind === 'mutex' ? LOCK_MUTEX : LOCK_RECURSIVE), 'createLock');
+    return check(this.core.lock_create(kind === 'mutex' ? LOCK_MUTEX : LOCK_RECURSIVE), 'createLock', 'lock');
   }
 
   /** A handle on lock `id` used by the main thread (workers: ctx.mutex(id)). */
@@ -484,7 +484,7 @@ export class Runtime {
   }
 
   destroyLock(id: number): void {
-    check(this.core.lock_destroy(id), `destroyLock(${id})`);
+    check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock');
   }
 
   get importLock(): number {
@@ -510,7 +510,7 @@ export class Runtime {
 
   private assertBlockingAllowed(what: string): void {
     if (!this.platform.mainThreadCanBlock) {
-      throw new InvalidArgumentError(`${what} blocks; on this platform use ${what}Async`);
+      throw new UnsupportedError(`${what} blocks; on this platform use ${what}Async`);
     }
   }
 }

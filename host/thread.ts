@@ -9,7 +9,7 @@ import {
   AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, type ThreadStateName,
+  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
@@ -92,12 +92,12 @@ export class RegisteredThread {
   }
 
   get index(): number {
-    return this.handle & 0xff;
+    return handleIndex(this.handle);
   }
 
   /** Current state of this thread's slot. */
   get state(): ThreadStateName {
-    const s = check(this.core.thread_state(this.handle), 'thread_state');
+    const s = check(this.core.thread_state(this.handle), 'thread_state', 'thread');
     return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
   }
 
@@ -113,16 +113,16 @@ export class RegisteredThread {
 
   /** Safe point: returns true when the thread was suspended and resumed. */
   poll(): boolean {
-    return check(this.core.poll(this.handle), 'poll') === 1;
+    return check(this.core.poll(this.handle), 'poll', 'thread') === 1;
   }
 
   /** Blocks while the world is stopped; not for a browser main thread. */
   attach(): void {
-    check(this.core.attach(this.handle), 'attach');
+    check(this.core.attach(this.handle), 'attach', 'thread');
   }
 
   detach(): void {
-    check(this.core.detach(this.handle), 'detach');
+    check(this.core.detach(this.handle), 'detach', 'thread');
   }
 
   /** Attaches without blocking the calling thread. */
@@ -131,7 +131,7 @@ export class RegisteredThread {
       signal?.throwIfAborted();
       const r = this.core.try_attach(this.handle);
       if (r !== ERRNO.E_WOULD_BLOCK) {
-        check(r, 'attach');
+        check(r, 'attach', 'thread');
         return;
       }
       const addr = slotAddr(this.index);
@@ -178,12 +178,12 @@ export class RegisteredThread {
       throw new StopTimeoutError(this.stragglers(), timeoutMs);
     }
     if (r < 0) this.afterStopFailed();
-    check(r, 'stopTheWorld');
+    check(r, 'stopTheWorld', 'stop');
   }
 
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
-    check(this.core.start(this.handle), 'startTheWorld');
+    check(this.core.start(this.handle), 'startTheWorld', 'stop');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       this.detach();
@@ -205,9 +205,9 @@ export class RegisteredThread {
       for (;;) {
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync');
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync', 'stop');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync');
+        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync', 'stop');
         if (signal?.aborted) throw new AbortedError(signal.reason);
         const holder = Atomics.load(i32, W_EXCLUSION >> 2);
         this.detach();
@@ -220,11 +220,11 @@ export class RegisteredThread {
     }
     for (;;) {
       const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync');
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync', 'stop');
       if (pending === 0) return;
       const remaining = deadline - performance.now();
       if (signal?.aborted || remaining <= 0) {
-        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        check(this.core.stop_abandon(this.handle), 'stop_abandon', 'stop');
         this.afterStopFailed();
         if (signal?.aborted) throw new AbortedError(signal.reason);
         throw new StopTimeoutError(this.stragglers(), timeoutMs);
@@ -273,23 +273,23 @@ export class RegisteredThread {
       throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
         `lock ${id} not acquired within ${t} ms`, r);
     }
-    check(r, `lock(${id})`);
+    check(r, `lock(${id})`, 'lock');
   }
 
   /** true when acquired. */
   tryLock(id: number): boolean {
     const r = this.core.lock_acquire(this.handle, id, 0);
     if (r === ERRNO.E_WOULD_BLOCK) return false;
-    check(r, `tryLock(${id})`);
+    check(r, `tryLock(${id})`, 'lock');
     return true;
   }
 
   /** Acquires without blocking the calling thread (browser main thread); detached while it waits. */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
-    const addr = check(this.core.lock_addr(id), `lockAsync(${id})`);
+    const addr = check(this.core.lock_addr(id), `lockAsync(${id})`, 'lock');
     const r = this.core.lock_try_flagged(this.handle, id);
     if (r !== ERRNO.E_WOULD_BLOCK) {
-      check(r, `lockAsync(${id})`);
+      check(r, `lockAsync(${id})`, 'lock');
       return;
     }
     await this.detachedWhile(async () => {
@@ -298,7 +298,7 @@ export class RegisteredThread {
         await waitAsync(this.#i32, addr, 2, 50);
         const r2 = this.core.lock_try_flagged(this.handle, id);
         if (r2 !== ERRNO.E_WOULD_BLOCK) {
-          check(r2, `lockAsync(${id})`);
+          check(r2, `lockAsync(${id})`, 'lock');
           return;
         }
       }
@@ -321,7 +321,7 @@ export class RegisteredThread {
   }
 
   unlock(id: number): void {
-    check(this.core.lock_release(this.handle, id), `unlock(${id})`);
+    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
   }
 
   private afterStopFailed(): void {

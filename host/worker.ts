@@ -2,7 +2,7 @@
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
 import { bindLinked } from './modules.js';
-import { check } from './errors.js';
+import { InvalidArgumentError, check } from './errors.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -47,10 +47,10 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
   try {
     const jobModule = (await import(init.job)) as { default?: Job; job?: Job };
     const job = jobModule.default ?? jobModule.job;
-    if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
+    if (typeof job !== 'function') throw new InvalidArgumentError(`job module ${init.job} exports no function`);
     core = await instantiateCore(init.module, init.memory);
     bindLinked(core, init.memory, init.modules);
-    handle = check(core.register(threadId), 'register');
+    handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });
     const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);
     ctx.attach();
@@ -60,7 +60,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     } finally {
       if (ctx.attached) ctx.detach();
     }
-    check(core.unregister(handle), 'unregister');
+    check(core.unregister(handle), 'unregister', 'thread');
     post({ type: 'done', value });
   } catch (e) {
     if (core && handle > 0) {

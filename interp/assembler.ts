@@ -37,7 +37,7 @@ export interface Program {
 
 export class AssembleError extends WasmThreadsError {
   constructor(readonly line: number, message: string) {
-    super('E_ARG', `line ${line}: ${message}`);
+    super('E_ASSEMBLE', `line ${line}: ${message}`);
     this.name = 'AssembleError';
   }
 }

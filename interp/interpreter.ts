@@ -2,36 +2,31 @@
 // (interp.wasm, built from assembly/interp/) keeps every frame in shared
 // memory; this side loads code, makes frames and performs the host operations
 // the VM hands back. No Node built-ins: a browser page runs it too.
-import { WasmThreadsError, errorFor } from '../host/errors.js';
+import { ERRNO, ERROR_RANGES, WasmThreadsError, codeName, errorFor, messageOf } from '../host/errors.js';
 import type { RegisteredThread } from '../host/thread.js';
 import { interpOf, type InterpExports } from '../host/modules.js';
 import { HOST_OPS, type Program } from './assembler.js';
 
 /** Context fields (bytes from the context's start); interp.wasm's C_* globals are the source (tests check). */
 export const CTX = { pc: 0, sp: 4, fp: 8, code: 12, codeLen: 16, stack: 20, stackCap: 24, status: 28, hostOp: 32, errorPc: 36, globals: 40, globalsLen: 44, hits: 48, misses: 52, steps: 56, size: 64 } as const;
-/** Run results; interp.wasm's R_* globals are the source (tests check). < 0: errors, the VM's own range −200…−299. */
+/** Run results; interp.wasm's R_* globals must equal them (tests check). < 0: errors, the VM's range of abi/abi.json. */
 export const RESULTS = {
   HALTED: 0, HOST: 1, BUDGET: 2,
-  BAD_OPCODE: -200, UNDERFLOW: -201, OVERFLOW: -202, BAD_JUMP: -203, BAD_LOCAL: -204,
-  BAD_GLOBAL: -205, BAD_ATTR: -206, BAD_CONTEXT: -207, NO_ATTR: -208,
+  BAD_OPCODE: ERRNO.E_VM_BAD_OPCODE, UNDERFLOW: ERRNO.E_VM_UNDERFLOW, OVERFLOW: ERRNO.E_VM_OVERFLOW,
+  BAD_JUMP: ERRNO.E_VM_BAD_JUMP, BAD_LOCAL: ERRNO.E_VM_BAD_LOCAL, BAD_GLOBAL: ERRNO.E_VM_BAD_GLOBAL,
+  BAD_ATTR: ERRNO.E_VM_BAD_ATTR, BAD_CONTEXT: ERRNO.E_VM_BAD_CONTEXT, NO_ATTR: ERRNO.E_VM_NO_ATTR,
 } as const;
 const R = RESULTS;
-export const VM_ERRORS: Record<number, string> = {
-  [R.BAD_OPCODE]: 'bad opcode',
-  [R.UNDERFLOW]: 'stack underflow',
-  [R.OVERFLOW]: 'stack overflow',
-  [R.BAD_JUMP]: 'jump out of the program',
-  [R.BAD_LOCAL]: 'no such local',
-  [R.BAD_GLOBAL]: 'no such global',
-  [R.BAD_ATTR]: 'bad type or attribute',
-  [R.BAD_CONTEXT]: 'bad interpreter context',
-  [R.NO_ATTR]: 'no such attribute',
-};
+const isVmStatus = (r: number): boolean => r <= ERROR_RANGES.vm.from && r >= ERROR_RANGES.vm.to;
+/** The VM's error messages by number (from the generated error table). */
+export const VM_ERRORS: Record<number, string> = Object.fromEntries(
+  Object.values(RESULTS).filter(isVmStatus).map((n) => [n, messageOf(n)]),
+);
 
 /** A program error, with the source line of the failing instruction. */
 export class InterpreterError extends WasmThreadsError {
   constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
-    super('E_STATE', line === undefined ? message : `line ${line}: ${message}`);
+    super(codeName(status), line === undefined ? message : `line ${line}: ${message}`, status);
     this.name = 'InterpreterError';
   }
 }
@@ -145,10 +140,10 @@ export class Interpreter {
 
   // host spawn: [entry, arg] → [thread record]
   #spawn(ctx: number, p: LoadedProgram): void {
-    if (!this.options.spawn) throw new InterpreterError(R.BAD_OPCODE, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
+    if (!this.options.spawn) throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
     const arg = this.pop(ctx);
     const entry = this.pop(ctx);
-    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(R.BAD_JUMP, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
+    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
     const record = this.newThreadRecord();
     this.options.spawn(INTERP_JOB, { program: { ...programRef(p), labels: {}, lines: p.lines }, entry, args: [arg], record });
     this.push(ctx, record);
@@ -182,8 +177,8 @@ export class Interpreter {
   /** A frame (interpreter context + operand stack) starting at `entry` with `args` pushed. */
   frame(p: LoadedProgram, entry: string | number = 0, args: number[] = [], stackWords = 1024): number {
     const pc = typeof entry === 'number' ? entry : p.labels[entry];
-    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(R.BAD_JUMP, -1, undefined, `no entry ${entry}`);
-    if (args.length > stackWords) throw new InterpreterError(R.OVERFLOW, pc, undefined, 'too many arguments');
+    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, -1, undefined, `no entry ${entry}`);
+    if (args.length > stackWords) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, pc, undefined, 'too many arguments');
     const ctx = allocate(this.thread, CTX.size + stackWords * 4);
     const i32 = this.#i32();
     const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
@@ -202,7 +197,7 @@ export class Interpreter {
   pop(ctx: number): number {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(R.UNDERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
+    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(ERRNO.E_VM_UNDERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
     i32[(ctx + CTX.sp) >> 2] = sp - 1;
     return i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp - 1];
   }
@@ -210,7 +205,7 @@ export class Interpreter {
   push(ctx: number, v: number): void {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(R.OVERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
+    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
     i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp] = v;
     i32[(ctx + CTX.sp) >> 2] = sp + 1;
   }
@@ -248,12 +243,12 @@ export class Interpreter {
         } else if (op === HOST_OPS.waitpid) {
           this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
         } else {
-          throw new InterpreterError(R.BAD_OPCODE, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
+          throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
         }
         continue;
       }
       const pc = this.field(ctx, 'errorPc');
-      const what = VM_ERRORS[r] ?? errorFor(r, 'interpreter').message;
+      const what = isVmStatus(r) ? messageOf(r) : errorFor(r, 'interpreter').message;
       throw new InterpreterError(r, pc, p.lines[pc], what);
     }
   }

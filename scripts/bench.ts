@@ -4,7 +4,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
-import { userWordAddr } from '../host/layout.js';
+import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf, interpOf } from '../host/modules.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
@@ -63,7 +63,7 @@ async function coreSection(): Promise<Record<string, unknown>> {
 
 async function stwRow(threads: number): Promise<Record<string, number>> {
   const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
-  const idx = rt.workers.map((w) => w.handle & 0xff);
+  const idx = rt.workers.map((w) => handleIndex(w.handle));
   const i32 = new Int32Array(rt.memory.buffer);
   const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
   const stw: number[] = [];

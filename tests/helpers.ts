@@ -1,8 +1,8 @@
 // Shared test helpers. Every wait here has a deadline, so a hang fails the
 // test instead of stalling the suite.
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
-import { userWordAddr } from '../host/layout.js';
+import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { readFile } from 'node:fs/promises';
 
@@ -34,10 +34,22 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
   }
 }
 
+/**
+ * The core build the suites run against: WTC_CORE_BUILD=debug selects build/core.debug.wasm (asserts on), which
+ * tests/debug-build.test.ts does for the state-machine, stop-the-world and seqlock suites.
+ */
+export const CORE_BUILD: 'release' | 'debug' = process.env.WTC_CORE_BUILD === 'debug' ? 'debug' : 'release';
+export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../build/core.debug.wasm' : '../../build/core.wasm', import.meta.url);
+
+/** createRuntime over the selected core build. */
+export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return createNodeRuntime({ wasm: CORE_BUILD, ...options });
+}
+
 let wasmBytes: Buffer | undefined;
 /** A bare core instance over a fresh memory (no runtime), for single-threaded tests. */
 export async function bareCore(): Promise<{ core: CoreExports; memory: WebAssembly.Memory; i32: Int32Array }> {
-  wasmBytes ??= await readFile(new URL('../../build/core.wasm', import.meta.url));
+  wasmBytes ??= await readFile(CORE_WASM);
   const module = await WebAssembly.compile(new Uint8Array(wasmBytes));
   const memory = createSharedMemory();
   const core = await instantiateCore(module, memory);
@@ -49,7 +61,7 @@ export function progressOf(rt: Runtime, index: number): number {
 }
 
 export function workerIndexes(rt: Runtime): number[] {
-  return rt.workers.map((w) => w.handle & 0xff);
+  return rt.workers.map((w) => handleIndex(w.handle));
 }
 
 /** A runtime with `n` workers spinning in Wasm (polling unless noPoll), each seen making progress. */

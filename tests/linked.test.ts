@@ -9,7 +9,7 @@ import { createSharedMemory, instantiateCore, type CoreExports } from '../host/c
 import {
   DIAG_BLOCK, DIAG_QUIT, DIAG_SCRATCH, INTERP_BLOCK, instantiateLinked, type InterpExports, type DiagExports,
 } from '../host/modules.js';
-import { CACHE, CACHE_ENTRIES, CACHE_ENTRY_SIZE, LAYOUT_END, LOCKS, LOCK_SIZE, MAX_LOCKS } from '../host/layout.js';
+import { CACHE, CACHE_ENTRIES, RECORDS, SLOTS, CACHE_ENTRY_SIZE, LAYOUT_END, LOCKS, LOCK_SIZE, MAX_LOCKS } from '../host/layout.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { CTX, RESULTS } from '../interp/interpreter.js';
 import { within } from './helpers.js';
@@ -119,7 +119,7 @@ test('random argument vectors against every interp.wasm export: a documented res
       const code = heap;
       const codeLen = 256;
       const stack = heap + 0x4000;
-      const globals = heap + 0x8000;
+      const globals = heap + 32 * 1024;
       const ctxArea = heap + 0xc000;
       // a random program: any opcode (and some that are none), interesting operands
       const operands = [0, 1, 2, 3, 4, 7, -1, -3, 255, 256, 0x1ff, 4095 << 8, 4096 << 8, 0x7fffffff, -0x80000000];
@@ -136,7 +136,7 @@ test('random argument vectors against every interp.wasm export: a documented res
       };
       const words = end >> 2;
       const before = new Int32Array(words);
-      const hostile = [0, 4, 0x1000, LAYOUT_END, DIAG_BLOCK, INTERP_BLOCK, heap - 64, heap - 4, end - 64, end - 48, end - 4, end, end + 64,
+      const hostile = [0, 4, SLOTS, LAYOUT_END, DIAG_BLOCK, INTERP_BLOCK, heap - 64, heap - 4, end - 64, end - 48, end - 4, end, end + 64,
         0x7ffffff0, 0x7fffffff, -1, -64, -0x80000000];
       const seen = new Map<number, number>();
       for (let iter = 0; iter < 4000; iter++) {
@@ -159,11 +159,11 @@ test('random argument vectors against every interp.wasm export: a documented res
           // each field good most of the time, so many vectors reach the dispatch loop
           const f = <T,>(good: T, bad: readonly T[]): T => (R.int(8) === 0 ? R.pick(bad) : good);
           const cap = f(R.pick([4, 16, 64, 256]), [3, 0, -1, 0x3fffffff, 0x7fffffff]);
-          w(CTX.code, f(code, [code + 1, 0x1000, end - 8, -8, 0x7ffffff8]));
+          w(CTX.code, f(code, [code + 1, SLOTS, end - 8, -8, 0x7ffffff8]));
           w(CTX.codeLen, f(codeLen, [1, 0, -1, 0x1fffffff, 0x7fffffff]));
-          w(CTX.stack, f(stack, [stack + 2, 0x1000, end - 16, heap - 8, -4]));
+          w(CTX.stack, f(stack, [stack + 2, SLOTS, end - 16, heap - 8, -4]));
           w(CTX.stackCap, cap);
-          w(CTX.globals, f(globals, [globals + 1, globals + 2, globals + 3, 0, end - 4, 0x6000]));
+          w(CTX.globals, f(globals, [globals + 1, globals + 2, globals + 3, 0, end - 4, RECORDS]));
           w(CTX.globalsLen, f(R.pick([0, 1, 4, 64]), [-1, 0x3fffffff]));
           w(CTX.pc, f(R.int(codeLen), [codeLen, -1, 0x7fffffff]));
           const sp = f(R.int(Math.max(1, Math.min(cap, 64))), [cap, cap + 1, -1]);
@@ -225,7 +225,7 @@ test('the reported hostile contexts: past the memory end, within 48 bytes of it,
         const ctx = heap;
         const code = heap + 0x100;
         const globals = heap + 0x200;
-        i32.fill(0, ctx >> 2, (ctx + 0x400) >> 2);
+        i32.fill(0, ctx >> 2, (ctx + 1024) >> 2);
         i32[(code >> 2)] = OPS.gload; i32[(code >> 2) + 1] = 0;
         i32[(code >> 2) + 2] = OPS.halt;
         const set = (f: number, val: number) => { i32[(ctx + f) >> 2] = val; };

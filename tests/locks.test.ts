@@ -5,6 +5,7 @@ import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, LockError, LockTimeoutError } from '../host/errors.js';
 import { RegisteredThread } from '../host/thread.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
+import { LK_DEPTH, LOCKS, LOCK_SIZE } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 test('4 workers increment a plain counter under the mutex: exact total', () =>
@@ -102,9 +103,9 @@ test('the recursion limit is an error, not an overflow', () =>
     core.attach(a);
     const r = core.lock_create(2);
     assert.is(core.lock_acquire(a, r, -1), 0);
-    Atomics.store(i32, (0x5000 + r * 16 + 8) >> 2, 0x7fffffff); // depth at the limit
+    Atomics.store(i32, (LOCKS + r * LOCK_SIZE + LK_DEPTH) >> 2, 0x7fffffff); // depth at the limit
     assert.is(core.lock_acquire(a, r, -1), E.E_RECURSION);
-    assert.is(Atomics.load(i32, (0x5000 + r * 16 + 8) >> 2), 0x7fffffff, 'depth intact');
+    assert.is(Atomics.load(i32, (LOCKS + r * LOCK_SIZE + LK_DEPTH) >> 2), 0x7fffffff, 'depth intact');
   }));
 
 test('fork child: every lock, the import lock included, is free', () =>

@@ -1,11 +1,10 @@
 // Seqlock descriptor cache and generic records.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { CACHE, CACHE_ENTRY_SIZE, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
+import { CACHE, CACHE_ENTRY_SIZE, SLOTS, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
-import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
+import { bareCore, createRuntime, job, shutdown, waitFor, within } from './helpers.js';
 
 const HIT = 1n << 32n;
 const REC = 7;
@@ -44,7 +43,7 @@ test('cache and records reject bad indexes and ranges with E_ARG, leaving entrie
     const dst = core.heap_base();
     assert.is(core.record_fill(h, 8, 1, 1), E.E_ARG, 'record index');
     assert.is(core.record_fill(h, 0, 1, 241), E.E_ARG, 'too many words');
-    assert.is(core.record_read(0, 0, 0x1000, 4), E.E_ARG, 'destination inside the fixed layout');
+    assert.is(core.record_read(0, 0, SLOTS, 4), E.E_ARG, 'destination inside the fixed layout');
     assert.is(core.record_read(0, 0, 4 * 65536 - 8, 4), E.E_ARG, 'destination past memory');
     assert.is(core.record_read(0, 239, dst, 2), E.E_ARG, 'range past the record');
     assert.is(core.record_write(h, 0, 0, 4 * 65536 - 4, 2), E.E_ARG, 'source past memory');

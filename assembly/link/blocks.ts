@@ -13,13 +13,8 @@
 //            (+0x100, 8 × 1 KiB), static data from INTERP_DATA; the VM's heap
 //            (programs, frames) from interp_heap_base() up
 //
-// Keep the memoryBase values in the asconfig files equal to DIAG_DATA and
+// The addresses are defined in abi/abi.json (section "linked modules"). Keep
+// the memoryBase values in the asconfig files equal to DIAG_DATA and
 // INTERP_DATA; tests check both against the modules' exports.
 
-export const DIAG_BLOCK: usize = 0x1a000;
-export const DIAG_HOST_SCRATCH: usize = DIAG_BLOCK + 0x400; // 1 KiB for host-side tests and benchmarks
-export const DIAG_DATA: usize = DIAG_BLOCK + 0x800;
-
-export const INTERP_BLOCK: usize = 0x1c000;
-export const INTERP_TYPES: usize = INTERP_BLOCK + 0x100;
-export const INTERP_DATA: usize = INTERP_BLOCK + 0x2100;
+export { DIAG_BLOCK, DIAG_HOST_SCRATCH, DIAG_DATA, INTERP_BLOCK, INTERP_TYPES, INTERP_DATA } from "../layout";

@@ -10,6 +10,7 @@ import { createSharedMemory, instantiateCore } from '../core.js';
 import { compileLinked } from '../modules.js';
 import { PAGE, checksum32, decodeSnapshot, encodeSnapshot } from '../fork-bridge.js';
 import type { ForkChildOptions } from '../platform.js';
+import { ForkError } from '../errors.js';
 
 const EXIT_BAD_SNAPSHOT = 65;
 const EXIT_CONTINUATION_FAILED = 70;
@@ -71,7 +72,7 @@ async function run(m: SnapshotMessage): Promise<void> {
   const rt = await Runtime.adoptForkChild(nodePlatform, module, memory, info.handle, options, linkedModules);
   const cont = (await import(options.continuation)) as Record<string, unknown>;
   const fn = cont[options.exportName ?? 'default'];
-  if (typeof fn !== 'function') throw new TypeError(`${options.continuation} exports no function ${options.exportName ?? 'default'}`);
+  if (typeof fn !== 'function') throw new ForkError('E_FORK', `${options.continuation} exports no function ${options.exportName ?? 'default'}`);
   const ctx = { runtime: rt, thread: rt.main, result: 0, data: options.data, restoredChecksum };
   if (typeof cont.afterForkChild === 'function') await cont.afterForkChild(ctx);
   await send({ type: 'ack' });

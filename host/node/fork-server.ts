@@ -14,6 +14,7 @@ import {
   ST_DONE, ST_REQUEST, ST_TAKEN, encodeSnapshot, imageChecksum, readForkData, writeMessage,
 } from '../fork-bridge.js';
 import { waitAsync } from '../wait.js';
+import { ForkServerError } from '../errors.js';
 import type { ForkServerInit } from '../platform.js';
 
 const init = workerData as ForkServerInit;
@@ -72,9 +73,10 @@ class Child {
   }
 }
 
-class ChildFailure extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
+// A failure with the FORK_E_* number the server reports in CTL_RESULT.
+class ChildFailure extends ForkServerError {
+  constructor(errno: number, message: string) {
+    super(message, errno);
   }
 }
 
@@ -229,7 +231,7 @@ async function main(): Promise<void> {
     try {
       result = await serve();
     } catch (e) {
-      result = e instanceof ChildFailure ? e.code : FORK_E_SPAWN;
+      result = e instanceof ChildFailure ? e.errno : FORK_E_SPAWN;
       message = e instanceof Error ? e.message : String(e);
     }
     writeMessage(ctl, message);
