@@ -2,8 +2,9 @@
 // measurements are not dominated by JS↔Wasm calls. Not part of the stable ABI
 // (docs/ABI.md lists them apart); they touch only SCRATCH and the caller's slot.
 
+import { E_ARG } from "./errors";
 import {
-  SCRATCH, SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
+  SCRATCH, SCRATCH_SIZE, SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
 } from "./layout";
 import { nowMs } from "./clock";
 import { poll, attach, detach, handleIndex } from "./state";
@@ -123,17 +124,22 @@ export function plainReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32)
 }
 
 // Rewrites cache entry `index` with the same payload until D_QUIT, under the
-// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes.
+// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes;
+// user word 2 counts writes that failed (E_BUSY: another writer seen dead).
 export function cacheWriter(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
   let n = 0;
+  let failed: u32 = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
+    let r = 0;
     if (lock >= 0) {
       if (lockAcquire(h, lock, -1) < 0) return -1;
-      cacheWrite(index, tv, mv, value);
+      r = cacheWrite(h, index, tv, mv, value);
       lockRelease(h, lock);
     } else {
-      cacheWrite(index, tv, mv, value);
+      r = cacheWrite(h, index, tv, mv, value);
     }
+    if (r < 0) atomic.store<u32>(userWord(h, 2), ++failed);
+    if ((n & 63) == 0 && poll(h) < 0) return -1;
     n++;
   }
   return n;
@@ -149,7 +155,7 @@ export function recordWriter(h: i32, rec: i32, seed: u32, pauseEvery: i32, pause
     if (poll(h) < 0) return -1;
     x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
     const pause = pauseEvery > 0 && n % pauseEvery == 0 ? pauseSpins : 0;
-    if (recordFill(rec, x, 33, pause) < 0) return -1;
+    if (recordFill(h, rec, x, 33, pause, 0) < 0) return -1;
     n++;
   }
   return n;
@@ -174,4 +180,12 @@ export function recordReader(h: i32, rec: i32, validate: i32): i32 {
   }
   atomic.store<u32>(userWord(h, 1), reads);
   return torn;
+}
+
+// Begins a write of `value` into record `rec` and stays inside it until the
+// word at `releaseAddr` is non-zero (the death tests terminate the worker
+// there); the record's sequence is odd meanwhile.
+export function recordHold(h: i32, rec: i32, value: u32, releaseAddr: usize): i32 {
+  if (releaseAddr < SCRATCH || releaseAddr >= SCRATCH + SCRATCH_SIZE) return E_ARG;
+  return recordFill(h, rec, value, 33, 0, releaseAddr);
 }

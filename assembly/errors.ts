@@ -20,3 +20,5 @@ export const E_DEADLOCK: i32 = -14; // relocking a plain mutex one already holds
 export const E_WOULD_BLOCK: i32 = -15; // try-lock found the lock held
 export const E_BUSY: i32 = -16; // resource in use (destroying a held lock, …)
 export const E_CORRUPT: i32 = -17; // memory does not hold this ABI's layout
+export const E_OWNER_DEAD: i32 = -18; // acquired, but the previous owner died holding it: repair, then lock_consistent
+export const E_NOT_RECOVERABLE: i32 = -19; // released after owner death without lock_consistent: unusable

@@ -55,25 +55,26 @@ export function lock_destroy(id: i32): i32 { return locks.lockDestroy(id); }
 export function lock_acquire(h: i32, id: i32, timeout_ms: i32): i32 { return locks.lockAcquire(h, id, timeout_ms); }
 export function lock_try_flagged(h: i32, id: i32): i32 { return locks.lockTryFlagged(h, id); }
 export function lock_release(h: i32, id: i32): i32 { return locks.lockRelease(h, id); }
+export function lock_consistent(h: i32, id: i32): i32 { return locks.lockConsistent(h, id); }
 export function lock_addr(id: i32): i32 { return locks.lockWordAddr(id); }
 export function lock_owner(id: i32): i32 { return locks.lockOwner(id); }
 export function lock_depth(id: i32): i32 { return locks.lockDepth(id); }
 
 // ---- seqlock cache and records ---------------------------------------------------
-export function cache_write(index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
-  return registry.isReady() ? seqlock.cacheWrite(index, type_version, meta_version, value) : E_NOT_INIT;
+export function cache_write(h: i32, index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
+  return registry.isReady() ? seqlock.cacheWrite(h, index, type_version, meta_version, value) : E_NOT_INIT;
 }
-export function cache_invalidate(index: i32): i32 {
-  return registry.isReady() ? seqlock.cacheInvalidate(index) : E_NOT_INIT;
+export function cache_invalidate(h: i32, index: i32): i32 {
+  return registry.isReady() ? seqlock.cacheInvalidate(h, index) : E_NOT_INIT;
 }
 export function cache_read(index: i32, type_version: u32, meta_version: u32): i64 {
   return seqlock.cacheRead(index, type_version, meta_version);
 }
-export function record_write(rec: i32, first: i32, src: usize, n: i32): i32 {
-  return registry.isReady() ? seqlock.recordWrite(rec, first, src, n) : E_NOT_INIT;
+export function record_write(h: i32, rec: i32, first: i32, src: usize, n: i32): i32 {
+  return registry.isReady() ? seqlock.recordWrite(h, rec, first, src, n) : E_NOT_INIT;
 }
-export function record_fill(rec: i32, value: u32, n: i32): i32 {
-  return registry.isReady() ? seqlock.recordFill(rec, value, n, 0) : E_NOT_INIT;
+export function record_fill(h: i32, rec: i32, value: u32, n: i32): i32 {
+  return registry.isReady() ? seqlock.recordFill(h, rec, value, n, 0, 0) : E_NOT_INIT;
 }
 export function record_read(rec: i32, first: i32, dst: usize, n: i32): i32 {
   return seqlock.recordRead(rec, first, dst, n);
@@ -102,6 +103,9 @@ export function diag_cache_writer(h: i32, index: i32, tv: u32, mv: u32, value: u
 }
 export function diag_record_writer(h: i32, rec: i32, seed: u32, pause_every: i32, pause_spins: i32): i32 {
   return diag.recordWriter(h, rec, seed, pause_every, pause_spins);
+}
+export function diag_record_hold(h: i32, rec: i32, value: u32, release_addr: usize): i32 {
+  return diag.recordHold(h, rec, value, release_addr);
 }
 export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
   return diag.recordReader(h, rec, validate);

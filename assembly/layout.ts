@@ -18,10 +18,12 @@
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00600 │   1 KiB │ STRAGGLERS  handles still attached at a timeout      │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
+//  │ 0x00C00 │   1 KiB │ CACHE_WRITERS 256 striped cache writer words         │
+//  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x01000 │  16 KiB │ SLOTS   256 × 64 B: state word, host thread id,      │
 //  │         │         │         12 words for the embedder                    │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
-//  │ 0x05000 │   4 KiB │ LOCKS   256 × 16 B: word, owner, depth, kind         │
+//  │ 0x05000 │   4 KiB │ LOCKS   256 × 16 B: word (owner), state, depth, kind │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x06000 │   8 KiB │ RECORDS 8 × 1 KiB generic seqlock records            │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
@@ -73,6 +75,7 @@ export const WORLD_END: usize = 0x500;
 // STATS (a seqlock record, written only by the STW requester or a reset)
 export const STATS: usize = 0x500;
 export const S_SEQ: usize = STATS + 0;
+export const S_WRITER: usize = STATS + 4; // handle of the thread writing (seqlock.ts)
 export const S_STOPS: usize = STATS + 8; // u64
 export const S_TIMEOUTS: usize = STATS + 16; // u64
 export const S_LAST_NS: usize = STATS + 24; // u64
@@ -84,6 +87,10 @@ export const STATS_END: usize = 0x600;
 
 // STRAGGLERS
 export const STRAGGLERS: usize = 0x600;
+
+// CACHE_WRITERS: the writer word of cache entry i is stripe i % 256 (seqlock.ts)
+export const CACHE_WRITERS: usize = 0xc00;
+export const CACHE_WRITER_STRIPES: i32 = 256;
 
 // SLOTS
 export const MAX_SLOTS: i32 = 256;
@@ -98,8 +105,8 @@ export const SLOT_USER_WORDS: i32 = 12;
 export const MAX_LOCKS: i32 = 256;
 export const LOCKS: usize = 0x5000;
 export const LOCK_SIZE: usize = 16;
-export const LK_WORD: usize = 0; // 0 unlocked, 1 locked, 2 locked with waiters
-export const LK_OWNER: usize = 4; // owner handle, 0 when unlocked
+export const LK_WORD: usize = 0; // 0 unlocked, else owner handle | 0x80000000 when waiters may sleep
+export const LK_STATE: usize = 4; // 0 consistent, 1 inconsistent (taken over from a dead owner)
 export const LK_DEPTH: usize = 8; // recursion depth
 export const LK_KIND: usize = 12; // 0 unused, LOCK_MUTEX, LOCK_RECURSIVE
 export const IMPORT_LOCK: i32 = 0;
@@ -108,6 +115,7 @@ export const IMPORT_LOCK: i32 = 0;
 export const RECORD_COUNT: i32 = 8;
 export const RECORDS: usize = 0x6000;
 export const RECORD_SIZE: usize = 1024;
+export const REC_WRITER: usize = 4; // handle of the thread writing (seqlock.ts)
 export const RECORD_DATA: usize = 64; // words start on the next cache line
 export const RECORD_WORDS: i32 = 240;
 

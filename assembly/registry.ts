@@ -11,7 +11,8 @@ import {
   ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
   stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
 } from "./state";
-import { createImportLock } from "./locks";
+import { createImportLock, locksOwnerGone } from "./locks";
+import { seqlockOwnerGone } from "./seqlock";
 import { abandonWorld } from "./world";
 
 // Initialises a fresh memory once. INIT_NONE → INIT_BUSY by CAS elects the one
@@ -93,7 +94,10 @@ export function unregister(h: i32): i32 {
     if ((w & GEN_MASK) != g) return E_STALE;
     const st = stateOf(w);
     if (st == ST_DETACHED || st == ST_DEAD) {
-      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) return OK;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) {
+        if (st == ST_DETACHED) ownerGone(h);
+        return OK;
+      }
     } else if (st == ST_SUSPENDED) {
       atomic.wait<i32>(addr, <i32>w, -1);
     } else {
@@ -102,9 +106,16 @@ export function unregister(h: i32): i32 {
   }
 }
 
+// `h` can no longer release anything: waiters on its locks and writer words
+// wake and see it gone (locks: the next acquirer takes over with E_OWNER_DEAD).
+function ownerGone(h: i32): void {
+  locksOwnerGone(h);
+  seqlockOwnerGone(h);
+}
+
 // Host: the thread behind `h` is gone (worker exited or crashed). Any live
 // state → DEAD, so no stop waits for it. If it held the stop, the world is
-// restored; locks it held stay held (see docs/ABI.md).
+// restored; its locks pass to their next acquirer with E_OWNER_DEAD.
 export function markDead(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
@@ -117,6 +128,7 @@ export function markDead(h: i32): i32 {
     if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) break;
   }
   atomic.notify(addr, u32.MAX_VALUE);
+  ownerGone(h);
   if (atomic.load<u32>(W_EXCLUSION) == <u32>h) abandonWorld(h);
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);
   atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);

@@ -20,7 +20,7 @@
 import {
   W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
   W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, slotAddr,
-  S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
+  S_SEQ, S_WRITER, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
 } from "./layout";
 import {
   OK, E_ARG, E_TIMEOUT, E_ALREADY, E_NOT_REQUESTER, E_STATE, E_WOULD_BLOCK, E_BUSY,
@@ -30,7 +30,7 @@ import {
   stateOf, capacity, checkHandle, handleIndex, genBits, attach, detach,
 } from "./state";
 import { nowMs, msToNs } from "./clock";
-import { seqlockWrite } from "./seqlock";
+import { seqlockWrite, RESET_WRITER } from "./seqlock";
 
 // How long one wait between passes lasts: a thread that detaches in the
 // meantime needs a pass to be parked, and it does not bump the epoch.
@@ -131,7 +131,7 @@ function clearStats(_: u64): void {
 }
 
 export function resetStats(): void {
-  seqlockWrite(S_SEQ, clearStats, 0);
+  seqlockWrite(RESET_WRITER, S_WRITER, S_SEQ, clearStats, 0);
   atomic.store<u64>(W_FORCED_PARKS, 0);
   atomic.store<u64>(W_SELF_SUSPENDS, 0);
   atomic.store<u64>(W_ATTACH_WAITS, 0);
@@ -163,7 +163,7 @@ export function stopStep(h: i32): i32 {
   const pending = parkPass(h);
   if (pending == 0) {
     atomic.store<u32>(W_STOPPED, 1);
-    seqlockWrite(S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
+    seqlockWrite(<u32>h, S_WRITER, S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
   }
   return pending;
 }
@@ -191,7 +191,7 @@ export function abandonWorld(h: i32): i32 {
     }
   }
   atomic.store<u32>(W_STRAGGLERS, <u32>n);
-  seqlockWrite(S_SEQ, addTimeout, 0);
+  seqlockWrite(<u32>h, S_WRITER, S_SEQ, addTimeout, 0);
   releaseWorld(h);
   return n;
 }

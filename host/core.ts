@@ -33,14 +33,15 @@ export interface CoreExports {
   lock_acquire(h: number, id: number, timeoutMs: number): number;
   lock_try_flagged(h: number, id: number): number;
   lock_release(h: number, id: number): number;
+  lock_consistent(h: number, id: number): number;
   lock_owner(id: number): number;
   lock_depth(id: number): number;
   lock_addr(id: number): number;
-  cache_write(index: number, typeVersion: number, metaVersion: number, value: number): number;
-  cache_invalidate(index: number): number;
+  cache_write(h: number, index: number, typeVersion: number, metaVersion: number, value: number): number;
+  cache_invalidate(h: number, index: number): number;
   cache_read(index: number, typeVersion: number, metaVersion: number): bigint;
-  record_write(rec: number, first: number, src: number, n: number): number;
-  record_fill(rec: number, value: number, n: number): number;
+  record_write(h: number, rec: number, first: number, src: number, n: number): number;
+  record_fill(h: number, rec: number, value: number, n: number): number;
   record_read(rec: number, first: number, dst: number, n: number): number;
   after_fork_child(h: number, tid: number): number;
   diag_spin(h: number, noPoll: number): number;
@@ -53,6 +54,7 @@ export interface CoreExports {
   diag_plain_read_ns(index: number, tv: number, mv: number, iters: number, mask: number): number;
   diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;
   diag_record_writer(h: number, rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
+  diag_record_hold(h: number, rec: number, value: number, releaseAddr: number): number;
   diag_record_reader(h: number, rec: number, validate: number): number;
   interp_run(h: number, ctx: number, budget: number): number;
   interp_run_nopoll(h: number, ctx: number, budget: number): number;

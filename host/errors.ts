@@ -19,6 +19,8 @@ export const ERRNO = {
   E_WOULD_BLOCK: -15,
   E_BUSY: -16,
   E_CORRUPT: -17,
+  E_OWNER_DEAD: -18,
+  E_NOT_RECOVERABLE: -19,
 } as const;
 export type ErrorCode =
   | keyof typeof ERRNO
@@ -43,6 +45,8 @@ const MESSAGES: Record<number, string> = {
   [-15]: 'would block',
   [-16]: 'busy',
   [-17]: 'memory does not hold this ABI',
+  [-18]: 'acquired, but the previous owner died holding it: repair the state it guards, then mark it consistent',
+  [-19]: 'the lock was released after its owner died without being marked consistent: it is unusable',
 };
 
 export class WasmThreadsError extends Error {
@@ -86,6 +90,24 @@ export class StopBusyError extends WasmThreadsError {}
 
 export class LockError extends WasmThreadsError {}
 export class LockTimeoutError extends WasmThreadsError {}
+
+/**
+ * The lock WAS acquired (the caller holds it), but its previous owner died
+ * holding it. Repair what it guards, then call `consistent()`; unlocking
+ * without that makes the lock unusable (LockNotRecoverableError).
+ */
+export class LockOwnerDeadError extends LockError {
+  constructor(readonly lockId: number, message: string) {
+    super('E_OWNER_DEAD', message, ERRNO.E_OWNER_DEAD);
+  }
+}
+
+/** The lock was released inconsistent after an owner death: every acquire fails. Destroy and create it again. */
+export class LockNotRecoverableError extends LockError {
+  constructor(message: string) {
+    super('E_NOT_RECOVERABLE', message, ERRNO.E_NOT_RECOVERABLE);
+  }
+}
 
 /** The runtime was closed. */
 export class ClosedError extends WasmThreadsError {
@@ -154,6 +176,8 @@ export function errorFor(errno: number, what: string): WasmThreadsError {
   const code = codeName(errno);
   const message = `${what}: ${MESSAGES[errno] ?? `error ${errno}`} (${code})`;
   if (errno === ERRNO.E_ARG) return new InvalidArgumentError(message);
+  if (errno === ERRNO.E_NOT_RECOVERABLE) return new LockNotRecoverableError(message);
+  if (errno === ERRNO.E_OWNER_DEAD) return new LockOwnerDeadError(-1, message);
   const Cls = CLASS_BY_ERRNO[errno] ?? WasmThreadsError;
   return new Cls(code, message, errno);
 }

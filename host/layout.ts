@@ -20,6 +20,7 @@ export const W_SELF_SUSPENDS = 0x440 + 72;
 export const W_ATTACH_WAITS = 0x440 + 80;
 
 export const S_SEQ = 0x500;
+export const S_WRITER = 0x504;
 export const S_STOPS = 0x508;
 export const S_TIMEOUTS = 0x510;
 export const S_LAST_NS = 0x518;
@@ -35,7 +36,18 @@ export const SL_TID = 4;
 export const SL_USER = 16;
 export const SLOT_USER_WORDS = 12;
 
+export const CACHE_WRITERS = 0xc00;
+export const CACHE_WRITER_STRIPES = 256;
+/** The writer word (0, or the handle of the thread inside a write) of cache entry `index`. */
+export const cacheWriterAddr = (index: number): number => CACHE_WRITERS + (index % CACHE_WRITER_STRIPES) * 4;
+
 export const MAX_LOCKS = 256;
+export const LOCKS = 0x5000;
+export const LOCK_SIZE = 16;
+export const LK_STATE = 4;
+export const LK_DEPTH = 8;
+/** Lock word bit 31: a waiter may sleep on the word (the rest is the owner's handle). */
+export const LOCK_WAITERS = 0x80000000;
 export const IMPORT_LOCK = 0;
 export const LOCK_MUTEX = 1;
 export const LOCK_RECURSIVE = 2;
@@ -43,6 +55,7 @@ export const LOCK_RECURSIVE = 2;
 export const RECORD_COUNT = 8;
 export const RECORDS = 0x6000;
 export const RECORD_SIZE = 1024;
+export const REC_WRITER = 4; // writer word of record r: RECORDS + r * RECORD_SIZE + REC_WRITER
 export const RECORD_DATA = 64; // word k of record r: RECORDS + r * RECORD_SIZE + RECORD_DATA + 4k
 export const RECORD_WORDS = 240;
 export const CACHE = 0x8000;

@@ -16,7 +16,7 @@ import {
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
-import { RegisteredThread, type StopOptions } from './thread.js';
+import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
 import { waitAsync } from './wait.js';
 import type { CacheEntry, Mutex } from './handles.js';
 
@@ -462,6 +462,9 @@ export class Runtime {
 
   /** Creates a lock in shared memory; returns its id. */
   createLock(kind: 'mutex' | 'recursive' = 'mutex'): number {
+    if (kind !== 'mutex' && kind !== 'recursive') {
+      throw new InvalidArgumentError(`lock kind must be 'mutex' or 'recursive', got ${String(kind)}`);
+    }
     return check(this.core.lock_create(kind === 'mutex' ? LOCK_MUTEX : LOCK_RECURSIVE), 'createLock');
   }
 
@@ -476,6 +479,7 @@ export class Runtime {
   }
 
   destroyLock(id: number): void {
+    checkLockId(id);
     check(this.core.lock_destroy(id), `destroyLock(${id})`);
   }
 

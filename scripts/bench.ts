@@ -100,7 +100,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
   const lock = rt.createLock('mutex');
   const entry = { index: 5, tv: 11, mv: 22, value: 777 };
   rt.main.attach();
-  rt.core.cache_write(entry.index, entry.tv, entry.mv, 777);
+  rt.core.cache_write(rt.handle, entry.index, entry.tv, entry.mv, 777);
   rt.main.detach();
   const i32 = new Int32Array(rt.memory.buffer);
   const w = writer

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
+import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, cacheWriterAddr, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 const HIT = 1n << 32n;
@@ -13,17 +13,18 @@ test('cache: hit, miss on type version, miss on metaclass version, invalidation;
   within(5000, async () => {
     const { core } = await bareCore();
     core.init(4);
+    const h = core.register(1);
     assert.is(core.cache_read(3, 7, 9), 0n, 'empty entry misses');
-    assert.is(core.cache_write(3, 7, 9, 1234), 0);
+    assert.is(core.cache_write(h, 3, 7, 9, 1234), 0);
     assert.is(core.cache_read(3, 7, 9), HIT | 1234n);
     assert.is(core.cache_read(3, 8, 9), 0n, 'type version changed');
     assert.is(core.cache_read(3, 7, 10), 0n, 'metaclass version changed');
-    assert.is(core.cache_write(3, 7, 9, 0), 0);
+    assert.is(core.cache_write(h, 3, 7, 9, 0), 0);
     assert.is(core.cache_read(3, 7, 9), HIT, 'hit of value 0');
-    assert.is(core.cache_invalidate(3), 0);
+    assert.is(core.cache_invalidate(h, 3), 0);
     assert.is(core.cache_read(3, 7, 9), 0n);
     assert.is(core.cache_read(3, 0, 0), 0n, 'version 0 never hits');
-    assert.is(core.cache_write(3, 0xffffffff, 0xfffffffe, 0xffffffff), 0);
+    assert.is(core.cache_write(h, 3, 0xffffffff, 0xfffffffe, 0xffffffff), 0);
     assert.is(core.cache_read(3, 0xffffffff, 0xfffffffe), HIT | 0xffffffffn, 'full 32-bit payloads');
   }));
 
@@ -31,20 +32,21 @@ test('cache and records reject bad indexes and ranges with E_ARG, leaving entrie
   within(5000, async () => {
     const { core } = await bareCore();
     core.init(4);
-    core.cache_write(1, 5, 5, 55);
+    const h = core.register(1);
+    core.cache_write(h, 1, 5, 5, 55);
     for (const i of [-1, 4096, 1 << 30]) {
-      assert.is(core.cache_write(i, 1, 1, 1), E.E_ARG);
-      assert.is(core.cache_invalidate(i), E.E_ARG);
+      assert.is(core.cache_write(h, i, 1, 1, 1), E.E_ARG);
+      assert.is(core.cache_invalidate(h, i), E.E_ARG);
       assert.is(core.cache_read(i, 1, 1), BigInt(E.E_ARG));
     }
     assert.is(core.cache_read(1, 5, 5), HIT | 55n);
     const dst = core.heap_base();
-    assert.is(core.record_fill(8, 1, 1), E.E_ARG, 'record index');
-    assert.is(core.record_fill(0, 1, 241), E.E_ARG, 'too many words');
+    assert.is(core.record_fill(h, 8, 1, 1), E.E_ARG, 'record index');
+    assert.is(core.record_fill(h, 0, 1, 241), E.E_ARG, 'too many words');
     assert.is(core.record_read(0, 0, 0x1000, 4), E.E_ARG, 'destination inside the fixed layout');
     assert.is(core.record_read(0, 0, 4 * 65536 - 8, 4), E.E_ARG, 'destination past memory');
     assert.is(core.record_read(0, 239, dst, 2), E.E_ARG, 'range past the record');
-    assert.is(core.record_write(0, 0, 4 * 65536 - 4, 2), E.E_ARG, 'source past memory');
+    assert.is(core.record_write(h, 0, 0, 4 * 65536 - 4, 2), E.E_ARG, 'source past memory');
     assert.ok(dst >= LAYOUT_END);
   }));
 
@@ -52,14 +54,15 @@ test('records: a validated read returns exactly what one write stored', () =>
   within(5000, async () => {
     const { core, memory } = await bareCore();
     core.init(4);
+    const h = core.register(1);
     const src = core.heap_base() + 1024;
     const dst = src + 4096;
     const u32 = new Uint32Array(memory.buffer);
     for (let i = 0; i < 16; i++) u32[(src >> 2) + i] = 1000 + i;
-    assert.is(core.record_write(2, 4, src, 16), 0);
+    assert.is(core.record_write(h, 2, 4, src, 16), 0);
     assert.is(core.record_read(2, 4, dst, 16), 0);
     assert.equal([...u32.subarray(dst >> 2, (dst >> 2) + 16)], Array.from({ length: 16 }, (_, i) => 1000 + i));
-    assert.is(core.record_fill(2, 9, 3), 0);
+    assert.is(core.record_fill(h, 2, 9, 3), 0);
     assert.is(core.record_read(2, 0, dst, 5), 0);
     assert.equal([...u32.subarray(dst >> 2, (dst >> 2) + 5)], [9, 9, 9, 0, 1000]);
   }));
@@ -108,19 +111,22 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     core.init(4);
     const h = core.register(1);
     core.attach(h);
-    core.cache_write(10, 3, 4, 5);
-    core.cache_write(11, 6, 7, 8);
-    // simulate a writer stopped mid-write on entry 11 (a thread killed inside the write)
+    core.cache_write(h, 10, 3, 4, 5);
+    core.cache_write(h, 11, 6, 7, 8);
+    // simulate a writer killed mid-write on entry 11: its handle in the writer word, the sequence odd
+    const dead = core.register(2);
     const seqIdx = (CACHE + 11 * CACHE_ENTRY_SIZE) >> 2;
+    Atomics.store(i32, cacheWriterAddr(11) >> 2, dead);
     Atomics.add(i32, seqIdx, 1);
+    core.mark_dead(dead);
     assert.is(core.cache_read(11, 6, 7), 0n, 'an odd sequence reads as a miss');
-    assert.is(core.cache_write(11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
+    assert.is(core.cache_write(h, 11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
     assert.is(core.stop(h, 10), 0);
     assert.is(core.after_fork_child(h, 1), 0);
     assert.is(Atomics.load(i32, seqIdx) & 1, 0, 'sequence even again');
     assert.is(core.cache_read(11, 6, 7), 0n, 'payload invalidated');
     assert.is(core.cache_read(10, 3, 4), HIT | 5n, 'untouched entry survives');
-    assert.is(core.cache_write(11, 6, 7, 9), 0, 'writable again (would spin forever if left odd)');
+    assert.is(core.cache_write(h, 11, 6, 7, 9), 0, 'writable again (would spin forever if left odd)');
     assert.is(core.cache_read(11, 6, 7), HIT | 9n);
   }));
 

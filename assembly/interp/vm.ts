@@ -276,7 +276,7 @@ export function contextOk(ctx: usize): bool {
           value = load<u32>(out);
           if (op == OP_LOAD_ATTR) {
             const tv = load<u32>(out + 4);
-            if (tv != 0) cacheWrite(slot, tv, load<u32>(out + 8), value);
+            if (tv != 0) cacheWrite(h, slot, tv, load<u32>(out + 8), value);
             misses++;
           }
         } else {
@@ -290,7 +290,7 @@ export function contextOk(ctx: usize): bool {
         const value = load<u32>(at(stack, sp - 1));
         const type = load<i32>(at(stack, sp - 2));
         if (<u32>type >= <u32>RECORD_COUNT || arg < 0 || arg > 0xff) { result = R_BAD_ATTR; break; }
-        const r = typeSetAttr(type, <u32>arg, value);
+        const r = typeSetAttr(h, type, <u32>arg, value);
         if (r < 0) { result = r; break; }
         sp -= 2;
         break;
