@@ -7,3 +7,4 @@ export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
 export type { Platform, PlatformWorker, WorkerInit } from './platform.js';
 export * from './errors.js';
+export { validateRuntimeOptions, InvalidOptionError } from './options.js';

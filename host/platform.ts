@@ -53,6 +53,8 @@ export interface PlatformWorker {
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  /** Whether `url` names an existing resource (option validation; absent: not checked). */
+  exists?(url: URL): Promise<boolean>;
   spawnWorker(init: WorkerInit): PlatformWorker;
   /** Starts the fork server (absent on platforms without processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;

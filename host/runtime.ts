@@ -16,6 +16,7 @@ import {
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
+import { validateRuntimeOptions } from './options.js';
 import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
 import { waitAsync } from './wait.js';
 import type { CacheEntry, Mutex } from './handles.js';
@@ -144,6 +145,17 @@ export class WorkerThread {
   }
 }
 
+// spawn's arguments, checked before a worker exists.
+function checkSpawnArgs(job: unknown, data: unknown): void {
+  if (!(job instanceof URL) && typeof job !== 'string') throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
+  if (!URL.canParse(String(job))) throw new InvalidArgumentError(`spawn: job is not a URL: ${String(job)}`);
+  try {
+    structuredClone(data);
+  } catch (e) {
+    throw new InvalidArgumentError(`spawn: data must be structured-cloneable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export class Runtime {
   readonly main: RegisteredThread;
   readonly #workers = new Set<WorkerThread>();
@@ -172,6 +184,7 @@ export class Runtime {
   }
 
   static async create(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
+    await validateRuntimeOptions(options, platform);
     const capacity = options.capacity ?? 64;
     const threads = options.threads ?? 0;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_SLOTS) {
@@ -357,6 +370,7 @@ export class Runtime {
   spawn(job: string | URL | undefined = this.options.job, data: unknown = this.options.jobData): WorkerThread {
     if (this.#closed) throw new ClosedError();
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
+    checkSpawnArgs(job, data);
     this.ensureForkServer(); // a worker may fork
     const pw = this.platform.spawnWorker({
       module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
