@@ -107,6 +107,9 @@ export function diag_record_writer(h: i32, rec: i32, seed: u32, pause_every: i32
 export function diag_record_hold(h: i32, rec: i32, value: u32, release_addr: usize): i32 {
   return diag.recordHold(h, rec, value, release_addr);
 }
+export function diag_register_hold(tid: i32, release_addr: usize): i32 {
+  return release_addr >= diag.D_QUIT && release_addr < diag.D_QUIT + 0x1000 ? registry.register(tid, release_addr) : E_ARG;
+}
 export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
   return diag.recordReader(h, rec, validate);
 }

@@ -52,8 +52,10 @@ function claim(i: i32, from: u32): u32 {
 // Registrant: takes a FREE slot (a DEAD one when none is free). The slot stays
 // REGISTERING while the request flag is read, so a concurrent stop either sees
 // the slot settle or the registrant sees the request: a thread registered
-// during a stop starts SUSPENDED. Returns the handle (> 0).
-export function register(tid: i32): i32 {
+// during a stop starts SUSPENDED. Returns the handle (> 0). A non-zero
+// `holdAddr` (diagnostics only) keeps the slot REGISTERING until the word
+// there is non-zero: the death tests kill a registrant inside that window.
+export function register(tid: i32, holdAddr: usize = 0): i32 {
   if (!isReady()) return E_NOT_INIT;
   const cap = capacity();
   let idx = -1;
@@ -71,6 +73,7 @@ export function register(tid: i32): i32 {
   const addr = slotAddr(idx);
   atomic.store<i32>(addr + SL_TID, tid);
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
+  if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
   atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));

@@ -55,6 +55,7 @@ export interface CoreExports {
   diag_cache_writer(h: number, index: number, tv: number, mv: number, value: number, lock: number): number;
   diag_record_writer(h: number, rec: number, seed: number, pauseEvery: number, pauseSpins: number): number;
   diag_record_hold(h: number, rec: number, value: number, releaseAddr: number): number;
+  diag_register_hold(tid: number, releaseAddr: number): number;
   diag_record_reader(h: number, rec: number, validate: number): number;
   interp_run(h: number, ctx: number, budget: number): number;
   interp_run_nopoll(h: number, ctx: number, budget: number): number;
