@@ -98,6 +98,7 @@ export const SLOTS: usize = 0x1000;
 export const SLOT_SIZE: usize = 64;
 export const SL_WORD: usize = 0; // gen << 8 | STOP bit | state (see state.ts)
 export const SL_TID: usize = 4; // host thread id, for diagnostics
+export const SL_REATTACH: usize = 8; // 1 while the owner waits in attach for a stop to end (world.ts backs off)
 export const SL_USER: usize = 16; // 12 words the embedder may use
 export const SLOT_USER_WORDS: i32 = 12;
 

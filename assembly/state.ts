@@ -25,7 +25,7 @@
 // what the requester waits on; a resumed thread re-attaches through the CAS.
 
 import {
-  slotAddr, H_INIT, H_CAPACITY, INIT_READY, W_SUSPEND_EPOCH, W_SELF_SUSPENDS, W_ATTACH_WAITS,
+  slotAddr, SL_REATTACH, H_INIT, H_CAPACITY, INIT_READY, W_SUSPEND_EPOCH, W_SELF_SUSPENDS, W_ATTACH_WAITS,
 } from "./layout";
 import { OK, E_NOT_INIT, E_BAD_HANDLE, E_STALE, E_STATE, E_WOULD_BLOCK } from "./errors";
 
@@ -113,8 +113,16 @@ function attachSlow(h: i32, block: bool): i32 {
     if ((w & GEN_MASK) != g) return E_STALE;
     const st = stateOf(w);
     if (st == ST_DETACHED) {
-      if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) return OK;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) {
+        if (atomic.load<u32>(addr + SL_REATTACH)) {
+          // a requester may be backing off until we are back: tell it
+          atomic.store<u32>(addr + SL_REATTACH, 0);
+          atomic.notify(addr, u32.MAX_VALUE);
+        }
+        return OK;
+      }
     } else if (st == ST_SUSPENDED) {
+      atomic.store<u32>(addr + SL_REATTACH, 1);
       if (!block) return E_WOULD_BLOCK;
       // Short stops end before a futex sleep would even begin: spin first.
       let spins = 0;

@@ -16,10 +16,16 @@
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
 // requester's turn it is DETACHED, so that requester can park it.
+// Fairness: a thread resumed by a start needs a futex wake-up (tens of µs) to
+// re-attach, while a requester can begin the next stop at once and park it
+// again, so under a storm of stops it could wait indefinitely. A blocking stop
+// therefore first waits (detached, at most REATTACH_BACKOFF_MS) while some
+// slot is DETACHED with SL_REATTACH set, i.e. resumed but not yet re-attached;
+// the re-attaching thread clears the flag and notifies its word.
 
 import {
   W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
-  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, slotAddr,
+  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, SL_REATTACH, slotAddr,
   S_SEQ, S_WRITER, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
 } from "./layout";
 import {
@@ -38,6 +44,8 @@ const SLICE_NS: i64 = 1_000_000;
 // Spins on the epoch before sleeping: waking from atomic.wait costs more than
 // a suspending thread on another core takes to answer.
 const SPINS: i32 = 20_000;
+// Longest a stop waits for resumed threads to re-attach before it begins.
+const REATTACH_BACKOFF_MS: f64 = 2;
 
 function isRequester(h: i32): bool {
   return atomic.load<u32>(W_EXCLUSION) == <u32>h;
@@ -196,12 +204,51 @@ export function abandonWorld(h: i32): i32 {
   return n;
 }
 
+// A slot resumed by a start whose owner is still on its way back into
+// attach (see the fairness note above), or -1.
+function pendingReattach(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    if (stateOf(atomic.load<u32>(addr)) == ST_DETACHED && atomic.load<u32>(addr + SL_REATTACH) != 0) return i;
+  }
+  return -1;
+}
+
+// Waits, detached, until no resumed thread is pending re-attach or `until`.
+function backOffForReattach(h: i32, until: f64): i32 {
+  let detached = false;
+  while (true) {
+    const i = pendingReattach(h);
+    if (i < 0) break;
+    const now = nowMs();
+    if (now >= until) break;
+    if (!detached) {
+      const d = detach(h);
+      if (d < 0) return d;
+      detached = true;
+    }
+    const w = atomic.load<u32>(slotAddr(i));
+    if (stateOf(w) != ST_DETACHED) continue;
+    atomic.wait<i32>(slotAddr(i), <i32>w, <i64>msToNs(until - now));
+  }
+  return detached ? attach(h, true) : OK;
+}
+
 // The blocking composite: stop every other thread within `timeoutMs`.
 // OK; E_TIMEOUT (world restored; stragglers readable); E_BUSY (another
 // requester held the stop past the deadline); E_ALREADY; E_STATE; E_ARG.
 export function stop(h: i32, timeoutMs: i32): i32 {
   if (timeoutMs < 0) return E_ARG;
   const deadline = nowMs() + <f64>timeoutMs;
+  const c = checkHandle(h);
+  if (c < 0) return c;
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) == ST_ATTACHED && !isRequester(h)) {
+    const b = backOffForReattach(h, min(deadline, nowMs() + REATTACH_BACKOFF_MS));
+    if (b < 0) return b;
+  }
   while (true) {
     const r = stopTryBegin(h);
     if (r == OK) break;

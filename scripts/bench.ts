@@ -7,6 +7,7 @@ import { createRuntime, type Runtime } from '../host/node/index.js';
 import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
+import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
@@ -319,6 +320,7 @@ if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
 if (want('fork')) result.fork = await forkSection();
 if (want('interp')) result.interp = await interpSection();
+if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });
 result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
