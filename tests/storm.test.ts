@@ -20,20 +20,21 @@ test('a re-attaching thread completes its cycles under 10^4 stop/start from two 
       await Promise.all([other.registered(), re.registered()]);
       Atomics.store(i32, GO >> 2, 1);
       const reIdx = re.handle & 0xff;
-      let doneAt = -1;
-      for (let k = 0; k < perRequester; k++) {
+      // The main thread storms on until the re-attacher is done: a starved
+      // re-attacher never finishes and the test's deadline fails it.
+      let k = 0;
+      for (; k < perRequester || progressOf(rt, reIdx) < cycles; k++) {
         rt.stopTheWorld({ timeoutMs: 30_000 });
         rt.startTheWorld();
-        if (doneAt < 0 && progressOf(rt, reIdx) >= cycles) doneAt = k;
+        if (k % 1000 === 999) await new Promise((r) => setImmediate(r)); // let the exits be seen
       }
       assert.is(await other.join(), perRequester);
       const { cycles: done, longestMs } = (await re.join()) as { cycles: number; longestMs: number };
-      assert.is(done, cycles, 'every attach/detach cycle completed');
-      assert.ok(doneAt >= 0, 'the re-attacher finished while the storm was still on');
+      assert.is(done, cycles, 'every attach/detach cycle completed under the storm');
       const s = rt.stats();
-      assert.is(s.stops, 2 * perRequester);
+      assert.is(s.stops, perRequester + k, 'every stop of both requesters counted');
       assert.is(s.timeouts, 0);
-      console.log(`  re-attacher: ${cycles} cycles done after ${doneAt < 0 ? 'the storm' : `${doneAt} main stops`}; longest attach wait ${longestMs.toFixed(2)} ms`);
+      console.log(`  re-attacher: ${cycles} cycles under ${s.stops} stops; longest attach wait ${longestMs.toFixed(2)} ms`);
     } finally {
       await shutdown(rt);
     }
