@@ -50,7 +50,6 @@ export class Mutex {
 
   /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
   lock(opts?: LockOptions): void {
-    opts?.signal?.throwIfAborted();
     this.thread.lock(this.id, opts);
   }
 

@@ -376,7 +376,12 @@ export class Runtime {
       module: this.module, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
     });
     const t = new WorkerThread(pw, (w) => this.onWorkerExit(w), (j, d) => {
-      if (!this.#closed) this.spawn(j, d);
+      // a worker's request: its arguments were checked there; a failure here must not end the main thread
+      try {
+        if (!this.#closed) this.spawn(j, d);
+      } catch {
+        /* refused: the requesting job sees no new worker */
+      }
     });
     this.#workers.add(t);
     return t;

@@ -313,6 +313,7 @@ export class RegisteredThread {
   lock(id: number, opts?: LockOptions): void {
     checkLockId(id);
     const t = lockTimeoutOf(opts);
+    opts?.signal?.throwIfAborted();
     const r = this.core.lock_acquire(this.handle, id, t);
     if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
       throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',

@@ -1,7 +1,7 @@
 // A worker's life, platform-neutral: instantiate the core over the shared
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
-import { check } from './errors.js';
+import { InvalidArgumentError, check } from './errors.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -23,6 +23,9 @@ export class ThreadContext extends RegisteredThread {
    * loop next turns; share results through memory (see interp/interpreter.ts).
    */
   spawn(job: string | URL, data?: unknown): void {
+    if ((!(job instanceof URL) && typeof job !== 'string') || !URL.canParse(String(job))) {
+      throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
+    }
     this.post({ type: 'spawn', job: String(job), data });
   }
   /** True once the runtime is closing: a long-running job should return. */
