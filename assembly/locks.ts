@@ -216,18 +216,22 @@ export function lockConsistent(h: i32, id: i32): i32 {
 }
 
 // Thread `h` is gone (its slot was just made DEAD or FREE): the words of the
-// locks it holds change (WAITERS cleared) and every lock word is woken, so
-// each sleeper re-checks and one takes over.
-export function locksOwnerGone(h: i32): void {
+// locks it holds change (WAITERS cleared) and are woken, so each sleeper
+// re-checks and one takes over. After a death (`died`) every other lock word
+// is woken too: `h` may have been a waiter that a release woke and that died
+// before it flagged the word again, which would leave the others asleep.
+export function locksOwnerGone(h: i32, died: bool): void {
   for (let id = 0; id < MAX_LOCKS; id++) {
     const l = lockAddr(id);
     if (atomic.load<u32>(l + LK_KIND) == 0) continue;
+    let held = false;
     while (true) {
       const w = atomic.load<u32>(l + LK_WORD);
+      held = (w & ~WAITERS) == <u32>h;
       if (w != (<u32>h | WAITERS)) break;
       if (atomic.cmpxchg<u32>(l + LK_WORD, w, <u32>h) == w) break;
     }
-    atomic.notify(l + LK_WORD, u32.MAX_VALUE);
+    if (held || died) atomic.notify(l + LK_WORD, u32.MAX_VALUE);
   }
 }
 

@@ -99,7 +99,7 @@ export function unregister(h: i32): i32 {
     const st = stateOf(w);
     if (st == ST_DETACHED || st == ST_DEAD) {
       if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) {
-        if (st == ST_DETACHED) ownerGone(h);
+        if (st == ST_DETACHED) ownerGone(h, false);
         return OK;
       }
     } else if (st == ST_SUSPENDED) {
@@ -112,8 +112,8 @@ export function unregister(h: i32): i32 {
 
 // `h` can no longer release anything: waiters on its locks and writer words
 // wake and see it gone (locks: the next acquirer takes over with E_OWNER_DEAD).
-function ownerGone(h: i32): void {
-  locksOwnerGone(h);
+function ownerGone(h: i32, died: bool): void {
+  locksOwnerGone(h, died);
   seqlockOwnerGone(h);
 }
 
@@ -132,7 +132,7 @@ export function markDead(h: i32): i32 {
     if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) break;
   }
   atomic.notify(addr, u32.MAX_VALUE);
-  ownerGone(h);
+  ownerGone(h, true);
   if (atomic.load<u32>(W_EXCLUSION) == <u32>h) abandonWorld(h);
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);
   atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
