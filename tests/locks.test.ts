@@ -6,7 +6,7 @@ import {
   ERRNO as E, InvalidArgumentError, LockError, LockNotRecoverableError, LockOwnerDeadError, LockTimeoutError,
 } from '../host/errors.js';
 import { RegisteredThread, type LockOptions } from '../host/thread.js';
-import { LOCK_WAITERS, SCRATCH } from '../host/layout.js';
+import { LK_STATE, LOCKS, LOCK_SIZE, LOCK_WAITERS, SCRATCH } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
 
 test('4 workers increment a plain counter under the mutex: exact total', () =>
@@ -126,7 +126,10 @@ test('robust: the lock word holds the owner; a dead owner hands the lock over wi
     assert.is(core.lock_acquire(b, m, 0), E.E_OWNER_DEAD, 'taken over from the dead owner');
     assert.is(core.lock_owner(m), b);
     assert.is(core.lock_depth(m), 1);
+    const lockState = () => Atomics.load(i32, (LOCKS + m * LOCK_SIZE + LK_STATE) >> 2);
+    assert.is(lockState(), 1, 'inconsistent, as host/layout.ts says');
     assert.is(core.lock_consistent(b, m), 0);
+    assert.is(lockState(), 0);
     assert.is(core.lock_release(b, m), 0);
     assert.is(core.lock_acquire(b, m, 0), 0, 'consistent again: an ordinary lock');
     assert.is(core.lock_release(b, m), 0);
