@@ -9,7 +9,7 @@ import {
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE } from "./errors";
 import {
   ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
-  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
+  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex, healOrphan,
 } from "./state";
 import { createImportLock, locksOwnerGone } from "./locks";
 import { seqlockOwnerGone } from "./seqlock";
@@ -74,8 +74,8 @@ export function register(tid: i32, holdAddr: usize = 0): i32 {
   atomic.store<i32>(addr + SL_TID, tid);
   atomic.store<u32>(addr + SL_REATTACH, 0);
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
-  if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
+  if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
   atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
   atomic.notify(addr, u32.MAX_VALUE);
@@ -103,7 +103,7 @@ export function unregister(h: i32): i32 {
         return OK;
       }
     } else if (st == ST_SUSPENDED) {
-      atomic.wait<i32>(addr, <i32>w, -1);
+      if (!healOrphan(h)) atomic.wait<i32>(addr, <i32>w, 50_000_000);
     } else {
       return E_STATE;
     }

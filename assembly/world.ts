@@ -10,8 +10,10 @@
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_REQUESTED = 0 first, then SUSPENDED → DETACHED and notify each
-//          word; REGISTERING slots are waited out so none starts SUSPENDED
-//          after the pass; then release W_EXCLUSION.
+//          word; REGISTERING slots are waited out (for at most 50 ms: one whose
+//          registrant died would otherwise hold the start forever; a live one
+//          that settles SUSPENDED after the pass resumes itself, see
+//          state.ts healOrphan); then release W_EXCLUSION.
 //   deadline: the requester records the stragglers, then restores exactly as
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
@@ -44,6 +46,8 @@ const SLICE_NS: i64 = 1_000_000;
 // Spins on the epoch before sleeping: waking from atomic.wait costs more than
 // a suspending thread on another core takes to answer.
 const SPINS: i32 = 20_000;
+// Slices a restore pass waits for a REGISTERING slot to settle.
+const REGISTERING_SLICES: i32 = 50;
 // Longest a stop waits for resumed threads to re-attach before it begins.
 const REATTACH_BACKOFF_MS: f64 = 2;
 
@@ -84,6 +88,7 @@ function restorePass(h: i32): void {
   for (let i = 0; i < cap; i++) {
     if (i == me) continue;
     const addr = slotAddr(i);
+    let waited = 0;
     while (true) {
       const w = atomic.load<u32>(addr);
       const st = stateOf(w);
@@ -92,8 +97,12 @@ function restorePass(h: i32): void {
         atomic.notify(addr, u32.MAX_VALUE);
       } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
         if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
-      } else if (st == ST_REGISTERING) {
+      } else if (st == ST_REGISTERING && waited < REGISTERING_SLICES) {
+        // usually settles within microseconds; a registrant that does not
+        // (killed inside register) is not waited for: one that lives on and
+        // settles SUSPENDED resumes itself (state.ts healOrphan)
         atomic.wait<i32>(addr, <i32>w, SLICE_NS);
+        waited++;
         continue;
       }
       break;

@@ -130,6 +130,46 @@ test('REGISTERING, with a stop waiting for the slot to settle', () =>
     }
   }));
 
+test('REGISTERING across a start: the start does not wait forever; a registrant settling late resumes itself', () =>
+  within(60_000, async () => {
+    const rt = await spinningRuntime(1);
+    const i32 = new Int32Array(rt.memory.buffer);
+    const release = RELEASE + 4;
+    const go = RELEASE + 8;
+    try {
+      for (const live of [true, false]) {
+        Atomics.store(i32, release >> 2, 0);
+        Atomics.store(i32, go >> 2, 0);
+        const reg = rt.spawn(victimJob, { op: 'register-attach', release, go });
+        const h = await reg.registered();
+        await waitFor(() => mark(rt, h) === 1, 10_000, 'the registrant to wait detached');
+        rt.stopTheWorld({ timeoutMs: 5000 });
+        // registers during the stop: reads the request, then is held REGISTERING
+        Atomics.store(i32, go >> 2, 1);
+        Atomics.notify(i32, go >> 2);
+        const held = () => rt.threadStates().find((t) => t.threadId === reg.threadId && t.handle !== h);
+        await waitFor(() => held()?.state === 'REGISTERING', 10_000, 'a slot held REGISTERING');
+        const slot = held()!.handle;
+        const dying = live ? undefined : reg.terminate(); // its exit cannot be seen while the start blocks
+        rt.startTheWorld(); // returns: a REGISTERING slot is waited for a bounded time only
+        assert.is(rt.core.is_stopped(), 0);
+        if (live) {
+          Atomics.store(i32, release >> 2, 1);
+          Atomics.notify(i32, release >> 2);
+          assert.is(await reg.join(), 0, 'settled SUSPENDED after the restore, then attached by resuming itself');
+        } else {
+          await dying;
+          await waitFor(() => stateOf(rt, slot) === 'DEAD', 5000, 'the held slot marked DEAD');
+        }
+        nextStopSucceeds(rt);
+        await survivorsRun(rt, [rt.workers[0].handle]);
+      }
+      assert.is(rt.stats().timeouts, 0);
+    } finally {
+      await closeLeavesNoWorker(rt);
+    }
+  }));
+
 test('the stop requester, before the world is stopped and after', () =>
   within(60_000, async () => {
     const i32Of = (rt: Runtime) => new Int32Array(rt.memory.buffer);

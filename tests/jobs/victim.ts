@@ -2,7 +2,9 @@
 // 'requester': stops the world (data.timeoutMs), reports in user word 1
 //   (1 = began, 2 = stopped), and keeps the world stopped until killed.
 // 'register-hold': registers a second slot that stays REGISTERING until the
-//   word at data.release is set (killed there).
+//   word at data.release is set (killed there). 'register-attach': the same,
+//   begun (detached) once the word at data.go is set, then attaches that slot
+//   once released and returns attach's result.
 // 'lock-hold': takes lock data.lock, bumps the counter at data.counter, and
 //   holds the lock (detached) until killed.
 import type { ThreadContext } from '../../host/worker.js';
@@ -12,6 +14,7 @@ import { D_QUIT, userWordAddr } from '../../host/layout.js';
 type Data =
   | { op: 'requester'; timeoutMs: number }
   | { op: 'register-hold'; release: number }
+  | { op: 'register-attach'; release: number; go: number }
   | { op: 'lock-hold'; lock: number; counter: number };
 
 export default function victim(ctx: ThreadContext): number {
@@ -28,6 +31,19 @@ export default function victim(ctx: ThreadContext): number {
     return 0;
   }
   if (d.op === 'register-hold') return ctx.core.diag_register_hold(threadId, d.release);
+  if (d.op === 'register-attach') {
+    // detached (a stop parks but does not halt it), it registers when told to;
+    // the held registration, once released, attaches as a new thread would
+    const h2 = ctx.allowThreads(() => {
+      Atomics.store(i32, mark, 1);
+      while (Atomics.load(i32, d.go >> 2) === 0) Atomics.wait(i32, d.go >> 2, 0, 1000);
+      return ctx.core.diag_register_hold(threadId, d.release);
+    });
+    const r = ctx.core.attach(h2);
+    ctx.core.detach(h2);
+    ctx.core.unregister(h2);
+    return r;
+  }
   const r = ctx.core.lock_acquire(ctx.handle, d.lock, -1);
   Atomics.add(i32, d.counter >> 2, 1);
   Atomics.store(i32, mark, 1);
