@@ -53,31 +53,33 @@ export function lock_destroy(id: i32): i32 { return registry.isReady() ? locks.l
 export function lock_acquire(h: i32, id: i32, timeout_ms: i32): i32 { return locks.lockAcquire(h, id, timeout_ms); }
 export function lock_try_flagged(h: i32, id: i32): i32 { return locks.lockTryFlagged(h, id); }
 export function lock_release(h: i32, id: i32): i32 { return locks.lockRelease(h, id); }
+export function lock_consistent(h: i32, id: i32): i32 { return locks.lockConsistent(h, id); }
 export function lock_addr(id: i32): i32 { return registry.isReady() ? locks.lockWordAddr(id) : E_NOT_INIT; }
 export function lock_owner(id: i32): i32 { return registry.isReady() ? locks.lockOwner(id) : E_NOT_INIT; }
 export function lock_depth(id: i32): i32 { return registry.isReady() ? locks.lockDepth(id) : E_NOT_INIT; }
 
 // ---- seqlock cache and records ---------------------------------------------------
 // Writers name themselves: `h` must be a registered thread (checkHandle also
-// answers E_NOT_INIT before init). Reads need no handle.
+// answers E_NOT_INIT before init); a writer that meets another writer waits
+// while that writer's slot is live (seqlock.ts). Reads need no handle.
 export function cache_write(h: i32, index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
   const e = state.checkHandle(h);
-  return e < 0 ? e : seqlock.cacheWrite(index, type_version, meta_version, value);
+  return e < 0 ? e : seqlock.cacheWrite(h, index, type_version, meta_version, value);
 }
 export function cache_invalidate(h: i32, index: i32): i32 {
   const e = state.checkHandle(h);
-  return e < 0 ? e : seqlock.cacheInvalidate(index);
+  return e < 0 ? e : seqlock.cacheInvalidate(h, index);
 }
 export function cache_read(index: i32, type_version: u32, meta_version: u32): i64 {
   return registry.isReady() ? seqlock.cacheRead(index, type_version, meta_version) : <i64>E_NOT_INIT;
 }
 export function record_write(h: i32, rec: i32, first: i32, src: usize, n: i32): i32 {
   const e = state.checkHandle(h);
-  return e < 0 ? e : seqlock.recordWrite(rec, first, src, n);
+  return e < 0 ? e : seqlock.recordWrite(h, rec, first, src, n);
 }
 export function record_fill(h: i32, rec: i32, value: u32, n: i32): i32 {
   const e = state.checkHandle(h);
-  return e < 0 ? e : seqlock.recordFill(rec, value, n, 0);
+  return e < 0 ? e : seqlock.recordFill(h, rec, value, n, 0, 0);
 }
 export function record_read(rec: i32, first: i32, dst: usize, n: i32): i32 {
   return registry.isReady() ? seqlock.recordRead(rec, first, dst, n) : E_NOT_INIT;

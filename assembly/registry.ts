@@ -3,15 +3,16 @@
 
 import {
   MAGIC, ABI_VERSION, HEADER, LAYOUT_END, H_MAGIC, H_ABI, H_INIT, H_CAPACITY, H_LAYOUT_END,
-  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_USER, SLOT_USER_WORDS, slotAddr,
+  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_REATTACH, SL_USER, SLOT_USER_WORDS, slotAddr,
   W_REQUESTED, W_SUSPEND_EPOCH, W_EXCLUSION,
 } from "./layout";
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE } from "./errors";
 import {
   ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK, STOP_BIT,
-  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
+  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex, healOrphan,
 } from "./state";
-import { createImportLock } from "./locks";
+import { createImportLock, locksOwnerGone } from "./locks";
+import { seqlockOwnerGone } from "./seqlock";
 import { abandonWorld } from "./world";
 
 // Initialises a fresh memory once. INIT_NONE → INIT_BUSY by CAS elects the one
@@ -51,8 +52,10 @@ function claim(i: i32, from: u32): u32 {
 // Registrant: takes a FREE slot (a DEAD one when none is free). The slot stays
 // REGISTERING while the request flag is read, so a concurrent stop either sees
 // the slot settle or the registrant sees the request: a thread registered
-// during a stop starts SUSPENDED. Returns the handle (> 0).
-export function register(tid: i32): i32 {
+// during a stop starts SUSPENDED. Returns the handle (> 0). A non-zero
+// `holdAddr` (diagnostics only) keeps the slot REGISTERING until the word
+// there is non-zero: the death tests kill a registrant inside that window.
+export function register(tid: i32, holdAddr: usize = 0): i32 {
   if (!isReady()) return E_NOT_INIT;
   const cap = capacity();
   let idx = -1;
@@ -69,8 +72,10 @@ export function register(tid: i32): i32 {
   if (idx < 0) return E_FULL;
   const addr = slotAddr(idx);
   atomic.store<i32>(addr + SL_TID, tid);
+  atomic.store<u32>(addr + SL_REATTACH, 0);
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
+  if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
   const was = atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
   assert(was == (g | ST_REGISTERING), "a REGISTERING word moved under its registrant");
@@ -94,18 +99,28 @@ export function unregister(h: i32): i32 {
     if ((w & GEN_MASK) != g) return E_STALE;
     const st = stateOf(w);
     if (st == ST_DETACHED || st == ST_DEAD) {
-      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) return OK;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) {
+        if (st == ST_DETACHED) ownerGone(h, false);
+        return OK;
+      }
     } else if (st == ST_SUSPENDED) {
-      atomic.wait<i32>(addr, <i32>w, -1);
+      if (!healOrphan(h)) atomic.wait<i32>(addr, <i32>w, 50_000_000);
     } else {
       return E_STATE;
     }
   }
 }
 
+// `h` can no longer release anything: waiters on its locks and writer words
+// wake and see it gone (locks: the next acquirer takes over with E_OWNER_DEAD).
+function ownerGone(h: i32, died: bool): void {
+  locksOwnerGone(h, died);
+  seqlockOwnerGone(h);
+}
+
 // Host: the thread behind `h` is gone (worker exited or crashed). Any live
 // state → DEAD, so no stop waits for it. If it held the stop, the world is
-// restored; locks it held stay held (see docs/ABI.md).
+// restored; its locks pass to their next acquirer with E_OWNER_DEAD.
 export function markDead(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
@@ -118,6 +133,7 @@ export function markDead(h: i32): i32 {
     if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) break;
   }
   atomic.notify(addr, u32.MAX_VALUE);
+  ownerGone(h, true);
   if (atomic.load<u32>(W_EXCLUSION) == <u32>h) abandonWorld(h);
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);
   atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);

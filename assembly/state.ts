@@ -19,13 +19,14 @@
 //   requester  DETACHED  → SUSPENDED       (park a detached thread, no wake-up)
 //   requester  SUSPENDED → DETACHED        (resume; then notify the word)
 //   registrant FREE/DEAD → REGISTERING → DETACHED, or SUSPENDED during a stop
+//   owner      SUSPENDED → DETACHED       (an orphan, holding W_EXCLUSION: healOrphan)
 //   owner      DETACHED  → FREE            (unregister)
 //   host       any live  → DEAD            (the host saw the thread die)
 // A thread that self-suspends bumps W_SUSPEND_EPOCH and notifies it, which is
 // what the requester waits on; a resumed thread re-attaches through the CAS.
 
 import {
-  slotAddr, H_INIT, H_CAPACITY, INIT_READY, W_SUSPEND_EPOCH, W_SELF_SUSPENDS, W_ATTACH_WAITS,
+  slotAddr, SL_REATTACH, W_EXCLUSION, H_INIT, H_CAPACITY, INIT_READY, W_SUSPEND_EPOCH, W_SELF_SUSPENDS, W_ATTACH_WAITS,
 } from "./layout";
 import { OK, E_NOT_INIT, E_BAD_HANDLE, E_STALE, E_STATE, E_WOULD_BLOCK } from "./errors";
 
@@ -46,6 +47,9 @@ export const MAX_GEN: u32 = 0x7fffff;
 
 // Loads a suspended thread spends watching its word before it sleeps.
 const RESUME_SPINS: i32 = 4000;
+// A suspended thread sleeps in slices this long, checking between them that a
+// requester still holds the stop (see healOrphan).
+const SUSPEND_SLICE_NS: i64 = 50_000_000;
 
 // @ts-ignore: decorator
 @inline export function handleIndex(h: i32): i32 {
@@ -118,20 +122,46 @@ function attachSlow(h: i32, block: bool): i32 {
     if ((w & GEN_MASK) != g) return E_STALE;
     const st = stateOf(w);
     if (st == ST_DETACHED) {
-      if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) return OK;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) {
+        if (atomic.load<u32>(addr + SL_REATTACH)) {
+          // a requester may be backing off until we are back: tell it
+          atomic.store<u32>(addr + SL_REATTACH, 0);
+          atomic.notify(addr, u32.MAX_VALUE);
+        }
+        return OK;
+      }
     } else if (st == ST_SUSPENDED) {
+      atomic.store<u32>(addr + SL_REATTACH, 1);
+      if (healOrphan(h)) continue;
       if (!block) return E_WOULD_BLOCK;
       // Short stops end before a futex sleep would even begin: spin first.
       let spins = 0;
       while (spins < RESUME_SPINS && atomic.load<u32>(addr) == w) spins++;
       if (spins < RESUME_SPINS) continue;
-      atomic.wait<i32>(addr, <i32>w, -1);
+      while (atomic.wait<i32>(addr, <i32>w, SUSPEND_SLICE_NS) == 2 && !healOrphan(h)) {}
       // counted after waking: a suspended thread writes nothing it need not
       atomic.add<u64>(W_ATTACH_WAITS, 1);
     } else {
       return st == ST_FREE ? E_STALE : E_STATE;
     }
   }
+}
+
+// Owner of a SUSPENDED slot: a slot is SUSPENDED only while the requester
+// that parked it holds W_EXCLUSION, except one left behind by a stop whose
+// restore pass gave up waiting for it while it was REGISTERING (world.ts):
+// its registrant read the request, then settled after the restore. Such an
+// orphan resumes itself, under the exclusion so that no stop can interleave.
+// True when it did.
+export function healOrphan(h: i32): bool {
+  const g = genBits(h);
+  const addr = slotAddr(handleIndex(h));
+  if (atomic.load<u32>(addr) != (g | ST_SUSPENDED) || atomic.load<u32>(W_EXCLUSION) != 0) return false;
+  if (atomic.cmpxchg<u32>(W_EXCLUSION, 0, <u32>h) != 0) return false;
+  const healed = atomic.cmpxchg<u32>(addr, g | ST_SUSPENDED, g | ST_DETACHED) == (g | ST_SUSPENDED);
+  atomic.store<u32>(W_EXCLUSION, 0);
+  atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
+  return healed;
 }
 
 // Owner: ATTACHED → DETACHED; with a stop pending it suspends instead, which

@@ -10,17 +10,25 @@
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_REQUESTED = 0 first, then SUSPENDED → DETACHED and notify each
-//          word; REGISTERING slots are waited out so none starts SUSPENDED
-//          after the pass; then release W_EXCLUSION.
+//          word; REGISTERING slots are waited out (for at most 50 ms: one whose
+//          registrant died would otherwise hold the start forever; a live one
+//          that settles SUSPENDED after the pass resumes itself, see
+//          state.ts healOrphan); then release W_EXCLUSION.
 //   deadline: the requester records the stragglers, then restores exactly as
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
 // requester's turn it is DETACHED, so that requester can park it.
+// Fairness: a thread resumed by a start needs a futex wake-up (tens of µs) to
+// re-attach, while a requester can begin the next stop at once and park it
+// again, so under a storm of stops it could wait indefinitely. A blocking stop
+// therefore first waits (detached, at most REATTACH_BACKOFF_MS) while some
+// slot is DETACHED with SL_REATTACH set, i.e. resumed but not yet re-attached;
+// the re-attaching thread clears the flag and notifies its word.
 
 import {
   W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
-  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, slotAddr,
-  S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
+  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, SL_REATTACH, slotAddr,
+  S_SEQ, S_WRITER, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
 } from "./layout";
 import {
   OK, E_ARG, E_TIMEOUT, E_ALREADY, E_NOT_REQUESTER, E_STATE, E_WOULD_BLOCK, E_BUSY,
@@ -30,7 +38,7 @@ import {
   stateOf, capacity, checkHandle, handleIndex, genBits, attach, detach,
 } from "./state";
 import { nowMs, msToNs } from "./clock";
-import { seqlockWrite } from "./seqlock";
+import { seqlockWrite, RESET_WRITER } from "./seqlock";
 
 // How long one wait between passes lasts: a thread that detaches in the
 // meantime needs a pass to be parked, and it does not bump the epoch.
@@ -38,6 +46,10 @@ const SLICE_NS: i64 = 1_000_000;
 // Spins on the epoch before sleeping: waking from atomic.wait costs more than
 // a suspending thread on another core takes to answer.
 const SPINS: i32 = 20_000;
+// Slices a restore pass waits for a REGISTERING slot to settle.
+const REGISTERING_SLICES: i32 = 50;
+// Longest a stop waits for resumed threads to re-attach before it begins.
+const REATTACH_BACKOFF_MS: f64 = 2;
 
 function isRequester(h: i32): bool {
   return atomic.load<u32>(W_EXCLUSION) == <u32>h;
@@ -77,6 +89,7 @@ function restorePass(h: i32): void {
   for (let i = 0; i < cap; i++) {
     if (i == me) continue;
     const addr = slotAddr(i);
+    let waited = 0;
     while (true) {
       const w = atomic.load<u32>(addr);
       const st = stateOf(w);
@@ -85,8 +98,12 @@ function restorePass(h: i32): void {
         atomic.notify(addr, u32.MAX_VALUE);
       } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
         if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
-      } else if (st == ST_REGISTERING) {
+      } else if (st == ST_REGISTERING && waited < REGISTERING_SLICES) {
+        // usually settles within microseconds; a registrant that does not
+        // (killed inside register) is not waited for: one that lives on and
+        // settles SUSPENDED resumes itself (state.ts healOrphan)
         atomic.wait<i32>(addr, <i32>w, SLICE_NS);
+        waited++;
         continue;
       }
       break;
@@ -133,7 +150,7 @@ function clearStats(_: u64): void {
 }
 
 export function resetStats(): void {
-  seqlockWrite(S_SEQ, clearStats, 0);
+  seqlockWrite(RESET_WRITER, S_WRITER, S_SEQ, clearStats, 0);
   atomic.store<u64>(W_FORCED_PARKS, 0);
   atomic.store<u64>(W_SELF_SUSPENDS, 0);
   atomic.store<u64>(W_ATTACH_WAITS, 0);
@@ -166,7 +183,7 @@ export function stopStep(h: i32): i32 {
   if (pending == 0) {
     assert(atomic.load<u32>(W_REQUESTED) == 1, "stopped without a request");
     atomic.store<u32>(W_STOPPED, 1);
-    seqlockWrite(S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
+    seqlockWrite(<u32>h, S_WRITER, S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
   }
   return pending;
 }
@@ -195,9 +212,42 @@ export function abandonWorld(h: i32): i32 {
     }
   }
   atomic.store<u32>(W_STRAGGLERS, <u32>n);
-  seqlockWrite(S_SEQ, addTimeout, 0);
+  seqlockWrite(<u32>h, S_WRITER, S_SEQ, addTimeout, 0);
   releaseWorld(h);
   return n;
+}
+
+// A slot resumed by a start whose owner is still on its way back into
+// attach (see the fairness note above), or -1.
+function pendingReattach(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    if (stateOf(atomic.load<u32>(addr)) == ST_DETACHED && atomic.load<u32>(addr + SL_REATTACH) != 0) return i;
+  }
+  return -1;
+}
+
+// Waits, detached, until no resumed thread is pending re-attach or `until`.
+function backOffForReattach(h: i32, until: f64): i32 {
+  let detached = false;
+  while (true) {
+    const i = pendingReattach(h);
+    if (i < 0) break;
+    const now = nowMs();
+    if (now >= until) break;
+    if (!detached) {
+      const d = detach(h);
+      if (d < 0) return d;
+      detached = true;
+    }
+    const w = atomic.load<u32>(slotAddr(i));
+    if (stateOf(w) != ST_DETACHED) continue;
+    atomic.wait<i32>(slotAddr(i), <i32>w, <i64>msToNs(until - now));
+  }
+  return detached ? attach(h, true) : OK;
 }
 
 // The blocking composite: stop every other thread within `timeoutMs`.
@@ -206,6 +256,12 @@ export function abandonWorld(h: i32): i32 {
 export function stop(h: i32, timeoutMs: i32): i32 {
   if (timeoutMs < 0) return E_ARG;
   const deadline = nowMs() + <f64>timeoutMs;
+  const c = checkHandle(h);
+  if (c < 0) return c;
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) == ST_ATTACHED && !isRequester(h)) {
+    const b = backOffForReattach(h, min(deadline, nowMs() + REATTACH_BACKOFF_MS));
+    if (b < 0) return b;
+  }
   while (true) {
     const r = stopTryBegin(h);
     if (r == OK) break;

@@ -33,6 +33,7 @@ export interface CoreExports {
   lock_acquire(h: number, id: number, timeout_ms: number): number;
   lock_try_flagged(h: number, id: number): number;
   lock_release(h: number, id: number): number;
+  lock_consistent(h: number, id: number): number;
   lock_owner(id: number): number;
   lock_depth(id: number): number;
   lock_addr(id: number): number;

@@ -65,6 +65,23 @@ export class SeqlockError extends WasmThreadsError {}
 
 /** The stats record stayed mid-write for every try. */
 export class StatsBusyError extends WasmThreadsError {}
+/**
+ * The lock WAS acquired (the caller holds it), but its previous owner died
+ * holding it. Repair what it guards, then call `consistent()`; unlocking
+ * without that makes the lock unusable (LockNotRecoverableError).
+ */
+export class LockOwnerDeadError extends LockError {
+  constructor(readonly lockId: number, message: string) {
+    super('E_OWNER_DEAD', message, ERRNO.E_OWNER_DEAD);
+  }
+}
+
+/** The lock was released inconsistent after an owner death: every acquire fails. Destroy and create it again. */
+export class LockNotRecoverableError extends LockError {
+  constructor(message: string) {
+    super('E_NOT_RECOVERABLE', message, ERRNO.E_NOT_RECOVERABLE);
+  }
+}
 
 /** The runtime was closed. */
 export class ClosedError extends WasmThreadsError {
@@ -134,6 +151,8 @@ const MAKERS: Record<string, Make> = {
   StopBusyError: generic(StopBusyError),
   LockError: generic(LockError),
   LockTimeoutError: generic(LockTimeoutError),
+  LockOwnerDeadError: (_c, m) => new LockOwnerDeadError(-1, m),
+  LockNotRecoverableError: (_c, m) => new LockNotRecoverableError(m),
   SeqlockError: generic(SeqlockError),
   StatsBusyError: generic(StatsBusyError),
   ForkError: (c, m) => new ForkError(c, m),
@@ -193,6 +212,7 @@ export function check(r: number, what: string, domain?: ErrorDomain): number {
 /** Every error class the project defines, by name (the README's table lists them). */
 export const ERROR_CLASSES = {
   WasmThreadsError, InvalidArgumentError, UnsupportedError, ThreadStateError, StopTimeoutError, StopBusyError,
-  LockError, LockTimeoutError, SeqlockError, StatsBusyError, ClosedError, AbortedError, WorkerError,
+  LockError, LockTimeoutError, LockOwnerDeadError, LockNotRecoverableError, SeqlockError, StatsBusyError,
+  ClosedError, AbortedError, WorkerError,
   ForkRefusedError, ForkError, ForkServerError, SnapshotError, ChildProcessError,
 } as const;

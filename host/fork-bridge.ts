@@ -9,7 +9,7 @@
 // takes is of a world nobody else is running in.
 
 import {
-  ChildProcessError, ERRNO, ERROR_RANGES, ForkError, ForkRefusedError, InvalidArgumentError, SnapshotError, StopTimeoutError,
+  ChildProcessError, ERRNO, ERROR_RANGES, ForkError, ForkRefusedError, InvalidArgumentError, LockOwnerDeadError, SnapshotError, StopTimeoutError,
   codeName, type ErrorCode,
 } from './errors.js';
 import { ABI_VERSION, IMPORT_LOCK } from './layout.js';
@@ -263,6 +263,26 @@ function prepareRequest(opts: ForkOptions): PreparedRequest {
   };
 }
 
+// The import lock guards no user state: taken over from a thread that died
+// holding it (E_OWNER_DEAD), it is marked consistent and the fork goes on.
+function recoverImportLock(t: RegisteredThread, take: () => void): void {
+  try {
+    take();
+  } catch (e) {
+    if (!(e instanceof LockOwnerDeadError)) throw e;
+    t.consistent(IMPORT_LOCK);
+  }
+}
+
+async function recoverImportLockAsync(t: RegisteredThread, take: () => Promise<void>): Promise<void> {
+  try {
+    await take();
+  } catch (e) {
+    if (!(e instanceof LockOwnerDeadError)) throw e;
+    t.consistent(IMPORT_LOCK);
+  }
+}
+
 /** The parent-side protocol, shared by the blocking and the async form. */
 export class ForkClient {
   readonly ctl: Int32Array;
@@ -282,7 +302,7 @@ export class ForkClient {
     this.#checkServer();
     this.#before();
     const t = this.thread;
-    t.lock(IMPORT_LOCK);
+    recoverImportLock(t, () => t.lock(IMPORT_LOCK));
     let stopped = false;
     try {
       this.#stop(() => t.stopTheWorld({ timeoutMs: req.stopTimeoutMs }));
@@ -303,7 +323,7 @@ export class ForkClient {
     await this.#checkServerAsync();
     this.#before();
     const t = this.thread;
-    await t.lockAsync(IMPORT_LOCK);
+    await recoverImportLockAsync(t, () => t.lockAsync(IMPORT_LOCK));
     let stopped = false;
     try {
       await this.#stopAsync(() => t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs }));

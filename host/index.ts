@@ -11,3 +11,4 @@ export {
   type InterpExports, type DiagExports, type LinkedModules, type LinkedName,
 } from './modules.js';
 export * from './errors.js';
+export { validateRuntimeOptions, InvalidOptionError } from './options.js';

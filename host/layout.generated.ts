@@ -57,6 +57,8 @@ export const WORLD_END = 0x500;
 export const STATS = 0x500;
 /** sequence (seqlock; written only by the STW requester or a reset) */
 export const S_SEQ = 0x500;
+/** writer word: 0, or the handle of the thread inside a stats write (the stop requester; 1 for `stats_reset`) */
+export const S_WRITER = 0x504;
 /** stops (u64) */
 export const S_STOPS = 0x508;
 /** timeouts (u64) */
@@ -73,6 +75,9 @@ export const HIST_BUCKETS = 40;
 export const STATS_END = 0x600;
 /** u32 handles of the threads still attached at the last stop timeout */
 export const STRAGGLERS = 0x600;
+/** writer word of cache entry i is stripe i % 256: 0, or the handle of the thread inside a write (a second writer waits while that thread's slot is live) */
+export const CACHE_WRITERS = 0xc00;
+export const CACHE_WRITER_STRIPES = 256;
 export const SLOTS = 0x1000;
 export const MAX_SLOTS = 256;
 export const SLOT_SIZE = 64;
@@ -80,16 +85,18 @@ export const SLOT_SIZE = 64;
 export const SL_WORD = 0;
 /** `+4` host thread id, for diagnostics */
 export const SL_TID = 4;
+/** `+8` 1 while the owner waits in attach for a stop to end (a blocking stop backs off briefly for it, so repeated stops do not starve it) */
+export const SL_REATTACH = 8;
 /** `+16..+63` 12 words for the embedder (the diagnostics use word 0 as a progress counter) */
 export const SL_USER = 16;
 export const SLOT_USER_WORDS = 12;
 export const LOCKS = 0x5000;
 export const MAX_LOCKS = 256;
 export const LOCK_SIZE = 16;
-/** `+0` lock word (0 free, 1 locked, 2 locked with waiters) */
+/** `+0` lock word: 0 free, else the owner's handle, with bit 31 (LOCK_WAITERS) set when a waiter may sleep on it; 1 (LOCK_NOTREC) marks a lock made unrecoverable */
 export const LK_WORD = 0;
-/** `+4` owner handle (0 when unlocked) */
-export const LK_OWNER = 4;
+/** `+4` state: 0 consistent, 1 inconsistent (taken over from a dead owner, until `lock_consistent`) */
+export const LK_STATE = 4;
 /** `+8` recursion depth */
 export const LK_DEPTH = 8;
 /** `+12` kind (0 unused, LOCK_MUTEX 1, LOCK_RECURSIVE 2). Lock 0 is the import lock (recursive) */
@@ -97,9 +104,15 @@ export const LK_KIND = 12;
 export const IMPORT_LOCK = 0;
 export const LOCK_MUTEX = 1;
 export const LOCK_RECURSIVE = 2;
+/** lock word bit 31: a waiter may sleep on the word (the rest is the owner's handle) */
+export const LOCK_WAITERS = 0x80000000;
+/** lock word of a lock made unrecoverable (generation 0: never a handle) */
+export const LOCK_NOTREC = 1;
 export const RECORDS = 0x6000;
 export const RECORD_COUNT = 8;
 export const RECORD_SIZE = 1024;
+/** `+4` writer word: 0, or the handle of the thread inside a write */
+export const REC_WRITER = 4;
 /** `+0` sequence, `+64 + 4k` word k (k < RECORD_WORDS); words start on the next cache line */
 export const RECORD_DATA = 64;
 export const RECORD_WORDS = 240;

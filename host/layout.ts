@@ -2,7 +2,7 @@
 // host/layout.generated.ts (the map itself is drawn in assembly/layout.ts and
 // docs/ABI.md); this file adds only what is derived from them.
 export * from './layout.generated.js';
-import { SLOTS, SLOT_SIZE, SL_USER, INDEX_MASK, GEN_MASK } from './layout.generated.js';
+import { SLOTS, SLOT_SIZE, SL_USER, INDEX_MASK, GEN_MASK, CACHE_WRITERS, CACHE_WRITER_STRIPES } from './layout.generated.js';
 
 export const STATE_NAMES = ['FREE', 'REGISTERING', 'DETACHED', 'ATTACHED', 'SUSPENDED', 'DEAD'] as const;
 export type ThreadStateName = (typeof STATE_NAMES)[number];
@@ -12,3 +12,5 @@ export const userWordAddr = (index: number, k: number): number => slotAddr(index
 export const handleIndex = (h: number): number => h & INDEX_MASK;
 /** The handle of slot `index` whose word is `word` (its generation bits and the index). */
 export const handleOf = (word: number, index: number): number => (word & GEN_MASK) | index;
+/** The writer word (0, or the handle of the thread inside a write) of cache entry `index`. */
+export const cacheWriterAddr = (index: number): number => CACHE_WRITERS + (index % CACHE_WRITER_STRIPES) * 4;

@@ -58,6 +58,8 @@ export interface Platform {
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
   /** The bytes of a module linked against the core: build/<name>.wasm (or .debug.wasm). Absent: no linked modules. */
   loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
+  /** Whether `url` names an existing resource (option validation; absent: not checked). */
+  exists?(url: URL): Promise<boolean>;
   spawnWorker(init: WorkerInit): PlatformWorker;
   /** Starts the fork server (absent on platforms without processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;

@@ -16,7 +16,8 @@ import {
   type AtForkHooks, type ForkOptions, type ForkOutcome,
 } from './fork-bridge.js';
 import type { ForkChildOptions, Platform, PlatformWorker, WorkerMessage } from './platform.js';
-import { RegisteredThread, type StopOptions } from './thread.js';
+import { validateRuntimeOptions } from './options.js';
+import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
 import { bindLinked, compileLinked, type LinkedModules } from './modules.js';
 import { waitAsync } from './wait.js';
 import type { CacheEntry, Mutex } from './handles.js';
@@ -145,6 +146,17 @@ export class WorkerThread {
   }
 }
 
+// spawn's arguments, checked before a worker exists.
+function checkSpawnArgs(job: unknown, data: unknown): void {
+  if (!(job instanceof URL) && typeof job !== 'string') throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
+  if (!URL.canParse(String(job))) throw new InvalidArgumentError(`spawn: job is not a URL: ${String(job)}`);
+  try {
+    structuredClone(data);
+  } catch (e) {
+    throw new InvalidArgumentError(`spawn: data must be structured-cloneable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 export class Runtime {
   readonly main: RegisteredThread;
   readonly #workers = new Set<WorkerThread>();
@@ -176,6 +188,7 @@ export class Runtime {
   }
 
   static async create(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
+    await validateRuntimeOptions(options, platform);
     const capacity = options.capacity ?? 64;
     const threads = options.threads ?? 0;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_SLOTS) {
@@ -365,12 +378,18 @@ export class Runtime {
   spawn(job: string | URL | undefined = this.options.job, data: unknown = this.options.jobData): WorkerThread {
     if (this.#closed) throw new ClosedError();
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
+    checkSpawnArgs(job, data);
     this.ensureForkServer(); // a worker may fork
     const pw = this.platform.spawnWorker({
       module: this.module, modules: this.linkedModules, memory: this.memory, job: String(job), data, forkControl: this.#forkControl,
     });
     const t = new WorkerThread(pw, (w) => this.onWorkerExit(w), (j, d) => {
-      if (!this.#closed) this.spawn(j, d);
+      // a worker's request: its arguments were checked there; a failure here must not end the main thread
+      try {
+        if (!this.#closed) this.spawn(j, d);
+      } catch {
+        /* refused: the requesting job sees no new worker */
+      }
     });
     this.#workers.add(t);
     return t;
@@ -470,6 +489,9 @@ export class Runtime {
 
   /** Creates a lock in shared memory; returns its id. */
   createLock(kind: 'mutex' | 'recursive' = 'mutex'): number {
+    if (kind !== 'mutex' && kind !== 'recursive') {
+      throw new InvalidArgumentError(`lock kind must be 'mutex' or 'recursive', got ${String(kind)}`);
+    }
     return check(this.core.lock_create(kind === 'mutex' ? LOCK_MUTEX : LOCK_RECURSIVE), 'createLock', 'lock');
   }
 
@@ -484,6 +506,7 @@ export class Runtime {
   }
 
   destroyLock(id: number): void {
+    checkLockId(id);
     check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock');
   }
 

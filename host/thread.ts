@@ -6,10 +6,10 @@ import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
+  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopTimeoutError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, handleIndex, type ThreadStateName,
+  LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
@@ -28,12 +28,42 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
+
+
+function checkOptions(opts: unknown, known: readonly string[], what: string): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(`${what} options must be an object, got ${String(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new InvalidArgumentError(`${what}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+  const signal = (opts as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal`);
+}
+
 function timeoutOf(opts: StopOptions | undefined): number {
+  checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
   const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  if (!Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
-    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${t}`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
+    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${String(t)}`);
   }
   return Math.floor(t);
+}
+
+/** A lock id: an integer in [0, MAX_LOCKS) (0 is the import lock). */
+export function checkLockId(id: unknown): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_LOCKS) {
+    throw new InvalidArgumentError(`lock id must be an integer in [0, ${MAX_LOCKS}), got ${String(id)}`);
+  }
+  return id;
+}
+
+function lockTimeoutOf(opts: LockOptions | undefined): number {
+  checkOptions(opts, ['timeoutMs', 'signal'], 'lock');
+  const t = opts?.timeoutMs ?? -1;
+  if (typeof t !== 'number' || Number.isNaN(t) || t > 0x7fffffff) {
+    throw new InvalidArgumentError(`lock timeoutMs must be a number < 2^31 (negative: forever), got ${String(t)}`);
+  }
+  return t < 0 ? -1 : Math.floor(t);
 }
 
 export class RegisteredThread {
@@ -256,49 +286,80 @@ export class RegisteredThread {
 
   /** A handle on lock `id` bound to this thread. */
   mutex(id: number): Mutex {
+    checkLockId(id);
     return new Mutex(this, id);
   }
 
-  /** A handle on descriptor-cache entry `index`. */
+  /** A handle on descriptor-cache entry `index`, written as this thread. */
   cache(index: number): CacheEntry {
-    return new CacheEntry(this.core, index, this.handle);
+    return new CacheEntry(this, index);
   }
 
-  /** Acquires lock `id`, detached while it waits. */
+  // An acquire's result: OK returns; E_OWNER_DEAD throws LockOwnerDeadError
+  // (the caller holds the lock); anything else its typed error.
+  #acquired(r: number, id: number, what: string): void {
+    if (r === ERRNO.E_OWNER_DEAD) {
+      throw new LockOwnerDeadError(id, `${what}: lock ${id} acquired, but its previous owner died holding it; ` +
+        'repair the state it guards, then mark it consistent (E_OWNER_DEAD)');
+    }
+    check(r, what, 'lock');
+  }
+
+  /**
+   * Acquires lock `id`, detached while it waits. Throws LockOwnerDeadError
+   * when the previous owner died holding it: the lock is then held by this
+   * thread, inconsistent until consistent(id).
+   */
   lock(id: number, opts?: LockOptions): void {
-    const t = opts?.timeoutMs ?? -1;
-    if (!Number.isFinite(t) || t > 0x7fffffff) throw new InvalidArgumentError(`timeoutMs out of range: ${t}`);
-    const r = this.core.lock_acquire(this.handle, id, t < 0 ? -1 : Math.floor(t));
+    checkLockId(id);
+    const t = lockTimeoutOf(opts);
+    opts?.signal?.throwIfAborted();
+    const r = this.core.lock_acquire(this.handle, id, t);
     if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
       throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
         `lock ${id} not acquired within ${t} ms`, r);
     }
-    check(r, `lock(${id})`, 'lock');
+    this.#acquired(r, id, `lock(${id})`);
   }
 
-  /** true when acquired. */
+  /** true when acquired (LockOwnerDeadError: acquired from a dead owner). */
   tryLock(id: number): boolean {
+    checkLockId(id);
     const r = this.core.lock_acquire(this.handle, id, 0);
     if (r === ERRNO.E_WOULD_BLOCK) return false;
-    check(r, `tryLock(${id})`, 'lock');
+    this.#acquired(r, id, `tryLock(${id})`);
     return true;
   }
 
-  /** Acquires without blocking the calling thread (browser main thread); detached while it waits. */
+  /** Marks lock `id`, taken over from a dead owner, consistent again (this thread holds it). */
+  consistent(id: number): void {
+    checkLockId(id);
+    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock');
+  }
+
+  /**
+   * Acquires without blocking the calling thread (browser main thread);
+   * detached while it waits. Each step flags the word; the wait is for the
+   * word to change from the flagged value it left.
+   */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
+    checkLockId(id);
+    checkOptions(opts, ['signal'], 'lockAsync');
     const addr = check(this.core.lock_addr(id), `lockAsync(${id})`, 'lock');
     const r = this.core.lock_try_flagged(this.handle, id);
     if (r !== ERRNO.E_WOULD_BLOCK) {
-      check(r, `lockAsync(${id})`, 'lock');
+      this.#acquired(r, id, `lockAsync(${id})`);
       return;
     }
     await this.detachedWhile(async () => {
       for (;;) {
         if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
-        await waitAsync(this.#i32, addr, 2, 50);
+        // Unflagged means the word changed since the step flagged it: step again at once.
+        const seen = Atomics.load(this.#i32, addr >> 2);
+        if (seen & LOCK_WAITERS) await waitAsync(this.#i32, addr, seen, 50);
         const r2 = this.core.lock_try_flagged(this.handle, id);
         if (r2 !== ERRNO.E_WOULD_BLOCK) {
-          check(r2, `lockAsync(${id})`, 'lock');
+          this.#acquired(r2, id, `lockAsync(${id})`);
           return;
         }
       }
@@ -321,6 +382,7 @@ export class RegisteredThread {
   }
 
   unlock(id: number): void {
+    checkLockId(id);
     check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
   }
 

@@ -24,6 +24,9 @@ export class ThreadContext extends RegisteredThread {
    * loop next turns; share results through memory (see interp/interpreter.ts).
    */
   spawn(job: string | URL, data?: unknown): void {
+    if ((!(job instanceof URL) && typeof job !== 'string') || !URL.canParse(String(job))) {
+      throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
+    }
     this.post({ type: 'spawn', job: String(job), data });
   }
   /** True once the runtime is closing: a long-running job should return. */

@@ -45,6 +45,7 @@ extern "C" {
 #define WTC_WORLD_END 0x500
 #define WTC_STATS 0x500
 #define WTC_S_SEQ 0x500 /* sequence (seqlock; written only by the STW requester or a reset) */
+#define WTC_S_WRITER 0x504 /* writer word: 0, or the handle of the thread inside a stats write (the stop requester; 1 for stats_reset) */
 #define WTC_S_STOPS 0x508 /* stops (u64) */
 #define WTC_S_TIMEOUTS 0x510 /* timeouts (u64) */
 #define WTC_S_LAST_NS 0x518 /* last stop ns (u64) */
@@ -54,26 +55,32 @@ extern "C" {
 #define WTC_HIST_BUCKETS 40
 #define WTC_STATS_END 0x600
 #define WTC_STRAGGLERS 0x600 /* u32 handles of the threads still attached at the last stop timeout */
+#define WTC_CACHE_WRITERS 0xc00 /* writer word of cache entry i is stripe i % 256: 0, or the handle of the thread inside a write (a second writer waits while that thread's slot is live) */
+#define WTC_CACHE_WRITER_STRIPES 256
 #define WTC_SLOTS 0x1000
 #define WTC_MAX_SLOTS 256
 #define WTC_SLOT_SIZE 64
 #define WTC_SL_WORD 0 /* +0 state word (gen << 8 | STOP bit | state) */
 #define WTC_SL_TID 4 /* +4 host thread id, for diagnostics */
+#define WTC_SL_REATTACH 8 /* +8 1 while the owner waits in attach for a stop to end (a blocking stop backs off briefly for it, so repeated stops do not starve it) */
 #define WTC_SL_USER 16 /* +16..+63 12 words for the embedder (the diagnostics use word 0 as a progress counter) */
 #define WTC_SLOT_USER_WORDS 12
 #define WTC_LOCKS 0x5000
 #define WTC_MAX_LOCKS 256
 #define WTC_LOCK_SIZE 16
-#define WTC_LK_WORD 0 /* +0 lock word (0 free, 1 locked, 2 locked with waiters) */
-#define WTC_LK_OWNER 4 /* +4 owner handle (0 when unlocked) */
+#define WTC_LK_WORD 0 /* +0 lock word: 0 free, else the owner's handle, with bit 31 (LOCK_WAITERS) set when a waiter may sleep on it; 1 (LOCK_NOTREC) marks a lock made unrecoverable */
+#define WTC_LK_STATE 4 /* +4 state: 0 consistent, 1 inconsistent (taken over from a dead owner, until lock_consistent) */
 #define WTC_LK_DEPTH 8 /* +8 recursion depth */
 #define WTC_LK_KIND 12 /* +12 kind (0 unused, LOCK_MUTEX 1, LOCK_RECURSIVE 2). Lock 0 is the import lock (recursive) */
 #define WTC_IMPORT_LOCK 0
 #define WTC_LOCK_MUTEX 1
 #define WTC_LOCK_RECURSIVE 2
+#define WTC_LOCK_WAITERS 0x80000000u /* lock word bit 31: a waiter may sleep on the word (the rest is the owner's handle) */
+#define WTC_LOCK_NOTREC 1 /* lock word of a lock made unrecoverable (generation 0: never a handle) */
 #define WTC_RECORDS 0x6000
 #define WTC_RECORD_COUNT 8
 #define WTC_RECORD_SIZE 1024
+#define WTC_REC_WRITER 4 /* +4 writer word: 0, or the handle of the thread inside a write */
 #define WTC_RECORD_DATA 64 /* +0 sequence, +64 + 4k word k (k < RECORD_WORDS); words start on the next cache line */
 #define WTC_RECORD_WORDS 240
 #define WTC_CACHE 0x8000
@@ -159,6 +166,7 @@ int32_t wtc_lock_destroy(int32_t id) __attribute__((import_module("core"), impor
 int32_t wtc_lock_acquire(int32_t h, int32_t id, int32_t timeout_ms) __attribute__((import_module("core"), import_name("lock_acquire")));
 int32_t wtc_lock_try_flagged(int32_t h, int32_t id) __attribute__((import_module("core"), import_name("lock_try_flagged")));
 int32_t wtc_lock_release(int32_t h, int32_t id) __attribute__((import_module("core"), import_name("lock_release")));
+int32_t wtc_lock_consistent(int32_t h, int32_t id) __attribute__((import_module("core"), import_name("lock_consistent")));
 int32_t wtc_lock_owner(int32_t id) __attribute__((import_module("core"), import_name("lock_owner")));
 int32_t wtc_lock_depth(int32_t id) __attribute__((import_module("core"), import_name("lock_depth")));
 int32_t wtc_lock_addr(int32_t id) __attribute__((import_module("core"), import_name("lock_addr")));

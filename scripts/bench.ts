@@ -8,6 +8,7 @@ import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf, interpOf } from '../host/modules.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
+import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { benchEmbed } from './bench-embed.js';
 import { benchBuilds } from './bench-builds.js';
@@ -330,6 +331,7 @@ if (want('seqlock')) result.seqlock = await seqlockSection();
 if (want('fork')) result.fork = await forkSection();
 if (want('interp')) result.interp = await interpSection();
 if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
+if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });
 result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');

@@ -108,6 +108,18 @@ function dump(reason: string): void {
   console.error(JSON.stringify({ threads: rt.threadStates(), stats: rt.stats(), counter: g(0) }, null, 1));
 }
 
+// The loop checks progress between forks, so a fork that never returns would
+// stall the check with it: this watchdog runs on a timer and ends the run.
+let lastForkAt = t0;
+const forkWatchdog = setInterval(() => {
+  if (performance.now() - lastForkAt <= 2 * WATCHDOG_MS) return;
+  dump(`no fork returned for ${(2 * WATCHDOG_MS) / 1000} s`);
+  const verdict = { ok: false, hangs: hangs + 1, forks, violations: [...violations, 'a fork did not return'] };
+  console.log(opts.json ? JSON.stringify(verdict) : `VIOLATIONS:\n  ${verdict.violations.join('\n  ')}`);
+  process.exit(1);
+}, 1000);
+forkWatchdog.unref();
+
 while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
   const a = performance.now();
   try {
@@ -123,6 +135,7 @@ while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
     break;
   }
   forks++;
+  lastForkAt = performance.now();
   // the parent's own world after each fork
   if (rt.core.is_stopped() || rt.core.lock_owner(0) !== 0 || rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED')) {
     violations.push(`after fork ${forks}: the parent's world was not fully resumed`);
@@ -144,6 +157,7 @@ while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
       `${Math.round((rt.stats().stops - stops0) / s)} stops/s, counter ${counter}   `);
   }
 }
+clearInterval(forkWatchdog);
 if (tty) process.stderr.write('\n');
 const elapsed = (performance.now() - t0) / 1000;
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
 import {
-  GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LK_OWNER, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
+  GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
   MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, W_EXCLUSION, slotAddr,
 } from '../host/layout.js';
 
@@ -140,8 +140,9 @@ class Fuzzer {
       case 'lock_acquire': {
         const id = args[1];
         const l = LOCKS + (id >>> 0) * LOCK_SIZE;
-        const contended = id >= 0 && id < MAX_LOCKS && Atomics.load(this.i32, (l + LK_WORD) >> 2) !== 0 &&
-          Atomics.load(this.i32, (l + LK_OWNER) >> 2) !== h;
+        const word = id >= 0 && id < MAX_LOCKS ? Atomics.load(this.i32, (l + LK_WORD) >> 2) : 0;
+        // the lock word is its owner's handle (bit 31: waiters): held by another thread means a wait
+        const contended = word !== 0 && (word & ~LOCK_WAITERS) !== h;
         if (contended && (args[2] < 0 || stop || st !== ST_ATTACHED)) return undefined;
         return [h, id, args[2] > 2 ? args[2] % 3 : args[2]];
       }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);
 const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
-const SHARED = new Set(['spin', 'diag']);
+const SHARED = new Set(['spin', 'diag', 'reattach']);
 /** A job module: the test-only ones in tests/jobs, the shared ones in scripts/jobs. */
 export const job = (name: string): URL => new URL(`${name}.js`, SHARED.has(name) ? SHARED_JOBS : TEST_JOBS);
 

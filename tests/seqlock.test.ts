@@ -2,9 +2,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { CACHE, CACHE_ENTRY_SIZE, SLOTS, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { CACHE, CACHE_ENTRY_SIZE, SLOTS, RECORDS, RECORD_SIZE, REC_WRITER, cacheWriterAddr, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/modules.js';
 import { bareCore, createRuntime, job, shutdown, waitFor, within } from './helpers.js';
+import { TESTING_WASM } from './testing-build.js';
 
 const HIT = 1n << 32n;
 const REC = 7;
@@ -131,9 +132,12 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     core.attach(h);
     core.cache_write(h, 10, 3, 4, 5);
     core.cache_write(h, 11, 6, 7, 8);
-    // simulate a writer stopped mid-write on entry 11 (a thread killed inside the write)
+    // simulate a writer killed mid-write on entry 11: its handle in the writer word, the sequence odd
+    const dead = core.register(2);
     const seqIdx = (CACHE + 11 * CACHE_ENTRY_SIZE) >> 2;
+    Atomics.store(i32, cacheWriterAddr(11) >> 2, dead);
     Atomics.add(i32, seqIdx, 1);
+    core.mark_dead(dead);
     assert.is(core.cache_read(11, 6, 7), 0n, 'an odd sequence reads as a miss');
     assert.is(core.cache_write(h, 11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
     assert.is(core.stop(h, 10), 0);
@@ -165,6 +169,68 @@ test('host cache handle: hit, miss, invalidate; bad indexes and versions are typ
       assert.throws(() => c.read(2 ** 32, 0), (e: unknown) => e instanceof InvalidArgumentError);
     } finally {
       await rt.close();
+    }
+  }));
+
+test('two live writers on one entry, 4 busy threads on 2 cores, stops meanwhile: zero E_BUSY', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 16 });
+    try {
+      const i32 = new Int32Array(rt.memory.buffer);
+      const busy = [0, 1, 2, 3].map(() => rt.spawn(job('spin')));
+      const entry = { index: 77, tv: 3, mv: 4 };
+      const writers = [1, 2].map((value) => rt.spawn(job('diag'), { op: 'cache-writer', ...entry, value, lock: -1 }));
+      const handles = await Promise.all(writers.map((w) => w.registered()));
+      await Promise.all(busy.map((w) => w.registered()));
+      const end = performance.now() + 3000;
+      let stops = 0;
+      while (performance.now() < end) {
+        rt.stopTheWorld({ timeoutMs: 10_000 });
+        rt.startTheWorld();
+        stops++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      Atomics.store(i32, D_QUIT >> 2, 1);
+      const writes = (await Promise.all(writers.map((w) => w.join()))) as number[];
+      const failed = handles.map((h) => Atomics.load(i32, userWordAddr(h & 0xff, 2) >> 2));
+      assert.ok(writes.every((n) => n > 0), `both wrote (${writes})`);
+      assert.equal(failed, [0, 0], 'no live writer was taken for a dead one');
+      assert.ok(stops > 0);
+      const hit = rt.cache(entry.index).read(entry.tv, entry.mv);
+      assert.ok(hit === 1 || hit === 2, 'the entry holds one of the two writes');
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
+test('a writer killed mid-write: the next writer waits while it lives, fails E_BUSY once it is marked dead', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 8, wasm: TESTING_WASM });
+    try {
+      const i32 = new Int32Array(rt.memory.buffer);
+      const rec = 5;
+      const seq = RECORDS + rec * RECORD_SIZE;
+      const holder = rt.spawn(job('diag'), { op: 'record-hold', rec, value: 9, release: DIAG_SCRATCH + 832 });
+      const h = await holder.registered();
+      await waitFor(() => (Atomics.load(i32, seq >> 2) & 1) === 1 && Atomics.load(i32, (seq + REC_WRITER) >> 2) === h,
+        10_000, 'the holder to sit inside its write');
+      const next = rt.spawn(job('diag'), { op: 'record-fill', rec, value: 10 });
+      const nh = await next.registered();
+      let settled = false;
+      void next.join().finally(() => { settled = true; });
+      // the second writer gives up waiting attached and sleeps detached: a live writer is waited for
+      await waitFor(() => rt.threadStates().find((t) => t.handle === nh)?.state === 'DETACHED', 10_000, 'the next writer to wait detached');
+      assert.is(Atomics.load(i32, (seq + REC_WRITER) >> 2) & 0x7fffffff, h, 'still the live holder');
+      assert.not.ok(settled, 'no E_BUSY while the writer lives');
+      await holder.terminate();
+      assert.is(await next.join(), E.E_BUSY, 'E_BUSY once the writer is dead');
+      assert.is(rt.threadStates().find((t) => t.handle === h)?.state, 'DEAD');
+      rt.stopTheWorld({ timeoutMs: 5000 });
+      rt.startTheWorld();
+      assert.is(Atomics.load(i32, seq >> 2) & 1, 1, 'the torn record stays closed to readers');
+      assert.is(rt.core.record_read(rec, 0, rt.core.heap_base(), 4), E.E_BUSY);
+    } finally {
+      await shutdown(rt);
     }
   }));
 

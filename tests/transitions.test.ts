@@ -18,7 +18,7 @@ test('before init every export refuses with E_NOT_INIT, and bad capacities leave
     assert.is(core.attach(0x100), E.E_NOT_INIT);
     assert.is(core.stop(0x100, 10), E.E_NOT_INIT);
     assert.is(core.capacity(), E.E_NOT_INIT);
-    assert.is(core.cache_write(0x100, 0, 1, 1, 1), E.E_NOT_INIT);
+    assert.is(core.cache_write(0x101, 0, 1, 1, 1), E.E_NOT_INIT);
     for (const bad of [0, -1, 257, 1 << 30]) assert.is(core.init(bad), E.E_ARG, `init(${bad})`);
     assert.is(core.is_ready(), 0);
     assert.is(core.init(4), 0);

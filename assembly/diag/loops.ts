@@ -137,17 +137,22 @@ export function plainReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32)
 }
 
 // Rewrites cache entry `index` with the same payload until D_QUIT, under the
-// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes.
+// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes;
+// user word 2 counts writes that failed (E_BUSY: another writer seen dead).
 export function cacheWriter(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
   let n = 0;
+  let failed: u32 = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
+    let r = 0;
     if (lock >= 0) {
       if (lockAcquire(h, lock, -1) < 0) return -1;
-      cacheWrite(h, index, tv, mv, value);
+      r = cacheWrite(h, index, tv, mv, value);
       lockRelease(h, lock);
-    } else if (cacheWrite(h, index, tv, mv, value) < 0) {
-      return -1;
+    } else {
+      r = cacheWrite(h, index, tv, mv, value);
     }
+    if (r < 0) atomic.store<u32>(userWord(h, 2), ++failed);
+    if ((n & 63) == 0 && poll(h) < 0) return -1;
     n++;
   }
   return n;
