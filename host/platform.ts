@@ -1,5 +1,6 @@
 // What the platform-neutral runtime needs from its host platform. Node's
 // adapter is host/node/platform.ts; a browser adapter implements the same.
+import type { ForkService } from './fork/service.js';
 
 /** What a new worker receives. Everything here is structured-cloneable. */
 export interface WorkerInit {
@@ -27,6 +28,7 @@ export interface ForkChildOptions {
 }
 
 export interface ForkServerInit {
+  /** The parent's memory: a pooled child sizes its own memory like it. */
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   maximumPages: number;
@@ -54,8 +56,14 @@ export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
   spawnWorker(init: WorkerInit): PlatformWorker;
-  /** Starts the fork server (absent on platforms without processes). */
+  /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
+  /**
+   * A platform's own fork service (e.g. a browser's in-page fork, where the
+   * child is a worker group over a fresh memory). When absent, the runtime
+   * uses WorkerForkService over `startForkServer`.
+   */
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
   /** Ends this process (a fork child's exit). */
   exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */

@@ -2,18 +2,22 @@
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
 import type { CoreExports } from './core.js';
-import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from './fork-bridge.js';
+import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
+import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, check,
+  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopBusyError, StopTimeoutError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, type ThreadStateName,
+  IMPORT_LOCK, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_DEAD, ST_FREE, slotAddr,
+  type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 const ASYNC_SLICE_MS = 1;
+// a blocking stop spins this many times on the suspend epoch before it sleeps
+const STOP_SPINS = 2000;
 
 export interface StopOptions {
   /** Deadline for the whole stop, in ms (default 1000). */
@@ -36,10 +40,11 @@ function timeoutOf(opts: StopOptions | undefined): number {
   return Math.floor(t);
 }
 
-export class RegisteredThread {
+export class RegisteredThread implements ForkingThread {
   readonly #i32: Int32Array;
   readonly #forks?: ForkClient;
   #attachedForStop = false;
+  #closed = false;
 
   constructor(
     readonly core: CoreExports,
@@ -58,7 +63,21 @@ export class RegisteredThread {
     if (forkControl) this.#forks = new ForkClient(forkControl, this);
   }
 
+  /** After this, every call on the thread throws ClosedError (its runtime was closed). */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
   get #fork(): ForkClient {
+    this.#open();
     if (!this.#forks) throw new ForkError('E_FORK', 'fork is not available: createRuntime({ fork: { continuation } })');
     return this.#forks;
   }
@@ -77,13 +96,36 @@ export class RegisteredThread {
     return this.#fork.forkAsync(opts);
   }
 
-  /** The exit status of child `pid`, blocking (detached). */
-  waitpidSync(pid: number): number {
-    return this.#fork.waitpid(pid);
+  /**
+   * The exit status of child `pid` (its exit code, or 128 + signal), blocking
+   * detached until it exits; with `{ noHang: true }` undefined at once while it runs.
+   */
+  waitpid(pid: number, opts?: WaitpidOptions & { noHang?: false }): number;
+  waitpid(pid: number, opts: WaitpidOptions): number | undefined;
+  waitpid(pid: number, opts?: WaitpidOptions): number | undefined {
+    return this.#fork.waitpid(pid, opts);
   }
 
-  async waitpid(pid: number): Promise<number> {
-    return this.#fork.waitpidAsync(pid);
+  /** Never blocks the calling thread. */
+  waitpidAsync(pid: number, opts?: WaitpidOptions & { noHang?: false }): Promise<number>;
+  waitpidAsync(pid: number, opts: WaitpidOptions): Promise<number | undefined>;
+  async waitpidAsync(pid: number, opts?: WaitpidOptions): Promise<number | undefined> {
+    return this.#fork.waitpidAsync(pid, opts);
+  }
+
+  // ---- what the fork client needs (ForkingThread) ----
+  lockImport(): void {
+    this.lock(IMPORT_LOCK);
+  }
+  lockImportAsync(): Promise<void> {
+    return this.lockAsync(IMPORT_LOCK);
+  }
+  unlockImport(): void {
+    this.unlock(IMPORT_LOCK);
+  }
+  isLive(h: number): boolean {
+    const s = this.core.thread_state(h);
+    return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
 
   /** Hooks around this thread's forks, as os.register_at_fork. */
@@ -166,23 +208,68 @@ export class RegisteredThread {
   }
 
   /** Stops every other registered thread; blocks until done or the deadline. */
+  /**
+   * Stops every other registered thread; blocks until done or the deadline:
+   * StopTimeoutError when threads did not reach a safe point, StopBusyError
+   * when another thread held the stop — both at the deadline, never later.
+   */
   stopTheWorld(opts?: StopOptions): void {
+    this.#open();
     const timeoutMs = timeoutOf(opts);
-    if (this.idleDetached && !this.attached) {
-      this.attach();
-      this.#attachedForStop = true;
+    const deadline = performance.now() + timeoutMs;
+    const i32 = this.#i32;
+    const me = slotAddr(this.index) >> 2;
+    const wasAttached = this.attached;
+    // The stop is taken with the non-blocking begin: a blocking attach or
+    // the core's own wait would sleep until another holder's stop ends,
+    // however long that is past our deadline.
+    try {
+      for (;;) {
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+            Atomics.wait(i32, me, Atomics.load(i32, me), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorld');
+        }
+        const r = this.core.stop_try_begin(this.handle);
+        if (r === 0) break;
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorld');
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+        // another requester's turn: wait for it detached, so it can park us
+        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        this.detach();
+        if (holder !== 0) Atomics.wait(i32, W_EXCLUSION >> 2, holder, Math.min(remaining, 50));
+      }
+    } catch (e) {
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) this.attach();
+      throw e;
     }
-    const r = this.core.stop(this.handle, timeoutMs);
-    if (r === ERRNO.E_TIMEOUT) {
-      this.afterStopFailed();
-      throw new StopTimeoutError(this.stragglers(), timeoutMs);
+    this.#attachedForStop = !wasAttached;
+    for (;;) {
+      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorld');
+      if (pending === 0) return;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        this.afterStopFailed();
+        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+      }
+      let spins = 0;
+      while (spins < STOP_SPINS && Atomics.load(i32, W_SUSPEND_EPOCH >> 2) === epoch) spins++;
+      if (spins === STOP_SPINS) Atomics.wait(i32, W_SUSPEND_EPOCH >> 2, epoch, Math.min(remaining, ASYNC_SLICE_MS));
     }
-    if (r < 0) this.afterStopFailed();
-    check(r, 'stopTheWorld');
   }
 
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
+    this.#open();
     check(this.core.start(this.handle), 'startTheWorld');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
@@ -192,32 +279,44 @@ export class RegisteredThread {
 
   /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
+    this.#open();
     const timeoutMs = timeoutOf(opts);
     const signal = opts?.signal;
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    if (this.idleDetached && !this.attached) {
-      await this.attachAsync(signal);
-      this.#attachedForStop = true;
-    }
+    const me = slotAddr(this.index);
+    const wasAttached = this.attached;
+    const busy = () => new StopBusyError('E_BUSY', `stopTheWorldAsync: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
     try {
       for (;;) {
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          // bounded: an attach waits while another thread's stop lasts
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw busy();
+            await waitAsync(i32, me, Atomics.load(i32, me >> 2), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorldAsync');
+        }
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
         if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync');
-        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (remaining <= 0) throw busy();
         const holder = Atomics.load(i32, W_EXCLUSION >> 2);
         this.detach();
         if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
-        await this.attachAsync(signal);
       }
     } catch (e) {
-      this.afterStopFailed();
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) await this.attachAsync();
       throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
     }
+    this.#attachedForStop = !wasAttached;
     for (;;) {
       const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
       const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync');
@@ -256,6 +355,7 @@ export class RegisteredThread {
 
   /** A handle on lock `id` bound to this thread. */
   mutex(id: number): Mutex {
+    this.#open();
     return new Mutex(this, id);
   }
 
@@ -266,6 +366,7 @@ export class RegisteredThread {
 
   /** Acquires lock `id`, detached while it waits. */
   lock(id: number, opts?: LockOptions): void {
+    this.#open();
     const t = opts?.timeoutMs ?? -1;
     if (!Number.isFinite(t) || t > 0x7fffffff) throw new InvalidArgumentError(`timeoutMs out of range: ${t}`);
     const r = this.core.lock_acquire(this.handle, id, t < 0 ? -1 : Math.floor(t));
@@ -278,6 +379,7 @@ export class RegisteredThread {
 
   /** true when acquired. */
   tryLock(id: number): boolean {
+    this.#open();
     const r = this.core.lock_acquire(this.handle, id, 0);
     if (r === ERRNO.E_WOULD_BLOCK) return false;
     check(r, `tryLock(${id})`);
@@ -286,6 +388,7 @@ export class RegisteredThread {
 
   /** Acquires without blocking the calling thread (browser main thread); detached while it waits. */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
+    this.#open();
     const addr = check(this.core.lock_addr(id), `lockAsync(${id})`);
     const r = this.core.lock_try_flagged(this.handle, id);
     if (r !== ERRNO.E_WOULD_BLOCK) {
@@ -321,6 +424,7 @@ export class RegisteredThread {
   }
 
   unlock(id: number): void {
+    this.#open();
     check(this.core.lock_release(this.handle, id), `unlock(${id})`);
   }
 

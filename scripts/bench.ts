@@ -185,7 +185,7 @@ async function forkRow(threads: number, heapMib: number, pool: boolean, transfer
     if (pool) await rt.forkPoolReady();
     const t0 = performance.now();
     const { pid } = rt.fork({ stopTimeoutMs: 10_000 });
-    const status = rt.waitpidSync(pid);
+    const status = rt.waitpid(pid);
     const dt = performance.now() - t0;
     if (status !== 0) throw new Error(`fork child exited with ${status}`);
     if (k >= warmup) lat.push(dt);

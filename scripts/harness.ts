@@ -112,7 +112,7 @@ while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
   const a = performance.now();
   try {
     const { pid } = await rt.forkAsync({ data: forkData });
-    const status = await rt.waitpid(pid);
+    const status = await rt.waitpidAsync(pid);
     if (forks >= opts.warmup) lat.push(performance.now() - a);
     if (status !== 0) {
       failedChildren++;

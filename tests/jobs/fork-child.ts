@@ -42,7 +42,7 @@ export default async function continuation(ctx: Ctx): Promise<number> {
   }
   if (d.forkAgain) {
     const { pid } = await rt.forkAsync({ data: { code: 42 } });
-    report.grandchildStatus = await rt.waitpid(pid);
+    report.grandchildStatus = await rt.waitpidAsync(pid);
   }
   if (d.out) writeFileSync(d.out, JSON.stringify(report));
   return d.code ?? 0;
