@@ -269,7 +269,7 @@ export class Runtime {
     this.main.startTheWorld();
   }
 
-  stopTheWorldAsync(opts?: StopOptions): Promise<void> {
+  async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
     this.#open();
     return this.main.stopTheWorldAsync({ timeoutMs: this.options.stopTimeoutMs, ...opts });
   }

@@ -30,6 +30,10 @@ interface SnapshotMessage {
 
 const send = (m: unknown) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
 
+// A pooled child whose parent went away has nothing to do (also while it warms up).
+let started = false;
+process.on('disconnect', () => { if (!started) process.exit(0); });
+
 const { wasm, continuation, pages, maximumPages } = JSON.parse(process.argv[2] ?? '{}') as
   { wasm?: string; continuation?: string; pages?: number; maximumPages?: number };
 const build = wasm === 'release' || wasm === 'debug' ? wasm : wasm ? new URL(wasm) : 'release';
@@ -45,9 +49,7 @@ const module = await WebAssembly.compile(await nodePlatform.loadWasm(build));
   if (continuation) await import(continuation);
 }
 const spare = pages && maximumPages ? new WebAssembly.Memory({ initial: pages, maximum: maximumPages, shared: true }) : undefined;
-let started = false;
-// A pooled child whose parent went away has nothing to do.
-process.on('disconnect', () => { if (!started) process.exit(0); });
+if (!process.connected) process.exit(0);
 
 process.once('message', (m: SnapshotMessage) => {
   started = true;

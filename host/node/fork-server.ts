@@ -34,14 +34,22 @@ const TMP_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
 let tmpDir: string | undefined;
 
-// Any death of this thread fails the request in flight at once.
+// Any death of this thread fails the request in flight at once and leaves no
+// process behind: pooled children are killed, and so are running ones — no
+// one would be left to record their exit, so they are recorded as killed
+// (128 + SIGKILL) and a waitpid for them returns.
 process.on('exit', () => {
   serverGone(ctl, 'the fork server exited');
+  for (const c of [...pool, ...warming, ...running, ...(serving ? [serving] : [])]) if (c.alive && c.proc.pid !== undefined) c.proc.kill('SIGKILL');
+  for (const c of running) if (c.proc.pid !== undefined) procExited(ctl, c.proc.pid, 128 + osConstants.signals.SIGKILL);
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 });
 process.on('uncaughtException', (e) => {
   serverGone(ctl, `the fork server failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  // reap what can still be reaped before the thread goes (an abrupt exit leaves zombies until the process ends)
+  const all = [...pool, ...warming, ...running, ...(serving ? [serving] : [])];
+  for (const c of all) if (c.alive && c.proc.pid !== undefined) c.proc.kill('SIGKILL');
+  void Promise.race([Promise.all(all.map((c) => c.exited)), new Promise((r) => setTimeout(r, 2000))]).then(() => process.exit(1));
 });
 
 type ChildEvent =
@@ -126,6 +134,7 @@ class Child {
 const pool: Child[] = [];
 const warming = new Set<Child>();
 const running = new Set<Child>();
+let serving: Child | undefined; // the child of the request in hand
 const recent: number[] = [];
 let shuttingDown = false;
 
@@ -186,7 +195,10 @@ async function serve(): Promise<number> {
     if (fault === 'abi') new Uint32Array(snap.buffer, 0, HEADER_WORDS)[H.ABI] += 1;
   }
   const t0 = performance.now();
+  // the ack deadline bounds the whole hand-off: a ready child, the transfer, the ack
+  const deadline = t0 + ackMs;
   const { child, cold } = fault === 'spawn' ? { child: new Child('/nonexistent/wasm-threads-node'), cold: true } : takeChild();
+  serving = child;
   Atomics.store(ctl, CTL_T_COLD, cold ? 1 : 0);
   refill();
   try {
@@ -222,7 +234,8 @@ async function serve(): Promise<number> {
       msg.snapshot = snap.buffer instanceof SharedArrayBuffer ? snap.slice() : snap; // IPC cannot carry shared memory
     }
     const t2 = performance.now();
-    const acked = child.next('ack', ackMs);
+    if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
+    const acked = child.next('ack', deadline - t2);
     child.proc.send(msg);
     await acked;
     const t3 = performance.now();
@@ -239,6 +252,7 @@ async function serve(): Promise<number> {
     procRelease(ctl, slot);
     throw e;
   } finally {
+    serving = undefined;
     // the child has read it (acknowledged) or is gone
     if (path) await unlink(path).catch(() => {});
   }

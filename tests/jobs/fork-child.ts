@@ -5,7 +5,11 @@ import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { D_QUIT, H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
 
-interface Data { out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean }
+interface Data {
+  out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
+  /** print this line on stdout; sleep this long before exiting (a running child) */
+  say?: string; sleepMs?: number;
+}
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
 
 let hookRan = false;
@@ -45,5 +49,7 @@ export default async function continuation(ctx: Ctx): Promise<number> {
     report.grandchildStatus = await rt.waitpidAsync(pid);
   }
   if (d.out) writeFileSync(d.out, JSON.stringify(report));
+  if (d.say) console.log(d.say);
+  if (d.sleepMs) await new Promise((r) => setTimeout(r, d.sleepMs));
   return d.code ?? 0;
 }
