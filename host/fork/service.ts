@@ -102,8 +102,15 @@ export class WorkerForkService implements ForkService {
     Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? 2 : 1);
     Atomics.notify(this.#ctl, CTL_STATE);
     if (children === 'wait') {
-      // the server exits once its running children have; a live child is waited for as long as it runs
-      await this.#exited;
+      // the server exits once its running children have; a live child is
+      // waited for as long as it runs (the timer keeps this event loop alive:
+      // the server thread does not)
+      const alive = setInterval(() => {}, 1000);
+      try {
+        await this.#exited;
+      } finally {
+        clearInterval(alive);
+      }
     } else {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([this.#exited, new Promise((r) => { timer = setTimeout(r, STOP_GRACE_MS); })]);
