@@ -5,8 +5,8 @@
 // the world runs again: the forking thread has already copied the snapshot
 // into the staging area, and only it waits for this hand-off.
 import { fork as forkProcess, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, open, unlink } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtemp, unlink } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
@@ -200,7 +200,6 @@ async function serve(): Promise<number> {
   const { child, cold } = fault === 'spawn' ? { child: new Child('/nonexistent/wasm-threads-node'), cold: true } : takeChild();
   serving = child;
   Atomics.store(ctl, CTL_T_COLD, cold ? 1 : 0);
-  refill();
   try {
     await child.ready;
   } catch (e) {
@@ -223,11 +222,12 @@ async function serve(): Promise<number> {
     if (init.child.transfer === 'file') {
       tmpDir ??= await mkdtemp(join(TMP_ROOT, 'wasm-fork-'));
       path = join(tmpDir, `${pid}.snap`);
-      const fh = await open(path, 'w');
+      // synchronous: a tmpfs write is a memory copy, cheaper than a trip through the thread pool
+      const fd = openSync(path, 'w');
       try {
-        await fh.write(snap, 0, snap.byteLength, 0);
+        if (writeSync(fd, snap, 0, snap.byteLength, 0) !== snap.byteLength) throw new ChildFailure(FORK_E_SPAWN, 'short snapshot write');
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
       msg.path = path;
     } else {
@@ -302,6 +302,9 @@ async function main(): Promise<void> {
       message = e instanceof Error ? e.message : String(e);
     }
     finish(ctl, result, message);
+    // the next child is spawned after the hand-off, not during it; the rate
+    // of forks (this one included) sets how many are kept ready
+    refill();
   }
 }
 
