@@ -134,8 +134,10 @@ export class Runtime {
    */
   static async adoptForkChild(
     platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, handle: number, child: ForkChildOptions, maximumPages: number,
+    /** The core already instantiated over `memory` (a pooled child does it while it waits). */
+    instantiated?: CoreExports,
   ): Promise<Runtime> {
-    const core = await instantiateCore(module, memory);
+    const core = instantiated ?? (await instantiateCore(module, memory));
     check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child');
     const options: RuntimeOptions = {
       job: child.job,

@@ -13,7 +13,9 @@ import { nodePlatform } from './platform.js';
 import { Runtime } from '../runtime.js';
 import { createSharedMemory, instantiateCore } from '../core.js';
 import { PAGE } from '../fork/protocol.js';
-import { SnapshotError, encodeSnapshot, decodeSnapshot, memoryChecksum, readHead, verifyPages, type SnapshotInfo } from '../fork/snapshot.js';
+import {
+  SnapshotError, encodeSnapshot, decodeSnapshot, memoryChecksum, pageIsZero, readHead, verifyPages, type SnapshotInfo,
+} from '../fork/snapshot.js';
 import type { ForkChildOptions } from '../platform.js';
 
 const EXIT_BAD_SNAPSHOT = 65;
@@ -49,6 +51,16 @@ const module = await WebAssembly.compile(await nodePlatform.loadWasm(build));
   if (continuation) await import(continuation);
 }
 const spare = pages && maximumPages ? new WebAssembly.Memory({ initial: pages, maximum: maximumPages, shared: true }) : undefined;
+// The core is instantiated over that memory now, not after the restore. Its
+// data segments dirty a few pages; a page the snapshot leaves out (zero in
+// the parent) is zeroed again after the restore.
+const spareCore = spare ? await instantiateCore(module, spare) : undefined;
+const spareDirty: number[] = [];
+if (spare) {
+  const words = new Int32Array(spare.buffer);
+  for (let p = 0; p < spare.buffer.byteLength / PAGE; p++) if (!pageIsZero(words, p)) spareDirty.push(p);
+}
+let spareUsed = false;
 if (!process.connected) process.exit(0);
 
 process.once('message', (m: SnapshotMessage) => {
@@ -65,6 +77,7 @@ function memoryFor(info: SnapshotInfo): WebAssembly.Memory {
   if (spare && spare.buffer.byteLength <= info.memoryBytes && info.maximumPages === maximumPages) {
     const have = spare.buffer.byteLength / PAGE;
     if (want > have) spare.grow(want - have);
+    spareUsed = true;
     return spare;
   }
   return new WebAssembly.Memory({ initial: want, maximum: info.maximumPages, shared: true });
@@ -118,11 +131,16 @@ async function run(m: SnapshotMessage): Promise<void> {
     await send({ type: 'error', message });
     process.exit(EXIT_BAD_SNAPSHOT);
   }
-  const t1 = performance.now();
   const { info, memory } = got;
+  if (spareUsed) {
+    const live = new Set(info.pages);
+    const bytes = new Uint8Array(memory.buffer);
+    for (const p of spareDirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
+  }
+  const t1 = performance.now();
   const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
   const restoredChecksum = flags.verify ? memoryChecksum(memory.buffer) : undefined;
-  const rt = await Runtime.adoptForkChild(nodePlatform, module, memory, info.handle, m.config, info.maximumPages);
+  const rt = await Runtime.adoptForkChild(nodePlatform, module, memory, info.handle, m.config, info.maximumPages, spareUsed ? spareCore : undefined);
   const cont = (await import(m.config.continuation)) as Record<string, unknown>;
   const fn = cont[m.config.exportName ?? 'default'];
   if (typeof fn !== 'function') throw new TypeError(`${m.config.continuation} exports no function ${m.config.exportName ?? 'default'}`);
