@@ -4,7 +4,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createRuntime, type Runtime } from '../host/node/index.js';
-import { childProcesses, job, processAlive, waitFor, within } from './helpers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { D_QUIT } from '../host/layout.js';
+import { childProcesses, job, processAlive, progressOf, waitFor, within, workerIndexes } from './helpers.js';
 
 const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, fork: { continuation: job('fork-child'), pool: 1 } });
 
@@ -46,5 +50,32 @@ for (const children of ['wait', 'kill'] as const) {
       await waitFor(() => childProcesses().length === base, 10_000, 'every child of the runtime to be gone');
     }));
 }
+
+test('the world runs during the hand-off: only the forking thread waits for the child', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 8, threads: 2, job: job('spin'), fork: { continuation: job('fork-child'), pool: 1 } });
+    const dir = mkdtempSync(join(tmpdir(), 'fork-handoff-'));
+    try {
+      const idx = workerIndexes(rt);
+      const waitFile = join(dir, 'go');
+      let settled = false;
+      const fork = rt.forkAsync({ data: { waitFile } }).finally(() => { settled = true; });
+      // the child holds its acknowledgement until the file exists: meanwhile
+      // the parent's world runs, its import lock is free, and others can stop it
+      await waitFor(() => rt.runningChildren().length === 1, 10_000, 'the hand-off to a child to begin');
+      const before = idx.map((i) => progressOf(rt, i));
+      await waitFor(() => idx.every((i, k) => progressOf(rt, i) !== before[k]) && rt.core.lock_owner(0) === 0 && rt.core.is_stopped() === 0, 10_000, 'the workers to run during the hand-off');
+      rt.stopTheWorld({ timeoutMs: 5000 });
+      rt.startTheWorld();
+      assert.not.ok(settled, 'the fork waits for its child');
+      writeFileSync(waitFile, '');
+      const { pid } = await fork;
+      assert.is(await rt.waitpidAsync(pid), 0);
+    } finally {
+      Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
+      await rt.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
 
 test.run();
