@@ -8,9 +8,9 @@
 //
 // ## The request state machine (word CTL_STATE)
 //
-//   IDLE ──claim──▶ CLAIMED ──post──▶ REQUEST ──take──▶ TAKEN ──finish──▶ DONE ──release──▶ IDLE
-//                     │  ▲                 │                │                ▲
-//                     │  └─ take over ─┐   └────── fail (server gone) ───────┘
+//   IDLE ──claim──▶ CLAIMED ──post──▶ REQUEST ──take──▶ TAKEN ──finish──▶ FINISHING ─▶ DONE ──release──▶ IDLE
+//                     │  ▲                 │                              ▲
+//                     │  └─ take over ─┐   └──── fail (server gone) ──────┘
 //                     └──── abandon ──▶ IDLE
 //
 // | transition                  | mover                                  | how                      |
@@ -20,15 +20,17 @@
 // | CLAIMED → IDLE              | the claimant (refused or failed fork)  | store                    |
 // | CLAIMED → REQUEST           | the claimant (staging sealed)          | store + notify           |
 // | REQUEST → TAKEN             | the fork server                        | CAS                      |
-// | TAKEN → DONE                | the fork server (result written first) | CAS + notify             |
-// | REQUEST/TAKEN → DONE        | whoever sees the server gone: the      | CAS + notify             |
-// |                             | dying server, or the fork service      |                          |
+// | TAKEN → FINISHING           | the fork server                        | CAS                      |
+// | REQUEST/TAKEN → FINISHING   | whoever sees the server gone: the      | CAS                      |
+// |                             | dying server, the service, the client  |                          |
+// | FINISHING → DONE            | whoever won FINISHING, result written  | store + notify           |
 // | DONE → IDLE                 | the claimant, after reading the result | store + notify           |
 // | DONE → CLAIMED (take over)  | a forking thread whose claimant died   | CAS on CTL_OWNER         |
 //
 // Invariant: whoever moved the word into CLAIMED (CTL_OWNER names it) alone
 // writes the request words and the staging area until REQUEST; between REQUEST
-// and DONE only the server writes the result words and reads the staging area;
+// and FINISHING only the server reads the staging area; whoever moved the word
+// into FINISHING alone writes the result words, then publishes DONE;
 // from DONE the claimant alone reads the result. At most one fork is between
 // CLAIMED and IDLE, so one staging area suffices. A claimant that dies leaves
 // its claim to the next forking thread, which takes it over by CAS on
@@ -83,6 +85,7 @@ export const ST_REQUEST = 1;
 export const ST_DONE = 2;
 export const ST_TAKEN = 3;
 export const ST_CLAIMED = 4;
+export const ST_FINISHING = 5;
 
 export const SERVER_STARTING = 0;
 export const SERVER_READY = 1;
@@ -167,15 +170,16 @@ export function post(ctl: Int32Array): void {
 /** Server: REQUEST → TAKEN. */
 export const take = (ctl: Int32Array): boolean => Atomics.compareExchange(ctl, CTL_STATE, ST_REQUEST, ST_TAKEN) === ST_REQUEST;
 
-/** Server: TAKEN → DONE with `result`; or anyone who sees the server gone: REQUEST/TAKEN → DONE. */
+/**
+ * Server: TAKEN → DONE with `result`; or anyone who sees the server gone:
+ * REQUEST/TAKEN → DONE. The CAS into FINISHING picks one finisher, so a
+ * loser (the server racing its own watchdog) never touches the result words.
+ */
 export function finish(ctl: Int32Array, result: number, message: string, from: number = ST_TAKEN): boolean {
-  // the result words are written before the CAS publishes them; a losing
-  // finisher (the server racing its own watchdog) leaves the first result intact
-  const s = Atomics.load(ctl, CTL_STATE);
-  if (s !== from) return false;
+  if (Atomics.compareExchange(ctl, CTL_STATE, from, ST_FINISHING) !== from) return false;
   writeText(ctl, CTL_MSG_BYTE, CTL_MSG_MAX, CTL_MSG_LEN, message);
   Atomics.store(ctl, CTL_RESULT, result);
-  if (Atomics.compareExchange(ctl, CTL_STATE, from, ST_DONE) !== from) return false;
+  Atomics.store(ctl, CTL_STATE, ST_DONE);
   Atomics.notify(ctl, CTL_STATE);
   return true;
 }
