@@ -1,36 +1,23 @@
 // The runtime: composes the shared memory, the compiled core, the main
 // thread's registration, the workers and the fork service. Platform-neutral:
 // platform specifics come in through a Platform (host/platform.ts).
-import { DEFAULT_MAXIMUM_PAGES, createSharedMemory, instantiateCore, type CoreExports } from './core.js';
+import { createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import { ClosedError, ERRNO, ForkError, InvalidArgumentError, check, errorFor } from './errors.js';
-import {
-  ABI_VERSION, H_HOST_CLOSING, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, STATE_MASK, SL_TID,
-  ST_FREE, ST_DEAD, slotAddr,
-} from './layout.js';
-import { createControl } from './fork/protocol.js';
-import { WorkerForkService, type ForkService } from './fork/service.js';
+import { ABI_VERSION, H_HOST_CLOSING, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION } from './layout.js';
+import { forkServiceFor, type ForkService, type ForkServiceConfig } from './fork/service.js';
 import { checkChildrenAtClose, checkPool, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
 import type { ForkChildOptions, Platform } from './platform.js';
 import { RegisteredThread, type StopOptions } from './thread.js';
-import { WorkerThread } from './worker-thread.js';
+import { WorkerThread, markWorkerDead } from './worker-thread.js';
 import { readStats, readThreadStates, type StwStats, type ThreadInfo } from './stats.js';
 import type { CacheEntry, Mutex } from './handles.js';
 
 export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
 
-export interface ForkConfig {
-  /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
-  continuation: string | URL;
-  exportName?: string;
-  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); grows with the fork rate. */
-  pool?: number;
-  /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
-  transfer?: 'ipc' | 'file';
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
-  execPath?: string;
-}
+/** fork() settings (host/fork/service.ts documents each). */
+export type ForkConfig = ForkServiceConfig;
 
 export interface RuntimeOptions {
   /** Workers to start with `job` (default 0). */
@@ -77,21 +64,7 @@ export class Runtime {
     // forking thread continuing, attached as it was.
     mainIdlesDetached = true,
   ) {
-    const cfg = options.fork;
-    if (cfg) {
-      const maximumPages = options.maximumPages ?? DEFAULT_MAXIMUM_PAGES;
-      const control = createControl(maximumPages);
-      const wasm = options.wasm ?? 'release';
-      const init = {
-        memory, maximumPages, execPath: cfg.execPath,
-        child: {
-          continuation: String(cfg.continuation), exportName: cfg.exportName, wasm: String(wasm), pool: checkPool(cfg.pool),
-          transfer: cfg.transfer ?? 'file', job: options.job === undefined ? undefined : String(options.job),
-          jobData: options.jobData, stopTimeoutMs: options.stopTimeoutMs,
-        },
-      };
-      this.#fork = platform.createForkService?.(init, control) ?? new WorkerForkService(platform, init, control);
-    }
+    if (options.fork) this.#fork = forkServiceFor(platform, memory, options.fork, options);
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control);
     this.#i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
   }
@@ -242,23 +215,9 @@ export class Runtime {
     return t;
   }
 
-  // A worker gone while still registered must not hold up any stop: mark its
-  // slot DEAD (which also abandons a stop it held). Found by thread id, so
-  // this also covers a worker that died before it could report its handle.
-  // The import lock guards no user state, so a dead owner's hold is released
-  // here: the next fork must not wait for a thread that is gone.
   #onWorkerExit(w: WorkerThread): void {
     this.#workers.delete(w);
-    const cap = this.core.capacity();
-    for (let i = 0; i < cap; i++) {
-      const word = Atomics.load(this.#i32, slotAddr(i) >> 2);
-      const st = word & STATE_MASK;
-      if (st === ST_FREE || st === ST_DEAD) continue;
-      if (Atomics.load(this.#i32, (slotAddr(i) + SL_TID) >> 2) !== w.threadId) continue;
-      const h = (word & 0xffffff00) | i;
-      this.core.mark_dead(h);
-      while (this.core.lock_owner(IMPORT_LOCK) === h && this.core.lock_release(h, IMPORT_LOCK) === 0) { /* one level per call */ }
-    }
+    markWorkerDead(this.core, this.memory, w.threadId);
   }
 
   stopTheWorld(opts?: StopOptions): void {

@@ -1,6 +1,29 @@
 // A worker running a job, as the runtime sees it: registration, result, exit.
 import { WorkerError } from './errors.js';
+import type { CoreExports } from './core.js';
+import { IMPORT_LOCK, SL_TID, STATE_MASK, ST_DEAD, ST_FREE, slotAddr } from './layout.js';
 import type { PlatformWorker, WorkerMessage } from './platform.js';
+
+/**
+ * A worker gone while still registered must not hold up any stop: its slot
+ * is marked DEAD (which also abandons a stop it held). Found by thread id, so
+ * this also covers a worker that died before it could report its handle. The
+ * import lock guards no user state, so a dead owner's hold is released here:
+ * the next fork must not wait for a thread that is gone.
+ */
+export function markWorkerDead(core: CoreExports, memory: WebAssembly.Memory, threadId: number): void {
+  const i32 = new Int32Array(memory.buffer, 0, 0x19000 >> 2);
+  const cap = core.capacity();
+  for (let i = 0; i < cap; i++) {
+    const word = Atomics.load(i32, slotAddr(i) >> 2);
+    const st = word & STATE_MASK;
+    if (st === ST_FREE || st === ST_DEAD) continue;
+    if (Atomics.load(i32, (slotAddr(i) + SL_TID) >> 2) !== threadId) continue;
+    const h = (word & 0xffffff00) | i;
+    core.mark_dead(h);
+    while (core.lock_owner(IMPORT_LOCK) === h && core.lock_release(h, IMPORT_LOCK) === 0) { /* one level per call */ }
+  }
+}
 
 /** A worker running a job. */
 export class WorkerThread {

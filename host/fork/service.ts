@@ -7,9 +7,41 @@ import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
 import { waitAsync } from '../wait.js';
 import {
   CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
-  procRunning, serverGone,
+  createControl, procRunning, serverGone,
 } from './protocol.js';
-import type { ChildrenAtClose } from './request.js';
+import { checkPool, type ChildrenAtClose } from './request.js';
+import { DEFAULT_MAXIMUM_PAGES } from '../core.js';
+
+/** What the runtime's options say about forking. */
+export interface ForkServiceConfig {
+  /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
+  continuation: string | URL;
+  exportName?: string;
+  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); the server grows it with the fork rate. */
+  pool?: number;
+  /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
+  transfer?: 'ipc' | 'file';
+  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  execPath?: string;
+}
+
+/** The fork service for a runtime: the platform's own, or a WorkerForkService. */
+export function forkServiceFor(
+  platform: Platform, memory: WebAssembly.Memory, cfg: ForkServiceConfig,
+  rt: { wasm?: string | URL; maximumPages?: number; job?: string | URL; jobData?: unknown; stopTimeoutMs?: number },
+): ForkService {
+  const maximumPages = rt.maximumPages ?? DEFAULT_MAXIMUM_PAGES;
+  const control = createControl(maximumPages);
+  const init = {
+    memory, maximumPages, execPath: cfg.execPath,
+    child: {
+      continuation: String(cfg.continuation), exportName: cfg.exportName, wasm: String(rt.wasm ?? 'release'), pool: checkPool(cfg.pool),
+      transfer: cfg.transfer ?? 'file', job: rt.job === undefined ? undefined : String(rt.job), jobData: rt.jobData,
+      stopTimeoutMs: rt.stopTimeoutMs,
+    },
+  };
+  return platform.createForkService?.(init, control) ?? new WorkerForkService(platform, init, control);
+}
 
 export interface ForkService {
   /** The control block every forking thread of this runtime shares. */
