@@ -63,7 +63,7 @@ export const CTL_VERIFY = 11;
 export const CTL_MEM_CHECKSUM = 12;
 export const CTL_SHUTDOWN = 13; // 1 = reap the pool and exit; 2 = also kill running children
 export const CTL_POOL_READY = 14; // warm children waiting in the pool (written by the server)
-export const CTL_SEQ = 15; // requests posted so far (the server's pool sizing reads the rate)
+export const CTL_SEQ = 15; // requests posted so far (diagnostics)
 // The server's part of the last fork, in µs, for the breakdown (ForkOutcome.timings).
 export const CTL_T_CHILD_US = 16; // waiting for a ready child (0 when one was warm)
 export const CTL_T_TRANSFER_US = 17; // writing / sending the snapshot

@@ -11,7 +11,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_SNAPSHOT_BYTES, CTL_STATE,
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_SNAPSHOT_BYTES, CTL_STATE,
   CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US, CTL_T_TRANSFER_US, FORK_E_ACK_TIMEOUT,
   FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES, SERVER_READY, STAGING_BYTE,
   ST_REQUEST, finish, procClaim, procExited, procRelease, serverGone, stagingView, take,
@@ -150,8 +150,14 @@ function publishPool(): void {
   Atomics.notify(ctl, CTL_POOL_READY);
 }
 
-// Starts children until pool + warming reaches the target; they warm up in parallel.
+// Starts children until pool + warming reaches the target (they warm up in
+// parallel), and lets the surplus go when the fork rate has dropped.
 function refill(): void {
+  const target = poolTarget();
+  while (!shuttingDown && pool.length > Math.max(target, 1) && pool.length > init.child.pool) {
+    pool.pop()!.proc.disconnect?.();
+    publishPool();
+  }
   while (!shuttingDown && pool.length + warming.size < poolTarget()) {
     const c = new Child(init.execPath);
     warming.add(c);
@@ -253,8 +259,8 @@ async function serve(): Promise<number> {
     throw e;
   } finally {
     serving = undefined;
-    // the child has read it (acknowledged) or is gone
-    if (path) await unlink(path).catch(() => {});
+    // the child has read it (acknowledged) or is gone; the result need not wait for the unlink
+    if (path) void unlink(path).catch(() => {});
   }
 }
 
@@ -278,18 +284,13 @@ async function main(): Promise<void> {
   refill();
   Atomics.store(ctl, CTL_SERVER, SERVER_READY);
   Atomics.notify(ctl, CTL_SERVER);
-  let seen = Atomics.load(ctl, CTL_SEQ);
   for (;;) {
     const s = Atomics.load(ctl, CTL_STATE);
     if (s !== ST_REQUEST || !take(ctl)) {
       const mode = Atomics.load(ctl, CTL_SHUTDOWN);
       if (mode) await shutdown(mode);
-      // a rising fork rate grows the pool before the next request needs it
-      const seq = Atomics.load(ctl, CTL_SEQ);
-      if (seq !== seen) {
-        seen = seq;
-        refill();
-      }
+      // a rising fork rate grows the pool before the next request needs it; a falling one shrinks it
+      refill();
       await waitAsync(ctl, CTL_STATE * 4, s, 100);
       continue;
     }
