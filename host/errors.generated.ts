@@ -36,6 +36,7 @@ export const ERROR_TABLE: readonly ErrorEntry[] = [
   { errno: -102, code: 'E_ACK_TIMEOUT', layer: 'fork', message: "the child did not acknowledge in time", className: 'ForkError' },
   { errno: -103, code: 'E_SNAPSHOT', layer: 'fork', message: "the memory snapshot was rejected", className: 'SnapshotError' },
   { errno: -104, code: 'E_TABLE_FULL', layer: 'fork', message: "too many unreaped children", className: 'ForkError' },
+  { errno: -105, code: 'E_SERVER_DIED', layer: 'fork', message: "the fork server died during the fork", className: 'ForkError' },
   { errno: -200, code: 'E_VM_BAD_OPCODE', layer: 'vm', message: "bad opcode", className: 'InterpreterError' },
   { errno: -201, code: 'E_VM_UNDERFLOW', layer: 'vm', message: "stack underflow", className: 'InterpreterError' },
   { errno: -202, code: 'E_VM_OVERFLOW', layer: 'vm', message: "stack overflow", className: 'InterpreterError' },
@@ -83,6 +84,7 @@ export const ERRNO = {
   E_ACK_TIMEOUT: -102,
   E_SNAPSHOT: -103,
   E_TABLE_FULL: -104,
+  E_SERVER_DIED: -105,
   E_VM_BAD_OPCODE: -200,
   E_VM_UNDERFLOW: -201,
   E_VM_OVERFLOW: -202,
@@ -104,7 +106,7 @@ export const ERRNO = {
   E_FORK_SERVER: -309,
 } as const;
 
-export type ErrorCode = 'E_NOT_INIT' | 'E_ALREADY_INIT' | 'E_ARG' | 'E_BAD_HANDLE' | 'E_STALE' | 'E_STATE' | 'E_FULL' | 'E_TIMEOUT' | 'E_ALREADY' | 'E_NOT_REQUESTER' | 'E_BAD_LOCK' | 'E_NOT_OWNER' | 'E_RECURSION' | 'E_DEADLOCK' | 'E_WOULD_BLOCK' | 'E_BUSY' | 'E_CORRUPT' | 'E_OWNER_DEAD' | 'E_NOT_RECOVERABLE' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL' | 'E_VM_BAD_OPCODE' | 'E_VM_UNDERFLOW' | 'E_VM_OVERFLOW' | 'E_VM_BAD_JUMP' | 'E_VM_BAD_LOCAL' | 'E_VM_BAD_GLOBAL' | 'E_VM_BAD_ATTR' | 'E_VM_BAD_CONTEXT' | 'E_VM_NO_ATTR' | 'E_UNKNOWN' | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_FORK' | 'E_UNSUPPORTED' | 'E_ASSEMBLE' | 'E_FORK_SERVER';
+export type ErrorCode = 'E_NOT_INIT' | 'E_ALREADY_INIT' | 'E_ARG' | 'E_BAD_HANDLE' | 'E_STALE' | 'E_STATE' | 'E_FULL' | 'E_TIMEOUT' | 'E_ALREADY' | 'E_NOT_REQUESTER' | 'E_BAD_LOCK' | 'E_NOT_OWNER' | 'E_RECURSION' | 'E_DEADLOCK' | 'E_WOULD_BLOCK' | 'E_BUSY' | 'E_CORRUPT' | 'E_OWNER_DEAD' | 'E_NOT_RECOVERABLE' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL' | 'E_SERVER_DIED' | 'E_VM_BAD_OPCODE' | 'E_VM_UNDERFLOW' | 'E_VM_OVERFLOW' | 'E_VM_BAD_JUMP' | 'E_VM_BAD_LOCAL' | 'E_VM_BAD_GLOBAL' | 'E_VM_BAD_ATTR' | 'E_VM_BAD_CONTEXT' | 'E_VM_NO_ATTR' | 'E_UNKNOWN' | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_FORK' | 'E_UNSUPPORTED' | 'E_ASSEMBLE' | 'E_FORK_SERVER';
 
 /** The operation domains a host call names; the class comes from the domain and the code. */
 export type ErrorDomain = 'stop' | 'lock' | 'cache' | 'record' | 'stats' | 'thread' | 'fork' | 'vm';

@@ -114,7 +114,7 @@ export async function validateRuntimeOptions(options: unknown, platform?: Platfo
   const initial = integer(o, 'initialPages', MIN_PAGES, MAX_PAGES) ?? Math.min(4, maximum);
   if (initial > maximum) throw new InvalidOptionError('initialPages', `must not exceed maximumPages (${maximum}), got ${initial}`);
   // A missing capability is reported as such before the fork options' details.
-  if (o.fork !== undefined && platform && !platform.startForkServer) {
+  if (o.fork !== undefined && platform && !platform.startForkServer && !platform.createForkService) {
     throw new UnsupportedError('fork needs a platform with processes');
   }
   if (o.fork !== undefined) await validateFork(o.fork, platform);

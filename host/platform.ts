@@ -1,6 +1,7 @@
 // What the platform-neutral runtime needs from its host platform. Node's
 // adapter is host/node/platform.ts; a browser adapter implements the same.
 import type { LinkedModules, LinkedName } from './modules.js';
+import type { ForkService } from './fork/service.js';
 
 /** What a new worker receives. Everything here is structured-cloneable. */
 export interface WorkerInit {
@@ -30,6 +31,7 @@ export interface ForkChildOptions {
 }
 
 export interface ForkServerInit {
+  /** The parent's memory: a pooled child sizes its own memory like it. */
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   maximumPages: number;
@@ -61,8 +63,14 @@ export interface Platform {
   /** Whether `url` names an existing resource (option validation; absent: not checked). */
   exists?(url: URL): Promise<boolean>;
   spawnWorker(init: WorkerInit): PlatformWorker;
-  /** Starts the fork server (absent on platforms without processes). */
+  /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
+  /**
+   * A platform's own fork service (e.g. a browser's in-page fork, where the
+   * child is a worker group over a fresh memory). When absent, the runtime
+   * uses WorkerForkService over `startForkServer`.
+   */
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
   /** Ends this process (a fork child's exit). */
   exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */

@@ -2,18 +2,23 @@
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
 import type { CoreExports } from './core.js';
-import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from './fork-bridge.js';
+import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
+import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopTimeoutError, check,
+  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopBusyError,
+  StopTimeoutError, check,
 } from './errors.js';
 import {
-  LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, slotAddr, handleIndex, type ThreadStateName,
+  IMPORT_LOCK, LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_DEAD,
+  ST_FREE, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 const ASYNC_SLICE_MS = 1;
+// a blocking stop spins this many times on the suspend epoch before it sleeps
+const STOP_SPINS = 2000;
 
 export interface StopOptions {
   /** Deadline for the whole stop, in ms (default 1000). */
@@ -66,10 +71,11 @@ function lockTimeoutOf(opts: LockOptions | undefined): number {
   return t < 0 ? -1 : Math.floor(t);
 }
 
-export class RegisteredThread {
+export class RegisteredThread implements ForkingThread {
   readonly #i32: Int32Array;
   readonly #forks?: ForkClient;
   #attachedForStop = false;
+  #closed = false;
 
   constructor(
     readonly core: CoreExports,
@@ -88,7 +94,21 @@ export class RegisteredThread {
     if (forkControl) this.#forks = new ForkClient(forkControl, this);
   }
 
+  /** After this, every call on the thread throws ClosedError (its runtime was closed). */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
   get #fork(): ForkClient {
+    this.#open();
     if (!this.#forks) throw new ForkError('E_FORK', 'fork is not available: createRuntime({ fork: { continuation } })');
     return this.#forks;
   }
@@ -107,13 +127,48 @@ export class RegisteredThread {
     return this.#fork.forkAsync(opts);
   }
 
-  /** The exit status of child `pid`, blocking (detached). */
-  waitpidSync(pid: number): number {
-    return this.#fork.waitpid(pid);
+  /**
+   * The exit status of child `pid` (its exit code, or 128 + signal), blocking
+   * detached until it exits; with `{ noHang: true }` undefined at once while it runs.
+   */
+  waitpid(pid: number, opts?: WaitpidOptions & { noHang?: false }): number;
+  waitpid(pid: number, opts: WaitpidOptions): number | undefined;
+  waitpid(pid: number, opts?: WaitpidOptions): number | undefined {
+    return this.#fork.waitpid(pid, opts);
   }
 
-  async waitpid(pid: number): Promise<number> {
-    return this.#fork.waitpidAsync(pid);
+  /** Never blocks the calling thread. */
+  waitpidAsync(pid: number, opts?: WaitpidOptions & { noHang?: false }): Promise<number>;
+  waitpidAsync(pid: number, opts: WaitpidOptions): Promise<number | undefined>;
+  async waitpidAsync(pid: number, opts?: WaitpidOptions): Promise<number | undefined> {
+    return this.#fork.waitpidAsync(pid, opts);
+  }
+
+  // ---- what the fork client needs (ForkingThread) ----
+  // The import lock guards no user state: taken over from a thread that died
+  // holding it (E_OWNER_DEAD), it is marked consistent and the fork goes on.
+  lockImport(): void {
+    try {
+      this.lock(IMPORT_LOCK);
+    } catch (e) {
+      if (!(e instanceof LockOwnerDeadError)) throw e;
+      this.consistent(IMPORT_LOCK);
+    }
+  }
+  async lockImportAsync(): Promise<void> {
+    try {
+      await this.lockAsync(IMPORT_LOCK);
+    } catch (e) {
+      if (!(e instanceof LockOwnerDeadError)) throw e;
+      this.consistent(IMPORT_LOCK);
+    }
+  }
+  unlockImport(): void {
+    this.unlock(IMPORT_LOCK);
+  }
+  isLive(h: number): boolean {
+    const s = this.core.thread_state(h);
+    return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
 
   /** Hooks around this thread's forks, as os.register_at_fork. */
@@ -196,23 +251,68 @@ export class RegisteredThread {
   }
 
   /** Stops every other registered thread; blocks until done or the deadline. */
+  /**
+   * Stops every other registered thread; blocks until done or the deadline:
+   * StopTimeoutError when threads did not reach a safe point, StopBusyError
+   * when another thread held the stop — both at the deadline, never later.
+   */
   stopTheWorld(opts?: StopOptions): void {
+    this.#open();
     const timeoutMs = timeoutOf(opts);
-    if (this.idleDetached && !this.attached) {
-      this.attach();
-      this.#attachedForStop = true;
+    const deadline = performance.now() + timeoutMs;
+    const i32 = this.#i32;
+    const me = slotAddr(this.index) >> 2;
+    const wasAttached = this.attached;
+    // The stop is taken with the non-blocking begin: a blocking attach or
+    // the core's own wait would sleep until another holder's stop ends,
+    // however long that is past our deadline.
+    try {
+      for (;;) {
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+            Atomics.wait(i32, me, Atomics.load(i32, me), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorld');
+        }
+        const r = this.core.stop_try_begin(this.handle);
+        if (r === 0) break;
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorld');
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+        // another requester's turn: wait for it detached, so it can park us
+        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        this.detach();
+        if (holder !== 0) Atomics.wait(i32, W_EXCLUSION >> 2, holder, Math.min(remaining, 50));
+      }
+    } catch (e) {
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) this.attach();
+      throw e;
     }
-    const r = this.core.stop(this.handle, timeoutMs);
-    if (r === ERRNO.E_TIMEOUT) {
-      this.afterStopFailed();
-      throw new StopTimeoutError(this.stragglers(), timeoutMs);
+    this.#attachedForStop = !wasAttached;
+    for (;;) {
+      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorld');
+      if (pending === 0) return;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        this.afterStopFailed();
+        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+      }
+      let spins = 0;
+      while (spins < STOP_SPINS && Atomics.load(i32, W_SUSPEND_EPOCH >> 2) === epoch) spins++;
+      if (spins === STOP_SPINS) Atomics.wait(i32, W_SUSPEND_EPOCH >> 2, epoch, Math.min(remaining, ASYNC_SLICE_MS));
     }
-    if (r < 0) this.afterStopFailed();
-    check(r, 'stopTheWorld', 'stop');
   }
 
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
+    this.#open();
     check(this.core.start(this.handle), 'startTheWorld', 'stop');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
@@ -222,32 +322,44 @@ export class RegisteredThread {
 
   /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
+    this.#open();
     const timeoutMs = timeoutOf(opts);
     const signal = opts?.signal;
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    if (this.idleDetached && !this.attached) {
-      await this.attachAsync(signal);
-      this.#attachedForStop = true;
-    }
+    const me = slotAddr(this.index);
+    const wasAttached = this.attached;
+    const busy = () => new StopBusyError('E_BUSY', `stopTheWorldAsync: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
     try {
       for (;;) {
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          // bounded: an attach waits while another thread's stop lasts
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw busy();
+            await waitAsync(i32, me, Atomics.load(i32, me >> 2), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorldAsync');
+        }
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
         if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync', 'stop');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync', 'stop');
-        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (remaining <= 0) throw busy();
         const holder = Atomics.load(i32, W_EXCLUSION >> 2);
         this.detach();
         if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
-        await this.attachAsync(signal);
       }
     } catch (e) {
-      this.afterStopFailed();
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) await this.attachAsync();
       throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
     }
+    this.#attachedForStop = !wasAttached;
     for (;;) {
       const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
       const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync', 'stop');
@@ -286,6 +398,7 @@ export class RegisteredThread {
 
   /** A handle on lock `id` bound to this thread. */
   mutex(id: number): Mutex {
+    this.#open();
     checkLockId(id);
     return new Mutex(this, id);
   }
@@ -311,6 +424,7 @@ export class RegisteredThread {
    * thread, inconsistent until consistent(id).
    */
   lock(id: number, opts?: LockOptions): void {
+    this.#open();
     checkLockId(id);
     const t = lockTimeoutOf(opts);
     opts?.signal?.throwIfAborted();
@@ -324,6 +438,7 @@ export class RegisteredThread {
 
   /** true when acquired (LockOwnerDeadError: acquired from a dead owner). */
   tryLock(id: number): boolean {
+    this.#open();
     checkLockId(id);
     const r = this.core.lock_acquire(this.handle, id, 0);
     if (r === ERRNO.E_WOULD_BLOCK) return false;
@@ -343,6 +458,7 @@ export class RegisteredThread {
    * word to change from the flagged value it left.
    */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
+    this.#open();
     checkLockId(id);
     checkOptions(opts, ['signal'], 'lockAsync');
     const addr = check(this.core.lock_addr(id), `lockAsync(${id})`, 'lock');
@@ -382,6 +498,7 @@ export class RegisteredThread {
   }
 
   unlock(id: number): void {
+    this.#open();
     checkLockId(id);
     check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
   }

@@ -241,7 +241,7 @@ export class Interpreter {
           const { pid } = this.thread.fork({ data: { program: programRef(p), ctx } });
           this.push(ctx, pid);
         } else if (op === HOST_OPS.waitpid) {
-          this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
+          this.push(ctx, this.thread.waitpid(this.pop(ctx)));
         } else {
           throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
         }

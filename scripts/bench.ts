@@ -1,17 +1,16 @@
 // Benchmarks. `npm run bench` prints tables; `npm run bench -- --json` prints
 // one JSON object. Targets are ratios measured in the same run.
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf, interpOf } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
 import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
 import { benchEmbed } from './bench-embed.js';
 import { benchBuilds } from './bench-builds.js';
+import { benchFork } from './bench-fork.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -163,90 +162,6 @@ async function seqlockSection(): Promise<Record<string, number | boolean>[]> {
   return rows;
 }
 
-// ---- fork ------------------------------------------------------------------------
-
-const FORK_EXIT = new URL('fork-exit.js', JOBS);
-
-// Fills `mib` MiB of the VM's heap with non-zero data (growing memory), so the
-// snapshot carries that much live memory. From the VM's heap base up: the
-// blocks below it hold the linked modules' control words.
-function fillHeap(rt: Runtime, mib: number): void {
-  const base = interpOf(rt.core).interp_heap_base();
-  const need = base + mib * 1024 * 1024;
-  const have = rt.memory.buffer.byteLength;
-  if (need > have) rt.memory.grow(Math.ceil((need - have) / 65536));
-  const u32 = new Uint32Array(rt.memory.buffer, base, (mib * 1024 * 1024) / 4);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < u32.length; i++) u32[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-}
-
-async function forkRow(threads: number, heapMib: number, pool: boolean, transfer: 'ipc' | 'file'): Promise<Record<string, unknown>> {
-  const rt = await createRuntime({
-    capacity: 16, threads, job: SPIN, maximumPages: 512,
-    fork: { continuation: FORK_EXIT, pool: pool ? 1 : 0, transfer },
-  });
-  fillHeap(rt, heapMib);
-  const n = args.quick ? 5 : 20;
-  const warmup = 3;
-  const lat: number[] = [];
-  for (let k = 0; k < n + warmup; k++) {
-    // a warm fork: the pool has refilled (pool off: every fork spawns)
-    if (pool) await rt.forkPoolReady();
-    const t0 = performance.now();
-    const { pid } = rt.fork({ stopTimeoutMs: 10_000 });
-    const status = rt.waitpidSync(pid);
-    const dt = performance.now() - t0;
-    if (status !== 0) throw new Error(`fork child exited with ${status}`);
-    if (k >= warmup) lat.push(dt);
-  }
-  Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
-  await rt.close();
-  lat.sort((a, b) => a - b);
-  const row = {
-    threads, heap_mib: heapMib, pool, transfer,
-    p50_ms: round(percentile(lat, 50)), p90_ms: round(percentile(lat, 90)), p99_ms: round(percentile(lat, 99)), n: lat.length,
-  };
-  log(`fork ${threads} threads, ${heapMib} MiB, pool ${pool ? 'on' : 'off'}, ${transfer}: p50 ${row.p50_ms} ms, p90 ${row.p90_ms} ms`);
-  return row;
-}
-
-function cpythonRows(): Record<string, unknown>[] | undefined {
-  const script = fileURLToPath(new URL('../../scripts/cpython_fork_bench.py', import.meta.url));
-  const rows = [];
-  for (const threads of [0, 4]) {
-    for (const heapMib of [1, 4, 16]) {
-      try {
-        const out = execFileSync('python3', [script, '--threads', String(threads), '--heap-mib', String(heapMib), '--loops', args.quick ? '10' : '50'],
-          { encoding: 'utf8', timeout: 120_000 });
-        const row = JSON.parse(out.trim().split('\n').pop()!);
-        delete row.heap_len;
-        log(`cpython ${threads} threads, ${heapMib} MiB: p50 ${row.p50_ms} ms`);
-        rows.push(row);
-      } catch (e) {
-        log(`cpython baseline skipped: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
-        return undefined;
-      }
-    }
-  }
-  return rows;
-}
-
-async function forkSection(): Promise<Record<string, unknown>> {
-  const rows = [];
-  for (const threads of [0, 4]) {
-    for (const heapMib of [1, 4, 16]) {
-      for (const pool of [true, false]) rows.push(await forkRow(threads, heapMib, pool, 'file'));
-    }
-  }
-  // the transfer, measured: the same workload over IPC and over a temp file
-  const transfer = [];
-  for (const heapMib of [1, 4, 16]) {
-    transfer.push(await forkRow(0, heapMib, true, 'ipc'));
-    transfer.push(await forkRow(0, heapMib, true, 'file'));
-  }
-  return { rows, transfer, cpython: cpythonRows() };
-}
-
 // ---- interpreter -----------------------------------------------------------------
 
 async function interpSection(): Promise<Record<string, number>> {
@@ -313,11 +228,7 @@ function targets(core: any, seqlock: any[], fork?: any, interp?: any, builds?: a
     t.torn_zero = seqlock.every((r) => r.torn === 0);
   }
   if (interp) t.interp_poll_overhead_le_2_pct = interp.poll_overhead_pct <= 2;
-  if (fork?.cpython) {
-    const ours = fork.rows.find((r: any) => r.threads === 4 && r.heap_mib === 4 && r.pool);
-    const theirs = fork.cpython.find((r: any) => r.threads === 4 && r.heap_mib === 4);
-    if (ours && theirs) t.fork_pool_4_threads_4_mib_le_cpython_p50 = ours.p50_ms <= theirs.p50_ms;
-  }
+  Object.assign(t, fork?.targets);
   return t;
 }
 
@@ -328,7 +239,7 @@ const result: Record<string, unknown> = {
 if (want('builds')) result.builds = await benchBuilds({ quick: args.quick, log });
 if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
-if (want('fork')) result.fork = await forkSection();
+if (want('fork')) result.fork = await benchFork({ quick: args.quick, log });
 if (want('interp')) result.interp = await interpSection();
 if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
 if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });

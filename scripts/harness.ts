@@ -1,11 +1,13 @@
 // `npm start`: the headless stress harness. Interpreter threads (the reference
 // VM) load a cached attribute, bump a lock-protected counter and sleep detached
 // now and then; a mutator thread keeps changing that attribute; a seqlock
-// writer/reader pair counts torn reads; meanwhile the main thread forks over and
-// over, each child checking its copy (scripts/jobs/harness-child.ts) and the
-// parent checking its own world after each fork and at the end.
+// writer/reader pair counts torn reads; meanwhile the main thread and a worker
+// (--worker-forkers N) fork over and over, each child checking its copy
+// (scripts/jobs/harness-child.ts) and the parent checking its own world after
+// each fork and at the end. The summary reports the fork pause (the world
+// stopped for the copy) and the share of the wall time the world ran.
 //
-//   --threads N (2) --loops N (0: until the end) --warmup N forks (3)
+//   --threads N (2) --loops N (0: until the end) --warmup N forks (3) --worker-forkers N (1)
 //   --spin-chunk N iterations between sleeps (200) --duration S (50) --forks N (0: no cap)
 //   --seed N (1) --json --report FILE.html --compare-cpython
 import { execFileSync } from 'node:child_process';
@@ -13,16 +15,18 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { W_EXCLUSION } from '../host/layout.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
+import type { ForkerResult } from './jobs/harness-forker.js';
 import { parseArgs, percentile, round } from './stats-util.js';
 
 const opts = parseArgs(process.argv.slice(2), {
   threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1,
-  json: false, report: '', compareCpython: false,
+  json: false, report: '', compareCpython: false, workerForkers: 1,
 });
-for (const k of ['threads', 'loops', 'warmup', 'spinChunk', 'duration', 'forks', 'seed'] as const) {
+for (const k of ['threads', 'loops', 'warmup', 'spinChunk', 'duration', 'forks', 'seed', 'workerForkers'] as const) {
   if (!Number.isInteger(opts[k]) || opts[k] < 0) throw new Error(`--${k} must be a non-negative integer`);
 }
 if (opts.threads < 1 || opts.threads > 32) throw new Error('--threads must be 1…32');
@@ -92,6 +96,9 @@ const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v ==
 const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };
 const violations: string[] = [];
 const lat: number[] = [];
+const pause: number[] = [];
+const forkers = Array.from({ length: opts.workerForkers }, () =>
+  rt.spawn(new URL('harness-forker.js', JOBS), { forkData, warmup: opts.warmup }));
 let forks = 0;
 let failedChildren = 0;
 let hangs = 0;
@@ -123,9 +130,12 @@ forkWatchdog.unref();
 while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
   const a = performance.now();
   try {
-    const { pid } = await rt.forkAsync({ data: forkData });
-    const status = await rt.waitpid(pid);
-    if (forks >= opts.warmup) lat.push(performance.now() - a);
+    const { pid, timings } = await rt.forkAsync({ data: forkData });
+    const status = await rt.waitpidAsync(pid);
+    if (forks >= opts.warmup) {
+      lat.push(performance.now() - a);
+      pause.push(timings.copyMs);
+    }
     if (status !== 0) {
       failedChildren++;
       childCodes[status] = (childCodes[status] ?? 0) + 1;
@@ -136,8 +146,9 @@ while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
   }
   forks++;
   lastForkAt = performance.now();
-  // the parent's own world after each fork
-  if (rt.core.is_stopped() || rt.core.lock_owner(0) !== 0 || rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED')) {
+  // the parent's own world after each fork: this thread holds neither the
+  // stop nor the import lock (a worker's fork may be under way meanwhile)
+  if (Atomics.load(i32(), W_EXCLUSION >> 2) === rt.handle || rt.core.lock_owner(0) === rt.handle) {
     violations.push(`after fork ${forks}: the parent's world was not fully resumed`);
     break;
   }
@@ -174,6 +185,20 @@ while (records.some((r) => Atomics.load(i32(), (r + TR_STATE) >> 2) === 0)) {
   await new Promise((r) => setTimeout(r, 10));
 }
 const tornReads = (await Promise.all(torn.map((w) => w.join())))[1] as number;
+let workerForks = 0;
+for (const f of forkers) {
+  const r = (await f.join()) as ForkerResult;
+  workerForks += r.forks;
+  lat.push(...r.latMs);
+  pause.push(...r.pauseMs);
+  failedChildren += r.failedChildren;
+  for (const [c, n] of Object.entries(r.codes)) childCodes[Number(c)] = (childCodes[Number(c)] ?? 0) + n;
+  if (r.error) violations.push(`a worker's fork failed: ${r.error}`);
+}
+// with every forker done, the whole world must be running and the import lock free
+if (rt.core.is_stopped() || rt.core.lock_owner(0) !== 0 || rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED')) {
+  violations.push('at the end: the parent\'s world was not fully resumed');
+}
 const stats = rt.stats();
 let perThread = 0;
 for (let k = 0; k < opts.threads; k++) perThread += g(2 + k);
@@ -185,6 +210,10 @@ const misses = records.reduce((s, r) => s + Atomics.load(i32(), (r + TR_MISSES) 
 await rt.close();
 
 lat.sort((x, y) => x - y);
+pause.sort((x, y) => x - y);
+// The world is stopped for each stop's own latency (the core's stats) and,
+// for a fork, for the copy on top; the interpreter threads run the rest.
+const stoppedMs = stats.totalNs / 1e6 + pause.reduce((x, y) => x + y, 0);
 const histUs = (p: number) => {
   let acc = 0;
   for (let b = 0; b < stats.hist.length; b++) {
@@ -202,8 +231,12 @@ if (stats.timeouts) violations.push(`${stats.timeouts} stop timeouts`);
 if (forks === 0) violations.push('no fork completed');
 
 const summary = {
-  threads: opts.threads, seconds: round(elapsed, 1), forks, forks_per_s: round(forks / elapsed, 2),
+  threads: opts.threads, seconds: round(elapsed, 1), forks: forks + workerForks, worker_forks: workerForks,
+  forks_per_s: round((forks + workerForks) / elapsed, 2),
   fork_p50_ms: round(percentile(lat, 50)), fork_p90_ms: round(percentile(lat, 90)), fork_p99_ms: round(percentile(lat, 99)),
+  fork_pause_p50_ms: round(percentile(pause, 50), 3), fork_pause_p99_ms: round(percentile(pause, 99), 3),
+  world_running_pct: round(100 * (1 - stoppedMs / (elapsed * 1000)), 2),
+  world_running_ge_90_pct: stoppedMs / (elapsed * 1000) <= 0.1,
   stw_stops: stats.stops, stw_timeouts: stats.timeouts,
   stw_p50_us: histUs(50), stw_p99_us: histUs(99), stw_max_us: round(stats.maxNs / 1000, 1),
   cache_hit_rate: round(hits + misses ? hits / (hits + misses) : 0, 4),

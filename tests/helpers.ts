@@ -5,6 +5,7 @@ import { instantiateCore, createSharedMemory, type CoreExports } from '../host/c
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);
 const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
@@ -77,4 +78,24 @@ export async function spinningRuntime(n: number, opts: RuntimeOptions = {}, data
 export async function shutdown(rt: Runtime): Promise<void> {
   Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
   await rt.close(5000);
+}
+
+/**
+ * Live child processes of this process (the fork server spawns them), but ps
+ * itself. Zombies are left out: a child killed by a fork server that then
+ * exits abruptly cannot be reaped by Node until this process ends.
+ */
+export function childProcesses(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().split(/\s+/))
+    .filter(([p, st, c]) => Number(p) > 0 && c !== 'ps' && !st.startsWith('Z')).map(([p]) => Number(p));
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
