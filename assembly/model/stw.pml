@@ -1,23 +1,24 @@
 /* Model of the slot-word protocol and stop-the-world, as assembly/*.ts
  * implement them. Checked by tests/model.test.ts (spin -a, gcc, ./pan).
  *
- * What mirrors what (function names; each inline below carries the same name):
- *   cas / store_slot  every write of a slot word, checked against the mover
- *                     table of assembly/state.ts (header comment)
- *   attach            state.ts attach + attachSlow (block = true)
- *   detach            state.ts detach + detachSlow
+ * What mirrors what (inline = the function of assembly/*.ts it models;
+ * tests/model.test.ts checks that each cited function still exists):
+ *   cas, store_slot   every write of a slot word, checked against the mover
+ *                     table in the header comment of state.ts
+ *   attach            state.ts attach, attachSlow (block = true)
+ *   detach            state.ts detach, detachSlow
  *   suspend_self      state.ts suspendSelf
- *   poll              state.ts poll + pollSlow
+ *   poll              state.ts poll, pollSlow
  *   check_handle      state.ts checkHandle (the slot-word part)
- *   register          registry.ts register + claim
+ *   register          registry.ts register, claim
  *   unregister        registry.ts unregister
  *   mark_dead         registry.ts markDead (run by the host after the thread
  *                     took its last step)
- *   stop              world.ts stop (blocking composite), stopTryBegin, stopStep
+ *   stop              world.ts stop, stopTryBegin, stopStep
  *   park_pass         world.ts parkPass
  *   restore_pass      world.ts restorePass
- *   release_world     world.ts releaseWorld (= start)
- *   abandon_world     world.ts abandonWorld / stopAbandon (deadline path)
+ *   release_world     world.ts releaseWorld, start
+ *   abandon_world     world.ts abandonWorld, stopAbandon (the deadline path)
  * Processes: R1 (slot 0) and R2 (slot 1) are attached threads that each call
  * stop then start; T1, T2 (slots 2, 3) attach, poll, detach; T3 registers
  * (slot 4 is FREE), runs, unregisters. T2 may die at its protocol points and R1
