@@ -22,7 +22,8 @@
  * Processes: R1 (slot 0) and R2 (slot 1) are attached threads that each call
  * stop then start; T1, T2 (slots 2, 3) attach, poll, detach; T3 registers
  * (slot 4 is FREE), runs, unregisters. T2 may die at its protocol points and R1
- * mid-stop (-DDEATH, on by default); the host then calls mark_dead.
+ * mid-stop (-DDEATH, on by default; T2 also while asleep in attach); the host
+ * then calls mark_dead.
  *
  * Abstractions: a generation is 2 bits (1..3, as nextGen wraps); the suspend
  * epoch is abstracted to whether it changed since the requester read it (it
@@ -149,6 +150,27 @@ inline fwait(me, a, cur, v) {
   }
 }
 
+/* The same wait where the thread may die asleep (a terminated worker leaves
+ * the futex queue). Only a run in which T2 chose at its start to die some time
+ * takes that branch, so a sleeper that nobody wakes still shows as an invalid
+ * end state in the runs where nobody dies. */
+#ifdef DEATH
+inline fwait_or_die(me, a, cur, v) {
+  atomic {
+    if
+    :: cur != v
+    :: else -> waitOn[me] = a;
+       if
+       :: waitOn[me] == 0
+       :: mayDie -> waitOn[me] = 0; goto died
+       fi
+    fi
+  }
+}
+#else
+#define fwait_or_die(me, a, cur, v) fwait(me, a, cur, v)
+#endif
+
 /* atomic.wait with a timeout: returns at once on a changed value, otherwise
  * whenever (notified or timed out); returning at once covers every case. */
 inline fwait_t(cur, v) {
@@ -208,7 +230,7 @@ inline attach(rc) {
            :: GEN(w) != g -> rc = E_STALE; break
            :: GEN(w) == g && ST(w) == DET ->
               cas(i, w, MK(g, ATT), OWNER, ok); if :: ok -> rc = OK; break :: else fi
-           :: GEN(w) == g && ST(w) == SUS -> fwait(me, A_SLOT(i), slot[i], w)
+           :: GEN(w) == g && ST(w) == SUS -> fwait_or_die(me, A_SLOT(i), slot[i], w)
            :: GEN(w) == g && ST(w) != DET && ST(w) != SUS ->
               rc = (ST(w) == FREE -> E_STALE : E_STATE); break
            fi }
@@ -515,7 +537,7 @@ stop_end:
 #define LOCALS byte i, g, w, k, j, pass, ss, holder, prev, pend; bit ok, stopping; short rc
 
 proctype requester(byte me; byte r) {
-  LOCALS;
+  LOCALS; bit mayDie;
   i = r; g = 1;
   stop(rc);
   if
@@ -547,6 +569,11 @@ finish:
 
 proctype owner(byte me; byte idx; bit mayDie; bit registers; byte rounds) {
   LOCALS; byte n;
+#ifdef DEATH
+  if :: mayDie -> mayDie = 0 :: true fi;  /* this run is one where the thread dies, or not */
+#else
+  mayDie = 0;
+#endif
   if
   :: registers -> register(rc); assert(rc == OK)
   :: else -> i = idx; g = 1
