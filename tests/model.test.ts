@@ -80,7 +80,7 @@ test('seeded bug D (mark_dead does not notify the lock word) is rejected', () =>
     rejected('locks BUG_D', v, 'invalid end state');
   }));
 
-test('a mark_dead that only notifies the word (no rewrite) loses a wake-up', () =>
+test('a mark_dead that only wakes the word without changing it loses a wake-up', () =>
   within(60_000, async () => {
     const v = await verify({ model: 'locks.pml', defines: ['NOTIFY_ONLY'], cflags: SAFETY_BUG, deadlineMs: 50_000 });
     rejected('locks NOTIFY_ONLY', v, 'invalid end state');
