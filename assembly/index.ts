@@ -3,15 +3,13 @@
 // code (errors.ts) instead of trapping.
 
 import { ABI_VERSION, LAYOUT_END } from "./layout";
-import { E_NOT_INIT, E_ARG } from "./errors";
+import { E_NOT_INIT } from "./errors";
 import * as state from "./state";
 import * as registry from "./registry";
 import * as world from "./world";
 import * as locks from "./locks";
 import * as seqlock from "./seqlock";
 import * as fork from "./fork";
-import * as diag from "./diagnostics";
-import * as interp from "./interp/vm";
 
 // ---- module and memory -------------------------------------------------------
 export function abi_version(): i32 { return <i32>ABI_VERSION; }
@@ -35,16 +33,16 @@ export function thread_state(h: i32): i32 { return registry.stateOfHandle(h); }
 export function slot_word(index: i32): i32 { return <i32>registry.slotWord(index); }
 
 // ---- stop-the-world ------------------------------------------------------------
-export function stop(h: i32, timeout_ms: i32): i32 { return world.stop(h, timeout_ms); }
+export function stop(h: i32, timeout_ms: i32): i32 { return registry.isReady() ? world.stop(h, timeout_ms) : E_NOT_INIT; }
 export function start(h: i32): i32 { return world.start(h); }
 export function stop_try_begin(h: i32): i32 { return world.stopTryBegin(h); }
 export function stop_step(h: i32): i32 { return world.stopStep(h); }
 export function stop_abandon(h: i32): i32 { return world.stopAbandon(h); }
 export function start_try(h: i32): i32 { return world.startTry(h); }
 export function stop_abandon_try(h: i32): i32 { return world.stopAbandonTry(h); }
-export function is_stopped(): i32 { return world.isStopped(); }
-export function straggler_count(): i32 { return world.stragglerCount(); }
-export function straggler(i: i32): i32 { return world.straggler(i); }
+export function is_stopped(): i32 { return registry.isReady() ? world.isStopped() : E_NOT_INIT; }
+export function straggler_count(): i32 { return registry.isReady() ? world.stragglerCount() : E_NOT_INIT; }
+export function straggler(i: i32): i32 { return registry.isReady() ? world.straggler(i) : E_NOT_INIT; }
 export function stats_reset(): i32 {
   if (!registry.isReady()) return E_NOT_INIT;
   world.resetStats();
@@ -55,63 +53,41 @@ export function stats_reset(): i32 {
 export function lock_create(kind: i32): i32 {
   return registry.isReady() ? locks.lockCreate(<u32>kind) : E_NOT_INIT;
 }
-export function lock_destroy(id: i32): i32 { return locks.lockDestroy(id); }
+export function lock_destroy(id: i32): i32 { return registry.isReady() ? locks.lockDestroy(id) : E_NOT_INIT; }
 export function lock_acquire(h: i32, id: i32, timeout_ms: i32): i32 { return locks.lockAcquire(h, id, timeout_ms); }
 export function lock_try_flagged(h: i32, id: i32): i32 { return locks.lockTryFlagged(h, id); }
 export function lock_release(h: i32, id: i32): i32 { return locks.lockRelease(h, id); }
-export function lock_addr(id: i32): i32 { return locks.lockWordAddr(id); }
-export function lock_owner(id: i32): i32 { return locks.lockOwner(id); }
-export function lock_depth(id: i32): i32 { return locks.lockDepth(id); }
+export function lock_consistent(h: i32, id: i32): i32 { return locks.lockConsistent(h, id); }
+export function lock_addr(id: i32): i32 { return registry.isReady() ? locks.lockWordAddr(id) : E_NOT_INIT; }
+export function lock_owner(id: i32): i32 { return registry.isReady() ? locks.lockOwner(id) : E_NOT_INIT; }
+export function lock_depth(id: i32): i32 { return registry.isReady() ? locks.lockDepth(id) : E_NOT_INIT; }
 
 // ---- seqlock cache and records ---------------------------------------------------
-export function cache_write(index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
-  return registry.isReady() ? seqlock.cacheWrite(index, type_version, meta_version, value) : E_NOT_INIT;
+// Writers name themselves: `h` must be a registered thread (checkHandle also
+// answers E_NOT_INIT before init); a writer that meets another writer waits
+// while that writer's slot is live (seqlock.ts). Reads need no handle.
+export function cache_write(h: i32, index: i32, type_version: u32, meta_version: u32, value: u32): i32 {
+  const e = state.checkHandle(h);
+  return e < 0 ? e : seqlock.cacheWrite(h, index, type_version, meta_version, value);
 }
-export function cache_invalidate(index: i32): i32 {
-  return registry.isReady() ? seqlock.cacheInvalidate(index) : E_NOT_INIT;
+export function cache_invalidate(h: i32, index: i32): i32 {
+  const e = state.checkHandle(h);
+  return e < 0 ? e : seqlock.cacheInvalidate(h, index);
 }
 export function cache_read(index: i32, type_version: u32, meta_version: u32): i64 {
-  return seqlock.cacheRead(index, type_version, meta_version);
+  return registry.isReady() ? seqlock.cacheRead(index, type_version, meta_version) : <i64>E_NOT_INIT;
 }
-export function record_write(rec: i32, first: i32, src: usize, n: i32): i32 {
-  return registry.isReady() ? seqlock.recordWrite(rec, first, src, n) : E_NOT_INIT;
+export function record_write(h: i32, rec: i32, first: i32, src: usize, n: i32): i32 {
+  const e = state.checkHandle(h);
+  return e < 0 ? e : seqlock.recordWrite(h, rec, first, src, n);
 }
-export function record_fill(rec: i32, value: u32, n: i32): i32 {
-  return registry.isReady() ? seqlock.recordFill(rec, value, n, 0) : E_NOT_INIT;
+export function record_fill(h: i32, rec: i32, value: u32, n: i32): i32 {
+  const e = state.checkHandle(h);
+  return e < 0 ? e : seqlock.recordFill(h, rec, value, n, 0, 0);
 }
 export function record_read(rec: i32, first: i32, dst: usize, n: i32): i32 {
-  return seqlock.recordRead(rec, first, dst, n);
+  return registry.isReady() ? seqlock.recordRead(rec, first, dst, n) : E_NOT_INIT;
 }
 
 // ---- fork --------------------------------------------------------------------------
 export function after_fork_child(h: i32, tid: i32): i32 { return fork.afterForkChild(h, tid); }
-
-// ---- diagnostics (not stable ABI) ----------------------------------------------------
-export function diag_spin(h: i32, no_poll: i32): i32 { return diag.spin(h, no_poll); }
-export function diag_floor_round(workers: i32, timeout_ms: f64): f64 { return diag.floorRound(workers, timeout_ms); }
-export function diag_cmpxchg_pair_ns(iters: i32): f64 { return iters > 0 ? diag.cmpxchgPairNs(iters) : E_ARG; }
-export function diag_attach_detach_ns(h: i32, iters: i32): f64 { return iters > 0 ? diag.attachDetachNs(h, iters) : E_ARG; }
-export function diag_poll_ns(h: i32, iters: i32): f64 { return iters > 0 ? diag.pollNs(h, iters) : E_ARG; }
-export function diag_cache_read_ns(index: i32, tv: u32, mv: u32, value: u32, iters: i32, mask: i32): f64 {
-  return iters > 0 ? diag.cacheReadNs(index, tv, mv, value, iters, mask) : E_ARG;
-}
-export function diag_mutex_read_ns(h: i32, lock: i32, index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
-  return iters > 0 ? diag.mutexReadNs(h, lock, index, tv, mv, iters, mask) : E_ARG;
-}
-export function diag_plain_read_ns(index: i32, tv: u32, mv: u32, iters: i32, mask: i32): f64 {
-  return iters > 0 ? diag.plainReadNs(index, tv, mv, iters, mask) : E_ARG;
-}
-export function diag_cache_writer(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
-  return diag.cacheWriter(h, index, tv, mv, value, lock);
-}
-export function diag_record_writer(h: i32, rec: i32, seed: u32, pause_every: i32, pause_spins: i32): i32 {
-  return diag.recordWriter(h, rec, seed, pause_every, pause_spins);
-}
-export function diag_record_reader(h: i32, rec: i32, validate: i32): i32 {
-  return diag.recordReader(h, rec, validate);
-}
-
-// ---- reference interpreter (assembly/interp) ------------------------------------------
-export function interp_run(h: i32, ctx: usize, budget: i32): i32 { return interp.run(h, ctx, budget); }
-export function interp_run_nopoll(h: i32, ctx: usize, budget: i32): i32 { return interp.runWithoutPoll(h, ctx, budget); }
-export function interp_ctx_size(): i32 { return <i32>interp.CTX_SIZE; }

@@ -3,15 +3,16 @@
 
 import {
   MAGIC, ABI_VERSION, HEADER, LAYOUT_END, H_MAGIC, H_ABI, H_INIT, H_CAPACITY, H_LAYOUT_END,
-  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_USER, SLOT_USER_WORDS, slotAddr,
+  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_REATTACH, SL_USER, SLOT_USER_WORDS, slotAddr,
   W_REQUESTED, W_SUSPEND_EPOCH, W_EXCLUSION,
 } from "./layout";
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE, E_WOULD_BLOCK } from "./errors";
 import {
-  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK,
-  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex,
+  ST_FREE, ST_REGISTERING, ST_DETACHED, ST_SUSPENDED, ST_DEAD, GEN_MASK, STOP_BIT,
+  stateOf, nextGen, capacity, checkHandle, genBits, handleIndex, healOrphan,
 } from "./state";
-import { createImportLock } from "./locks";
+import { createImportLock, locksOwnerGone } from "./locks";
+import { seqlockOwnerGone } from "./seqlock";
 import { abandonWorld, abandonWorldTry } from "./world";
 
 // Initialises a fresh memory once. INIT_NONE → INIT_BUSY by CAS elects the one
@@ -51,8 +52,10 @@ function claim(i: i32, from: u32): u32 {
 // Registrant: takes a FREE slot (a DEAD one when none is free). The slot stays
 // REGISTERING while the request flag is read, so a concurrent stop either sees
 // the slot settle or the registrant sees the request: a thread registered
-// during a stop starts SUSPENDED. Returns the handle (> 0).
-export function register(tid: i32): i32 {
+// during a stop starts SUSPENDED. Returns the handle (> 0). A non-zero
+// `holdAddr` (diagnostics only) keeps the slot REGISTERING until the word
+// there is non-zero: the death tests kill a registrant inside that window.
+export function register(tid: i32, holdAddr: usize = 0): i32 {
   if (!isReady()) return E_NOT_INIT;
   const cap = capacity();
   let idx = -1;
@@ -69,10 +72,13 @@ export function register(tid: i32): i32 {
   if (idx < 0) return E_FULL;
   const addr = slotAddr(idx);
   atomic.store<i32>(addr + SL_TID, tid);
+  atomic.store<u32>(addr + SL_REATTACH, 0);
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
+  if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);
   // Nobody but the registrant moves a REGISTERING word; the CAS documents that.
-  atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  const was = atomic.cmpxchg<u32>(addr, g | ST_REGISTERING, g | (stopping ? ST_SUSPENDED : ST_DETACHED));
+  assert(was == (g | ST_REGISTERING), "a REGISTERING word moved under its registrant");
   atomic.notify(addr, u32.MAX_VALUE);
   if (stopping) {
     atomic.add<u32>(W_SUSPEND_EPOCH, 1);
@@ -103,19 +109,30 @@ function unregisterImpl(h: i32, block: bool): i32 {
     if ((w & GEN_MASK) != g) return E_STALE;
     const st = stateOf(w);
     if (st == ST_DETACHED || st == ST_DEAD) {
-      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) return OK;
+      if (atomic.cmpxchg<u32>(addr, w, g | ST_FREE) == w) {
+        if (st == ST_DETACHED) ownerGone(h, false);
+        return OK;
+      }
     } else if (st == ST_SUSPENDED) {
+      if (healOrphan(h)) continue;
       if (!block) return E_WOULD_BLOCK;
-      atomic.wait<i32>(addr, <i32>w, -1);
+      atomic.wait<i32>(addr, <i32>w, 50_000_000);
     } else {
       return E_STATE;
     }
   }
 }
 
+// `h` can no longer release anything: waiters on its locks and writer words
+// wake and see it gone (locks: the next acquirer takes over with E_OWNER_DEAD).
+function ownerGone(h: i32, died: bool): void {
+  locksOwnerGone(h, died);
+  seqlockOwnerGone(h);
+}
+
 // Host: the thread behind `h` is gone (worker exited or crashed). Any live
 // state → DEAD, so no stop waits for it. If it held the stop, the world is
-// restored; locks it held stay held (see docs/ABI.md).
+// restored; its locks pass to their next acquirer with E_OWNER_DEAD.
 export function markDead(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
@@ -128,20 +145,21 @@ export function markDead(h: i32): i32 {
     if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) break;
   }
   atomic.notify(addr, u32.MAX_VALUE);
+  ownerGone(h, true);
   if (atomic.load<u32>(W_EXCLUSION) == <u32>h) abandonWorld(h);
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);
   atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
   return OK;
 }
 
-// Non-blocking mark_dead. The slot goes DEAD as in mark_dead; if `h` holds
-// the stop, the world is released without waiting on REGISTERING slots:
-// E_WOULD_BLOCK then, with the slot DEAD and the stop still held by `h`; call
-// again (the exclusion word is matched by value, so this works even after the
-// dead slot has been reused) until OK.
+// Non-blocking mark_dead: the same marking, lock and writer hand-over, with
+// the world released by abandonWorldTry when `h` held the stop. E_WOULD_BLOCK
+// then (the slot is DEAD, the stop still held by `h` while a slot registers):
+// call again until OK. The exclusion word is matched by value, so a repeat
+// works even after the dead slot was reaped or reused.
 export function markDeadTry(h: i32): i32 {
   const e = checkHandle(h);
-  const holds = atomic.load<u32>(W_EXCLUSION) == <u32>h && h > 0;
+  const holds = h > 0 && atomic.load<u32>(W_EXCLUSION) == <u32>h;
   if (e < 0 && !holds) return e;
   if (e == OK) {
     const g = genBits(h);
@@ -149,7 +167,11 @@ export function markDeadTry(h: i32): i32 {
     let marked = false;
     while (true) {
       const w = atomic.load<u32>(addr);
-      if ((w & GEN_MASK) != g || stateOf(w) == ST_DEAD) break;
+      if ((w & GEN_MASK) != g) {
+        if (!holds) return E_STALE;
+        break;
+      }
+      if (stateOf(w) == ST_DEAD) break;
       if (atomic.cmpxchg<u32>(addr, w, g | ST_DEAD) == w) {
         marked = true;
         break;
@@ -157,16 +179,15 @@ export function markDeadTry(h: i32): i32 {
     }
     if (marked) {
       atomic.notify(addr, u32.MAX_VALUE);
-      atomic.add<u32>(W_SUSPEND_EPOCH, 1);
-      atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
+      ownerGone(h, true);
     }
   }
   if (holds) {
     const r = abandonWorldTry(h);
     if (r < 0) return r;
-    atomic.add<u32>(W_SUSPEND_EPOCH, 1);
-    atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
   }
+  atomic.add<u32>(W_SUSPEND_EPOCH, 1);
+  atomic.notify(W_SUSPEND_EPOCH, u32.MAX_VALUE);
   return OK;
 }
 
@@ -175,7 +196,7 @@ export function stateOfHandle(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   const w = atomic.load<u32>(slotAddr(handleIndex(h)));
-  return <i32>(stateOf(w) | (w & 0x10));
+  return <i32>(stateOf(w) | (w & STOP_BIT));
 }
 
 // The raw word of slot `index`, for thread dumps: any thread may read it.

@@ -1,52 +1,134 @@
 // Seqlocks: data read lock-free by many threads, written rarely.
 //
-// Invariant: a sequence word is even when no write is in progress. A writer
-// moves it even → odd by CAS (so writers of one sequence are serialised),
-// stores the payload, and moves it odd → even+2. Only the whole-write
-// functions below can do that, and none of them can return between the two
-// moves, so no path leaves a sequence odd (a thread killed mid-write can:
-// afterForkChild() clears such entries in a fork child).
+// Invariant: a sequence word is even when no write is in progress. Writers of
+// one sequence are serialised by its writer word: 0 when free, else the handle
+// of the thread writing (bit 31 set when another writer may sleep on it). A
+// writer takes the writer word by CAS 0 → h, moves the sequence even → odd,
+// stores the payload, moves it odd → even+2 and frees the writer word. Only the
+// whole-write functions below do that, and none returns between the two moves;
+// so a sequence is odd only while its writer word names the thread inside the
+// write, and a sequence left odd names the thread that died there.
+// A writer that meets another writer waits while that writer's slot is live
+// (detached once it waits long, so a stop never waits on it) and fails with
+// E_BUSY only when the slot is DEAD, FREE or reused: a live writer is never
+// taken for a dead one, however long it is preempted.
+// Writer words: records and the stats record keep theirs beside the sequence
+// (+4); cache entries share 256 striped words (CACHE_WRITERS, entry i uses
+// stripe i % 256), so the entry keeps its 16 bytes and a read stays three loads.
 // A reader takes the sequence, reads every field it will use with atomic loads
 // (the cache packs them so that is three loads),
 // and re-reads the sequence; the snapshot is valid only if both reads are the
 // same even value. Comparisons happen after validation, on the snapshot.
 
 import {
-  CACHE_ENTRIES, CE_SEQ, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr, H_VERSION_TAGS,
-  RECORD_COUNT, RECORD_DATA, RECORD_WORDS, recordAddr, S_SEQ, STATS, STATS_END, LAYOUT_END,
+  CACHE_ENTRIES, CE_SEQ, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
+  RECORD_COUNT, RECORD_DATA, RECORD_WORDS, recordAddr, S_SEQ, S_WRITER, STATS, STATS_END, LAYOUT_END,
+  CACHE_WRITERS, CACHE_WRITER_STRIPES, REC_WRITER, slotAddr,
 } from "./layout";
-import { OK, E_ARG, E_BUSY, E_FULL } from "./errors";
+import { OK, E_ARG, E_BUSY } from "./errors";
+import { ST_ATTACHED, stateOf, handleIndex, attach, detach, checkHandle } from "./state";
+import { handleGone } from "./locks";
 
 // A read that keeps meeting writers gives up (a miss for the cache) rather
 // than spinning without bound.
 const READ_TRIES: i32 = 64;
-// A writer waits this many loads for another writer to finish; past that the
-// other writer is presumed dead (a worker terminated mid-write) and the write
-// fails with E_BUSY instead of spinning forever.
-const WRITE_SPINS: i32 = 1 << 24;
-const NO_EPOCH: u32 = 1; // odd, so never a sequence a write can begin from
+// Loads a writer spends watching a busy writer word before it sleeps on it
+// (a write is a handful of stores: it usually ends sooner).
+const WRITE_SPINS: i32 = 4000;
+// Sleeps are sliced so a writer that dies without a wake-up is seen promptly.
+const WRITE_SLICE_NS: i64 = 1_000_000;
+const WRITER_WAITING: u32 = 0x80000000;
+// The writer word of stats_reset, which has no handle: generation 0, never a
+// handle. Treated as live: a reset is a bounded run of stores.
+export const RESET_WRITER: u32 = 1;
 
-function beginWrite(seq: usize): u32 {
-  for (let i = 0; i < WRITE_SPINS; i++) {
-    const s = atomic.load<u32>(seq);
-    if ((s & 1) == 0 && atomic.cmpxchg<u32>(seq, s, s + 1) == s) return s;
+// @ts-ignore: decorator
+@inline export function cacheWriterWord(index: i32): usize {
+  return CACHE_WRITERS + ((<usize>(index & (CACHE_WRITER_STRIPES - 1))) << 2);
+}
+
+// Takes writer word `owner` for `h` and opens an epoch on `seq`. Returns the
+// even sequence the write began from (>= 0), or E_BUSY when the current
+// writer is dead (or the sequence was left odd by no recorded writer).
+function beginWrite(h: u32, owner: usize, seq: usize): i64 {
+  let spins = 0;
+  let detached = false;
+  while (true) {
+    const c = atomic.cmpxchg<u32>(owner, 0, h);
+    if (c == 0) break;
+    const o = c & ~WRITER_WAITING;
+    if (o == h || (o != RESET_WRITER && handleGone(o))) {
+      if (detached) attach(<i32>h, true);
+      return E_BUSY;
+    }
+    if (spins < WRITE_SPINS) {
+      spins++;
+      continue;
+    }
+    // Waiting long: detached, so a stop parks us instead of waiting for us.
+    if (!detached && h != RESET_WRITER && stateOf(atomic.load<u32>(slotAddr(handleIndex(<i32>h)))) == ST_ATTACHED) {
+      if (detach(<i32>h) == OK) detached = true;
+    }
+    if ((c & WRITER_WAITING) == 0 && atomic.cmpxchg<u32>(owner, c, c | WRITER_WAITING) != c) continue;
+    atomic.wait<i32>(owner, <i32>(c | WRITER_WAITING), WRITE_SLICE_NS);
+    if (detached && atomic.load<u32>(owner) != (c | WRITER_WAITING)) {
+      // re-attach before taking the word, so no write is held across a stop
+      const a = attach(<i32>h, true);
+      if (a < 0) return a;
+      detached = false;
+      spins = 0;
+    }
   }
-  return NO_EPOCH;
+  if (detached) {
+    // claimed while detached: give it back, re-attach, try again
+    endClaim(owner);
+    const a = attach(<i32>h, true);
+    if (a < 0) return a;
+    return beginWrite(h, owner, seq);
+  }
+  const s = atomic.load<u32>(seq);
+  if (s & 1) {
+    endClaim(owner);
+    return E_BUSY;
+  }
+  atomic.store<u32>(seq, s + 1);
+  return <i64>s;
 }
 
 // @ts-ignore: decorator
-@inline function endWrite(seq: usize, s: u32): void {
-  atomic.store<u32>(seq, s + 2);
+@inline function endClaim(owner: usize): void {
+  if (atomic.xchg<u32>(owner, 0) & WRITER_WAITING) atomic.notify(owner, u32.MAX_VALUE);
 }
 
-// The generic write: begins an epoch, runs `body(arg)`, ends the epoch.
-// False when the sequence stayed odd (a dead writer): nothing was written.
-export function seqlockWrite(seq: usize, body: (arg: u64) => void, arg: u64): bool {
-  const s = beginWrite(seq);
-  if (s == NO_EPOCH) return false;
+// @ts-ignore: decorator
+@inline function endWrite(owner: usize, seq: usize, s: u32): void {
+  assert((s & 1) == 0 && atomic.load<u32>(seq) == s + 1, "seqlock: the sequence moved under its writer");
+  atomic.store<u32>(seq, s + 2);
+  endClaim(owner);
+}
+
+// The generic write by `h` (a handle, or RESET_WRITER): begins an epoch, runs
+// `body(arg)`, ends the epoch. E_BUSY when the current writer is dead: nothing
+// was written.
+export function seqlockWrite(h: u32, owner: usize, seq: usize, body: (arg: u64) => void, arg: u64): i32 {
+  const s = beginWrite(h, owner, seq);
+  if (s < 0) return <i32>s;
   body(arg);
-  endWrite(seq, s);
-  return true;
+  endWrite(owner, seq, <u32>s);
+  return OK;
+}
+
+// Thread `h` is gone: wake writers sleeping on a writer word it holds, so
+// they see it dead now rather than at the end of their slice.
+export function seqlockOwnerGone(h: i32): void {
+  for (let i = 0; i < CACHE_WRITER_STRIPES; i++) wakeIfHeld(CACHE_WRITERS + ((<usize>i) << 2), h);
+  for (let r = 0; r < RECORD_COUNT; r++) wakeIfHeld(recordAddr(r) + REC_WRITER, h);
+  wakeIfHeld(S_WRITER, h);
+}
+
+// @ts-ignore: decorator
+@inline function wakeIfHeld(owner: usize, h: i32): void {
+  if ((atomic.load<u32>(owner) & ~WRITER_WAITING) == <u32>h) atomic.notify(owner, u32.MAX_VALUE);
 }
 
 // ---- descriptor cache --------------------------------------------------------
@@ -54,21 +136,25 @@ export function seqlockWrite(seq: usize, body: (arg: u64) => void, arg: u64): bo
 // A hit carries this bit above the 32-bit value; a miss is 0; errors are < 0.
 export const CACHE_HIT: i64 = 1 << 32;
 
-export function cacheWrite(index: i32, typeVersion: u32, metaVersion: u32, value: u32): i32 {
+// Writes by thread `h` (a registered handle).
+export function cacheWrite(h: i32, index: i32, typeVersion: u32, metaVersion: u32, value: u32): i32 {
+  const c = checkHandle(h);
+  if (c < 0) return c;
   if (<u32>index >= <u32>CACHE_ENTRIES) return E_ARG;
   const e = cacheAddr(index);
-  const s = beginWrite(e + CE_SEQ);
-  if (s == NO_EPOCH) return E_BUSY;
+  const owner = cacheWriterWord(index);
+  const s = beginWrite(<u32>h, owner, e + CE_SEQ);
+  if (s < 0) return <i32>s;
   atomic.store<u32>(e + CE_TYPE_VERSION, typeVersion);
   atomic.store<u32>(e + CE_META_VERSION, metaVersion);
   atomic.store<u32>(e + CE_VALUE, value);
-  endWrite(e + CE_SEQ, s);
+  endWrite(owner, e + CE_SEQ, <u32>s);
   return OK;
 }
 
 // Version 0 never matches, so invalidation is a write of zeros.
-export function cacheInvalidate(index: i32): i32 {
-  return cacheWrite(index, 0, 0, 0);
+export function cacheInvalidate(h: i32, index: i32): i32 {
+  return cacheWrite(h, index, 0, 0, 0);
 }
 
 // @ts-ignore: decorator
@@ -95,8 +181,10 @@ export function cacheInvalidate(index: i32): i32 {
   return recordAddr(rec) + RECORD_DATA + ((<usize>i) << 2);
 }
 
+// Overflow-safe: `first + n` is never formed (first near 2^31 wrapped it and
+// let a write land in the lock table). Unsigned compares also reject negatives.
 function rangeOk(rec: i32, first: i32, n: i32): bool {
-  return <u32>rec < <u32>RECORD_COUNT && first >= 0 && n >= 0 && first + n <= RECORD_WORDS;
+  return <u32>rec < <u32>RECORD_COUNT && <u32>first <= <u32>RECORD_WORDS && <u32>n <= <u32>RECORD_WORDS - <u32>first;
 }
 
 // [addr, addr + bytes) lies in memory and outside the fixed layout.
@@ -111,76 +199,43 @@ export function readableRangeOk(addr: usize, bytes: usize): bool {
   return addr <= end && bytes <= end - addr;
 }
 
-export function recordWrite(rec: i32, first: i32, src: usize, n: i32): i32 {
+export function recordWrite(h: i32, rec: i32, first: i32, src: usize, n: i32): i32 {
+  const c = checkHandle(h);
+  if (c < 0) return c;
   if (!rangeOk(rec, first, n) || !readableRangeOk(src, (<usize>n) << 2)) return E_ARG;
   const seq = recordAddr(rec);
-  const s = beginWrite(seq);
-  if (s == NO_EPOCH) return E_BUSY;
+  const owner = seq + REC_WRITER;
+  const s = beginWrite(<u32>h, owner, seq);
+  if (s < 0) return <i32>s;
   for (let i = 0; i < n; i++) {
     atomic.store<u32>(recordWord(rec, first + i), load<u32>(src + ((<usize>i) << 2)));
   }
-  endWrite(seq, s);
+  endWrite(owner, seq, <u32>s);
   return OK;
 }
 
-// Stores `value` into words [0, n). `pauseSpins` > 0 idles halfway through the
-// write, which the torn-read tests use to widen the race window.
-export function recordFill(rec: i32, value: u32, n: i32, pauseSpins: i32): i32 {
+// Stores `value` into words [0, n). Halfway through the write, `pauseSpins`
+// > 0 idles (the torn-read tests widen the race window with it) and a
+// non-zero `holdAddr` waits until the word there is non-zero (diagnostics
+// only: a worker held inside a write, for the death tests).
+export function recordFill(h: i32, rec: i32, value: u32, n: i32, pauseSpins: i32, holdAddr: usize): i32 {
+  const c = checkHandle(h);
+  if (c < 0) return c;
   if (!rangeOk(rec, 0, n) || pauseSpins < 0) return E_ARG;
   const seq = recordAddr(rec);
-  const s = beginWrite(seq);
-  if (s == NO_EPOCH) return E_BUSY;
+  const owner = seq + REC_WRITER;
+  const s = beginWrite(<u32>h, owner, seq);
+  if (s < 0) return <i32>s;
   const half = n >> 1;
   for (let i = 0; i < n; i++) {
     if (i == half) {
       for (let k = 0; k < pauseSpins; k++) atomic.load<u32>(seq);
+      if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, WRITE_SLICE_NS);
     }
     atomic.store<u32>(recordWord(rec, i), value);
   }
-  endWrite(seq, s);
+  endWrite(owner, seq, <u32>s);
   return OK;
-}
-
-// Type records, as the reference interpreter (and CPython-like embedders) use
-// them: word 0 type version tag, word 1 metaclass version tag, word 2 the
-// number of attributes n, then n (key, value) pairs. Version tags come from one
-// counter (H_VERSION_TAGS), so no two type states share a tag and a cache entry
-// keyed by tags can never confuse two types.
-export const T_VERSION: i32 = 0;
-export const T_META: i32 = 1;
-export const T_COUNT: i32 = 2;
-export const T_PAIRS: i32 = 3;
-export const T_MAX_ATTRS: i32 = (RECORD_WORDS - T_PAIRS) >> 1;
-
-export function nextVersionTag(): u32 {
-  const t = atomic.add<u32>(H_VERSION_TAGS, 1) + 1;
-  return t == 0 ? atomic.add<u32>(H_VERSION_TAGS, 1) + 1 : t;
-}
-
-// One attribute store: sets (or adds) `key` and gives the type a new version
-// tag in the same epoch, so no reader can pair the new value with the old tag.
-export function typeSetAttr(rec: i32, key: u32, value: u32): i32 {
-  if (<u32>rec >= <u32>RECORD_COUNT) return E_ARG;
-  const seq = recordAddr(rec);
-  const s = beginWrite(seq);
-  if (s == NO_EPOCH) return E_BUSY;
-  let r = OK;
-  const n = <i32>min<u32>(atomic.load<u32>(recordWord(rec, T_COUNT)), <u32>T_MAX_ATTRS);
-  let k = 0;
-  while (k < n && atomic.load<u32>(recordWord(rec, T_PAIRS + 2 * k)) != key) k++;
-  if (k == n) {
-    if (n == T_MAX_ATTRS) r = E_FULL;
-    else {
-      atomic.store<u32>(recordWord(rec, T_PAIRS + 2 * k), key);
-      atomic.store<u32>(recordWord(rec, T_COUNT), <u32>(n + 1));
-    }
-  }
-  if (r == OK) {
-    atomic.store<u32>(recordWord(rec, T_PAIRS + 2 * k + 1), value);
-    atomic.store<u32>(recordWord(rec, T_VERSION), nextVersionTag());
-  }
-  endWrite(seq, s);
-  return r;
 }
 
 // Copies words [first, first + n) of one consistent snapshot to dst.
@@ -221,9 +276,13 @@ export function recordRead(rec: i32, first: i32, dst: usize, n: i32): i32 {
 }
 
 // The child is single-threaded: a sequence left odd belongs to a writer that
-// no longer exists. Its entry's payload may be half-written: clear it.
+// no longer exists. Its entry's payload may be half-written: clear it. Every
+// writer word is freed (no write is in progress in the child).
 export function seqlockAfterForkChild(): i32 {
   let cleared = 0;
+  for (let i = 0; i < CACHE_WRITER_STRIPES; i++) atomic.store<u32>(CACHE_WRITERS + ((<usize>i) << 2), 0);
+  for (let r = 0; r < RECORD_COUNT; r++) atomic.store<u32>(recordAddr(r) + REC_WRITER, 0);
+  atomic.store<u32>(S_WRITER, 0);
   for (let i = 0; i < CACHE_ENTRIES; i++) {
     const e = cacheAddr(i);
     if ((atomic.load<u32>(e + CE_SEQ) & 1) != 0) {

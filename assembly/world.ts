@@ -10,17 +10,25 @@
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_REQUESTED = 0 first, then SUSPENDED → DETACHED and notify each
-//          word; REGISTERING slots are waited out so none starts SUSPENDED
-//          after the pass; then release W_EXCLUSION.
+//          word; REGISTERING slots are waited out (for at most 50 ms: one whose
+//          registrant died would otherwise hold the start forever; a live one
+//          that settles SUSPENDED after the pass resumes itself, see
+//          state.ts healOrphan); then release W_EXCLUSION.
 //   deadline: the requester records the stragglers, then restores exactly as
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
 // requester's turn it is DETACHED, so that requester can park it.
+// Fairness: a thread resumed by a start needs a futex wake-up (tens of µs) to
+// re-attach, while a requester can begin the next stop at once and park it
+// again, so under a storm of stops it could wait indefinitely. A blocking stop
+// therefore first waits (detached, at most REATTACH_BACKOFF_MS) while some
+// slot is DETACHED with SL_REATTACH set, i.e. resumed but not yet re-attached;
+// the re-attaching thread clears the flag and notifies its word.
 
 import {
   W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
-  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, slotAddr,
-  S_SEQ, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
+  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, SL_REATTACH, slotAddr,
+  S_SEQ, S_WRITER, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
 } from "./layout";
 import {
   OK, E_ARG, E_TIMEOUT, E_ALREADY, E_NOT_REQUESTER, E_STATE, E_WOULD_BLOCK, E_BUSY,
@@ -30,7 +38,7 @@ import {
   stateOf, capacity, checkHandle, handleIndex, genBits, attach, detach,
 } from "./state";
 import { nowMs, msToNs } from "./clock";
-import { seqlockWrite } from "./seqlock";
+import { seqlockWrite, RESET_WRITER } from "./seqlock";
 
 // How long one wait between passes lasts: a thread that detaches in the
 // meantime needs a pass to be parked, and it does not bump the epoch.
@@ -38,6 +46,12 @@ const SLICE_NS: i64 = 1_000_000;
 // Spins on the epoch before sleeping: waking from atomic.wait costs more than
 // a suspending thread on another core takes to answer.
 const SPINS: i32 = 20_000;
+// Slices a restore pass waits for a REGISTERING slot to settle.
+const REGISTERING_SLICES: i32 = 50;
+// The same bound for the non-blocking release, measured from its first call.
+const REGISTERING_WAIT_MS: f64 = 50;
+// Longest a stop waits for resumed threads to re-attach before it begins.
+const REATTACH_BACKOFF_MS: f64 = 2;
 
 function isRequester(h: i32): bool {
   return atomic.load<u32>(W_EXCLUSION) == <u32>h;
@@ -45,6 +59,7 @@ function isRequester(h: i32): bool {
 
 // One park pass; returns the number of slots not yet stopped.
 function parkPass(h: i32): i32 {
+  assert(isRequester(h), "park pass by a thread that does not hold the stop");
   const me = handleIndex(h);
   const cap = capacity();
   let pending = 0;
@@ -70,41 +85,17 @@ function parkPass(h: i32): i32 {
 }
 
 // Undo a stop: every SUSPENDED slot → DETACHED (woken), STOP withdrawn.
-function restorePass(h: i32): void {
-  const me = handleIndex(h);
-  const cap = capacity();
-  for (let i = 0; i < cap; i++) {
-    if (i == me) continue;
-    const addr = slotAddr(i);
-    while (true) {
-      const w = atomic.load<u32>(addr);
-      const st = stateOf(w);
-      if (st == ST_SUSPENDED) {
-        if (atomic.cmpxchg<u32>(addr, w, (w & GEN_MASK) | ST_DETACHED) != w) continue;
-        atomic.notify(addr, u32.MAX_VALUE);
-      } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
-        if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
-      } else if (st == ST_REGISTERING) {
-        atomic.wait<i32>(addr, <i32>w, SLICE_NS);
-        continue;
-      }
-      break;
-    }
-  }
-}
-
-// The non-blocking restore pass: like restorePass, but a REGISTERING slot is
-// not waited out; the pass counts it instead. W_REQUESTED is already 0 when
-// this runs, so a slot that starts registering after the pass reads no request
-// and starts DETACHED: only the slots counted here can still come up
-// SUSPENDED, and a later pass (start_try again) resumes them.
-function restorePassTry(h: i32): i32 {
+// `block`: wait out REGISTERING slots (bounded, see above). Otherwise they are
+// counted, unless `giveUp`; the caller then keeps the stop and calls again.
+// Returns the REGISTERING slots counted.
+function restorePass(h: i32, block: bool = true, giveUp: bool = false): i32 {
   const me = handleIndex(h);
   const cap = capacity();
   let registering = 0;
   for (let i = 0; i < cap; i++) {
     if (i == me) continue;
     const addr = slotAddr(i);
+    let waited = 0;
     while (true) {
       const w = atomic.load<u32>(addr);
       const st = stateOf(w);
@@ -113,8 +104,15 @@ function restorePassTry(h: i32): i32 {
         atomic.notify(addr, u32.MAX_VALUE);
       } else if (st == ST_ATTACHED && (w & STOP_BIT) != 0) {
         if (atomic.cmpxchg<u32>(addr, w, w & ~STOP_BIT) != w) continue;
-      } else if (st == ST_REGISTERING) {
-        registering++;
+      } else if (st == ST_REGISTERING && !block) {
+        if (!giveUp) registering++;
+      } else if (st == ST_REGISTERING && waited < REGISTERING_SLICES) {
+        // usually settles within microseconds; a registrant that does not
+        // (killed inside register) is not waited for: one that lives on and
+        // settles SUSPENDED resumes itself (state.ts healOrphan)
+        atomic.wait<i32>(addr, <i32>w, SLICE_NS);
+        waited++;
+        continue;
       }
       break;
     }
@@ -122,23 +120,37 @@ function restorePassTry(h: i32): i32 {
   return registering;
 }
 
-// Releases the world without waiting: OK, or E_WOULD_BLOCK with the stop still
-// held (request withdrawn, every settled slot resumed) while a slot registers.
-function releaseWorldTry(h: i32): i32 {
-  atomic.store<u32>(W_REQUESTED, 0);
-  atomic.store<u32>(W_STOPPED, 0);
-  if (restorePassTry(h) != 0) return E_WOULD_BLOCK;
-  atomic.store<u32>(W_EXCLUSION, 0);
-  atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
-  return OK;
-}
-
 function releaseWorld(h: i32): void {
+  assert(isRequester(h), "world released by a thread that does not hold the stop");
   atomic.store<u32>(W_REQUESTED, 0);
   atomic.store<u32>(W_STOPPED, 0);
   restorePass(h);
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
+}
+
+// The non-blocking release (start_try, stop_abandon_try, mark_dead_try): OK,
+// or E_WOULD_BLOCK with the stop still held while a slot is REGISTERING
+// (request withdrawn, every settled slot resumed). W_REQUESTED is cleared on
+// the first call, so a slot that begins registering later reads no request
+// and settles DETACHED: only slots counted here can still settle SUSPENDED.
+// The first call stamps W_STOP_BEGAN_MS (the requester's word; the stop is
+// over) and a call REGISTERING_WAIT_MS after it gives the REGISTERING slots
+// up as restorePass does after its slices: one that settles later heals
+// itself (state.ts healOrphan). No call reaches atomic.wait.
+function releaseWorldTry(h: i32): i32 {
+  assert(isRequester(h), "world released by a thread that does not hold the stop");
+  const now = nowMs();
+  if (atomic.load<u32>(W_REQUESTED) != 0) {
+    store<f64>(W_STOP_BEGAN_MS, now);
+    atomic.store<u32>(W_REQUESTED, 0);
+    atomic.store<u32>(W_STOPPED, 0);
+  }
+  const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
+  if (restorePass(h, false, giveUp) != 0) return E_WOULD_BLOCK;
+  atomic.store<u32>(W_EXCLUSION, 0);
+  atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
+  return OK;
 }
 
 // ---- stats (seqlock record, written by the requester) ------------------------
@@ -171,7 +183,7 @@ function clearStats(_: u64): void {
 }
 
 export function resetStats(): void {
-  seqlockWrite(S_SEQ, clearStats, 0);
+  seqlockWrite(RESET_WRITER, S_WRITER, S_SEQ, clearStats, 0);
   atomic.store<u64>(W_FORCED_PARKS, 0);
   atomic.store<u64>(W_SELF_SUSPENDS, 0);
   atomic.store<u64>(W_ATTACH_WAITS, 0);
@@ -202,8 +214,9 @@ export function stopStep(h: i32): i32 {
   if (atomic.load<u32>(W_STOPPED)) return 0;
   const pending = parkPass(h);
   if (pending == 0) {
+    assert(atomic.load<u32>(W_REQUESTED) == 1, "stopped without a request");
     atomic.store<u32>(W_STOPPED, 1);
-    seqlockWrite(S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
+    seqlockWrite(<u32>h, S_WRITER, S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
   }
   return pending;
 }
@@ -225,6 +238,7 @@ export function abandonWorld(h: i32): i32 {
 
 // The stragglers of a stop that did not complete, and the timeout in the stats.
 function recordStragglers(h: i32): i32 {
+  assert(isRequester(h), "stop abandoned by a thread that does not hold it");
   const me = handleIndex(h);
   const cap = capacity();
   let n = 0;
@@ -238,15 +252,16 @@ function recordStragglers(h: i32): i32 {
     }
   }
   atomic.store<u32>(W_STRAGGLERS, <u32>n);
-  seqlockWrite(S_SEQ, addTimeout, 0);
+  seqlockWrite(<u32>h, S_WRITER, S_SEQ, addTimeout, 0);
   return n;
 }
 
-// Non-blocking abandon (a browser main thread, or the host for a dead
-// requester). The stragglers are recorded only while the request is still up
-// (W_REQUESTED != 0), i.e. on the first call: a repeated call after
-// E_WOULD_BLOCK only continues the release. Returns the straggler count once
-// the stop is released, or E_WOULD_BLOCK (finish with start_try).
+// Non-blocking abandon (a page's main thread, or the host for a dead
+// requester). The stragglers are recorded only while the request is up, i.e.
+// on the first call: a call after E_WOULD_BLOCK only continues the release.
+// The straggler count once the stop is released, or E_WOULD_BLOCK (call again,
+// or finish with start_try). The stats write can meet only a stats_reset, a
+// few stores long, so it does not wait in practice.
 export function abandonWorldTry(h: i32): i32 {
   if (atomic.load<u32>(W_REQUESTED) != 0) recordStragglers(h);
   const r = releaseWorldTry(h);
@@ -260,14 +275,37 @@ export function stopAbandonTry(h: i32): i32 {
   return abandonWorldTry(h);
 }
 
-// Non-blocking start: OK once the world runs and the stop is released;
-// E_WOULD_BLOCK while a REGISTERING slot settles (every other slot is resumed
-// already): wait for a slot word or the suspend epoch to change, call again.
-export function startTry(h: i32): i32 {
-  const e = checkHandle(h);
-  if (e < 0) return e;
-  if (!isRequester(h)) return E_NOT_REQUESTER;
-  return releaseWorldTry(h);
+// A slot resumed by a start whose owner is still on its way back into
+// attach (see the fairness note above), or -1.
+function pendingReattach(h: i32): i32 {
+  const me = handleIndex(h);
+  const cap = capacity();
+  for (let i = 0; i < cap; i++) {
+    if (i == me) continue;
+    const addr = slotAddr(i);
+    if (stateOf(atomic.load<u32>(addr)) == ST_DETACHED && atomic.load<u32>(addr + SL_REATTACH) != 0) return i;
+  }
+  return -1;
+}
+
+// Waits, detached, until no resumed thread is pending re-attach or `until`.
+function backOffForReattach(h: i32, until: f64): i32 {
+  let detached = false;
+  while (true) {
+    const i = pendingReattach(h);
+    if (i < 0) break;
+    const now = nowMs();
+    if (now >= until) break;
+    if (!detached) {
+      const d = detach(h);
+      if (d < 0) return d;
+      detached = true;
+    }
+    const w = atomic.load<u32>(slotAddr(i));
+    if (stateOf(w) != ST_DETACHED) continue;
+    atomic.wait<i32>(slotAddr(i), <i32>w, <i64>msToNs(until - now));
+  }
+  return detached ? attach(h, true) : OK;
 }
 
 // The blocking composite: stop every other thread within `timeoutMs`.
@@ -276,6 +314,12 @@ export function startTry(h: i32): i32 {
 export function stop(h: i32, timeoutMs: i32): i32 {
   if (timeoutMs < 0) return E_ARG;
   const deadline = nowMs() + <f64>timeoutMs;
+  const c = checkHandle(h);
+  if (c < 0) return c;
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) == ST_ATTACHED && !isRequester(h)) {
+    const b = backOffForReattach(h, min(deadline, nowMs() + REATTACH_BACKOFF_MS));
+    if (b < 0) return b;
+  }
   while (true) {
     const r = stopTryBegin(h);
     if (r == OK) break;
@@ -314,6 +358,16 @@ export function start(h: i32): i32 {
   if (!isRequester(h)) return E_NOT_REQUESTER;
   releaseWorld(h);
   return OK;
+}
+
+// Non-blocking start: OK once the world runs and the stop is released;
+// E_WOULD_BLOCK while a REGISTERING slot settles (every other slot is resumed
+// already): wait for a slot word or the suspend epoch to change, call again.
+export function startTry(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (!isRequester(h)) return E_NOT_REQUESTER;
+  return releaseWorldTry(h);
 }
 
 export function isStopped(): i32 {

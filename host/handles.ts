@@ -7,44 +7,49 @@ import type { LockOptions, RegisteredThread } from './thread.js';
 
 const HIT = 1n << 32n;
 
-/** One descriptor-cache entry: lock-free validated reads, whole-operation writes. */
+/**
+ * One descriptor-cache entry: lock-free validated reads, whole-operation
+ * writes recorded as the bound thread's (a writer that meets another waits
+ * while that writer lives; E_BUSY only when it died mid-write).
+ */
 export class CacheEntry {
-  constructor(private readonly core: CoreExports, readonly index: number) {
-    if (!Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
-      throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${index}`);
+  private readonly core: CoreExports;
+  constructor(private readonly thread: RegisteredThread, readonly index: number) {
+    this.core = thread.core;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
+      throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${String(index)}`);
     }
   }
 
   /** The cached value when both versions match (a hit), else undefined (a miss). */
   read(typeVersion: number, metaVersion: number): number | undefined {
     const r = this.core.cache_read(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'));
-    if (r < 0n) check(Number(r), 'cache read');
+    if (r < 0n) check(Number(r), 'cache read', 'cache');
     return r >= HIT ? Number(r - HIT) : undefined;
   }
 
   write(typeVersion: number, metaVersion: number, value: number): void {
-    check(this.core.cache_write(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write');
+    check(this.core.cache_write(this.thread.handle, this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write', 'cache');
   }
 
   invalidate(): void {
-    check(this.core.cache_invalidate(this.index), 'cache invalidate');
+    check(this.core.cache_invalidate(this.thread.handle, this.index), 'cache invalidate', 'cache');
   }
 }
 
 function u32(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(`${name} must be a u32, got ${v}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(`${name} must be a u32, got ${v}`);
   return v;
 }
 
 /** A lock in shared memory, used by one registered thread. */
 export class Mutex {
   constructor(private readonly thread: RegisteredThread, readonly id: number) {
-    check(thread.core.lock_addr(id), `mutex(${id})`);
+    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock');
   }
 
   /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
   lock(opts?: LockOptions): void {
-    opts?.signal?.throwIfAborted();
     this.thread.lock(this.id, opts);
   }
 
@@ -61,9 +66,14 @@ export class Mutex {
     this.thread.unlock(this.id);
   }
 
-  /** The owner's handle, or 0 when unlocked. */
+  /** After LockOwnerDeadError: the guarded state is repaired; the lock is usable again. */
+  consistent(): void {
+    this.thread.consistent(this.id);
+  }
+
+  /** The owner's handle, or 0 when unlocked (LockNotRecoverableError once unusable). */
   get owner(): number {
-    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`);
+    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock');
   }
 }
 

@@ -1,9 +1,16 @@
 // Platform-neutral exports. Node users import host/node/index.js instead.
-export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type StwStats, type ThreadInfo } from './runtime.js';
-export type { ForkOptions, ForkOutcome, AtForkHooks, ForkFault } from './fork-bridge.js';
+export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type CloseOptions, type StwStats, type ThreadInfo } from './runtime.js';
+export type { ForkOptions, ForkFault, ForkPhase } from './fork/request.js';
+export type { ForkOutcome, ForkTimings, AtForkHooks, WaitpidOptions, ForkingThread } from './fork/client.js';
+export type { ForkService } from './fork/service.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
 export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
 export type { Platform, PlatformWorker, WorkerInit } from './platform.js';
+export {
+  interpOf, diagOf, linked, compileLinked, bindLinked, instantiateLinked, DIAG_QUIT, DIAG_SCRATCH,
+  type InterpExports, type DiagExports, type LinkedModules, type LinkedName,
+} from './modules.js';
 export * from './errors.js';
+export { validateRuntimeOptions, InvalidOptionError } from './options.js';

@@ -1,9 +1,13 @@
 // What the platform-neutral runtime needs from its host platform. Node's
 // adapter is host/node/platform.ts; a browser adapter implements the same.
+import type { LinkedModules, LinkedName } from './modules.js';
+import type { ForkService } from './fork/service.js';
 
 /** What a new worker receives. Everything here is structured-cloneable. */
 export interface WorkerInit {
   module: WebAssembly.Module;
+  /** The compiled modules linked against the core (host/modules.ts). */
+  modules?: LinkedModules;
   memory: WebAssembly.Memory;
   /** Module specifier (URL string) of the job; its default export runs. */
   job: string;
@@ -27,6 +31,7 @@ export interface ForkChildOptions {
 }
 
 export interface ForkServerInit {
+  /** The parent's memory: a pooled child sizes its own memory like it. */
   memory: WebAssembly.Memory;
   control: SharedArrayBuffer;
   maximumPages: number;
@@ -55,9 +60,19 @@ export interface Platform {
   loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
   /** Compiles (and may cache) the core module; when absent the runtime compiles loadWasm's bytes. */
   compileWasm?(build: 'release' | 'debug' | URL): Promise<WebAssembly.Module>;
+  /** The bytes of a module linked against the core: build/<name>.wasm (or .debug.wasm). Absent: no linked modules. */
+  loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
+  /** Whether `url` names an existing resource (option validation; absent: not checked). */
+  exists?(url: URL): Promise<boolean>;
   spawnWorker(init: WorkerInit): PlatformWorker;
-  /** Starts the fork server (absent on platforms without processes). */
+  /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
+  /**
+   * A platform's own fork service (e.g. a browser's in-page fork, where the
+   * child is a worker group over a fresh memory). When absent, the runtime
+   * uses WorkerForkService over `startForkServer`.
+   */
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
   /** Ends this process (a fork child's exit). */
   exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */

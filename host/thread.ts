@@ -2,18 +2,23 @@
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
 import type { CoreExports } from './core.js';
-import { ForkClient, type AtForkHooks, type ForkOptions, type ForkOutcome } from './fork-bridge.js';
+import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
+import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ERRNO, ForkError, InvalidArgumentError, LockTimeoutError, StopTimeoutError, UnsupportedError, check,
+  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopBusyError,
+  StopTimeoutError, UnsupportedError, check,
 } from './errors.js';
 import {
-  W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_REGISTERING, slotAddr, type ThreadStateName,
+  IMPORT_LOCK, LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_DEAD,
+  ST_FREE, ST_REGISTERING, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 const ASYNC_SLICE_MS = 1;
+// a blocking stop spins this many times on the suspend epoch before it sleeps
+const STOP_SPINS = 2000;
 
 export interface StopOptions {
   /** Deadline for the whole stop, in ms (default 1000). */
@@ -28,18 +33,49 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
+
+
+function checkOptions(opts: unknown, known: readonly string[], what: string): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(`${what} options must be an object, got ${String(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new InvalidArgumentError(`${what}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+  const signal = (opts as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal`);
+}
+
 function timeoutOf(opts: StopOptions | undefined): number {
+  checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
   const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  if (!Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
-    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${t}`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
+    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${String(t)}`);
   }
   return Math.floor(t);
 }
 
-export class RegisteredThread {
+/** A lock id: an integer in [0, MAX_LOCKS) (0 is the import lock). */
+export function checkLockId(id: unknown): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_LOCKS) {
+    throw new InvalidArgumentError(`lock id must be an integer in [0, ${MAX_LOCKS}), got ${String(id)}`);
+  }
+  return id;
+}
+
+function lockTimeoutOf(opts: LockOptions | undefined): number {
+  checkOptions(opts, ['timeoutMs', 'signal'], 'lock');
+  const t = opts?.timeoutMs ?? -1;
+  if (typeof t !== 'number' || Number.isNaN(t) || t > 0x7fffffff) {
+    throw new InvalidArgumentError(`lock timeoutMs must be a number < 2^31 (negative: forever), got ${String(t)}`);
+  }
+  return t < 0 ? -1 : Math.floor(t);
+}
+
+export class RegisteredThread implements ForkingThread {
   readonly #i32: Int32Array;
   readonly #forks?: ForkClient;
   #attachedForStop = false;
+  #closed = false;
   /**
    * False on a thread that must never block (a page's main thread): every
    * blocking call then throws UnsupportedError naming its async form.
@@ -63,7 +99,21 @@ export class RegisteredThread {
     if (forkControl) this.#forks = new ForkClient(forkControl, this);
   }
 
+  /** After this, every call on the thread throws ClosedError (its runtime was closed). */
+  markClosed(): void {
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
   get #fork(): ForkClient {
+    this.#open();
     if (!this.#forks) throw new ForkError('E_FORK', 'fork is not available: createRuntime({ fork: { continuation } })');
     return this.#forks;
   }
@@ -75,7 +125,7 @@ export class RegisteredThread {
    * ForkError on any later failure; the world is resumed on every path.
    */
   fork(opts?: ForkOptions): ForkOutcome {
-    this.assertCanBlock('fork', 'forkAsync');
+    this.#assertCanBlock('fork', 'forkAsync');
     return this.#fork.fork(opts);
   }
 
@@ -83,19 +133,49 @@ export class RegisteredThread {
     return this.#fork.forkAsync(opts);
   }
 
-  /** The exit status of child `pid`, blocking (detached). */
-  waitpidSync(pid: number): number {
-    this.assertCanBlock('waitpidSync', 'waitpid');
-    return this.#fork.waitpid(pid);
+  /**
+   * The exit status of child `pid` (its exit code, or 128 + signal), blocking
+   * detached until it exits; with `{ noHang: true }` undefined at once while it runs.
+   */
+  waitpid(pid: number, opts?: WaitpidOptions & { noHang?: false }): number;
+  waitpid(pid: number, opts: WaitpidOptions): number | undefined;
+  waitpid(pid: number, opts?: WaitpidOptions): number | undefined {
+    if (!opts?.noHang) this.#assertCanBlock('waitpid', 'waitpidAsync');
+    return this.#fork.waitpid(pid, opts);
   }
 
-  async waitpid(pid: number): Promise<number> {
-    return this.#fork.waitpidAsync(pid);
+  /** Never blocks the calling thread. */
+  waitpidAsync(pid: number, opts?: WaitpidOptions & { noHang?: false }): Promise<number>;
+  waitpidAsync(pid: number, opts: WaitpidOptions): Promise<number | undefined>;
+  async waitpidAsync(pid: number, opts?: WaitpidOptions): Promise<number | undefined> {
+    return this.#fork.waitpidAsync(pid, opts);
   }
 
-  /** Same as waitpid (the async form under its paired name). */
-  async waitpidAsync(pid: number): Promise<number> {
-    return this.#fork.waitpidAsync(pid);
+  // ---- what the fork client needs (ForkingThread) ----
+  // The import lock guards no user state: taken over from a thread that died
+  // holding it (E_OWNER_DEAD), it is marked consistent and the fork goes on.
+  lockImport(): void {
+    try {
+      this.lock(IMPORT_LOCK);
+    } catch (e) {
+      if (!(e instanceof LockOwnerDeadError)) throw e;
+      this.consistent(IMPORT_LOCK);
+    }
+  }
+  async lockImportAsync(): Promise<void> {
+    try {
+      await this.lockAsync(IMPORT_LOCK);
+    } catch (e) {
+      if (!(e instanceof LockOwnerDeadError)) throw e;
+      this.consistent(IMPORT_LOCK);
+    }
+  }
+  unlockImport(): void {
+    this.unlock(IMPORT_LOCK);
+  }
+  isLive(h: number): boolean {
+    const s = this.core.thread_state(h);
+    return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
 
   /** Hooks around this thread's forks, as os.register_at_fork. */
@@ -104,12 +184,12 @@ export class RegisteredThread {
   }
 
   get index(): number {
-    return this.handle & 0xff;
+    return handleIndex(this.handle);
   }
 
   /** Current state of this thread's slot. */
   get state(): ThreadStateName {
-    const s = check(this.core.thread_state(this.handle), 'thread_state');
+    const s = check(this.core.thread_state(this.handle), 'thread_state', 'thread');
     return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
   }
 
@@ -125,18 +205,18 @@ export class RegisteredThread {
 
   /** Safe point: returns true when the thread was suspended and resumed. */
   poll(): boolean {
-    this.assertCanBlock('poll', 'attachAsync');
-    return check(this.core.poll(this.handle), 'poll') === 1;
+    this.#assertCanBlock('poll', 'attachAsync');
+    return check(this.core.poll(this.handle), 'poll', 'thread') === 1;
   }
 
   /** Blocks while the world is stopped; not for a browser main thread. */
   attach(): void {
-    this.assertCanBlock('attach', 'attachAsync');
-    check(this.core.attach(this.handle), 'attach');
+    this.#assertCanBlock('attach', 'attachAsync');
+    check(this.core.attach(this.handle), 'attach', 'thread');
   }
 
   detach(): void {
-    check(this.core.detach(this.handle), 'detach');
+    check(this.core.detach(this.handle), 'detach', 'thread');
   }
 
   /** Attaches without blocking the calling thread. */
@@ -145,7 +225,7 @@ export class RegisteredThread {
       signal?.throwIfAborted();
       const r = this.core.try_attach(this.handle);
       if (r !== ERRNO.E_WOULD_BLOCK) {
-        check(r, 'attach');
+        check(r, 'attach', 'thread');
         return;
       }
       const addr = slotAddr(this.index);
@@ -159,7 +239,7 @@ export class RegisteredThread {
    * also when `fn` throws or its promise rejects.
    */
   allowThreads<T>(fn: () => T): T {
-    this.assertCanBlock('allowThreads', 'detachedWhile');
+    this.#assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
     try {
@@ -181,26 +261,71 @@ export class RegisteredThread {
   }
 
   /** Stops every other registered thread; blocks until done or the deadline. */
+  /**
+   * Stops every other registered thread; blocks until done or the deadline:
+   * StopTimeoutError when threads did not reach a safe point, StopBusyError
+   * when another thread held the stop — both at the deadline, never later.
+   */
   stopTheWorld(opts?: StopOptions): void {
-    this.assertCanBlock('stopTheWorld', 'stopTheWorldAsync');
+    this.#open();
+    this.#assertCanBlock('stopTheWorld', 'stopTheWorldAsync');
     const timeoutMs = timeoutOf(opts);
-    if (this.idleDetached && !this.attached) {
-      this.attach();
-      this.#attachedForStop = true;
+    const deadline = performance.now() + timeoutMs;
+    const i32 = this.#i32;
+    const me = slotAddr(this.index) >> 2;
+    const wasAttached = this.attached;
+    // The stop is taken with the non-blocking begin: a blocking attach or
+    // the core's own wait would sleep until another holder's stop ends,
+    // however long that is past our deadline.
+    try {
+      for (;;) {
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+            Atomics.wait(i32, me, Atomics.load(i32, me), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorld');
+        }
+        const r = this.core.stop_try_begin(this.handle);
+        if (r === 0) break;
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorld');
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+        // another requester's turn: wait for it detached, so it can park us
+        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        this.detach();
+        if (holder !== 0) Atomics.wait(i32, W_EXCLUSION >> 2, holder, Math.min(remaining, 50));
+      }
+    } catch (e) {
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) this.attach();
+      throw e;
     }
-    const r = this.core.stop(this.handle, timeoutMs);
-    if (r === ERRNO.E_TIMEOUT) {
-      this.afterStopFailed();
-      throw new StopTimeoutError(this.stragglers(), timeoutMs);
+    this.#attachedForStop = !wasAttached;
+    for (;;) {
+      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorld');
+      if (pending === 0) return;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        check(this.core.stop_abandon(this.handle), 'stop_abandon');
+        this.afterStopFailed();
+        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+      }
+      let spins = 0;
+      while (spins < STOP_SPINS && Atomics.load(i32, W_SUSPEND_EPOCH >> 2) === epoch) spins++;
+      if (spins === STOP_SPINS) Atomics.wait(i32, W_SUSPEND_EPOCH >> 2, epoch, Math.min(remaining, ASYNC_SLICE_MS));
     }
-    if (r < 0) this.afterStopFailed();
-    check(r, 'stopTheWorld');
   }
 
   /** Resumes the world this thread stopped. */
   startTheWorld(): void {
-    this.assertCanBlock('startTheWorld', 'startTheWorldAsync');
-    check(this.core.start(this.handle), 'startTheWorld');
+    this.#open();
+    this.#assertCanBlock('startTheWorld', 'startTheWorldAsync');
+    check(this.core.start(this.handle), 'startTheWorld', 'stop');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       this.detach();
@@ -209,35 +334,47 @@ export class RegisteredThread {
 
   /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
+    this.#open();
     const timeoutMs = timeoutOf(opts);
     const signal = opts?.signal;
     signal?.throwIfAborted();
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
-    if (this.idleDetached && !this.attached) {
-      await this.attachAsync(signal);
-      this.#attachedForStop = true;
-    }
+    const me = slotAddr(this.index);
+    const wasAttached = this.attached;
+    const busy = () => new StopBusyError('E_BUSY', `stopTheWorldAsync: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
     try {
       for (;;) {
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (!this.attached && (wasAttached || this.idleDetached)) {
+          // bounded: an attach waits while another thread's stop lasts
+          const a = this.core.try_attach(this.handle);
+          if (a === ERRNO.E_WOULD_BLOCK) {
+            const remaining = deadline - performance.now();
+            if (remaining <= 0) throw busy();
+            await waitAsync(i32, me, Atomics.load(i32, me >> 2), Math.min(remaining, 50));
+            continue;
+          }
+          check(a, 'stopTheWorldAsync');
+        }
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync');
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync', 'stop');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) check(ERRNO.E_BUSY, 'stopTheWorldAsync');
-        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (remaining <= 0) throw busy();
         const holder = Atomics.load(i32, W_EXCLUSION >> 2);
         this.detach();
         if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
-        await this.attachAsync(signal);
       }
     } catch (e) {
-      this.afterStopFailed();
+      if (!wasAttached && this.attached) this.detach();
+      if (wasAttached && !this.attached) await this.attachAsync();
       throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
     }
+    this.#attachedForStop = !wasAttached;
     for (;;) {
       const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync');
+      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync', 'stop');
       if (pending === 0) return;
       const remaining = deadline - performance.now();
       if (signal?.aborted || remaining <= 0) {
@@ -252,6 +389,7 @@ export class RegisteredThread {
 
   /** Resumes the world this thread stopped, never blocking the calling thread. */
   async startTheWorldAsync(): Promise<void> {
+    this.#open();
     await this.#releaseAsync((h) => this.core.start_try(h), 'startTheWorldAsync');
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
@@ -259,14 +397,14 @@ export class RegisteredThread {
     }
   }
 
-  // Drives a non-blocking release (start_try, stop_abandon_try, mark_dead_try)
-  // to completion: E_WOULD_BLOCK means a slot is still REGISTERING, so wait
-  // for that slot's word to change (bounded) and call again.
-  async #releaseAsync(step: (h: number) => number, what: string, h = this.handle): Promise<void> {
+  // Drives a non-blocking release (start_try, stop_abandon_try) to its end:
+  // E_WOULD_BLOCK means a slot is still REGISTERING, so wait for that slot's
+  // word to change (bounded) and call again.
+  async #releaseAsync(step: (h: number) => number, what: string): Promise<void> {
     for (;;) {
-      const r = step(h);
+      const r = step(this.handle);
       if (r !== ERRNO.E_WOULD_BLOCK) {
-        check(r, what);
+        check(r, what, 'stop');
         return;
       }
       await waitForRegistering(this.#i32, this.core.capacity());
@@ -285,7 +423,7 @@ export class RegisteredThread {
 
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
-    this.assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
+    this.#assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
       return fn();
@@ -307,50 +445,85 @@ export class RegisteredThread {
 
   /** A handle on lock `id` bound to this thread. */
   mutex(id: number): Mutex {
+    this.#open();
+    checkLockId(id);
     return new Mutex(this, id);
   }
 
-  /** A handle on descriptor-cache entry `index`. */
+  /** A handle on descriptor-cache entry `index`, written as this thread. */
   cache(index: number): CacheEntry {
-    return new CacheEntry(this.core, index);
+    return new CacheEntry(this, index);
   }
 
-  /** Acquires lock `id`, detached while it waits. */
+  // An acquire's result: OK returns; E_OWNER_DEAD throws LockOwnerDeadError
+  // (the caller holds the lock); anything else its typed error.
+  #acquired(r: number, id: number, what: string): void {
+    if (r === ERRNO.E_OWNER_DEAD) {
+      throw new LockOwnerDeadError(id, `${what}: lock ${id} acquired, but its previous owner died holding it; ` +
+        'repair the state it guards, then mark it consistent (E_OWNER_DEAD)');
+    }
+    check(r, what, 'lock');
+  }
+
+  /**
+   * Acquires lock `id`, detached while it waits. Throws LockOwnerDeadError
+   * when the previous owner died holding it: the lock is then held by this
+   * thread, inconsistent until consistent(id).
+   */
   lock(id: number, opts?: LockOptions): void {
-    this.assertCanBlock('lock', 'lockAsync');
-    const t = opts?.timeoutMs ?? -1;
-    if (!Number.isFinite(t) || t > 0x7fffffff) throw new InvalidArgumentError(`timeoutMs out of range: ${t}`);
-    const r = this.core.lock_acquire(this.handle, id, t < 0 ? -1 : Math.floor(t));
+    this.#open();
+    checkLockId(id);
+    const t = lockTimeoutOf(opts);
+    if (t !== 0) this.#assertCanBlock('lock', 'lockAsync');
+    opts?.signal?.throwIfAborted();
+    const r = this.core.lock_acquire(this.handle, id, t);
     if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
       throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
         `lock ${id} not acquired within ${t} ms`, r);
     }
-    check(r, `lock(${id})`);
+    this.#acquired(r, id, `lock(${id})`);
   }
 
-  /** true when acquired. */
+  /** true when acquired (LockOwnerDeadError: acquired from a dead owner). */
   tryLock(id: number): boolean {
+    this.#open();
+    checkLockId(id);
     const r = this.core.lock_acquire(this.handle, id, 0);
     if (r === ERRNO.E_WOULD_BLOCK) return false;
-    check(r, `tryLock(${id})`);
+    this.#acquired(r, id, `tryLock(${id})`);
     return true;
   }
 
-  /** Acquires without blocking the calling thread (browser main thread); detached while it waits. */
+  /** Marks lock `id`, taken over from a dead owner, consistent again (this thread holds it). */
+  consistent(id: number): void {
+    checkLockId(id);
+    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock');
+  }
+
+  /**
+   * Acquires without blocking the calling thread (browser main thread);
+   * detached while it waits. Each step flags the word; the wait is for the
+   * word to change from the flagged value it left.
+   */
   async lockAsync(id: number, opts?: { signal?: AbortSignal }): Promise<void> {
-    const addr = check(this.core.lock_addr(id), `lockAsync(${id})`);
+    this.#open();
+    checkLockId(id);
+    checkOptions(opts, ['signal'], 'lockAsync');
+    const addr = check(this.core.lock_addr(id), `lockAsync(${id})`, 'lock');
     const r = this.core.lock_try_flagged(this.handle, id);
     if (r !== ERRNO.E_WOULD_BLOCK) {
-      check(r, `lockAsync(${id})`);
+      this.#acquired(r, id, `lockAsync(${id})`);
       return;
     }
     await this.detachedWhile(async () => {
       for (;;) {
         if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
-        await waitAsync(this.#i32, addr, 2, 50);
+        // Unflagged means the word changed since the step flagged it: step again at once.
+        const seen = Atomics.load(this.#i32, addr >> 2);
+        if (seen & LOCK_WAITERS) await waitAsync(this.#i32, addr, seen, 50);
         const r2 = this.core.lock_try_flagged(this.handle, id);
         if (r2 !== ERRNO.E_WOULD_BLOCK) {
-          check(r2, `lockAsync(${id})`);
+          this.#acquired(r2, id, `lockAsync(${id})`);
           return;
         }
       }
@@ -373,10 +546,12 @@ export class RegisteredThread {
   }
 
   unlock(id: number): void {
-    check(this.core.lock_release(this.handle, id), `unlock(${id})`);
+    this.#open();
+    checkLockId(id);
+    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
   }
 
-  private assertCanBlock(what: string, alt: string): void {
+  #assertCanBlock(what: string, alt: string): void {
     if (!this.blockingAllowed) throw new UnsupportedError(`${what} blocks, and this thread must not block: use ${alt}`);
   }
 
@@ -388,7 +563,7 @@ export class RegisteredThread {
   }
 }
 
-/** Resolves when a REGISTERING slot's word changes, or after a short bound. */
+/** Resolves when a REGISTERING slot's word changes, or after a short bound; at once when none registers. */
 export async function waitForRegistering(i32: Int32Array, capacity: number): Promise<void> {
   for (let i = 0; i < capacity; i++) {
     const addr = slotAddr(i);

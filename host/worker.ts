@@ -1,7 +1,8 @@
 // A worker's life, platform-neutral: instantiate the core over the shared
 // memory, register, run the job attached, then detach and unregister.
 import { instantiateCore, type CoreExports } from './core.js';
-import { check } from './errors.js';
+import { bindLinked } from './modules.js';
+import { InvalidArgumentError, check } from './errors.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -23,6 +24,9 @@ export class ThreadContext extends RegisteredThread {
    * loop next turns; share results through memory (see interp/interpreter.ts).
    */
   spawn(job: string | URL, data?: unknown): void {
+    if ((!(job instanceof URL) && typeof job !== 'string') || !URL.canParse(String(job))) {
+      throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
+    }
     this.post({ type: 'spawn', job: String(job), data });
   }
   /** True once the runtime is closing: a long-running job should return. */
@@ -46,9 +50,10 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
   try {
     const jobModule = (await import(init.job)) as { default?: Job; job?: Job };
     const job = jobModule.default ?? jobModule.job;
-    if (typeof job !== 'function') throw new TypeError(`job module ${init.job} exports no function`);
+    if (typeof job !== 'function') throw new InvalidArgumentError(`job module ${init.job} exports no function`);
     core = await instantiateCore(init.module, init.memory);
-    handle = check(core.register(threadId), 'register');
+    bindLinked(core, init.memory, init.modules);
+    handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });
     const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);
     ctx.attach();
@@ -58,7 +63,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     } finally {
       if (ctx.attached) ctx.detach();
     }
-    check(core.unregister(handle), 'unregister');
+    check(core.unregister(handle), 'unregister', 'thread');
     post({ type: 'done', value });
   } catch (e) {
     if (core && handle > 0) {

@@ -1,4 +1,5 @@
-// A tiny text assembly for the reference interpreter (assembly/interp/vm.ts).
+// A tiny text assembly for the reference interpreter (interp.wasm,
+// assembly/interp/vm.ts, whose OP_* globals are the source of OPS: tests check).
 //
 //   ; comment            label:            op [operand]
 // Operands are integers (decimal, hex, negative) or, for jmp/jz/call/push,
@@ -36,7 +37,7 @@ export interface Program {
 
 export class AssembleError extends WasmThreadsError {
   constructor(readonly line: number, message: string) {
-    super('E_ARG', `line ${line}: ${message}`);
+    super('E_ASSEMBLE', `line ${line}: ${message}`);
     this.name = 'AssembleError';
   }
 }

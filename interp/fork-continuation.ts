@@ -4,6 +4,7 @@
 // A child's printed output is not collected: it reports through its exit code.
 import type { Runtime } from '../host/runtime.js';
 import type { RegisteredThread } from '../host/thread.js';
+import { interpOf } from '../host/modules.js';
 import { Interpreter, type LoadedProgram, type ProgramRef } from './interpreter.js';
 
 interface Ctx { runtime: Runtime; thread: RegisteredThread; data: { program: ProgramRef; ctx: number } }
@@ -11,6 +12,8 @@ interface Ctx { runtime: Runtime; thread: RegisteredThread; data: { program: Pro
 export default function resume({ runtime, thread, data }: Ctx): number {
   const program: LoadedProgram = { ...data.program, labels: {}, lines: [] };
   const it = new Interpreter(thread, { spawn: (job, d) => runtime.spawn(job, d) });
+  // a type store cut off by the fork (its writer is gone) must not stay locked
+  interpOf(thread.core).interp_after_fork_child();
   it.push(data.ctx, 0);
   const r = it.run(data.ctx, program);
   return r.status === 'exited' ? (r.exitCode ?? 0) & 0xff : 0;

@@ -1,33 +1,32 @@
 // Running reference-interpreter programs on a registered thread. The VM
-// (assembly/interp/vm.ts) keeps every frame in shared memory; this side loads
-// code, makes frames and performs the host operations the VM hands back.
-import { WasmThreadsError, errorFor } from '../host/errors.js';
+// (interp.wasm, built from assembly/interp/) keeps every frame in shared
+// memory; this side loads code, makes frames and performs the host operations
+// the VM hands back. No Node built-ins: a browser page runs it too.
+import { ERRNO, ERROR_RANGES, WasmThreadsError, codeName, errorFor, messageOf } from '../host/errors.js';
 import type { RegisteredThread } from '../host/thread.js';
+import { interpOf, type InterpExports } from '../host/modules.js';
 import { HOST_OPS, type Program } from './assembler.js';
 
-// Header word the reference interpreter's bump allocator keeps its top in
-// (one of the host-owned header words, docs/ABI.md).
-export const HEAP_TOP = 0x400 + 36;
+/** Context fields (bytes from the context's start); interp.wasm's C_* globals are the source (tests check). */
 export const CTX = { pc: 0, sp: 4, fp: 8, code: 12, codeLen: 16, stack: 20, stackCap: 24, status: 28, hostOp: 32, errorPc: 36, globals: 40, globalsLen: 44, hits: 48, misses: 52, steps: 56, size: 64 } as const;
-const R_HALTED = 0;
-const R_HOST = 1;
-const R_BUDGET = 2;
-const VM_ERRORS: Record<number, string> = {
-  [-100]: 'bad opcode',
-  [-101]: 'stack underflow',
-  [-102]: 'stack overflow',
-  [-103]: 'jump out of the program',
-  [-104]: 'no such local',
-  [-105]: 'no such global',
-  [-106]: 'bad type or attribute',
-  [-107]: 'bad interpreter context',
-  [-108]: 'no such attribute',
-};
+/** Run results; interp.wasm's R_* globals must equal them (tests check). < 0: errors, the VM's range of abi/abi.json. */
+export const RESULTS = {
+  HALTED: 0, HOST: 1, BUDGET: 2,
+  BAD_OPCODE: ERRNO.E_VM_BAD_OPCODE, UNDERFLOW: ERRNO.E_VM_UNDERFLOW, OVERFLOW: ERRNO.E_VM_OVERFLOW,
+  BAD_JUMP: ERRNO.E_VM_BAD_JUMP, BAD_LOCAL: ERRNO.E_VM_BAD_LOCAL, BAD_GLOBAL: ERRNO.E_VM_BAD_GLOBAL,
+  BAD_ATTR: ERRNO.E_VM_BAD_ATTR, BAD_CONTEXT: ERRNO.E_VM_BAD_CONTEXT, NO_ATTR: ERRNO.E_VM_NO_ATTR,
+} as const;
+const R = RESULTS;
+const isVmStatus = (r: number): boolean => r <= ERROR_RANGES.vm.from && r >= ERROR_RANGES.vm.to;
+/** The VM's error messages by number (from the generated error table). */
+export const VM_ERRORS: Record<number, string> = Object.fromEntries(
+  Object.values(RESULTS).filter(isVmStatus).map((n) => [n, messageOf(n)]),
+);
 
 /** A program error, with the source line of the failing instruction. */
 export class InterpreterError extends WasmThreadsError {
   constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
-    super('E_STATE', line === undefined ? message : `line ${line}: ${message}`);
+    super(codeName(status), line === undefined ? message : `line ${line}: ${message}`, status);
     this.name = 'InterpreterError';
   }
 }
@@ -78,18 +77,23 @@ export interface RunResult {
   exitCode?: number;
 }
 
-/** Bump-allocates `bytes` (64-byte aligned) of shared memory above heap_base; any thread may call it. */
+/**
+ * Bump-allocates `bytes` (64-byte aligned) of shared memory in the VM's heap
+ * (from interp_heap_base() up; the top is a word in the VM's own block); any
+ * thread may call it.
+ */
 export function allocate(thread: RegisteredThread, bytes: number): number {
-  const i32 = new Int32Array(thread.memory.buffer, 0, 0x19000 >> 2);
+  const vm = interpOf(thread.core);
+  const i32 = new Int32Array(thread.memory.buffer);
+  const at = vm.interp_heap_top_addr() >> 2;
   const size = (bytes + 63) & ~63;
   for (;;) {
-    let top = Atomics.load(i32, HEAP_TOP >> 2);
+    const top = Atomics.load(i32, at);
     if (top === 0) {
-      const base = (thread.core.heap_base() + 63) & ~63;
-      Atomics.compareExchange(i32, HEAP_TOP >> 2, 0, base);
+      Atomics.compareExchange(i32, at, 0, vm.interp_heap_base());
       continue;
     }
-    if (Atomics.compareExchange(i32, HEAP_TOP >> 2, top, top + size) !== top) continue;
+    if (Atomics.compareExchange(i32, at, top, top + size) !== top) continue;
     const need = top + size - thread.memory.buffer.byteLength;
     if (need > 0) thread.memory.grow(Math.ceil(need / 65536));
     return top;
@@ -99,7 +103,12 @@ export function allocate(thread: RegisteredThread, bytes: number): number {
 export class Interpreter {
   readonly output: number[] = [];
 
-  constructor(readonly thread: RegisteredThread, private readonly options: InterpreterOptions = {}) {}
+  readonly #vm: InterpExports;
+
+  /** Instantiates interp.wasm on this thread (once per thread) through the runtime's platform. */
+  constructor(readonly thread: RegisteredThread, private readonly options: InterpreterOptions = {}) {
+    this.#vm = interpOf(thread.core);
+  }
 
   #i32(): Int32Array {
     return new Int32Array(this.thread.memory.buffer);
@@ -131,10 +140,10 @@ export class Interpreter {
 
   // host spawn: [entry, arg] → [thread record]
   #spawn(ctx: number, p: LoadedProgram): void {
-    if (!this.options.spawn) throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
+    if (!this.options.spawn) throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, undefined, 'host spawn: this runner cannot start threads');
     const arg = this.pop(ctx);
     const entry = this.pop(ctx);
-    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(-103, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
+    if (entry < 0 || entry >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `host spawn: no instruction ${entry}`);
     const record = this.newThreadRecord();
     this.options.spawn(INTERP_JOB, { program: { ...programRef(p), labels: {}, lines: p.lines }, entry, args: [arg], record });
     this.push(ctx, record);
@@ -144,8 +153,8 @@ export class Interpreter {
   #join(ctx: number): void {
     const record = this.pop(ctx);
     const i32 = this.#i32();
-    if (record < this.thread.core.heap_base() || record + TR_SIZE > i32.byteLength) {
-      throw new InterpreterError(-106, this.field(ctx, 'pc') - 1, undefined, `host join: ${record} is not a thread`);
+    if (record < this.#vm.interp_heap_base() || record + TR_SIZE > i32.byteLength) {
+      throw new InterpreterError(R.BAD_ATTR, this.field(ctx, 'pc') - 1, undefined, `host join: ${record} is not a thread`);
     }
     const at = (record + TR_STATE) >> 2;
     this.thread.allowThreadsIfAttached(() => {
@@ -168,8 +177,8 @@ export class Interpreter {
   /** A frame (interpreter context + operand stack) starting at `entry` with `args` pushed. */
   frame(p: LoadedProgram, entry: string | number = 0, args: number[] = [], stackWords = 1024): number {
     const pc = typeof entry === 'number' ? entry : p.labels[entry];
-    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(-103, -1, undefined, `no entry ${entry}`);
-    if (args.length > stackWords) throw new InterpreterError(-102, pc, undefined, 'too many arguments');
+    if (pc === undefined || pc < 0 || pc >= p.codeLen) throw new InterpreterError(ERRNO.E_VM_BAD_JUMP, -1, undefined, `no entry ${entry}`);
+    if (args.length > stackWords) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, pc, undefined, 'too many arguments');
     const ctx = allocate(this.thread, CTX.size + stackWords * 4);
     const i32 = this.#i32();
     const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
@@ -188,7 +197,7 @@ export class Interpreter {
   pop(ctx: number): number {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(-101, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
+    if (sp <= i32[(ctx + CTX.fp) >> 2]) throw new InterpreterError(ERRNO.E_VM_UNDERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack underflow');
     i32[(ctx + CTX.sp) >> 2] = sp - 1;
     return i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp - 1];
   }
@@ -196,7 +205,7 @@ export class Interpreter {
   push(ctx: number, v: number): void {
     const i32 = this.#i32();
     const sp = i32[(ctx + CTX.sp) >> 2];
-    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(-102, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
+    if (sp >= i32[(ctx + CTX.stackCap) >> 2]) throw new InterpreterError(ERRNO.E_VM_OVERFLOW, this.field(ctx, 'pc'), undefined, 'host operation: stack overflow');
     i32[(i32[(ctx + CTX.stack) >> 2] >> 2) + sp] = v;
     i32[(ctx + CTX.sp) >> 2] = sp + 1;
   }
@@ -208,13 +217,13 @@ export class Interpreter {
    * measuring the poll's cost only: it never reaches a safe point).
    */
   run(ctx: number, p: LoadedProgram, opts: { budget?: number; poll?: boolean } = {}): RunResult {
-    const core = this.thread.core;
+    const vm = this.#vm;
     const h = this.thread.handle;
     for (;;) {
-      const r = opts.poll === false ? core.interp_run_nopoll(h, ctx, opts.budget ?? 0) : core.interp_run(h, ctx, opts.budget ?? 0);
-      if (r === R_HALTED) return { status: 'halted', output: this.output };
-      if (r === R_BUDGET) return { status: 'budget', output: this.output };
-      if (r === R_HOST) {
+      const r = opts.poll === false ? vm.interp_run_nopoll(h, ctx, opts.budget ?? 0) : vm.interp_run(h, ctx, opts.budget ?? 0);
+      if (r === R.HALTED) return { status: 'halted', output: this.output };
+      if (r === R.BUDGET) return { status: 'budget', output: this.output };
+      if (r === R.HOST) {
         const op = this.field(ctx, 'hostOp');
         if (op === HOST_OPS.print) this.output.push(this.pop(ctx));
         else if (op === HOST_OPS.sleep) {
@@ -232,14 +241,14 @@ export class Interpreter {
           const { pid } = this.thread.fork({ data: { program: programRef(p), ctx } });
           this.push(ctx, pid);
         } else if (op === HOST_OPS.waitpid) {
-          this.push(ctx, this.thread.waitpidSync(this.pop(ctx)));
+          this.push(ctx, this.thread.waitpid(this.pop(ctx)));
         } else {
-          throw new InterpreterError(-100, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
+          throw new InterpreterError(ERRNO.E_VM_BAD_OPCODE, this.field(ctx, 'pc') - 1, p.lines[this.field(ctx, 'pc') - 1], `unknown host operation ${op}`);
         }
         continue;
       }
       const pc = this.field(ctx, 'errorPc');
-      const what = VM_ERRORS[r] ?? errorFor(r, 'interpreter').message;
+      const what = isVmStatus(r) ? messageOf(r) : errorFor(r, 'interpreter').message;
       throw new InterpreterError(r, pc, p.lines[pc], what);
     }
   }

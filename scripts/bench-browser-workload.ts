@@ -4,7 +4,7 @@
 // with one polling worker; fork round trip (forkAsync + waitpid) and the fork
 // pause (how long the forking thread held the world stopped: the stop and the
 // copy) with 0 and 4 polling threads and 4 MiB of live memory.
-import { D_QUIT } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import type { Runtime, RuntimeOptions } from '../host/runtime.js';
 import { percentile, round } from './stats-util.js';
 
@@ -55,12 +55,12 @@ async function fork(create: Create, threads: number, n: number): Promise<Record<
     for (let i = 0; i < n + 3; i++) {
       await rt.forkPoolReady(1, 30_000); // a warm child, as in steady state
       const t0 = performance.now();
-      const { pid, pauseMs } = await rt.forkAsync();
+      const { pid, timings } = await rt.forkAsync();
       const status = await rt.waitpidAsync(pid);
       if (status !== 0) throw new Error(`fork child exited ${status}`);
       if (i >= 3) {
         trip.push(performance.now() - t0);
-        pause.push(pauseMs ?? NaN);
+        pause.push(timings.copyMs); // the world stopped for the copy
       }
     }
     return { round_trip_p50_ms: p(trip, 50), round_trip_p90_ms: p(trip, 90), pause_p50_ms: p(pause, 50), pause_p90_ms: p(pause, 90) };

@@ -1,13 +1,16 @@
 // Benchmarks. `npm run bench` prints tables; `npm run bench -- --json` prints
 // one JSON object. Targets are ratios measured in the same run.
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
-import { D_QUIT, SCRATCH, userWordAddr } from '../host/layout.js';
+import { handleIndex, userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
 import { assemble } from '../interp/assembler.js';
+import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
+import { benchEmbed } from './bench-embed.js';
+import { benchBuilds } from './bench-builds.js';
+import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
@@ -29,18 +32,22 @@ function waitAllProgress(rt: Runtime, idx: number[], deadlineMs = 10_000): void 
   }
 }
 
+// The headline figures call the shipped core.wasm's exports across the module
+// boundary (diag.wasm imports attach, detach and poll from "core"), as an
+// embedder linked against the core does.
 async function coreSection(): Promise<Record<string, unknown>> {
   const rt = await createRuntime({ capacity: 16 });
   const h = rt.handle;
+  const diag = diagOf(rt.core);
   rt.main.attach();
   const iters = args.quick ? 200_000 : 2_000_000;
   const cas: number[] = [];
   const ad: number[] = [];
   const poll: number[] = [];
   for (let r = 0; r < 7; r++) {
-    cas.push(rt.core.diag_cmpxchg_pair_ns(iters));
-    ad.push(rt.core.diag_attach_detach_ns(h, iters));
-    poll.push(rt.core.diag_poll_ns(h, iters));
+    cas.push(diag.diag_cmpxchg_pair_ns(iters));
+    ad.push(diag.diag_attach_detach_ns(h, iters));
+    poll.push(diag.diag_poll_ns(h, iters));
   }
   rt.main.detach();
   await rt.close();
@@ -57,7 +64,7 @@ async function coreSection(): Promise<Record<string, unknown>> {
 
 async function stwRow(threads: number): Promise<Record<string, number>> {
   const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
-  const idx = rt.workers.map((w) => w.handle & 0xff);
+  const idx = rt.workers.map((w) => handleIndex(w.handle));
   const i32 = new Int32Array(rt.memory.buffer);
   const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
   const stw: number[] = [];
@@ -67,7 +74,7 @@ async function stwRow(threads: number): Promise<Record<string, number>> {
   waitAllProgress(rt, idx);
   for (let k = 0; k < n + 20; k++) {
     waitAllProgress(rt, idx);
-    const f = rt.core.diag_floor_round(threads, 10_000);
+    const f = diagOf(rt.core).diag_floor_round(threads, 10_000);
     waitAllProgress(rt, idx);
     const t0 = performance.now();
     const r = rt.core.stop(h, 10_000);
@@ -101,7 +108,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
   const lock = rt.createLock('mutex');
   const entry = { index: 5, tv: 11, mv: 22, value: 777 };
   rt.main.attach();
-  rt.core.cache_write(entry.index, entry.tv, entry.mv, 777);
+  rt.core.cache_write(rt.handle, entry.index, entry.tv, entry.mv, 777);
   rt.main.detach();
   const i32 = new Int32Array(rt.memory.buffer);
   const w = writer
@@ -109,7 +116,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
     : undefined;
   if (w) await w.registered();
   const iters = args.quick ? 200_000 : kind === 'mutex' ? 1_000_000 : 5_000_000;
-  const go = SCRATCH + 1024;
+  const go = DIAG_SCRATCH + 128;
   const rs = Array.from({ length: readers }, () => rt.spawn(DIAG, { op: 'read-bench', kind, lock, iters, go, ...entry }));
   await Promise.all(rs.map((r) => r.registered()));
   Atomics.store(i32, go >> 2, 1);
@@ -125,7 +132,7 @@ async function tornCount(readers: number, writer: boolean): Promise<number> {
   if (!writer) return 0;
   const rt = await createRuntime({ capacity: 16 });
   const i32 = new Int32Array(rt.memory.buffer);
-  const w = rt.spawn(DIAG, { op: 'record-writer', rec: 6, seed: 12345, pauseEvery: 16, pauseSpins: 200 });
+  const w = rt.spawn(DIAG, { op: 'record-writer', rec: 6, seed: 12345 });
   await w.registered();
   const rs = Array.from({ length: readers }, () => rt.spawn(DIAG, { op: 'record-reader', rec: 6, validate: true }));
   await Promise.all(rs.map((r) => r.registered()));
@@ -154,89 +161,6 @@ async function seqlockSection(): Promise<Record<string, number | boolean>[]> {
     }
   }
   return rows;
-}
-
-// ---- fork ------------------------------------------------------------------------
-
-const FORK_EXIT = new URL('fork-exit.js', JOBS);
-
-// Fills `mib` MiB above the heap base with non-zero data (growing memory), so
-// the snapshot carries that much live memory.
-function fillHeap(rt: Runtime, mib: number): void {
-  const base = rt.core.heap_base();
-  const need = base + mib * 1024 * 1024;
-  const have = rt.memory.buffer.byteLength;
-  if (need > have) rt.memory.grow(Math.ceil((need - have) / 65536));
-  const u32 = new Uint32Array(rt.memory.buffer, base, (mib * 1024 * 1024) / 4);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < u32.length; i++) u32[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-}
-
-async function forkRow(threads: number, heapMib: number, pool: boolean, transfer: 'ipc' | 'file'): Promise<Record<string, unknown>> {
-  const rt = await createRuntime({
-    capacity: 16, threads, job: SPIN, maximumPages: 512,
-    fork: { continuation: FORK_EXIT, pool: pool ? 1 : 0, transfer },
-  });
-  fillHeap(rt, heapMib);
-  const n = args.quick ? 5 : 20;
-  const warmup = 3;
-  const lat: number[] = [];
-  for (let k = 0; k < n + warmup; k++) {
-    // a warm fork: the pool has refilled (pool off: every fork spawns)
-    if (pool) await rt.forkPoolReady();
-    const t0 = performance.now();
-    const { pid } = rt.fork({ stopTimeoutMs: 10_000 });
-    const status = rt.waitpidSync(pid);
-    const dt = performance.now() - t0;
-    if (status !== 0) throw new Error(`fork child exited with ${status}`);
-    if (k >= warmup) lat.push(dt);
-  }
-  Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
-  await rt.close();
-  lat.sort((a, b) => a - b);
-  const row = {
-    threads, heap_mib: heapMib, pool, transfer,
-    p50_ms: round(percentile(lat, 50)), p90_ms: round(percentile(lat, 90)), p99_ms: round(percentile(lat, 99)), n: lat.length,
-  };
-  log(`fork ${threads} threads, ${heapMib} MiB, pool ${pool ? 'on' : 'off'}, ${transfer}: p50 ${row.p50_ms} ms, p90 ${row.p90_ms} ms`);
-  return row;
-}
-
-function cpythonRows(): Record<string, unknown>[] | undefined {
-  const script = fileURLToPath(new URL('../../scripts/cpython_fork_bench.py', import.meta.url));
-  const rows = [];
-  for (const threads of [0, 4]) {
-    for (const heapMib of [1, 4, 16]) {
-      try {
-        const out = execFileSync('python3', [script, '--threads', String(threads), '--heap-mib', String(heapMib), '--loops', args.quick ? '10' : '50'],
-          { encoding: 'utf8', timeout: 120_000 });
-        const row = JSON.parse(out.trim().split('\n').pop()!);
-        delete row.heap_len;
-        log(`cpython ${threads} threads, ${heapMib} MiB: p50 ${row.p50_ms} ms`);
-        rows.push(row);
-      } catch (e) {
-        log(`cpython baseline skipped: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
-        return undefined;
-      }
-    }
-  }
-  return rows;
-}
-
-async function forkSection(): Promise<Record<string, unknown>> {
-  const rows = [];
-  for (const threads of [0, 4]) {
-    for (const heapMib of [1, 4, 16]) {
-      for (const pool of [true, false]) rows.push(await forkRow(threads, heapMib, pool, 'file'));
-    }
-  }
-  // the transfer, measured: the same workload over IPC and over a temp file
-  const transfer = [];
-  for (const heapMib of [1, 4, 16]) {
-    transfer.push(await forkRow(0, heapMib, true, 'ipc'));
-    transfer.push(await forkRow(0, heapMib, true, 'file'));
-  }
-  return { rows, transfer, cpython: cpythonRows() };
 }
 
 // ---- interpreter -----------------------------------------------------------------
@@ -290,8 +214,9 @@ async function interpSection(): Promise<Record<string, number>> {
   return out;
 }
 
-function targets(core: any, seqlock: any[], fork?: any, interp?: any): Record<string, boolean> {
+function targets(core: any, seqlock: any[], fork?: any, interp?: any, builds?: any): Record<string, boolean> {
   const t: Record<string, boolean> = {};
+  if (builds?.['core.wasm']) t.core_wasm_le_9_kib = builds['core.wasm'].bytes <= 9 * 1024;
   if (core) {
     t.attach_detach_le_2x_cmpxchg_pair = core.attach_detach_ns <= 2 * core.cmpxchg_pair_ns;
     t.stw_p50_le_1_5x_floor = core.stw.every((r: any) => r.p50_us <= 1.5 * r.floor_p50_us);
@@ -304,11 +229,7 @@ function targets(core: any, seqlock: any[], fork?: any, interp?: any): Record<st
     t.torn_zero = seqlock.every((r) => r.torn === 0);
   }
   if (interp) t.interp_poll_overhead_le_2_pct = interp.poll_overhead_pct <= 2;
-  if (fork?.cpython) {
-    const ours = fork.rows.find((r: any) => r.threads === 4 && r.heap_mib === 4 && r.pool);
-    const theirs = fork.cpython.find((r: any) => r.threads === 4 && r.heap_mib === 4);
-    if (ours && theirs) t.fork_pool_4_threads_4_mib_le_cpython_p50 = ours.p50_ms <= theirs.p50_ms;
-  }
+  Object.assign(t, fork?.targets);
   return t;
 }
 
@@ -316,12 +237,15 @@ const want = (s: string) => !args.only || args.only.split(',').includes(s);
 const result: Record<string, unknown> = {
   machine: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
 };
+if (want('builds')) result.builds = await benchBuilds({ quick: args.quick, log });
 if (want('core')) result.core = await coreSection();
 if (want('seqlock')) result.seqlock = await seqlockSection();
-if (want('fork')) result.fork = await forkSection();
+if (want('fork')) result.fork = await benchFork({ quick: args.quick, log });
 if (want('interp')) result.interp = await interpSection();
-if (want('browser')) result.browser = await benchBrowser({ quick: args.quick, log: (s) => console.error(s) });
-result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp);
+if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
+if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });
+if (want('browser')) result.browser = await benchBrowser({ quick: args.quick, log });
+result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {

@@ -2,7 +2,8 @@
 // thread stops and starts the world over and over; prints progress and a
 // stats table. Options: --threads N (4) --cycles N (1000) --timeout-ms N (2000) --json
 import { createRuntime } from '../host/node/index.js';
-import { D_QUIT, userWordAddr } from '../host/layout.js';
+import { handleIndex, userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { parseArgs, percentile, round } from './stats-util.js';
 
 const opts = parseArgs(process.argv.slice(2), { threads: 4, cycles: 1000, timeoutMs: 2000, json: false });
@@ -16,7 +17,7 @@ const rt = await createRuntime({
   stopTimeoutMs: opts.timeoutMs,
 });
 const i32 = new Int32Array(rt.memory.buffer);
-const idx = rt.workers.map((w) => w.handle & 0xff);
+const idx = rt.workers.map((w) => handleIndex(w.handle));
 const progress = () => idx.map((i) => Atomics.load(i32, userWordAddr(i, 0) >> 2) >>> 0);
 
 const latUs: number[] = [];

@@ -6,7 +6,7 @@
 // forms only, so a page's main thread can run it), each child checking its
 // copy (scripts/jobs/harness-child.ts) and the parent checking its own world
 // after each fork and at the end, under a watchdog.
-import { D_QUIT } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import type { Runtime, RuntimeOptions, StwStats, ThreadInfo } from '../host/runtime.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
-import type { ForkOptions } from '../host/fork-bridge.js';
-import { SCRATCH } from '../host/layout.js';
+import type { ForkOptions } from '../host/fork/request.js';
+import { DIAG_SCRATCH } from '../host/modules.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './helpers.js';
 
 const CONTINUATION = job('fork-child');
@@ -53,7 +53,7 @@ for (const threads of [0, 4]) {
         const out = reportPath();
         const r = rt.fork({ verify: true, data: { out, code: 0, counters: idx, spawn: true, forkAgain: true } });
         assert.ok(r.pid > 0 && r.pid !== process.pid);
-        assert.is(await rt.waitpid(r.pid), 0);
+        assert.is(await rt.waitpidAsync(r.pid), 0);
         const rep = readReport(out);
         assert.is(rep.pid, r.pid);
         assert.is(rep.result, 0, 'fork returns 0 in the child');
@@ -83,11 +83,11 @@ test('exit codes reach waitpid, in both forms; unknown or reaped pids are ECHILD
     try {
       const a = await rt.forkAsync({ data: { code: 7 } });
       const b = rt.fork({ data: { code: 255 } });
-      assert.is(await rt.waitpid(a.pid), 7);
-      assert.is(rt.waitpidSync(b.pid), 255);
-      await rt.waitpid(a.pid).then(() => assert.unreachable('reaped twice'), (e) => assert.instance(e, ChildProcessError));
-      assert.throws(() => rt.waitpidSync(1), (e: unknown) => e instanceof ChildProcessError && (e as ChildProcessError).code === 'E_CHILD');
-      assert.throws(() => rt.waitpidSync(-3), (e: unknown) => e instanceof ChildProcessError);
+      assert.is(await rt.waitpidAsync(a.pid), 7);
+      assert.is(rt.waitpid(b.pid), 255);
+      await rt.waitpidAsync(a.pid).then(() => assert.unreachable('reaped twice'), (e) => assert.instance(e, ChildProcessError));
+      assert.throws(() => rt.waitpid(1), (e: unknown) => e instanceof ChildProcessError && (e as ChildProcessError).code === 'E_CHILD');
+      assert.throws(() => rt.waitpid(-3), (e: unknown) => e instanceof ChildProcessError);
     } finally {
       await shutdown(rt);
     }
@@ -103,7 +103,7 @@ test('a lock held by another worker at fork time is free in the child', () =>
       await waitFor(() => rt.core.lock_owner(lock) === h, 10_000, 'the worker to hold the lock');
       const out = reportPath();
       const r = rt.fork({ data: { out, lock } });
-      assert.is(await rt.waitpid(r.pid), 0);
+      assert.is(await rt.waitpidAsync(r.pid), 0);
       assert.is(readReport(out).lockOwner, 0, 'free in the child');
       assert.is(rt.core.lock_owner(lock), h, 'still held in the parent');
     } finally {
@@ -173,7 +173,7 @@ test('spawn failure, child death before ack, corrupt/truncated snapshot, ABI mis
       await waitFor(() => idx.every((i, k) => progressOf(rt, i) !== before[k]), 10_000, 'workers to run on');
       // and a healthy fork still works afterwards
       const r = rt.fork();
-      assert.is(await rt.waitpid(r.pid), 0);
+      assert.is(await rt.waitpidAsync(r.pid), 0);
     } finally {
       await shutdown(rt);
     }
@@ -183,14 +183,14 @@ test('two threads forking at once are serialised and both succeed', () =>
   within(120_000, async () => {
     const rt = await forkRuntime();
     try {
-      const go = SCRATCH + 1024;
+      const go = DIAG_SCRATCH + 192; // test-owned word in the host scratch
       const w = rt.spawn(job('forker'), { n: 5, go });
       await w.registered();
       Atomics.store(new Int32Array(rt.memory.buffer), go >> 2, 1);
       const mine: number[] = [];
       for (let i = 0; i < 5; i++) {
         const r = await rt.forkAsync({ data: { code: 20 + i } });
-        mine.push(await rt.waitpid(r.pid));
+        mine.push(await rt.waitpidAsync(r.pid));
       }
       assert.equal(mine, [20, 21, 22, 23, 24]);
       assert.equal(await w.join(), [10, 11, 12, 13, 14]);
@@ -208,7 +208,7 @@ test('100 forks in a row with 4 workers: all children reaped, no hang, no stray 
       for (let i = 0; i < 100; i++) {
         const r = rt.fork({ data: { code: i % 200 } });
         pids.push(r.pid);
-        assert.is(await rt.waitpid(r.pid), i % 200);
+        assert.is(await rt.waitpidAsync(r.pid), i % 200);
       }
       assert.is(new Set(pids).size, 100);
       assertWorldResumed(rt);

@@ -1,13 +1,15 @@
 // Shared test helpers. Every wait here has a deadline, so a hang fails the
 // test instead of stalling the suite.
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
-import { D_QUIT, userWordAddr } from '../host/layout.js';
+import { handleIndex, userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);
 const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
-const SHARED = new Set(['spin', 'diag']);
+const SHARED = new Set(['spin', 'diag', 'reattach']);
 /** A job module: the test-only ones in tests/jobs, the shared ones in scripts/jobs. */
 export const job = (name: string): URL => new URL(`${name}.js`, SHARED.has(name) ? SHARED_JOBS : TEST_JOBS);
 
@@ -33,10 +35,22 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
   }
 }
 
+/**
+ * The core build the suites run against: WTC_CORE_BUILD=debug selects build/core.debug.wasm (asserts on), which
+ * tests/debug-build.test.ts does for the state-machine, stop-the-world and seqlock suites.
+ */
+export const CORE_BUILD: 'release' | 'debug' = process.env.WTC_CORE_BUILD === 'debug' ? 'debug' : 'release';
+export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../build/core.debug.wasm' : '../../build/core.wasm', import.meta.url);
+
+/** createRuntime over the selected core build. */
+export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return createNodeRuntime({ wasm: CORE_BUILD, ...options });
+}
+
 let wasmBytes: Buffer | undefined;
 /** A bare core instance over a fresh memory (no runtime), for single-threaded tests. */
 export async function bareCore(): Promise<{ core: CoreExports; memory: WebAssembly.Memory; i32: Int32Array }> {
-  wasmBytes ??= await readFile(new URL('../../build/core.wasm', import.meta.url));
+  wasmBytes ??= await readFile(CORE_WASM);
   const module = await WebAssembly.compile(new Uint8Array(wasmBytes));
   const memory = createSharedMemory();
   const core = await instantiateCore(module, memory);
@@ -48,7 +62,7 @@ export function progressOf(rt: Runtime, index: number): number {
 }
 
 export function workerIndexes(rt: Runtime): number[] {
-  return rt.workers.map((w) => w.handle & 0xff);
+  return rt.workers.map((w) => handleIndex(w.handle));
 }
 
 /** A runtime with `n` workers spinning in Wasm (polling unless noPoll), each seen making progress. */
@@ -64,4 +78,24 @@ export async function spinningRuntime(n: number, opts: RuntimeOptions = {}, data
 export async function shutdown(rt: Runtime): Promise<void> {
   Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 1);
   await rt.close(5000);
+}
+
+/**
+ * Live child processes of this process (the fork server spawns them), but ps
+ * itself. Zombies are left out: a child killed by a fork server that then
+ * exits abruptly cannot be reaped by Node until this process ends.
+ */
+export function childProcesses(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out.split('\n').map((l) => l.trim().split(/\s+/))
+    .filter(([p, st, c]) => Number(p) > 0 && c !== 'ps' && !st.startsWith('Z')).map(([p]) => Number(p));
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

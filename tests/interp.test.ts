@@ -1,5 +1,6 @@
 // The reference interpreter: opcode semantics, example programs, program
 // errors with locations, safe points in loops, the attribute cache under mutation.
+import { SLOTS } from '../host/layout.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -131,7 +132,7 @@ test('runtime errors are typed, carry the source line, and never trap', () =>
     assert.throws(() => it.run(it.frame(p), p), (e: unknown) => e instanceof InterpreterError && /line 2: bad opcode/.test((e as Error).message));
     // a context pointing into the fixed layout is refused
     const ctx = it.frame(p);
-    new Int32Array(it.thread.memory.buffer)[(ctx + CTX.stack) >> 2] = 0x1000;
+    new Int32Array(it.thread.memory.buffer)[(ctx + CTX.stack) >> 2] = SLOTS;
     assert.throws(() => it.run(ctx, p), (e: unknown) => e instanceof InterpreterError && /bad interpreter context/.test((e as Error).message));
     // stack overflow is caught
     const deep = it.load(assemble('f: call f'));

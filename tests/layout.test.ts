@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bareCore, within } from './helpers.js';
 import * as L from '../host/layout.js';
+import { ERRNO } from '../host/errors.js';
 
 test('header, slots and locks sit where host/layout.ts says', () =>
   within(5000, async () => {
@@ -15,12 +16,12 @@ test('header, slots and locks sit where host/layout.ts says', () =>
     assert.is(Atomics.load(i32, L.H_CAPACITY >> 2), 5);
     assert.is(Atomics.load(i32, L.H_INIT >> 2), 2);
     const h = core.register(77);
-    assert.is(Atomics.load(i32, L.slotAddr(h & 0xff) >> 2), (h & ~0xff) | L.ST_DETACHED);
-    assert.is(Atomics.load(i32, (L.slotAddr(h & 0xff) + L.SL_TID) >> 2), 77);
-    assert.is(core.slot_word(h & 0xff), Atomics.load(i32, L.slotAddr(h & 0xff) >> 2));
-    assert.is(core.slot_word(5), -3, 'index beyond capacity');
+    assert.is(Atomics.load(i32, L.slotAddr(L.handleIndex(h)) >> 2), (h & L.GEN_MASK) | L.ST_DETACHED);
+    assert.is(Atomics.load(i32, (L.slotAddr(L.handleIndex(h)) + L.SL_TID) >> 2), 77);
+    assert.is(core.slot_word(L.handleIndex(h)), Atomics.load(i32, L.slotAddr(L.handleIndex(h)) >> 2));
+    assert.is(core.slot_word(5), ERRNO.E_ARG, 'index beyond capacity');
     const lock = core.lock_create(L.LOCK_MUTEX);
-    assert.is(core.lock_addr(lock), 0x5000 + lock * 16);
+    assert.is(core.lock_addr(lock), L.LOCKS + lock * L.LOCK_SIZE + L.LK_WORD);
     core.attach(h);
     assert.is(core.stop(h, 10), 0);
     assert.is(Atomics.load(i32, L.W_EXCLUSION >> 2), h);

@@ -1,10 +1,11 @@
 // Seqlock descriptor cache and generic records.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime } from '../host/node/index.js';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
-import { CACHE, CACHE_ENTRY_SIZE, D_QUIT, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
-import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
+import { CACHE, CACHE_ENTRY_SIZE, SLOTS, RECORDS, RECORD_SIZE, REC_WRITER, cacheWriterAddr, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/modules.js';
+import { bareCore, createRuntime, job, shutdown, waitFor, within } from './helpers.js';
+import { TESTING_WASM } from './testing-build.js';
 
 const HIT = 1n << 32n;
 const REC = 7;
@@ -13,17 +14,18 @@ test('cache: hit, miss on type version, miss on metaclass version, invalidation;
   within(5000, async () => {
     const { core } = await bareCore();
     core.init(4);
+    const h = core.register(1);
     assert.is(core.cache_read(3, 7, 9), 0n, 'empty entry misses');
-    assert.is(core.cache_write(3, 7, 9, 1234), 0);
+    assert.is(core.cache_write(h, 3, 7, 9, 1234), 0);
     assert.is(core.cache_read(3, 7, 9), HIT | 1234n);
     assert.is(core.cache_read(3, 8, 9), 0n, 'type version changed');
     assert.is(core.cache_read(3, 7, 10), 0n, 'metaclass version changed');
-    assert.is(core.cache_write(3, 7, 9, 0), 0);
+    assert.is(core.cache_write(h, 3, 7, 9, 0), 0);
     assert.is(core.cache_read(3, 7, 9), HIT, 'hit of value 0');
-    assert.is(core.cache_invalidate(3), 0);
+    assert.is(core.cache_invalidate(h, 3), 0);
     assert.is(core.cache_read(3, 7, 9), 0n);
     assert.is(core.cache_read(3, 0, 0), 0n, 'version 0 never hits');
-    assert.is(core.cache_write(3, 0xffffffff, 0xfffffffe, 0xffffffff), 0);
+    assert.is(core.cache_write(h, 3, 0xffffffff, 0xfffffffe, 0xffffffff), 0);
     assert.is(core.cache_read(3, 0xffffffff, 0xfffffffe), HIT | 0xffffffffn, 'full 32-bit payloads');
   }));
 
@@ -31,35 +33,55 @@ test('cache and records reject bad indexes and ranges with E_ARG, leaving entrie
   within(5000, async () => {
     const { core } = await bareCore();
     core.init(4);
-    core.cache_write(1, 5, 5, 55);
+    const h = core.register(1);
+    core.cache_write(h, 1, 5, 5, 55);
     for (const i of [-1, 4096, 1 << 30]) {
-      assert.is(core.cache_write(i, 1, 1, 1), E.E_ARG);
-      assert.is(core.cache_invalidate(i), E.E_ARG);
+      assert.is(core.cache_write(h, i, 1, 1, 1), E.E_ARG);
+      assert.is(core.cache_invalidate(h, i), E.E_ARG);
       assert.is(core.cache_read(i, 1, 1), BigInt(E.E_ARG));
     }
     assert.is(core.cache_read(1, 5, 5), HIT | 55n);
     const dst = core.heap_base();
-    assert.is(core.record_fill(8, 1, 1), E.E_ARG, 'record index');
-    assert.is(core.record_fill(0, 1, 241), E.E_ARG, 'too many words');
-    assert.is(core.record_read(0, 0, 0x1000, 4), E.E_ARG, 'destination inside the fixed layout');
+    assert.is(core.record_fill(h, 8, 1, 1), E.E_ARG, 'record index');
+    assert.is(core.record_fill(h, 0, 1, 241), E.E_ARG, 'too many words');
+    assert.is(core.record_read(0, 0, SLOTS, 4), E.E_ARG, 'destination inside the fixed layout');
     assert.is(core.record_read(0, 0, 4 * 65536 - 8, 4), E.E_ARG, 'destination past memory');
     assert.is(core.record_read(0, 239, dst, 2), E.E_ARG, 'range past the record');
-    assert.is(core.record_write(0, 0, 4 * 65536 - 4, 2), E.E_ARG, 'source past memory');
+    assert.is(core.record_write(h, 0, 0, 4 * 65536 - 4, 2), E.E_ARG, 'source past memory');
     assert.ok(dst >= LAYOUT_END);
+  }));
+
+test('seqlock writes name a registered writer: a bad or stale handle is refused before anything is written', () =>
+  within(5000, async () => {
+    const { core } = await bareCore();
+    assert.is(core.cache_write(1, 0, 1, 1, 1), E.E_NOT_INIT, 'before init');
+    core.init(4);
+    const h = core.register(1);
+    assert.is(core.cache_write(h, 2, 3, 4, 5), 0);
+    for (const bad of [0, -1, 7, (h & ~0xff) | 9]) {
+      assert.ok(core.cache_write(bad, 2, 3, 4, 6) < 0, `cache_write(${bad})`);
+      assert.ok(core.cache_invalidate(bad, 2) < 0, `cache_invalidate(${bad})`);
+      assert.ok(core.record_fill(bad, 0, 1, 1) < 0, `record_fill(${bad})`);
+      assert.ok(core.record_write(bad, 0, 0, core.heap_base(), 1) < 0, `record_write(${bad})`);
+    }
+    assert.is(core.cache_read(2, 3, 4), HIT | 5n, 'the entry is as the registered writer left it');
+    assert.is(core.unregister(h), 0);
+    assert.is(core.cache_write(h, 2, 3, 4, 7), E.E_STALE, 'an unregistered writer is stale');
   }));
 
 test('records: a validated read returns exactly what one write stored', () =>
   within(5000, async () => {
     const { core, memory } = await bareCore();
     core.init(4);
+    const h = core.register(1);
     const src = core.heap_base() + 1024;
     const dst = src + 4096;
     const u32 = new Uint32Array(memory.buffer);
     for (let i = 0; i < 16; i++) u32[(src >> 2) + i] = 1000 + i;
-    assert.is(core.record_write(2, 4, src, 16), 0);
+    assert.is(core.record_write(h, 2, 4, src, 16), 0);
     assert.is(core.record_read(2, 4, dst, 16), 0);
     assert.equal([...u32.subarray(dst >> 2, (dst >> 2) + 16)], Array.from({ length: 16 }, (_, i) => 1000 + i));
-    assert.is(core.record_fill(2, 9, 3), 0);
+    assert.is(core.record_fill(h, 2, 9, 3), 0);
     assert.is(core.record_read(2, 0, dst, 5), 0);
     assert.equal([...u32.subarray(dst >> 2, (dst >> 2) + 5)], [9, 9, 9, 0, 1000]);
   }));
@@ -72,7 +94,7 @@ async function tornRun(validate: boolean, ms: number): Promise<{ torn: number; r
   try {
     const i32 = new Int32Array(rt.memory.buffer);
     const writers = [1, 2].map((seed) =>
-      rt.spawn(job('diag'), { op: 'record-writer', rec: REC, seed: seed * 7919, pauseEvery: 16, pauseSpins: 200 }));
+      rt.spawn(job('diag'), { op: 'record-writer', rec: REC, seed: seed * 7919 }));
     const readers = [0, 1].map(() => rt.spawn(job('diag'), { op: 'record-reader', rec: REC, validate }));
     const handles = await Promise.all(readers.map((r) => r.registered()));
     await Promise.all(writers.map((w) => w.registered()));
@@ -108,19 +130,22 @@ test('after fork in the child, odd sequences are cleared and their payloads inva
     core.init(4);
     const h = core.register(1);
     core.attach(h);
-    core.cache_write(10, 3, 4, 5);
-    core.cache_write(11, 6, 7, 8);
-    // simulate a writer stopped mid-write on entry 11 (a thread killed inside the write)
+    core.cache_write(h, 10, 3, 4, 5);
+    core.cache_write(h, 11, 6, 7, 8);
+    // simulate a writer killed mid-write on entry 11: its handle in the writer word, the sequence odd
+    const dead = core.register(2);
     const seqIdx = (CACHE + 11 * CACHE_ENTRY_SIZE) >> 2;
+    Atomics.store(i32, cacheWriterAddr(11) >> 2, dead);
     Atomics.add(i32, seqIdx, 1);
+    core.mark_dead(dead);
     assert.is(core.cache_read(11, 6, 7), 0n, 'an odd sequence reads as a miss');
-    assert.is(core.cache_write(11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
+    assert.is(core.cache_write(h, 11, 6, 7, 1), E.E_BUSY, 'a dead writer makes writes fail, not hang');
     assert.is(core.stop(h, 10), 0);
     assert.is(core.after_fork_child(h, 1), 0);
     assert.is(Atomics.load(i32, seqIdx) & 1, 0, 'sequence even again');
     assert.is(core.cache_read(11, 6, 7), 0n, 'payload invalidated');
     assert.is(core.cache_read(10, 3, 4), HIT | 5n, 'untouched entry survives');
-    assert.is(core.cache_write(11, 6, 7, 9), 0, 'writable again (would spin forever if left odd)');
+    assert.is(core.cache_write(h, 11, 6, 7, 9), 0, 'writable again (would spin forever if left odd)');
     assert.is(core.cache_read(11, 6, 7), HIT | 9n);
   }));
 
@@ -144,6 +169,68 @@ test('host cache handle: hit, miss, invalidate; bad indexes and versions are typ
       assert.throws(() => c.read(2 ** 32, 0), (e: unknown) => e instanceof InvalidArgumentError);
     } finally {
       await rt.close();
+    }
+  }));
+
+test('two live writers on one entry, 4 busy threads on 2 cores, stops meanwhile: zero E_BUSY', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 16 });
+    try {
+      const i32 = new Int32Array(rt.memory.buffer);
+      const busy = [0, 1, 2, 3].map(() => rt.spawn(job('spin')));
+      const entry = { index: 77, tv: 3, mv: 4 };
+      const writers = [1, 2].map((value) => rt.spawn(job('diag'), { op: 'cache-writer', ...entry, value, lock: -1 }));
+      const handles = await Promise.all(writers.map((w) => w.registered()));
+      await Promise.all(busy.map((w) => w.registered()));
+      const end = performance.now() + 3000;
+      let stops = 0;
+      while (performance.now() < end) {
+        rt.stopTheWorld({ timeoutMs: 10_000 });
+        rt.startTheWorld();
+        stops++;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      Atomics.store(i32, D_QUIT >> 2, 1);
+      const writes = (await Promise.all(writers.map((w) => w.join()))) as number[];
+      const failed = handles.map((h) => Atomics.load(i32, userWordAddr(h & 0xff, 2) >> 2));
+      assert.ok(writes.every((n) => n > 0), `both wrote (${writes})`);
+      assert.equal(failed, [0, 0], 'no live writer was taken for a dead one');
+      assert.ok(stops > 0);
+      const hit = rt.cache(entry.index).read(entry.tv, entry.mv);
+      assert.ok(hit === 1 || hit === 2, 'the entry holds one of the two writes');
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
+test('a writer killed mid-write: the next writer waits while it lives, fails E_BUSY once it is marked dead', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 8, wasm: TESTING_WASM });
+    try {
+      const i32 = new Int32Array(rt.memory.buffer);
+      const rec = 5;
+      const seq = RECORDS + rec * RECORD_SIZE;
+      const holder = rt.spawn(job('diag'), { op: 'record-hold', rec, value: 9, release: DIAG_SCRATCH + 832 });
+      const h = await holder.registered();
+      await waitFor(() => (Atomics.load(i32, seq >> 2) & 1) === 1 && Atomics.load(i32, (seq + REC_WRITER) >> 2) === h,
+        10_000, 'the holder to sit inside its write');
+      const next = rt.spawn(job('diag'), { op: 'record-fill', rec, value: 10 });
+      const nh = await next.registered();
+      let settled = false;
+      void next.join().finally(() => { settled = true; });
+      // the second writer gives up waiting attached and sleeps detached: a live writer is waited for
+      await waitFor(() => rt.threadStates().find((t) => t.handle === nh)?.state === 'DETACHED', 10_000, 'the next writer to wait detached');
+      assert.is(Atomics.load(i32, (seq + REC_WRITER) >> 2) & 0x7fffffff, h, 'still the live holder');
+      assert.not.ok(settled, 'no E_BUSY while the writer lives');
+      await holder.terminate();
+      assert.is(await next.join(), E.E_BUSY, 'E_BUSY once the writer is dead');
+      assert.is(rt.threadStates().find((t) => t.handle === h)?.state, 'DEAD');
+      rt.stopTheWorld({ timeoutMs: 5000 });
+      rt.startTheWorld();
+      assert.is(Atomics.load(i32, seq >> 2) & 1, 1, 'the torn record stays closed to readers');
+      assert.is(rt.core.record_read(rec, 0, rt.core.heap_base(), 4), E.E_BUSY);
+    } finally {
+      await shutdown(rt);
     }
   }));
 

@@ -1,13 +1,13 @@
 // Stop-the-world across real worker threads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime } from '../host/node/index.js';
 import { StopTimeoutError } from '../host/errors.js';
-import { SCRATCH, userWordAddr } from '../host/layout.js';
-import { job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './helpers.js';
+import { userWordAddr } from '../host/layout.js';
+import { DIAG_SCRATCH } from '../host/modules.js';
+import { createRuntime, job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './helpers.js';
 
-const WORD_A = SCRATCH + 1024; // test-owned scratch words
-const WORD_B = SCRATCH + 1088;
+const WORD_A = DIAG_SCRATCH + 0; // test-owned words in the host scratch
+const WORD_B = DIAG_SCRATCH + 64;
 
 // Watches the counters for `ms` of wall time; any movement is a failure.
 async function assertFrozen(read: () => number[], ms: number): Promise<void> {

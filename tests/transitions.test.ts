@@ -6,7 +6,7 @@ import { bareCore, within } from './helpers.js';
 import { ERRNO as E, ThreadStateError, StopTimeoutError } from '../host/errors.js';
 import { RegisteredThread } from '../host/thread.js';
 import {
-  ST_DETACHED, ST_ATTACHED, ST_SUSPENDED, ST_DEAD, STOP_BIT, ABI_VERSION, LAYOUT_END,
+  ST_DETACHED, ST_ATTACHED, ST_SUSPENDED, ST_DEAD, STOP_BIT, ABI_VERSION, LAYOUT_END, S_STOPS, S_TIMEOUTS, W_FORCED_PARKS,
 } from '../host/layout.js';
 
 test('before init every export refuses with E_NOT_INIT, and bad capacities leave it uninitialised', () =>
@@ -18,7 +18,7 @@ test('before init every export refuses with E_NOT_INIT, and bad capacities leave
     assert.is(core.attach(0x100), E.E_NOT_INIT);
     assert.is(core.stop(0x100, 10), E.E_NOT_INIT);
     assert.is(core.capacity(), E.E_NOT_INIT);
-    assert.is(core.cache_write(0, 1, 1, 1), E.E_NOT_INIT);
+    assert.is(core.cache_write(0x101, 0, 1, 1, 1), E.E_NOT_INIT);
     for (const bad of [0, -1, 257, 1 << 30]) assert.is(core.init(bad), E.E_ARG, `init(${bad})`);
     assert.is(core.is_ready(), 0);
     assert.is(core.init(4), 0);
@@ -194,12 +194,12 @@ test('stats count stops and timeouts; reset zeroes them', () =>
     core.attach(A);
     assert.is(core.stop(B, 0), E.E_TIMEOUT);
     const i64 = new BigInt64Array(i32.buffer);
-    assert.is(i64[0x508 >> 3], 5n, 'stops');
-    assert.is(i64[0x510 >> 3], 1n, 'timeouts');
-    assert.is(i64[0x440 / 8 + 8], 5n, 'forced parks of the detached thread');
+    assert.is(i64[S_STOPS >> 3], 5n, 'stops');
+    assert.is(i64[S_TIMEOUTS >> 3], 1n, 'timeouts');
+    assert.is(i64[W_FORCED_PARKS >> 3], 5n, 'forced parks of the detached thread');
     assert.is(core.stats_reset(), 0);
-    assert.is(i64[0x508 >> 3], 0n);
-    assert.is(i64[0x510 >> 3], 0n);
+    assert.is(i64[S_STOPS >> 3], 0n);
+    assert.is(i64[S_TIMEOUTS >> 3], 0n);
   }));
 
 test('host wrappers throw typed errors with codes and leave state intact', () =>

@@ -1,25 +1,27 @@
 // A browser fork child: a Worker that is the main thread of an in-page
-// process. Warm: it holds the shared Module, allocates its memory and imports
-// its continuation while it waits in the pool. On 'go' it copies the parent's
-// memory (the parent's world is stopped meanwhile), checks the copy, runs
-// after_fork_child, the continuation's child hook, acknowledges, then runs the
-// continuation with result 0. Exit statuses as under Node: the continuation's
-// result (a number) or 0; 65 for a bad copy; 70 for a failing continuation.
+// process. Warm: it holds the shared Modules, allocates its memory and imports
+// its continuation while it waits in the pool. On 'go' it reads the sealed
+// snapshot straight from the staging area of the fork control block (the
+// parent's world already runs again), checks it, runs after_fork_child, the
+// continuation's child hook, acknowledges, then runs the continuation with
+// result 0. Exit statuses as under Node: the continuation's result (a number)
+// or 0; 65 for a snapshot that fails validation; 70 for a failing continuation.
 import { Runtime } from '../runtime.js';
-import { ABI_VERSION, H_ABI } from '../layout.js';
-import { CTL_BYTES, CTL_CHECKSUM, CTL_COPIED, CTL_MEM_CHECKSUM, CTL_STATE, PAGE, checksum32 } from '../fork-bridge.js';
+import { CTL_SNAPSHOT_BYTES, PAGE, STAGING_BYTE, stagingView } from '../fork/protocol.js';
+import { H, HEADER_WORDS, memoryChecksum, readHead, verifyPages, type SnapshotInfo } from '../fork/snapshot.js';
+import type { LinkedModules } from '../modules.js';
 import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
 
 export interface ChildWarm {
-  type: 'warm'; module: WebAssembly.Module; pages: number; maximumPages: number; continuation: string;
-  /** The parent's memory and its fork control block: the child copies the memory itself. */
-  parent: WebAssembly.Memory; control: SharedArrayBuffer;
+  type: 'warm'; module: WebAssembly.Module; modules: LinkedModules; pages: number; maximumPages: number; continuation: string;
+  /** The fork control block: the child reads the snapshot from its staging area. */
+  control: SharedArrayBuffer;
 }
-export interface ChildGo { type: 'go'; handle: number; options: ForkChildOptions & { data: unknown; verify: boolean }; fault: string }
+export interface ChildGo { type: 'go'; config: ForkChildOptions; fault: string }
 export type ChildEvent =
   | { type: 'ready' }
-  | { type: 'ack' }
+  | { type: 'ack'; readUs?: number; restoreUs?: number }
   | { type: 'error'; message: string }
   | { type: 'exit'; code: number };
 
@@ -72,38 +74,54 @@ try {
   }
 }
 
-// The copy, while the forking thread holds the parent's world stopped; then
-// CTL_COPIED lets the parent's world run again.
-function copyParent(m: ChildGo): void {
-  const ctl = new Int32Array(warm.control);
-  const src = new Uint8Array(warm.parent.buffer);
-  if (memory.buffer.byteLength < src.byteLength) memory.grow((src.byteLength - memory.buffer.byteLength) / PAGE);
-  new Uint8Array(memory.buffer, 0, src.byteLength).set(src);
-  Atomics.store(ctl, CTL_BYTES, src.byteLength);
-  Atomics.store(ctl, CTL_CHECKSUM, 0);
-  if (m.options.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, checksum32(new Uint32Array(memory.buffer, 0, src.byteLength >> 2)) | 0);
-  if (m.fault === 'abi' || m.fault === 'corrupt' || m.fault === 'truncate') new Uint32Array(memory.buffer, H_ABI, 1)[0] ^= 0x5a5a;
-  Atomics.store(ctl, CTL_COPIED, 1);
-  Atomics.notify(ctl, CTL_STATE);
+// The snapshot as the forking thread sealed it in the staging area; a fault
+// of the corrupting kind works on a private copy.
+function snapshotBytes(fault: string): Uint8Array {
+  const ctl = new Int32Array(warm.control, 0, STAGING_BYTE / 4);
+  let snap = stagingView(warm.control).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
+  if (fault === 'corrupt' || fault === 'truncate' || fault === 'abi') {
+    snap = snap.slice();
+    if (fault === 'corrupt') snap[snap.byteLength - 1] ^= 0xff;
+    if (fault === 'truncate') snap = snap.subarray(0, snap.byteLength - 4096);
+    if (fault === 'abi') new Uint32Array(snap.buffer, 0, HEADER_WORDS)[H.ABI] += 1;
+  }
+  return snap;
+}
+
+// Reads the live pages into this child's memory (grown to the parent's size).
+function restore(snap: Uint8Array): SnapshotInfo {
+  const info = readHead(snap, snap.byteLength);
+  if (info.maximumPages !== warm.maximumPages) throw new Error(`snapshot of a memory of ${info.maximumPages} pages at most, this child has ${warm.maximumPages}`);
+  const have = memory.buffer.byteLength;
+  if (info.memoryBytes > have) memory.grow((info.memoryBytes - have) / PAGE);
+  const dst = new Uint8Array(memory.buffer);
+  for (let k = 0; k < info.pages.length; k++) dst.set(snap.subarray(info.pagesAt + k * PAGE, info.pagesAt + (k + 1) * PAGE), info.pages[k] * PAGE);
+  verifyPages(snap, info, memory.buffer);
+  return info;
 }
 
 async function run(m: ChildGo): Promise<void> {
   if (m.fault === 'die-before-ack') exit(99);
-  copyParent(m);
-  const abi = new Uint32Array(memory.buffer, H_ABI, 1)[0];
-  if (abi !== ABI_VERSION) {
-    send({ type: 'error', message: `snapshot ABI ${abi}, this core is ABI ${ABI_VERSION}` });
+  const t0 = performance.now();
+  let info: SnapshotInfo;
+  try {
+    info = restore(snapshotBytes(m.fault));
+  } catch (e) {
+    send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     exit(EXIT_BAD_SNAPSHOT);
   }
-  const options = m.options;
-  const restoredChecksum = options.verify ? checksum32(new Uint32Array(memory.buffer)) : undefined;
+  const t1 = performance.now();
+  const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
+  const restoredChecksum = flags.verify ? memoryChecksum(memory.buffer) : undefined;
+  const options = m.config;
   const platform = browserPlatform({ canBlock: true, exit });
-  const rt = await Runtime.adoptForkChild(platform, warm.module, memory, m.handle, options);
+  const rt = await Runtime.adoptForkChild(platform, warm.module, memory, info.handle, options, info.maximumPages, undefined, warm.modules);
   const fn = cont[options.exportName ?? 'default'];
   if (typeof fn !== 'function') throw new TypeError(`${options.continuation} exports no function ${options.exportName ?? 'default'}`);
-  const ctx = { runtime: rt, thread: rt.main, result: 0, data: options.data, restoredChecksum };
+  const ctx = { runtime: rt, thread: rt.main, result: 0, data: flags.data, restoredChecksum };
   if (typeof cont.afterForkChild === 'function') await cont.afterForkChild(ctx);
-  send({ type: 'ack' });
+  const t2 = performance.now();
+  send({ type: 'ack', readUs: Math.round((t1 - t0) * 1000), restoreUs: Math.round((t2 - t1) * 1000) });
   const code = await fn(ctx);
   await rt.exit(typeof code === 'number' ? code : 0);
 }

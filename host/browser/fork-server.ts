@@ -1,20 +1,24 @@
 // The browser fork server: a module Worker, not registered in the core, whose
-// event loop is always free, speaking the same control-block protocol as the
-// Node server (host/fork-bridge.ts states it). A child "process" is a fresh
+// event loop is always free, speaking the control-block protocol of
+// host/fork/protocol.ts as the Node server does. A child "process" is a fresh
 // worker group inside the page: a warm child Worker (host/browser/fork-child.ts)
-// that has compiled nothing (the Module is shared), allocated its memory and
-// imported its continuation while it waited in the pool. On a fork the server
-// lets the child go; the child copies the parent's live memory into its own
-// while the forking thread holds the stopped world and marks the copy done
-// (CTL_COPIED), so the parent's world runs again; the child's ack completes
-// the fork. Terminating a child Worker ends its nested workers too,
-// so a child group ends as a whole.
+// that has compiled nothing (the Modules are shared), allocated its memory and
+// imported its continuation while it waited in the pool. By the time a
+// request arrives the parent's world runs again: the forking thread has copied
+// the snapshot into the staging area of the control block. The server lets a
+// warm child go; the child reads the snapshot straight from the staging area
+// (shared memory: nothing is copied through this worker, and no child memory
+// is ever pinned here) and acknowledges; the server then finishes the request.
+// Terminating a child Worker ends its nested workers too, so a child group
+// ends as a whole.
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_HANDLE, CTL_POOL_READY, CTL_RESULT,
-  CTL_SERVER_READY, CTL_SHUTDOWN, CTL_STATE, CTL_VERIFY, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN,
-  FORK_E_TABLE_FULL, FORK_FAULTS, PAGE, PROC_BYTE, PROC_ENTRIES, PROC_EXITED, PROC_FREE, PROC_RUNNING, ST_DONE, ST_REQUEST,
-  ST_TAKEN, readForkData, writeMessage,
-} from '../fork-bridge.js';
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US,
+  CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US, CTL_T_TRANSFER_US, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED,
+  FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES, SERVER_READY, STAGING_BYTE, ST_REQUEST,
+  finish, procClaim, procExited, procRelease, serverGone, take,
+} from '../fork/protocol.js';
+import { FORK_FAULTS } from '../fork/request.js';
+import type { LinkedModules } from '../modules.js';
 import { waitAsync } from '../wait.js';
 import {
   CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
@@ -38,11 +42,13 @@ const EXIT_CRASHED = 70;
 
 const start = await firstMessage<BrowserWorkerStart<ForkServerInit>>();
 const init = start.init;
-const ctl = new Int32Array(init.control);
-const { module, delegate } = await new Promise<{ module: WebAssembly.Module; delegate: boolean }>((resolve, reject) =>
+const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+// A script error ends this worker: no request may wait on a server that is gone.
+self.addEventListener('error', () => serverGone(ctl, 'the fork server failed'));
+const { module, modules, delegate } = await new Promise<{ module: WebAssembly.Module; modules: LinkedModules; delegate: boolean }>((resolve, reject) =>
   self.addEventListener('message', (e) => {
-    const m = e.data as { type: string; module?: WebAssembly.Module; delegate?: boolean; message?: string };
-    if (m.type === 'module') resolve({ module: m.module!, delegate: m.delegate === true });
+    const m = e.data as { type: string; module?: WebAssembly.Module; modules?: LinkedModules; delegate?: boolean; message?: string };
+    if (m.type === 'module') resolve({ module: m.module!, modules: m.modules ?? {}, delegate: m.delegate === true });
     else reject(new Error(`fork server: no core module: ${m.message}`));
   }, { once: true }));
 
@@ -83,6 +89,7 @@ class Child {
   readonly exited: Promise<number>;
   isReady = false;
   pid = 0;
+  lastAck?: ChildEvent & { type: 'ack' };
   #resolveExit!: (status: number) => void;
   #listeners = new Set<(e: ChildEvent) => void>();
 
@@ -106,18 +113,19 @@ class Child {
       const m = e.data as ChildEvent | { type: typeof HELLO_MESSAGE };
       if (m.type === HELLO_MESSAGE) {
         this.worker.postMessage({
-          type: 'warm', module, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
-          continuation: init.child.continuation, parent: init.memory, control: init.control,
+          type: 'warm', module, modules, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
+          continuation: init.child.continuation, control: init.control,
         } satisfies ChildWarm);
         return;
       }
       if (m.type === 'ready') this.isReady = true;
+      if (m.type === 'ack') this.lastAck = m;
       if (m.type === 'exit') this.#end(m.code);
       this.#listeners.forEach((l) => l(m));
     });
     this.ready = this.next('ready', readyMs);
     this.ready.catch(() => {});
-    void this.exited.then((status) => recordExit(this.pid, status));
+    void this.exited.then((status) => { if (this.pid > 0) procExited(ctl, this.pid, status); });
   }
 
   /** Its script failed to load or threw outside its continuation. */
@@ -168,40 +176,11 @@ class Child {
   }
 }
 
-// ---- process table (fork-bridge.ts: PROC_*) ---------------------------------------
-
-const procSlots = () => Array.from({ length: PROC_ENTRIES }, (_, i) => PROC_BYTE / 4 + i * 4);
-
-function claimProc(pid: number): number {
-  for (const slot of procSlots()) {
-    if (Atomics.compareExchange(ctl, slot + 1, PROC_FREE, PROC_RUNNING) === PROC_FREE) {
-      Atomics.store(ctl, slot, pid);
-      return slot;
-    }
-  }
-  return -1;
-}
-
-function releaseProc(slot: number): void {
-  Atomics.store(ctl, slot, 0);
-  Atomics.store(ctl, slot + 1, PROC_FREE);
-}
-
-function recordExit(pid: number, status: number): void {
-  if (pid <= 0) return;
-  for (const slot of procSlots()) {
-    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) === PROC_RUNNING) {
-      Atomics.store(ctl, slot + 2, status);
-      Atomics.store(ctl, slot + 1, PROC_EXITED);
-      Atomics.notify(ctl, slot + 1);
-    }
-  }
-}
-
 // ---- pool --------------------------------------------------------------------------
 
 const pool: Child[] = [];
 const live = new Set<Child>();
+const running = new Set<Child>();
 let refilling = false;
 let shuttingDown = false;
 
@@ -232,20 +211,29 @@ async function refill(): Promise<void> {
   }
 }
 
-function takeChild(): Child {
+function takeChild(): { child: Child; cold: boolean } {
   const c = pool.shift();
   Atomics.store(ctl, CTL_POOL_READY, pool.length);
-  return c ?? track(new Child());
+  return c ? { child: c, cold: false } : { child: track(new Child()), cold: true };
 }
 
 // ---- one fork ------------------------------------------------------------------------
 
 async function serve(): Promise<number> {
-  const handle = Atomics.load(ctl, CTL_HANDLE);
   const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
   const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
-  const verify = Atomics.load(ctl, CTL_VERIFY) === 1;
-  let child = fault === 'spawn' ? track(new Child(new URL('./no-such-fork-child.js', import.meta.url), SPAWN_FAULT_READY_MS)) : takeChild();
+  if (fault === 'server-exit') {
+    serverGone(ctl, 'fault injected: server-exit');
+    exitWhenHeard(3);
+    return new Promise<never>(() => {});
+  }
+  if (fault === 'server-throw') setTimeout(() => { throw new Error('fault injected: server-throw'); });
+  const t0 = performance.now();
+  // the ack deadline bounds the whole hand-off: a ready child, the transfer, the ack
+  const deadline = t0 + ackMs;
+  let { child, cold } = fault === 'spawn'
+    ? { child: track(new Child(new URL('./no-such-fork-child.js', import.meta.url), SPAWN_FAULT_READY_MS)), cold: true }
+    : takeChild();
   void refill(); // the next warm child starts now, ahead of the next fork
   for (let attempt = 1; ; attempt++) {
     try {
@@ -255,52 +243,68 @@ async function serve(): Promise<number> {
       await child.kill();
       if (fault === 'spawn' || attempt === READY_ATTEMPTS) throw e;
       child = track(new Child());
+      cold = true;
     }
   }
+  Atomics.store(ctl, CTL_T_COLD, cold ? 1 : 0);
+  const t1 = performance.now();
   const pid = nextPid++;
-  const slot = claimProc(pid);
+  const slot = procClaim(ctl, pid);
   if (slot < 0) {
     await child.kill();
     throw new ChildFailure(FORK_E_TABLE_FULL, `more than ${PROC_ENTRIES} unreaped children`);
   }
   child.pid = pid;
   try {
-    // The child copies the parent's memory into its own (the forking thread
-    // holds the stopped world, so nobody writes) and marks CTL_COPIED. The
-    // child's memory never enters this worker: memories pinned here until
-    // this worker's next GC would exhaust the engine's Wasm address space
-    // (V8 reserves ~10 GiB per memory) after some hundred forks.
-    const acked = child.next('ack', ackMs);
-    const options = { ...init.child, data: JSON.parse(readForkData(ctl) || 'null'), verify };
-    child.worker.postMessage({ type: 'go', handle, options, fault } satisfies ChildGo);
+    if (fault === 'slow-transfer') await new Promise((r) => setTimeout(r, 200));
+    const t2 = performance.now();
+    if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
+    // The child reads the sealed snapshot from the staging area itself; only
+    // it reads the area until this request is finished (protocol.ts).
+    const acked = child.next('ack', deadline - t2);
+    child.worker.postMessage({ type: 'go', config: init.child, fault } satisfies ChildGo);
     await acked;
+    const t3 = performance.now();
+    Atomics.store(ctl, CTL_T_CHILD_US, Math.round((t1 - t0) * 1000));
+    Atomics.store(ctl, CTL_T_TRANSFER_US, Math.round((t2 - t1) * 1000));
+    Atomics.store(ctl, CTL_T_ACK_US, Math.round((t3 - t2) * 1000));
+    Atomics.store(ctl, CTL_T_READ_US, child.lastAck?.readUs ?? 0);
+    Atomics.store(ctl, CTL_T_RESTORE_US, child.lastAck?.restoreUs ?? 0);
+    running.add(child);
+    void child.exited.then(() => running.delete(child));
     return pid;
   } catch (e) {
     await child.kill();
-    releaseProc(slot);
+    procRelease(ctl, slot);
     throw e;
   }
 }
 
-async function shutdown(): Promise<never> {
+// Pooled children are ended; running ones are waited for (mode 1) or killed (2).
+async function shutdown(mode: number): Promise<never> {
   shuttingDown = true;
-  await Promise.all([...live].map((c) => c.kill()));
+  const idle = [...live].filter((c) => !running.has(c));
+  pool.splice(0);
+  Atomics.store(ctl, CTL_POOL_READY, 0);
+  await Promise.all(idle.map((c) => c.kill()));
+  if (mode === 2) await Promise.all([...running].map((c) => c.kill()));
+  await Promise.all([...running].map((c) => c.exited));
   exitWhenHeard(0);
   return new Promise<never>(() => {});
 }
 
 async function main(): Promise<void> {
   await refill();
-  Atomics.store(ctl, CTL_SERVER_READY, 1);
-  Atomics.notify(ctl, CTL_SERVER_READY);
+  Atomics.store(ctl, CTL_SERVER, SERVER_READY);
+  Atomics.notify(ctl, CTL_SERVER);
   for (;;) {
     const s = Atomics.load(ctl, CTL_STATE);
-    if (s !== ST_REQUEST) {
-      if (Atomics.load(ctl, CTL_SHUTDOWN)) await shutdown();
+    if (s !== ST_REQUEST || !take(ctl)) {
+      const mode = Atomics.load(ctl, CTL_SHUTDOWN);
+      if (mode) await shutdown(mode);
       await waitAsync(ctl, CTL_STATE * 4, s, 100);
       continue;
     }
-    Atomics.store(ctl, CTL_STATE, ST_TAKEN);
     let result: number;
     let message = '';
     try {
@@ -309,10 +313,7 @@ async function main(): Promise<void> {
       result = e instanceof ChildFailure ? e.code : FORK_E_SPAWN;
       message = e instanceof Error ? e.message : String(e);
     }
-    writeMessage(ctl, message);
-    Atomics.store(ctl, CTL_RESULT, result);
-    Atomics.store(ctl, CTL_STATE, ST_DONE);
-    Atomics.notify(ctl, CTL_STATE);
+    finish(ctl, result, message);
     void refill();
   }
 }

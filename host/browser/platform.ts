@@ -3,6 +3,7 @@
 // Imports nothing from Node, and every import is a relative URL, so a page
 // loads the tsc output as plain ES modules (docs: README, "In a browser").
 import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+import { compileLinked, type LinkedModules } from '../modules.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -52,6 +53,19 @@ function wasmUrl(build: 'release' | 'debug' | URL): URL {
 }
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
+const linkedModules = new Map<string, Promise<LinkedModules>>();
+
+// interp.wasm and diag.wasm compiled once per build in this thread.
+function linkedFor(platform: Platform, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
+  const key = build === 'debug' ? 'debug' : 'release';
+  let m = linkedModules.get(key);
+  if (!m) {
+    m = compileLinked(platform, build);
+    linkedModules.set(key, m);
+    m.catch(() => linkedModules.delete(key));
+  }
+  return m;
+}
 
 /**
  * A Worker seen through PlatformWorker. Ids are assigned here (browsers have no
@@ -198,16 +212,22 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       }
       return m;
     },
+    async loadLinkedWasm(name, debug) {
+      const url = new URL(`${name}${debug ? '.debug' : ''}.wasm`, BUILD_DIR);
+      const r = await fetch(url);
+      if (!r.ok) throw new Error(`fetching ${url}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    },
     spawnWorker(init) {
       return new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock);
     },
     startForkServer(init) {
       const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);
-      // the module the runtime compiled, shared rather than compiled again
+      // the modules the runtime compiled, shared rather than compiled again in every child
       const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
-      void this.compileWasm!(build).then(
-        (module) => server.post({ type: 'module', module, delegate: !o.canBlock }),
+      void Promise.all([this.compileWasm!(build), linkedFor(this, build)]).then(
+        ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock }),
         (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;
     },

@@ -1,5 +1,5 @@
 // Node adapter: worker_threads for workers, the file system for the module.
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, threadId } from 'node:worker_threads';
 import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
@@ -44,6 +44,13 @@ export const nodePlatform: Platform = {
   async loadWasm(build) {
     const url = build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
     return readFile(url);
+  },
+  async loadLinkedWasm(name, debug) {
+    return readFile(new URL(`${name}${debug ? '.debug' : ''}.wasm`, BUILD_DIR));
+  },
+  async exists(url) {
+    if (url.protocol !== 'file:') return true; // only files can be checked here
+    return access(url).then(() => true, () => false);
   },
   spawnWorker(init) {
     return new NodeWorker(WORKER_ENTRY, init, true);

@@ -6,7 +6,8 @@
 //  32 a thread the child spawned was not suspended by its stop
 //  64 the grandchild's status was not 42
 import type { Runtime } from '../../host/runtime.js';
-import { D_QUIT, userWordAddr } from '../../host/layout.js';
+import { userWordAddr } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
 
 interface Data { code?: number; lock?: number; counters?: number[]; spawn?: boolean; forkAgain?: boolean; hang?: boolean }
 interface Ctx { runtime: Runtime; result: number; data: Data | null }

@@ -6,9 +6,8 @@ import { createRuntime, type Runtime } from '../../host/browser/index.js';
 import {
   ClosedError, ForkError, ForkRefusedError, StopTimeoutError, UnsupportedError, WorkerError,
 } from '../../host/errors.js';
-import { D_QUIT, SCRATCH, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
-
-const GEN_MASK = 0xffffff00;
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/modules.js';
+import { GEN_MASK, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
 import { forceRelayWaits, waitStrategy } from '../../host/wait.js';
 import { assert, equal, rejects, runAll, waitFor, type Result } from './page-helpers.js';
 
@@ -61,7 +60,7 @@ const tests: [string, () => Promise<void>][] = [
         ['lock', () => rt.mutex(lock).lock(), 'lockAsync'],
         ['attach', () => rt.main.attach(), 'attachAsync'],
         ['fork', () => rt.fork(), 'forkAsync'],
-        ['waitpidSync', () => rt.waitpidSync(1), 'waitpid'],
+        ['waitpid', () => rt.waitpid(1), 'waitpidAsync'],
       ];
       for (const [what, fn, alt] of cases) {
         const e = await rejects(async () => fn(), (x) => x instanceof UnsupportedError, what) as UnsupportedError;
@@ -140,7 +139,7 @@ const tests: [string, () => Promise<void>][] = [
       rt.main.unlock(lock);
       await holder.join();
       Atomics.store(i32Of(rt), D_QUIT >> 2, 0);
-      const scratch = SCRATCH + 2048; // a test-owned scratch word
+      const scratch = SCRATCH + 512; // a test-owned scratch word
       const counters = [0, 1, 2].map(() => rt.spawn(LOCKER, { op: 'count', lock, counter: scratch, iters: 2000 }));
       const results = await Promise.all(counters.map((w) => w.join()));
       equal(results, [2000, 2000, 2000], 'every worker finished');
@@ -305,12 +304,14 @@ export const forkTests: [string, () => Promise<void>][] = [
     }
   }],
 
-  ['fork: closing the runtime ends a running child group', async () => {
+  ['fork: closing the runtime with children: kill ends a running child group', async () => {
     const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 1 } });
     const { pid } = await rt.forkAsync({ data: { code: 0, hang: true } });
     assert(pid > 0, 'pid');
-    await rt.closeAsync(200);
+    equal(rt.runningChildren(), [pid], 'the child runs');
+    await rt.closeAsync({ graceMs: 200, children: 'kill' });
     assert(rt.closed, 'closed with a child still running');
+    equal(rt.runningChildren(), [], 'no child left running');
   }],
 ];
 

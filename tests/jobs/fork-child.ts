@@ -1,16 +1,25 @@
 // Fork continuation for the tests: reports what the child sees to the file
 // named by data.out, optionally forks again or starts threads, exits with data.code.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
-import { D_QUIT, H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
+import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
 
-interface Data { out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean }
+interface Data {
+  out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
+  /** print this line on stdout; sleep this long before exiting (a running child) */
+  say?: string; sleepMs?: number; waitFile?: string;
+}
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
 
 let hookRan = false;
-export function afterForkChild(): void {
+/** data.waitFile: the child holds its acknowledgement until that file exists (bounded). */
+export async function afterForkChild(ctx: { data: Data | null }): Promise<void> {
   hookRan = true;
+  const file = ctx.data?.waitFile;
+  const end = performance.now() + 30_000;
+  while (file && !existsSync(file) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
 
 export default async function continuation(ctx: Ctx): Promise<number> {
@@ -42,8 +51,10 @@ export default async function continuation(ctx: Ctx): Promise<number> {
   }
   if (d.forkAgain) {
     const { pid } = await rt.forkAsync({ data: { code: 42 } });
-    report.grandchildStatus = await rt.waitpid(pid);
+    report.grandchildStatus = await rt.waitpidAsync(pid);
   }
   if (d.out) writeFileSync(d.out, JSON.stringify(report));
+  if (d.say) console.log(d.say);
+  if (d.sleepMs) await new Promise((r) => setTimeout(r, d.sleepMs));
   return d.code ?? 0;
 }

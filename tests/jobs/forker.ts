@@ -8,7 +8,7 @@ export default function forker(ctx: ThreadContext): number[] {
   const statuses: number[] = [];
   for (let i = 0; i < n; i++) {
     const { pid } = ctx.fork({ data: { code: 10 + i } });
-    statuses.push(ctx.waitpidSync(pid));
+    statuses.push(ctx.waitpid(pid));
   }
   return statuses;
 }

@@ -3,7 +3,8 @@
 // with data.stops > 0 it also stops and starts the world itself that often,
 // starting when the word at data.goFlag becomes non-zero.
 import type { ThreadContext } from '../../host/worker.js';
-import { userWordAddr, D_QUIT } from '../../host/layout.js';
+import { userWordAddr } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
 
 interface Data { pollFlag?: number; goFlag?: number; stops?: number; timeoutMs?: number }
 

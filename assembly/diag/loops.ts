@@ -1,24 +1,36 @@
 // Diagnostic loops for tests and benchmarks. They run inside Wasm so that
-// measurements are not dominated by JS↔Wasm calls. Not part of the stable ABI
-// (docs/ABI.md lists them apart); they touch only SCRATCH and the caller's slot.
+// measurements are not dominated by JS↔Wasm calls, and they reach the core the
+// way any linked module does: its exports (imported from "core") and the
+// documented layout. Not part of the stable ABI. Their control words live in
+// this module's own block (assembly/link/blocks.ts), never in the core's layout.
 
 import {
-  SCRATCH, SL_USER, slotAddr, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
-} from "./layout";
-import { nowMs } from "./clock";
-import { poll, attach, detach, handleIndex } from "./state";
-import { cacheRead, cacheWrite, recordFill, recordWord, recordStamp, recordValid } from "./seqlock";
-import { lockAcquire, lockRelease } from "./locks";
+  SLOTS, SLOT_SIZE, SL_USER, CACHE, CACHE_ENTRY_SIZE, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE,
+  RECORDS, RECORD_SIZE, RECORD_DATA,
+} from "../layout";
+import { DIAG_BLOCK } from "../link/blocks";
+import { nowMs } from "../clock";
+import { poll, attach, detach, cacheRead, cacheWrite, recordFill, lockAcquire, lockRelease } from "../link/core";
 
-export const D_QUIT: usize = SCRATCH + 0; // non-zero: diagnostic loops return
-export const D_FLOOR_FLAG: usize = SCRATCH + 64; // bumped by the floor requester
-export const D_FLOOR_ACKS: usize = SCRATCH + 128; // one atomic add per worker per bump
-export const D_CAS_WORD: usize = SCRATCH + 192;
+export const D_QUIT: usize = DIAG_BLOCK + 0; // non-zero: diagnostic loops return
+export const D_FLOOR_FLAG: usize = DIAG_BLOCK + 64; // bumped by the floor requester
+export const D_FLOOR_ACKS: usize = DIAG_BLOCK + 128; // one atomic add per worker per bump
+export const D_CAS_WORD: usize = DIAG_BLOCK + 192;
 
 // Progress and tallies live in the caller's slot user words.
 // @ts-ignore: decorator
 @inline function userWord(h: i32, k: i32): usize {
-  return slotAddr(handleIndex(h)) + SL_USER + ((<usize>k) << 2);
+  return SLOTS + (<usize>(h & 0xff)) * SLOT_SIZE + SL_USER + ((<usize>k) << 2);
+}
+
+// @ts-ignore: decorator
+@inline function cacheEntry(index: i32): usize {
+  return CACHE + (<usize>index) * CACHE_ENTRY_SIZE;
+}
+
+// @ts-ignore: decorator
+@inline function recordWord(rec: i32, i: i32): usize {
+  return RECORDS + (<usize>rec) * RECORD_SIZE + RECORD_DATA + ((<usize>i) << 2);
 }
 
 // A spinning worker: counts progress in user word 0, polls unless `noPoll`,
@@ -63,15 +75,17 @@ export function cmpxchgPairNs(iters: i32): f64 {
   return (nowMs() - t0) * 1e6 / <f64>iters;
 }
 
-// `h` must be attached; it is attached again on return.
+// `h` must be attached; it is attached again on return. Calls cross the
+// module boundary, as an embedder's do.
 export function attachDetachNs(h: i32, iters: i32): f64 {
   const t0 = nowMs();
   for (let i = 0; i < iters; i++) {
-    if (detach(h) < 0 || attach(h, true) < 0) return -1;
+    if (detach(h) < 0 || attach(h) < 0) return -1;
   }
   return (nowMs() - t0) * 1e6 / <f64>iters;
 }
 
+// The exported poll, called across the module boundary.
 export function pollNs(h: i32, iters: i32): f64 {
   const t0 = nowMs();
   for (let i = 0; i < iters; i++) {
@@ -99,7 +113,7 @@ export function mutexReadNs(h: i32, lock: i32, index: i32, tv: u32, mv: u32, ite
   const t0 = nowMs();
   for (let i = 0; i < iters; i++) {
     if (lockAcquire(h, lock, -1) < 0) return -1;
-    const e = cacheAddr(index + (i & mask));
+    const e = cacheEntry(index + (i & mask));
     if (load<u32>(e + CE_TYPE_VERSION) == tv && load<u32>(e + CE_META_VERSION) == mv) {
       hits += <i32>(load<u32>(e + CE_VALUE) != 0xffffffff);
     }
@@ -113,7 +127,7 @@ export function plainReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32)
   let hits = 0;
   const t0 = nowMs();
   for (let i = 0; i < iters; i++) {
-    const e = cacheAddr(index + (i & mask));
+    const e = cacheEntry(index + (i & mask));
     if (load<u32>(e + CE_TYPE_VERSION) == tv && load<u32>(e + CE_META_VERSION) == mv) {
       hits += <i32>(load<u32>(e + CE_VALUE) != 0xffffffff);
     }
@@ -123,52 +137,58 @@ export function plainReadNs(index: i32, tv: u32, mv: u32, iters: i32, mask: i32)
 }
 
 // Rewrites cache entry `index` with the same payload until D_QUIT, under the
-// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes.
+// lock when `lock` >= 0 (so mutex readers see the same writer). Returns writes;
+// user word 2 counts writes that failed (E_BUSY: another writer seen dead).
 export function cacheWriter(h: i32, index: i32, tv: u32, mv: u32, value: u32, lock: i32): i32 {
   let n = 0;
+  let failed: u32 = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
+    let r = 0;
     if (lock >= 0) {
       if (lockAcquire(h, lock, -1) < 0) return -1;
-      cacheWrite(index, tv, mv, value);
+      r = cacheWrite(h, index, tv, mv, value);
       lockRelease(h, lock);
     } else {
-      cacheWrite(index, tv, mv, value);
+      r = cacheWrite(h, index, tv, mv, value);
     }
+    if (r < 0) atomic.store<u32>(userWord(h, 2), ++failed);
+    if ((n & 63) == 0 && poll(h) < 0) return -1;
     n++;
   }
   return n;
 }
 
 // DPDK test_seqlock writer: one random value into words 0, 16 and 32 of record
-// `rec` (three cache lines) via recordFill, pausing inside every
-// `pauseEvery`-th write. Polls between writes. Returns the number of writes.
-export function recordWriter(h: i32, rec: i32, seed: u32, pauseEvery: i32, pauseSpins: i32): i32 {
+// `rec` (three cache lines) via the exported record_fill. Polls between
+// writes. Returns the number of writes, or -1 when a write failed.
+export function recordWriter(h: i32, rec: i32, seed: u32): i32 {
   let x = seed | 1;
   let n = 0;
   while (atomic.load<u32>(D_QUIT) == 0) {
     if (poll(h) < 0) return -1;
     x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    const pause = pauseEvery > 0 && n % pauseEvery == 0 ? pauseSpins : 0;
-    if (recordFill(rec, x, 33, pause) < 0) return -1;
+    if (recordFill(h, rec, x, 33) < 0) return -1;
     n++;
   }
   return n;
 }
 
-// Reader (polls between reads): reads words 0, 16, 32 until D_QUIT; with `validate` only snapshots
-// the seqlock confirms count. Returns torn reads; user word 1 gets the count
-// of reads compared. Without validation it is the negative control.
+// Reader (polls between reads): reads words 0, 16, 32 in place until D_QUIT,
+// the optimistic way an embedder reads a documented record; with `validate`
+// only snapshots the sequence confirms count. Returns torn reads; user word 1
+// gets the count of reads compared. Without validation it is the negative control.
 export function recordReader(h: i32, rec: i32, validate: i32): i32 {
   let torn = 0;
   let reads: u32 = 0;
+  const seq = RECORDS + (<usize>rec) * RECORD_SIZE;
   while (atomic.load<u32>(D_QUIT) == 0) {
     if (poll(h) < 0) return -1;
-    const s = recordStamp(rec);
+    const s = atomic.load<u32>(seq);
     if (validate && (s & 1)) continue;
     const a = atomic.load<u32>(recordWord(rec, 0));
     const b = atomic.load<u32>(recordWord(rec, 16));
     const c = atomic.load<u32>(recordWord(rec, 32));
-    if (validate && !recordValid(rec, s)) continue;
+    if (validate && atomic.load<u32>(seq) != s) continue;
     reads++;
     if (a != b || b != c) torn++;
   }

@@ -1,0 +1,363 @@
+// The parent side of fork(), run by the forking thread (any registered
+// thread). The world is stopped only while the live pages are copied:
+//
+//   before hooks → claim the control block → import lock → stop (deadline:
+//   refusal) → copy the live pages into the staging area → start the world →
+//   release the import lock → after-in-parent hooks → seal (checksum, header)
+//   → post the request → wait (detached) for the server's result.
+//
+// Every other thread runs during the seal and the hand-off. Every failure path
+// starts the world, releases the import lock and gives the claim back.
+import {
+  ChildProcessError, ERROR_RANGES, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, codeName, type ErrorCode,
+} from '../errors.js';
+import { waitAsync } from '../wait.js';
+import {
+  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
+  CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES, FORK_E_SERVER_DIED,
+  PROC_EXITED, PROC_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE,
+  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, writeForkData,
+} from './protocol.js';
+import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
+import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
+
+/** What the fork path needs of the forking thread, and nothing more. */
+export interface ForkingThread {
+  readonly handle: number;
+  readonly memory: WebAssembly.Memory;
+  lockImport(): void;
+  lockImportAsync(): Promise<void>;
+  unlockImport(): void;
+  /** Stops the world by `timeoutMs`: StopTimeoutError (stragglers) or StopBusyError (another stop) at the deadline. */
+  stopTheWorld(opts: { timeoutMs: number }): void;
+  stopTheWorldAsync(opts: { timeoutMs: number }): Promise<void>;
+  startTheWorld(): void;
+  /** Never blocks the calling thread (a page's main thread forks with forkAsync). */
+  startTheWorldAsync(): Promise<void>;
+  /** Runs a blocking wait so that no stop waits for this thread. */
+  allowThreadsIfAttached<T>(fn: () => T): T;
+  detachedWhile<T>(wait: () => Promise<T>): Promise<T>;
+  /** Whether handle `h` still names a live registered thread (a claim of a dead one is taken over). */
+  isLive(h: number): boolean;
+}
+
+export interface AtForkHooks {
+  before?: () => void;
+  afterInParent?: () => void;
+}
+
+/** The parent's side of a fork, in ms (server parts as the server measured them). */
+export interface ForkTimings {
+  /** import lock + stop (the stop's own latency is in stats()). */
+  stopMs: number;
+  /** the world stopped: scanning and copying the live pages — the pause other threads see. */
+  copyMs: number;
+  /** header, meta and checksum, world running. */
+  sealMs: number;
+  /** posted → result, and the server's parts of it. */
+  handoffMs: number;
+  childWaitMs: number;
+  transferMs: number;
+  ackMs: number;
+  childReadMs: number;
+  childRestoreMs: number;
+  /** The child was spawned for this fork (the pool was empty). */
+  cold: boolean;
+}
+
+export interface ForkOutcome {
+  pid: number;
+  /** Snapshot checksum and size in bytes (all-zero pages are not sent). */
+  checksum: number;
+  bytes: number;
+  /** With `verify`: the image checksum of the whole memory at the fork point. */
+  memoryChecksum?: number;
+  timings: ForkTimings;
+}
+
+export interface WaitpidOptions {
+  /** WNOHANG: return undefined at once when the child is still running. */
+  noHang?: boolean;
+}
+
+const SERVER_WAIT_MS = 30_000;
+const CLAIM_WAIT_MS = 60_000;
+const WAIT_SLICE_MS = 50;
+// room for the options JSON in front of the pages: the data plus the flags around it
+const OPTIONS_RESERVE = CTL_DATA_MAX + 64;
+
+// A result in the fork bridge's range names its failure; a dead server (the
+// service restarts it) and anything else surface as the generic E_FORK.
+const reasonOf = (r: number): ErrorCode =>
+  r !== FORK_E_SERVER_DIED && r <= ERROR_RANGES.fork.from && r >= ERROR_RANGES.fork.to ? codeName(r) : 'E_FORK';
+
+export class ForkClient {
+  readonly ctl: Int32Array;
+  readonly #staging: Uint8Array;
+  readonly #hooks: AtForkHooks[] = [];
+
+  constructor(control: SharedArrayBuffer, private readonly thread: ForkingThread) {
+    this.ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
+    this.#staging = stagingView(control);
+  }
+
+  /** os.register_at_fork: `before` hooks run in reverse order, `afterInParent` in order. */
+  registerAtFork(hooks: AtForkHooks): void {
+    this.#hooks.push(hooks);
+  }
+
+  /** Blocking fork: the child's pid and the figures of this fork. */
+  fork(opts: ForkOptions = {}): ForkOutcome {
+    const req = prepareRequest(opts);
+    const t = this.thread;
+    this.#waitServer();
+    this.#claim();
+    let posted = false;
+    try {
+      this.#before();
+      const t0 = performance.now();
+      t.lockImport();
+      const copy = this.#stopAndCopy(req, () => t.stopTheWorld({ timeoutMs: req.stopTimeoutMs }), t0);
+      const sealed = this.#sealAndPost(req, copy);
+      posted = true;
+      this.thread.allowThreadsIfAttached(() => {
+        for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
+          this.#checkServerAlive();
+          Atomics.wait(this.ctl, CTL_STATE, s, WAIT_SLICE_MS);
+        }
+      });
+      return this.#outcome(req, copy, sealed);
+    } finally {
+      if (!posted) abandon(this.ctl);
+    }
+  }
+
+  /** Never blocks the calling thread. */
+  async forkAsync(opts: ForkOptions = {}): Promise<ForkOutcome> {
+    const req = prepareRequest(opts);
+    const t = this.thread;
+    await this.#waitServerAsync();
+    await this.#claimAsync();
+    let posted = false;
+    try {
+      this.#before();
+      const t0 = performance.now();
+      await t.lockImportAsync();
+      let copy: LiveCopy & { stopMs: number; copyMs: number };
+      let stopped = false;
+      try {
+        try {
+          req.probe?.('locked');
+          await t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs });
+        } catch (e) {
+          throw refusal(e);
+        }
+        stopped = true;
+        copy = this.#copy(req, t0);
+      } finally {
+        await this.#resumeAsync(stopped, req);
+      }
+      const sealed = this.#sealAndPost(req, copy);
+      posted = true;
+      await t.detachedWhile(async () => {
+        for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
+          this.#checkServerAlive();
+          await waitAsync(this.ctl, CTL_STATE * 4, s, WAIT_SLICE_MS);
+        }
+      });
+      return this.#outcome(req, copy, sealed);
+    } finally {
+      if (!posted) abandon(this.ctl);
+    }
+  }
+
+  /** Exit status of child `pid` (exit code, or 128 + signal), waiting detached; with noHang undefined while it runs. */
+  waitpid(pid: number, opts: WaitpidOptions = {}): number | undefined {
+    const slot = this.#procSlot(pid);
+    if (opts.noHang && Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) return undefined;
+    this.thread.allowThreadsIfAttached(() => {
+      while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) Atomics.wait(this.ctl, slot + 1, PROC_RUNNING, 100);
+    });
+    return this.#reap(slot);
+  }
+
+  /** Never blocks the calling thread. */
+  async waitpidAsync(pid: number, opts: WaitpidOptions = {}): Promise<number | undefined> {
+    const slot = this.#procSlot(pid);
+    if (opts.noHang && Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) return undefined;
+    await this.thread.detachedWhile(async () => {
+      while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) await waitAsync(this.ctl, (slot + 1) * 4, PROC_RUNNING, 100);
+    });
+    return this.#reap(slot);
+  }
+
+  #procSlot(pid: number): number {
+    if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${pid} is not a pid`);
+    const slot = procFind(this.ctl, pid);
+    if (slot < 0) throw new ChildProcessError(`waitpid: ${pid} is not a child of this runtime (or was already reaped)`);
+    return slot;
+  }
+
+  #reap(slot: number): number {
+    const status = procReap(this.ctl, slot);
+    if (status === undefined) throw new ChildProcessError('waitpid: child already reaped');
+    return status;
+  }
+
+  // The world is stopped from the stop until #resume: only the copy runs in between.
+  #stopAndCopy(req: PreparedRequest, stop: () => void, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
+    let stopped = false;
+    try {
+      try {
+        req.probe?.('locked');
+        stop();
+      } catch (e) {
+        throw refusal(e);
+      }
+      stopped = true;
+      return this.#copy(req, t0);
+    } finally {
+      this.#resume(stopped, req);
+    }
+  }
+
+  #copy(req: PreparedRequest, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
+    const t1 = performance.now();
+    req.probe?.('stopped');
+    const copy = copyLive(this.thread.memory.buffer, this.#staging, OPTIONS_RESERVE);
+    req.probe?.('copied');
+    return { ...copy, stopMs: t1 - t0, copyMs: performance.now() - t1 };
+  }
+
+  // Every path: the world starts, the import lock is released, then the parent hooks run.
+  #resume(stopped: boolean, req: PreparedRequest): void {
+    try {
+      if (stopped) this.thread.startTheWorld();
+    } finally {
+      try {
+        this.thread.unlockImport();
+      } finally {
+        for (const h of this.#hooks) h.afterInParent?.();
+      }
+    }
+    if (stopped) req.probe?.('started');
+  }
+
+  // #resume without blocking: the world is started with start_try.
+  async #resumeAsync(stopped: boolean, req: PreparedRequest): Promise<void> {
+    try {
+      if (stopped) await this.thread.startTheWorldAsync();
+    } finally {
+      try {
+        this.thread.unlockImport();
+      } finally {
+        for (const h of this.#hooks) h.afterInParent?.();
+      }
+    }
+    if (stopped) req.probe?.('started');
+  }
+
+  #sealAndPost(req: PreparedRequest, copy: LiveCopy): { sealMs: number; posted: number; snap: Uint8Array } {
+    const t0 = performance.now();
+    const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
+    const ctl = this.ctl;
+    const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options);
+    Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, snap.byteOffset, 12)[8]);
+    Atomics.store(ctl, CTL_BYTES, snap.byteLength);
+    Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
+    if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
+    Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
+    Atomics.store(ctl, CTL_FAULT, req.fault);
+    Atomics.store(ctl, CTL_VERIFY, req.verify ? 1 : 0);
+    writeForkData(ctl, req.data);
+    const sealMs = performance.now() - t0;
+    post(ctl);
+    return { sealMs, posted: performance.now(), snap };
+  }
+
+  #outcome(req: PreparedRequest, copy: { stopMs: number; copyMs: number }, sealed: { sealMs: number; posted: number; snap: Uint8Array }): ForkOutcome {
+    const ctl = this.ctl;
+    const r = Atomics.load(ctl, CTL_RESULT);
+    const msg = readMessage(ctl);
+    const us = (w: number) => Atomics.load(ctl, w) / 1000;
+    const out: ForkOutcome = {
+      pid: r,
+      checksum: Atomics.load(ctl, CTL_CHECKSUM) >>> 0,
+      bytes: Atomics.load(ctl, CTL_BYTES),
+      timings: {
+        stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
+        childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),
+        childReadMs: us(CTL_T_READ_US), childRestoreMs: us(CTL_T_RESTORE_US), cold: Atomics.load(ctl, CTL_T_COLD) === 1,
+      },
+    };
+    if (req.verify) out.memoryChecksum = Atomics.load(ctl, CTL_MEM_CHECKSUM) >>> 0;
+    release(ctl);
+    if (r < 0) throw new ForkError(reasonOf(r), `fork failed: ${msg}`);
+    return out;
+  }
+
+  // A server that died (its exit noticed by itself or by the service) fails
+  // the request at once: the forking thread never waits on a dead server.
+  #checkServerAlive(): void {
+    if (Atomics.load(this.ctl, CTL_SERVER) === SERVER_GONE) serverGone(this.ctl, 'the fork server died during the fork');
+  }
+
+  #serverState(): number {
+    return Atomics.load(this.ctl, CTL_SERVER);
+  }
+
+  // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
+  #waitServer(): void {
+    const end = performance.now() + SERVER_WAIT_MS;
+    while (this.#serverState() !== SERVER_READY) {
+      if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
+      this.thread.allowThreadsIfAttached(() => Atomics.wait(this.ctl, CTL_SERVER, this.#serverState(), WAIT_SLICE_MS));
+    }
+  }
+
+  async #waitServerAsync(): Promise<void> {
+    const end = performance.now() + SERVER_WAIT_MS;
+    while (this.#serverState() !== SERVER_READY) {
+      if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
+      await waitAsync(this.ctl, CTL_SERVER * 4, this.#serverState(), WAIT_SLICE_MS);
+    }
+  }
+
+  // One fork at a time holds the control block; a claim whose owner died is taken over.
+  #tryClaim(): boolean {
+    return claim(this.ctl, this.thread.handle) || takeOver(this.ctl, this.thread.handle, (h) => h !== this.thread.handle && this.thread.isLive(h));
+  }
+
+  #claim(): void {
+    const end = performance.now() + CLAIM_WAIT_MS;
+    while (!this.#tryClaim()) {
+      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
+      this.thread.allowThreadsIfAttached(() => Atomics.wait(this.ctl, CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS));
+    }
+  }
+
+  async #claimAsync(): Promise<void> {
+    const end = performance.now() + CLAIM_WAIT_MS;
+    while (!this.#tryClaim()) {
+      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
+      await this.thread.detachedWhile(() => waitAsync(this.ctl, CTL_STATE * 4, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS));
+    }
+  }
+
+  #before(): void {
+    for (let i = this.#hooks.length - 1; i >= 0; i--) this.#hooks[i].before?.();
+  }
+
+  /** The claimant of the control block (0: none), for diagnostics. */
+  get owner(): number {
+    return Atomics.load(this.ctl, CTL_OWNER);
+  }
+}
+
+// Any failure to stop the world in time is a refusal (EAGAIN), on time.
+function refusal(e: unknown): unknown {
+  if (e instanceof StopTimeoutError) return new ForkRefusedError(e.stragglers, e.message);
+  if (e instanceof StopBusyError) return new ForkRefusedError([], e.message);
+  return e;
+}

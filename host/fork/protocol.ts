@@ -1,0 +1,263 @@
+// The fork control block: one SharedArrayBuffer apart from Wasm memory (so a
+// child never inherits its parent's process table), shared by every forking
+// thread, the fork service on the runtime's thread and the fork server.
+//
+// Layout (Int32 words, then bytes): request/result words, the result message,
+// the fork data, the process table, and the staging area the forking thread
+// copies the snapshot into while the world is stopped.
+//
+// ## The request state machine (word CTL_STATE)
+//
+//   IDLE ──claim──▶ CLAIMED ──post──▶ REQUEST ──take──▶ TAKEN ──finish──▶ FINISHING ─▶ DONE ──release──▶ IDLE
+//                     │  ▲                 │                              ▲
+//                     │  └─ take over ─┐   └──── fail (server gone) ──────┘
+//                     └──── abandon ──▶ IDLE
+//
+// | transition                  | mover                                  | how                      |
+// |-----------------------------|----------------------------------------|--------------------------|
+// | IDLE → CLAIMED              | a forking thread                       | CAS, then CTL_OWNER = h  |
+// | CLAIMED → CLAIMED           | a forking thread whose claimant died   | CAS on CTL_OWNER         |
+// | CLAIMED → IDLE              | the claimant (refused or failed fork)  | store                    |
+// | CLAIMED → REQUEST           | the claimant (staging sealed)          | store + notify           |
+// | REQUEST → TAKEN             | the fork server                        | CAS                      |
+// | TAKEN → FINISHING           | the fork server                        | CAS                      |
+// | REQUEST/TAKEN → FINISHING   | whoever sees the server gone: the      | CAS                      |
+// |                             | dying server, the service, the client  |                          |
+// | FINISHING → DONE            | whoever won FINISHING, result written  | store + notify           |
+// | DONE → IDLE                 | the claimant, after reading the result | store + notify           |
+// | DONE → CLAIMED (take over)  | a forking thread whose claimant died   | CAS on CTL_OWNER         |
+//
+// Invariant: whoever moved the word into CLAIMED (CTL_OWNER names it) alone
+// writes the request words and the staging area until REQUEST; between REQUEST
+// and FINISHING only the server reads the staging area; whoever moved the word
+// into FINISHING alone writes the result words, then publishes DONE;
+// from DONE the claimant alone reads the result. At most one fork is between
+// CLAIMED and IDLE, so one staging area suffices. A claimant that dies leaves
+// its claim to the next forking thread, which takes it over by CAS on
+// CTL_OWNER once the owner's slot is no longer live.
+//
+// ## Server liveness (word CTL_SERVER)
+// STARTING → READY (server) → GONE (the dying server, or the service when the
+// thread exited); the service restarts a GONE server (→ STARTING).
+//
+// ## Process table
+// PROC_ENTRIES × 4 words (pid, state, status, spare). The server claims an
+// entry FREE → RUNNING by CAS before the child is acknowledged and moves
+// RUNNING → EXITED (status first) when the child exits; a waiter reaps by CAS
+// EXITED → FREE, so two waiters for one pid cannot both succeed.
+
+import { ERRNO } from '../errors.js';
+
+export const PAGE = 65536;
+
+export const CTL_STATE = 0;
+export const CTL_OWNER = 1; // handle of the claimant
+export const CTL_RESULT = 2; // pid (> 0) or a negative FORK_E_* code
+export const CTL_ACK_TIMEOUT_MS = 3;
+export const CTL_FAULT = 4;
+export const CTL_SNAPSHOT_BYTES = 5; // sealed snapshot length in the staging area
+export const CTL_CHECKSUM = 6;
+export const CTL_BYTES = 7;
+export const CTL_MSG_LEN = 8;
+export const CTL_SERVER = 9;
+export const CTL_DATA_LEN = 10;
+export const CTL_VERIFY = 11;
+export const CTL_MEM_CHECKSUM = 12;
+export const CTL_SHUTDOWN = 13; // 1 = reap the pool and exit; 2 = also kill running children
+export const CTL_POOL_READY = 14; // warm children waiting in the pool (written by the server)
+export const CTL_SEQ = 15; // requests posted so far (diagnostics)
+// The server's part of the last fork, in µs, for the breakdown (ForkOutcome.timings).
+export const CTL_T_CHILD_US = 16; // waiting for a ready child (0 when one was warm)
+export const CTL_T_TRANSFER_US = 17; // writing / sending the snapshot
+export const CTL_T_ACK_US = 18; // sent → acknowledged (the child reads, verifies, restores, runs its hook)
+export const CTL_T_READ_US = 19; // as the child reports them
+export const CTL_T_RESTORE_US = 20;
+export const CTL_T_COLD = 21; // 1 when the child was spawned for this fork
+export const CTL_MAX_PAGES = 22; // the memory's maximum, written once by the service (snapshot header field)
+export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B (words 0…31 are the words above)
+export const CTL_MSG_MAX = 512;
+export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
+export const CTL_DATA_MAX = 1024;
+export const PROC_BYTE = 2048;
+export const PROC_ENTRIES = 256;
+export const STAGING_BYTE = PROC_BYTE + PROC_ENTRIES * 16;
+
+export const ST_IDLE = 0;
+export const ST_REQUEST = 1;
+export const ST_DONE = 2;
+export const ST_TAKEN = 3;
+export const ST_CLAIMED = 4;
+export const ST_FINISHING = 5;
+
+export const SERVER_STARTING = 0;
+export const SERVER_READY = 1;
+export const SERVER_GONE = 2;
+
+export const PROC_FREE = 0;
+export const PROC_RUNNING = 1;
+export const PROC_EXITED = 2;
+
+// Fork-specific result codes (the fork bridge's range of abi/abi.json, −100…−199).
+export const FORK_E_SPAWN = ERRNO.E_SPAWN;
+export const FORK_E_CHILD_DIED = ERRNO.E_CHILD_DIED;
+export const FORK_E_ACK_TIMEOUT = ERRNO.E_ACK_TIMEOUT;
+export const FORK_E_SNAPSHOT = ERRNO.E_SNAPSHOT;
+export const FORK_E_TABLE_FULL = ERRNO.E_TABLE_FULL;
+export const FORK_E_SERVER_DIED = ERRNO.E_SERVER_DIED;
+
+/** A control block with room to stage a snapshot of a memory of `maximumPages`. */
+export function createControl(maximumPages: number): SharedArrayBuffer {
+  // header + options + one index word and one page per page: the staging area
+  // is reserved, not touched, until a fork writes it
+  const sab = new SharedArrayBuffer(STAGING_BYTE + 64 + CTL_DATA_MAX * 2 + maximumPages * (PAGE + 4));
+  new Int32Array(sab)[CTL_MAX_PAGES] = maximumPages;
+  return sab;
+}
+
+export const stagingView = (control: SharedArrayBuffer): Uint8Array => new Uint8Array(control, STAGING_BYTE);
+
+function writeText(ctl: Int32Array, at: number, max: number, lenWord: number, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  const n = Math.min(bytes.length, max);
+  new Uint8Array(ctl.buffer, at, max).set(bytes.subarray(0, n));
+  Atomics.store(ctl, lenWord, n);
+}
+
+function readText(ctl: Int32Array, at: number, lenWord: number): string {
+  // TextDecoder refuses views of shared memory: copy out first
+  return new TextDecoder().decode(new Uint8Array(ctl.buffer, at, Atomics.load(ctl, lenWord)).slice());
+}
+
+export const writeForkData = (ctl: Int32Array, json: string): void => writeText(ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, json);
+export const readForkData = (ctl: Int32Array): string => readText(ctl, CTL_DATA_BYTE, CTL_DATA_LEN);
+export const readMessage = (ctl: Int32Array): string => readText(ctl, CTL_MSG_BYTE, CTL_MSG_LEN);
+
+/** Claimant: IDLE → CLAIMED. False when another fork holds the block. */
+export function claim(ctl: Int32Array, handle: number): boolean {
+  if (Atomics.compareExchange(ctl, CTL_STATE, ST_IDLE, ST_CLAIMED) !== ST_IDLE) return false;
+  Atomics.store(ctl, CTL_OWNER, handle);
+  return true;
+}
+
+/**
+ * A forking thread: takes over a claim whose owner is gone (`ownerLive`
+ * false). From CLAIMED the staging area is the taker's; from DONE the dead
+ * claimant's result is dropped (its child, if any, stays in the process table).
+ */
+export function takeOver(ctl: Int32Array, handle: number, ownerLive: (h: number) => boolean): boolean {
+  const s = Atomics.load(ctl, CTL_STATE);
+  if (s !== ST_CLAIMED && s !== ST_DONE) return false;
+  const owner = Atomics.load(ctl, CTL_OWNER);
+  if (owner === 0 || ownerLive(owner)) return false;
+  if (Atomics.compareExchange(ctl, CTL_OWNER, owner, handle) !== owner) return false;
+  // the owner word is ours now; the state may only be CLAIMED or DONE, both the owner's to move
+  Atomics.store(ctl, CTL_STATE, ST_CLAIMED);
+  return true;
+}
+
+/** Claimant: CLAIMED → IDLE without a request (the fork was refused or failed before the hand-off). */
+export function abandon(ctl: Int32Array): void {
+  Atomics.store(ctl, CTL_OWNER, 0);
+  Atomics.store(ctl, CTL_STATE, ST_IDLE);
+  Atomics.notify(ctl, CTL_STATE);
+}
+
+/** Claimant: CLAIMED → REQUEST once the staging area and request words are written. */
+export function post(ctl: Int32Array): void {
+  Atomics.add(ctl, CTL_SEQ, 1);
+  Atomics.store(ctl, CTL_STATE, ST_REQUEST);
+  Atomics.notify(ctl, CTL_STATE);
+}
+
+/** Server: REQUEST → TAKEN. */
+export const take = (ctl: Int32Array): boolean => Atomics.compareExchange(ctl, CTL_STATE, ST_REQUEST, ST_TAKEN) === ST_REQUEST;
+
+/**
+ * Server: TAKEN → DONE with `result`; or anyone who sees the server gone:
+ * REQUEST/TAKEN → DONE. The CAS into FINISHING picks one finisher, so a
+ * loser (the server racing its own watchdog) never touches the result words.
+ */
+export function finish(ctl: Int32Array, result: number, message: string, from: number = ST_TAKEN): boolean {
+  if (Atomics.compareExchange(ctl, CTL_STATE, from, ST_FINISHING) !== from) return false;
+  writeText(ctl, CTL_MSG_BYTE, CTL_MSG_MAX, CTL_MSG_LEN, message);
+  Atomics.store(ctl, CTL_RESULT, result);
+  Atomics.store(ctl, CTL_STATE, ST_DONE);
+  Atomics.notify(ctl, CTL_STATE);
+  return true;
+}
+
+/** The server is gone: fail any request in flight, at once, and mark the server GONE. */
+export function serverGone(ctl: Int32Array, why: string): void {
+  Atomics.store(ctl, CTL_SERVER, SERVER_GONE);
+  Atomics.notify(ctl, CTL_SERVER);
+  if (!finish(ctl, FORK_E_SERVER_DIED, why, ST_TAKEN)) finish(ctl, FORK_E_SERVER_DIED, why, ST_REQUEST);
+  Atomics.notify(ctl, CTL_STATE);
+}
+
+/** Claimant: DONE → IDLE after reading the result. */
+export function release(ctl: Int32Array): void {
+  Atomics.store(ctl, CTL_OWNER, 0);
+  Atomics.store(ctl, CTL_STATE, ST_IDLE);
+  Atomics.notify(ctl, CTL_STATE);
+}
+
+// ---- process table -----------------------------------------------------------------
+
+export const procSlot = (i: number): number => PROC_BYTE / 4 + i * 4;
+
+/** Server: FREE → RUNNING for `pid`; the slot's word index, or −1 when the table is full. */
+export function procClaim(ctl: Int32Array, pid: number): number {
+  for (let i = 0; i < PROC_ENTRIES; i++) {
+    const slot = procSlot(i);
+    if (Atomics.compareExchange(ctl, slot + 1, PROC_FREE, PROC_RUNNING) === PROC_FREE) {
+      Atomics.store(ctl, slot, pid);
+      return slot;
+    }
+  }
+  return -1;
+}
+
+/** Server: a claimed entry whose child was never acknowledged goes back to FREE. */
+export function procRelease(ctl: Int32Array, slot: number): void {
+  Atomics.store(ctl, slot, 0);
+  Atomics.store(ctl, slot + 1, PROC_FREE);
+}
+
+/** Server: RUNNING → EXITED with `status`. */
+export function procExited(ctl: Int32Array, pid: number, status: number): void {
+  for (let i = 0; i < PROC_ENTRIES; i++) {
+    const slot = procSlot(i);
+    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) === PROC_RUNNING) {
+      Atomics.store(ctl, slot + 2, status);
+      Atomics.store(ctl, slot + 1, PROC_EXITED);
+      Atomics.notify(ctl, slot + 1);
+    }
+  }
+}
+
+/** The entry of unreaped child `pid`, or −1. */
+export function procFind(ctl: Int32Array, pid: number): number {
+  for (let i = 0; i < PROC_ENTRIES; i++) {
+    const slot = procSlot(i);
+    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) !== PROC_FREE) return slot;
+  }
+  return -1;
+}
+
+/** Waiter: EXITED → FREE; the status, or undefined when another waiter reaped it first. */
+export function procReap(ctl: Int32Array, slot: number): number | undefined {
+  const status = Atomics.load(ctl, slot + 2);
+  if (Atomics.compareExchange(ctl, slot + 1, PROC_EXITED, PROC_FREE) !== PROC_EXITED) return undefined;
+  Atomics.store(ctl, slot, 0);
+  return status;
+}
+
+/** Pids of children still running. */
+export function procRunning(ctl: Int32Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < PROC_ENTRIES; i++) {
+    const slot = procSlot(i);
+    if (Atomics.load(ctl, slot + 1) === PROC_RUNNING) out.push(Atomics.load(ctl, slot));
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+// Fork options: what a caller may ask of one fork, checked before anything
+// locks or stops.
+import { InvalidArgumentError } from '../errors.js';
+import { CTL_DATA_MAX } from './protocol.js';
+
+/** Faults the fork path can inject, for tests of every failure path. */
+export const FORK_FAULTS = [
+  'none', 'spawn', 'die-before-ack', 'corrupt', 'truncate', 'abi', 'server-exit', 'server-throw', 'slow-transfer',
+] as const;
+export type ForkFault = (typeof FORK_FAULTS)[number];
+
+/** Points of the parent protocol a `probe` sees (a testing and measuring aid). */
+export type ForkPhase = 'locked' | 'stopped' | 'copied' | 'started';
+
+export interface ForkOptions {
+  /** Deadline of the stop-the-world before the copy (default: the runtime's stopTimeoutMs, else 2000 ms). */
+  stopTimeoutMs?: number;
+  /** How long to wait for the child's acknowledgement once it has the snapshot (default 10000 ms). */
+  ackTimeoutMs?: number;
+  /** Testing aid: make the fork server or the hand-off fail in a chosen way. */
+  fault?: ForkFault;
+  /** Testing aid: called by the forking thread at each phase (a thread that dies here tests recovery). */
+  probe?: (phase: ForkPhase) => void;
+  /** Passed to the child's continuation as `ctx.data` (JSON, ≤ 1 KiB). */
+  data?: unknown;
+  /** Also checksum the whole memory; the child checks its restored copy against it. */
+  verify?: boolean;
+}
+
+export interface PreparedRequest {
+  stopTimeoutMs: number;
+  ackTimeoutMs: number;
+  fault: number;
+  verify: boolean;
+  data: string;
+  probe?: (phase: ForkPhase) => void;
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 2000;
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
+export function prepareRequest(opts: ForkOptions): PreparedRequest {
+  const ms = (v: number | undefined, d: number, name: string): number => {
+    const t = v ?? d;
+    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^31), got ${t}`);
+    return t;
+  };
+  const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
+  if (fault < 0) throw new InvalidArgumentError(`unknown fork fault ${String(opts.fault)} (known: ${FORK_FAULTS.join(', ')})`);
+  if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new InvalidArgumentError('probe must be a function');
+  let data: string;
+  try {
+    data = JSON.stringify(opts.data ?? null);
+  } catch (e) {
+    throw new InvalidArgumentError(`fork data must be JSON-serialisable: ${e instanceof Error ? e.message : e}`);
+  }
+  if (new TextEncoder().encode(data).length > CTL_DATA_MAX) throw new InvalidArgumentError(`fork data exceeds ${CTL_DATA_MAX} bytes as JSON`);
+  return {
+    stopTimeoutMs: ms(opts.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs'),
+    ackTimeoutMs: ms(opts.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs'),
+    fault,
+    verify: opts.verify === true,
+    data,
+    probe: opts.probe,
+  };
+}
+
+/** Pool size: warm children kept ready (the server grows it with the fork rate up to `max`). */
+export function checkPool(pool: number | undefined): number {
+  const p = pool ?? 1;
+  if (!Number.isInteger(p) || p < 0 || p > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${p}`);
+  return p;
+}
+
+export type ChildrenAtClose = 'wait' | 'kill';
+
+export function checkChildrenAtClose(v: unknown): ChildrenAtClose {
+  const c = v ?? 'wait';
+  if (c !== 'wait' && c !== 'kill') throw new InvalidArgumentError(`close({ children }) must be 'wait' or 'kill', got ${String(v)}`);
+  return c;
+}

@@ -1,0 +1,154 @@
+// The fork service: the runtime's side of whatever turns a staged snapshot
+// into a running child. Its lifecycle — start, pool, death, shutdown — sits
+// behind ForkService, so a platform can bring its own (Node: a server thread
+// that owns child processes; a browser: a worker group over a fresh memory).
+import { ForkError, UnsupportedError, WorkerError } from '../errors.js';
+import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
+import { waitAsync } from '../wait.js';
+import {
+  CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  createControl, procRunning, serverGone,
+} from './protocol.js';
+import { checkPool, type ChildrenAtClose } from './request.js';
+import { DEFAULT_MAXIMUM_PAGES } from '../core.js';
+
+/** What the runtime's options say about forking. */
+export interface ForkServiceConfig {
+  /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
+  continuation: string | URL;
+  exportName?: string;
+  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); the server grows it with the fork rate. */
+  pool?: number;
+  /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
+  transfer?: 'ipc' | 'file';
+  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  execPath?: string;
+}
+
+/** The fork service for a runtime: the platform's own, or a WorkerForkService. */
+export function forkServiceFor(
+  platform: Platform, memory: WebAssembly.Memory, cfg: ForkServiceConfig,
+  rt: { wasm?: string | URL; maximumPages?: number; job?: string | URL; jobData?: unknown; stopTimeoutMs?: number },
+): ForkService {
+  const maximumPages = rt.maximumPages ?? DEFAULT_MAXIMUM_PAGES;
+  const control = createControl(maximumPages);
+  const init = {
+    memory, maximumPages, execPath: cfg.execPath,
+    child: {
+      continuation: String(cfg.continuation), exportName: cfg.exportName, wasm: String(rt.wasm ?? 'release'), pool: checkPool(cfg.pool),
+      transfer: cfg.transfer ?? 'file', job: rt.job === undefined ? undefined : String(rt.job), jobData: rt.jobData,
+      stopTimeoutMs: rt.stopTimeoutMs,
+    },
+  };
+  return platform.createForkService?.(init, control) ?? new WorkerForkService(platform, init, control);
+}
+
+export interface ForkService {
+  /** The control block every forking thread of this runtime shares. */
+  readonly control: SharedArrayBuffer;
+  /** Starts the server, or restarts it after its death; returns at once (readiness is in the control block). */
+  ensure(): void;
+  /** Resolves once the server is ready. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** Resolves when the warm pool holds `n` children. */
+  poolReady(n: number, timeoutMs?: number): Promise<void>;
+  /** Pids of children still running. */
+  running(): number[];
+  /** Ends the server after the pool is reaped; running children are waited for or killed. */
+  shutdown(children: ChildrenAtClose): Promise<void>;
+}
+
+const READY_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+// a server that keeps dying is not restarted in a loop
+const RESTARTS = 5;
+const RESTART_WINDOW_MS = 10_000;
+
+/** A fork service whose server is a platform worker (host/node/fork-server.ts on Node). */
+export class WorkerForkService implements ForkService {
+  readonly #ctl: Int32Array;
+  #server?: PlatformWorker;
+  #exited?: Promise<void>;
+  #failure: unknown;
+  #restarts: number[] = [];
+  #closing = false;
+
+  constructor(private readonly platform: Platform, private readonly init: Omit<ForkServerInit, 'control'>, readonly control: SharedArrayBuffer) {
+    if (!platform.startForkServer) throw new UnsupportedError('fork needs a platform with processes');
+    this.#ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
+  }
+
+  ensure(): void {
+    if (this.#closing) return;
+    if (this.#server && Atomics.load(this.#ctl, CTL_SERVER) !== SERVER_GONE) return;
+    const now = performance.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (this.#restarts.length >= RESTARTS) return;
+    this.#restarts.push(now);
+    Atomics.store(this.#ctl, CTL_SERVER, SERVER_STARTING);
+    Atomics.store(this.#ctl, CTL_POOL_READY, 0);
+    const server = this.platform.startForkServer!({ ...this.init, control: this.control });
+    this.#server = server;
+    this.#failure = undefined;
+    server.onError((e) => { this.#failure = e; });
+    this.#exited = new Promise((resolve) => server.onExit(() => {
+      // A server gone mid-request must not leave a forking thread waiting.
+      if (this.#server === server) {
+        serverGone(this.#ctl, `the fork server exited${this.#failure instanceof Error ? `: ${this.#failure.message}` : ''}`);
+        if (!this.#closing) this.ensure();
+      }
+      resolve();
+    }));
+  }
+
+  async ready(timeoutMs = READY_MS): Promise<void> {
+    this.ensure();
+    const end = performance.now() + timeoutMs;
+    for (let s = Atomics.load(this.#ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.#ctl, CTL_SERVER)) {
+      if (performance.now() > end || (s === SERVER_GONE && this.#failure)) {
+        const f = this.#failure;
+        throw new WorkerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`, f);
+      }
+      await waitAsync(this.#ctl, CTL_SERVER * 4, s, 50);
+    }
+  }
+
+  async poolReady(n: number, timeoutMs = 30_000): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const have = Atomics.load(this.#ctl, CTL_POOL_READY);
+      if (have >= n) return;
+      if (performance.now() > end) throw new ForkError('E_FORK', `fork pool holds ${have} of ${n} children after ${timeoutMs} ms`);
+      await waitAsync(this.#ctl, CTL_POOL_READY * 4, have, 50);
+    }
+  }
+
+  running(): number[] {
+    return procRunning(this.#ctl);
+  }
+
+  async shutdown(children: ChildrenAtClose): Promise<void> {
+    this.#closing = true;
+    const server = this.#server;
+    if (!server) return;
+    Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? 2 : 1);
+    Atomics.notify(this.#ctl, CTL_STATE);
+    if (children === 'wait') {
+      // the server exits once its running children have; a live child is
+      // waited for as long as it runs (the timer keeps this event loop alive:
+      // the server thread does not)
+      const alive = setInterval(() => {}, 1000);
+      try {
+        await this.#exited;
+      } finally {
+        clearInterval(alive);
+      }
+    } else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.#exited, new Promise((r) => { timer = setTimeout(r, STOP_GRACE_MS); })]);
+      clearTimeout(timer);
+    }
+    await server.terminate();
+    serverGone(this.#ctl, 'the runtime is closed');
+  }
+}

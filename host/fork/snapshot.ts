@@ -1,0 +1,252 @@
+// The snapshot codec: what a fork hands its child.
+//
+//   header   HEADER_WORDS u32 words, named by H (below)
+//   meta     options (utf-8 JSON, zero-padded to 4 bytes), then one u32 page index per live page
+//   pages    the live pages, PAGE bytes each, in index order
+//
+// All-zero pages are not carried: a fresh memory is zero. The checksum chains
+// checksum32 over the meta region and then each page in order, so a child can
+// check pages it read straight into its memory without a second buffer.
+//
+// Encoding is split in two so a fork stops the world only for the copy:
+// `copyLive` (world stopped) scans and copies the live pages, `seal` (world
+// running) writes the meta region, the checksum and the header.
+import { ABI_VERSION } from '../layout.js';
+import { SnapshotError } from '../errors.js';
+import { PAGE } from './protocol.js';
+
+export const SNAPSHOT_MAGIC = 0x4e535457; // "WTSN"
+export const SNAPSHOT_VERSION = 2;
+export const HEADER_WORDS = 12;
+export const HEADER_BYTES = HEADER_WORDS * 4;
+/** Header word indexes. */
+export const H = {
+  MAGIC: 0,
+  VERSION: 1,
+  ABI: 2,
+  MEMORY_BYTES: 3,
+  MAXIMUM_PAGES: 4,
+  HANDLE: 5,
+  PAGES: 6,
+  OPTIONS_LEN: 7,
+  CHECKSUM: 8,
+} as const;
+const PAGE_WORDS = PAGE / 4;
+
+export { SnapshotError };
+
+/**
+ * A 32-bit checksum over 32-bit words: four FNV-1a style lanes (so the
+ * multiplies do not wait on each other), folded together with `seed`.
+ */
+export function checksum32(w: Int32Array, seed = 0x811c9dc5): number {
+  let a = seed | 0;
+  let b = (seed ^ 0x5bd1e995) | 0;
+  let c = (seed ^ 0x27d4eb2f) | 0;
+  let d = (seed ^ 0x165667b1) | 0;
+  const n = w.length;
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    a = Math.imul(a ^ w[i], 0x01000193);
+    b = Math.imul(b ^ w[i + 1], 0x01000193);
+    c = Math.imul(c ^ w[i + 2], 0x01000193);
+    d = Math.imul(d ^ w[i + 3], 0x01000193);
+  }
+  for (; i < n; i++) a = Math.imul(a ^ w[i], 0x01000193);
+  let h = Math.imul(a ^ n, 0x01000193);
+  h = Math.imul(h ^ b, 0x01000193);
+  h = Math.imul(h ^ c, 0x01000193);
+  h = Math.imul(h ^ d, 0x01000193);
+  return h >>> 0;
+}
+
+/** True when page `p` of `mem` is all zero; stops at the first non-zero word. */
+export function pageIsZero(mem: Int32Array, p: number): boolean {
+  const end = (p + 1) * PAGE_WORDS;
+  for (let i = p * PAGE_WORDS; i < end; i += 4) {
+    if ((mem[i] | mem[i + 1] | mem[i + 2] | mem[i + 3]) !== 0) return false;
+  }
+  return true;
+}
+
+const i32 = (u8: Uint8Array, at: number, words: number): Int32Array => new Int32Array(u8.buffer, u8.byteOffset + at, words);
+
+/** Where the meta region and the pages sit for a snapshot of `pages` live pages and `optionsLen` bytes of options. */
+export function bodyLayout(pages: number, optionsLen: number): { indexAt: number; pagesAt: number; total: number } {
+  const indexAt = HEADER_BYTES + ((optionsLen + 3) & ~3);
+  const pagesAt = indexAt + pages * 4;
+  return { indexAt, pagesAt, total: pagesAt + pages * PAGE };
+}
+
+/** What `copyLive` left in the staging area. */
+export interface LiveCopy {
+  memoryBytes: number;
+  /** Indexes of the copied pages, ascending. */
+  pages: Uint32Array;
+  /** Where the page data starts in the staging area (room is left before it for header and meta). */
+  pagesAt: number;
+}
+
+/**
+ * World stopped: copies the non-zero pages of `memory` into `staging` at
+ * `bodyLayout(n, reserveOptions).pagesAt`. Runs of live pages are copied with
+ * one `set` each. `reserveOptions` bounds the options `seal` may write.
+ */
+export function copyLive(memory: ArrayBufferLike, staging: Uint8Array, reserveOptions: number): LiveCopy {
+  const memoryBytes = memory.byteLength;
+  const nPages = memoryBytes / PAGE;
+  const words = new Int32Array(memory);
+  const live = new Uint32Array(nPages);
+  let n = 0;
+  for (let p = 0; p < nPages; p++) if (!pageIsZero(words, p)) live[n++] = p;
+  const pages = live.subarray(0, n);
+  // the page data sits where a snapshot with the largest options would put it;
+  // seal moves nothing, it pads the options up to this point
+  const pagesAt = bodyLayout(n, reserveOptions).pagesAt;
+  if (pagesAt + n * PAGE > staging.byteLength) throw new SnapshotError(`staging area of ${staging.byteLength} bytes is too small for ${n} pages`);
+  const src = new Uint8Array(memory);
+  for (let k = 0; k < n; ) {
+    let run = 1;
+    while (k + run < n && pages[k + run] === pages[k] + run) run++;
+    staging.set(src.subarray(pages[k] * PAGE, (pages[k] + run) * PAGE), pagesAt + k * PAGE);
+    k += run;
+  }
+  return { memoryBytes, pages, pagesAt };
+}
+
+/**
+ * World running: writes header and meta in front of the copied pages and
+ * checksums them. Returns the snapshot (a view of `staging`). The options are
+ * padded to fill the room `copyLive` reserved.
+ */
+export function seal(staging: Uint8Array, copy: LiveCopy, maximumPages: number, handle: number, options: string): Uint8Array {
+  const opt = new TextEncoder().encode(options);
+  const n = copy.pages.length;
+  const indexAt = copy.pagesAt - n * 4;
+  if (HEADER_BYTES + opt.length > indexAt) throw new SnapshotError(`snapshot options of ${opt.length} bytes exceed the reserved room`);
+  staging.fill(0x20, HEADER_BYTES, indexAt); // JSON tolerates trailing spaces
+  staging.set(opt, HEADER_BYTES);
+  i32(staging, indexAt, n).set(copy.pages);
+  const total = copy.pagesAt + n * PAGE;
+  const hdr = i32(staging, 0, HEADER_WORDS);
+  hdr.fill(0);
+  hdr[H.MAGIC] = SNAPSHOT_MAGIC;
+  hdr[H.VERSION] = SNAPSHOT_VERSION;
+  hdr[H.ABI] = ABI_VERSION;
+  hdr[H.MEMORY_BYTES] = copy.memoryBytes;
+  hdr[H.MAXIMUM_PAGES] = maximumPages;
+  hdr[H.HANDLE] = handle;
+  hdr[H.PAGES] = n;
+  hdr[H.OPTIONS_LEN] = indexAt - HEADER_BYTES;
+  const snap = staging.subarray(0, total);
+  hdr[H.CHECKSUM] = bodyChecksum(snap, (k) => i32(snap, copy.pagesAt + k * PAGE, PAGE_WORDS));
+  return snap;
+}
+
+/** Encodes `memory` in one go (world already quiet): copyLive + seal into a fresh buffer. */
+export function encodeSnapshot(memory: ArrayBufferLike, maximumPages: number, handle: number, options: string): Uint8Array {
+  const optLen = new TextEncoder().encode(options).length;
+  const bound = bodyLayout(memory.byteLength / PAGE, optLen).total;
+  const staging = new Uint8Array(bound);
+  return seal(staging, copyLive(memory, staging, optLen), maximumPages, handle, options).slice();
+}
+
+// The checksum of meta + pages; `page(k)` gives live page k's words wherever they are.
+function bodyChecksum(head: Uint8Array, page: (k: number) => Int32Array): number {
+  const hdr = i32(head, 0, HEADER_WORDS);
+  const n = hdr[H.PAGES];
+  const { pagesAt } = bodyLayout(n, hdr[H.OPTIONS_LEN]);
+  let h = checksum32(i32(head, HEADER_BYTES, (pagesAt - HEADER_BYTES) / 4));
+  for (let k = 0; k < n; k++) h = checksum32(page(k), h);
+  return h;
+}
+
+export interface SnapshotInfo {
+  abi: number;
+  memoryBytes: number;
+  maximumPages: number;
+  handle: number;
+  pages: Uint32Array;
+  checksum: number;
+  options: string;
+  /** Byte offset of the page data, and the snapshot's whole length. */
+  pagesAt: number;
+  total: number;
+}
+
+/**
+ * Validates header and meta (the first `pagesAt` bytes suffice; `total`
+ * is the length the sender says it wrote) and returns them. The pages are
+ * checked by `verifyPages` once they are wherever the reader put them.
+ */
+export function readHead(head: Uint8Array, total: number): SnapshotInfo {
+  if (head.byteLength < HEADER_BYTES || head.byteOffset % 4 !== 0) throw new SnapshotError('snapshot truncated (no header)');
+  const hdr = i32(head, 0, HEADER_WORDS);
+  if (hdr[H.MAGIC] !== SNAPSHOT_MAGIC) throw new SnapshotError(`bad snapshot magic 0x${(hdr[H.MAGIC] >>> 0).toString(16)}`);
+  if (hdr[H.VERSION] !== SNAPSHOT_VERSION) throw new SnapshotError(`snapshot format ${hdr[H.VERSION]}, expected ${SNAPSHOT_VERSION}`);
+  if (hdr[H.ABI] !== ABI_VERSION) throw new SnapshotError(`snapshot ABI ${hdr[H.ABI]}, this core is ABI ${ABI_VERSION}`);
+  const memoryBytes = hdr[H.MEMORY_BYTES] >>> 0;
+  const maximumPages = hdr[H.MAXIMUM_PAGES] >>> 0;
+  const n = hdr[H.PAGES] >>> 0;
+  const optLen = hdr[H.OPTIONS_LEN] >>> 0;
+  const layout = bodyLayout(n, optLen);
+  if (memoryBytes % PAGE !== 0 || memoryBytes === 0 || memoryBytes / PAGE > maximumPages || n > memoryBytes / PAGE
+    || total !== layout.total || head.byteLength < layout.pagesAt) {
+    throw new SnapshotError(`snapshot truncated or inconsistent (${total} bytes, header says ${layout.total})`);
+  }
+  const pages = new Uint32Array(i32(head, layout.indexAt, n));
+  for (let k = 0; k < n; k++) {
+    if (pages[k] >= memoryBytes / PAGE || (k > 0 && pages[k] <= pages[k - 1])) throw new SnapshotError(`snapshot page index ${pages[k]} out of order or beyond its memory`);
+  }
+  const options = new TextDecoder().decode(head.slice(HEADER_BYTES, HEADER_BYTES + optLen)).trimEnd();
+  return {
+    abi: hdr[H.ABI], memoryBytes, maximumPages, handle: hdr[H.HANDLE], pages, checksum: hdr[H.CHECKSUM] >>> 0, options,
+    pagesAt: layout.pagesAt, total: layout.total,
+  };
+}
+
+/** Checks the checksum with the pages read into `memory` (at their own places). */
+export function verifyPages(head: Uint8Array, info: SnapshotInfo, memory: ArrayBufferLike): void {
+  const words = new Int32Array(memory);
+  const actual = bodyChecksum(head, (k) => words.subarray(info.pages[k] * PAGE_WORDS, (info.pages[k] + 1) * PAGE_WORDS));
+  if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
+}
+
+/** Validates a whole snapshot held in one buffer and returns its info and a restore into a memory. */
+export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: (into: ArrayBufferLike) => void } {
+  if (buf.byteOffset % 4 !== 0) buf = buf.slice();
+  const info = readHead(buf, buf.byteLength);
+  const page = (k: number) => i32(buf, info.pagesAt + k * PAGE, PAGE_WORDS);
+  const actual = bodyChecksum(buf, page);
+  if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
+  return {
+    info,
+    restore(into) {
+      const dst = new Uint8Array(into);
+      for (let k = 0; k < info.pages.length; k++) dst.set(buf.subarray(info.pagesAt + k * PAGE, info.pagesAt + (k + 1) * PAGE), info.pages[k] * PAGE);
+    },
+  };
+}
+
+const ZERO_PAGE = new Int32Array(PAGE_WORDS);
+
+/** checksum32 chained over every page of the memory image a snapshot restores, zero pages included. */
+export function imageChecksum(snap: Uint8Array): number {
+  const info = readHead(snap, snap.byteLength);
+  let h = 0x811c9dc5;
+  let k = 0;
+  for (let p = 0; p < info.memoryBytes / PAGE; p++) {
+    if (k < info.pages.length && info.pages[k] === p) h = checksum32(i32(snap, info.pagesAt + k++ * PAGE, PAGE_WORDS), h);
+    else h = checksum32(ZERO_PAGE, h);
+  }
+  return h;
+}
+
+/** The same checksum over a live memory. */
+export function memoryChecksum(memory: ArrayBufferLike): number {
+  const words = new Int32Array(memory);
+  let h = 0x811c9dc5;
+  for (let p = 0; p < memory.byteLength / PAGE; p++) h = checksum32(words.subarray(p * PAGE_WORDS, (p + 1) * PAGE_WORDS), h);
+  return h;
+}

@@ -1,0 +1,237 @@
+// Hostile arguments against every stable export of every core build, on one
+// thread over a bare memory: each result must be a success or a code the
+// source of truth lists for that export, nothing may trap (or trip an assert
+// in the debug build), and no byte outside what the export may write changes.
+// Seeded, so a failure names a vector that reproduces: FUZZ_SEED=n FUZZ_VECTORS=n.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
+import { ERRNO } from '../host/errors.js';
+import {
+  GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
+  MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, W_EXCLUSION, slotAddr,
+} from '../host/layout.js';
+
+const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
+const VECTORS = Number(process.env.FUZZ_VECTORS ?? 4000);
+const BUILDS = ['build/core.wasm', 'build/core.debug.wasm'];
+// Every export but the diagnostic loops, which run until told to quit and are not ABI.
+const FUZZED = EXPORTS.filter((x) => x.fuzz && x.module === 'core');
+const PAGE = 65536;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Core = Record<string, (...a: number[]) => number | bigint>;
+
+async function bare(file: string): Promise<{ core: Core; memory: WebAssembly.Memory }> {
+  const memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true });
+  const module = new WebAssembly.Module(readFileSync(new URL(`../../${file}`, import.meta.url)));
+  const env = {
+    memory,
+    now_ms: () => performance.now(),
+    abort: (msg: number, _file: number, line: number) => { throw new Error(`assert failed (message at ${msg}, line ${line})`); },
+  };
+  const inst = await WebAssembly.instantiate(module, { env });
+  return { core: inst.exports as unknown as Core, memory };
+}
+
+/** The bytes an export may write for these arguments: [from, to) ranges. */
+function allowed(x: ExportSpec, args: number[], memBytes: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const w of x.writes) {
+    if (w.embedder) {
+      out.push([LAYOUT_END, memBytes]);
+    } else if (w.index_arg) {
+      const k = args[x.params.findIndex(([n]) => n === w.index_arg)];
+      if (k >= 0 && k < w.count!) out.push([w.addr! + k * w.stride!, w.addr! + (k + 1) * w.stride!]);
+    } else if (w.addr !== undefined) out.push([w.addr, w.addr + w.size!]);
+    else if (w.arg) {
+      const at = args[x.params.findIndex(([n]) => n === w.arg)] >>> 0;
+      const n = args[x.params.findIndex(([n]) => n === w.bytes_arg)];
+      if (n >= 0 && n <= RECORD_WORDS) out.push([at, Math.min(memBytes, at + n * w.scale!)]);
+    }
+  }
+  return out;
+}
+
+function firstChange(before: Uint32Array, after: Uint32Array, ranges: [number, number][]): number {
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === after[i]) continue;
+    const addr = i * 4;
+    if (!ranges.some(([a, b]) => addr + 4 > a && addr < b)) return addr;
+  }
+  return -1;
+}
+
+class Fuzzer {
+  readonly rnd: () => number;
+  handles: number[] = [];
+  locks: number[] = [];
+  skipped = 0;
+  calls = 0;
+  constructor(seed: number, readonly core: Core, readonly memory: WebAssembly.Memory) {
+    this.rnd = mulberry32(seed);
+  }
+  get i32(): Int32Array { return new Int32Array(this.memory.buffer); }
+  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.rnd() * xs.length)]; }
+
+  value(name: string, type = 'i32'): number {
+    if (type === 'f64') return this.pick([NaN, Infinity, -Infinity, 0, -0, -1, 0.5, 1e300, -1e300, 2 ** 31, this.rnd() * 1e6]);
+    const end = this.memory.buffer.byteLength;
+    const heap = Number(this.core.heap_base());
+    const edges = [
+      0, 1, -1, 2, 3, 4, 7, 8, 15, 16, 239, 240, 241, 255, 256, 257, 4095, 4096, 0x7fffffff, -0x80000000,
+      0x7ffffff0, 0x7fffff10, 0x7fffffff - 239, 2 ** 31 - 240, end, end - 4, end - 1, end + 4, end - 8, end - 960,
+      LAYOUT_END, heap, heap + 1, heap + 2, LOCKS, MAX_LOCKS, -3,
+    ];
+    const r = this.rnd();
+    if (/^h$|handle/.test(name) && this.handles.length && r < 0.6) {
+      const h = this.pick(this.handles);
+      return this.rnd() < 0.85 ? h : this.pick([h + 1, h ^ 0x100, h & INDEX_MASK, h | 0x40000000, h + 0x100]);
+    }
+    if ((name === 'id' || name === 'lock') && r < 0.6) return this.pick([0, ...this.locks]);
+    // a start so close to 2^31 that start + count wraps: the overflow the range checks must survive
+    if (name === 'first' && r < 0.3) return (0x80000000 - 1 - Math.floor(this.rnd() * 256)) | 0;
+    if (name === 'n' && r < 0.4) return 1 + Math.floor(this.rnd() * 241);
+    if ((name === 'rec' || name === 'index') && r < 0.5) return Math.floor(this.rnd() * 8);
+    if (r < 0.55) return this.pick(edges) | 0;
+    if (r < 0.8) return Math.floor(this.rnd() * 300) - 20;
+    return (Math.floor(this.rnd() * 2 ** 32) | 0);
+  }
+
+  word(h: number): number {
+    const idx = h & INDEX_MASK;
+    return Atomics.load(this.i32, slotAddr(idx) >> 2);
+  }
+  /** The handle names a live slot of its generation. */
+  live(h: number): boolean {
+    return h > 0 && ((this.word(h) & GEN_MASK) >>> 0) === ((h & GEN_MASK) >>> 0) && (this.word(h) & STATE_MASK) !== 0;
+  }
+
+  /**
+   * One thread cannot wake itself: a call that would wait for another thread
+   * is skipped, and deadlines are kept short. Returns undefined to skip.
+   */
+  nonBlocking(x: ExportSpec, args: number[]): number[] | undefined {
+    const h = args[0];
+    const st = this.live(h) ? this.word(h) & STATE_MASK : -1;
+    const stop = this.live(h) && (this.word(h) & STOP_BIT) !== 0;
+    switch (x.name) {
+      case 'attach':
+      case 'unregister':
+        return st === ST_SUSPENDED ? undefined : args;
+      case 'poll':
+        return stop ? undefined : args;
+      case 'stop': {
+        if (stop) return undefined;
+        const t = args[1];
+        return [h, t > 2 ? t % 3 : t];
+      }
+      case 'lock_acquire': {
+        const id = args[1];
+        const l = LOCKS + (id >>> 0) * LOCK_SIZE;
+        const word = id >= 0 && id < MAX_LOCKS ? Atomics.load(this.i32, (l + LK_WORD) >> 2) : 0;
+        // the lock word is its owner's handle (bit 31: waiters): held by another thread means a wait
+        const contended = word !== 0 && (word & ~LOCK_WAITERS) !== h;
+        if (contended && (args[2] < 0 || stop || st !== ST_ATTACHED)) return undefined;
+        return [h, id, args[2] > 2 ? args[2] % 3 : args[2]];
+      }
+      default:
+        return args;
+    }
+  }
+
+  call(x: ExportSpec, args: number[], label: string): void {
+    const before = new Uint32Array(this.memory.buffer).slice();
+    let r: number | bigint;
+    try {
+      r = this.core[x.name](...args);
+    } catch (e) {
+      assert.unreachable(`${label}: ${x.name}(${args.join(', ')}) threw ${(e as Error).message}`);
+      return;
+    }
+    this.calls++;
+    const n = typeof r === 'bigint' ? Number(r) : r;
+    if (n < 0) {
+      const documented: number[] = x.errors.map((c) => ERRNO[c as keyof typeof ERRNO]);
+      assert.ok(documented.includes(n), `${label}: ${x.name}(${args.join(', ')}) returned ${n}, not one of its documented codes [${documented.join(', ')}]`);
+    }
+    const after = new Uint32Array(this.memory.buffer);
+    const bad = firstChange(before, after, allowed(x, args, after.byteLength));
+    assert.is(bad, -1, `${label}: ${x.name}(${args.join(', ')}) wrote 0x${bad.toString(16)}, outside what it may write`);
+    if (x.name === 'register' && n > 0) this.handles.push(n);
+    if (x.name === 'lock_create' && n > 0) this.locks.push(n);
+  }
+
+  vector(i: number): void {
+    const x = this.pick(FUZZED);
+    const raw = x.params.map(([name, type]) => this.value(name, type));
+    const args = this.nonBlocking(x, raw);
+    if (!args) {
+      this.skipped++;
+      return;
+    }
+    this.call(x, args, `seed ${SEED} vector ${i}`);
+  }
+}
+
+for (const file of BUILDS) {
+  test(`${file}: before init every export answers E_NOT_INIT and writes nothing`, async () => {
+    const { core, memory } = await bare(file);
+    const f = new Fuzzer(SEED, core, memory);
+    for (const x of FUZZED) {
+      if (!x.errors.includes('E_NOT_INIT')) continue;
+      for (let k = 0; k < 40; k++) {
+        const args = x.params.map(([name]) => f.value(name));
+        const before = new Uint32Array(memory.buffer).slice();
+        const r = core[x.name](...args);
+        assert.is(Number(r), ERRNO.E_NOT_INIT, `${x.name}(${args.join(', ')}) before init`);
+        assert.is(firstChange(before, new Uint32Array(memory.buffer), []), -1, `${x.name} wrote before init`);
+      }
+    }
+  });
+
+  test(`${file}: ${VECTORS} random argument vectors: documented results only, no trap, no write outside the allowed ranges`, async () => {
+    const { core, memory } = await bare(file);
+    const f = new Fuzzer(SEED, core, memory);
+    assert.is(core.init(4), 0);
+    for (let k = 0; k < 3; k++) f.handles.push(Number(core.register(100 + k)));
+    assert.is(core.attach(f.handles[0]), 0);
+    f.locks.push(Number(core.lock_create(1)), Number(core.lock_create(2)));
+    for (let i = 0; i < VECTORS; i++) f.vector(i);
+    assert.ok(f.calls > VECTORS * 0.8, `most vectors ran (${f.calls} ran, ${f.skipped} would have blocked)`);
+  });
+
+  test(`${file}: the record range checks do not overflow near 2^31`, async () => {
+    const { core, memory } = await bare(file);
+    core.init(4);
+    const h = Number(core.register(1));
+    const src = Number(core.heap_base());
+    const lockTable = () => new Uint32Array(memory.buffer, LOCKS, (MAX_LOCKS * LOCK_SIZE) / 4).slice();
+    const locks = lockTable();
+    for (const first of [0x7fffffff, 0x7fffff10, 0x7ffffff0, 2 ** 31 - 240, -1, -240]) {
+      for (const n of [1, 16, 240, 241]) {
+        assert.is(core.record_write(h, 0, first, src, n), ERRNO.E_ARG, `record_write first ${first} n ${n}`);
+        assert.is(core.record_read(0, first, src, n), ERRNO.E_ARG, `record_read first ${first} n ${n}`);
+      }
+    }
+    assert.equal(lockTable(), locks, 'the lock table is untouched');
+    assert.is(Number(core.lock_owner(200)), ERRNO.E_BAD_LOCK);
+    assert.is(core.record_write(h, 0, 0, src, RECORD_WORDS), 0, 'the whole record is still writable');
+    assert.is(core.record_write(h, 0, RECORD_WORDS, src, 0), 0, 'an empty range at the end is fine');
+    assert.is(Atomics.load(new Int32Array(memory.buffer), W_EXCLUSION >> 2), 0);
+    assert.is(PAGE * MEMORY_INITIAL_PAGES, memory.buffer.byteLength);
+  });
+}
+
+test.run();

@@ -1,0 +1,117 @@
+// The snapshot codec (host/fork/snapshot.ts): round trips, zero pages, named
+// header fields, and every validation failure.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ABI_VERSION } from '../host/layout.js';
+import { PAGE } from '../host/fork/protocol.js';
+import {
+  H, HEADER_BYTES, HEADER_WORDS, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotError, bodyLayout, checksum32, copyLive,
+  decodeSnapshot, encodeSnapshot, imageChecksum, memoryChecksum, pageIsZero, readHead, seal, verifyPages,
+} from '../host/fork/snapshot.js';
+
+// 8 pages, live: 0, 2, 3 (a run), 7 (a single non-zero word at its very end)
+function memory(): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(8 * PAGE);
+  const u32 = new Uint32Array(sab);
+  for (let i = 0; i < PAGE / 4; i++) u32[i] = i * 2654435761;
+  for (let i = (2 * PAGE) / 4; i < (4 * PAGE) / 4; i += 7) u32[i] = i;
+  u32[(8 * PAGE) / 4 - 1] = 1;
+  return sab;
+}
+
+const header = (snap: Uint8Array) => new Uint32Array(snap.buffer, snap.byteOffset, HEADER_WORDS);
+
+test('encode → decode restores the memory exactly, carrying only the live pages', () => {
+  const mem = memory();
+  const snap = encodeSnapshot(mem, 16, 0x1234, JSON.stringify({ data: 'x' }));
+  const { info, restore } = decodeSnapshot(snap);
+  assert.equal([...info.pages], [0, 2, 3, 7]);
+  assert.is(info.memoryBytes, 8 * PAGE);
+  assert.is(info.maximumPages, 16);
+  assert.is(info.handle, 0x1234);
+  assert.equal(JSON.parse(info.options), { data: 'x' });
+  assert.is(snap.byteLength, bodyLayout(4, header(snap)[H.OPTIONS_LEN]).total);
+  const into = new ArrayBuffer(8 * PAGE);
+  restore(into);
+  assert.equal(new Uint8Array(into), new Uint8Array(mem));
+  assert.is(imageChecksum(snap), memoryChecksum(mem), 'the image checksum is the checksum of the restored memory');
+});
+
+test('named header fields sit where the format says', () => {
+  const snap = encodeSnapshot(memory(), 16, 7, '{}');
+  const h = header(snap);
+  assert.is(h[H.MAGIC], SNAPSHOT_MAGIC);
+  assert.is(h[H.VERSION], SNAPSHOT_VERSION);
+  assert.is(h[H.ABI], ABI_VERSION);
+  assert.is(h[H.MEMORY_BYTES], 8 * PAGE);
+  assert.is(h[H.MAXIMUM_PAGES], 16);
+  assert.is(h[H.HANDLE], 7);
+  assert.is(h[H.PAGES], 4);
+  assert.is(h[H.OPTIONS_LEN] % 4, 0);
+  assert.is(HEADER_BYTES, HEADER_WORDS * 4);
+});
+
+test('copyLive + seal (the fork path) equals encodeSnapshot, and pages read elsewhere verify', () => {
+  const mem = memory();
+  const staging = new Uint8Array(new SharedArrayBuffer(16 * PAGE));
+  const copy = copyLive(mem, staging, 100);
+  const snap = seal(staging, copy, 16, 3, '{"a":1}');
+  const info = readHead(snap, snap.byteLength);
+  assert.equal([...info.pages], [0, 2, 3, 7]);
+  assert.equal(JSON.parse(info.options), { a: 1 });
+  // a child reads header + meta, puts the pages straight into its memory, then verifies
+  const child = new SharedArrayBuffer(8 * PAGE);
+  const dst = new Uint8Array(child);
+  info.pages.forEach((p, k) => dst.set(snap.subarray(info.pagesAt + k * PAGE, info.pagesAt + (k + 1) * PAGE), p * PAGE));
+  verifyPages(snap.subarray(0, info.pagesAt), info, child);
+  assert.equal(dst, new Uint8Array(mem));
+  dst[3 * PAGE + 5] ^= 1;
+  assert.throws(() => verifyPages(snap.subarray(0, info.pagesAt), info, child), (e: unknown) => e instanceof SnapshotError && /checksum/.test((e as Error).message));
+});
+
+test('zero detection stops at a non-zero word anywhere in the page', () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(2 * PAGE));
+  assert.ok(pageIsZero(i32, 0) && pageIsZero(i32, 1));
+  for (const at of [0, 1, 2, 3, PAGE / 4 - 1]) {
+    i32[PAGE / 4 + at] = -1;
+    assert.not.ok(pageIsZero(i32, 1), `word ${at}`);
+    assert.ok(pageIsZero(i32, 0));
+    i32[PAGE / 4 + at] = 0;
+  }
+});
+
+test('the checksum sees the order of words and every lane', () => {
+  const a = new Int32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const base = checksum32(a);
+  for (let i = 0; i < a.length; i++) {
+    const b = a.slice();
+    b[i] ^= 0x100;
+    assert.is.not(checksum32(b), base, `word ${i}`);
+  }
+  assert.is.not(checksum32(new Int32Array([2, 1, 3, 4])), checksum32(new Int32Array([1, 2, 3, 4])));
+  assert.is.not(checksum32(a, 1), base, 'seeded');
+});
+
+const bad: [string, (s: Uint8Array) => Uint8Array, RegExp][] = [
+  ['magic', (s) => { header(s)[H.MAGIC] ^= 1; return s; }, /magic/],
+  ['format version', (s) => { header(s)[H.VERSION] += 1; return s; }, /format/],
+  ['ABI', (s) => { header(s)[H.ABI] += 1; return s; }, /ABI/],
+  ['truncated', (s) => s.subarray(0, s.byteLength - 4096), /truncated/],
+  ['no header', (s) => s.subarray(0, 20), /truncated/],
+  ['page data', (s) => { s[s.byteLength - 1] ^= 0xff; return s; }, /checksum/],
+  ['page index', (s) => { const at = bodyLayout(0, header(s)[H.OPTIONS_LEN]).indexAt; new Uint32Array(s.buffer, s.byteOffset + at, 1)[0] = 99; return s; }, /page index|checksum/],
+  ['memory size', (s) => { header(s)[H.MEMORY_BYTES] = 100; return s; }, /inconsistent/],
+  ['options', (s) => { s[HEADER_BYTES] ^= 0x20; return s; }, /checksum/],
+];
+for (const [what, spoil, message] of bad) {
+  test(`a snapshot with a bad ${what} is refused with SnapshotError`, () => {
+    const snap = spoil(encodeSnapshot(memory(), 16, 1, '{}'));
+    assert.throws(() => decodeSnapshot(snap), (e: unknown) => e instanceof SnapshotError && (e as SnapshotError).code === 'E_SNAPSHOT' && message.test((e as Error).message));
+  });
+}
+
+test('a staging area too small for the live pages is refused before anything is written past it', () => {
+  assert.throws(() => copyLive(memory(), new Uint8Array(2 * PAGE), 0), (e: unknown) => e instanceof SnapshotError);
+});
+
+test.run();
