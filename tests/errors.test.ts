@@ -27,7 +27,10 @@ test('a missing capability or a blocking call where blocking is not allowed is a
       assert.throws(() => rt.stopTheWorld(), (e: unknown) => e instanceof UnsupportedError && /stopTheWorldAsync/.test((e as Error).message));
       await rt.exit(0).then(() => assert.unreachable('exit without processes'), (e) => assert.instance(e, UnsupportedError));
       await rt.stopTheWorldAsync();
-      rt.startTheWorld();
+      // start may wait for a registering slot: only its non-blocking form is allowed here
+      assert.throws(() => rt.startTheWorld(), (e: unknown) => e instanceof UnsupportedError && /startTheWorldAsync/.test((e as Error).message));
+      await rt.startTheWorldAsync();
+      assert.is(rt.core.is_stopped(), 0);
     } finally {
       await rt.close();
     }
