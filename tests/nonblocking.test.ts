@@ -4,7 +4,7 @@
 // wait for it to settle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bareCore, within } from './helpers.js';
+import { bareCore, waitFor, within } from './helpers.js';
 import { ERRNO as E } from '../host/errors.js';
 import {
   ST_DEAD, ST_DETACHED, ST_REGISTERING, ST_SUSPENDED, STOP_BIT, W_EXCLUSION, W_REQUESTED, S_TIMEOUTS, slotAddr,
@@ -39,6 +39,23 @@ test('start_try: E_WOULD_BLOCK while a slot registers, with the request withdraw
     assert.is(Atomics.load(i32, W_EXCLUSION >> 2), 0, 'stop released');
     assert.is(core.is_stopped(), 0);
     assert.is(core.start_try(h), E.E_NOT_REQUESTER, 'nothing left to start');
+  }));
+
+test('start_try gives up a slot that stays REGISTERING (its registrant died inside register); a late settle heals itself', () =>
+  within(5000, async () => {
+    const { core, i32, h, reg, word, setWord } = await staged();
+    assert.is(core.stop_try_begin(h), 0);
+    assert.is(core.stop_step(h), 1);
+    let r = core.start_try(h);
+    assert.is(r, E.E_WOULD_BLOCK, 'first call: the slot is waited for');
+    // never settles: the bound of the release ends the wait, as start's does
+    await waitFor(() => (r = core.start_try(h)) !== E.E_WOULD_BLOCK, 3000, 'start_try to give the slot up');
+    assert.is(r, 0);
+    assert.is(Atomics.load(i32, W_EXCLUSION >> 2), 0, 'stop released');
+    assert.is(word(1) & 0xf, ST_REGISTERING, 'the slot was left as it was');
+    // a registrant that read the request settles SUSPENDED after the release: it resumes itself
+    setWord(1, (1 << 8) | ST_SUSPENDED);
+    assert.is(core.unregister_try(reg), 0, 'healed, then unregistered without blocking');
   }));
 
 test('stop_abandon_try records the straggler and the timeout once, then completes', () =>
