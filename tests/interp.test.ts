@@ -1,6 +1,6 @@
 // The reference interpreter: opcode semantics, example programs, program
 // errors with locations, safe points in loops, the attribute cache under mutation.
-import { SLOTS } from '../host/layout.js';
+import { INTERP_TYPES, SLOTS } from '../host/layout.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -191,6 +191,26 @@ test('attribute cache: hits while stable, invalidated by a store from another th
       await shutdown(rt);
     }
   }));
+
+test('an attribute store waits for no dead writer: a type record whose writer word names a gone thread fails E_BUSY', () =>
+  within(20_000, () => withMain((rt, it) => {
+    // a second registration, then DEAD: its handle in the type's writer word is a writer killed mid-store
+    const dead = rt.core.register(999);
+    assert.ok(dead > 0);
+    assert.is(rt.core.mark_dead(dead), 0);
+    const type = 2;
+    const writer = (INTERP_TYPES + type * 1024 + 4) >> 2;
+    const i32 = new Int32Array(rt.memory.buffer);
+    const store = it.load(assemble(`push ${type}\npush 5\nstore_attr 1\nhalt`));
+    Atomics.store(i32, writer, dead);
+    assert.throws(() => it.run(it.frame(store), store), (e: unknown) => e instanceof InterpreterError && e.code === 'E_BUSY');
+    // a FREE slot (a writer that unregistered) counts as gone too; an unclaimed word lets the store through
+    assert.is(rt.core.unregister(dead), 0);
+    assert.throws(() => it.run(it.frame(store), store), (e: unknown) => e instanceof InterpreterError && e.code === 'E_BUSY');
+    Atomics.store(i32, writer, 0);
+    assert.is(it.run(it.frame(store), store).status, 'halted');
+    assert.is(Atomics.load(i32, writer), 0, 'the writer word is free again after the store');
+  })));
 
 test('hits and misses are counted in the frame', () =>
   within(20_000, () => withMain((_rt, it) => {

@@ -16,8 +16,8 @@
 
 import { poll, cacheRead, cacheWrite, lockAcquire, lockRelease } from "../link/core";
 import { SLOTS, SLOT_SIZE, CACHE_ENTRIES } from "../layout";
-import { GEN_MASK, ST_ATTACHED } from "../state";
-import { E_BUSY, E_FULL } from "../errors";
+import { GEN_MASK, STOP_BIT, ST_ATTACHED, ST_DEAD, ST_FREE } from "../state";
+import { E_BUSY, E_FULL, E_STATE } from "../errors";
 import { INTERP_BLOCK, INTERP_TYPES } from "../link/blocks";
 
 export const C_PC: usize = 0;
@@ -93,11 +93,15 @@ export const VM_HEAP_TOP: usize = INTERP_BLOCK + 4; // the host's bump allocator
 export const HEAP_START: usize = (__heap_base + 63) & ~63;
 
 // ---- type records --------------------------------------------------------------
-// A seqlock record per type, in the VM's own block: sequence word at +0, words
-// from +64. Invariant (as the core's seqlocks): the sequence is even when no
-// write is in progress; a writer moves it even → odd by CAS, writes, and stores
-// odd + 1; no path returns in between. A reader takes the sequence, reads with
-// atomic loads and accepts the words only if the sequence is the same even value.
+// A seqlock record per type, in the VM's own block: sequence word at +0, writer
+// word at +4, words from +64. Invariant (as the core's seqlocks): a writer first
+// takes the writer word by CAS 0 → its handle, then moves the sequence even →
+// odd, writes, stores odd + 1 and frees the writer word; no path returns in
+// between. A second writer waits while the recorded writer's slot is live, and
+// fails with E_BUSY only when that slot is DEAD, FREE or reused (read from the
+// documented slot word, never guessed from waiting time). A reader takes the
+// sequence, reads with atomic loads and accepts the words only if the sequence
+// is the same even value.
 export const TYPE_COUNT: i32 = 8;
 const TYPE_SIZE: usize = 1024;
 const TYPE_DATA: usize = 64;
@@ -107,9 +111,12 @@ const T_META: i32 = 1;
 const T_COUNT: i32 = 2;
 const T_PAIRS: i32 = 3;
 const T_MAX_ATTRS: i32 = (TYPE_WORDS - T_PAIRS) >> 1;
-// A writer waits this many loads for another writer; past that the other is
-// presumed dead (a worker terminated mid-write) and the store fails with E_BUSY.
-const WRITE_SPINS: i32 = 1 << 24;
+const TYPE_WRITER: usize = 4;
+// Loads a writer spends watching a live writer's word before it sleeps a slice:
+// the other writer is attached and inside a store with no safe point, so it is
+// about to finish unless it is descheduled.
+const WRITER_SPINS: i32 = 4000;
+const WRITER_SLICE_NS: i64 = 1_000_000;
 
 // @ts-ignore: decorator
 @inline function typeSeq(type: i32): usize {
@@ -128,14 +135,35 @@ function nextVersionTag(): u32 {
 
 // One attribute store: sets (or adds) `key` and gives the type a new version
 // tag in the same epoch, so no reader can pair the new value with the old tag.
-function typeSetAttr(type: i32, key: u32, value: u32): i32 {
+// The thread behind handle `w` can no longer finish a write: its slot is DEAD,
+// FREE, or was reused (another generation).
+function writerGone(w: u32): bool {
+  const sw = atomic.load<u32>(SLOTS + (<usize>(w & 0xff)) * SLOT_SIZE);
+  const st = sw & 0x0f;
+  return (sw & GEN_MASK) != (w & GEN_MASK) || st == ST_FREE || st == ST_DEAD;
+}
+
+function typeSetAttr(h: i32, type: i32, key: u32, value: u32): i32 {
+  // the writer word names the writer: only the running (attached) owner of h may claim it
+  const me = atomic.load<u32>(SLOTS + (<usize>(h & 0xff)) * SLOT_SIZE) & ~STOP_BIT;
+  if (h <= 0 || me != ((<u32>h & GEN_MASK) | ST_ATTACHED)) return E_STATE;
   const seq = typeSeq(type);
-  let s: u32 = 1;
-  for (let i = 0; i < WRITE_SPINS; i++) {
-    const w = atomic.load<u32>(seq);
-    if ((w & 1) == 0 && atomic.cmpxchg<u32>(seq, w, w + 1) == w) { s = w; break; }
+  const owner = seq + TYPE_WRITER;
+  let spins = 0;
+  while (true) {
+    const w = atomic.cmpxchg<u32>(owner, 0, <u32>h);
+    if (w == 0) break;
+    if (writerGone(w)) return E_BUSY; // the record stays as the dead writer left it
+    if (++spins < WRITER_SPINS) continue;
+    spins = 0;
+    atomic.wait<i32>(owner, <i32>w, WRITER_SLICE_NS);
   }
-  if (s & 1) return E_BUSY;
+  const s = atomic.load<u32>(seq);
+  if (s & 1) { // left odd by a writer that died between its claim and now: refuse, as the core does
+    atomic.store<u32>(owner, 0);
+    return E_BUSY;
+  }
+  atomic.store<u32>(seq, s + 1);
   let r = 0;
   const n = <i32>min<u32>(atomic.load<u32>(typeWord(type, T_COUNT)), <u32>T_MAX_ATTRS);
   let k = 0;
@@ -152,6 +180,8 @@ function typeSetAttr(type: i32, key: u32, value: u32): i32 {
     atomic.store<u32>(typeWord(type, T_VERSION), nextVersionTag());
   }
   atomic.store<u32>(seq, s + 2);
+  atomic.store<u32>(owner, 0);
+  atomic.notify(owner, u32.MAX_VALUE);
   return r;
 }
 
@@ -161,6 +191,7 @@ export function afterForkChild(): i32 {
   let cleared = 0;
   for (let t = 0; t < TYPE_COUNT; t++) {
     const s = atomic.load<u32>(typeSeq(t));
+    atomic.store<u32>(typeSeq(t) + TYPE_WRITER, 0);
     if (s & 1) {
       memory.fill(typeWord(t, 0), 0, (<usize>TYPE_WORDS) << 2);
       atomic.store<u32>(typeSeq(t), s + 1);
@@ -396,7 +427,7 @@ export function contextOk(ctx: usize): bool {
         const value = load<u32>(at(stack, sp - 1));
         const type = load<i32>(at(stack, sp - 2));
         if (<u32>type >= <u32>TYPE_COUNT || arg < 0 || arg > 0xff) { result = R_BAD_ATTR; break; }
-        const r = typeSetAttr(type, <u32>arg, value);
+        const r = typeSetAttr(h, type, <u32>arg, value);
         if (r < 0) { result = r; break; }
         sp -= 2;
         break;
