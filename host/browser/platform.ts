@@ -72,9 +72,19 @@ function linkedFor(platform: Platform, build: 'release' | 'debug' | URL): Promis
  * thread ids); the exit event is synthesised from the entry's last message, a
  * script error, or terminate().
  */
+// Firefox 153 now and then never delivers the first messages of a worker
+// nested in a worker when it is created while another nested worker is still
+// starting (a fork child spawning a thread as its fork server starts): a
+// worker host creates its nested workers one at a time, each once the one
+// before has said hello (or after this long).
+const NESTED_START_GATE_MS = 3000;
+let nestedGate: Promise<void> = Promise.resolve();
+
 class BrowserWorker implements PlatformWorker {
-  readonly #w: Worker;
+  #w?: Worker;
   #exited = false;
+  #saidHello!: () => void;
+  readonly #onMessage: ((e: MessageEvent) => void)[] = [];
   #pending: unknown[] | undefined = [];
   readonly #onExit: ((code: number) => void)[] = [];
   readonly #onError: ((e: unknown) => void)[] = [];
@@ -88,8 +98,25 @@ class BrowserWorker implements PlatformWorker {
    * end with it (a fork child's group ends as a whole).
    */
   constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number, private readonly closeOnExit: boolean) {
-    this.#w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
-    this.#w.addEventListener('message', (e) => {
+    const hello = new Promise<void>((resolve) => { this.#saidHello = resolve; });
+    this.post({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
+    if (closeOnExit) {
+      this.#start(entry);
+      return;
+    }
+    const before = nestedGate;
+    nestedGate = before.then(() => {
+      if (!this.#exited) this.#start(entry);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      return Promise.race([hello, new Promise<void>((r) => { timer = setTimeout(r, NESTED_START_GATE_MS); })]).finally(() => clearTimeout(timer));
+    });
+  }
+
+  #start(entry: URL): void {
+    const threadId = this.threadId;
+    const w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
+    this.#w = w;
+    w.addEventListener('message', (e) => {
       const m = e.data as { type?: string; code?: number; id?: number; url?: string; port?: MessagePort };
       if (m?.type === SPAWN_CHILD_MESSAGE) this.#spawnChild(m.id!, m.url!, m.port!);
       if (m?.type === END_CHILD_MESSAGE) {
@@ -97,25 +124,26 @@ class BrowserWorker implements PlatformWorker {
         this.#children.delete(m.id!);
       }
       if (m?.type === EXIT_MESSAGE) {
-        if (this.closeOnExit) this.#w.postMessage({ type: CLOSE_MESSAGE });
+        if (this.closeOnExit) w.postMessage({ type: CLOSE_MESSAGE });
         this.#exit(m.code ?? 0);
       }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
         const queued = this.#pending;
         this.#pending = undefined;
-        for (const q of queued) this.#w.postMessage(q);
+        for (const q of queued) w.postMessage(q);
+        this.#saidHello();
       }
+      for (const cb of this.#onMessage) cb(e);
     });
     // A script that fails to load or throws uncaught ends the worker's job:
     // end the worker too, so its slot is marked dead and nobody waits on it.
-    this.#w.addEventListener('error', (e) => {
+    w.addEventListener('error', (e) => {
       e.preventDefault();
       const err = new Error(e.message || `worker ${threadId}: script error (${entry.pathname})`);
       for (const cb of this.#onError) cb(err);
-      this.#w.terminate();
+      w.terminate();
       this.#exit(1);
     });
-    this.post({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
   }
 
   // A fork child created on this (owner) side for the fork server behind #w.
@@ -127,7 +155,7 @@ class BrowserWorker implements PlatformWorker {
     });
     child.addEventListener('error', (e) => {
       e.preventDefault();
-      this.#w.postMessage({ type: CHILD_ERROR_MESSAGE, id });
+      this.#w?.postMessage({ type: CHILD_ERROR_MESSAGE, id });
     });
   }
 
@@ -139,7 +167,7 @@ class BrowserWorker implements PlatformWorker {
   /** Posts an adapter message to the worker (the fork server's module). */
   post(message: unknown): void {
     if (this.#pending) this.#pending.push(message);
-    else this.#w.postMessage(message);
+    else this.#w?.postMessage(message);
   }
 
   #exit(code: number): void {
@@ -150,7 +178,7 @@ class BrowserWorker implements PlatformWorker {
   }
 
   onMessage(cb: (msg: WorkerMessage) => void): void {
-    this.#w.addEventListener('message', (e) => {
+    this.#onMessage.push((e) => {
       const t = (e.data as { type?: string })?.type;
       if (t !== EXIT_MESSAGE && t !== HELLO_MESSAGE) cb(e.data as WorkerMessage);
     });
@@ -167,8 +195,8 @@ class BrowserWorker implements PlatformWorker {
    * read the request ends with its host, as a fork child's group does.
    */
   async terminate(): Promise<number> {
-    if (this.closeOnExit) this.#w.terminate();
-    else if (!this.#exited) this.#w.postMessage({ type: CLOSE_MESSAGE });
+    if (this.closeOnExit) this.#w?.terminate();
+    else if (!this.#exited) this.#w?.postMessage({ type: CLOSE_MESSAGE });
     this.#exit(1);
     return 1;
   }
