@@ -14,7 +14,7 @@ import { within } from './helpers.js';
 const STW = ['NO_T1'];
 
 function report(name: string, v: Verdict): void {
-  console.log(`  model ${name}: ${v.states} states, ${v.seconds} s, errors ${v.errors}${v.kind ? ` (${v.kind})` : ''}`);
+  console.log(`  model ${name}: ${v.states} states, ${v.seconds} s, ${v.memoryMb} MB, errors ${v.errors}${v.kind ? ` (${v.kind})` : ''}`);
 }
 
 function holds(name: string, v: Verdict): void {

@@ -15,6 +15,8 @@ export interface Verdict {
   kind: string;
   states: number;
   seconds: number;
+  /** pan's total memory, MB */
+  memoryMb: number;
   /** true when pan ran out of depth or memory: the search was not exhaustive. */
   truncated: boolean;
   output: string;
@@ -59,6 +61,7 @@ export async function verify(c: Check): Promise<Verdict> {
       kind: /pan:\d+: ([a-z ]+)/.exec(output)?.[1]?.trim() ?? '',
       states: num(/([\d.e+]+) states, stored/),
       seconds: num(/pan: elapsed time ([\d.e+]+) seconds/),
+      memoryMb: num(/([\d.]+)\s+total actual memory usage/),
       truncated: /max search depth too small|reached -DMEMLIM bound|out of memory/.test(output),
       output,
     };
