@@ -70,8 +70,9 @@ export async function verify(c: Check): Promise<Verdict> {
   }
 }
 
-/** Safety: assertions and invalid end states, no never claim, exhaustive. */
-export const SAFETY = ['-DSAFETY', '-DNOCLAIM'];
+/** Safety: assertions and invalid end states, no never claim, exhaustive
+ * (-DCOLLAPSE stores each state compressed: a quarter of the memory). */
+export const SAFETY = ['-DSAFETY', '-DNOCLAIM', '-DCOLLAPSE'];
 /** For a seeded bug: the same search with the processes tried in reverse order,
  * which reaches the stranded-registrant interleaving first (any order is sound). */
 export const SAFETY_BUG = [...SAFETY, '-DREVERSE'];
