@@ -21,6 +21,7 @@
 //   registrant FREE/DEAD → REGISTERING → DETACHED, or SUSPENDED during a stop
 //   owner      SUSPENDED → DETACHED       (an orphan, holding W_EXCLUSION: healOrphan)
 //   owner      DETACHED  → FREE            (unregister)
+//   host       DEAD      → FREE            (unregister reaping a dead thread's slot)
 //   host       any live  → DEAD            (the host saw the thread die)
 // A thread that self-suspends bumps W_SUSPEND_EPOCH and notifies it, which is
 // what the requester waits on; a resumed thread re-attaches through the CAS.

@@ -9,7 +9,9 @@
 //          and bump W_SUSPEND_EPOCH, which the requester waits on between passes
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
-//   start  W_REQUESTED = 0 first, then SUSPENDED → DETACHED and notify each
+//   start  W_STOPPED = 0, then W_REQUESTED = 0, before anyone is resumed
+//          (is_stopped() never reads 1 while a thread runs); then
+//          SUSPENDED → DETACHED and notify each
 //          word; REGISTERING slots are waited out (for at most 50 ms: one whose
 //          registrant died would otherwise hold the start forever; a live one
 //          that settles SUSPENDED after the pass resumes itself, see
@@ -122,8 +124,10 @@ function restorePass(h: i32, block: bool = true, giveUp: bool = false): i32 {
 
 function releaseWorld(h: i32): void {
   assert(isRequester(h), "world released by a thread that does not hold the stop");
-  atomic.store<u32>(W_REQUESTED, 0);
+  // W_STOPPED first: a thread that registers once the request is clear runs,
+  // and is_stopped() must not read 1 by then.
   atomic.store<u32>(W_STOPPED, 0);
+  atomic.store<u32>(W_REQUESTED, 0);
   restorePass(h);
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);

@@ -12,7 +12,7 @@ const STW = ['NO_T1', 'NODEATH'];
 test('stop-the-world: every stop ends and every thread finishes (weak fairness)', () =>
   within(170_000, async () => {
     const v = await verify({ model: 'stw.pml', defines: STW, ...LIVENESS, deadlineMs: 160_000 });
-    console.log(`  model stw liveness: ${v.states} states, ${v.seconds} s, errors ${v.errors}`);
+    console.log(`  model stw liveness: ${v.states} states, ${v.seconds} s, ${v.memoryMb} MB, errors ${v.errors}`);
     assert.is(v.truncated, false, 'search was not exhaustive');
     assert.is(v.errors, 0, v.output);
   }));

@@ -14,7 +14,7 @@ import { within } from './helpers.js';
 const STW = ['NO_T1'];
 
 function report(name: string, v: Verdict): void {
-  console.log(`  model ${name}: ${v.states} states, ${v.seconds} s, errors ${v.errors}${v.kind ? ` (${v.kind})` : ''}`);
+  console.log(`  model ${name}: ${v.states} states, ${v.seconds} s, ${v.memoryMb} MB, errors ${v.errors}${v.kind ? ` (${v.kind})` : ''}`);
 }
 
 function holds(name: string, v: Verdict): void {
@@ -33,7 +33,7 @@ function rejected(name: string, v: Verdict, kind: string): void {
 test('the models name functions that still exist in assembly/*.ts', () =>
   within(5000, async () => {
     const text = await readFile(`${MODEL_DIR}/stw.pml`, 'utf8');
-    const head = text.slice(0, text.indexOf('*/'));
+    const head = text.slice(text.indexOf('What mirrors what'), text.indexOf(' * Processes:'));
     const cited = [...head.matchAll(/(state|registry|world)\.ts ([a-zA-Z]+(?:, [a-zA-Z]+)*)/g)];
     assert.ok(cited.length >= 8, 'the header cites the code it mirrors');
     for (const [, file, names] of cited) {
@@ -67,6 +67,12 @@ test('seeded bug C (the epoch read after the pass) is rejected', () =>
     const v = await verify({ model: 'stw.pml', defines: [...STW, 'BUG_C'], cflags: SAFETY_BUG, deadlineMs: 50_000 });
     rejected('stw BUG_C', v, 'assertion violated');
     assert.match(v.output, /settled/, 'the lost wake-up check caught it');
+  }));
+
+test('seeded bug E (start clears the request before the stopped flag) is rejected', () =>
+  within(120_000, async () => {
+    const v = await verify({ model: 'stw.pml', defines: [...STW, 'BUG_E'], cflags: SAFETY_BUG, deadlineMs: 110_000 });
+    rejected('stw BUG_E', v, 'assertion violated');
   }));
 
 test('robust lock: every property holds (exhaustive)', () =>

@@ -15,6 +15,8 @@ export interface Verdict {
   kind: string;
   states: number;
   seconds: number;
+  /** pan's total memory, MB */
+  memoryMb: number;
   /** true when pan ran out of depth or memory: the search was not exhaustive. */
   truncated: boolean;
   output: string;
@@ -59,6 +61,7 @@ export async function verify(c: Check): Promise<Verdict> {
       kind: /pan:\d+: ([a-z ]+)/.exec(output)?.[1]?.trim() ?? '',
       states: num(/([\d.e+]+) states, stored/),
       seconds: num(/pan: elapsed time ([\d.e+]+) seconds/),
+      memoryMb: num(/([\d.]+)\s+total actual memory usage/),
       truncated: /max search depth too small|reached -DMEMLIM bound|out of memory/.test(output),
       output,
     };
@@ -67,8 +70,9 @@ export async function verify(c: Check): Promise<Verdict> {
   }
 }
 
-/** Safety: assertions and invalid end states, no never claim, exhaustive. */
-export const SAFETY = ['-DSAFETY', '-DNOCLAIM'];
+/** Safety: assertions and invalid end states, no never claim, exhaustive
+ * (-DCOLLAPSE stores each state compressed: a quarter of the memory). */
+export const SAFETY = ['-DSAFETY', '-DNOCLAIM', '-DCOLLAPSE'];
 /** For a seeded bug: the same search with the processes tried in reverse order,
  * which reaches the stranded-registrant interleaving first (any order is sound). */
 export const SAFETY_BUG = [...SAFETY, '-DREVERSE'];

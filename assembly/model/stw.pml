@@ -20,24 +20,33 @@
  *   release_world     world.ts releaseWorld, start
  *   abandon_world     world.ts abandonWorld, stopAbandon (the deadline path)
  * Processes: R1 (slot 0) and R2 (slot 1) are attached threads that each call
- * stop then start; T1, T2 (slots 2, 3) attach, poll, detach; T3 registers
- * (slot 4 is FREE), runs, unregisters. T2 may die at its protocol points and R1
- * mid-stop (-DDEATH, on by default; T2 also while asleep in attach); the host
- * then calls mark_dead.
+ * stop, then start when it returned 0, then detach; T1 (slot 2, left out with
+ * -DNO_T1) attaches, polls and detaches OWNER_ROUNDS times; T2 registers (slot
+ * 3 is FREE; it may reuse slot 2 after T1 unregistered), runs one round and
+ * unregisters. With -DDEATH (the default; -DNODEATH drops it) R1 may die
+ * mid-stop and T2 at its protocol points, asleep in attach included; the host
+ * then calls mark_dead (and unregister, to reap T2's slot).
  *
- * Abstractions: a generation is 2 bits (1..3, as nextGen wraps); the suspend
- * epoch is abstracted to whether it changed since the requester read it (it
- * the wait, so only "changed since read" matters: one bit per requester); time is the Clock process setting "deadline passed" for a stop
- * in progress; spin-then-wait loops are their futex wait (the spin only
- * shortens it); a wait with a timeout may return at any moment.
+ * Abstractions: a generation is 2 bits (1..3, wrapping as nextGen does); the
+ * suspend epoch is only compared with the value the requester read, so it is
+ * one bit per requester: "bumped since read"; time is the clock process
+ * setting "deadline passed" for a stop in progress; a spin-then-wait loop is
+ * its futex wait (the spin only shortens it); a wait with a timeout may return
+ * at any moment, which the model takes as returning at once. A CAS-retry loop
+ * iteration (load, decide, CAS) is one step: a CAS that fails on a value
+ * changed after the load writes nothing, so the split version only adds
+ * stuttering steps (the blind store of BUG_B keeps its load separate).
  * The futex: atomic.wait compares and enqueues in one step and then sleeps
- * until a notify of that address (waits without a timeout) — exactly
- * Atomics.wait, which has no spurious wake-ups.
+ * until a notify of that address (waits without a timeout), as Atomics.wait,
+ * which has no spurious wake-ups.
  *
  * Properties:
  *   - mover table: every write of a slot word is a transition its writer may
  *     make (old value -> new value in the writer's row), checked on the value
  *     actually replaced; a CAS's expected value must also be in the row.
+ *     One row is the model's addition: unregister also moves DEAD -> FREE
+ *     (reaping a dead thread's slot), which registry.ts does and the table in
+ *     state.ts does not list.
  *   - stopped world: while W_STOPPED = 1 and W_REQUESTED = 1 (from `stop`
  *     returning 0 until `start`) no slot but the requester's is ATTACHED or
  *     DETACHED, so `stop` returning 0 means none is ATTACHED.
@@ -45,10 +54,12 @@
  *     state with a sleeper is an invalid end state); the requester never goes
  *     to sleep on the epoch when a thread has settled since its last pass
  *     began (ghost `settled`), which would cost it a whole slice.
- *   - progress (ltl `done`, with weak fairness): every process finishes its
+ *   - progress (ltl `finish`, with weak fairness): every process finishes its
  *     script: every stop ends (stopped or timed out), every resumed thread runs.
  * Seeded bugs (spin -DBUG_A etc.), each must be rejected:
  *   BUG_A  start resumes before clearing W_REQUESTED
+ *   BUG_E  start clears W_REQUESTED before W_STOPPED (is_stopped() reads 1 while
+ *          a thread that registered in between runs)
  *   BUG_B  detach's fast path stores DETACHED blindly after a load
  *   BUG_C  the requester reads the epoch after the pass
  */
@@ -431,9 +442,14 @@ inline release_world() {
   stopped = 0;
   restore_pass();
   requested = 0;
-#else
+#elif defined(BUG_E)
+  /* seeded: the request cleared before the stopped flag */
   requested = 0;
   stopped = 0;
+  restore_pass();
+#else
+  stopped = 0;
+  requested = 0;
   restore_pass();
 #endif
   excl = 0;
@@ -607,16 +623,16 @@ end:
   od
 }
 
-/* stopped world, from stop returning 0 until start clears the request: no
- * slot but the requester's is ATTACHED or DETACHED. (W_STOPPED alone is
- * cleared after W_REQUESTED, so is_stopped() may read 1 while a thread that
- * registers in that window runs: releaseWorld's two stores in that order.) */
+/* stopped world: while W_STOPPED reads 1 (is_stopped()), no slot but the
+ * requester's is ATTACHED or DETACHED. releaseWorld clears W_STOPPED before
+ * W_REQUESTED: in the other order a thread that registers between the two
+ * stores runs while is_stopped() still reads 1. */
 #define REQIDX (excl % 8)
 #define RUNS(j) ((ST(slot[j]) == ATT || ST(slot[j]) == DET) && j != REQIDX)
 active proctype monitor() {
 end:
   atomic {
-    stopped && requested && (excl == 0 || RUNS(0) || RUNS(1) || RUNS(2) || RUNS(3)) ->
+    stopped && (excl == 0 || RUNS(0) || RUNS(1) || RUNS(2) || RUNS(3)) ->
     assert(false)
   }
 }
