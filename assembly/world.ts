@@ -147,8 +147,9 @@ function releaseWorldTry(h: i32): i32 {
   const now = nowMs();
   if (atomic.load<u32>(W_REQUESTED) != 0) {
     store<f64>(W_STOP_BEGAN_MS, now);
-    atomic.store<u32>(W_REQUESTED, 0);
+    // the order of releaseWorld: W_STOPPED first
     atomic.store<u32>(W_STOPPED, 0);
+    atomic.store<u32>(W_REQUESTED, 0);
   }
   const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
   if (restorePass(h, false, giveUp) != 0) return E_WOULD_BLOCK;
