@@ -161,10 +161,10 @@ export function markDeadTry(h: i32): i32 {
   const e = checkHandle(h);
   const holds = h > 0 && atomic.load<u32>(W_EXCLUSION) == <u32>h;
   if (e < 0 && !holds) return e;
+  let marked = false;
   if (e == OK) {
     const g = genBits(h);
     const addr = slotAddr(handleIndex(h));
-    let marked = false;
     while (true) {
       const w = atomic.load<u32>(addr);
       if ((w & GEN_MASK) != g) {
@@ -183,7 +183,7 @@ export function markDeadTry(h: i32): i32 {
     }
   }
   if (holds) {
-    const r = abandonWorldTry(h);
+    const r = abandonWorldTry(h, marked);
     if (r < 0) return r;
   }
   atomic.add<u32>(W_SUSPEND_EPOCH, 1);

@@ -267,8 +267,11 @@ function recordStragglers(h: i32): i32 {
 // The straggler count once the stop is released, or E_WOULD_BLOCK (call again,
 // or finish with start_try). The stats write can meet only a stats_reset, a
 // few stores long, so it does not wait in practice.
-export function abandonWorldTry(h: i32): i32 {
-  if (atomic.load<u32>(W_REQUESTED) != 0) recordStragglers(h);
+// `first`: the caller knows this is its first call (mark_dead_try marking the
+// slot DEAD), e.g. for a requester that died between taking the exclusion and
+// raising the request.
+export function abandonWorldTry(h: i32, first: bool = false): i32 {
+  if (first || atomic.load<u32>(W_REQUESTED) != 0) recordStragglers(h);
   const r = releaseWorldTry(h);
   return r < 0 ? r : <i32>atomic.load<u32>(W_STRAGGLERS);
 }

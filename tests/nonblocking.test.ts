@@ -92,6 +92,21 @@ test('mark_dead_try of the requester: DEAD at once, the stop released once the s
     assert.is(core.poll(h), 0, 'the main thread runs on');
   }));
 
+test('mark_dead_try of a requester that died before raising its request: the stop counts as abandoned and is released', () =>
+  within(5000, async () => {
+    const { core, i32, setWord } = await staged();
+    setWord(1, 0); // no registrant in this one
+    const w = core.register(2);
+    assert.is(core.attach(w), 0);
+    // the exclusion taken, the request not yet raised (stop_try_begin's first step)
+    Atomics.store(i32, W_EXCLUSION >> 2, w);
+    assert.is(core.mark_dead_try(w), 0);
+    assert.is(Atomics.load(i32, W_EXCLUSION >> 2), 0, 'released');
+    assert.is(Number(Atomics.load(new BigInt64Array(i32.buffer), S_TIMEOUTS >> 3)), 1, 'one timeout counted');
+    assert.is(core.mark_dead_try(w), 0, 'idempotent');
+    assert.is(Number(Atomics.load(new BigInt64Array(i32.buffer), S_TIMEOUTS >> 3)), 1, 'counted once');
+  }));
+
 test('unregister_try: E_WOULD_BLOCK while SUSPENDED, 0 once resumed', () =>
   within(5000, async () => {
     const { core, h, word, setWord } = await staged();
