@@ -21,6 +21,7 @@ import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp
 import type { HarnessForkData } from './jobs/harness-child.js';
 import type { ForkerResult } from './jobs/harness-forker.js';
 import { parseArgs, percentile, round } from './stats-util.js';
+import { TYPE, program } from './stress-workload.js';
 
 const opts = parseArgs(process.argv.slice(2), {
   threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1,
@@ -32,36 +33,10 @@ for (const k of ['threads', 'loops', 'warmup', 'spinChunk', 'duration', 'forks',
 if (opts.threads < 1 || opts.threads > 32) throw new Error('--threads must be 1…32');
 if (opts.spinChunk < 1) throw new Error('--spin-chunk must be ≥ 1');
 
-const TYPE = 3;
 const WATCHDOG_MS = 15_000;
 const JOBS = new URL('./jobs/', import.meta.url);
 
-// ---- the program -------------------------------------------------------------------
-
-function program(threads: number, lock: number): string {
-  const out = [`.globals ${2 + threads}`, '; g0 counter (under the lock), g1 stop flag, g2… per-thread counts'];
-  for (let k = 0; k < threads; k++) {
-    out.push(
-      `w${k}:   push 0`, 'push ' + opts.spinChunk,
-      `L${k}:   gload 1`, `jz G${k}`, 'push 0', 'halt',
-      ...(opts.loops ? [`G${k}:   load 0`, `push ${opts.loops}`, 'lt', `jz D${k}`] : [`G${k}:   poll`]),
-      `push ${TYPE}`, 'load_attr 0', 'pop',
-      `lock ${lock}`, 'gload 0', 'push 1', 'add', 'gstore 0', 'push 1', `gadd ${2 + k}`, 'pop', `unlock ${lock}`,
-      'load 0', 'push 1', 'add', 'store 0',
-      'load 1', 'push 1', 'sub', 'dup', 'store 1', `jz S${k}`, `jmp L${k}`,
-      `S${k}:   push ${opts.spinChunk}`, 'store 1', 'push 1', 'host sleep', `jmp L${k}`,
-      `D${k}:   push 0`, 'halt',
-    );
-  }
-  out.push(
-    'mutator: push 1',
-    'M:      gload 1', 'jz MG', 'push 0', 'halt',
-    `MG:     push ${TYPE}`, 'load 0', 'store_attr 0', 'load 0', 'push 1', 'add', 'store 0', 'push 2', 'host sleep', 'jmp M',
-  );
-  return out.join('\n');
-}
-
-// ---- run --------------------------------------------------------------------------
+// ---- run (the program is scripts/stress-workload.ts's, shared with the browser harness) --------------------------------------------------------------------------
 
 const rt = await createRuntime({
   capacity: opts.threads + 8,
@@ -72,7 +47,7 @@ const i32 = () => new Int32Array(rt.memory.buffer);
 rt.main.attach();
 const it = new Interpreter(rt.main);
 const lock = rt.createLock('mutex');
-const src = assemble(program(opts.threads, lock));
+const src = assemble(program(opts, lock));
 const prog = it.load(src);
 const setup = it.load(assemble(`push ${TYPE}\npush ${opts.seed}\nstore_attr 0\nhalt`));
 it.run(it.frame(setup), setup);

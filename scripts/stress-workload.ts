@@ -52,7 +52,8 @@ export interface StressResult {
   hist: number[];
 }
 
-const TYPE = 3;
+/** The type record the program's attribute loads and the mutator's stores use. */
+export const TYPE = 3;
 const WATCHDOG_MS = 15_000;
 const JOBS = new URL('./jobs/', import.meta.url);
 
@@ -65,7 +66,8 @@ export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
   };
 }
 
-function program(o: StressOptions, lock: number): string {
+/** The stress program (both harnesses run it): interpreter threads, the mutator. */
+export function program(o: StressOptions, lock: number): string {
   const out = [`.globals ${2 + o.threads}`, '; g0 counter (under the lock), g1 stop flag, g2… per-thread counts'];
   for (let k = 0; k < o.threads; k++) {
     out.push(
