@@ -12,10 +12,10 @@
 // Terminating a child Worker ends its nested workers too, so a child group
 // ends as a whole.
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US,
-  CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US, CTL_T_TRANSFER_US, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED,
-  FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES, SERVER_READY, STAGING_BYTE, ST_REQUEST,
-  finish, procClaim, procExited, procRelease, serverGone, take,
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, CTL_T_COLD,
+  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES,
+  SERVER_READY, STAGING_BYTE, ST_REQUEST, finish, procClaim, procExited, procRelease, serverGone, take,
+  recordHandoff,
 } from '../fork/protocol.js';
 import { FORK_FAULTS } from '../fork/request.js';
 import type { LinkedModules } from '../modules.js';
@@ -265,11 +265,7 @@ async function serve(): Promise<number> {
     child.worker.postMessage({ type: 'go', config: init.child, fault } satisfies ChildGo);
     await acked;
     const t3 = performance.now();
-    Atomics.store(ctl, CTL_T_CHILD_US, Math.round((t1 - t0) * 1000));
-    Atomics.store(ctl, CTL_T_TRANSFER_US, Math.round((t2 - t1) * 1000));
-    Atomics.store(ctl, CTL_T_ACK_US, Math.round((t3 - t2) * 1000));
-    Atomics.store(ctl, CTL_T_READ_US, child.lastAck?.readUs ?? 0);
-    Atomics.store(ctl, CTL_T_RESTORE_US, child.lastAck?.restoreUs ?? 0);
+    recordHandoff(ctl, [t0, t1, t2, t3], child.lastAck);
     running.add(child);
     void child.exited.then(() => running.delete(child));
     return pid;

@@ -261,3 +261,17 @@ export function procRunning(ctl: Int32Array): number[] {
   }
   return out;
 }
+
+/**
+ * The fork server's timings of one hand-off, for ForkOutcome.timings: `t` is
+ * [hand-off began, child ready, snapshot sent, child acknowledged] (ms), `ack`
+ * what the child reported of its own read and restore.
+ */
+export function recordHandoff(ctl: Int32Array, t: [number, number, number, number], ack?: { readUs?: number; restoreUs?: number }): void {
+  const us = (ms: number) => Math.round(ms * 1000);
+  Atomics.store(ctl, CTL_T_CHILD_US, us(t[1] - t[0]));
+  Atomics.store(ctl, CTL_T_TRANSFER_US, us(t[2] - t[1]));
+  Atomics.store(ctl, CTL_T_ACK_US, us(t[3] - t[2]));
+  Atomics.store(ctl, CTL_T_READ_US, ack?.readUs ?? 0);
+  Atomics.store(ctl, CTL_T_RESTORE_US, ack?.restoreUs ?? 0);
+}
