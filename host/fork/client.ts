@@ -235,11 +235,7 @@ export class ForkClient {
     try {
       if (stopped) this.thread.startTheWorld();
     } finally {
-      try {
-        this.thread.unlockImport();
-      } finally {
-        for (const h of this.#hooks) h.afterInParent?.();
-      }
+      this.#unlockAndHooks();
     }
     if (stopped) req.probe?.('started');
   }
@@ -249,13 +245,19 @@ export class ForkClient {
     try {
       if (stopped) await this.thread.startTheWorldAsync();
     } finally {
-      try {
-        this.thread.unlockImport();
-      } finally {
-        for (const h of this.#hooks) h.afterInParent?.();
-      }
+      this.#unlockAndHooks();
     }
     if (stopped) req.probe?.('started');
+  }
+
+  // After the world is started (or failed to start): the import lock is released
+  // even when a hook throws, and every hook runs.
+  #unlockAndHooks(): void {
+    try {
+      this.thread.unlockImport();
+    } finally {
+      for (const h of this.#hooks) h.afterInParent?.();
+    }
   }
 
   #sealAndPost(req: PreparedRequest, copy: LiveCopy): { sealMs: number; posted: number; snap: Uint8Array } {
