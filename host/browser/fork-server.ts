@@ -12,14 +12,13 @@
 // Terminating a child Worker ends its nested workers too, so a child group
 // ends as a whole.
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, CTL_T_COLD,
-  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES,
-  SERVER_READY, STAGING_BYTE, ST_REQUEST, finish, procClaim, procExited, procRelease, serverGone, take,
-  recordHandoff,
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_T_COLD, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED,
+  FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES, SERVER_READY, STAGING_BYTE, procClaim,
+  procExited, procRelease, serverGone, recordHandoff, serveRequests,
 } from '../fork/protocol.js';
 import { FORK_FAULTS } from '../fork/request.js';
+import { ForkServerError } from '../errors.js';
 import type { LinkedModules } from '../modules.js';
-import { waitAsync } from '../wait.js';
 import {
   CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
   type BrowserWorkerStart,
@@ -63,9 +62,10 @@ self.addEventListener('message', (e) => {
 
 let nextPid = 2;
 
-class ChildFailure extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
+// A failure with the FORK_E_* number the server reports in CTL_RESULT.
+class ChildFailure extends ForkServerError {
+  constructor(errno: number, message: string) {
+    super(message, errno);
   }
 }
 
@@ -293,25 +293,12 @@ async function main(): Promise<void> {
   await refill();
   Atomics.store(ctl, CTL_SERVER, SERVER_READY);
   Atomics.notify(ctl, CTL_SERVER);
-  for (;;) {
-    const s = Atomics.load(ctl, CTL_STATE);
-    if (s !== ST_REQUEST || !take(ctl)) {
-      const mode = Atomics.load(ctl, CTL_SHUTDOWN);
-      if (mode) await shutdown(mode);
-      await waitAsync(ctl, CTL_STATE * 4, s, 100);
-      continue;
-    }
-    let result: number;
-    let message = '';
-    try {
-      result = await serve();
-    } catch (e) {
-      result = e instanceof ChildFailure ? e.code : FORK_E_SPAWN;
-      message = e instanceof Error ? e.message : String(e);
-    }
-    finish(ctl, result, message);
-    void refill();
-  }
+  await serveRequests(ctl, {
+    serve,
+    failureCode: (e) => (e instanceof ChildFailure ? e.errno : FORK_E_SPAWN),
+    shutdown,
+    refill: () => void refill(),
+  });
 }
 
 await main();

@@ -47,6 +47,7 @@
 // EXITED → FREE, so two waiters for one pid cannot both succeed.
 
 import { ERRNO } from '../errors.js';
+import { waitAsync } from '../wait.js';
 
 export const PAGE = 65536;
 
@@ -274,4 +275,45 @@ export function recordHandoff(ctl: Int32Array, t: [number, number, number, numbe
   Atomics.store(ctl, CTL_T_ACK_US, us(t[3] - t[2]));
   Atomics.store(ctl, CTL_T_READ_US, ack?.readUs ?? 0);
   Atomics.store(ctl, CTL_T_RESTORE_US, ack?.restoreUs ?? 0);
+}
+
+/** What a fork server brings to the request loop (serveRequests). */
+export interface ServerHooks {
+  /** One fork: the child's pid, or throws; `failureCode` maps the throw to a FORK_E_* result. */
+  serve(): Promise<number>;
+  failureCode(e: unknown): number;
+  /** CTL_SHUTDOWN was set (its mode): reap and end. */
+  shutdown(mode: number): Promise<void>;
+  /** After each request: keep the warm pool at the size the fork rate asks for. */
+  refill(): void;
+  /** Between requests, each time the loop wakes (≤ 100 ms). */
+  idle?(): void;
+}
+
+/**
+ * A fork server's loop: it takes each request (REQUEST → TAKEN, see the mover
+ * table above), serves it and finishes it (→ FINISHING → DONE), whatever
+ * `serve` throws; between requests it watches for a shutdown.
+ */
+export async function serveRequests(ctl: Int32Array, hooks: ServerHooks): Promise<never> {
+  for (;;) {
+    const s = Atomics.load(ctl, CTL_STATE);
+    if (s !== ST_REQUEST || !take(ctl)) {
+      const mode = Atomics.load(ctl, CTL_SHUTDOWN);
+      if (mode) await hooks.shutdown(mode);
+      hooks.idle?.();
+      await waitAsync(ctl, CTL_STATE * 4, s, 100);
+      continue;
+    }
+    let result: number;
+    let message = '';
+    try {
+      result = await hooks.serve();
+    } catch (e) {
+      result = hooks.failureCode(e);
+      message = e instanceof Error ? e.message : String(e);
+    }
+    finish(ctl, result, message);
+    hooks.refill();
+  }
 }

@@ -11,14 +11,13 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_SNAPSHOT_BYTES, CTL_STATE,
-  CTL_T_COLD, FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE,
-  PROC_ENTRIES, SERVER_READY, STAGING_BYTE, ST_REQUEST, finish, procClaim, procExited, procRelease, serverGone,
-  stagingView, take, recordHandoff,
+  CTL_ACK_TIMEOUT_MS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
+  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PAGE, PROC_ENTRIES,
+  SERVER_READY, STAGING_BYTE, procClaim, procExited, procRelease, serverGone, stagingView, recordHandoff,
+  serveRequests,
 } from '../fork/protocol.js';
 import { FORK_FAULTS } from '../fork/request.js';
 import { H, HEADER_WORDS, bodyLayout } from '../fork/snapshot.js';
-import { waitAsync } from '../wait.js';
 import type { ForkServerInit } from '../platform.js';
 import { ForkServerError } from '../errors.js';
 
@@ -282,29 +281,16 @@ async function main(): Promise<void> {
   refill();
   Atomics.store(ctl, CTL_SERVER, SERVER_READY);
   Atomics.notify(ctl, CTL_SERVER);
-  for (;;) {
-    const s = Atomics.load(ctl, CTL_STATE);
-    if (s !== ST_REQUEST || !take(ctl)) {
-      const mode = Atomics.load(ctl, CTL_SHUTDOWN);
-      if (mode) await shutdown(mode);
-      // a rising fork rate grows the pool before the next request needs it; a falling one shrinks it
-      refill();
-      await waitAsync(ctl, CTL_STATE * 4, s, 100);
-      continue;
-    }
-    let result: number;
-    let message = '';
-    try {
-      result = await serve();
-    } catch (e) {
-      result = e instanceof ChildFailure ? e.errno : FORK_E_SPAWN;
-      message = e instanceof Error ? e.message : String(e);
-    }
-    finish(ctl, result, message);
-    // the next child is spawned after the hand-off, not during it; the rate
-    // of forks (this one included) sets how many are kept ready
-    refill();
-  }
+  // A rising fork rate grows the pool before the next request needs it, a
+  // falling one shrinks it; the next child is spawned after a hand-off, not
+  // during it.
+  await serveRequests(ctl, {
+    serve,
+    failureCode: (e) => (e instanceof ChildFailure ? e.errno : FORK_E_SPAWN),
+    shutdown,
+    refill,
+    idle: refill,
+  });
 }
 
 await main();
