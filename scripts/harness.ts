@@ -16,12 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { W_EXCLUSION } from '../host/layout.js';
-import { OPS, assemble } from '../interp/assembler.js';
-import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
-import type { HarnessForkData } from './jobs/harness-child.js';
+import { TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
 import type { ForkerResult } from './jobs/harness-forker.js';
 import { parseArgs, percentile, round } from './stats-util.js';
-import { TYPE, program } from './stress-workload.js';
+import { startWorkload } from './stress-workload.js';
 
 const opts = parseArgs(process.argv.slice(2), {
   threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1,
@@ -44,31 +42,7 @@ const rt = await createRuntime({
   stopTimeoutMs: 5000,
 });
 const i32 = () => new Int32Array(rt.memory.buffer);
-rt.main.attach();
-const it = new Interpreter(rt.main);
-const lock = rt.createLock('mutex');
-const src = assemble(program(opts, lock));
-const prog = it.load(src);
-const setup = it.load(assemble(`push ${TYPE}\npush ${opts.seed}\nstore_attr 0\nhalt`));
-it.run(it.frame(setup), setup);
-const records: number[] = [];
-const startThread = (entry: string) => {
-  const record = it.newThreadRecord();
-  records.push(record);
-  rt.spawn(INTERP_JOB, { program: prog, entry, record });
-};
-for (let k = 0; k < opts.threads; k++) startThread(`w${k}`);
-startThread('mutator');
-rt.main.detach();
-const torn = [
-  rt.spawn(new URL('diag.js', JOBS), { op: 'record-writer', rec: 6, seed: opts.seed * 7919 + 1, pauseEvery: 16, pauseSpins: 200 }),
-  rt.spawn(new URL('diag.js', JOBS), { op: 'record-reader', rec: 6, validate: true }),
-];
-
-const g = (k: number) => Atomics.load(i32(), (prog.globals >> 2) + k);
-// the inline-cache slots the program's load_attr instructions use (operand: key | slot << 8)
-const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === OPS.load_attr ? [...acc, src.code[i + 1] >>> 8] : acc), []);
-const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };
+const { prog, records, torn, g, forkData } = await startWorkload(rt, opts);
 const violations: string[] = [];
 const lat: number[] = [];
 const pause: number[] = [];

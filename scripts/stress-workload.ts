@@ -7,9 +7,9 @@
 // copy (scripts/jobs/harness-child.ts) and the parent checking its own world
 // after each fork and at the end, under a watchdog.
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
-import type { Runtime, RuntimeOptions, StwStats, ThreadInfo } from '../host/runtime.js';
+import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from '../host/runtime.js';
 import { OPS, assemble } from '../interp/assembler.js';
-import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
+import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
 import { percentile, round } from './stats-util.js';
 
@@ -90,13 +90,25 @@ export function program(o: StressOptions, lock: number): string {
   return out.join('\n');
 }
 
-/** Runs the workload on `rt` (created with stressRuntimeOptions) and closes it. */
-export async function runStress(
-  rt: Runtime, opts: StressOptions,
-  hooks: { progress?: (p: StressProgress) => void; progressEveryMs?: number; log?: (s: string) => void } = {},
-): Promise<StressResult> {
-  const log = hooks.log ?? ((s: string) => console.error(s));
-  const i32 = () => new Int32Array(rt.memory.buffer);
+/** The running workload: what each harness checks and forks with. */
+export interface Workload {
+  it: Interpreter;
+  lock: number;
+  prog: LoadedProgram;
+  /** The interpreter threads' records (their state and cache counters). */
+  records: number[];
+  /** The seqlock writer/reader pair that counts torn reads. */
+  torn: WorkerThread[];
+  /** Global `k` of the program (g0 the counter, g1 the stop flag, g2… per-thread counts). */
+  g: (k: number) => number;
+  forkData: HarnessForkData;
+}
+
+/**
+ * Starts the workload on `rt`: the program, its interpreter threads and the
+ * mutator, and the torn-read pair. The main thread is left detached.
+ */
+export async function startWorkload(rt: Runtime, opts: StressOptions): Promise<Workload> {
   await rt.main.attachAsync();
   const it = new Interpreter(rt.main);
   const lock = rt.createLock('mutex');
@@ -114,14 +126,24 @@ export async function runStress(
   startThread('mutator');
   rt.main.detach();
   const torn = [
-    rt.spawn(new URL('diag.js', JOBS), { op: 'record-writer', rec: 6, seed: opts.seed * 7919 + 1, pauseEvery: 16, pauseSpins: 200 }),
+    rt.spawn(new URL('diag.js', JOBS), { op: 'record-writer', rec: 6, seed: opts.seed * 7919 + 1 }),
     rt.spawn(new URL('diag.js', JOBS), { op: 'record-reader', rec: 6, validate: true }),
   ];
-
-  const g = (k: number) => Atomics.load(i32(), (prog.globals >> 2) + k);
+  const g = (k: number) => Atomics.load(new Int32Array(rt.memory.buffer), (prog.globals >> 2) + k);
   // the inline-cache slots the program's load_attr instructions use (operand: key | slot << 8)
   const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === OPS.load_attr ? [...acc, src.code[i + 1] >>> 8] : acc), []);
   const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };
+  return { it, lock, prog, records, torn, g, forkData };
+}
+
+/** Runs the workload on `rt` (created with stressRuntimeOptions) and closes it. */
+export async function runStress(
+  rt: Runtime, opts: StressOptions,
+  hooks: { progress?: (p: StressProgress) => void; progressEveryMs?: number; log?: (s: string) => void } = {},
+): Promise<StressResult> {
+  const log = hooks.log ?? ((s: string) => console.error(s));
+  const i32 = () => new Int32Array(rt.memory.buffer);
+  const { prog, records, torn, g, forkData } = await startWorkload(rt, opts);
   const violations: string[] = [];
   const lat: number[] = [];
   let forks = 0;
