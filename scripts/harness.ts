@@ -19,7 +19,7 @@ import { W_EXCLUSION } from '../host/layout.js';
 import { TR_HITS, TR_MISSES, TR_STATE } from '../interp/interpreter.js';
 import type { ForkerResult } from './jobs/harness-forker.js';
 import { parseArgs, percentile, round } from './stats-util.js';
-import { startWorkload } from './stress-workload.js';
+import { endViolations, startWorkload, stopPercentileUs } from './stress-workload.js';
 
 const opts = parseArgs(process.argv.slice(2), {
   threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1,
@@ -163,21 +163,8 @@ pause.sort((x, y) => x - y);
 // The world is stopped for each stop's own latency (the core's stats) and,
 // for a fork, for the copy on top; the interpreter threads run the rest.
 const stoppedMs = stats.totalNs / 1e6 + pause.reduce((x, y) => x + y, 0);
-const histUs = (p: number) => {
-  let acc = 0;
-  for (let b = 0; b < stats.hist.length; b++) {
-    acc += stats.hist[b];
-    if (acc >= (p / 100) * stats.stops) return round(2 ** (b + 1) / 1000, 1);
-  }
-  return 0;
-};
-if (tornReads) violations.push(`${tornReads} torn reads`);
-if (lostUpdates) violations.push(`${lostUpdates} lost counter updates`);
-if (failedChildren) violations.push(`${failedChildren} failed children (exit codes ${JSON.stringify(childCodes)})`);
-if (failedThreads) violations.push(`${failedThreads} interpreter threads failed`);
-if (hangs) violations.push(`${hangs} hangs`);
-if (stats.timeouts) violations.push(`${stats.timeouts} stop timeouts`);
-if (forks === 0) violations.push('no fork completed');
+const histUs = (p: number) => stopPercentileUs(stats, p);
+violations.push(...endViolations({ tornReads, lostUpdates, failedChildren, childCodes, failedThreads, hangs, timeouts: stats.timeouts, forks }));
 
 const summary = {
   threads: opts.threads, seconds: round(elapsed, 1), forks: forks + workerForks, worker_forks: workerForks,

@@ -136,6 +136,32 @@ export async function startWorkload(rt: Runtime, opts: StressOptions): Promise<W
   return { it, lock, prog, records, torn, g, forkData };
 }
 
+/** Percentile `p` of the stop latencies, from the core's log2 histogram: the bound of its bucket, in µs. */
+export function stopPercentileUs(stats: StwStats, p: number): number {
+  let acc = 0;
+  for (let b = 0; b < stats.hist.length; b++) {
+    acc += stats.hist[b];
+    if (acc >= (p / 100) * stats.stops) return round(2 ** (b + 1) / 1000, 1);
+  }
+  return 0;
+}
+
+/** The end-of-run checks both harnesses make: each failed one, named. */
+export function endViolations(r: {
+  tornReads: number; lostUpdates: number; failedChildren: number; childCodes: Record<number, number>;
+  failedThreads: number; hangs: number; timeouts: number; forks: number;
+}): string[] {
+  const v: string[] = [];
+  if (r.tornReads) v.push(`${r.tornReads} torn reads`);
+  if (r.lostUpdates) v.push(`${r.lostUpdates} lost counter updates`);
+  if (r.failedChildren) v.push(`${r.failedChildren} failed children (exit codes ${JSON.stringify(r.childCodes)})`);
+  if (r.failedThreads) v.push(`${r.failedThreads} interpreter threads failed`);
+  if (r.hangs) v.push(`${r.hangs} hangs`);
+  if (r.timeouts) v.push(`${r.timeouts} stop timeouts`);
+  if (r.forks === 0) v.push('no fork completed');
+  return v;
+}
+
 /** Runs the workload on `rt` (created with stressRuntimeOptions) and closes it. */
 export async function runStress(
   rt: Runtime, opts: StressOptions,
@@ -223,21 +249,8 @@ export async function runStress(
   await rt.closeAsync();
 
   lat.sort((x, y) => x - y);
-  const histUs = (p: number) => {
-    let acc = 0;
-    for (let b = 0; b < stats.hist.length; b++) {
-      acc += stats.hist[b];
-      if (acc >= (p / 100) * stats.stops) return round(2 ** (b + 1) / 1000, 1);
-    }
-    return 0;
-  };
-  if (tornReads) violations.push(`${tornReads} torn reads`);
-  if (lostUpdates) violations.push(`${lostUpdates} lost counter updates`);
-  if (failedChildren) violations.push(`${failedChildren} failed children (exit codes ${JSON.stringify(childCodes)})`);
-  if (failedThreads) violations.push(`${failedThreads} interpreter threads failed`);
-  if (hangs) violations.push(`${hangs} hangs`);
-  if (stats.timeouts) violations.push(`${stats.timeouts} stop timeouts`);
-  if (forks === 0) violations.push('no fork completed');
+  const histUs = (p: number) => stopPercentileUs(stats, p);
+  violations.push(...endViolations({ tornReads, lostUpdates, failedChildren, childCodes, failedThreads, hangs, timeouts: stats.timeouts, forks }));
 
   const summary = {
     threads: opts.threads, seconds: round(elapsed, 1), forks, forks_per_s: round(forks / elapsed, 2),
