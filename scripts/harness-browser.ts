@@ -1,14 +1,17 @@
 // `npm run start:browser -- --browser chromium|firefox [--json] [--duration N]
-// [--threads N] [--forks N] …`: serves web/harness.html cross-origin isolated,
-// runs the stress workload headless in that browser and prints the same
-// summary as `npm start` (table, or JSON with ok and violations); exits 1 on
-// any violation.
+// [--threads N] [--forks N] [--report FILE.html] [--compare-cpython] …`: serves
+// web/harness.html cross-origin isolated, runs the stress workload headless in
+// that browser and prints the same summary as `npm start` (table, or JSON with
+// ok and violations); exits 1 on any violation.
+import { writeFileSync } from 'node:fs';
 import { BROWSERS, launch, type BrowserName } from './browsers.js';
 import { startServer } from './coi-server.js';
+import { cpythonFork } from './cpython-fork.js';
+import { reportHtml } from './harness-report.js';
 import { STRESS_DEFAULTS, checkStressOptions, summaryRows, type StressResult } from './stress-workload.js';
-import { parseArgs } from './stats-util.js';
+import { parseArgs, round } from './stats-util.js';
 
-const opts = parseArgs(process.argv.slice(2), { ...STRESS_DEFAULTS, browser: 'chromium', json: false });
+const opts = parseArgs(process.argv.slice(2), { ...STRESS_DEFAULTS, browser: 'chromium', json: false, report: '', compareCpython: false });
 checkStressOptions(opts);
 if (!BROWSERS.includes(opts.browser as BrowserName)) throw new Error(`--browser must be one of ${BROWSERS.join(', ')}`);
 const SLACK_MS = 60_000;
@@ -39,7 +42,13 @@ try {
 const summary = out?.result?.summary ?? {
   ok: false, violations: [`the harness page failed: ${out?.error ?? 'no result'}`],
 };
-const withBrowser = { browser: page.version, ...summary };
+const withBrowser: Record<string, unknown> = { browser: page.version, ...summary };
+if (opts.compareCpython && out?.result) {
+  const py = cpythonFork({ threads: opts.threads, spinChunk: opts.spinChunk });
+  withBrowser.cpython = py;
+  if (typeof py === 'object') withBrowser.fork_p50_vs_cpython = round(out.result.summary.fork_p50_ms / py.p50_ms, 2);
+}
+if (opts.report && out?.result) writeFileSync(opts.report, reportHtml({ ...out.result, summary: withBrowser }));
 if (opts.json) {
   console.log(JSON.stringify(withBrowser));
 } else {

@@ -1,15 +1,15 @@
 // The stress harness as a page (web/harness.html): runs
 // scripts/stress-workload.ts on the page's main thread with the browser host
-// and draws it live. `npm run start:browser` drives it headless and reads
-// `window.wtcStress`; `npm run serve` lets a person run it by hand.
+// and draws it live with the report's charts (scripts/harness-report.ts).
+// `npm run start:browser` drives it headless and reads `window.wtcStress`;
+// `npm run serve` lets a person run it by hand.
 import { createRuntime } from '../host/browser/index.js';
+import { chartsHtml, esc } from './harness-report.js';
 import { STRESS_DEFAULTS, checkStressOptions, runStress, stressRuntimeOptions, summaryRows, type StressOptions, type StressProgress, type StressResult } from './stress-workload.js';
 
 declare global {
   interface Window { wtcStress?: { done: boolean; result?: StressResult; error?: string } }
 }
-
-const FORK_EDGES = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500, 1000];
 
 function optionsFromQuery(): StressOptions {
   const q = new URLSearchParams(location.search);
@@ -23,24 +23,7 @@ function optionsFromQuery(): StressOptions {
 }
 
 const $ = (id: string) => document.getElementById(id)!;
-const esc = (v: unknown) => String(typeof v === 'object' ? JSON.stringify(v) : v).replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 const rows = (pairs: [string, unknown][]) => pairs.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('');
-
-function bars(el: HTMLElement, labels: string[], counts: number[]): void {
-  const max = Math.max(1, ...counts);
-  el.innerHTML = counts.map((c, i) => `<div style="height:${Math.round((c / max) * 100)}%" title="${labels[i]}: ${c}"><span>${labels[i]}</span></div>`).join('');
-}
-
-function stwBars(hist: number[]): void {
-  const first = hist.findIndex((c) => c > 0);
-  if (first < 0) return;
-  const last = hist.length - 1 - [...hist].reverse().findIndex((c) => c > 0);
-  bars($('stw'), hist.slice(first, last + 1).map((_, i) => `<${(2 ** (first + i + 1) / 1000).toFixed(1)}µs`), hist.slice(first, last + 1));
-}
-
-function forkBars(ms: readonly number[]): void {
-  bars($('fork'), FORK_EDGES.map((e) => `≤${e}`), FORK_EDGES.map((e, i) => ms.filter((v) => v <= e && v > (FORK_EDGES[i - 1] ?? 0)).length));
-}
 
 function draw(p: StressProgress): void {
   $('status').textContent = `running: ${Math.round(p.fraction * 100)}%`;
@@ -50,8 +33,7 @@ function draw(p: StressProgress): void {
   ]);
   $('threads').innerHTML = '<tr><th>slot</th><th>state</th><th>stop asked</th></tr>' +
     p.threads.map((t) => `<tr><td>${t.index}</td><td class="${t.state}">${t.state}</td><td>${t.stopRequested ? 'yes' : ''}</td></tr>`).join('');
-  stwBars(p.stats.hist);
-  forkBars(p.forkMs);
+  $('charts').innerHTML = chartsHtml({ summary: {}, samples: p.samples, hist: p.stats.hist });
 }
 
 async function run(): Promise<void> {
@@ -61,9 +43,11 @@ async function run(): Promise<void> {
   try {
     const opts = optionsFromQuery();
     const rt = await createRuntime(stressRuntimeOptions(opts));
-    const result = await runStress(rt, opts, { progress: draw, progressEveryMs: 250 });
-    forkBars(result.forkMs);
-    stwBars(result.hist);
+    const result = await runStress(rt, opts, {
+      progress: draw, progressEveryMs: 250,
+      stalled: (v) => { window.wtcStress = { done: true, error: v.violations.join('; ') }; },
+    });
+    $('charts').innerHTML = chartsHtml(result);
     $('summary').innerHTML = rows(summaryRows(result.summary).map((r) => [r.metric, r.value]));
     $('status').textContent = result.summary.ok ? 'ok: no violations' : `VIOLATIONS: ${result.summary.violations.join('; ')}`;
     $('status').className = result.summary.ok ? 'ok' : 'bad';

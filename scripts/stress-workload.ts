@@ -2,15 +2,18 @@
 // platform specifics: interpreter threads (the reference VM) load a cached
 // attribute, bump a lock-protected counter and sleep detached now and then; a
 // mutator thread keeps changing that attribute; a seqlock writer/reader pair
-// counts torn reads; meanwhile the main thread forks over and over (async
-// forms only, so a page's main thread can run it), each child checking its
-// copy (scripts/jobs/harness-child.ts) and the parent checking its own world
-// after each fork and at the end, under a watchdog.
+// counts torn reads; meanwhile the main thread and any forking workers fork
+// over and over, each child checking its copy (scripts/jobs/harness-child.ts)
+// and the parent checking its own world after each fork and at the end, under
+// a watchdog.
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from '../host/runtime.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';
+import { W_EXCLUSION } from '../host/layout.js';
+import type { ForkTimings } from '../host/index.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
+import { ForkTally, type ForkSample, type ForkerResult } from './jobs/harness-forker.js';
 import { percentile, round } from './stats-util.js';
 
 export interface StressOptions {
@@ -21,13 +24,17 @@ export interface StressOptions {
   duration: number;
   forks: number;
   seed: number;
+  /** Workers that fork in a loop besides the main thread. */
+  workerForkers: number;
 }
 
-export const STRESS_DEFAULTS: StressOptions = { threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1 };
+export const STRESS_DEFAULTS: StressOptions = {
+  threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1, workerForkers: 0,
+};
 
 /** Throws on an option out of range. */
 export function checkStressOptions(o: StressOptions): void {
-  for (const k of ['threads', 'loops', 'warmup', 'spinChunk', 'duration', 'forks', 'seed'] as const) {
+  for (const k of Object.keys(STRESS_DEFAULTS) as (keyof StressOptions)[]) {
     if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k} must be a non-negative integer`);
   }
   if (o.threads < 1 || o.threads > 32) throw new Error('--threads must be 1…32');
@@ -41,14 +48,16 @@ export interface StressProgress {
   forks: number;
   stops: number;
   counter: number;
-  forkMs: readonly number[];
+  /** The main thread's measured forks so far. */
+  samples: readonly ForkSample[];
   stats: StwStats;
   threads: ThreadInfo[];
 }
 
 export interface StressResult {
-  summary: Record<string, unknown> & { ok: boolean; violations: string[] };
-  forkMs: number[];
+  summary: Record<string, unknown> & { ok: boolean; violations: string[]; fork_p50_ms: number };
+  /** Every measured fork, main thread's and workers', in the order they started. */
+  samples: ForkSample[];
   hist: number[];
 }
 
@@ -162,20 +171,32 @@ export function endViolations(r: {
   return v;
 }
 
-/** Runs the workload on `rt` (created with stressRuntimeOptions) and closes it. */
-export async function runStress(
-  rt: Runtime, opts: StressOptions,
-  hooks: { progress?: (p: StressProgress) => void; progressEveryMs?: number; log?: (s: string) => void } = {},
-): Promise<StressResult> {
+export interface StressHooks {
+  progress?: (p: StressProgress) => void;
+  progressEveryMs?: number;
+  log?: (s: string) => void;
+  /**
+   * A fork has not returned for twice the watchdog time: the run cannot end
+   * on its own (the world may stay stopped), so this gets the verdict so far.
+   */
+  stalled?: (verdict: { ok: false; hangs: number; forks: number; violations: string[] }) => void;
+}
+
+/**
+ * Runs the workload on `rt` (created with stressRuntimeOptions) and closes it:
+ * the main thread forks in a loop (async forms, so a page's main thread can run
+ * it) beside `opts.workerForkers` forking workers, checking the parent's world
+ * after each fork and at the end.
+ */
+export async function runStress(rt: Runtime, opts: StressOptions, hooks: StressHooks = {}): Promise<StressResult> {
   const log = hooks.log ?? ((s: string) => console.error(s));
   const i32 = () => new Int32Array(rt.memory.buffer);
   const { prog, records, torn, g, forkData } = await startWorkload(rt, opts);
+  const forkers = Array.from({ length: opts.workerForkers }, () =>
+    rt.spawn(new URL('harness-forker.js', JOBS), { forkData, warmup: opts.warmup }));
   const violations: string[] = [];
-  const lat: number[] = [];
-  let forks = 0;
-  let failedChildren = 0;
+  const tally = new ForkTally(opts.warmup);
   let hangs = 0;
-  const childCodes: Record<number, number> = {};
   const t0 = performance.now();
   const end = t0 + opts.duration * 1000;
   let lastDraw = 0;
@@ -187,41 +208,53 @@ export async function runStress(
     log(JSON.stringify({ threads: rt.threadStates(), stats: rt.stats(), counter: g(0) }, null, 1));
   };
 
-  while (performance.now() < end && (opts.forks === 0 || forks < opts.forks)) {
-    const a = performance.now();
-    try {
-      const { pid } = await rt.forkAsync({ data: forkData });
-      const status = await rt.waitpidAsync(pid);
-      if (forks >= opts.warmup) lat.push(performance.now() - a);
-      if (status !== 0) {
-        failedChildren++;
-        childCodes[status] = (childCodes[status] ?? 0) + 1;
+  // The loop checks progress between forks, so a fork that never returns would
+  // stall the check with it: this watchdog runs on a timer instead.
+  let lastForkAt = t0;
+  const forkWatchdog = setInterval(() => {
+    if (performance.now() - lastForkAt <= 2 * WATCHDOG_MS) return;
+    clearInterval(forkWatchdog);
+    dump(`no fork returned for ${(2 * WATCHDOG_MS) / 1000} s`);
+    (hooks.stalled ?? (() => {}))({ ok: false, hangs: hangs + 1, forks: tally.forks, violations: [...violations, 'a fork did not return'] });
+  }, 1000);
+
+  try {
+    while (performance.now() < end && (opts.forks === 0 || tally.forks < opts.forks)) {
+      const at = ForkTally.now();
+      try {
+        const { pid, timings } = await rt.forkAsync({ data: forkData });
+        tally.record(at, timings, await rt.waitpidAsync(pid));
+      } catch (e) {
+        violations.push(`fork ${tally.forks} failed: ${e instanceof Error ? e.message : e}`);
+        break;
       }
-    } catch (e) {
-      violations.push(`fork ${forks} failed: ${e instanceof Error ? e.message : e}`);
-      break;
+      lastForkAt = performance.now();
+      // The parent's own world after each fork: this thread holds neither the
+      // stop nor the import lock; with no worker forking meanwhile, nothing is
+      // stopped at all and the import lock is free.
+      const held = Atomics.load(i32(), W_EXCLUSION >> 2) === rt.handle || rt.core.lock_owner(0) === rt.handle;
+      if (held || (forkers.length === 0 && !worldRunning(rt))) {
+        violations.push(`after fork ${tally.forks}: the parent's world was not fully resumed`);
+        break;
+      }
+      const now = performance.now();
+      const counter = g(0);
+      if (counter !== lastProgress.counter || tally.forks !== lastProgress.forks) lastProgress = { at: now, counter, forks: tally.forks };
+      else if (now - lastProgress.at > WATCHDOG_MS) {
+        hangs++;
+        dump('no progress');
+        break;
+      }
+      if (hooks.progress && now - lastDraw > (hooks.progressEveryMs ?? 200)) {
+        lastDraw = now;
+        hooks.progress({
+          elapsedS: (now - t0) / 1000, fraction: Math.min(1, (now - t0) / (end - t0)), forks: tally.forks,
+          stops: rt.stats().stops - stops0, counter, samples: tally.samples, stats: rt.stats(), threads: rt.threadStates(),
+        });
+      }
     }
-    forks++;
-    // the parent's own world after each fork
-    if (rt.core.is_stopped() || rt.core.lock_owner(0) !== 0 || rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED')) {
-      violations.push(`after fork ${forks}: the parent's world was not fully resumed`);
-      break;
-    }
-    const now = performance.now();
-    const counter = g(0);
-    if (counter !== lastProgress.counter || forks !== lastProgress.forks) lastProgress = { at: now, counter, forks };
-    else if (now - lastProgress.at > WATCHDOG_MS) {
-      hangs++;
-      dump('no progress');
-      break;
-    }
-    if (hooks.progress && now - lastDraw > (hooks.progressEveryMs ?? 200)) {
-      lastDraw = now;
-      hooks.progress({
-        elapsedS: (now - t0) / 1000, fraction: Math.min(1, (now - t0) / (end - t0)), forks,
-        stops: rt.stats().stops - stops0, counter, forkMs: lat, stats: rt.stats(), threads: rt.threadStates(),
-      });
-    }
+  } finally {
+    clearInterval(forkWatchdog);
   }
   const elapsed = (performance.now() - t0) / 1000;
 
@@ -238,6 +271,14 @@ export async function runStress(
     await new Promise((r) => setTimeout(r, 10));
   }
   const tornReads = (await Promise.all(torn.map((w) => w.join())))[1] as number;
+  const mainForks = tally.forks;
+  for (const f of forkers) {
+    const r = (await f.join()) as ForkerResult;
+    tally.merge(r);
+    if (r.error) violations.push(`a worker's fork failed: ${r.error}`);
+  }
+  // with every forker done, the whole world must be running and the import lock free
+  if (!worldRunning(rt)) violations.push('at the end: the parent\'s world was not fully resumed');
   const stats = rt.stats();
   let perThread = 0;
   for (let k = 0; k < opts.threads; k++) perThread += g(2 + k);
@@ -248,23 +289,57 @@ export async function runStress(
   const misses = records.reduce((s, r) => s + Atomics.load(i32(), (r + TR_MISSES) >> 2), 0);
   await rt.closeAsync();
 
-  lat.sort((x, y) => x - y);
+  const samples = tally.samples.sort((x, y) => x.at - y.at);
+  const lat = samples.map((x) => x.ms).sort((x, y) => x - y);
+  const pause = samples.map((x) => x.timings.copyMs).sort((x, y) => x - y);
+  // The world is stopped for each stop's own latency (the core's stats) and,
+  // for a fork, for the copy on top; the interpreter threads run the rest.
+  const stoppedMs = stats.totalNs / 1e6 + pause.reduce((x, y) => x + y, 0);
   const histUs = (p: number) => stopPercentileUs(stats, p);
-  violations.push(...endViolations({ tornReads, lostUpdates, failedChildren, childCodes, failedThreads, hangs, timeouts: stats.timeouts, forks }));
+  violations.push(...endViolations({
+    tornReads, lostUpdates, failedChildren: tally.failedChildren, childCodes: tally.codes, failedThreads, hangs,
+    timeouts: stats.timeouts, forks: tally.forks,
+  }));
 
   const summary = {
-    threads: opts.threads, seconds: round(elapsed, 1), forks, forks_per_s: round(forks / elapsed, 2),
+    threads: opts.threads, seconds: round(elapsed, 1), forks: tally.forks, worker_forks: tally.forks - mainForks,
+    forks_per_s: round(tally.forks / elapsed, 2), cold_forks: samples.filter((x) => x.timings.cold).length,
     fork_p50_ms: round(percentile(lat, 50)), fork_p90_ms: round(percentile(lat, 90)), fork_p99_ms: round(percentile(lat, 99)),
+    fork_pause_p50_ms: round(percentile(pause, 50), 3), fork_pause_p99_ms: round(percentile(pause, 99), 3),
+    fork_breakdown_ms: forkBreakdown(samples),
+    world_running_pct: round(100 * (1 - stoppedMs / (elapsed * 1000)), 2),
+    world_running_ge_90_pct: stoppedMs / (elapsed * 1000) <= 0.1,
     stw_stops: stats.stops, stw_timeouts: stats.timeouts,
     stw_p50_us: histUs(50), stw_p99_us: histUs(99), stw_max_us: round(stats.maxNs / 1000, 1),
     cache_hit_rate: round(hits + misses ? hits / (hits + misses) : 0, 4),
-    counter, torn_reads: tornReads, lost_updates: lostUpdates, failed_children: failedChildren, hangs,
+    counter, torn_reads: tornReads, lost_updates: lostUpdates, failed_children: tally.failedChildren, hangs,
     ok: violations.length === 0, violations,
   };
-  return { summary, forkMs: lat, hist: stats.hist };
+  return { summary, samples, hist: stats.hist };
 }
 
-/** The summary as the harness prints it: a metric/value table (no violations, no CPython block). */
+/** Nothing stopped, no stop asked, no thread suspended, the import lock free. */
+function worldRunning(rt: Runtime): boolean {
+  return !rt.core.is_stopped() && rt.core.lock_owner(0) === 0 && !rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED');
+}
+
+/** The parts of a fork's round trip, each a mean over the measured forks (ms), in the order they happen. */
+export const BREAKDOWN = {
+  stop: 'stopMs', copy: 'copyMs', seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
+  child_read: 'childReadMs', child_restore: 'childRestoreMs', ack: 'ackMs', handoff: 'handoffMs',
+} as const satisfies Record<string, keyof ForkTimings>;
+
+export function forkBreakdown(samples: readonly ForkSample[]): Record<keyof typeof BREAKDOWN, number> {
+  const out = {} as Record<keyof typeof BREAKDOWN, number>;
+  for (const name of Object.keys(BREAKDOWN) as (keyof typeof BREAKDOWN)[]) {
+    const key = BREAKDOWN[name];
+    out[name] = samples.length ? round(samples.reduce((s, x) => s + x.timings[key], 0) / samples.length, 3) : 0;
+  }
+  return out;
+}
+
+/** The summary as the harness prints it: a metric/value table (no violations, no CPython block, the breakdown flattened). */
 export function summaryRows(summary: Record<string, unknown>): { metric: string; value: unknown }[] {
-  return Object.entries(summary).filter(([k]) => k !== 'violations' && k !== 'cpython').map(([metric, value]) => ({ metric, value }));
+  return Object.entries(summary).filter(([k]) => k !== 'violations' && k !== 'cpython').flatMap(([metric, value]) =>
+    value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => ({ metric: `${metric}.${k}`, value: v })) : [{ metric, value }]);
 }

@@ -11,7 +11,8 @@ import { within } from './helpers.js';
 
 const HARNESS = fileURLToPath(new URL('../scripts/harness.js', import.meta.url));
 const FIELDS = [
-  'threads', 'seconds', 'forks', 'forks_per_s', 'fork_p50_ms', 'fork_p90_ms', 'fork_p99_ms', 'stw_stops', 'stw_timeouts',
+  'threads', 'seconds', 'forks', 'worker_forks', 'forks_per_s', 'cold_forks', 'fork_p50_ms', 'fork_p90_ms', 'fork_p99_ms',
+  'fork_pause_p50_ms', 'fork_pause_p99_ms', 'fork_breakdown_ms', 'world_running_pct', 'stw_stops', 'stw_timeouts',
   'stw_p50_us', 'stw_p99_us', 'stw_max_us', 'cache_hit_rate', 'counter', 'torn_reads', 'lost_updates', 'failed_children',
   'hangs', 'ok', 'violations',
 ];
@@ -29,7 +30,7 @@ test('a short harness run holds every invariant and reports the documented field
     const dir = mkdtempSync(join(tmpdir(), 'harness-'));
     try {
       const report = join(dir, 'report.html');
-      const r = await run(['--duration', '4', '--forks', '8', '--warmup', '1', '--threads', '2', '--json', '--report', report]);
+      const r = await run(['--duration', '4', '--forks', '8', '--warmup', '1', '--threads', '2', '--json', '--report', report, '--compare-cpython']);
       assert.is(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
       for (const f of FIELDS) assert.ok(f in s, `field ${f}`);
@@ -41,9 +42,23 @@ test('a short harness run holds every invariant and reports the documented field
       assert.is(s.hangs, 0);
       assert.ok(s.counter > 0, 'the interpreter threads ran');
       assert.ok(s.cache_hit_rate > 0.5, `cache hit rate ${s.cache_hit_rate}`);
+      assert.ok(Number.isInteger(s.cold_forks) && s.cold_forks >= 0, `cold_forks ${s.cold_forks}`);
+      for (const part of ['stop', 'copy', 'seal', 'transfer', 'child_read', 'child_restore', 'ack', 'handoff']) {
+        assert.type(s.fork_breakdown_ms[part], 'number', `breakdown ${part}`);
+      }
+      assert.ok(s.fork_breakdown_ms.handoff > 0, 'the hand-off took time');
+      assert.ok(s.cpython.p50_ms > 0 && s.cpython.samples_ms.length === s.cpython.n, JSON.stringify(s.cpython));
+      assert.ok(s.fork_p50_vs_cpython > 0);
       const html = readFileSync(report, 'utf8');
       assert.match(html, /<svg/);
-      assert.match(html, /Fork round trip/);
+      assert.match(html, /Fork round trip over the run/);
+      assert.not.match(html, /<script/, 'the report is self-contained');
+      // the histogram names its counts, and they add up to the measured forks drawn over the run
+      const counted = [...html.matchAll(/<title>this run [^:]*: (\d+)<\/title>/g)].reduce((n, m) => n + Number(m[1]), 0);
+      const dots = (html.match(/<circle [^>]*><title>[\d.]+ s: /g) ?? []).length;
+      assert.ok(counted > 0, 'the fork histogram counts forks');
+      assert.is(counted, dots, 'every measured fork is in the histogram and over time');
+      assert.match(html, /CPython p50/, 'CPython\'s forks are drawn beside ours');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

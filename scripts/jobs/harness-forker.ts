@@ -1,41 +1,77 @@
 // The harness's forking worker: forks in a loop (each child checks its copy,
 // scripts/jobs/harness-child.ts) until the diagnostics quit word is set.
-// Returns what the main thread's loop measures for its own forks.
+// ForkTally is what every forker of the stress workload records, so the main
+// thread's loop (scripts/stress-workload.ts) and this worker count alike.
 import type { ThreadContext } from '../../host/worker.js';
+import type { ForkTimings } from '../../host/index.js';
 import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+
+/** One measured fork: when it started (ms since the epoch, comparable across threads), its round trip, its parts. */
+export interface ForkSample {
+  at: number;
+  ms: number;
+  timings: ForkTimings;
+}
 
 export interface ForkerResult {
   forks: number;
   failedChildren: number;
   codes: Record<number, number>;
-  latMs: number[];
-  pauseMs: number[];
+  samples: ForkSample[];
   error?: string;
+}
+
+/** A forker's counts: forks, failed children by exit code, and a sample for each fork after the warm-up. */
+export class ForkTally implements ForkerResult {
+  forks = 0;
+  failedChildren = 0;
+  codes: Record<number, number> = {};
+  samples: ForkSample[] = [];
+  error?: string;
+
+  constructor(private readonly warmup: number) {}
+
+  /** The time a fork starts at, for record(). */
+  static now(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  record(at: number, timings: ForkTimings, status: number): void {
+    if (this.forks >= this.warmup) this.samples.push({ at, ms: ForkTally.now() - at, timings });
+    if (status !== 0) {
+      this.failedChildren++;
+      this.codes[status] = (this.codes[status] ?? 0) + 1;
+    }
+    this.forks++;
+  }
+
+  /** Adds another forker's result (a worker's, at the end of the run) to this one's counts. */
+  merge(r: ForkerResult): void {
+    this.forks += r.forks;
+    this.failedChildren += r.failedChildren;
+    for (const [c, n] of Object.entries(r.codes)) this.codes[Number(c)] = (this.codes[Number(c)] ?? 0) + n;
+    this.samples.push(...r.samples);
+  }
+
+  result(): ForkerResult {
+    return { forks: this.forks, failedChildren: this.failedChildren, codes: this.codes, samples: this.samples, error: this.error };
+  }
 }
 
 export default function forker(ctx: ThreadContext): ForkerResult {
   const { forkData, warmup } = ctx.data as { forkData: unknown; warmup: number };
   const i32 = new Int32Array(ctx.memory.buffer);
-  const out: ForkerResult = { forks: 0, failedChildren: 0, codes: {}, latMs: [], pauseMs: [] };
+  const tally = new ForkTally(warmup);
   while (Atomics.load(i32, D_QUIT >> 2) === 0) {
-    const a = performance.now();
+    const at = ForkTally.now();
     try {
       const { pid, timings } = ctx.fork({ data: forkData });
-      const status = ctx.waitpid(pid);
-      if (out.forks >= warmup) {
-        out.latMs.push(performance.now() - a);
-        out.pauseMs.push(timings.copyMs);
-      }
-      if (status !== 0) {
-        out.failedChildren++;
-        out.codes[status] = (out.codes[status] ?? 0) + 1;
-      }
+      tally.record(at, timings, ctx.waitpid(pid));
     } catch (e) {
-      out.error = e instanceof Error ? e.message : String(e);
+      tally.error = e instanceof Error ? e.message : String(e);
       break;
     }
-    out.forks++;
     ctx.poll();
   }
-  return out;
+  return tally.result();
 }
