@@ -97,6 +97,7 @@ export const STRAGGLERS: usize = 0x600; // u32 handles of the threads still atta
 // CACHE_WRITERS
 export const CACHE_WRITERS: usize = 0xc00; // writer word of cache entry i is stripe i % 256: 0, or the handle of the thread inside a write (a second writer waits while that thread's slot is live)
 export const CACHE_WRITER_STRIPES: i32 = 256;
+export const WRITER_WAITING: u32 = 0x80000000; // seqlock writer word bit 31 (cache stripes, records, the stats record): another writer may sleep on the word (the rest is the writing thread's handle)
 
 // SLOTS
 export const SLOTS: usize = 0x1000;

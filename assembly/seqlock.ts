@@ -23,7 +23,7 @@
 import {
   CACHE_ENTRIES, CE_SEQ, CE_TYPE_VERSION, CE_META_VERSION, CE_VALUE, cacheAddr,
   RECORD_COUNT, RECORD_DATA, RECORD_WORDS, recordAddr, S_SEQ, S_WRITER, STATS, STATS_END, LAYOUT_END,
-  CACHE_WRITERS, CACHE_WRITER_STRIPES, REC_WRITER, slotAddr,
+  CACHE_WRITERS, CACHE_WRITER_STRIPES, REC_WRITER, WRITER_WAITING, slotAddr,
 } from "./layout";
 import { OK, E_ARG, E_BUSY } from "./errors";
 import { ST_ATTACHED, stateOf, handleIndex, attach, detach, checkHandle } from "./state";
@@ -37,7 +37,6 @@ const READ_TRIES: i32 = 64;
 const WRITE_SPINS: i32 = 4000;
 // Sleeps are sliced so a writer that dies without a wake-up is seen promptly.
 const WRITE_SLICE_NS: i64 = 1_000_000;
-const WRITER_WAITING: u32 = 0x80000000;
 // The writer word of stats_reset, which has no handle: generation 0, never a
 // handle. Treated as live: a reset is a bounded run of stores.
 export const RESET_WRITER: u32 = 1;

@@ -78,6 +78,8 @@ export const STRAGGLERS = 0x600;
 /** writer word of cache entry i is stripe i % 256: 0, or the handle of the thread inside a write (a second writer waits while that thread's slot is live) */
 export const CACHE_WRITERS = 0xc00;
 export const CACHE_WRITER_STRIPES = 256;
+/** seqlock writer word bit 31 (cache stripes, records, the stats record): another writer may sleep on the word (the rest is the writing thread's handle) */
+export const WRITER_WAITING = 0x80000000;
 export const SLOTS = 0x1000;
 export const MAX_SLOTS = 256;
 export const SLOT_SIZE = 64;
@@ -162,3 +164,7 @@ export const GEN_SHIFT = 8;
 /** a handle's slot index bits */
 export const INDEX_MASK = 0xff;
 export const MAX_GEN = 0x7fffff;
+
+/** The thread states' names, indexed by state (the ST_* values). */
+export const STATE_NAMES = ['FREE', 'REGISTERING', 'DETACHED', 'ATTACHED', 'SUSPENDED', 'DEAD'] as const;
+export type ThreadStateName = (typeof STATE_NAMES)[number];

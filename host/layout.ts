@@ -4,9 +4,6 @@
 export * from './layout.generated.js';
 import { SLOTS, SLOT_SIZE, SL_USER, INDEX_MASK, GEN_MASK, CACHE_WRITERS, CACHE_WRITER_STRIPES } from './layout.generated.js';
 
-export const STATE_NAMES = ['FREE', 'REGISTERING', 'DETACHED', 'ATTACHED', 'SUSPENDED', 'DEAD'] as const;
-export type ThreadStateName = (typeof STATE_NAMES)[number];
-
 export const slotAddr = (index: number): number => SLOTS + index * SLOT_SIZE;
 export const userWordAddr = (index: number, k: number): number => slotAddr(index) + SL_USER + k * 4;
 export const handleIndex = (h: number): number => h & INDEX_MASK;

@@ -57,6 +57,7 @@ extern "C" {
 #define WTC_STRAGGLERS 0x600 /* u32 handles of the threads still attached at the last stop timeout */
 #define WTC_CACHE_WRITERS 0xc00 /* writer word of cache entry i is stripe i % 256: 0, or the handle of the thread inside a write (a second writer waits while that thread's slot is live) */
 #define WTC_CACHE_WRITER_STRIPES 256
+#define WTC_WRITER_WAITING 0x80000000u /* seqlock writer word bit 31 (cache stripes, records, the stats record): another writer may sleep on the word (the rest is the writing thread's handle) */
 #define WTC_SLOTS 0x1000
 #define WTC_MAX_SLOTS 256
 #define WTC_SLOT_SIZE 64

@@ -2,7 +2,8 @@
 // Generates every copy of the ABI from abi/abi.json, the one source of truth:
 // the AssemblyScript constants (regions of assembly/layout.ts, state.ts,
 // errors.ts, interp/vm.ts), the host's tables (host/*.generated.ts, the
-// CoreExports interface in host/core.ts), the C header and docs/ABI.md's tables.
+// exports interfaces in host/core.ts and host/modules.ts), the C header and
+// docs/ABI.md's tables. A target file that is missing is an error.
 // Plain Node, no build step: `npm run build` runs it first.
 //   node scripts/gen-abi.mjs          write the files
 //   node scripts/gen-abi.mjs --check  exit 1 and name the files that drifted
@@ -117,7 +118,20 @@ function hostLayout() {
     '// The slot word (assembly/state.ts)',
     ...SLOT_WORD.map(tsConst),
     '',
+    '/** The thread states\' names, indexed by state (the ST_* values). */',
+    `export const STATE_NAMES = [${stateNames().map((n) => `'${n}'`).join(', ')}] as const;`,
+    'export type ThreadStateName = (typeof STATE_NAMES)[number];',
+    '',
   ].join('\n');
+}
+
+/** The ST_* names without the prefix, by value: every state from 0 up, none missing. */
+function stateNames() {
+  const states = SLOT_WORD.filter((c) => c.name.startsWith('ST_')).sort((a, b) => a.value - b.value);
+  states.forEach((c, i) => {
+    if (c.value !== i) throw new Error(`slot_word: the states must be numbered 0, 1, 2…; ${c.name} is ${c.value}`);
+  });
+  return states.map((c) => c.name.slice(3));
 }
 
 function hostErrors() {
@@ -191,14 +205,20 @@ function hostAbi() {
 }
 
 const tsType = (t) => (t === 'i64' ? 'bigint' : 'number');
-function coreExports() {
+/** The TypeScript interface of one module's exports, parameters named as in abi.json. */
+function exportsInterface(module, iface, doc) {
+  const list = abi.exports.filter((x) => (x.module ?? 'core') === module);
+  if (!list.length) throw new Error(`no export of module ${module} in ${SOURCE}`);
   return [
-    '/** The module\'s exports (docs/ABI.md). Every i32 result < 0 is an error code. */',
-    'export interface CoreExports {',
-    ...abi.exports.filter((x) => (x.module ?? 'core') === 'core').map((x) => `  ${x.name}(${x.params.map(([n, t]) => `${n}: ${tsType(t)}`).join(', ')}): ${tsType(x.result)};`),
+    `/** ${doc} */`,
+    `export interface ${iface} {`,
+    ...list.map((x) => `  ${x.name}(${x.params.map(([n, t]) => `${n}: ${tsType(t)}`).join(', ')}): ${tsType(x.result)};`),
     '}',
   ].join('\n');
 }
+const coreExports = () => exportsInterface('core', 'CoreExports', 'The module\'s exports (docs/ABI.md). Every i32 result < 0 is an error code.');
+const interpExports = () => exportsInterface('interp', 'InterpExports', 'interp.wasm\'s exports (docs/ABI.md). Run results < 0 are errors: the VM\'s range or the core\'s codes.');
+const diagExports = () => exportsInterface('diag', 'DiagExports', 'diag.wasm\'s exports: benchmark and stress loops, not ABI.');
 
 const cType = (t) => ({ i32: 'int32_t', u32: 'uint32_t', usize: 'uint32_t', i64: 'int64_t', f64: 'double' })[t];
 function cValue(c) {
@@ -346,6 +366,7 @@ const regions = {
   'assembly/errors.ts': [['core-errors', asErrors]],
   'assembly/interp/vm.ts': [['vm-errors', asVmErrors]],
   'host/core.ts': [['core-exports', coreExports]],
+  'host/modules.ts': [['interp-exports', interpExports], ['diag-exports', diagExports]],
   'README.md': [['errors', readmeErrors, '<!--']],
   'docs/ABI.md': [
     ['imports', docImports, '<!--'],
@@ -370,9 +391,14 @@ function emit(file, text) {
   if (check) drift.push(file);
   else writeFileSync(path, text);
 }
+const missing = Object.keys(regions).filter((file) => !existsSync(join(root, file)));
+if (missing.length) {
+  // a target that moved would otherwise keep a stale copy nobody checks
+  console.error(`ABI targets missing: ${missing.join(', ')}; move the region with the file and update the regions table in scripts/gen-abi.mjs`);
+  process.exit(1);
+}
 for (const [file, list] of Object.entries(regions)) {
   const path = join(root, file);
-  if (!existsSync(path)) continue; // a module another build owns may have moved
   let text = readFileSync(path, 'utf8');
   for (const [name, fn, comment] of list) text = replaceRegion(text, name, fn(), file, comment);
   emit(file, text);

@@ -5,11 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { EXPORTS, IMPORTS, OTHER_EXPORTS } from '../host/abi.generated.js';
-import { GEN_MASK, HEADER, MEMORY_INITIAL_PAGES, MEMORY_MAXIMUM_PAGES, LAYOUT_END } from '../host/layout.js';
+import * as LAYOUT from '../host/layout.js';
+import { GEN_MASK, HEADER, MEMORY_INITIAL_PAGES, MEMORY_MAXIMUM_PAGES, LAYOUT_END, STATE_NAMES } from '../host/layout.js';
 import {
   DOMAIN_CLASSES, ERRNO, ERROR_CLASSES, ERROR_RANGES, ERROR_TABLE, LockError, SeqlockError, StatsBusyError, StopBusyError,
   WasmThreadsError, errorFor, type ErrorDomain,
@@ -59,6 +61,69 @@ test('the generated files match abi/abi.json (node scripts/gen-abi.mjs --check)'
   } catch (e) {
     assert.unreachable(`ABI drift: ${(e as { stderr?: string }).stderr}`);
   }
+});
+
+/** Runs gen-abi.mjs on a copy of the sources after `edit`; its exit code and message. */
+function genInCopy(edit: (dir: string) => void, args: string[] = ['--check']): { code: number; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gen-abi-'));
+  try {
+    for (const p of ['abi', 'scripts/gen-abi.mjs', 'assembly', 'include', 'docs', 'README.md']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+    cpSync(join(ROOT, 'host'), join(dir, 'host'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.ts') });
+    edit(dir);
+    try {
+      execFileSync(process.execPath, [join(dir, 'scripts/gen-abi.mjs'), ...args], { encoding: 'utf8', stdio: 'pipe' });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const x = e as { status?: number; stderr?: string };
+      return { code: x.status ?? 1, stderr: x.stderr ?? '' };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const replaceIn = (dir: string, file: string, from: string | RegExp, to: string) => {
+  const text = readFileSync(join(dir, file), 'utf8');
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`${file}: ${from} not found`);
+  writeFileSync(join(dir, file), next);
+};
+
+test('--check passes on an unchanged copy of the sources', () => {
+  const r = genInCopy(() => {});
+  assert.is(r.code, 0, r.stderr);
+});
+
+// Every hand-edit of a generated copy is drift that --check names.
+const EDITS: [what: string, file: string, from: string | RegExp, to: string][] = [
+  ['a thread state name', 'host/layout.generated.ts', "'SUSPENDED'", "'PARKED'"],
+  ['a diag export parameter renamed', 'host/modules.ts', 'no_poll: number', 'noPoll: number'],
+  ['an interp export dropped', 'host/modules.ts', /^ {2}interp_heap_top_addr\(\): number;\n/m, ''],
+  ['the seqlock writer-waiting bit', 'assembly/layout.ts', /WRITER_WAITING: u32 = 0x80000000/, 'WRITER_WAITING: u32 = 0x40000000'],
+  ['a core export', 'host/core.ts', /^ {2}poll\(h: number\)/m, '  poll(handle: number)'],
+];
+for (const [what, file, from, to] of EDITS) {
+  test(`--check names ${file} when ${what} drifts`, () => {
+    const r = genInCopy((dir) => replaceIn(dir, file, from, to));
+    assert.is(r.code, 1);
+    assert.match(r.stderr, `ABI drift: ${file}`);
+  });
+}
+
+test('a target that moved is an error, with --check and without', () => {
+  for (const args of [['--check'], []]) {
+    const r = genInCopy((dir) => renameSync(join(dir, 'host/modules.ts'), join(dir, 'host/linked.ts')), args);
+    assert.is(r.code, 1, `gen-abi.mjs ${args.join(' ')}`);
+    assert.match(r.stderr, 'ABI targets missing: host/modules.ts');
+  }
+});
+
+test('STATE_NAMES names every ST_* state at its number; WRITER_WAITING comes from abi.json, like LOCK_WAITERS', () => {
+  const states = Object.entries(LAYOUT).filter(([k]) => k.startsWith('ST_'));
+  assert.is(STATE_NAMES.length, states.length);
+  for (const [k, v] of states) assert.is(STATE_NAMES[v as number], k.slice(3), k);
+  assert.is(LAYOUT.WRITER_WAITING, LAYOUT.LOCK_WAITERS);
+  assert.not.match(read('assembly/seqlock.ts'), /const WRITER_WAITING/, 'seqlock.ts uses the generated constant');
 });
 
 for (const b of SHIPPED_BUILDS) {
