@@ -1,5 +1,9 @@
-// Benchmarks. `npm run bench` prints tables; `npm run bench -- --json` prints
-// one JSON object. Targets are ratios measured in the same run.
+// Benchmarks. `npm run bench` prints the result object; `-- --json` prints it
+// as one line; `-- --markdown docs/PERFORMANCE.md` also writes the document
+// and, beside it, the result it was rendered from (docs/PERFORMANCE.json);
+// `-- --from saved.json --markdown …` renders a saved result without running.
+// Targets are ratios measured in the same run.
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
@@ -12,8 +16,9 @@ import { benchEmbed } from './bench-embed.js';
 import { benchBuilds } from './bench-builds.js';
 import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
+import { benchMarkdown } from './bench-markdown.js';
 
-const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
+const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);
@@ -233,20 +238,41 @@ function targets(core: any, seqlock: any[], fork?: any, interp?: any, builds?: a
   return t;
 }
 
-const want = (s: string) => !args.only || args.only.split(',').includes(s);
-const result: Record<string, unknown> = {
-  machine: { node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model },
-};
-if (want('builds')) result.builds = await benchBuilds({ quick: args.quick, log });
-if (want('core')) result.core = await coreSection();
-if (want('seqlock')) result.seqlock = await seqlockSection();
-if (want('fork')) result.fork = await benchFork({ quick: args.quick, log });
-if (want('interp')) result.interp = await interpSection();
-if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
-if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });
-if (want('browser')) result.browser = await benchBrowser({ quick: args.quick, log });
-result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
-if (args.json) {
+type Section = (o: { quick: boolean; log: (s: string) => void }) => Promise<unknown>;
+/** Every section in the order it runs: a new one is one line here (`--only NAME` picks it). */
+const SECTIONS: [string, Section][] = [
+  ['builds', benchBuilds],
+  ['core', coreSection],
+  ['seqlock', seqlockSection],
+  ['fork', benchFork],
+  ['interp', interpSection],
+  ['embed', benchEmbed],
+  ['storm', benchStorm],
+  ['browser', benchBrowser],
+];
+
+async function run(): Promise<Record<string, unknown>> {
+  const want = (s: string) => !args.only || args.only.split(',').includes(s);
+  const result: Record<string, unknown> = {
+    machine: {
+      node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model,
+      command: ['npm run bench --', ...process.argv.slice(2).filter((a, i, all) => a !== '--markdown' && all[i - 1] !== '--markdown')].join(' '),
+    },
+  };
+  for (const [name, section] of SECTIONS) if (want(name)) result[name] = await section({ quick: args.quick, log });
+  result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
+  return result;
+}
+
+const result = args.from ? JSON.parse(readFileSync(args.from, 'utf8')) as Record<string, unknown> : await run();
+if (args.markdown) {
+  // the result beside the document, so a test can check the one is the other's rendering
+  writeFileSync(args.markdown, benchMarkdown(result as never));
+  writeFileSync(args.markdown.replace(/\.md$/, '') + '.json', JSON.stringify(result, null, 1) + '\n');
+}
+if (args.from) {
+  // the result was read, not measured: nothing more to print
+} else if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
 } else {
   console.log(JSON.stringify(result, null, 2));
