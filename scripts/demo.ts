@@ -1,4 +1,4 @@
-// `npm start`: N workers spin in Wasm polling their safe point while the main
+// `npm run demo`: N workers spin in Wasm polling their safe point while the main
 // thread stops and starts the world over and over; prints progress and a
 // stats table. Options: --threads N (4) --cycles N (1000) --timeout-ms N (2000) --json
 import { createRuntime } from '../host/node/index.js';
