@@ -18,7 +18,7 @@ import {
 } from '../host/errors.js';
 import { AssembleError } from '../interp/assembler.js';
 import { InterpreterError } from '../interp/interpreter.js';
-import { readSignatures, type FuncSig, type MemoryLimits } from './wasm-binary.js';
+import { readSignatures, type FuncSig, type MemoryLimits } from './lib/wasm-binary.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (rel: string): string => readFileSync(join(ROOT, rel), 'utf8');

@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { waitFor, within } from './helpers.js';
+import { waitFor, within } from './lib/helpers.js';
 import { ERRNO as E } from '../host/errors.js';
 import { SL_TID, STATE_MASK, ST_ATTACHED, ST_DEAD, slotAddr } from '../host/layout.js';
-import { ROOT, buildCEmbedder, EMBED_GLOBAL_BASE } from './embed-tools.js';
+import { ROOT, buildCEmbedder, EMBED_GLOBAL_BASE } from './lib/embed-tools.js';
 import { ensureMemory, instantiateEmbedder, planEmbed, type EmbedLink } from '../host/embed-link.js';
 
 // V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
@@ -76,7 +76,7 @@ for (const link of ['fixed', 'pie'] as const) {
       const main = instantiateEmbedder(cModule, core, memory, plan, 0).exports as unknown as CExports;
       assert.is(main.embed_setup(8), 0, 'setup');
       const workers = Array.from({ length: WORKERS }, (_, k) =>
-        new Worker(new URL('./c-embedder-worker.js', import.meta.url), {
+        new Worker(new URL('./workers/c-embedder.js', import.meta.url), {
           workerData: { coreModule, cModule, memory, plan, area: k + 1 },
         }));
       const results = workers.map((w) => new Promise<{ result: number; self: number }>((resolve, reject) => {
@@ -118,7 +118,7 @@ for (const link of ['fixed', 'pie'] as const) {
     const { coreModule, cModule, memory, core, plan } = await linkSetup('fixed');
     const main = instantiateEmbedder(cModule, core, memory, plan, 0).exports as unknown as CExports;
     assert.is(main.embed_setup(4), 0);
-    const w = new Worker(new URL('./c-embedder-worker.js', import.meta.url), {
+    const w = new Worker(new URL('./workers/c-embedder.js', import.meta.url), {
       workerData: { coreModule, cModule, memory, plan, area: 1 },
     });
     const i32 = new Int32Array(memory.buffer);

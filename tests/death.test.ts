@@ -6,11 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
-import { TESTING_WASM } from './testing-build.js';
+import { TESTING_WASM } from './lib/testing-build.js';
 import { ERRNO as E, LockOwnerDeadError } from '../host/errors.js';
 import { LOCK_WAITERS, RECORDS, RECORD_SIZE, REC_WRITER, W_EXCLUSION, userWordAddr } from '../host/layout.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
-import { job, progressOf, shutdown, spinningRuntime, waitFor, within } from './helpers.js';
+import { job, progressOf, shutdown, spinningRuntime, waitFor, within } from './lib/helpers.js';
 
 // Every runtime here runs the testing build: its hooks stop a worker inside a core call.
 const createRuntime = (o: RuntimeOptions): Promise<Runtime> => createNodeRuntime({ wasm: TESTING_WASM, ...o });

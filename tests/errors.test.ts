@@ -7,7 +7,7 @@ import { Runtime } from '../host/runtime.js';
 import { nodePlatform } from '../host/node/platform.js';
 import type { Platform } from '../host/platform.js';
 import { ERRNO, LockError, UnsupportedError, WasmThreadsError } from '../host/errors.js';
-import { CORE_BUILD, within } from './helpers.js';
+import { CORE_BUILD, within } from './lib/helpers.js';
 
 /** The Node platform without processes, on a main thread that must not block (a browser's shape). */
 const browserLike: Platform = { ...nodePlatform, startForkServer: undefined, exit: undefined, mainThreadCanBlock: false };

@@ -8,7 +8,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/i
 import { ClosedError, ForkError, ForkRefusedError, WorkerError } from '../host/errors.js';
 import type { ForkPhase } from '../host/fork/request.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
-import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes } from './helpers.js';
+import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');
 

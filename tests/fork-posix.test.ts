@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
-import { childProcesses, job, processAlive, progressOf, waitFor, within, workerIndexes } from './helpers.js';
+import { childProcesses, job, processAlive, progressOf, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, fork: { continuation: job('fork-child'), pool: 1 } });
 

@@ -10,7 +10,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/i
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
 import type { ForkOptions } from '../host/fork/request.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
-import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './helpers.js';
+import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');
 const dir = mkdtempSync(join(tmpdir(), 'fork-test-'));

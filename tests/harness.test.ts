@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { within } from './helpers.js';
+import { within } from './lib/helpers.js';
 
 const HARNESS = fileURLToPath(new URL('../scripts/harness.js', import.meta.url));
 const FIELDS = [

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT } from './embed-tools.js';
+import { ROOT } from './lib/embed-tools.js';
 import * as L from '../host/layout.js';
 import { ERRNO } from '../host/errors.js';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { AssembleError, OPS, assemble } from '../interp/assembler.js';
 import { Interpreter, InterpreterError, CTX } from '../interp/interpreter.js';
-import { shutdown, waitFor, within } from './helpers.js';
+import { shutdown, waitFor, within } from './lib/helpers.js';
 
 const PROGRAMS = new URL('../../interp/programs/', import.meta.url);
 const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);

@@ -1,7 +1,7 @@
 // The host's mirror of the memory map agrees with the module.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bareCore, within } from './helpers.js';
+import { bareCore, within } from './lib/helpers.js';
 import * as L from '../host/layout.js';
 import { ERRNO } from '../host/errors.js';
 

@@ -12,7 +12,7 @@ import {
 import { CACHE, CACHE_ENTRIES, RECORDS, SLOTS, CACHE_ENTRY_SIZE, LAYOUT_END, LOCKS, LOCK_SIZE, MAX_LOCKS } from '../host/layout.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { CTX, RESULTS } from '../interp/interpreter.js';
-import { within } from './helpers.js';
+import { within } from './lib/helpers.js';
 
 const BUILD = new URL('../../build/', import.meta.url);
 const compile = (name: string) => new WebAssembly.Module(readFileSync(new URL(name, BUILD)));

@@ -8,7 +8,7 @@ import {
 import { RegisteredThread, type LockOptions } from '../host/thread.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
 import { LK_DEPTH, LK_STATE, LOCKS, LOCK_SIZE, LOCK_WAITERS } from '../host/layout.js';
-import { bareCore, job, shutdown, waitFor, within } from './helpers.js';
+import { bareCore, job, shutdown, waitFor, within } from './lib/helpers.js';
 
 test('4 workers increment a plain counter under the mutex: exact total', () =>
   within(60_000, async () => {

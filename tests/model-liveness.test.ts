@@ -3,8 +3,8 @@
 // model's ltl claim `finish`); a seeded bug that strands a thread is rejected.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LIVENESS, LIVENESS_BUG, verify } from './spin.js';
-import { within } from './helpers.js';
+import { LIVENESS, LIVENESS_BUG, verify } from './lib/model-checker.js';
+import { within } from './lib/helpers.js';
 
 // Two requesters and a registering thread; deaths are covered by the safety run.
 const STW = ['NO_T1', 'NODEATH'];

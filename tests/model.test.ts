@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { MODEL_DIR, SAFETY, SAFETY_BUG, verify, type Verdict } from './spin.js';
-import { within } from './helpers.js';
+import { MODEL_DIR, SAFETY, SAFETY_BUG, verify, type Verdict } from './lib/model-checker.js';
+import { within } from './lib/helpers.js';
 
 // R1 (may die mid-stop) and R2 both stop and start; T2 registers (into a FREE
 // or reused slot), runs and may die. Four processes with T1 do not fit a test's

@@ -4,7 +4,7 @@
 // wait for it to settle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bareCore, waitFor, within } from './helpers.js';
+import { bareCore, waitFor, within } from './lib/helpers.js';
 import { ERRNO as E } from '../host/errors.js';
 import {
   ST_DEAD, ST_DETACHED, ST_REGISTERING, ST_SUSPENDED, STOP_BIT, W_EXCLUSION, W_REQUESTED, S_TIMEOUTS, slotAddr,

@@ -7,7 +7,7 @@ import { nodePlatform } from '../host/node/platform.js';
 import { InvalidArgumentError, WasmThreadsError } from '../host/errors.js';
 import { InvalidOptionError } from '../host/options.js';
 import type { Platform } from '../host/platform.js';
-import { job, within } from './helpers.js';
+import { job, within } from './lib/helpers.js';
 
 const CONTINUATION = new URL('./jobs/fork-child.js', import.meta.url);
 const MISSING = new URL('./jobs/no-such-file.js', import.meta.url);

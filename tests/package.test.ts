@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { within } from './helpers.js';
-import { ROOT } from './embed-tools.js';
+import { within } from './lib/helpers.js';
+import { ROOT } from './lib/embed-tools.js';
 
 const run = promisify(execFile);
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';

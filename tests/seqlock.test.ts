@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
 import { CACHE, CACHE_ENTRY_SIZE, SLOTS, RECORDS, RECORD_SIZE, REC_WRITER, cacheWriterAddr, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/modules.js';
-import { bareCore, createRuntime, job, shutdown, waitFor, within } from './helpers.js';
-import { TESTING_WASM } from './testing-build.js';
+import { bareCore, createRuntime, job, shutdown, waitFor, within } from './lib/helpers.js';
+import { TESTING_WASM } from './lib/testing-build.js';
 
 const HIT = 1n << 32n;
 const REC = 7;

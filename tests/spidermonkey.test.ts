@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT, IN_CI, buildCEmbedder, hasCommand } from './embed-tools.js';
+import { ROOT, IN_CI, buildCEmbedder, hasCommand } from './lib/embed-tools.js';
 
 const DEADLINE_MS = 120_000;
 const JS = process.env.JS102 ?? 'js102';

@@ -2,7 +2,7 @@
 // main thread registers several handles and plays each role in turn.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bareCore, within } from './helpers.js';
+import { bareCore, within } from './lib/helpers.js';
 import { ERRNO as E, ThreadStateError, StopTimeoutError } from '../host/errors.js';
 import { RegisteredThread } from '../host/thread.js';
 import {

@@ -8,8 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { within } from './helpers.js';
-import { ROOT } from './embed-tools.js';
+import { within } from './lib/helpers.js';
+import { ROOT } from './lib/embed-tools.js';
 import { ERRNO as E } from '../host/errors.js';
 import { CLOCK_CELLS, CLOCK_CELL_COUNT, CLOCK_CELL_SIZE, ST_ATTACHED, ST_DETACHED } from '../host/layout.js';
 
@@ -27,7 +27,7 @@ function mainInstance(memory: WebAssembly.Memory): Record<string, (...a: number[
 }
 
 function spawn(memory: WebAssembly.Memory, role: string, control: SharedArrayBuffer, iters = 0): Worker {
-  return new Worker(new URL('./wasi-worker.js', import.meta.url), { workerData: { module, memory, role, iters, control } });
+  return new Worker(new URL('./workers/wasi.js', import.meta.url), { workerData: { module, memory, role, iters, control } });
 }
 
 const message = (w: Worker, type: string): Promise<Record<string, number>> => new Promise((resolve, reject) => {

@@ -22,7 +22,7 @@ export default function diag(ctx: ThreadContext): number {
       return c.diag_cache_writer(ctx.handle, d.index, d.tv, d.mv, d.value, d.lock);
     case 'record-hold':
       // stays inside a write until the word at data.release is set (the death tests kill it
-      // there); only build/core.testing.wasm has the hook (tests/testing-build.ts)
+      // there); only build/core.testing.wasm has the hook (tests/lib/testing-build.ts)
       return (ctx.core as unknown as { test_record_hold(h: number, rec: number, value: number, release: number): number })
         .test_record_hold(ctx.handle, d.rec, d.value, d.release);
     case 'record-fill':

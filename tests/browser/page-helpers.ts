@@ -1,24 +1,8 @@
-// Helpers for suites that run inside a page: every wait has a deadline.
+// Helpers for suites that run inside a page: every wait has a deadline
+// (../lib/deadline.ts, shared with the Node suites).
+import { within } from '../lib/deadline.js';
 
-export async function within<T>(ms: number, what: string, fn: () => Promise<T> | T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${what}: deadline of ${ms} ms passed`)), ms);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(fn), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
+export { waitFor, within } from '../lib/deadline.js';
 
 export function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(`assertion failed: ${message}`);
@@ -48,7 +32,7 @@ export async function runAll(tests: [string, () => Promise<void>][], deadlineMs:
   for (const [name, fn] of tests) {
     const t0 = performance.now();
     try {
-      await within(deadlineMs, name, fn);
+      await within(deadlineMs, fn, name);
       out.push({ name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
       out.push({ name, ok: false, error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e), ms: performance.now() - t0 });

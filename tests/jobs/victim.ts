@@ -11,7 +11,7 @@ import type { ThreadContext } from '../../host/worker.js';
 import { threadId } from 'node:worker_threads';
 import { userWordAddr } from '../../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
-import type { TestingExports } from '../testing-build.js';
+import type { TestingExports } from '../lib/testing-build.js';
 
 type Data =
   | { op: 'requester'; timeoutMs: number }

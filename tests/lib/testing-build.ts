@@ -1,9 +1,9 @@
 // build/core.testing.wasm: the core's ABI plus hooks that stop a thread inside
 // a core call (assembly/testing.ts), for the tests that terminate a worker
 // there. Never shipped.
-import type { CoreExports } from '../host/core.js';
+import type { CoreExports } from '../../host/core.js';
 
-export const TESTING_WASM = new URL('../../build/core.testing.wasm', import.meta.url);
+export const TESTING_WASM = new URL('../../../build/core.testing.wasm', import.meta.url);
 
 export interface TestingExports extends CoreExports {
   /** Stays inside a write of `value` into record `rec` until the word at `release` is non-zero. */

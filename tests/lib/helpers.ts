@@ -1,38 +1,24 @@
-// Shared test helpers. Every wait here has a deadline, so a hang fails the
-// test instead of stalling the suite.
-import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
-import { instantiateCore, createSharedMemory, type CoreExports } from '../host/core.js';
-import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+// Shared helpers of the Node suites: runtimes over the selected core build,
+// jobs, progress, child processes. Every wait has a deadline (./deadline.ts),
+// so a hang fails the test instead of stalling the suite.
+import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../../host/node/index.js';
+import { instantiateCore, createSharedMemory, type CoreExports } from '../../host/core.js';
+import { handleIndex, userWordAddr } from '../../host/layout.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { waitFor } from './deadline.js';
 
-const TEST_JOBS = new URL('./jobs/', import.meta.url);
-const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
-const SHARED = new Set(['spin', 'diag', 'reattach']);
-/** A job module: the test-only ones in tests/jobs, the shared ones in scripts/jobs. */
-export const job = (name: string): URL => new URL(`${name}.js`, SHARED.has(name) ? SHARED_JOBS : TEST_JOBS);
+export { waitFor, within } from './deadline.js';
 
-/** Runs `fn` and fails if it has not settled within `ms`. */
-export async function within<T>(ms: number, fn: () => Promise<T> | T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`test deadline of ${ms} ms passed`)), ms);
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(fn), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits (yielding to the event loop) until `cond()` holds; throws at the deadline. */
-export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
+const TEST_JOBS = new URL('../jobs/', import.meta.url);
+const SHARED_JOBS = new URL('../../scripts/jobs/', import.meta.url);
+/** A job module: a test-only one in tests/jobs, or one the scripts share in scripts/jobs (a name is in one of them). */
+export function job(name: string): URL {
+  const found = [TEST_JOBS, SHARED_JOBS].map((dir) => new URL(`${name}.js`, dir)).filter((u) => existsSync(u));
+  if (found.length !== 1) throw new Error(`job ${name}: ${found.length ? 'in both tests/jobs and scripts/jobs' : 'in neither tests/jobs nor scripts/jobs'}`);
+  return found[0];
 }
 
 /**
@@ -40,7 +26,7 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
  * tests/debug-build.test.ts does for the state-machine, stop-the-world and seqlock suites.
  */
 export const CORE_BUILD: 'release' | 'debug' = process.env.WTC_CORE_BUILD === 'debug' ? 'debug' : 'release';
-export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../build/core.debug.wasm' : '../../build/core.wasm', import.meta.url);
+export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../../build/core.debug.wasm' : '../../../build/core.wasm', import.meta.url);
 
 /** createRuntime over the selected core build. */
 export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MODEL_DIR = fileURLToPath(new URL('../../assembly/model/', import.meta.url));
+export const MODEL_DIR = fileURLToPath(new URL('../../../assembly/model/', import.meta.url));
 
 export interface Verdict {
   /** pan's error count (0: every property holds in every state it reached). */

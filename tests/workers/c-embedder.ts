@@ -1,7 +1,7 @@
 // A worker thread of the C embedder test: its own core instance and its own
 // instance of the C module (own stack and TLS), then the C worker loop.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { instantiateEmbedder, type EmbedPlan } from '../host/embed-link.js';
+import { instantiateEmbedder, type EmbedPlan } from '../../host/embed-link.js';
 
 const { coreModule, cModule, memory, plan, area } = workerData as {
   coreModule: WebAssembly.Module; cModule: WebAssembly.Module; memory: WebAssembly.Memory; plan: EmbedPlan; area: number;
