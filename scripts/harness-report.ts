@@ -80,7 +80,7 @@ export function forkTimelineSvg(samples: readonly ForkSample[], cpythonMs?: read
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all)));
   const h = 220;
   const top = 20;
-  const axis = 46;
+  const axis = 60;
   const wOurs = 520;
   const wPy = py.length ? 220 : 0;
   const gap = py.length ? 30 : 0;
@@ -115,15 +115,15 @@ export function forkTimelineSvg(samples: readonly ForkSample[], cpythonMs?: read
     (py.length ? p50(py, x1, x1 + wPy, PY, 'CPython') : '') + labels + legend(keys, axis, top + h + 40) + '</svg>';
 }
 
-/** The parts of the mean fork, one bar each, with its value. */
-export function breakdownSvg(parts: Record<string, number>): string {
-  const entries = Object.entries(parts);
+/** The parts of the mean fork, one bar each, with its value; then the round trip p50 and CPython's on the same scale. */
+export function breakdownSvg(parts: Record<string, number>, totals: { name: string; ms: number; color: string }[] = []): string {
+  const entries: [string, number, string][] = [...Object.entries(parts).map(([k, v]): [string, number, string] => [k, v, OURS]), ...totals.map((t): [string, number, string] => [t.name, t.ms, t.color])];
   const max = Math.max(1e-9, ...entries.map(([, v]) => v));
   const row = 18;
-  const left = 100;
+  const left = 150;
   const w = 360;
-  const bars = entries.map(([k, v], i) => `<text x="${left - 6}" y="${i * row + 13}" font-size="11" text-anchor="end">${esc(k)}</text>` +
-    `<rect x="${left}" y="${i * row + 3}" width="${Math.max(1, (v / max) * w)}" height="${row - 6}" fill="${OURS}"/>` +
+  const bars = entries.map(([k, v, color], i) => `<text x="${left - 6}" y="${i * row + 13}" font-size="11" text-anchor="end">${esc(k)}</text>` +
+    `<rect x="${left}" y="${i * row + 3}" width="${Math.max(1, (v / max) * w)}" height="${row - 6}" fill="${color}"/>` +
     `<text x="${left + Math.max(1, (v / max) * w) + 4}" y="${i * row + 13}" font-size="10">${v} ms</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + w + 80}" height="${entries.length * row + 6}" font-family="system-ui,sans-serif">${bars}</svg>`;
 }
@@ -144,13 +144,21 @@ export interface ReportInput {
 const cpythonSamples = (s: Record<string, unknown>): number[] | undefined =>
   typeof s.cpython === 'object' && s.cpython ? (s.cpython as { samples_ms?: number[] }).samples_ms : undefined;
 
+/** The round trip p50 of this run and CPython's, as breakdown rows. */
+function totals(s: Record<string, unknown>): { name: string; ms: number; color: string }[] {
+  const out = typeof s.fork_p50_ms === 'number' ? [{ name: 'round trip p50', ms: s.fork_p50_ms, color: '#163' }] : [];
+  const py = s.cpython as { p50_ms?: number } | undefined;
+  if (typeof py === 'object' && typeof py?.p50_ms === 'number') out.push({ name: 'CPython os.fork p50', ms: py.p50_ms, color: PY });
+  return out;
+}
+
 /** The charts of a finished run, as HTML: fork round trip over time and as a histogram, the breakdown, the stops. */
 export function chartsHtml(r: ReportInput): string {
   const py = cpythonSamples(r.summary);
   const breakdown = r.summary.fork_breakdown_ms as Record<string, number> | undefined;
   return `<h2>Fork round trip over the run (ms, log scale)</h2>${forkTimelineSvg(r.samples, py)}
 <h2>Fork round trip (ms): forks per bucket</h2>${forkHistogramSvg(r.samples, py)}
-${breakdown ? `<h2>Fork breakdown (mean ms)</h2>${breakdownSvg(breakdown)}` : ''}
+${breakdown ? `<h2>Fork breakdown (mean ms)</h2>${breakdownSvg(breakdown, totals(r.summary))}` : ''}
 <h2>Stop-the-world latency: stops per bucket</h2>${stwHistogramSvg(r.hist)}`;
 }
 

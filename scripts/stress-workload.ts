@@ -223,7 +223,8 @@ export async function runStress(rt: Runtime, opts: StressOptions, hooks: StressH
       const at = ForkTally.now();
       try {
         const { pid, timings } = await rt.forkAsync({ data: forkData });
-        tally.record(at, timings, await rt.waitpidAsync(pid));
+        const forked = ForkTally.now();
+        tally.record(at, forked, timings, await rt.waitpidAsync(pid));
       } catch (e) {
         violations.push(`fork ${tally.forks} failed: ${e instanceof Error ? e.message : e}`);
         break;
@@ -323,18 +324,21 @@ function worldRunning(rt: Runtime): boolean {
   return !rt.core.is_stopped() && rt.core.lock_owner(0) === 0 && !rt.threadStates().some((t) => t.stopRequested || t.state === 'SUSPENDED');
 }
 
-/** The parts of a fork's round trip, each a mean over the measured forks (ms), in the order they happen. */
+/**
+ * The parts of a fork's round trip, in the order they happen, named as the
+ * bench's fork rows name them; `handoff` spans child_wait … ack.
+ */
 export const BREAKDOWN = {
-  stop: 'stopMs', copy: 'copyMs', seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
-  child_read: 'childReadMs', child_restore: 'childRestoreMs', ack: 'ackMs', handoff: 'handoffMs',
+  stop: 'stopMs', copy: 'copyMs', checksum_seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
+  child_read_verify: 'childReadMs', child_restore_start: 'childRestoreMs', ack: 'ackMs', handoff: 'handoffMs',
 } as const satisfies Record<string, keyof ForkTimings>;
 
-export function forkBreakdown(samples: readonly ForkSample[]): Record<keyof typeof BREAKDOWN, number> {
-  const out = {} as Record<keyof typeof BREAKDOWN, number>;
-  for (const name of Object.keys(BREAKDOWN) as (keyof typeof BREAKDOWN)[]) {
-    const key = BREAKDOWN[name];
-    out[name] = samples.length ? round(samples.reduce((s, x) => s + x.timings[key], 0) / samples.length, 3) : 0;
-  }
+/** Each part's mean over `samples` (ms), and exit + waitpid after the fork returned. */
+export function forkBreakdown(samples: readonly ForkSample[]): Record<keyof typeof BREAKDOWN | 'exit_waitpid', number> {
+  const mean = (f: (x: ForkSample) => number) => (samples.length ? round(samples.reduce((s, x) => s + f(x), 0) / samples.length, 3) : 0);
+  const out = {} as Record<keyof typeof BREAKDOWN | 'exit_waitpid', number>;
+  for (const name of Object.keys(BREAKDOWN) as (keyof typeof BREAKDOWN)[]) out[name] = mean((x) => x.timings[BREAKDOWN[name]]);
+  out.exit_waitpid = mean((x) => x.exitWaitMs);
   return out;
 }
 

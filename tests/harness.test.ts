@@ -43,7 +43,7 @@ test('a short harness run holds every invariant and reports the documented field
       assert.ok(s.counter > 0, 'the interpreter threads ran');
       assert.ok(s.cache_hit_rate > 0.5, `cache hit rate ${s.cache_hit_rate}`);
       assert.ok(Number.isInteger(s.cold_forks) && s.cold_forks >= 0, `cold_forks ${s.cold_forks}`);
-      for (const part of ['stop', 'copy', 'seal', 'transfer', 'child_read', 'child_restore', 'ack', 'handoff']) {
+      for (const part of ['stop', 'copy', 'checksum_seal', 'child_wait', 'transfer', 'child_read_verify', 'child_restore_start', 'ack', 'handoff', 'exit_waitpid']) {
         assert.type(s.fork_breakdown_ms[part], 'number', `breakdown ${part}`);
       }
       assert.ok(s.fork_breakdown_ms.handoff > 0, 'the hand-off took time');

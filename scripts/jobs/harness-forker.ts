@@ -11,6 +11,8 @@ export interface ForkSample {
   at: number;
   ms: number;
   timings: ForkTimings;
+  /** From the fork's return to waitpid's: the child's run, exit and reaping. */
+  exitWaitMs: number;
 }
 
 export interface ForkerResult {
@@ -36,8 +38,10 @@ export class ForkTally implements ForkerResult {
     return performance.timeOrigin + performance.now();
   }
 
-  record(at: number, timings: ForkTimings, status: number): void {
-    if (this.forks >= this.warmup) this.samples.push({ at, ms: ForkTally.now() - at, timings });
+  /** A fork that started at `at` and returned at `forked` with `timings`, whose child's status `status` waitpid gave just now. */
+  record(at: number, forked: number, timings: ForkTimings, status: number): void {
+    const now = ForkTally.now();
+    if (this.forks >= this.warmup) this.samples.push({ at, ms: now - at, timings, exitWaitMs: now - forked });
     if (status !== 0) {
       this.failedChildren++;
       this.codes[status] = (this.codes[status] ?? 0) + 1;
@@ -66,7 +70,8 @@ export default function forker(ctx: ThreadContext): ForkerResult {
     const at = ForkTally.now();
     try {
       const { pid, timings } = ctx.fork({ data: forkData });
-      tally.record(at, timings, ctx.waitpid(pid));
+      const forked = ForkTally.now();
+      tally.record(at, forked, timings, ctx.waitpid(pid));
     } catch (e) {
       tally.error = e instanceof Error ? e.message : String(e);
       break;
