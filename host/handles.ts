@@ -45,7 +45,7 @@ function u32(v: number, name: string): number {
 /** A lock in shared memory, used by one registered thread. */
 export class Mutex {
   constructor(private readonly thread: RegisteredThread, readonly id: number) {
-    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock');
+    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock', { lockId: id });
   }
 
   /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
@@ -73,7 +73,7 @@ export class Mutex {
 
   /** The owner's handle, or 0 when unlocked (LockNotRecoverableError once unusable). */
   get owner(): number {
-    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock');
+    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock', { lockId: this.id });
   }
 }
 

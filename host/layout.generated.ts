@@ -29,7 +29,7 @@ export const H_LAYOUT_END = 0x410;
 export const H_FORK_DEPTH = 0x414;
 /** `+32..+63` owned by the host, never touched by the core */
 export const H_HOST = 0x420;
-/** the Node host's "closing" flag */
+/** the host's "closing" flag (set by close(); a job reads it as `ctx.closing`) */
 export const H_HOST_CLOSING = 0x420;
 export const INIT_NONE = 0;
 export const INIT_BUSY = 1;

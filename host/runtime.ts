@@ -96,7 +96,7 @@ export class Runtime {
     const linkedModules = await compileLinked(platform, options.wasm ?? 'release');
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
-      throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`);
+      throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`, 'thread');
     }
     check(core.init(capacity), 'init', 'thread');
     const handle = check(core.register(platform.mainThreadId), 'register main thread', 'thread');
@@ -287,7 +287,7 @@ export class Runtime {
 
   resetStats(): void {
     this.#open();
-    check(this.core.stats_reset(), 'resetStats');
+    check(this.core.stats_reset(), 'resetStats', 'stats');
   }
 
   /** Every registered slot, for thread dumps. */
@@ -319,7 +319,7 @@ export class Runtime {
   destroyLock(id: number): void {
     this.#open();
     checkLockId(id);
-    check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock');
+    check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock', { lockId: id });
   }
 
   get importLock(): number {

@@ -7,8 +7,7 @@ import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopBusyError,
-  StopTimeoutError, UnsupportedError, check,
+  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, UnsupportedError, check, errorFor,
 } from './errors.js';
 import {
   IMPORT_LOCK, LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_DEAD,
@@ -26,6 +25,16 @@ export interface StopOptions {
   /** Async variants only: abandons the stop and restores the world. */
   signal?: AbortSignal;
 }
+
+/**
+ * What the stop algorithm asks of its driver between two of its own steps:
+ * wait for the i32 at byte `addr` to leave `value` (at most `ms`; `spin`: a
+ * blocking driver spins first), re-attach this thread, or abandon the stop.
+ */
+type Step =
+  | { addr: number; value: number; ms: number; spin?: boolean }
+  | { reattach: true }
+  | { abandon: true };
 
 export interface LockOptions {
   /** < 0 or undefined: wait forever; 0: try once. */
@@ -260,7 +269,6 @@ export class RegisteredThread implements ForkingThread {
     return this.attached ? this.allowThreads(fn) : fn();
   }
 
-  /** Stops every other registered thread; blocks until done or the deadline. */
   /**
    * Stops every other registered thread; blocks until done or the deadline:
    * StopTimeoutError when threads did not reach a safe point, StopBusyError
@@ -269,56 +277,7 @@ export class RegisteredThread implements ForkingThread {
   stopTheWorld(opts?: StopOptions): void {
     this.#open();
     this.#assertCanBlock('stopTheWorld', 'stopTheWorldAsync');
-    const timeoutMs = timeoutOf(opts);
-    const deadline = performance.now() + timeoutMs;
-    const i32 = this.#i32;
-    const me = slotAddr(this.index) >> 2;
-    const wasAttached = this.attached;
-    // The stop is taken with the non-blocking begin: a blocking attach or
-    // the core's own wait would sleep until another holder's stop ends,
-    // however long that is past our deadline.
-    try {
-      for (;;) {
-        if (!this.attached && (wasAttached || this.idleDetached)) {
-          const a = this.core.try_attach(this.handle);
-          if (a === ERRNO.E_WOULD_BLOCK) {
-            const remaining = deadline - performance.now();
-            if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
-            Atomics.wait(i32, me, Atomics.load(i32, me), Math.min(remaining, 50));
-            continue;
-          }
-          check(a, 'stopTheWorld');
-        }
-        const r = this.core.stop_try_begin(this.handle);
-        if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorld');
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
-        // another requester's turn: wait for it detached, so it can park us
-        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
-        this.detach();
-        if (holder !== 0) Atomics.wait(i32, W_EXCLUSION >> 2, holder, Math.min(remaining, 50));
-      }
-    } catch (e) {
-      if (!wasAttached && this.attached) this.detach();
-      if (wasAttached && !this.attached) this.attach();
-      throw e;
-    }
-    this.#attachedForStop = !wasAttached;
-    for (;;) {
-      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorld');
-      if (pending === 0) return;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        check(this.core.stop_abandon(this.handle), 'stop_abandon');
-        this.afterStopFailed();
-        throw new StopTimeoutError(this.stragglers(), timeoutMs);
-      }
-      let spins = 0;
-      while (spins < STOP_SPINS && Atomics.load(i32, W_SUSPEND_EPOCH >> 2) === epoch) spins++;
-      if (spins === STOP_SPINS) Atomics.wait(i32, W_SUSPEND_EPOCH >> 2, epoch, Math.min(remaining, ASYNC_SLICE_MS));
-    }
+    this.#runBlocking(this.#stopSteps('stopTheWorld', timeoutOf(opts)));
   }
 
   /** Resumes the world this thread stopped. */
@@ -326,64 +285,116 @@ export class RegisteredThread implements ForkingThread {
     this.#open();
     this.#assertCanBlock('startTheWorld', 'startTheWorldAsync');
     check(this.core.start(this.handle), 'startTheWorld', 'stop');
-    if (this.#attachedForStop) {
-      this.#attachedForStop = false;
-      this.detach();
-    }
+    this.#afterStart();
   }
 
-  /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
+  /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync); `signal` abandons the stop. */
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
     this.#open();
     const timeoutMs = timeoutOf(opts);
-    const signal = opts?.signal;
-    signal?.throwIfAborted();
+    return this.#runAsync(this.#stopSteps('stopTheWorldAsync', timeoutMs, opts?.signal));
+  }
+
+  /**
+   * The one stop algorithm, whichever way it waits: a generator of the waits
+   * it needs, run by runBlocking (Atomics.wait, blocking attach and abandon)
+   * or runAsync (waitAsync, their non-blocking forms). Every wait names a byte
+   * address. The stop is taken with the non-blocking begin: a blocking attach
+   * or the core's own wait would sleep until another holder's stop ends,
+   * however long that is past our deadline.
+   */
+  *#stopSteps(what: string, timeoutMs: number, signal?: AbortSignal): Generator<Step, void, void> {
     const deadline = performance.now() + timeoutMs;
-    const i32 = this.#i32;
     const me = slotAddr(this.index);
     const wasAttached = this.attached;
-    const busy = () => new StopBusyError('E_BUSY', `stopTheWorldAsync: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+    const aborted = () => new AbortedError(signal?.reason);
+    const busy = () => errorFor(ERRNO.E_BUSY, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
     try {
       for (;;) {
-        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (signal?.aborted) throw aborted();
         if (!this.attached && (wasAttached || this.idleDetached)) {
           // bounded: an attach waits while another thread's stop lasts
           const a = this.core.try_attach(this.handle);
           if (a === ERRNO.E_WOULD_BLOCK) {
             const remaining = deadline - performance.now();
             if (remaining <= 0) throw busy();
-            await waitAsync(i32, me, Atomics.load(i32, me >> 2), Math.min(remaining, 50));
+            yield { addr: me, value: this.#word(me), ms: Math.min(remaining, 50) };
             continue;
           }
-          check(a, 'stopTheWorldAsync');
+          check(a, what, 'stop');
         }
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync', 'stop');
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, what, 'stop');
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw busy();
-        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        // another requester's turn: wait for it detached, so it can park us
+        const holder = this.#word(W_EXCLUSION);
         this.detach();
-        if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
+        if (holder !== 0) yield { addr: W_EXCLUSION, value: holder, ms: Math.min(remaining, 50) };
       }
     } catch (e) {
       if (!wasAttached && this.attached) this.detach();
-      if (wasAttached && !this.attached) await this.attachAsync();
-      throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
+      if (wasAttached && !this.attached) yield { reattach: true };
+      throw e;
     }
     this.#attachedForStop = !wasAttached;
     for (;;) {
-      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync', 'stop');
+      const epoch = this.#word(W_SUSPEND_EPOCH);
+      const pending = check(this.core.stop_step(this.handle), what, 'stop');
       if (pending === 0) return;
       const remaining = deadline - performance.now();
       if (signal?.aborted || remaining <= 0) {
-        await this.#releaseAsync((h) => this.core.stop_abandon_try(h), 'stop_abandon_try');
-        this.afterStopFailed();
-        if (signal?.aborted) throw new AbortedError(signal.reason);
-        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+        yield { abandon: true };
+        this.#afterStopFailed();
+        if (signal?.aborted) throw aborted();
+        throw errorFor(ERRNO.E_TIMEOUT, what, 'stop', { stragglers: this.stragglers(), timeoutMs });
       }
-      await waitAsync(i32, W_SUSPEND_EPOCH, epoch, Math.min(remaining, ASYNC_SLICE_MS));
+      yield { addr: W_SUSPEND_EPOCH, value: epoch, ms: Math.min(remaining, ASYNC_SLICE_MS), spin: true };
+    }
+  }
+
+  #word(addr: number): number {
+    return Atomics.load(this.#i32, addr >> 2);
+  }
+
+  // The blocking way to take each step: Atomics.wait (after a short spin
+  // where the step asks for one), a blocking attach, the blocking abandon.
+  #runBlocking<T>(steps: Generator<Step, T, void>): T {
+    for (let r = steps.next(); ; ) {
+      if (r.done) return r.value;
+      const step = r.value;
+      try {
+        if ('reattach' in step) this.attach();
+        else if ('abandon' in step) check(this.core.stop_abandon(this.handle), 'stop_abandon', 'stop');
+        else {
+          const i = step.addr >> 2;
+          let spins = 0;
+          if (step.spin) while (spins < STOP_SPINS && Atomics.load(this.#i32, i) === step.value) spins++;
+          if (!step.spin || spins === STOP_SPINS) Atomics.wait(this.#i32, i, step.value, step.ms);
+        }
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next();
+    }
+  }
+
+  // The same steps without blocking the calling thread: waitAsync, attachAsync, stop_abandon_try.
+  async #runAsync<T>(steps: Generator<Step, T, void>): Promise<T> {
+    for (let r = steps.next(); ; ) {
+      if (r.done) return r.value;
+      const step = r.value;
+      try {
+        if ('reattach' in step) await this.attachAsync();
+        else if ('abandon' in step) await this.#releaseAsync((h) => this.core.stop_abandon_try(h), 'stop_abandon_try');
+        else await waitAsync(this.#i32, step.addr, step.value, step.ms);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next();
     }
   }
 
@@ -391,6 +402,11 @@ export class RegisteredThread implements ForkingThread {
   async startTheWorldAsync(): Promise<void> {
     this.#open();
     await this.#releaseAsync((h) => this.core.start_try(h), 'startTheWorldAsync');
+    this.#afterStart();
+  }
+
+  // A stop that attached this thread for its duration detaches it again.
+  #afterStart(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       this.detach();
@@ -458,11 +474,7 @@ export class RegisteredThread implements ForkingThread {
   // An acquire's result: OK returns; E_OWNER_DEAD throws LockOwnerDeadError
   // (the caller holds the lock); anything else its typed error.
   #acquired(r: number, id: number, what: string): void {
-    if (r === ERRNO.E_OWNER_DEAD) {
-      throw new LockOwnerDeadError(id, `${what}: lock ${id} acquired, but its previous owner died holding it; ` +
-        'repair the state it guards, then mark it consistent (E_OWNER_DEAD)');
-    }
-    check(r, what, 'lock');
+    check(r, what, 'lock', { lockId: id });
   }
 
   /**
@@ -477,11 +489,7 @@ export class RegisteredThread implements ForkingThread {
     if (t !== 0) this.#assertCanBlock('lock', 'lockAsync');
     opts?.signal?.throwIfAborted();
     const r = this.core.lock_acquire(this.handle, id, t);
-    if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
-      throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
-        `lock ${id} not acquired within ${t} ms`, r);
-    }
-    this.#acquired(r, id, `lock(${id})`);
+    this.#acquired(r, id, t < 0 ? `lock(${id})` : `lock(${id}, ${t} ms)`);
   }
 
   /** true when acquired (LockOwnerDeadError: acquired from a dead owner). */
@@ -497,7 +505,7 @@ export class RegisteredThread implements ForkingThread {
   /** Marks lock `id`, taken over from a dead owner, consistent again (this thread holds it). */
   consistent(id: number): void {
     checkLockId(id);
-    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock');
+    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock', { lockId: id });
   }
 
   /**
@@ -548,14 +556,14 @@ export class RegisteredThread implements ForkingThread {
   unlock(id: number): void {
     this.#open();
     checkLockId(id);
-    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
+    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock', { lockId: id });
   }
 
   #assertCanBlock(what: string, alt: string): void {
     if (!this.blockingAllowed) throw new UnsupportedError(`${what} blocks, and this thread must not block: use ${alt}`);
   }
 
-  private afterStopFailed(): void {
+  #afterStopFailed(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       if (this.attached) this.detach();
