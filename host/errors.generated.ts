@@ -118,7 +118,7 @@ export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, Error
   stats: { E_BUSY: 'StatsBusyError' },
   thread: { E_FULL: 'ThreadStateError' },
   fork: {  },
-  vm: {  },
+  vm: { E_NOT_INIT: 'InterpreterError', E_BAD_HANDLE: 'InterpreterError', E_STALE: 'InterpreterError', E_STATE: 'InterpreterError', E_BUSY: 'InterpreterError', E_FULL: 'InterpreterError' },
 };
 
 export const ERROR_CLASS_NAMES = [
