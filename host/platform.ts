@@ -16,19 +16,9 @@ export interface WorkerInit {
   forkControl?: SharedArrayBuffer;
 }
 
-/** What a fork child needs to rebuild its runtime (JSON inside the snapshot). */
-export interface ForkChildOptions {
-  /** Module specifier of the continuation; `exportName` (default 'default') is called in the child. */
-  continuation: string;
-  exportName?: string;
-  /** Core build the child compiles ('release' | 'debug' | URL string). */
-  wasm: string;
-  pool: number;
-  transfer: 'ipc' | 'file';
-  job?: string;
-  jobData?: unknown;
-  stopTimeoutMs?: number;
-}
+/** What a fork child needs to rebuild its runtime (JSON inside the snapshot): derived from host/options.ts. */
+export type { ForkChildOptions } from './options.js';
+import type { ForkChildOptions, WasmBuild } from './options.js';
 
 export interface ForkServerInit {
   /** The parent's memory: a pooled child sizes its own memory like it. */
@@ -57,9 +47,9 @@ export interface PlatformWorker {
 
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
-  loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  loadWasm(build: WasmBuild): Promise<BufferSource>;
   /** Compiles (and may cache) the core module; when absent the runtime compiles loadWasm's bytes. */
-  compileWasm?(build: 'release' | 'debug' | URL): Promise<WebAssembly.Module>;
+  compileWasm?(build: WasmBuild): Promise<WebAssembly.Module>;
   /** The bytes of a module linked against the core: build/<name>.wasm (or .debug.wasm). Absent: no linked modules. */
   loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
   /** Whether `url` names an existing resource (option validation; absent: not checked). */

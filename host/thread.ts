@@ -5,6 +5,7 @@ import type { CoreExports } from './core.js';
 import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
 import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
+import { DEFAULT_STOP_TIMEOUT_MS, checkTimeoutMs } from './options.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
   AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, UnsupportedError, check, errorFor,
@@ -14,13 +15,12 @@ import {
   ST_FREE, ST_REGISTERING, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
-export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 const ASYNC_SLICE_MS = 1;
 // a blocking stop spins this many times on the suspend epoch before it sleeps
 const STOP_SPINS = 2000;
 
 export interface StopOptions {
-  /** Deadline for the whole stop, in ms (default 1000). */
+  /** Deadline for the whole stop, in ms (default: the runtime's stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Async variants only: abandons the stop and restores the world. */
   signal?: AbortSignal;
@@ -56,11 +56,7 @@ function checkOptions(opts: unknown, known: readonly string[], what: string): vo
 
 function timeoutOf(opts: StopOptions | undefined): number {
   checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
-  const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
-    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${String(t)}`);
-  }
-  return Math.floor(t);
+  return Math.floor(checkTimeoutMs(opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'timeoutMs'));
 }
 
 /** A lock id: an integer in [0, MAX_LOCKS) (0 is the import lock). */

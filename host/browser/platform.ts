@@ -4,6 +4,7 @@
 // loads the tsc output as plain ES modules (docs: README, "In a browser").
 import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
+import { wasmOfChild, type WasmBuild } from '../options.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -48,7 +49,7 @@ export function firstMessage<T>(): Promise<T> {
   return p;
 }
 
-function wasmUrl(build: 'release' | 'debug' | URL): URL {
+function wasmUrl(build: WasmBuild): URL {
   return build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
 }
 
@@ -56,7 +57,7 @@ const modules = new Map<string, Promise<WebAssembly.Module>>();
 const linkedModules = new Map<string, Promise<LinkedModules>>();
 
 // interp.wasm and diag.wasm compiled once per build in this thread.
-function linkedFor(platform: Platform, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
+function linkedFor(platform: Platform, build: WasmBuild): Promise<LinkedModules> {
   const key = build === 'debug' ? 'debug' : 'release';
   let m = linkedModules.get(key);
   if (!m) {
@@ -252,7 +253,7 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
     startForkServer(init) {
       const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);
       // the modules the runtime compiled, shared rather than compiled again in every child
-      const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
+      const build = wasmOfChild(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
       void Promise.all([this.compileWasm!(build), linkedFor(this, build)]).then(
         ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock }),
