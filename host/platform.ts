@@ -45,6 +45,15 @@ export interface PlatformWorker {
   terminate(): Promise<unknown>;
 }
 
+/**
+ * A helper that blocks in Atomics.wait on the caller's behalf, for engines
+ * without Atomics.waitAsync: `done` once the i32 at `index` of `buffer` no
+ * longer holds `value`, or after `ms`. One wait at a time.
+ */
+export interface WaitRelay {
+  wait(buffer: SharedArrayBuffer, index: number, value: number, ms: number, done: () => void): void;
+}
+
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
   loadWasm(build: WasmBuild): Promise<BufferSource>;
@@ -63,6 +72,8 @@ export interface Platform {
    * uses WorkerForkService over `startForkServer`.
    */
   createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
+  /** Starts a wait relay (host/wait.ts uses relays where Atomics.waitAsync is missing). Absent: waits poll. */
+  startWaitRelay?(): WaitRelay;
   /** Ends this process (a fork child's exit). */
   exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */

@@ -6,7 +6,7 @@ import { ClosedError, ERRNO, ForkError, InvalidArgumentError, UnsupportedError, 
 import {
   ABI_VERSION, H_HOST_CLOSING, LAYOUT_END, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, handleIndex, slotAddr,
 } from './layout.js';
-import { waitAsync } from './wait.js';
+import { useWaitRelays, waitAsync } from './wait.js';
 import { forkServiceFor, type ForkService } from './fork/service.js';
 import { checkChildrenAtClose, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
@@ -61,6 +61,7 @@ export class Runtime {
 
   static async create(platform: Platform, given: RuntimeOptions = {}): Promise<Runtime> {
     const options = await resolveRuntimeOptions(given, platform);
+    if (platform.startWaitRelay) useWaitRelays(() => platform.startWaitRelay!());
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
     const build = options.wasm;
     const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));

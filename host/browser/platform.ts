@@ -2,7 +2,8 @@
 // compiled once (compileStreaming) and the Module shared with every worker.
 // Imports nothing from Node, and every import is a relative URL, so a page
 // loads the tsc output as plain ES modules (docs: README, "In a browser").
-import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+import type { ForkServerInit, Platform, PlatformWorker, WaitRelay, WorkerInit, WorkerMessage } from '../platform.js';
+import { useWaitRelays } from '../wait.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 import { wasmOfChild, type WasmBuild } from '../options.js';
 
@@ -203,6 +204,27 @@ class BrowserWorker implements PlatformWorker {
   }
 }
 
+/** A module Worker running wait-relay.ts: blocks in Atomics.wait for us and posts when done. */
+function startWaitRelay(): WaitRelay {
+  const worker = new Worker(new URL('./wait-relay.js', import.meta.url), { type: 'module' });
+  let done: (() => void) | undefined;
+  worker.onmessage = () => {
+    const d = done;
+    done = undefined;
+    d?.();
+  };
+  return {
+    wait(buffer, index, value, ms, onDone) {
+      done = onDone;
+      worker.postMessage({ buffer, index, value, ms });
+    },
+  };
+}
+// Every context of this adapter waits through relays where it must: a page
+// through its platform, and its workers, which run no runtime of their own,
+// because their entry scripts load this module.
+useWaitRelays(startWaitRelay);
+
 /** Thrown by exit() in a fork child to unwind its continuation. */
 export class ProcessExit extends Error {
   constructor(readonly status: number) {
@@ -260,6 +282,7 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
         (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;
     },
+    startWaitRelay,
     exit: o.exit,
     mainThreadId: o.mainThreadId ?? 0,
     mainThreadCanBlock: o.canBlock,
