@@ -155,6 +155,7 @@ export class Runtime {
 
   /** Pids of forked children still running. */
   runningChildren(): number[] {
+    this.#open();
     return this.#fork?.running() ?? [];
   }
 
@@ -247,6 +248,7 @@ export class Runtime {
 
   /** STW statistics, read through the stats seqlock without stopping anyone. */
   stats(): StwStats {
+    this.#open();
     return readStats(this.memory);
   }
 
@@ -257,6 +259,7 @@ export class Runtime {
 
   /** Every registered slot, for thread dumps. */
   threadStates(): ThreadInfo[] {
+    this.#open();
     return readThreadStates(this.core, this.memory);
   }
 

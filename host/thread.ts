@@ -130,11 +130,13 @@ export class RegisteredThread implements ForkingThread {
    * ForkError on any later failure; the world is resumed on every path.
    */
   fork(opts?: ForkOptions): ForkOutcome {
+    this.#open();
     this.#assertCanBlock('fork', 'forkAsync');
     return this.#fork.fork(opts);
   }
 
   async forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+    this.#open();
     return this.#fork.forkAsync(opts);
   }
 
@@ -145,6 +147,7 @@ export class RegisteredThread implements ForkingThread {
   waitpid(pid: number, opts?: WaitpidOptions & { noHang?: false }): number;
   waitpid(pid: number, opts: WaitpidOptions): number | undefined;
   waitpid(pid: number, opts?: WaitpidOptions): number | undefined {
+    this.#open();
     if (!opts?.noHang) this.#assertCanBlock('waitpid', 'waitpidAsync');
     return this.#fork.waitpid(pid, opts);
   }
@@ -153,6 +156,7 @@ export class RegisteredThread implements ForkingThread {
   waitpidAsync(pid: number, opts?: WaitpidOptions & { noHang?: false }): Promise<number>;
   waitpidAsync(pid: number, opts: WaitpidOptions): Promise<number | undefined>;
   async waitpidAsync(pid: number, opts?: WaitpidOptions): Promise<number | undefined> {
+    this.#open();
     return this.#fork.waitpidAsync(pid, opts);
   }
 
@@ -160,6 +164,7 @@ export class RegisteredThread implements ForkingThread {
   // The import lock guards no user state: taken over from a thread that died
   // holding it (E_OWNER_DEAD), it is marked consistent and the fork goes on.
   lockImport(): void {
+    this.#open();
     try {
       this.lock(IMPORT_LOCK);
     } catch (e) {
@@ -168,6 +173,7 @@ export class RegisteredThread implements ForkingThread {
     }
   }
   async lockImportAsync(): Promise<void> {
+    this.#open();
     try {
       await this.lockAsync(IMPORT_LOCK);
     } catch (e) {
@@ -176,15 +182,18 @@ export class RegisteredThread implements ForkingThread {
     }
   }
   unlockImport(): void {
+    this.#open();
     this.unlock(IMPORT_LOCK);
   }
   isLive(h: number): boolean {
+    this.#open();
     const s = this.core.thread_state(h);
     return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
 
   /** Hooks around this thread's forks, as os.register_at_fork. */
   registerAtFork(hooks: AtForkHooks): void {
+    this.#open();
     this.#fork.registerAtFork(hooks);
   }
 
@@ -194,38 +203,45 @@ export class RegisteredThread implements ForkingThread {
 
   /** Current state of this thread's slot. */
   get state(): ThreadStateName {
+    this.#open();
     const s = check(this.core.thread_state(this.handle), 'thread_state', 'thread');
     return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
   }
 
   /** True while this thread is ATTACHED (running guest code). */
   get attached(): boolean {
+    this.#open();
     return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
   }
 
   /** True while a stop-the-world asks this (attached) thread to suspend. */
   get stopRequested(): boolean {
+    this.#open();
     return (Atomics.load(this.#i32, slotAddr(this.index) >> 2) & STOP_BIT) !== 0;
   }
 
   /** Safe point: returns true when the thread was suspended and resumed. */
   poll(): boolean {
+    this.#open();
     this.#assertCanBlock('poll', 'attachAsync');
     return check(this.core.poll(this.handle), 'poll', 'thread') === 1;
   }
 
   /** Blocks while the world is stopped; not for a browser main thread. */
   attach(): void {
+    this.#open();
     this.#assertCanBlock('attach', 'attachAsync');
     check(this.core.attach(this.handle), 'attach', 'thread');
   }
 
   detach(): void {
+    this.#open();
     check(this.core.detach(this.handle), 'detach', 'thread');
   }
 
   /** Attaches without blocking the calling thread. */
   async attachAsync(signal?: AbortSignal): Promise<void> {
+    this.#open();
     for (;;) {
       signal?.throwIfAborted();
       const r = this.core.try_attach(this.handle);
@@ -244,6 +260,7 @@ export class RegisteredThread implements ForkingThread {
    * also when `fn` throws or its promise rejects.
    */
   allowThreads<T>(fn: () => T): T {
+    this.#open();
     this.#assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
@@ -262,6 +279,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
   allowThreadsIfAttached<T>(fn: () => T): T {
+    this.#open();
     return this.attached ? this.allowThreads(fn) : fn();
   }
 
@@ -425,6 +443,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
   async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
+    this.#open();
     await this.stopTheWorldAsync(opts);
     try {
       return await fn();
@@ -435,6 +454,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
+    this.#open();
     this.#assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
@@ -446,6 +466,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Handles named by the last stop timeout. */
   stragglers(): number[] {
+    this.#open();
     const n = this.core.straggler_count();
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -464,6 +485,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** A handle on descriptor-cache entry `index`, written as this thread. */
   cache(index: number): CacheEntry {
+    this.#open();
     return new CacheEntry(this, index);
   }
 
@@ -500,6 +522,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Marks lock `id`, taken over from a dead owner, consistent again (this thread holds it). */
   consistent(id: number): void {
+    this.#open();
     checkLockId(id);
     check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock', { lockId: id });
   }
@@ -540,6 +563,7 @@ export class RegisteredThread implements ForkingThread {
    * blocking) afterwards if it was attached.
    */
   async detachedWhile<T>(wait: () => Promise<T>): Promise<T> {
+    this.#open();
     const attached = this.attached;
     if (attached) this.detach();
     try {
