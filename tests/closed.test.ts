@@ -16,6 +16,16 @@ interface World { rt: Runtime; t: RegisteredThread; m: Mutex; c: CacheEntry; w: 
 /** How to call a member; `before: false` where calling it on an open runtime would end it (or the process). */
 interface Call { call?: (w: World) => unknown; before?: false; after?: false; settles?: false }
 
+// The stop members the runtime and a thread share, each stop before its start.
+const stopCalls = (of: (w: World) => Runtime | RegisteredThread): Record<string, Call> => ({
+  stopTheWorld: { call: (w) => of(w).stopTheWorld() },
+  startTheWorld: { call: (w) => of(w).startTheWorld() },
+  stopTheWorldAsync: { call: (w) => of(w).stopTheWorldAsync() },
+  startTheWorldAsync: { call: (w) => of(w).startTheWorldAsync() },
+  withWorldStoppedAsync: { call: (w) => of(w).withWorldStoppedAsync(() => 0) },
+  withWorldStopped: { call: (w) => of(w).withWorldStopped(() => 0) },
+});
+
 // Calls in order: a stop before its start, a lock before its unlock.
 const CALLS: Record<ClosedContractClass, Record<string, Call>> = {
   Runtime: {
@@ -31,12 +41,7 @@ const CALLS: Record<ClosedContractClass, Record<string, Call>> = {
     workers: { call: ({ rt }) => rt.workers },
     closed: { call: ({ rt }) => rt.closed },
     spawn: { call: ({ rt }) => rt.spawn(job('spin')) },
-    stopTheWorld: { call: ({ rt }) => rt.stopTheWorld() },
-    startTheWorld: { call: ({ rt }) => rt.startTheWorld() },
-    stopTheWorldAsync: { call: ({ rt }) => rt.stopTheWorldAsync() },
-    startTheWorldAsync: { call: ({ rt }) => rt.startTheWorldAsync() },
-    withWorldStoppedAsync: { call: ({ rt }) => rt.withWorldStoppedAsync(() => 0) },
-    withWorldStopped: { call: ({ rt }) => rt.withWorldStopped(() => 0) },
+    ...stopCalls(({ rt }) => rt),
     allowThreads: { call: ({ rt }) => rt.allowThreads(() => 0) },
     stats: { call: ({ rt }) => rt.stats() },
     resetStats: { call: ({ rt }) => rt.resetStats() },
@@ -71,12 +76,7 @@ const CALLS: Record<ClosedContractClass, Record<string, Call>> = {
     attachAsync: { call: async ({ t }) => { await t.attachAsync(); t.detach(); } },
     allowThreads: { call: ({ t }) => t.allowThreads(() => 0) },
     allowThreadsIfAttached: { call: ({ t }) => t.allowThreadsIfAttached(() => 0) },
-    stopTheWorld: { call: ({ t }) => t.stopTheWorld() },
-    startTheWorld: { call: ({ t }) => t.startTheWorld() },
-    stopTheWorldAsync: { call: ({ t }) => t.stopTheWorldAsync() },
-    startTheWorldAsync: { call: ({ t }) => t.startTheWorldAsync() },
-    withWorldStoppedAsync: { call: ({ t }) => t.withWorldStoppedAsync(() => 0) },
-    withWorldStopped: { call: ({ t }) => t.withWorldStopped(() => 0) },
+    ...stopCalls(({ t }) => t),
     stragglers: { call: ({ t }) => t.stragglers() },
     mutex: { call: ({ t, id }) => t.mutex(id) },
     cache: { call: ({ t }) => t.cache(0) },
