@@ -1,5 +1,6 @@
-// What the platform-neutral runtime needs from its host platform. Node's
-// adapter is host/node/platform.ts; a browser adapter implements the same.
+// What the platform-neutral runtime needs from its host platform, and what a
+// platform may add. host/node/platform.ts and host/browser/platform.ts are
+// the two adapters; nothing platform-specific is imported outside them.
 import type { LinkedModules, LinkedName } from './modules.js';
 import type { ForkService } from './fork/service.js';
 
