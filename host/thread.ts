@@ -1,6 +1,12 @@
 // The calling thread's registration: the operations only the owner of a
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
+//
+// Sync and async forms: a blocking attach, lock or start is the core's
+// blocking export, whose wait is the core's; its async form drives the
+// export's non-blocking twin (try_attach, lock_try_flagged, start_try) with
+// waitAsync. The stop, whose loop lives here, is one generator of steps run
+// either way (#runBlocking, #runAsync).
 import type { CoreExports } from './core.js';
 import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
 import type { ForkOptions } from './fork/request.js';
@@ -168,18 +174,16 @@ export class RegisteredThread implements ForkingThread {
     try {
       this.lock(IMPORT_LOCK);
     } catch (e) {
-      if (!(e instanceof LockOwnerDeadError)) throw e;
-      this.consistent(IMPORT_LOCK);
+      this.#importTakenOver(e);
     }
   }
   async lockImportAsync(): Promise<void> {
     this.#open();
-    try {
-      await this.lockAsync(IMPORT_LOCK);
-    } catch (e) {
-      if (!(e instanceof LockOwnerDeadError)) throw e;
-      this.consistent(IMPORT_LOCK);
-    }
+    return this.lockAsync(IMPORT_LOCK).catch((e: unknown) => this.#importTakenOver(e));
+  }
+  #importTakenOver(e: unknown): void {
+    if (!(e instanceof LockOwnerDeadError)) throw e;
+    this.consistent(IMPORT_LOCK);
   }
   unlockImport(): void {
     this.#open();
