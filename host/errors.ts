@@ -232,7 +232,8 @@ export function classFor(errno: number, domain: ErrorDomain): ErrorClassName {
 /**
  * The typed error for a negative code met by operation `what` of `domain`:
  * its class is abi.json's for the domain and the code (classFor). `detail`
- * carries what the data-bearing classes hold.
+ * carries what the data-bearing classes hold; a throw site whose code maps to
+ * one of them must pass it (a TypeError names the missing field otherwise).
  */
 export function errorFor(errno: number, what: string, domain: ErrorDomain, detail: ErrorDetail = {}): WasmThreadsError {
   const entry = BY_ERRNO.get(errno);
