@@ -297,7 +297,8 @@ export class Runtime {
   /**
    * Asks jobs to finish (ctx.closing), waits up to `graceMs`, terminates the
    * rest, then ends the fork service: running children are waited for or
-   * killed (`children`), and reaped either way. Every later call throws ClosedError.
+   * killed (`children`), and reaped either way. Then every call on the runtime and on
+   * every object it handed out throws ClosedError, but the few host/closed.ts lists.
    */
   async close(opts: number | CloseOptions = {}): Promise<void> {
     const { graceMs = 2000, children } = typeof opts === 'number' ? { graceMs: opts } : opts;
