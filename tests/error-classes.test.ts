@@ -142,6 +142,21 @@ test('the stop driver\'s own deadlines: StopBusyError while another holds the st
   }
 });
 
+test('an aborted async stop is an AbortedError, before the stop is taken and after (the stop abandoned)', async () => {
+  const memory = createSharedMemory();
+  const ac = new AbortController();
+  ac.abort(new Error('enough'));
+  const held = new RegisteredThread(fakeCore('stop_try_begin', ERRNO.E_WOULD_BLOCK), memory, HANDLE, true);
+  expectClass(await outcome(() => held.stopTheWorldAsync({ signal: ac.signal })), 'E_ABORTED', 'stop', 'before the stop');
+  let abandoned = 0;
+  const pending = new Proxy({} as CoreExports, {
+    get: (_, name: string) => ({ stop_step: () => { ac2.abort(); return 1; }, stop_abandon_try: () => { abandoned++; return 0; }, thread_state: () => ST_DETACHED, capacity: () => 4 } as Record<string, () => number>)[name] ?? (() => 0),
+  });
+  const ac2 = new AbortController();
+  expectClass(await outcome(() => new RegisteredThread(pending, memory, HANDLE, true).stopTheWorldAsync({ signal: ac2.signal })), 'E_ABORTED', 'stop', 'after');
+  assert.is(abandoned, 1, 'the stop was abandoned');
+});
+
 test('the reference VM\'s run codes are InterpreterErrors by the table', () => {
   for (const code of documented('interp_run')) assert.is(classFor(ERRNO[code], 'vm'), 'InterpreterError', code);
 });
