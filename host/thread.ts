@@ -65,6 +65,9 @@ function timeoutOf(opts: StopOptions | undefined): number {
   return Math.floor(checkTimeoutMs(opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'timeoutMs'));
 }
 
+const stopBusy = (what: string, timeoutMs: number) =>
+  errorFor(ERRNO.E_BUSY, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
+
 /** A lock id: an integer in [0, MAX_LOCKS) (0 is the import lock). */
 export function checkLockId(id: unknown): number {
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_LOCKS) {
@@ -215,7 +218,7 @@ export class RegisteredThread implements ForkingThread {
   /** True while this thread is ATTACHED (running guest code). */
   get attached(): boolean {
     this.#open();
-    return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
+    return this.#attachedNow();
   }
 
   /** True while a stop-the-world asks this (attached) thread to suspend. */
@@ -323,19 +326,17 @@ export class RegisteredThread implements ForkingThread {
    */
   *#stopSteps(what: string, timeoutMs: number, signal?: AbortSignal): Generator<Step, void, void> {
     const deadline = performance.now() + timeoutMs;
-    const me = slotAddr(this.index);
-    const wasAttached = this.attached;
-    const aborted = () => new AbortedError(signal?.reason);
-    const busy = () => errorFor(ERRNO.E_BUSY, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
+    const me = slotAddr(handleIndex(this.handle));
+    const wasAttached = this.#attachedNow();
     try {
       for (;;) {
-        if (signal?.aborted) throw aborted();
-        if (!this.attached && (wasAttached || this.idleDetached)) {
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        if (!this.#attachedNow() && (wasAttached || this.idleDetached)) {
           // bounded: an attach waits while another thread's stop lasts
           const a = this.core.try_attach(this.handle);
           if (a === ERRNO.E_WOULD_BLOCK) {
             const remaining = deadline - performance.now();
-            if (remaining <= 0) throw busy();
+            if (remaining <= 0) throw stopBusy(what, timeoutMs);
             yield { addr: me, value: this.#word(me), ms: Math.min(remaining, 50) };
             continue;
           }
@@ -345,15 +346,15 @@ export class RegisteredThread implements ForkingThread {
         if (r === 0) break;
         if (r !== ERRNO.E_WOULD_BLOCK) check(r, what, 'stop');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) throw busy();
+        if (remaining <= 0) throw stopBusy(what, timeoutMs);
         // another requester's turn: wait for it detached, so it can park us
         const holder = this.#word(W_EXCLUSION);
         this.detach();
         if (holder !== 0) yield { addr: W_EXCLUSION, value: holder, ms: Math.min(remaining, 50) };
       }
     } catch (e) {
-      if (!wasAttached && this.attached) this.detach();
-      if (wasAttached && !this.attached) yield { reattach: true };
+      if (!wasAttached && this.#attachedNow()) this.detach();
+      if (wasAttached && !this.#attachedNow()) yield { reattach: true };
       throw e;
     }
     this.#attachedForStop = !wasAttached;
@@ -365,11 +366,16 @@ export class RegisteredThread implements ForkingThread {
       if (signal?.aborted || remaining <= 0) {
         yield { abandon: true };
         this.#afterStopFailed();
-        if (signal?.aborted) throw aborted();
+        if (signal?.aborted) throw new AbortedError(signal.reason);
         throw errorFor(ERRNO.E_TIMEOUT, what, 'stop', { stragglers: this.stragglers(), timeoutMs });
       }
       yield { addr: W_SUSPEND_EPOCH, value: epoch, ms: Math.min(remaining, ASYNC_SLICE_MS), spin: true };
     }
+  }
+
+  // `attached` without the closed check, for the steps of a call that made it
+  #attachedNow(): boolean {
+    return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
   }
 
   #word(addr: number): number {
