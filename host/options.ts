@@ -198,7 +198,7 @@ export const RUNTIME_OPTIONS = {
   initialPages: withDefault<number>(MIN_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
   maximumPages: withDefault<number>(DEFAULT_MAXIMUM_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
   /** Enables fork() (host/fork/); needs a platform that can fork (processes, or its own fork service). */
-  fork: noDefault<ForkConfig, ResolvedFork>({ check: (v, path, ctx) => resolveGroup(FORK_OPTIONS, v, path, ctx, checkFork) }),
+  fork: noDefault<ForkConfig, ResolvedFork>({ check: (v, path, ctx) => resolveGroup(FORK_OPTIONS, v, path, ctx, FORK_CHECKS) }),
 } as const;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -224,8 +224,15 @@ export type ResolvedOptions = Outputs<typeof RUNTIME_OPTIONS>;
 /** What a fork child inherits to rebuild its runtime (JSON inside the snapshot): the entries with a `child` form. */
 export type ForkChildOptions = Children<typeof RUNTIME_OPTIONS> & Children<typeof FORK_OPTIONS> & { continuation: string };
 
+interface GroupChecks {
+  /** Before the options' own checks: a missing capability or required option is reported as such. */
+  first?: (given: Record<string, unknown>, ctx: CheckContext) => void;
+  /** After them, on the resolved values: what one option cannot check alone. */
+  across?: (resolved: Record<string, unknown>) => void;
+}
+
 async function resolveGroup<T extends Table, R>(
-  table: T, options: unknown, path: string | undefined, ctx: CheckContext, cross: (o: Record<string, unknown>, ctx: CheckContext) => void,
+  table: T, options: unknown, path: string | undefined, ctx: CheckContext, checks: GroupChecks,
 ): Promise<R> {
   const where = (k: string) => (path ? `${path}.${k}` : k);
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -234,35 +241,30 @@ async function resolveGroup<T extends Table, R>(
   const given = options as Record<string, unknown>;
   const known = Object.keys(table);
   for (const k of Object.keys(given)) if (!known.includes(k)) throw new InvalidOptionError(where(k), `unknown option (known: ${known.join(', ')})`);
+  checks.first?.(given, ctx);
   const out: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(table)) out[k] = given[k] === undefined ? spec.default : given[k];
-  cross(given, ctx);
-  for (const [k, spec] of Object.entries(table)) {
-    if (given[k] !== undefined) out[k] = await spec.check(given[k], where(k), ctx);
-  }
+  for (const [k, spec] of Object.entries(table)) out[k] = given[k] === undefined ? spec.default : await spec.check(given[k], where(k), ctx);
+  checks.across?.(out);
   return out as R;
 }
 
-// What one option cannot check alone; run before the options' own checks, so a
-// missing capability or a missing required option is reported as such.
-function checkFork(f: Record<string, unknown>): void {
-  if (f.continuation === undefined) throw new InvalidOptionError('fork.continuation', 'is required');
-}
+const FORK_CHECKS: GroupChecks = {
+  first: (f) => {
+    if (f.continuation === undefined) throw new InvalidOptionError('fork.continuation', 'is required');
+  },
+};
 
-function checkRuntime(o: Record<string, unknown>, { platform }: CheckContext): void {
-  const integerOr = (k: 'capacity' | 'threads' | 'maximumPages' | 'initialPages', d: number) => {
-    const spec = RUNTIME_OPTIONS[k];
-    return o[k] === undefined ? d : (spec.check(o[k], k, {}) as number);
-  };
-  const capacity = integerOr('capacity', RUNTIME_OPTIONS.capacity.default);
-  const threads = integerOr('threads', RUNTIME_OPTIONS.threads.default);
-  if (threads >= capacity) throw new InvalidOptionError('threads', `must be below capacity (${capacity}), got ${threads}`);
-  if (threads > 0 && o.job === undefined) throw new InvalidOptionError('job', 'threads > 0 needs a job');
-  const maximum = integerOr('maximumPages', RUNTIME_OPTIONS.maximumPages.default);
-  const initial = integerOr('initialPages', RUNTIME_OPTIONS.initialPages.default);
-  if (initial > maximum) throw new InvalidOptionError('initialPages', `must not exceed maximumPages (${maximum}), got ${initial}`);
-  if (o.fork !== undefined && platform && !canFork(platform)) throw new UnsupportedError('fork needs a platform that can fork (processes, or its own fork service)');
-}
+const RUNTIME_CHECKS: GroupChecks = {
+  first: (o, { platform }) => {
+    if (o.fork !== undefined && platform && !canFork(platform)) throw new UnsupportedError('fork needs a platform that can fork (processes, or its own fork service)');
+  },
+  across: (o) => {
+    const { capacity, threads, job, initialPages, maximumPages } = o as ResolvedOptions;
+    if (threads >= capacity) throw new InvalidOptionError('threads', `must be below capacity (${capacity}), got ${threads}`);
+    if (threads > 0 && job === undefined) throw new InvalidOptionError('job', 'threads > 0 needs a job');
+    if (initialPages > maximumPages) throw new InvalidOptionError('initialPages', `must not exceed maximumPages (${maximumPages}), got ${initialPages}`);
+  },
+};
 
 /** A platform forks through its own fork service or a fork server it starts. */
 export const canFork = (p: Platform): boolean => !!(p.createForkService || p.startForkServer);
@@ -273,7 +275,7 @@ export const canFork = (p: Platform): boolean => !!(p.createForkService || p.sta
  * for a capability the platform lacks. Starts nothing.
  */
 export async function resolveRuntimeOptions(options: unknown = {}, platform?: Platform): Promise<ResolvedOptions> {
-  return resolveGroup(RUNTIME_OPTIONS, options, undefined, { platform }, checkRuntime);
+  return resolveGroup(RUNTIME_OPTIONS, options, undefined, { platform }, RUNTIME_CHECKS);
 }
 
 /** resolveRuntimeOptions for callers that only validate. */
