@@ -110,7 +110,7 @@ export type ErrorCode = 'E_NOT_INIT' | 'E_ALREADY_INIT' | 'E_ARG' | 'E_BAD_HANDL
 
 /** The operation domains a host call names; the class comes from the domain and the code. */
 export type ErrorDomain = 'stop' | 'lock' | 'cache' | 'record' | 'stats' | 'thread' | 'fork' | 'vm';
-export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, string>>> = {
+export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, ErrorClassName>>> = {
   stop: { E_BUSY: 'StopBusyError', E_TIMEOUT: 'StopTimeoutError' },
   lock: { E_BUSY: 'LockError', E_TIMEOUT: 'LockTimeoutError', E_WOULD_BLOCK: 'LockTimeoutError', E_FULL: 'LockError' },
   cache: { E_BUSY: 'SeqlockError' },
@@ -118,7 +118,7 @@ export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, strin
   stats: { E_BUSY: 'StatsBusyError' },
   thread: { E_FULL: 'ThreadStateError' },
   fork: {  },
-  vm: {  },
+  vm: { E_NOT_INIT: 'InterpreterError', E_BAD_HANDLE: 'InterpreterError', E_STALE: 'InterpreterError', E_STATE: 'InterpreterError', E_BUSY: 'InterpreterError', E_FULL: 'InterpreterError' },
 };
 
 export const ERROR_CLASS_NAMES = [
@@ -145,3 +145,29 @@ export const ERROR_CLASS_NAMES = [
   'AssembleError',
   'InterpreterError',
 ] as const;
+export type ErrorClassName = (typeof ERROR_CLASS_NAMES)[number];
+/** The class each error class extends (`Error` for the base class). */
+export const ERROR_CLASS_PARENTS: Record<ErrorClassName, ErrorClassName | 'Error'> = {
+  WasmThreadsError: 'Error',
+  InvalidArgumentError: 'WasmThreadsError',
+  ThreadStateError: 'WasmThreadsError',
+  StopTimeoutError: 'WasmThreadsError',
+  StopBusyError: 'WasmThreadsError',
+  LockError: 'WasmThreadsError',
+  LockTimeoutError: 'WasmThreadsError',
+  LockOwnerDeadError: 'LockError',
+  LockNotRecoverableError: 'LockError',
+  SeqlockError: 'WasmThreadsError',
+  StatsBusyError: 'WasmThreadsError',
+  ClosedError: 'WasmThreadsError',
+  AbortedError: 'WasmThreadsError',
+  WorkerError: 'WasmThreadsError',
+  ForkRefusedError: 'ForkError',
+  ForkError: 'WasmThreadsError',
+  ForkServerError: 'ForkError',
+  SnapshotError: 'ForkError',
+  ChildProcessError: 'ForkError',
+  UnsupportedError: 'WasmThreadsError',
+  AssembleError: 'WasmThreadsError',
+  InterpreterError: 'WasmThreadsError',
+};

@@ -1,14 +1,15 @@
 // Typed errors. Every error the project throws extends WasmThreadsError and
 // carries `code` (a stable string) and `errno` (its number). Numbers, names,
-// messages and default classes come from abi/abi.json (host/errors.generated.ts):
-// one range per layer (core, fork bridge, VM, host), disjoint. The class is
-// chosen from the operation's domain as well as the code: a lock's E_BUSY is a
-// LockError, a cache's a SeqlockError, a stop's a StopBusyError.
-import { ERROR_TABLE, ERRNO, DOMAIN_CLASSES, type ErrorCode, type ErrorDomain, type ErrorEntry } from './errors.generated.js';
+// messages, classes and the class hierarchy come from abi/abi.json
+// (host/errors.generated.ts): one range per layer (core, fork bridge, VM,
+// host), disjoint. The class is chosen from the domain the throwing operation
+// names as well as the code: a lock's E_BUSY is a LockError, a cache's a
+// SeqlockError, a stop's a StopBusyError. Nothing is read from a message.
+import { ERROR_TABLE, ERRNO, DOMAIN_CLASSES, type ErrorClassName, type ErrorCode, type ErrorDomain, type ErrorEntry } from './errors.generated.js';
 import { handleIndex } from './layout.js';
 
-export { ERRNO, ERROR_TABLE, ERROR_RANGES, DOMAIN_CLASSES } from './errors.generated.js';
-export type { ErrorCode, ErrorDomain, ErrorEntry, ErrorLayer } from './errors.generated.js';
+export { ERRNO, ERROR_TABLE, ERROR_RANGES, DOMAIN_CLASSES, ERROR_CLASS_PARENTS } from './errors.generated.js';
+export type { ErrorClassName, ErrorCode, ErrorDomain, ErrorEntry, ErrorLayer } from './errors.generated.js';
 
 const BY_ERRNO = new Map<number, ErrorEntry>(ERROR_TABLE.map((e) => [e.errno, e]));
 
@@ -83,10 +84,10 @@ export class LockNotRecoverableError extends LockError {
   }
 }
 
-/** The runtime was closed. */
+/** The runtime was closed: every call on it, and on every object it handed out, throws this. */
 export class ClosedError extends WasmThreadsError {
-  constructor(what = 'runtime') {
-    super('E_CLOSED', `the ${what} is closed`);
+  constructor(message = 'the runtime is closed') {
+    super('E_CLOSED', message);
   }
 }
 
@@ -104,8 +105,20 @@ export class WorkerError extends WasmThreadsError {
   }
 }
 
+/**
+ * Any fork failure: `catch (e) { if (e instanceof ForkError) … }` catches
+ * every one (refused, server, snapshot, child process); `code` tells them apart.
+ * A plain ForkError failed after the world was stopped (spawn, child death,
+ * ack timeout); the world was resumed.
+ */
+export class ForkError extends WasmThreadsError {
+  constructor(code: ErrorCode, message: string, errno: number = ERRNO[code]) {
+    super(code, message, errno);
+  }
+}
+
 /** Fork refused: the world could not be stopped in time (EAGAIN). The world runs on. */
-export class ForkRefusedError extends WasmThreadsError {
+export class ForkRefusedError extends ForkError {
   readonly stragglers: number[];
   constructor(stragglers: number[], detail: string) {
     super('E_AGAIN', `fork refused: ${detail}`);
@@ -113,59 +126,93 @@ export class ForkRefusedError extends WasmThreadsError {
   }
 }
 
-/** Fork failed after the world was stopped (spawn, child death, ack timeout, bad snapshot); the world was resumed. */
-export class ForkError extends WasmThreadsError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
-  }
-}
-
-/** The fork server (a separate process) failed; `errno` is its FORK_E_* code when it sent one. */
-export class ForkServerError extends WasmThreadsError {
-  constructor(message: string, errno?: number) {
+/**
+ * The fork server (a separate process or worker) failed, or did not start;
+ * `errno` is its FORK_E_* code when it sent one.
+ */
+export class ForkServerError extends ForkError {
+  constructor(message: string, errno?: number, override readonly cause?: unknown) {
     const entry = errno === undefined ? undefined : BY_ERRNO.get(errno);
     super(entry ? (entry.code as ErrorCode) : 'E_FORK_SERVER', message, entry ? entry.errno : ERRNO.E_FORK_SERVER);
   }
 }
 
 /** A memory snapshot was rejected (magic, version, ABI, size, checksum). */
-export class SnapshotError extends WasmThreadsError {
+export class SnapshotError extends ForkError {
   constructor(message: string) {
     super('E_SNAPSHOT', message);
   }
 }
 
 /** waitpid on a pid that is not an unreaped child (ECHILD). */
-export class ChildProcessError extends WasmThreadsError {
+export class ChildProcessError extends ForkError {
   constructor(message: string) {
     super('E_CHILD', message);
   }
 }
 
-type Make = (code: ErrorCode, message: string, errno: number) => WasmThreadsError;
+/** The reference VM's assembler rejected a program at source line `line`. */
+export class AssembleError extends WasmThreadsError {
+  constructor(readonly line: number, message: string) {
+    super('E_ASSEMBLE', `line ${line}: ${message}`);
+  }
+}
+
+/** A reference-VM program failed: its run `status`, the failing `pc` and its source line when known. */
+export class InterpreterError extends WasmThreadsError {
+  constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
+    super(codeName(status), line === undefined ? message : `line ${line}: ${message}`, status);
+  }
+}
+
+/**
+ * What an operation knows about its failure, for the classes that carry it:
+ * the lock (LockOwnerDeadError), the stragglers and deadline (StopTimeoutError,
+ * ForkRefusedError), the abort reason, the VM's pc and line, a cause.
+ */
+export interface ErrorDetail {
+  lockId?: number;
+  stragglers?: number[];
+  timeoutMs?: number;
+  reason?: unknown;
+  pc?: number;
+  line?: number;
+  cause?: unknown;
+}
+
+type Make = (code: ErrorCode, message: string, errno: number, d: ErrorDetail) => WasmThreadsError;
 const generic = (C: new (code: ErrorCode, message: string, errno: number) => WasmThreadsError): Make => (c, m, n) => new C(c, m, n);
+// A class that carries data is built only by an operation that has it: a
+// missing field is a mistake at the throw site, never filled with a stand-in.
+function need<K extends keyof ErrorDetail>(d: ErrorDetail, k: K, cls: string): NonNullable<ErrorDetail[K]> {
+  const v = d[k];
+  if (v === undefined || v === null) throw new TypeError(`errorFor: ${cls} needs detail.${k}`);
+  return v as NonNullable<ErrorDetail[K]>;
+}
 /** Classes by the names the tables use. Classes with their own constructors keep the table's code and number. */
-const MAKERS: Record<string, Make> = {
+const MAKERS: Record<ErrorClassName, Make> = {
   WasmThreadsError: generic(WasmThreadsError),
   ThreadStateError: generic(ThreadStateError),
   StopBusyError: generic(StopBusyError),
   LockError: generic(LockError),
   LockTimeoutError: generic(LockTimeoutError),
-  LockOwnerDeadError: (_c, m) => new LockOwnerDeadError(-1, m),
+  LockOwnerDeadError: (_c, m, _n, d) => new LockOwnerDeadError(need(d, 'lockId', 'LockOwnerDeadError'), m),
   LockNotRecoverableError: (_c, m) => new LockNotRecoverableError(m),
   SeqlockError: generic(SeqlockError),
   StatsBusyError: generic(StatsBusyError),
-  ForkError: (c, m) => new ForkError(c, m),
+  ForkError: generic(ForkError),
   InvalidArgumentError: (_c, m) => new InvalidArgumentError(m),
   UnsupportedError: (_c, m) => new UnsupportedError(m),
-  StopTimeoutError: (_c, m) => Object.assign(new StopTimeoutError([], 0), { message: m }),
-  ClosedError: (_c, m) => Object.assign(new ClosedError(), { message: m }),
-  AbortedError: (_c, m) => Object.assign(new AbortedError(), { message: m }),
-  WorkerError: (_c, m) => new WorkerError(m),
+  StopTimeoutError: (_c, _m, _n, d) => new StopTimeoutError(need(d, 'stragglers', 'StopTimeoutError'), need(d, 'timeoutMs', 'StopTimeoutError')),
+  ClosedError: (_c, m) => new ClosedError(m),
+  AbortedError: (_c, _m, _n, d) => new AbortedError(d.reason),
+  WorkerError: (_c, m, _n, d) => new WorkerError(m, d.cause),
   ChildProcessError: (_c, m) => new ChildProcessError(m),
-  ForkRefusedError: (_c, m) => new ForkRefusedError([], m),
-  ForkServerError: (_c, m, n) => new ForkServerError(m, n),
+  ForkRefusedError: (_c, m, _n, d) => new ForkRefusedError(need(d, 'stragglers', 'ForkRefusedError'), m),
+  ForkServerError: (_c, m, n, d) => new ForkServerError(m, n, d.cause),
   SnapshotError: (_c, m) => new SnapshotError(m),
+  AssembleError: (_c, m, _n, d) => new AssembleError(need(d, 'line', 'AssembleError'), m),
+  InterpreterError: (_c, m, n, d) => new InterpreterError(n, need(d, 'pc', 'InterpreterError'), d.line, m),
 };
 
 export function codeName(errno: number): ErrorCode {
@@ -176,43 +223,37 @@ export function messageOf(errno: number): string {
   return BY_ERRNO.get(errno)?.message ?? `error ${errno}`;
 }
 
-// Callers written before domains existed name the operation in `what`; read
-// the domain from it so they still get the operation's class.
-function domainOf(what: string): ErrorDomain | undefined {
-  if (/\b(lock|mutex|unlock|tryLock|lockAsync)/i.test(what)) return 'lock';
-  if (/\b(stop|start)/i.test(what)) return 'stop';
-  if (/\bcache/i.test(what)) return 'cache';
-  if (/\brecord/i.test(what)) return 'record';
-  if (/\bstats/i.test(what)) return 'stats';
-  return undefined;
+/** The class abi.json gives code `errno` when an operation of `domain` meets it. */
+export function classFor(errno: number, domain: ErrorDomain): ErrorClassName {
+  const code = codeName(errno);
+  return (DOMAIN_CLASSES[domain][code] ?? BY_ERRNO.get(errno)?.className ?? 'WasmThreadsError') as ErrorClassName;
 }
 
 /**
- * The typed error for a negative code, whose class depends on the operation's
- * `domain` and the code. Without a domain it is read from `what`.
+ * The typed error for a negative code met by operation `what` of `domain`:
+ * its class is abi.json's for the domain and the code (classFor). `detail`
+ * carries what the data-bearing classes hold; a throw site whose code maps to
+ * one of them must pass it (a TypeError names the missing field otherwise).
  */
-export function errorFor(errno: number, what: string, domain?: ErrorDomain): WasmThreadsError {
+export function errorFor(errno: number, what: string, domain: ErrorDomain, detail: ErrorDetail = {}): WasmThreadsError {
   const entry = BY_ERRNO.get(errno);
   const code = (entry?.code ?? 'E_UNKNOWN') as ErrorCode;
   const message = `${what}: ${entry?.message ?? `error ${errno}`} (${code})`;
-  const d = domain ?? domainOf(what);
-  const cls = (d && DOMAIN_CLASSES[d][code]) || entry?.className || 'WasmThreadsError';
-  const make = MAKERS[cls] ?? MAKERS.WasmThreadsError;
-  const err = make(code, message, entry ? errno : ERRNO.E_UNKNOWN);
+  const err = MAKERS[classFor(errno, domain)](code, message, entry ? errno : ERRNO.E_UNKNOWN, detail);
   if (!entry) (err as { errno: number }).errno = errno;
   return err;
 }
 
 /** Returns `r` when non-negative, else throws the typed error for it (see errorFor). */
-export function check(r: number, what: string, domain?: ErrorDomain): number {
-  if (r < 0) throw errorFor(r, what, domain);
+export function check(r: number, what: string, domain: ErrorDomain, detail?: ErrorDetail): number {
+  if (r < 0) throw errorFor(r, what, domain, detail);
   return r;
 }
 
-/** Every error class the project defines, by name (the README's table lists them). */
+/** Every error class the project defines, by the names abi.json's tables use. */
 export const ERROR_CLASSES = {
   WasmThreadsError, InvalidArgumentError, UnsupportedError, ThreadStateError, StopTimeoutError, StopBusyError,
   LockError, LockTimeoutError, LockOwnerDeadError, LockNotRecoverableError, SeqlockError, StatsBusyError,
   ClosedError, AbortedError, WorkerError,
-  ForkRefusedError, ForkError, ForkServerError, SnapshotError, ChildProcessError,
-} as const;
+  ForkRefusedError, ForkError, ForkServerError, SnapshotError, ChildProcessError, AssembleError, InterpreterError,
+} as const satisfies Record<ErrorClassName, new (...args: never[]) => WasmThreadsError>;

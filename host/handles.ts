@@ -1,7 +1,7 @@
 // Small handle objects over the core's shared caches and locks, bound to the
 // registered thread that uses them.
 import type { CoreExports } from './core.js';
-import { InvalidArgumentError, check } from './errors.js';
+import { ClosedError, InvalidArgumentError, check } from './errors.js';
 import { CACHE_ENTRIES } from './layout.js';
 import type { LockOptions, RegisteredThread } from './thread.js';
 
@@ -23,18 +23,26 @@ export class CacheEntry {
 
   /** The cached value when both versions match (a hit), else undefined (a miss). */
   read(typeVersion: number, metaVersion: number): number | undefined {
+    open(this.thread);
     const r = this.core.cache_read(this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'));
     if (r < 0n) check(Number(r), 'cache read', 'cache');
     return r >= HIT ? Number(r - HIT) : undefined;
   }
 
   write(typeVersion: number, metaVersion: number, value: number): void {
+    open(this.thread);
     check(this.core.cache_write(this.thread.handle, this.index, u32(typeVersion, 'typeVersion'), u32(metaVersion, 'metaVersion'), u32(value, 'value')), 'cache write', 'cache');
   }
 
   invalidate(): void {
+    open(this.thread);
     check(this.core.cache_invalidate(this.thread.handle, this.index), 'cache invalidate', 'cache');
   }
+}
+
+// A handle dies with the thread it is bound to (ClosedError once its runtime is closed).
+function open(thread: RegisteredThread): void {
+  if (thread.closed) throw new ClosedError();
 }
 
 function u32(v: number, name: string): number {
@@ -45,7 +53,7 @@ function u32(v: number, name: string): number {
 /** A lock in shared memory, used by one registered thread. */
 export class Mutex {
   constructor(private readonly thread: RegisteredThread, readonly id: number) {
-    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock');
+    check(thread.core.lock_addr(id), `mutex(${id})`, 'lock', { lockId: id });
   }
 
   /** Blocks (detached) until acquired; `timeoutMs` bounds the wait; an aborted `signal` refuses to start. */
@@ -73,7 +81,8 @@ export class Mutex {
 
   /** The owner's handle, or 0 when unlocked (LockNotRecoverableError once unusable). */
   get owner(): number {
-    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock');
+    open(this.thread);
+    return check(this.thread.core.lock_owner(this.id), `mutex(${this.id}).owner`, 'lock', { lockId: this.id });
   }
 }
 

@@ -7,10 +7,14 @@ export { RegisteredThread, type StopOptions, type LockOptions } from './thread.j
 export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
-export type { Platform, PlatformWorker, WorkerInit } from './platform.js';
+export type { Platform, PlatformWorker, WaitRelay, WorkerInit } from './platform.js';
 export {
   interpOf, diagOf, linked, compileLinked, bindLinked, instantiateLinked, DIAG_QUIT, DIAG_SCRATCH,
   type InterpExports, type DiagExports, type LinkedModules, type LinkedName,
 } from './modules.js';
 export * from './errors.js';
-export { validateRuntimeOptions, InvalidOptionError } from './options.js';
+export {
+  validateRuntimeOptions, resolveRuntimeOptions, InvalidOptionError, RUNTIME_OPTIONS, FORK_OPTIONS, DEFAULT_STOP_TIMEOUT_MS,
+  type ResolvedOptions, type ForkChildOptions, type WasmBuild, type ForkIsolation,
+} from './options.js';
+export { ANSWERS_AFTER_CLOSE } from './closed.js';

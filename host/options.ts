@@ -1,18 +1,24 @@
-// Up-front validation of createRuntime's options: every option is checked,
-// with a typed error naming it, before any memory, worker or fork server
-// exists. Runtime.create calls this first.
+// createRuntime's options, declared once: each option with its default, its
+// validator (which also normalises it) and whether a fork child inherits it.
+// RuntimeOptions, ForkConfig, ResolvedOptions and ForkChildOptions are derived
+// from these tables, so a new option is one entry here. Validation runs once,
+// in Runtime.create, before any memory, worker or fork server exists.
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
-import { MAX_SLOTS } from './layout.js';
+import { MAX_SLOTS, MEMORY_INITIAL_PAGES, MEMORY_MAXIMUM_PAGES } from './layout.js';
+import { DEFAULT_MAXIMUM_PAGES } from './core.js';
 import type { Platform } from './platform.js';
-import type { RuntimeOptions } from './runtime.js';
 
-/** Pages the core's memory import accepts: its declared minimum and maximum (asconfig.json). */
-export const MIN_PAGES = 4;
-export const MAX_PAGES = 4096;
+/** Pages the core's memory import accepts: its declared minimum and maximum (abi.json "memory"). */
+export const MIN_PAGES = MEMORY_INITIAL_PAGES;
+export const MAX_PAGES = MEMORY_MAXIMUM_PAGES;
 export const MAX_FORK_POOL = 16;
-
-const KNOWN = ['threads', 'capacity', 'job', 'jobData', 'wasm', 'stopTimeoutMs', 'initialPages', 'maximumPages', 'fork'] as const;
-const FORK_KNOWN = ['continuation', 'exportName', 'pool', 'transfer', 'execPath'] as const;
+/**
+ * Deadline of every stop-the-world (a fork's included) unless a call or the
+ * runtime says otherwise. One value for both: a fork's stop is a stop, and a
+ * longer deadline only lengthens the pause the parked threads see before a
+ * refusal (EAGAIN) that the caller retries anyway.
+ */
+export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 
 /** An option createRuntime refuses; `option` names it (e.g. 'fork.transfer'). */
 export class InvalidOptionError extends InvalidArgumentError {
@@ -20,6 +26,40 @@ export class InvalidOptionError extends InvalidArgumentError {
     super(`option ${option}: ${message}`);
   }
 }
+
+/** Which core build: a shipped one by name, or a .wasm at a URL. */
+export type WasmBuild = 'release' | 'debug' | URL;
+/** How a fork child is isolated from its parent: its own process, or a thread group over a fresh memory. */
+export type ForkIsolation = 'process' | 'thread';
+
+interface CheckContext { platform?: Platform }
+
+/**
+ * One option: `In` is what a caller may pass, `Out` what the runtime keeps
+ * (normalised), `Child` how a fork child receives it (JSON in the snapshot).
+ */
+export interface Option<In, Out, Child = never> {
+  readonly default: Out | undefined;
+  /** Validates a present value, naming `path` in its error; returns it normalised. */
+  check(v: unknown, path: string, ctx: CheckContext): Out | Promise<Out>;
+  /** Present when a fork child inherits the option: how it travels. */
+  readonly child?: { to(v: Out): Child; from(c: Child): Out };
+  /** Carries `In` for the derived types; never set. */
+  readonly input?: In;
+}
+
+// Two builders, so the derived types know which options always have a value.
+function withDefault<In, Out = In, Child = never>(
+  d: Out, o: Omit<Option<In, Out, Child>, 'input' | 'default'>,
+): Option<In, Out, Child> & { readonly default: Out } {
+  return { ...o, default: d };
+}
+function noDefault<In, Out = In, Child = never>(
+  o: Omit<Option<In, Out, Child>, 'input' | 'default'>,
+): Option<In, Out, Child> & { readonly default: undefined } {
+  return { ...o, default: undefined };
+}
+const asIs = <T>() => ({ to: (v: T): T => v, from: (c: T): T => c });
 
 const show = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -33,25 +73,39 @@ const show = (v: unknown): string => {
   }
 };
 
-function integer(o: Record<string, unknown>, name: string, min: number, max: number, path = name): number | undefined {
-  const v = o[name];
-  if (v === undefined) return undefined;
+const integer = (min: number, max: number) => (v: unknown, path: string): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     throw new InvalidOptionError(path, `must be an integer in [${min}, ${max}], got ${show(v)}`);
   }
   return v;
+};
+
+const oneOf = <T extends string>(...values: T[]) => (v: unknown, path: string): T => {
+  if (!values.includes(v as T)) throw new InvalidOptionError(path, `must be ${values.map((x) => `'${x}'`).join(' or ')}, got ${show(v)}`);
+  return v as T;
+};
+
+/** A deadline in ms: a finite number in [0, 2^31). */
+export function checkTimeoutMs(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 0x7fffffff) {
+    throw new InvalidOptionError(path, `must be a finite number in [0, 2^31), got ${show(v)}`);
+  }
+  return v;
 }
 
-// A module specifier (URL or URL string) the platform can load; a file: URL
-// must name an existing file.
-async function moduleUrl(v: unknown, path: string, platform?: Platform): Promise<URL> {
+/**
+ * A module specifier (URL or URL string): the one check of a job or a
+ * continuation, at createRuntime and at every spawn. Existence is checked
+ * where a platform can (createRuntime only).
+ */
+export function moduleUrl(v: unknown, path: string): URL {
   if (!(v instanceof URL) && typeof v !== 'string') throw new InvalidOptionError(path, `must be a URL or a URL string, got ${show(v)}`);
-  let url: URL;
-  try {
-    url = new URL(String(v));
-  } catch {
-    throw new InvalidOptionError(path, `is not a URL: ${show(v)}`);
-  }
+  if (!URL.canParse(String(v))) throw new InvalidOptionError(path, `is not a URL: ${show(v)}`);
+  return new URL(String(v));
+}
+
+async function existingUrl(v: unknown, path: string, { platform }: CheckContext): Promise<URL> {
+  const url = moduleUrl(v, path);
   await mustExist(url, path, platform);
   return url;
 }
@@ -67,80 +121,191 @@ async function mustExist(url: URL, path: string, platform?: Platform): Promise<v
   if (!ok) throw new InvalidOptionError(path, `${url.href} does not exist`);
 }
 
-/**
- * Throws InvalidOptionError (code 'E_ARG') for the first option out of its
- * documented range; resolves when every option is acceptable. Starts nothing.
- */
-export async function validateRuntimeOptions(options: unknown, platform?: Platform): Promise<void> {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidOptionError('options', `must be an object, got ${show(options)}`);
+/** Structured-cloneable data (job data travels to every worker). */
+export function cloneable(v: unknown, path: string): unknown {
+  try {
+    structuredClone(v);
+  } catch (e) {
+    throw new InvalidOptionError(path, `must be structured-cloneable: ${e instanceof Error ? e.message : show(e)}`);
   }
-  const o = options as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!(KNOWN as readonly string[]).includes(k)) throw new InvalidOptionError(k, `unknown option (known: ${KNOWN.join(', ')})`);
-  }
-  const capacity = integer(o, 'capacity', 1, MAX_SLOTS) ?? 64;
-  const threads = integer(o, 'threads', 0, MAX_SLOTS - 1) ?? 0;
-  if (threads >= capacity) throw new InvalidOptionError('threads', `must be below capacity (${capacity}), got ${threads}`);
-  if (threads > 0 && o.job === undefined) throw new InvalidOptionError('job', 'threads > 0 needs a job');
-  if (o.job !== undefined) await moduleUrl(o.job as RuntimeOptions['job'], 'job', platform);
-  if (o.jobData !== undefined) {
-    try {
-      structuredClone(o.jobData);
-    } catch (e) {
-      throw new InvalidOptionError('jobData', `must be structured-cloneable: ${e instanceof Error ? e.message : show(e)}`);
-    }
-  }
-  const w = o.wasm;
-  if (w !== undefined && w !== 'release' && w !== 'debug') {
-    if (!(w instanceof URL)) throw new InvalidOptionError('wasm', `must be 'release', 'debug' or a URL, got ${show(w)}`);
-    await mustExist(w, 'wasm', platform);
-    if (platform) {
-      let bytes: BufferSource;
-      try {
-        bytes = await platform.loadWasm(w);
-      } catch (e) {
-        throw new InvalidOptionError('wasm', `${w.href} cannot be loaded: ${e instanceof Error ? e.message : show(e)}`);
-      }
-      if (!WebAssembly.validate(bytes)) throw new InvalidOptionError('wasm', `${w.href} is not a valid WebAssembly module`);
-    }
-  }
-  const t = o.stopTimeoutMs;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 0x7fffffff)) {
-    throw new InvalidOptionError('stopTimeoutMs', `must be a finite number in [0, 2^31), got ${show(t)}`);
-  }
-  const maximum = integer(o, 'maximumPages', MIN_PAGES, MAX_PAGES) ?? 256;
-  const initial = integer(o, 'initialPages', MIN_PAGES, MAX_PAGES) ?? Math.min(4, maximum);
-  if (initial > maximum) throw new InvalidOptionError('initialPages', `must not exceed maximumPages (${maximum}), got ${initial}`);
-  // A missing capability is reported as such before the fork options' details.
-  if (o.fork !== undefined && platform && !platform.startForkServer && !platform.createForkService) {
-    throw new UnsupportedError('fork needs a platform with processes');
-  }
-  if (o.fork !== undefined) await validateFork(o.fork, platform);
+  return v;
 }
 
-async function validateFork(fork: unknown, platform?: Platform): Promise<void> {
-  if (fork === null || typeof fork !== 'object' || Array.isArray(fork)) {
-    throw new InvalidOptionError('fork', `must be an object with a continuation, got ${show(fork)}`);
-  }
-  const f = fork as Record<string, unknown>;
-  for (const k of Object.keys(f)) {
-    if (!(FORK_KNOWN as readonly string[]).includes(k)) {
-      throw new InvalidOptionError(`fork.${k}`, `unknown option (known: ${FORK_KNOWN.join(', ')})`);
+async function wasmBuild(v: unknown, path: string, { platform }: CheckContext): Promise<WasmBuild> {
+  if (v === 'release' || v === 'debug') return v;
+  if (!(v instanceof URL)) throw new InvalidOptionError(path, `must be 'release', 'debug' or a URL, got ${show(v)}`);
+  await mustExist(v, path, platform);
+  if (platform) {
+    let bytes: BufferSource;
+    try {
+      bytes = await platform.loadWasm(v);
+    } catch (e) {
+      throw new InvalidOptionError(path, `${v.href} cannot be loaded: ${e instanceof Error ? e.message : show(e)}`);
     }
+    if (!WebAssembly.validate(bytes)) throw new InvalidOptionError(path, `${v.href} is not a valid WebAssembly module`);
   }
-  if (platform && !platform.startForkServer) throw new InvalidOptionError('fork', 'this platform has no processes');
-  if (f.continuation === undefined) throw new InvalidOptionError('fork.continuation', 'is required');
-  await moduleUrl(f.continuation, 'fork.continuation', platform);
-  if (f.exportName !== undefined && (typeof f.exportName !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(f.exportName))) {
-    throw new InvalidOptionError('fork.exportName', `must be an identifier, got ${show(f.exportName)}`);
+  return v;
+}
+
+/** A core build as it travels to a fork child (a string), and back. */
+export const wasmOfChild = (w: string): WasmBuild => (w === 'release' || w === 'debug' ? w : new URL(w));
+
+/** fork's sub-options. */
+export const FORK_OPTIONS = {
+  /** Module whose export `exportName` continues the forking thread in the child (required). */
+  continuation: noDefault<string | URL, URL, string>({ check: existingUrl, child: { to: String, from: (c) => new URL(c) } }),
+  /** The continuation module's export to call (default: its default export). */
+  exportName: noDefault<string, string, string>({
+    check: (v, path) => {
+      if (typeof v !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(v)) throw new InvalidOptionError(path, `must be an identifier, got ${show(v)}`);
+      return v;
+    },
+    child: asIs(),
+  }),
+  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); the server grows it with the fork rate. The child's server is told the parent's. */
+  pool: withDefault<number, number, number>(1, { check: integer(0, MAX_FORK_POOL), child: asIs() }),
+  /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
+  transfer: withDefault<'ipc' | 'file', 'ipc' | 'file', 'ipc' | 'file'>('file', { check: oneOf('ipc', 'file'), child: asIs() }),
+  /** How a child is isolated: its own process (default) or a thread group over a fresh memory. */
+  isolation: withDefault<ForkIsolation>('process', { check: oneOf('process', 'thread') }),
+  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  execPath: noDefault<string>({
+    check: (v, path) => {
+      if (typeof v !== 'string' || v === '') throw new InvalidOptionError(path, `must be a path, got ${show(v)}`);
+      return v;
+    },
+  }),
+} as const;
+
+/** createRuntime's options. */
+export const RUNTIME_OPTIONS = {
+  /** Workers to start with `job` (default 0; below `capacity`). */
+  threads: withDefault<number>(0, { check: integer(0, MAX_SLOTS - 1) }),
+  /** Registry slots, 1…256 (default 64). The main thread takes one. */
+  capacity: withDefault<number>(64, { check: integer(1, MAX_SLOTS) }),
+  /** Module specifier (URL or file URL string) whose default export each worker runs. */
+  job: noDefault<string | URL, URL, string>({ check: existingUrl, child: { to: String, from: (c) => new URL(c) } }),
+  /** Passed to every job as `ctx.data` (structured-cloneable). */
+  jobData: noDefault<unknown, unknown, unknown>({ check: cloneable, child: asIs() }),
+  /** Which core build to load, or a URL to a .wasm (default 'release'). */
+  wasm: withDefault<WasmBuild, WasmBuild, string>('release', { check: wasmBuild, child: { to: String, from: wasmOfChild } }),
+  /** Default deadline of every stop-the-world and fork, in ms (default 1000). */
+  // a child told no deadline (undefined) takes the default
+  stopTimeoutMs: withDefault<number, number, number | undefined>(DEFAULT_STOP_TIMEOUT_MS, {
+    check: checkTimeoutMs, child: { to: (v) => v, from: (c) => c ?? DEFAULT_STOP_TIMEOUT_MS },
+  }),
+  /** Shared memory size in 64 KiB pages (defaults 4 and 256). */
+  initialPages: withDefault<number>(MIN_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
+  maximumPages: withDefault<number>(DEFAULT_MAXIMUM_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
+  /** Enables fork() (host/fork/); needs a platform that can fork (processes, or its own fork service). */
+  fork: noDefault<ForkConfig, ResolvedFork>({ check: (v, path, ctx) => resolveGroup(FORK_OPTIONS, v, path, ctx, FORK_CHECKS) }),
+} as const;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Table = Record<string, Option<any, any, any>>;
+type InOf<O> = O extends Option<infer I, infer _R, infer _C> ? I : never;
+type OutOf<O> = O extends Option<infer _I, infer R, infer _C> ? R : never;
+type ChildOf<O> = O extends Option<infer _I, infer _R, infer C> ? C : never;
+type NoDefault<T, K extends keyof T> = T[K] extends { default: undefined } ? K : never;
+type HasDefault<T, K extends keyof T> = T[K] extends { default: undefined } ? never : K;
+type Inputs<T> = { -readonly [K in keyof T]?: InOf<T[K]> };
+// An option with a default is always present once resolved.
+type Outputs<T> = { -readonly [K in keyof T as HasDefault<T, K>]: OutOf<T[K]> } & { -readonly [K in keyof T as NoDefault<T, K>]?: OutOf<T[K]> };
+type Inherited<T> = { [K in keyof T as [ChildOf<T[K]>] extends [never] ? never : K]: T[K] };
+type Children<T, I = Inherited<T>> = { -readonly [K in keyof I as HasDefault<I, K>]: ChildOf<I[K]> } & { -readonly [K in keyof I as NoDefault<I, K>]?: ChildOf<I[K]> };
+
+/** fork() settings, as createRuntime({ fork }) takes them. */
+export type ForkConfig = Inputs<typeof FORK_OPTIONS> & { continuation: string | URL };
+export type ResolvedFork = Outputs<typeof FORK_OPTIONS> & { continuation: URL };
+/** createRuntime's options, as a caller passes them. */
+export type RuntimeOptions = Inputs<typeof RUNTIME_OPTIONS>;
+/** The options after validation: normalised, every default filled in. */
+export type ResolvedOptions = Outputs<typeof RUNTIME_OPTIONS>;
+/** What a fork child inherits to rebuild its runtime (JSON inside the snapshot): the entries with a `child` form. */
+export type ForkChildOptions = Children<typeof RUNTIME_OPTIONS> & Children<typeof FORK_OPTIONS> & { continuation: string };
+
+interface GroupChecks {
+  /** Before the options' own checks: a missing capability or required option is reported as such. */
+  first?: (given: Record<string, unknown>, ctx: CheckContext) => void;
+  /** After them, on the resolved values: what one option cannot check alone. */
+  across?: (resolved: Record<string, unknown>) => void;
+}
+
+async function resolveGroup<T extends Table, R>(
+  table: T, options: unknown, path: string | undefined, ctx: CheckContext, checks: GroupChecks,
+): Promise<R> {
+  const where = (k: string) => (path ? `${path}.${k}` : k);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidOptionError(path ?? 'options', `must be an object${path ? ' with a continuation' : ''}, got ${show(options)}`);
   }
-  integer(f, 'pool', 0, MAX_FORK_POOL, 'fork.pool');
-  if (f.transfer !== undefined && f.transfer !== 'ipc' && f.transfer !== 'file') {
-    throw new InvalidOptionError('fork.transfer', `must be 'ipc' or 'file', got ${show(f.transfer)}`);
+  const given = options as Record<string, unknown>;
+  const known = Object.keys(table);
+  for (const k of Object.keys(given)) if (!known.includes(k)) throw new InvalidOptionError(where(k), `unknown option (known: ${known.join(', ')})`);
+  checks.first?.(given, ctx);
+  const out: Record<string, unknown> = {};
+  for (const [k, spec] of Object.entries(table)) out[k] = given[k] === undefined ? spec.default : await spec.check(given[k], where(k), ctx);
+  checks.across?.(out);
+  return out as R;
+}
+
+const FORK_CHECKS: GroupChecks = {
+  first: (f) => {
+    if (f.continuation === undefined) throw new InvalidOptionError('fork.continuation', 'is required');
+  },
+};
+
+const RUNTIME_CHECKS: GroupChecks = {
+  first: (o, { platform }) => {
+    if (o.fork !== undefined && platform && !canFork(platform)) throw new UnsupportedError('fork needs a platform that can fork (processes, or its own fork service)');
+  },
+  across: (o) => {
+    const { capacity, threads, job, initialPages, maximumPages } = o as ResolvedOptions;
+    if (threads >= capacity) throw new InvalidOptionError('threads', `must be below capacity (${capacity}), got ${threads}`);
+    if (threads > 0 && job === undefined) throw new InvalidOptionError('job', 'threads > 0 needs a job');
+    if (initialPages > maximumPages) throw new InvalidOptionError('initialPages', `must not exceed maximumPages (${maximumPages}), got ${initialPages}`);
+  },
+};
+
+/** A platform forks through its own fork service or a fork server it starts. */
+export const canFork = (p: Platform): boolean => !!(p.createForkService || p.startForkServer);
+
+/**
+ * Validates and normalises createRuntime's options: InvalidOptionError (code
+ * 'E_ARG') for the first option out of its documented range, UnsupportedError
+ * for a capability the platform lacks. Starts nothing.
+ */
+export async function resolveRuntimeOptions(options: unknown = {}, platform?: Platform): Promise<ResolvedOptions> {
+  return resolveGroup(RUNTIME_OPTIONS, options, undefined, { platform }, RUNTIME_CHECKS);
+}
+
+/** resolveRuntimeOptions for callers that only validate. */
+export async function validateRuntimeOptions(options: unknown, platform?: Platform): Promise<void> {
+  await resolveRuntimeOptions(options, platform);
+}
+
+function childOf<T extends Table>(table: T, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, spec] of Object.entries(table)) if (spec.child && values[k] !== undefined) out[k] = spec.child.to(values[k]);
+  return out;
+}
+
+function ofChild<T extends Table>(table: T, child: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, spec] of Object.entries(table)) {
+    out[k] = spec.child && child[k] !== undefined ? spec.child.from(child[k]) : spec.default;
   }
-  if (f.execPath !== undefined) {
-    if (typeof f.execPath !== 'string' || f.execPath === '') throw new InvalidOptionError('fork.execPath', `must be a path, got ${show(f.execPath)}`);
-  }
+  return out;
+}
+
+/** The options a fork child of a runtime with `o` inherits. */
+export function forkChildOptions(o: ResolvedOptions & { fork: ResolvedFork }): ForkChildOptions {
+  return { ...childOf(RUNTIME_OPTIONS, o), ...childOf(FORK_OPTIONS, o.fork) } as ForkChildOptions;
+}
+
+/** A fork child's runtime options, rebuilt from what it inherited (the rest take their defaults). */
+export function optionsOfChild(child: ForkChildOptions, maximumPages: number): ResolvedOptions & { fork: ResolvedFork } {
+  const c = child as unknown as Record<string, unknown>;
+  // no warm pool in a child: a pooled grandchild would cost a process start per fork
+  const fork = { ...ofChild(FORK_OPTIONS, c), pool: 0 };
+  return { ...ofChild(RUNTIME_OPTIONS, c), maximumPages, fork } as ResolvedOptions & { fork: ResolvedFork };
 }

@@ -1,5 +1,6 @@
-// What the platform-neutral runtime needs from its host platform. Node's
-// adapter is host/node/platform.ts; a browser adapter implements the same.
+// What the platform-neutral runtime needs from its host platform, and what a
+// platform may add. host/node/platform.ts and host/browser/platform.ts are
+// the two adapters; nothing platform-specific is imported outside them.
 import type { LinkedModules, LinkedName } from './modules.js';
 import type { ForkService } from './fork/service.js';
 
@@ -16,19 +17,9 @@ export interface WorkerInit {
   forkControl?: SharedArrayBuffer;
 }
 
-/** What a fork child needs to rebuild its runtime (JSON inside the snapshot). */
-export interface ForkChildOptions {
-  /** Module specifier of the continuation; `exportName` (default 'default') is called in the child. */
-  continuation: string;
-  exportName?: string;
-  /** Core build the child compiles ('release' | 'debug' | URL string). */
-  wasm: string;
-  pool: number;
-  transfer: 'ipc' | 'file';
-  job?: string;
-  jobData?: unknown;
-  stopTimeoutMs?: number;
-}
+/** What a fork child needs to rebuild its runtime (JSON inside the snapshot): derived from host/options.ts. */
+export type { ForkChildOptions } from './options.js';
+import type { ForkChildOptions, WasmBuild } from './options.js';
 
 export interface ForkServerInit {
   /** The parent's memory: a pooled child sizes its own memory like it. */
@@ -55,11 +46,20 @@ export interface PlatformWorker {
   terminate(): Promise<unknown>;
 }
 
+/**
+ * A helper that blocks in Atomics.wait on the caller's behalf, for engines
+ * without Atomics.waitAsync: `done` once the i32 at `index` of `buffer` no
+ * longer holds `value`, or after `ms`. One wait at a time.
+ */
+export interface WaitRelay {
+  wait(buffer: SharedArrayBuffer, index: number, value: number, ms: number, done: () => void): void;
+}
+
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */
-  loadWasm(build: 'release' | 'debug' | URL): Promise<BufferSource>;
+  loadWasm(build: WasmBuild): Promise<BufferSource>;
   /** Compiles (and may cache) the core module; when absent the runtime compiles loadWasm's bytes. */
-  compileWasm?(build: 'release' | 'debug' | URL): Promise<WebAssembly.Module>;
+  compileWasm?(build: WasmBuild): Promise<WebAssembly.Module>;
   /** The bytes of a module linked against the core: build/<name>.wasm (or .debug.wasm). Absent: no linked modules. */
   loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
   /** Whether `url` names an existing resource (option validation; absent: not checked). */
@@ -73,6 +73,8 @@ export interface Platform {
    * uses WorkerForkService over `startForkServer`.
    */
   createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
+  /** Starts a wait relay (host/wait.ts uses relays where Atomics.waitAsync is missing). Absent: waits poll. */
+  startWaitRelay?(): WaitRelay;
   /** Ends this process (a fork child's exit). */
   exit?(code: number): never;
   /** This (main) thread's id, stored in its slot for thread dumps. */

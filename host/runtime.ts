@@ -4,14 +4,16 @@
 import { createSharedMemory, instantiateCore, type CoreExports } from './core.js';
 import { ClosedError, ERRNO, ForkError, InvalidArgumentError, UnsupportedError, check, errorFor } from './errors.js';
 import {
-  ABI_VERSION, H_HOST_CLOSING, LAYOUT_END, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, handleIndex, slotAddr,
+  ABI_VERSION, H_HOST_CLOSING, LAYOUT_END, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, handleIndex, slotAddr,
 } from './layout.js';
-import { waitAsync } from './wait.js';
-import { forkServiceFor, type ForkService, type ForkServiceConfig } from './fork/service.js';
-import { checkChildrenAtClose, checkPool, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
+import { useWaitRelays, waitAsync } from './wait.js';
+import { forkServiceFor, type ForkService } from './fork/service.js';
+import { checkChildrenAtClose, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
-import type { ForkChildOptions, Platform } from './platform.js';
-import { validateRuntimeOptions } from './options.js';
+import type { Platform } from './platform.js';
+import {
+  moduleUrl, cloneable, optionsOfChild, resolveRuntimeOptions, type ForkChildOptions, type ResolvedOptions, type RuntimeOptions,
+} from './options.js';
 import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
 import { bindLinked, compileLinked, type LinkedModules } from './modules.js';
 import { WorkerThread, markWorkerDead } from './worker-thread.js';
@@ -21,28 +23,7 @@ import type { CacheEntry, Mutex } from './handles.js';
 export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
 
-/** fork() settings (host/fork/service.ts documents each). */
-export type ForkConfig = ForkServiceConfig;
-
-export interface RuntimeOptions {
-  /** Workers to start with `job` (default 0). */
-  threads?: number;
-  /** Registry slots, 1…256 (default 64). The main thread takes one. */
-  capacity?: number;
-  /** Module specifier (URL or file URL string) whose default export each worker runs. */
-  job?: string | URL;
-  /** Passed to every job as `ctx.data` (structured-cloneable). */
-  jobData?: unknown;
-  /** Which core build to load, or a URL to a .wasm (default 'release'). */
-  wasm?: 'release' | 'debug' | URL;
-  /** Default deadline of stopTheWorld, in ms (default 1000). */
-  stopTimeoutMs?: number;
-  /** Shared memory size in 64 KiB pages (defaults 4 and 256). */
-  initialPages?: number;
-  maximumPages?: number;
-  /** Enables fork() (host/fork/); needs a platform with processes (Node) or its own fork service. */
-  fork?: ForkConfig;
-}
+export type { ForkConfig, RuntimeOptions, ResolvedOptions } from './options.js';
 
 export interface CloseOptions {
   /** How long jobs get to finish after `ctx.closing` before they are terminated (default 2000 ms). */
@@ -66,7 +47,7 @@ export class Runtime {
     /** interp.wasm and diag.wasm, compiled once and linked per thread (host/modules.ts). */
     readonly linkedModules: LinkedModules,
     handle: number,
-    private readonly options: RuntimeOptions,
+    private readonly options: ResolvedOptions,
     // The main thread idles detached; a fork child's main thread is the
     // forking thread continuing, attached as it was.
     mainIdlesDetached = true,
@@ -78,32 +59,23 @@ export class Runtime {
     this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
   }
 
-  static async create(platform: Platform, options: RuntimeOptions = {}): Promise<Runtime> {
-    await validateRuntimeOptions(options, platform);
-    const capacity = options.capacity ?? 64;
-    const threads = options.threads ?? 0;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_SLOTS) {
-      throw new InvalidArgumentError(`capacity must be an integer in [1, ${MAX_SLOTS}], got ${capacity}`);
-    }
-    if (!Number.isInteger(threads) || threads < 0 || threads >= capacity) {
-      throw new InvalidArgumentError(`threads must be an integer in [0, capacity - 1], got ${threads}`);
-    }
-    if (threads > 0 && options.job === undefined) throw new InvalidArgumentError('threads > 0 needs a job');
-    if (options.fork) checkPool(options.fork.pool);
+  static async create(platform: Platform, given: RuntimeOptions = {}): Promise<Runtime> {
+    const options = await resolveRuntimeOptions(given, platform);
+    if (platform.startWaitRelay) useWaitRelays(() => platform.startWaitRelay!());
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
-    const build = options.wasm ?? 'release';
+    const build = options.wasm;
     const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));
-    const linkedModules = await compileLinked(platform, options.wasm ?? 'release');
+    const linkedModules = await compileLinked(platform, build);
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
-      throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`);
+      throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`, 'thread');
     }
-    check(core.init(capacity), 'init', 'thread');
+    check(core.init(options.capacity), 'init', 'thread');
     const handle = check(core.register(platform.mainThreadId), 'register main thread', 'thread');
     const rt = new Runtime(platform, module, memory, core, linkedModules, handle, options);
     try {
       await rt.#fork?.ready();
-      await Promise.all(Array.from({ length: threads }, () => rt.spawn().registered()));
+      await Promise.all(Array.from({ length: options.threads }, () => rt.spawn().registered()));
     } catch (e) {
       await rt.close();
       throw e;
@@ -126,16 +98,8 @@ export class Runtime {
   ): Promise<Runtime> {
     const core = instantiated ?? (await instantiateCore(module, memory));
     check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
-    linkedModules ??= await compileLinked(platform, child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm));
-    const options: RuntimeOptions = {
-      job: child.job,
-      jobData: child.jobData,
-      stopTimeoutMs: child.stopTimeoutMs,
-      wasm: child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm),
-      // no warm pool in a child: a pooled grandchild would cost a process start per fork
-      fork: { continuation: child.continuation, exportName: child.exportName, pool: 0, transfer: child.transfer },
-      maximumPages,
-    };
+    const options = optionsOfChild(child, maximumPages);
+    linkedModules ??= await compileLinked(platform, options.wasm);
     return new Runtime(platform, module, memory, core, linkedModules, handle, options, false);
   }
 
@@ -191,6 +155,7 @@ export class Runtime {
 
   /** Pids of forked children still running. */
   runningChildren(): number[] {
+    this.#open();
     return this.#fork?.running() ?? [];
   }
 
@@ -219,10 +184,11 @@ export class Runtime {
   spawn(job: string | URL | undefined = this.options.job, data: unknown = this.options.jobData): WorkerThread {
     this.#open();
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
-    checkSpawnArgs(job, data);
+    const url = moduleUrl(job, 'spawn(job)');
+    cloneable(data, 'spawn(data)');
     this.#fork?.ensure(); // a worker may fork
     const pw = this.platform.spawnWorker({
-      module: this.module, modules: this.linkedModules, memory: this.memory, job: String(job), data, forkControl: this.#fork?.control,
+      module: this.module, modules: this.linkedModules, memory: this.memory, job: url.href, data, forkControl: this.#fork?.control,
     });
     const t = new WorkerThread(pw, (w) => this.#onWorkerExit(w), (j, d) => {
       // a worker's request: its arguments were checked there; a failure here must not end the main thread
@@ -282,16 +248,18 @@ export class Runtime {
 
   /** STW statistics, read through the stats seqlock without stopping anyone. */
   stats(): StwStats {
+    this.#open();
     return readStats(this.memory);
   }
 
   resetStats(): void {
     this.#open();
-    check(this.core.stats_reset(), 'resetStats');
+    check(this.core.stats_reset(), 'resetStats', 'stats');
   }
 
   /** Every registered slot, for thread dumps. */
   threadStates(): ThreadInfo[] {
+    this.#open();
     return readThreadStates(this.core, this.memory);
   }
 
@@ -319,7 +287,7 @@ export class Runtime {
   destroyLock(id: number): void {
     this.#open();
     checkLockId(id);
-    check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock');
+    check(this.core.lock_destroy(id), `destroyLock(${id})`, 'lock', { lockId: id });
   }
 
   get importLock(): number {
@@ -329,7 +297,8 @@ export class Runtime {
   /**
    * Asks jobs to finish (ctx.closing), waits up to `graceMs`, terminates the
    * rest, then ends the fork service: running children are waited for or
-   * killed (`children`), and reaped either way. Every later call throws ClosedError.
+   * killed (`children`), and reaped either way. Then every call on the runtime and on
+   * every object it handed out throws ClosedError, but the few host/closed.ts lists.
    */
   async close(opts: number | CloseOptions = {}): Promise<void> {
     const { graceMs = 2000, children } = typeof opts === 'number' ? { graceMs: opts } : opts;
@@ -369,12 +338,3 @@ export class Runtime {
   }
 }
 
-function checkSpawnArgs(job: unknown, data: unknown): void {
-  if (!(job instanceof URL) && typeof job !== 'string') throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
-  if (!URL.canParse(String(job))) throw new InvalidArgumentError(`spawn: job is not a URL: ${String(job)}`);
-  try {
-    structuredClone(data);
-  } catch (e) {
-    throw new InvalidArgumentError(`spawn: data must be structured-cloneable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}

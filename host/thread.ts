@@ -1,31 +1,46 @@
 // The calling thread's registration: the operations only the owner of a
 // handle may perform (docs/ABI.md, "who may call what"). Used by the main
 // thread's runtime and by every worker's job context.
+//
+// Sync and async forms: a blocking attach, lock or start is the core's
+// blocking export, whose wait is the core's; its async form drives the
+// export's non-blocking twin (try_attach, lock_try_flagged, start_try) with
+// waitAsync. The stop, whose loop lives here, is one generator of steps run
+// either way (#runBlocking, #runAsync).
 import type { CoreExports } from './core.js';
 import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
 import type { ForkOptions } from './fork/request.js';
 import { waitAsync } from './wait.js';
+import { DEFAULT_STOP_TIMEOUT_MS, checkTimeoutMs } from './options.js';
 import { CacheEntry, Mutex } from './handles.js';
 import {
-  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, LockTimeoutError, StopBusyError,
-  StopTimeoutError, UnsupportedError, check,
+  AbortedError, ClosedError, ERRNO, ForkError, InvalidArgumentError, LockOwnerDeadError, UnsupportedError, check, errorFor,
 } from './errors.js';
 import {
   IMPORT_LOCK, LOCK_WAITERS, MAX_LOCKS, W_EXCLUSION, W_SUSPEND_EPOCH, STATE_MASK, STATE_NAMES, STOP_BIT, ST_ATTACHED, ST_DEAD,
   ST_FREE, ST_REGISTERING, slotAddr, handleIndex, type ThreadStateName,
 } from './layout.js';
 
-export const DEFAULT_STOP_TIMEOUT_MS = 1000;
 const ASYNC_SLICE_MS = 1;
 // a blocking stop spins this many times on the suspend epoch before it sleeps
 const STOP_SPINS = 2000;
 
 export interface StopOptions {
-  /** Deadline for the whole stop, in ms (default 1000). */
+  /** Deadline for the whole stop, in ms (default: the runtime's stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Async variants only: abandons the stop and restores the world. */
   signal?: AbortSignal;
 }
+
+/**
+ * What the stop algorithm asks of its driver between two of its own steps:
+ * wait for the i32 at byte `addr` to leave `value` (at most `ms`; `spin`: a
+ * blocking driver spins first), re-attach this thread, or abandon the stop.
+ */
+type Step =
+  | { addr: number; value: number; ms: number; spin?: boolean }
+  | { reattach: true }
+  | { abandon: true };
 
 export interface LockOptions {
   /** < 0 or undefined: wait forever; 0: try once. */
@@ -47,12 +62,11 @@ function checkOptions(opts: unknown, known: readonly string[], what: string): vo
 
 function timeoutOf(opts: StopOptions | undefined): number {
   checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
-  const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 0x7fffffff) {
-    throw new InvalidArgumentError(`timeoutMs must be a finite number in [0, 2^31), got ${String(t)}`);
-  }
-  return Math.floor(t);
+  return Math.floor(checkTimeoutMs(opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'timeoutMs'));
 }
+
+const stopBusy = (what: string, timeoutMs: number) =>
+  errorFor(ERRNO.E_BUSY, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
 
 /** A lock id: an integer in [0, MAX_LOCKS) (0 is the import lock). */
 export function checkLockId(id: unknown): number {
@@ -125,11 +139,13 @@ export class RegisteredThread implements ForkingThread {
    * ForkError on any later failure; the world is resumed on every path.
    */
   fork(opts?: ForkOptions): ForkOutcome {
+    this.#open();
     this.#assertCanBlock('fork', 'forkAsync');
     return this.#fork.fork(opts);
   }
 
   async forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
+    this.#open();
     return this.#fork.forkAsync(opts);
   }
 
@@ -140,6 +156,7 @@ export class RegisteredThread implements ForkingThread {
   waitpid(pid: number, opts?: WaitpidOptions & { noHang?: false }): number;
   waitpid(pid: number, opts: WaitpidOptions): number | undefined;
   waitpid(pid: number, opts?: WaitpidOptions): number | undefined {
+    this.#open();
     if (!opts?.noHang) this.#assertCanBlock('waitpid', 'waitpidAsync');
     return this.#fork.waitpid(pid, opts);
   }
@@ -148,6 +165,7 @@ export class RegisteredThread implements ForkingThread {
   waitpidAsync(pid: number, opts?: WaitpidOptions & { noHang?: false }): Promise<number>;
   waitpidAsync(pid: number, opts: WaitpidOptions): Promise<number | undefined>;
   async waitpidAsync(pid: number, opts?: WaitpidOptions): Promise<number | undefined> {
+    this.#open();
     return this.#fork.waitpidAsync(pid, opts);
   }
 
@@ -155,31 +173,34 @@ export class RegisteredThread implements ForkingThread {
   // The import lock guards no user state: taken over from a thread that died
   // holding it (E_OWNER_DEAD), it is marked consistent and the fork goes on.
   lockImport(): void {
+    this.#open();
     try {
       this.lock(IMPORT_LOCK);
     } catch (e) {
-      if (!(e instanceof LockOwnerDeadError)) throw e;
-      this.consistent(IMPORT_LOCK);
+      this.#importTakenOver(e);
     }
   }
   async lockImportAsync(): Promise<void> {
-    try {
-      await this.lockAsync(IMPORT_LOCK);
-    } catch (e) {
-      if (!(e instanceof LockOwnerDeadError)) throw e;
-      this.consistent(IMPORT_LOCK);
-    }
+    this.#open();
+    return this.lockAsync(IMPORT_LOCK).catch((e: unknown) => this.#importTakenOver(e));
+  }
+  #importTakenOver(e: unknown): void {
+    if (!(e instanceof LockOwnerDeadError)) throw e;
+    this.consistent(IMPORT_LOCK);
   }
   unlockImport(): void {
+    this.#open();
     this.unlock(IMPORT_LOCK);
   }
   isLive(h: number): boolean {
+    this.#open();
     const s = this.core.thread_state(h);
     return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
 
   /** Hooks around this thread's forks, as os.register_at_fork. */
   registerAtFork(hooks: AtForkHooks): void {
+    this.#open();
     this.#fork.registerAtFork(hooks);
   }
 
@@ -189,38 +210,45 @@ export class RegisteredThread implements ForkingThread {
 
   /** Current state of this thread's slot. */
   get state(): ThreadStateName {
+    this.#open();
     const s = check(this.core.thread_state(this.handle), 'thread_state', 'thread');
     return STATE_NAMES[s & STATE_MASK] ?? 'FREE';
   }
 
   /** True while this thread is ATTACHED (running guest code). */
   get attached(): boolean {
-    return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
+    this.#open();
+    return this.#attachedNow();
   }
 
   /** True while a stop-the-world asks this (attached) thread to suspend. */
   get stopRequested(): boolean {
+    this.#open();
     return (Atomics.load(this.#i32, slotAddr(this.index) >> 2) & STOP_BIT) !== 0;
   }
 
   /** Safe point: returns true when the thread was suspended and resumed. */
   poll(): boolean {
+    this.#open();
     this.#assertCanBlock('poll', 'attachAsync');
     return check(this.core.poll(this.handle), 'poll', 'thread') === 1;
   }
 
   /** Blocks while the world is stopped; not for a browser main thread. */
   attach(): void {
+    this.#open();
     this.#assertCanBlock('attach', 'attachAsync');
     check(this.core.attach(this.handle), 'attach', 'thread');
   }
 
   detach(): void {
+    this.#open();
     check(this.core.detach(this.handle), 'detach', 'thread');
   }
 
   /** Attaches without blocking the calling thread. */
   async attachAsync(signal?: AbortSignal): Promise<void> {
+    this.#open();
     for (;;) {
       signal?.throwIfAborted();
       const r = this.core.try_attach(this.handle);
@@ -239,6 +267,7 @@ export class RegisteredThread implements ForkingThread {
    * also when `fn` throws or its promise rejects.
    */
   allowThreads<T>(fn: () => T): T {
+    this.#open();
     this.#assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
@@ -257,10 +286,10 @@ export class RegisteredThread implements ForkingThread {
 
   /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
   allowThreadsIfAttached<T>(fn: () => T): T {
+    this.#open();
     return this.attached ? this.allowThreads(fn) : fn();
   }
 
-  /** Stops every other registered thread; blocks until done or the deadline. */
   /**
    * Stops every other registered thread; blocks until done or the deadline:
    * StopTimeoutError when threads did not reach a safe point, StopBusyError
@@ -269,56 +298,7 @@ export class RegisteredThread implements ForkingThread {
   stopTheWorld(opts?: StopOptions): void {
     this.#open();
     this.#assertCanBlock('stopTheWorld', 'stopTheWorldAsync');
-    const timeoutMs = timeoutOf(opts);
-    const deadline = performance.now() + timeoutMs;
-    const i32 = this.#i32;
-    const me = slotAddr(this.index) >> 2;
-    const wasAttached = this.attached;
-    // The stop is taken with the non-blocking begin: a blocking attach or
-    // the core's own wait would sleep until another holder's stop ends,
-    // however long that is past our deadline.
-    try {
-      for (;;) {
-        if (!this.attached && (wasAttached || this.idleDetached)) {
-          const a = this.core.try_attach(this.handle);
-          if (a === ERRNO.E_WOULD_BLOCK) {
-            const remaining = deadline - performance.now();
-            if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
-            Atomics.wait(i32, me, Atomics.load(i32, me), Math.min(remaining, 50));
-            continue;
-          }
-          check(a, 'stopTheWorld');
-        }
-        const r = this.core.stop_try_begin(this.handle);
-        if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorld');
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) throw new StopBusyError('E_BUSY', `stopTheWorld: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
-        // another requester's turn: wait for it detached, so it can park us
-        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
-        this.detach();
-        if (holder !== 0) Atomics.wait(i32, W_EXCLUSION >> 2, holder, Math.min(remaining, 50));
-      }
-    } catch (e) {
-      if (!wasAttached && this.attached) this.detach();
-      if (wasAttached && !this.attached) this.attach();
-      throw e;
-    }
-    this.#attachedForStop = !wasAttached;
-    for (;;) {
-      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorld');
-      if (pending === 0) return;
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) {
-        check(this.core.stop_abandon(this.handle), 'stop_abandon');
-        this.afterStopFailed();
-        throw new StopTimeoutError(this.stragglers(), timeoutMs);
-      }
-      let spins = 0;
-      while (spins < STOP_SPINS && Atomics.load(i32, W_SUSPEND_EPOCH >> 2) === epoch) spins++;
-      if (spins === STOP_SPINS) Atomics.wait(i32, W_SUSPEND_EPOCH >> 2, epoch, Math.min(remaining, ASYNC_SLICE_MS));
-    }
+    this.#runBlocking(this.#stopSteps('stopTheWorld', timeoutOf(opts)));
   }
 
   /** Resumes the world this thread stopped. */
@@ -326,64 +306,119 @@ export class RegisteredThread implements ForkingThread {
     this.#open();
     this.#assertCanBlock('startTheWorld', 'startTheWorldAsync');
     check(this.core.start(this.handle), 'startTheWorld', 'stop');
-    if (this.#attachedForStop) {
-      this.#attachedForStop = false;
-      this.detach();
-    }
+    this.#afterStart();
   }
 
-  /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync). */
+  /** Like stopTheWorld, but never blocks the calling thread (Atomics.waitAsync); `signal` abandons the stop. */
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
     this.#open();
     const timeoutMs = timeoutOf(opts);
-    const signal = opts?.signal;
-    signal?.throwIfAborted();
+    return this.#runAsync(this.#stopSteps('stopTheWorldAsync', timeoutMs, opts?.signal));
+  }
+
+  /**
+   * The one stop algorithm, whichever way it waits: a generator of the waits
+   * it needs, run by runBlocking (Atomics.wait, blocking attach and abandon)
+   * or runAsync (waitAsync, their non-blocking forms). Every wait names a byte
+   * address. The stop is taken with the non-blocking begin: a blocking attach
+   * or the core's own wait would sleep until another holder's stop ends,
+   * however long that is past our deadline.
+   */
+  *#stopSteps(what: string, timeoutMs: number, signal?: AbortSignal): Generator<Step, void, void> {
     const deadline = performance.now() + timeoutMs;
-    const i32 = this.#i32;
-    const me = slotAddr(this.index);
-    const wasAttached = this.attached;
-    const busy = () => new StopBusyError('E_BUSY', `stopTheWorldAsync: another thread held the stop past the deadline of ${timeoutMs} ms`, ERRNO.E_BUSY);
+    const me = slotAddr(handleIndex(this.handle));
+    const wasAttached = this.#attachedNow();
     try {
       for (;;) {
         if (signal?.aborted) throw new AbortedError(signal.reason);
-        if (!this.attached && (wasAttached || this.idleDetached)) {
+        if (!this.#attachedNow() && (wasAttached || this.idleDetached)) {
           // bounded: an attach waits while another thread's stop lasts
           const a = this.core.try_attach(this.handle);
           if (a === ERRNO.E_WOULD_BLOCK) {
             const remaining = deadline - performance.now();
-            if (remaining <= 0) throw busy();
-            await waitAsync(i32, me, Atomics.load(i32, me >> 2), Math.min(remaining, 50));
+            if (remaining <= 0) throw stopBusy(what, timeoutMs);
+            yield { addr: me, value: this.#word(me), ms: Math.min(remaining, 50) };
             continue;
           }
-          check(a, 'stopTheWorldAsync');
+          check(a, what, 'stop');
         }
         const r = this.core.stop_try_begin(this.handle);
         if (r === 0) break;
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, 'stopTheWorldAsync', 'stop');
+        if (r !== ERRNO.E_WOULD_BLOCK) check(r, what, 'stop');
         const remaining = deadline - performance.now();
-        if (remaining <= 0) throw busy();
-        const holder = Atomics.load(i32, W_EXCLUSION >> 2);
+        if (remaining <= 0) throw stopBusy(what, timeoutMs);
+        // another requester's turn: wait for it detached, so it can park us
+        const holder = this.#word(W_EXCLUSION);
         this.detach();
-        if (holder !== 0) await waitAsync(i32, W_EXCLUSION, holder, Math.min(remaining, 50));
+        if (holder !== 0) yield { addr: W_EXCLUSION, value: holder, ms: Math.min(remaining, 50) };
       }
     } catch (e) {
-      if (!wasAttached && this.attached) this.detach();
-      if (wasAttached && !this.attached) await this.attachAsync();
-      throw e instanceof DOMException && e.name === 'AbortError' ? new AbortedError(signal?.reason) : e;
+      if (!wasAttached && this.#attachedNow()) this.detach();
+      if (wasAttached && !this.#attachedNow()) yield { reattach: true };
+      throw e;
     }
     this.#attachedForStop = !wasAttached;
     for (;;) {
-      const epoch = Atomics.load(i32, W_SUSPEND_EPOCH >> 2);
-      const pending = check(this.core.stop_step(this.handle), 'stopTheWorldAsync', 'stop');
+      const epoch = this.#word(W_SUSPEND_EPOCH);
+      const pending = check(this.core.stop_step(this.handle), what, 'stop');
       if (pending === 0) return;
       const remaining = deadline - performance.now();
       if (signal?.aborted || remaining <= 0) {
-        await this.#releaseAsync((h) => this.core.stop_abandon_try(h), 'stop_abandon_try');
-        this.afterStopFailed();
+        yield { abandon: true };
+        this.#afterStopFailed();
         if (signal?.aborted) throw new AbortedError(signal.reason);
-        throw new StopTimeoutError(this.stragglers(), timeoutMs);
+        throw errorFor(ERRNO.E_TIMEOUT, what, 'stop', { stragglers: this.stragglers(), timeoutMs });
       }
-      await waitAsync(i32, W_SUSPEND_EPOCH, epoch, Math.min(remaining, ASYNC_SLICE_MS));
+      yield { addr: W_SUSPEND_EPOCH, value: epoch, ms: Math.min(remaining, ASYNC_SLICE_MS), spin: true };
+    }
+  }
+
+  // `attached` without the closed check, for the steps of a call that made it
+  #attachedNow(): boolean {
+    return (this.core.thread_state(this.handle) & STATE_MASK) === ST_ATTACHED;
+  }
+
+  #word(addr: number): number {
+    return Atomics.load(this.#i32, addr >> 2);
+  }
+
+  // The blocking way to take each step: Atomics.wait (after a short spin
+  // where the step asks for one), a blocking attach, the blocking abandon.
+  #runBlocking<T>(steps: Generator<Step, T, void>): T {
+    for (let r = steps.next(); ; ) {
+      if (r.done) return r.value;
+      const step = r.value;
+      try {
+        if ('reattach' in step) this.attach();
+        else if ('abandon' in step) check(this.core.stop_abandon(this.handle), 'stop_abandon', 'stop');
+        else {
+          const i = step.addr >> 2;
+          let spins = 0;
+          if (step.spin) while (spins < STOP_SPINS && Atomics.load(this.#i32, i) === step.value) spins++;
+          if (!step.spin || spins === STOP_SPINS) Atomics.wait(this.#i32, i, step.value, step.ms);
+        }
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next();
+    }
+  }
+
+  // The same steps without blocking the calling thread: waitAsync, attachAsync, stop_abandon_try.
+  async #runAsync<T>(steps: Generator<Step, T, void>): Promise<T> {
+    for (let r = steps.next(); ; ) {
+      if (r.done) return r.value;
+      const step = r.value;
+      try {
+        if ('reattach' in step) await this.attachAsync();
+        else if ('abandon' in step) await this.#releaseAsync((h) => this.core.stop_abandon_try(h), 'stop_abandon_try');
+        else await waitAsync(this.#i32, step.addr, step.value, step.ms);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next();
     }
   }
 
@@ -391,6 +426,11 @@ export class RegisteredThread implements ForkingThread {
   async startTheWorldAsync(): Promise<void> {
     this.#open();
     await this.#releaseAsync((h) => this.core.start_try(h), 'startTheWorldAsync');
+    this.#afterStart();
+  }
+
+  // A stop that attached this thread for its duration detaches it again.
+  #afterStart(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       this.detach();
@@ -413,6 +453,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
   async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
+    this.#open();
     await this.stopTheWorldAsync(opts);
     try {
       return await fn();
@@ -423,6 +464,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
+    this.#open();
     this.#assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
@@ -434,6 +476,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Handles named by the last stop timeout. */
   stragglers(): number[] {
+    this.#open();
     const n = this.core.straggler_count();
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -452,17 +495,14 @@ export class RegisteredThread implements ForkingThread {
 
   /** A handle on descriptor-cache entry `index`, written as this thread. */
   cache(index: number): CacheEntry {
+    this.#open();
     return new CacheEntry(this, index);
   }
 
   // An acquire's result: OK returns; E_OWNER_DEAD throws LockOwnerDeadError
   // (the caller holds the lock); anything else its typed error.
   #acquired(r: number, id: number, what: string): void {
-    if (r === ERRNO.E_OWNER_DEAD) {
-      throw new LockOwnerDeadError(id, `${what}: lock ${id} acquired, but its previous owner died holding it; ` +
-        'repair the state it guards, then mark it consistent (E_OWNER_DEAD)');
-    }
-    check(r, what, 'lock');
+    check(r, what, 'lock', { lockId: id });
   }
 
   /**
@@ -477,11 +517,7 @@ export class RegisteredThread implements ForkingThread {
     if (t !== 0) this.#assertCanBlock('lock', 'lockAsync');
     opts?.signal?.throwIfAborted();
     const r = this.core.lock_acquire(this.handle, id, t);
-    if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
-      throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',
-        `lock ${id} not acquired within ${t} ms`, r);
-    }
-    this.#acquired(r, id, `lock(${id})`);
+    this.#acquired(r, id, t < 0 ? `lock(${id})` : `lock(${id}, ${t} ms)`);
   }
 
   /** true when acquired (LockOwnerDeadError: acquired from a dead owner). */
@@ -496,8 +532,9 @@ export class RegisteredThread implements ForkingThread {
 
   /** Marks lock `id`, taken over from a dead owner, consistent again (this thread holds it). */
   consistent(id: number): void {
+    this.#open();
     checkLockId(id);
-    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock');
+    check(this.core.lock_consistent(this.handle, id), `consistent(${id})`, 'lock', { lockId: id });
   }
 
   /**
@@ -536,6 +573,7 @@ export class RegisteredThread implements ForkingThread {
    * blocking) afterwards if it was attached.
    */
   async detachedWhile<T>(wait: () => Promise<T>): Promise<T> {
+    this.#open();
     const attached = this.attached;
     if (attached) this.detach();
     try {
@@ -548,14 +586,14 @@ export class RegisteredThread implements ForkingThread {
   unlock(id: number): void {
     this.#open();
     checkLockId(id);
-    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock');
+    check(this.core.lock_release(this.handle, id), `unlock(${id})`, 'lock', { lockId: id });
   }
 
   #assertCanBlock(what: string, alt: string): void {
     if (!this.blockingAllowed) throw new UnsupportedError(`${what} blocks, and this thread must not block: use ${alt}`);
   }
 
-  private afterStopFailed(): void {
+  #afterStopFailed(): void {
     if (this.#attachedForStop) {
       this.#attachedForStop = false;
       if (this.attached) this.detach();

@@ -1,7 +1,9 @@
 // Awaiting a change of a shared i32 without blocking the calling thread: the
 // one place that chooses how. Atomics.waitAsync where the engine has it (Node,
-// Chromium, Firefox ≥ 145); otherwise a relay worker that blocks in
-// Atomics.wait on our behalf and posts back (host/browser/wait-relay.ts).
+// Chromium, Firefox ≥ 145); otherwise relays the platform provides
+// (Platform.startWaitRelay: a worker that blocks in Atomics.wait for us);
+// with neither, a bounded timer (every caller re-checks its condition).
+import type { WaitRelay } from './platform.js';
 
 /**
  * Resolves when the i32 at byte `addr` no longer holds `value`, or after `ms`
@@ -26,15 +28,15 @@ export async function waitAsync(i32: Int32Array, addr: number, value: number, ms
 const hasWaitAsync = typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function';
 let forceRelay = false;
 
-/** Which way waits go here: 'native' (Atomics.waitAsync) or 'relay' (a worker blocks for us). */
-export function waitStrategy(): 'native' | 'relay' {
-  return hasWaitAsync && !forceRelay ? 'native' : 'relay';
+/** Which way waits go here: 'native' (Atomics.waitAsync), 'relay' (the platform's relays block for us) or 'poll' (a timer). */
+export function waitStrategy(): 'native' | 'relay' | 'poll' {
+  return hasWaitAsync && !forceRelay ? 'native' : startRelay ? 'relay' : 'poll';
 }
 
 /**
- * Makes every wait go through relay workers even where Atomics.waitAsync
- * exists (browsers only: relays are module Workers), so the fallback that
- * engines without waitAsync take can be exercised anywhere.
+ * Makes every wait go through the platform's relays even where
+ * Atomics.waitAsync exists, so the fallback that engines without waitAsync
+ * take can be exercised anywhere.
  */
 export function forceRelayWaits(on: boolean): void {
   forceRelay = on;
@@ -46,27 +48,25 @@ function nativeWait(i32: Int32Array, addr: number, value: number, ms: number): P
 }
 
 // ---- relay fallback ------------------------------------------------------------------
-// Invariant: a relay worker serves one wait at a time; idle ones are reused, so
-// concurrent waits each get their own worker and never queue behind another.
+// Invariant: a relay serves one wait at a time; idle ones are reused, so
+// concurrent waits each get their own relay and never queue behind another.
 
-interface Relay { worker: Worker; done?: () => void }
-const idle: Relay[] = [];
+let startRelay: (() => WaitRelay) | undefined;
+const idle: WaitRelay[] = [];
+
+/** Where Atomics.waitAsync is missing, waits go through relays `start` makes (a platform adapter installs its own). */
+export function useWaitRelays(start: () => WaitRelay): void {
+  startRelay = start;
+}
 
 function relayWait(i32: Int32Array, addr: number, value: number, ms: number): Promise<unknown> | undefined {
   if (Atomics.load(i32, addr >> 2) !== value) return undefined;
-  const relay = idle.pop() ?? newRelay();
+  if (!startRelay) return new Promise(() => {}); // the caller's timer ends it
+  const relay = idle.pop() ?? startRelay();
   return new Promise<void>((resolve) => {
-    relay.done = () => {
-      relay.done = undefined;
+    relay.wait(i32.buffer as SharedArrayBuffer, (i32.byteOffset + addr) >> 2, value, Math.max(0, ms), () => {
       idle.push(relay);
       resolve();
-    };
-    relay.worker.postMessage({ buffer: i32.buffer, index: (i32.byteOffset + addr) >> 2, value, ms: Math.max(0, ms) });
+    });
   });
-}
-
-function newRelay(): Relay {
-  const relay: Relay = { worker: new Worker(new URL('./browser/wait-relay.js', import.meta.url), { type: 'module' }) };
-  relay.worker.onmessage = () => relay.done?.();
-  return relay;
 }

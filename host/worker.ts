@@ -3,6 +3,7 @@
 import { instantiateCore, type CoreExports } from './core.js';
 import { bindLinked } from './modules.js';
 import { InvalidArgumentError, check } from './errors.js';
+import { moduleUrl } from './options.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -24,10 +25,7 @@ export class ThreadContext extends RegisteredThread {
    * loop next turns; share results through memory (see interp/interpreter.ts).
    */
   spawn(job: string | URL, data?: unknown): void {
-    if ((!(job instanceof URL) && typeof job !== 'string') || !URL.canParse(String(job))) {
-      throw new InvalidArgumentError(`spawn: job must be a URL or a URL string, got ${String(job)}`);
-    }
-    this.post({ type: 'spawn', job: String(job), data });
+    this.post({ type: 'spawn', job: moduleUrl(job, 'spawn(job)').href, data });
   }
   /** True once the runtime is closing: a long-running job should return. */
   get closing(): boolean {

@@ -7,7 +7,7 @@
 // `load_attr N` gets its own inline-cache slot. `host NAME` names a host
 // operation: print, sleep, exit, spawn, join, fork, waitpid (interp/interpreter.ts
 // says what each takes from and leaves on the stack). `.globals N` sets the number of globals.
-import { WasmThreadsError } from '../host/errors.js';
+import { AssembleError } from '../host/errors.js';
 
 export const OPS = {
   halt: 0, push: 1, pop: 2, dup: 3, swap: 4, add: 5, sub: 6, mul: 7, lt: 8, eq: 9,
@@ -35,12 +35,7 @@ export interface Program {
   cacheSlots: number;
 }
 
-export class AssembleError extends WasmThreadsError {
-  constructor(readonly line: number, message: string) {
-    super('E_ASSEMBLE', `line ${line}: ${message}`);
-    this.name = 'AssembleError';
-  }
-}
+export { AssembleError };
 
 function parseInt32(text: string, line: number): number {
   if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(text)) throw new AssembleError(line, `not an integer: ${text}`);

@@ -2,7 +2,7 @@
 // (interp.wasm, built from assembly/interp/) keeps every frame in shared
 // memory; this side loads code, makes frames and performs the host operations
 // the VM hands back. No Node built-ins: a browser page runs it too.
-import { ERRNO, ERROR_RANGES, WasmThreadsError, codeName, errorFor, messageOf } from '../host/errors.js';
+import { ERRNO, ERROR_RANGES, InterpreterError, codeName, messageOf } from '../host/errors.js';
 import type { RegisteredThread } from '../host/thread.js';
 import { interpOf, type InterpExports } from '../host/modules.js';
 import { HOST_OPS, type Program } from './assembler.js';
@@ -23,13 +23,8 @@ export const VM_ERRORS: Record<number, string> = Object.fromEntries(
   Object.values(RESULTS).filter(isVmStatus).map((n) => [n, messageOf(n)]),
 );
 
-/** A program error, with the source line of the failing instruction. */
-export class InterpreterError extends WasmThreadsError {
-  constructor(readonly status: number, readonly pc: number, readonly line: number | undefined, message: string) {
-    super(codeName(status), line === undefined ? message : `line ${line}: ${message}`, status);
-    this.name = 'InterpreterError';
-  }
-}
+/** A program error, with the source line of the failing instruction (host/errors.ts, abi.json's class table). */
+export { InterpreterError };
 
 /** Code and globals in shared memory: any thread can make frames for it. */
 export interface LoadedProgram {
@@ -248,7 +243,7 @@ export class Interpreter {
         continue;
       }
       const pc = this.field(ctx, 'errorPc');
-      const what = isVmStatus(r) ? messageOf(r) : errorFor(r, 'interpreter').message;
+      const what = isVmStatus(r) ? messageOf(r) : `${messageOf(r)} (${codeName(r)})`;
       throw new InterpreterError(r, pc, p.lines[pc], what);
     }
   }

@@ -161,15 +161,28 @@ function hostErrors() {
     '',
     '/** The operation domains a host call names; the class comes from the domain and the code. */',
     `export type ErrorDomain = ${domains.map(([k]) => `'${k}'`).join(' | ')};`,
-    'export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, string>>> = {',
+    'export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, ErrorClassName>>> = {',
     ...domains.map(([k, v]) => `  ${k}: { ${Object.entries(v).map(([c, cls]) => `${c}: '${cls}'`).join(', ')} },`),
     '};',
     '',
+    ...errorClassTree(),
+    '',
+  ].join('\n');
+}
+
+// The error classes and the class each extends (abi.json "classes"): the host's
+// classes are checked against it, and the README's table shows it.
+function errorClassTree() {
+  return [
     'export const ERROR_CLASS_NAMES = [',
     ...abi.classes.map((c) => `  '${c.name}',`),
     '] as const;',
-    '',
-  ].join('\n');
+    'export type ErrorClassName = (typeof ERROR_CLASS_NAMES)[number];',
+    '/** The class each error class extends (`Error` for the base class). */',
+    "export const ERROR_CLASS_PARENTS: Record<ErrorClassName, ErrorClassName | 'Error'> = {",
+    ...abi.classes.map((c) => `  ${c.name}: '${c.extends}',`),
+    '};',
+  ];
 }
 
 function hostAbi() {
@@ -343,7 +356,8 @@ function readmeErrors() {
     for (const [d, map] of domains) {
       for (const [code, cls] of Object.entries(map)) if (cls === c.name && errorByName.get(code).class !== c.name) codes.push(`\`${code}\` from ${d}`);
     }
-    rows.push(`| \`${c.name}\` | ${codes.join(', ') || '—'} | ${esc(c.doc)} |`);
+    const parent = c.extends === 'WasmThreadsError' || c.extends === 'Error' ? '' : ` (a \`${c.extends}\`)`;
+    rows.push(`| \`${c.name}\`${parent} | ${codes.join(', ') || '—'} | ${esc(c.doc)} |`);
   }
   return rows.join('\n');
 }

@@ -5,7 +5,9 @@ import * as assert from 'uvu/assert';
 import { Runtime } from '../host/runtime.js';
 import { nodePlatform } from '../host/node/platform.js';
 import { InvalidArgumentError, WasmThreadsError } from '../host/errors.js';
-import { InvalidOptionError } from '../host/options.js';
+import {
+  DEFAULT_STOP_TIMEOUT_MS, FORK_OPTIONS, InvalidOptionError, RUNTIME_OPTIONS, forkChildOptions, optionsOfChild, resolveRuntimeOptions,
+} from '../host/options.js';
 import type { Platform } from '../host/platform.js';
 import { job, within } from './lib/helpers.js';
 
@@ -77,6 +79,7 @@ const HOSTILE: [unknown, string][] = [
   [{ fork: { continuation: CONTINUATION, exportName: 3 } }, 'fork.exportName'],
   [{ fork: { continuation: CONTINUATION, bogus: 1 } }, 'fork.bogus'],
   [{ fork: { continuation: CONTINUATION, execPath: 5 } }, 'fork.execPath'],
+  [{ fork: { continuation: CONTINUATION, isolation: 'vm' } }, 'fork.isolation'],
   [{ capacity: 0 }, 'capacity'],
   [{ capacity: 257 }, 'capacity'],
   [{ capacity: '8' }, 'capacity'],
@@ -192,5 +195,26 @@ test('host entry points validate their arguments: stopTheWorld, lock, cache, spa
       await rt.close();
     }
   }));
+
+test('one declaration: every option resolves to its default, and a fork child inherits exactly the entries with a child form', async () => {
+  const o = await resolveRuntimeOptions({ fork: { continuation: CONTINUATION }, job: job('spin'), jobData: { a: 1 } }, nodePlatform);
+  for (const [k, spec] of Object.entries(RUNTIME_OPTIONS)) if (k !== 'fork' && k !== 'job' && k !== 'jobData') assert.equal((o as Record<string, unknown>)[k], spec.default, k);
+  assert.is(o.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS);
+  assert.is(o.fork!.isolation, 'process');
+  assert.is(o.fork!.pool, 1);
+  assert.instance(o.job, URL);
+  const child = forkChildOptions(o as typeof o & { fork: NonNullable<typeof o.fork> });
+  const given = { ...o, ...o.fork } as Record<string, unknown>;
+  const inherited = [...Object.entries(RUNTIME_OPTIONS), ...Object.entries(FORK_OPTIONS)]
+    .filter(([k, s]) => s.child && given[k] !== undefined).map(([k]) => k).sort();
+  assert.equal(Object.keys(child).sort(), inherited, 'the child form holds the inherited options');
+  assert.equal(JSON.parse(JSON.stringify(child)), child, 'the child form is JSON');
+  const back = optionsOfChild(child, 512);
+  assert.is(back.maximumPages, 512);
+  assert.is(back.fork!.pool, 0, 'no warm pool in a child');
+  assert.is(String(back.job), String(o.job));
+  assert.is(back.wasm, o.wasm);
+  assert.is(String(back.fork!.continuation), String(o.fork!.continuation));
+});
 
 test.run();

@@ -2,8 +2,10 @@
 // compiled once (compileStreaming) and the Module shared with every worker.
 // Imports nothing from Node, and every import is a relative URL, so a page
 // loads the tsc output as plain ES modules (docs: README, "In a browser").
-import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+import type { ForkServerInit, Platform, PlatformWorker, WaitRelay, WorkerInit, WorkerMessage } from '../platform.js';
+import { useWaitRelays } from '../wait.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
+import { wasmOfChild, type WasmBuild } from '../options.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -48,7 +50,7 @@ export function firstMessage<T>(): Promise<T> {
   return p;
 }
 
-function wasmUrl(build: 'release' | 'debug' | URL): URL {
+function wasmUrl(build: WasmBuild): URL {
   return build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
 }
 
@@ -56,7 +58,7 @@ const modules = new Map<string, Promise<WebAssembly.Module>>();
 const linkedModules = new Map<string, Promise<LinkedModules>>();
 
 // interp.wasm and diag.wasm compiled once per build in this thread.
-function linkedFor(platform: Platform, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
+function linkedFor(platform: Platform, build: WasmBuild): Promise<LinkedModules> {
   const key = build === 'debug' ? 'debug' : 'release';
   let m = linkedModules.get(key);
   if (!m) {
@@ -202,6 +204,27 @@ class BrowserWorker implements PlatformWorker {
   }
 }
 
+/** A module Worker running wait-relay.ts: blocks in Atomics.wait for us and posts when done. */
+function startWaitRelay(): WaitRelay {
+  const worker = new Worker(new URL('./wait-relay.js', import.meta.url), { type: 'module' });
+  let done: (() => void) | undefined;
+  worker.onmessage = () => {
+    const d = done;
+    done = undefined;
+    d?.();
+  };
+  return {
+    wait(buffer, index, value, ms, onDone) {
+      done = onDone;
+      worker.postMessage({ buffer, index, value, ms });
+    },
+  };
+}
+// Every context of this adapter waits through relays where it must: a page
+// through its platform, and its workers, which run no runtime of their own,
+// because their entry scripts load this module.
+useWaitRelays(startWaitRelay);
+
 /** Thrown by exit() in a fork child to unwind its continuation. */
 export class ProcessExit extends Error {
   constructor(readonly status: number) {
@@ -252,13 +275,14 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
     startForkServer(init) {
       const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);
       // the modules the runtime compiled, shared rather than compiled again in every child
-      const build = init.child.wasm === 'release' || init.child.wasm === 'debug' ? init.child.wasm : new URL(init.child.wasm);
+      const build = wasmOfChild(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
       void Promise.all([this.compileWasm!(build), linkedFor(this, build)]).then(
         ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock }),
         (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;
     },
+    startWaitRelay,
     exit: o.exit,
     mainThreadId: o.mainThreadId ?? 0,
     mainThreadCanBlock: o.canBlock,

@@ -1,6 +1,7 @@
-// The relay behind host/wait.ts where Atomics.waitAsync is missing: blocks in
-// Atomics.wait (allowed in a worker) and posts when the word changed or the
-// wait timed out. One wait at a time per relay.
+// The browser adapter's wait relay (Platform.startWaitRelay, for host/wait.ts
+// where Atomics.waitAsync is missing): blocks in Atomics.wait (allowed in a
+// worker) and posts when the word changed or the wait timed out. One wait at a
+// time per relay.
 interface WaitRequest { buffer: SharedArrayBuffer; index: number; value: number; ms: number }
 
 self.onmessage = (e: MessageEvent<WaitRequest>) => {

@@ -309,9 +309,13 @@ export const forkTests: [string, () => Promise<void>][] = [
     const { pid } = await rt.forkAsync({ data: { code: 0, hang: true } });
     assert(pid > 0, 'pid');
     equal(rt.runningChildren(), [pid], 'the child runs');
+    // waiting from before the close: the kill is what ends this wait
+    const status = rt.waitpidAsync(pid);
     await rt.closeAsync({ graceMs: 200, children: 'kill' });
     assert(rt.closed, 'closed with a child still running');
-    equal(rt.runningChildren(), [], 'no child left running');
+    const s = await status;
+    assert(s !== 0, `the running child was killed and reaped (status ${s})`);
+    await rejects(async () => rt.runningChildren(), (x) => x instanceof ClosedError, 'a closed runtime refuses runningChildren');
   }],
 ];
 
