@@ -10,7 +10,7 @@ import { ClosedError, ThreadStateError } from '../host/errors.js';
 import { Runtime, WorkerThread } from '../host/runtime.js';
 import { RegisteredThread } from '../host/thread.js';
 import { CacheEntry, Mutex } from '../host/handles.js';
-import { createRuntime, job, shutdown, within } from './helpers.js';
+import { createRuntime, job, shutdown, within } from './lib/helpers.js';
 
 interface World { rt: Runtime; t: RegisteredThread; m: Mutex; c: CacheEntry; w: WorkerThread; id: number }
 /** How to call a member; `before: false` where calling it on an open runtime would end it (or the process). */

@@ -14,7 +14,7 @@ import { createSharedMemory, type CoreExports } from '../host/core.js';
 import { ST_DETACHED, LOCKS, LOCK_SIZE } from '../host/layout.js';
 import { RegisteredThread } from '../host/thread.js';
 import { CacheEntry, Mutex } from '../host/handles.js';
-import { createRuntime, within } from './helpers.js';
+import { createRuntime, within } from './lib/helpers.js';
 import { readFileSync } from 'node:fs';
 
 const HANDLE = (1 << 8) | 0;
