@@ -98,8 +98,10 @@ export const HEAP_START: usize = (__heap_base + 63) & ~63;
 // takes the writer word by CAS 0 → its handle, then moves the sequence even →
 // odd, writes, stores odd + 1 and frees the writer word; no path returns in
 // between. A second writer waits while the recorded writer's slot is live, and
-// fails with E_BUSY only when that slot is DEAD, FREE or reused (read from the
-// documented slot word, never guessed from waiting time). A reader takes the
+// fails with E_BUSY only when that slot is DEAD, FREE or reused while the
+// writer word, re-read after the slot, still names it (read from the
+// documented slot word, never guessed from waiting time; a writer that
+// finished its write and left is not dead). A reader takes the
 // sequence, reads with atomic loads and accepts the words only if the sequence
 // is the same even value.
 export const TYPE_COUNT: i32 = 8;
@@ -153,7 +155,9 @@ function typeSetAttr(h: i32, type: i32, key: u32, value: u32): i32 {
   while (true) {
     const w = atomic.cmpxchg<u32>(owner, 0, <u32>h);
     if (w == 0) break;
-    if (writerGone(w)) return E_BUSY; // the record stays as the dead writer left it
+    // dead only while the word still names it, re-read after its slot: a
+    // writer that finished and left is not dead (the core's seqlock rule)
+    if (writerGone(w) && atomic.load<u32>(owner) == w) return E_BUSY; // the record stays as the dead writer left it
     if (++spins < WRITER_SPINS) continue;
     spins = 0;
     atomic.wait<i32>(owner, <i32>w, WRITER_SLICE_NS);
