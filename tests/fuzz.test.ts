@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
 import {
-  GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
-  MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, W_EXCLUSION, slotAddr,
+  GEN_MASK, H_HOST, H_INIT, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
+  MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, WORLD, W_EXCLUSION, slotAddr,
 } from '../host/layout.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
@@ -185,7 +185,41 @@ class Fuzzer {
   }
 }
 
+/**
+ * Every byte below LAYOUT_END but the init word made non-zero, as a host that
+ * keeps its header words (+32..+63) set before init leaves it: a write that
+ * zeroes a byte outside an export's write set then shows as a change.
+ */
+function fillBeforeInit(memory: WebAssembly.Memory): void {
+  new Uint8Array(memory.buffer, 0, LAYOUT_END).fill(0xa5);
+  Atomics.store(new Int32Array(memory.buffer), H_INIT >> 2, 0);
+}
+
+const INIT = EXPORTS.find((x) => x.name === 'init')!;
+
+test('no export may write the host\'s header words (+32..+63), init and after_fork_child included', () => {
+  for (const x of EXPORTS.filter((e) => e.module === 'core')) {
+    for (const w of x.writes) {
+      if (w.addr === undefined || w.size === undefined) continue;
+      assert.ok(w.addr + w.size <= H_HOST || w.addr >= WORLD, `${x.name} may write ${w.block} [0x${w.addr.toString(16)}, +${w.size}), over the host words`);
+    }
+  }
+  assert.ok(INIT.writes.some((w) => w.block === 'HEADER' && w.addr === H_HOST - 32 && w.size === 32), 'init writes the core\'s half of the header');
+});
+
 for (const file of BUILDS) {
+  test(`${file}: init writes nothing outside its write set (the host's header words survive it)`, async () => {
+    const { core, memory } = await bare(file);
+    fillBeforeInit(memory);
+    const i32 = new Int32Array(memory.buffer);
+    const host = Array.from({ length: 8 }, (_, k) => 77_000 + k);
+    host.forEach((v, k) => Atomics.store(i32, (H_HOST >> 2) + k, v));
+    const f = new Fuzzer(SEED, core, memory);
+    f.call(INIT, [4], 'init on a filled memory');
+    assert.is(Number(core.is_ready()), 1);
+    assert.equal([...i32.subarray(H_HOST >> 2, (H_HOST >> 2) + 8)], host, 'the host words are as the host set them');
+  });
+
   test(`${file}: before init every export answers E_NOT_INIT and writes nothing`, async () => {
     const { core, memory } = await bare(file);
     const f = new Fuzzer(SEED, core, memory);
@@ -203,8 +237,10 @@ for (const file of BUILDS) {
 
   test(`${file}: ${VECTORS} random argument vectors: documented results only, no trap, no write outside the allowed ranges`, async () => {
     const { core, memory } = await bare(file);
+    fillBeforeInit(memory);
     const f = new Fuzzer(SEED, core, memory);
-    assert.is(core.init(4), 0);
+    f.call(INIT, [4], 'init');
+    assert.is(Number(core.is_ready()), 1);
     for (let k = 0; k < 3; k++) f.handles.push(Number(core.register(100 + k)));
     assert.is(core.attach(f.handles[0]), 0);
     f.locks.push(Number(core.lock_create(1)), Number(core.lock_create(2)));
