@@ -8,6 +8,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
+import { instantiateLinked, type InterpExports } from '../host/modules.js';
+import type { CoreExports } from '../host/core.js';
+import { OPS } from '../interp/assembler.js';
+import { CTX } from '../interp/interpreter.js';
 import {
   GEN_MASK, H_HOST, H_INIT, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
   MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, WORLD, W_EXCLUSION, slotAddr,
@@ -33,8 +37,7 @@ function mulberry32(seed: number): () => number {
 
 type Core = Record<string, (...a: number[]) => number | bigint>;
 
-async function bare(file: string): Promise<{ core: Core; memory: WebAssembly.Memory }> {
-  const memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true });
+async function bare(file: string, memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true })): Promise<{ core: Core; memory: WebAssembly.Memory }> {
   const module = new WebAssembly.Module(readFileSync(new URL(`../../${file}`, import.meta.url)));
   const env = {
     memory,
@@ -267,6 +270,92 @@ for (const file of BUILDS) {
     assert.is(core.record_write(h, 0, RECORD_WORDS, src, 0), 0, 'an empty range at the end is fine');
     assert.is(Atomics.load(new Int32Array(memory.buffer), W_EXCLUSION >> 2), 0);
     assert.is(PAGE * MEMORY_INITIAL_PAGES, memory.buffer.byteLength);
+  });
+}
+
+// ---- the reference VM's run: every result one interp_run documents ----------
+
+const RUNS = EXPORTS.filter((x) => x.module === 'interp' && x.name.startsWith('interp_run'));
+const PROGRAM_OPS = [OPS.lock, OPS.lock, OPS.unlock, OPS.unlock, OPS.push, OPS.push, OPS.store_attr, OPS.load_attr,
+  OPS.load_attr_uncached, OPS.dup, OPS.pop, OPS.jmp, OPS.poll, OPS.halt];
+
+for (const variant of ['', '.debug']) {
+  test(`build/interp${variant}.wasm: random programs that lock, unlock and store attributes, an owner dying now and then: every result one interp_run documents`, async () => {
+    const memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true });
+    const { core } = await bare(`build/core${variant}.wasm`, memory);
+    const vm = instantiateLinked(new WebAssembly.Module(readFileSync(new URL(`../../build/interp${variant}.wasm`, import.meta.url))),
+      core as unknown as CoreExports, memory) as unknown as InterpExports;
+    const rnd = mulberry32(SEED);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+    assert.is(core.init(8), 0);
+    const h = Number(core.register(1));
+    assert.is(core.attach(h), 0);
+    const locks = [Number(core.lock_create(1)), Number(core.lock_create(2))];
+    const i32 = new Int32Array(memory.buffer);
+    const heap = vm.interp_heap_base();
+    const code = heap;
+    const codeLen = 48;
+    const ctx = heap + codeLen * 8 * 4;
+    const stack = ctx + CTX.size;
+    const seen = new Map<number, number>();
+    for (let iter = 0; iter < 3000; iter++) {
+      if (iter % 50 === 25) {
+        // a lock whose owner dies holding it: the program's next lock of it takes it over
+        const victim = Number(core.register(2));
+        core.attach(victim);
+        core.lock_acquire(victim, pick(locks), 0);
+        core.detach(victim);
+        core.mark_dead(victim);
+        core.unregister(victim);
+      }
+      const lockIds = [0, ...locks, 99, 300, -1, 255, 256];
+      // statements, mostly well formed (a type pushed before an attribute op), now and then a stray op
+      const program: [number, number][] = [];
+      while (program.length < codeLen - 3) {
+        const type = pick([0, 1, 2, 3, 7, 8, -1]);
+        switch (Math.floor(rnd() * 6)) {
+          case 0: program.push([OPS.lock, pick(lockIds)]); break;
+          case 1: program.push([OPS.unlock, pick(lockIds)]); break;
+          case 2: program.push([OPS.push, type], [OPS.push, Math.floor(rnd() * 100)], [OPS.store_attr, pick([0, 1, 2, 3, 255, 256, -1])]); break;
+          case 3: program.push([OPS.push, type], [pick([OPS.load_attr, OPS.load_attr_uncached]), Math.floor(rnd() * 4) | (Math.floor(rnd() * 8) << 8)], [OPS.pop, 0]); break;
+          case 4: program.push([OPS.poll, 0]); break;
+          default: program.push([pick(PROGRAM_OPS), Math.floor(rnd() * codeLen)]);
+        }
+      }
+      program.length = codeLen - 1;
+      program.push([OPS.halt, 0]);
+      program.forEach(([op, arg], k) => {
+        i32[(code >> 2) + 2 * k] = op;
+        i32[(code >> 2) + 2 * k + 1] = arg ?? 0;
+      });
+      const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
+      w(CTX.pc, 0); w(CTX.sp, 0); w(CTX.fp, 0); w(CTX.code, code); w(CTX.codeLen, codeLen);
+      w(CTX.stack, stack); w(CTX.stackCap, 64); w(CTX.globals, 0); w(CTX.globalsLen, 0);
+      const x = pick(RUNS);
+      const r = (vm as unknown as Record<string, (...a: number[]) => number>)[x.name](h, ctx, 200);
+      const what = `seed ${SEED} iter ${iter}: ${x.name}(${h}, ctx, 200)`;
+      if (r < 0) {
+        const documented: number[] = x.errors.map((c) => ERRNO[c as keyof typeof ERRNO]);
+        assert.ok(documented.includes(r), `${what} returned ${r}, not one of its documented codes [${documented.join(', ')}]`);
+      } else {
+        assert.ok(r <= 2, `${what} returned status ${r}`);
+      }
+      seen.set(r, (seen.get(r) ?? 0) + 1);
+      // locks the program left held (or took over from a dead owner) do not leak into the next vector
+      for (const id of [0, ...locks]) {
+        if (Number(core.lock_owner(id)) === h) core.lock_consistent(h, id);
+        while (Number(core.lock_owner(id)) === h) if (core.lock_release(h, id) < 0) break;
+      }
+      for (let k = 0; k < locks.length; k++) {
+        if (Number(core.lock_owner(locks[k])) === ERRNO.E_NOT_RECOVERABLE) {
+          assert.is(core.lock_destroy(locks[k]), 0);
+          locks[k] = Number(core.lock_create(k + 1));
+        }
+      }
+    }
+    for (const code of ['E_BAD_LOCK', 'E_NOT_OWNER', 'E_DEADLOCK', 'E_OWNER_DEAD'] as const) {
+      assert.ok(seen.has(ERRNO[code]), `the programs reached ${code}: ${JSON.stringify([...seen])}`);
+    }
   });
 }
 

@@ -17,7 +17,7 @@
 import { poll, cacheRead, cacheWrite, lockAcquire, lockRelease } from "../link/core";
 import { SLOTS, SLOT_SIZE, CACHE_ENTRIES } from "../layout";
 import { GEN_MASK, STOP_BIT, ST_ATTACHED, ST_DEAD, ST_FREE } from "../state";
-import { E_BUSY, E_FULL, E_STATE } from "../errors";
+import { E_BUSY, E_FULL, E_STATE, E_OWNER_DEAD } from "../errors";
 import { INTERP_BLOCK, INTERP_TYPES } from "../link/blocks";
 
 export const C_PC: usize = 0;
@@ -299,6 +299,7 @@ export function contextOk(ctx: usize): bool {
   let misses = 0;
   let steps = 0;
   let result = R_BUDGET;
+  let errorPc = -1;
   while (budget <= 0 || steps < budget) {
     if (<u32>pc >= <u32>codeLen) { result = R_BAD_JUMP; break; }
     const ip = code + ((<usize>pc) << 3);
@@ -437,6 +438,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_LOCK: case OP_UNLOCK: {
+        // the core's lock codes pass through (abi.json lists them for interp_run)
         const r = op == OP_LOCK ? lockAcquire(h, arg, -1) : lockRelease(h, arg);
         if (r < 0) { result = r; break; }
         break;
@@ -483,8 +485,11 @@ export function contextOk(ctx: usize): bool {
       default: { result = R_BAD_OPCODE; break; }
     }
     if (result != R_BUDGET) {
-      // HALT and HOST resume after the instruction; an error stays on it.
+      // HALT and HOST resume after the instruction; an error stays on it,
+      // except E_OWNER_DEAD: the lock WAS taken, so a resumed frame must not
+      // take it again (the error pc still names the lock instruction).
       if (result >= 0) pc = next;
+      else if (result == E_OWNER_DEAD) { errorPc = pc; pc = next; }
       break;
     }
     pc = next;
@@ -493,7 +498,7 @@ export function contextOk(ctx: usize): bool {
   st(ctx, C_SP, sp);
   st(ctx, C_FP, fp);
   st(ctx, C_STATUS, result);
-  if (result < 0) st(ctx, C_ERROR_PC, pc);
+  if (result < 0) st(ctx, C_ERROR_PC, errorPc >= 0 ? errorPc : pc);
   st(ctx, C_HITS, ld(ctx, C_HITS) + hits);
   st(ctx, C_MISSES, ld(ctx, C_MISSES) + misses);
   st(ctx, C_STEPS, ld(ctx, C_STEPS) + steps);
