@@ -83,10 +83,10 @@ export class Runtime {
     const capacity = options.capacity ?? 64;
     const threads = options.threads ?? 0;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_SLOTS) {
-      throw new InvalidArgumentError(`capacity must be an integer in [1, ${MAX_SLOTS}], got ${capacity}`);
+      throw new InvalidArgumentError(`capacity must be an integer in [1, ${MAX_SLOTS}], got ${String(capacity)}`);
     }
     if (!Number.isInteger(threads) || threads < 0 || threads >= capacity) {
-      throw new InvalidArgumentError(`threads must be an integer in [0, capacity - 1], got ${threads}`);
+      throw new InvalidArgumentError(`threads must be an integer in [0, capacity - 1], got ${String(threads)}`);
     }
     if (threads > 0 && options.job === undefined) throw new InvalidArgumentError('threads > 0 needs a job');
     if (options.fork) checkPool(options.fork.pool);
@@ -196,7 +196,7 @@ export class Runtime {
 
   /** In a fork child: close the runtime and end the process with `code`. */
   async exit(code = 0): Promise<never> {
-    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${code}`);
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${String(code)}`);
     if (!this.platform.exit) throw new UnsupportedError('exit needs a platform with processes');
     await this.close();
     return this.platform.exit(code);

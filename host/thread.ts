@@ -45,6 +45,10 @@ function checkOptions(opts: unknown, known: readonly string[], what: string): vo
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal`);
 }
 
+function checkFn(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`${what}: expected a function, got ${String(fn)}`);
+}
+
 function timeoutOf(opts: StopOptions | undefined): number {
   checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
   const t = opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
@@ -174,6 +178,7 @@ export class RegisteredThread implements ForkingThread {
     this.unlock(IMPORT_LOCK);
   }
   isLive(h: number): boolean {
+    if (typeof h !== 'number') throw new InvalidArgumentError(`isLive: a handle is a number, got ${String(h)}`);
     const s = this.core.thread_state(h);
     return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
@@ -222,7 +227,7 @@ export class RegisteredThread implements ForkingThread {
   /** Attaches without blocking the calling thread. */
   async attachAsync(signal?: AbortSignal): Promise<void> {
     for (;;) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw new AbortedError(signal.reason);
       const r = this.core.try_attach(this.handle);
       if (r !== ERRNO.E_WOULD_BLOCK) {
         check(r, 'attach', 'thread');
@@ -239,6 +244,7 @@ export class RegisteredThread implements ForkingThread {
    * also when `fn` throws or its promise rejects.
    */
   allowThreads<T>(fn: () => T): T {
+    checkFn(fn, 'allowThreads');
     this.#assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
@@ -257,6 +263,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
   allowThreadsIfAttached<T>(fn: () => T): T {
+    checkFn(fn, 'allowThreads');
     return this.attached ? this.allowThreads(fn) : fn();
   }
 
@@ -337,7 +344,7 @@ export class RegisteredThread implements ForkingThread {
     this.#open();
     const timeoutMs = timeoutOf(opts);
     const signal = opts?.signal;
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw new AbortedError(signal.reason);
     const deadline = performance.now() + timeoutMs;
     const i32 = this.#i32;
     const me = slotAddr(this.index);
@@ -413,6 +420,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
   async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
+    checkFn(fn, 'withWorldStoppedAsync');
     await this.stopTheWorldAsync(opts);
     try {
       return await fn();
@@ -423,6 +431,7 @@ export class RegisteredThread implements ForkingThread {
 
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
+    checkFn(fn, 'withWorldStopped');
     this.#assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
@@ -475,7 +484,7 @@ export class RegisteredThread implements ForkingThread {
     checkLockId(id);
     const t = lockTimeoutOf(opts);
     if (t !== 0) this.#assertCanBlock('lock', 'lockAsync');
-    opts?.signal?.throwIfAborted();
+    if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
     const r = this.core.lock_acquire(this.handle, id, t);
     if (r === ERRNO.E_TIMEOUT || (r === ERRNO.E_WOULD_BLOCK && t === 0)) {
       throw new LockTimeoutError(r === ERRNO.E_TIMEOUT ? 'E_TIMEOUT' : 'E_WOULD_BLOCK',

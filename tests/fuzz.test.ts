@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
+import { rng } from './fuzz-support.js';
 import { instantiateLinked, type InterpExports } from '../host/modules.js';
 import type { CoreExports } from '../host/core.js';
 import { OPS } from '../interp/assembler.js';
@@ -24,16 +25,7 @@ const BUILDS = ['build/core.wasm', 'build/core.debug.wasm'];
 const FUZZED = EXPORTS.filter((x) => x.fuzz && x.module === 'core');
 const PAGE = 65536;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = (seed: number): (() => number) => rng(seed).next;
 
 type Core = Record<string, (...a: number[]) => number | bigint>;
 
