@@ -9,7 +9,8 @@
 //  │         │         │         WASI build's clock cells at 0x300            │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00400 │    64 B │ HEADER  magic, ABI version, init state, capacity,    │
-//  │         │         │         layout end, fork depth, host words           │
+//  │         │         │         layout end, fork depth; +32..+63 the host's  │
+//  │         │         │         words: no export writes them, init neither   │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x00440 │   192 B │ WORLD   STW exclusion, request flag, stopped flag,   │
 //  │         │         │         suspend epoch, straggler count, u64 counters │
@@ -60,7 +61,7 @@ export const H_INIT: usize = HEADER + 8; // init state (INIT_NONE 0 → INIT_BUS
 export const H_CAPACITY: usize = HEADER + 12; // capacity
 export const H_LAYOUT_END: usize = HEADER + 16; // layout end
 export const H_FORK_DEPTH: usize = HEADER + 20; // fork depth (+24..+31 reserved, zero)
-export const H_HOST: usize = HEADER + 32; // +32..+63 owned by the host, never touched by the core
+export const H_HOST: usize = HEADER + 32; // +32..+63 owned by the host, never touched by the core (init leaves them as the host set them)
 export const INIT_NONE: u32 = 0;
 export const INIT_BUSY: u32 = 1;
 export const INIT_READY: u32 = 2;

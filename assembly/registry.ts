@@ -2,7 +2,7 @@
 // See state.ts for the slot word and who may move it.
 
 import {
-  MAGIC, ABI_VERSION, HEADER, LAYOUT_END, H_MAGIC, H_ABI, H_INIT, H_CAPACITY, H_LAYOUT_END,
+  MAGIC, ABI_VERSION, HEADER, H_HOST, WORLD, STRAGGLERS, CACHE_WRITERS, LAYOUT_END, H_MAGIC, H_ABI, H_INIT, H_CAPACITY, H_LAYOUT_END,
   INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_REATTACH, SL_USER, SLOT_USER_WORDS, slotAddr,
   W_REQUESTED, W_SUSPEND_EPOCH, W_EXCLUSION,
 } from "./layout";
@@ -15,6 +15,8 @@ import { createImportLock, locksOwnerGone } from "./locks";
 import { seqlockOwnerGone } from "./seqlock";
 import { abandonWorld, abandonWorldTry } from "./world";
 
+const STRAGGLERS_END: usize = STRAGGLERS + ((<usize>MAX_SLOTS) << 2);
+
 // Initialises a fresh memory once. INIT_NONE → INIT_BUSY by CAS elects the one
 // initialiser; others wait for INIT_READY and get E_ALREADY_INIT.
 export function init(cap: i32): i32 {
@@ -24,7 +26,12 @@ export function init(cap: i32): i32 {
     while (atomic.load<u32>(H_INIT) == INIT_BUSY) atomic.wait<i32>(H_INIT, <i32>INIT_BUSY, 1000000);
     return E_ALREADY_INIT;
   }
-  memory.fill(HEADER + 12, 0, LAYOUT_END - HEADER - 12);
+  // Only the core's blocks: the header's host words (H_HOST…) stay as the
+  // host set them (it may keep flags there from before init), and so do the
+  // bytes between STRAGGLERS and CACHE_WRITERS, which belong to no block.
+  memory.fill(HEADER + 12, 0, H_HOST - HEADER - 12);
+  memory.fill(WORLD, 0, STRAGGLERS_END - WORLD);
+  memory.fill(CACHE_WRITERS, 0, LAYOUT_END - CACHE_WRITERS);
   atomic.store<u32>(H_MAGIC, MAGIC);
   atomic.store<u32>(H_ABI, ABI_VERSION);
   atomic.store<u32>(H_CAPACITY, <u32>cap);

@@ -10,8 +10,9 @@
 // write, and a sequence left odd names the thread that died there.
 // A writer that meets another writer waits while that writer's slot is live
 // (detached once it waits long, so a stop never waits on it) and fails with
-// E_BUSY only when the slot is DEAD, FREE or reused: a live writer is never
-// taken for a dead one, however long it is preempted.
+// E_BUSY only when the slot is DEAD, FREE or reused while the writer word still
+// names it (diedWriting): a live writer is never taken for a dead one, however
+// long it is preempted, and neither is one that finished its write and left.
 // Writer words: records and the stats record keep theirs beside the sequence
 // (+4); cache entries share 256 striped words (CACHE_WRITERS, entry i uses
 // stripe i % 256), so the entry keeps its 16 bytes and a read stays three loads.
@@ -49,14 +50,22 @@ export const RESET_WRITER: u32 = 1;
 // Takes writer word `owner` for `h` and opens an epoch on `seq`. Returns the
 // even sequence the write began from (>= 0), or E_BUSY when the current
 // writer is dead (or the sequence was left odd by no recorded writer).
-function beginWrite(h: u32, owner: usize, seq: usize): i64 {
+// `meetHold` (test builds only, else 0): the first time the word is found
+// held, wait until the word at meetHold is non-zero (after storing 1 to the
+// word after it) before judging the holder, so a test can finish that write
+// in between.
+function beginWrite(h: u32, owner: usize, seq: usize, meetHold: usize = 0): i64 {
   let spins = 0;
   let detached = false;
   while (true) {
     const c = atomic.cmpxchg<u32>(owner, 0, h);
     if (c == 0) break;
+    if (meetHold != 0) {
+      holdAt(meetHold);
+      meetHold = 0;
+    }
     const o = c & ~WRITER_WAITING;
-    if (o == h || (o != RESET_WRITER && handleGone(o))) {
+    if (o == h || (o != RESET_WRITER && diedWriting(owner, o))) {
       if (detached) attach(<i32>h, true);
       return E_BUSY;
     }
@@ -83,7 +92,7 @@ function beginWrite(h: u32, owner: usize, seq: usize): i64 {
     endClaim(owner);
     const a = attach(<i32>h, true);
     if (a < 0) return a;
-    return beginWrite(h, owner, seq);
+    return beginWrite(h, owner, seq, meetHold);
   }
   const s = atomic.load<u32>(seq);
   if (s & 1) {
@@ -92,6 +101,16 @@ function beginWrite(h: u32, owner: usize, seq: usize): i64 {
   }
   atomic.store<u32>(seq, s + 1);
   return <i64>s;
+}
+
+// Writer `o`, read from writer word `owner` earlier, died inside its write:
+// its slot is DEAD, FREE or reused AND the word, re-read after the slot, still
+// names it. A gone thread takes no word, so the word held it since before the
+// slot read: the write was never finished. A writer that finished and left
+// (freed the word, then unregistered) is no longer named by the word: the
+// caller retries instead of judging a slot it saw before.
+function diedWriting(owner: usize, o: u32): bool {
+  return handleGone(o) && (atomic.load<u32>(owner) & ~WRITER_WAITING) == o;
 }
 
 // @ts-ignore: decorator
@@ -213,17 +232,26 @@ export function recordWrite(h: i32, rec: i32, first: i32, src: usize, n: i32): i
   return OK;
 }
 
+// Test hooks: announces arrival (1 in the word after `addr`), then waits until
+// the word at `addr` is non-zero.
+function holdAt(addr: usize): void {
+  atomic.store<u32>(addr + 4, 1);
+  atomic.notify(addr + 4, u32.MAX_VALUE);
+  while (atomic.load<u32>(addr) == 0) atomic.wait<i32>(addr, 0, WRITE_SLICE_NS);
+}
+
 // Stores `value` into words [0, n). Halfway through the write, `pauseSpins`
 // > 0 idles (the torn-read tests widen the race window with it) and a
 // non-zero `holdAddr` waits until the word there is non-zero (diagnostics
-// only: a worker held inside a write, for the death tests).
-export function recordFill(h: i32, rec: i32, value: u32, n: i32, pauseSpins: i32, holdAddr: usize): i32 {
+// only: a worker held inside a write, for the death tests); a non-zero
+// `meetHold` holds a writer that found another's write in progress (beginWrite).
+export function recordFill(h: i32, rec: i32, value: u32, n: i32, pauseSpins: i32, holdAddr: usize, meetHold: usize = 0): i32 {
   const c = checkHandle(h);
   if (c < 0) return c;
   if (!rangeOk(rec, 0, n) || pauseSpins < 0) return E_ARG;
   const seq = recordAddr(rec);
   const owner = seq + REC_WRITER;
-  const s = beginWrite(<u32>h, owner, seq);
+  const s = beginWrite(<u32>h, owner, seq, meetHold);
   if (s < 0) return <i32>s;
   const half = n >> 1;
   for (let i = 0; i < n; i++) {

@@ -109,8 +109,21 @@ export function suspendSelf(addr: usize, g: u32): bool {
 @inline export function attach(h: i32, block: bool): i32 {
   const g = genBits(h);
   const addr = slotAddr(handleIndex(h));
-  if (atomic.cmpxchg<u32>(addr, g | ST_DETACHED, g | ST_ATTACHED) == (g | ST_DETACHED)) return OK;
+  if (atomic.cmpxchg<u32>(addr, g | ST_DETACHED, g | ST_ATTACHED) == (g | ST_DETACHED)) {
+    // the flag shares the word's cache line: one more load on the fast path
+    if (atomic.load<u32>(addr + SL_REATTACH)) reattached(addr);
+    return OK;
+  }
   return attachSlow(h, block);
+}
+
+// The owner is attached again: a stop backing off for it (world.ts
+// backOffForReattach) may begin. Every successful attach ends here, whichever
+// path it took, or a flag set by an earlier refused try_attach would hold
+// every later stop for the whole back-off.
+function reattached(addr: usize): void {
+  atomic.store<u32>(addr + SL_REATTACH, 0);
+  atomic.notify(addr, u32.MAX_VALUE);
 }
 
 function attachSlow(h: i32, block: bool): i32 {
@@ -124,11 +137,7 @@ function attachSlow(h: i32, block: bool): i32 {
     const st = stateOf(w);
     if (st == ST_DETACHED) {
       if (atomic.cmpxchg<u32>(addr, w, g | ST_ATTACHED) == w) {
-        if (atomic.load<u32>(addr + SL_REATTACH)) {
-          // a requester may be backing off until we are back: tell it
-          atomic.store<u32>(addr + SL_REATTACH, 0);
-          atomic.notify(addr, u32.MAX_VALUE);
-        }
+        if (atomic.load<u32>(addr + SL_REATTACH)) reattached(addr);
         return OK;
       }
     } else if (st == ST_SUSPENDED) {

@@ -21,6 +21,13 @@ export function test_record_hold(h: i32, rec: i32, value: u32, release_addr: usi
   return releaseOk(release_addr) ? recordFill(h, rec, value, 33, 0, release_addr) : E_ARG;
 }
 
+// Writes `value` into record `rec`; if it finds another writer's write in
+// progress, it announces that (1 at `release_addr + 4`) and waits until the
+// word at `release_addr` is non-zero before judging that writer.
+export function test_record_fill_met(h: i32, rec: i32, value: u32, release_addr: usize): i32 {
+  return releaseOk(release_addr) && releaseOk(release_addr + 4) ? recordFill(h, rec, value, 33, 0, 0, release_addr) : E_ARG;
+}
+
 // Registers, staying REGISTERING until the word at `release_addr` is non-zero.
 export function test_register_hold(tid: i32, release_addr: usize): i32 {
   return releaseOk(release_addr) ? register(tid, release_addr) : E_ARG;

@@ -118,7 +118,7 @@ export const DOMAIN_CLASSES: Record<ErrorDomain, Partial<Record<ErrorCode, Error
   stats: { E_BUSY: 'StatsBusyError' },
   thread: { E_FULL: 'ThreadStateError' },
   fork: {  },
-  vm: { E_NOT_INIT: 'InterpreterError', E_BAD_HANDLE: 'InterpreterError', E_STALE: 'InterpreterError', E_STATE: 'InterpreterError', E_BUSY: 'InterpreterError', E_FULL: 'InterpreterError' },
+  vm: { E_NOT_INIT: 'InterpreterError', E_BAD_HANDLE: 'InterpreterError', E_STALE: 'InterpreterError', E_STATE: 'InterpreterError', E_BUSY: 'InterpreterError', E_FULL: 'InterpreterError', E_BAD_LOCK: 'InterpreterError', E_NOT_OWNER: 'InterpreterError', E_RECURSION: 'InterpreterError', E_DEADLOCK: 'InterpreterError', E_OWNER_DEAD: 'InterpreterError', E_NOT_RECOVERABLE: 'InterpreterError' },
 };
 
 export const ERROR_CLASS_NAMES = [

@@ -46,7 +46,7 @@ function open(thread: RegisteredThread): void {
 }
 
 function u32(v: number, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(`${name} must be a u32, got ${v}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new InvalidArgumentError(`${name} must be a u32, got ${String(v)}`);
   return v;
 }
 

@@ -27,7 +27,7 @@ export const H_CAPACITY = 0x40c;
 export const H_LAYOUT_END = 0x410;
 /** fork depth (`+24..+31` reserved, zero) */
 export const H_FORK_DEPTH = 0x414;
-/** `+32..+63` owned by the host, never touched by the core */
+/** `+32..+63` owned by the host, never touched by the core (`init` leaves them as the host set them) */
 export const H_HOST = 0x420;
 /** the host's "closing" flag (set by `close()`, read by every thread's `ctx.closing`) */
 export const H_HOST_CLOSING = 0x420;

@@ -161,7 +161,7 @@ export class Runtime {
 
   /** In a fork child: close the runtime and end the process with `code`. */
   async exit(code = 0): Promise<never> {
-    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${code}`);
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`exit code must be 0…255, got ${String(code)}`);
     if (!this.platform.exit) throw new UnsupportedError('exit needs a platform with processes');
     await this.close();
     return this.platform.exit(code);

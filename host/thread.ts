@@ -60,6 +60,10 @@ function checkOptions(opts: unknown, known: readonly string[], what: string): vo
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal`);
 }
 
+function checkFn(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') throw new InvalidArgumentError(`${what}: expected a function, got ${String(fn)}`);
+}
+
 function timeoutOf(opts: StopOptions | undefined): number {
   checkOptions(opts, ['timeoutMs', 'signal'], 'stopTheWorld');
   return Math.floor(checkTimeoutMs(opts?.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'timeoutMs'));
@@ -194,6 +198,7 @@ export class RegisteredThread implements ForkingThread {
   }
   isLive(h: number): boolean {
     this.#open();
+    if (typeof h !== 'number') throw new InvalidArgumentError(`isLive: a handle is a number, got ${String(h)}`);
     const s = this.core.thread_state(h);
     return s >= 0 && (s & STATE_MASK) !== ST_DEAD && (s & STATE_MASK) !== ST_FREE;
   }
@@ -250,7 +255,7 @@ export class RegisteredThread implements ForkingThread {
   async attachAsync(signal?: AbortSignal): Promise<void> {
     this.#open();
     for (;;) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw new AbortedError(signal.reason);
       const r = this.core.try_attach(this.handle);
       if (r !== ERRNO.E_WOULD_BLOCK) {
         check(r, 'attach', 'thread');
@@ -268,6 +273,7 @@ export class RegisteredThread implements ForkingThread {
    */
   allowThreads<T>(fn: () => T): T {
     this.#open();
+    checkFn(fn, 'allowThreads');
     this.#assertCanBlock('allowThreads', 'detachedWhile');
     this.detach();
     let result: T;
@@ -287,6 +293,7 @@ export class RegisteredThread implements ForkingThread {
   /** allowThreads when attached; plain call when already detached (the main thread idles detached). */
   allowThreadsIfAttached<T>(fn: () => T): T {
     this.#open();
+    checkFn(fn, 'allowThreads');
     return this.attached ? this.allowThreads(fn) : fn();
   }
 
@@ -454,6 +461,7 @@ export class RegisteredThread implements ForkingThread {
   /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
   async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
     this.#open();
+    checkFn(fn, 'withWorldStoppedAsync');
     await this.stopTheWorldAsync(opts);
     try {
       return await fn();
@@ -465,6 +473,7 @@ export class RegisteredThread implements ForkingThread {
   /** Stops the world, runs `fn`, and starts the world again whatever happens. */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
     this.#open();
+    checkFn(fn, 'withWorldStopped');
     this.#assertCanBlock('withWorldStopped', 'withWorldStoppedAsync');
     this.stopTheWorld(opts);
     try {
@@ -515,7 +524,7 @@ export class RegisteredThread implements ForkingThread {
     checkLockId(id);
     const t = lockTimeoutOf(opts);
     if (t !== 0) this.#assertCanBlock('lock', 'lockAsync');
-    opts?.signal?.throwIfAborted();
+    if (opts?.signal?.aborted) throw new AbortedError(opts.signal.reason);
     const r = this.core.lock_acquire(this.handle, id, t);
     this.#acquired(r, id, t < 0 ? `lock(${id})` : `lock(${id}, ${t} ms)`);
   }

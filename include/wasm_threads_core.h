@@ -27,7 +27,7 @@ extern "C" {
 #define WTC_H_CAPACITY 0x40c /* capacity */
 #define WTC_H_LAYOUT_END 0x410 /* layout end */
 #define WTC_H_FORK_DEPTH 0x414 /* fork depth (+24..+31 reserved, zero) */
-#define WTC_H_HOST 0x420 /* +32..+63 owned by the host, never touched by the core */
+#define WTC_H_HOST 0x420 /* +32..+63 owned by the host, never touched by the core (init leaves them as the host set them) */
 #define WTC_H_HOST_CLOSING 0x420 /* the host's "closing" flag (set by close(), read by every thread's ctx.closing) */
 #define WTC_INIT_NONE 0
 #define WTC_INIT_BUSY 1

@@ -8,9 +8,14 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { EXPORTS, type ExportSpec } from '../host/abi.generated.js';
 import { ERRNO } from '../host/errors.js';
+import { rng } from './lib/fuzz-support.js';
+import { instantiateLinked, type InterpExports } from '../host/modules.js';
+import type { CoreExports } from '../host/core.js';
+import { OPS } from '../interp/assembler.js';
+import { CTX } from '../interp/interpreter.js';
 import {
-  GEN_MASK, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
-  MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, W_EXCLUSION, slotAddr,
+  GEN_MASK, H_HOST, H_INIT, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
+  MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, WORLD, W_EXCLUSION, slotAddr,
 } from '../host/layout.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
@@ -20,21 +25,11 @@ const BUILDS = ['build/core.wasm', 'build/core.debug.wasm'];
 const FUZZED = EXPORTS.filter((x) => x.fuzz && x.module === 'core');
 const PAGE = 65536;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = (seed: number): (() => number) => rng(seed).next;
 
 type Core = Record<string, (...a: number[]) => number | bigint>;
 
-async function bare(file: string): Promise<{ core: Core; memory: WebAssembly.Memory }> {
-  const memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true });
+async function bare(file: string, memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true })): Promise<{ core: Core; memory: WebAssembly.Memory }> {
   const module = new WebAssembly.Module(readFileSync(new URL(`../../${file}`, import.meta.url)));
   const env = {
     memory,
@@ -185,7 +180,41 @@ class Fuzzer {
   }
 }
 
+/**
+ * Every byte below LAYOUT_END but the init word made non-zero, as a host that
+ * keeps its header words (+32..+63) set before init leaves it: a write that
+ * zeroes a byte outside an export's write set then shows as a change.
+ */
+function fillBeforeInit(memory: WebAssembly.Memory): void {
+  new Uint8Array(memory.buffer, 0, LAYOUT_END).fill(0xa5);
+  Atomics.store(new Int32Array(memory.buffer), H_INIT >> 2, 0);
+}
+
+const INIT = EXPORTS.find((x) => x.name === 'init')!;
+
+test('no export may write the host\'s header words (+32..+63), init and after_fork_child included', () => {
+  for (const x of EXPORTS.filter((e) => e.module === 'core')) {
+    for (const w of x.writes) {
+      if (w.addr === undefined || w.size === undefined) continue;
+      assert.ok(w.addr + w.size <= H_HOST || w.addr >= WORLD, `${x.name} may write ${w.block} [0x${w.addr.toString(16)}, +${w.size}), over the host words`);
+    }
+  }
+  assert.ok(INIT.writes.some((w) => w.block === 'HEADER' && w.addr === H_HOST - 32 && w.size === 32), 'init writes the core\'s half of the header');
+});
+
 for (const file of BUILDS) {
+  test(`${file}: init writes nothing outside its write set (the host's header words survive it)`, async () => {
+    const { core, memory } = await bare(file);
+    fillBeforeInit(memory);
+    const i32 = new Int32Array(memory.buffer);
+    const host = Array.from({ length: 8 }, (_, k) => 77_000 + k);
+    host.forEach((v, k) => Atomics.store(i32, (H_HOST >> 2) + k, v));
+    const f = new Fuzzer(SEED, core, memory);
+    f.call(INIT, [4], 'init on a filled memory');
+    assert.is(Number(core.is_ready()), 1);
+    assert.equal([...i32.subarray(H_HOST >> 2, (H_HOST >> 2) + 8)], host, 'the host words are as the host set them');
+  });
+
   test(`${file}: before init every export answers E_NOT_INIT and writes nothing`, async () => {
     const { core, memory } = await bare(file);
     const f = new Fuzzer(SEED, core, memory);
@@ -203,8 +232,10 @@ for (const file of BUILDS) {
 
   test(`${file}: ${VECTORS} random argument vectors: documented results only, no trap, no write outside the allowed ranges`, async () => {
     const { core, memory } = await bare(file);
+    fillBeforeInit(memory);
     const f = new Fuzzer(SEED, core, memory);
-    assert.is(core.init(4), 0);
+    f.call(INIT, [4], 'init');
+    assert.is(Number(core.is_ready()), 1);
     for (let k = 0; k < 3; k++) f.handles.push(Number(core.register(100 + k)));
     assert.is(core.attach(f.handles[0]), 0);
     f.locks.push(Number(core.lock_create(1)), Number(core.lock_create(2)));
@@ -231,6 +262,92 @@ for (const file of BUILDS) {
     assert.is(core.record_write(h, 0, RECORD_WORDS, src, 0), 0, 'an empty range at the end is fine');
     assert.is(Atomics.load(new Int32Array(memory.buffer), W_EXCLUSION >> 2), 0);
     assert.is(PAGE * MEMORY_INITIAL_PAGES, memory.buffer.byteLength);
+  });
+}
+
+// ---- the reference VM's run: every result one interp_run documents ----------
+
+const RUNS = EXPORTS.filter((x) => x.module === 'interp' && x.name.startsWith('interp_run'));
+const PROGRAM_OPS = [OPS.lock, OPS.lock, OPS.unlock, OPS.unlock, OPS.push, OPS.push, OPS.store_attr, OPS.load_attr,
+  OPS.load_attr_uncached, OPS.dup, OPS.pop, OPS.jmp, OPS.poll, OPS.halt];
+
+for (const variant of ['', '.debug']) {
+  test(`build/interp${variant}.wasm: random programs that lock, unlock and store attributes, an owner dying now and then: every result one interp_run documents`, async () => {
+    const memory = new WebAssembly.Memory({ initial: MEMORY_INITIAL_PAGES, maximum: MEMORY_MAXIMUM_PAGES, shared: true });
+    const { core } = await bare(`build/core${variant}.wasm`, memory);
+    const vm = instantiateLinked(new WebAssembly.Module(readFileSync(new URL(`../../build/interp${variant}.wasm`, import.meta.url))),
+      core as unknown as CoreExports, memory) as unknown as InterpExports;
+    const rnd = mulberry32(SEED);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+    assert.is(core.init(8), 0);
+    const h = Number(core.register(1));
+    assert.is(core.attach(h), 0);
+    const locks = [Number(core.lock_create(1)), Number(core.lock_create(2))];
+    const i32 = new Int32Array(memory.buffer);
+    const heap = vm.interp_heap_base();
+    const code = heap;
+    const codeLen = 48;
+    const ctx = heap + codeLen * 8 * 4;
+    const stack = ctx + CTX.size;
+    const seen = new Map<number, number>();
+    for (let iter = 0; iter < 3000; iter++) {
+      if (iter % 50 === 25) {
+        // a lock whose owner dies holding it: the program's next lock of it takes it over
+        const victim = Number(core.register(2));
+        core.attach(victim);
+        core.lock_acquire(victim, pick(locks), 0);
+        core.detach(victim);
+        core.mark_dead(victim);
+        core.unregister(victim);
+      }
+      const lockIds = [0, ...locks, 99, 300, -1, 255, 256];
+      // statements, mostly well formed (a type pushed before an attribute op), now and then a stray op
+      const program: [number, number][] = [];
+      while (program.length < codeLen - 3) {
+        const type = pick([0, 1, 2, 3, 7, 8, -1]);
+        switch (Math.floor(rnd() * 6)) {
+          case 0: program.push([OPS.lock, pick(lockIds)]); break;
+          case 1: program.push([OPS.unlock, pick(lockIds)]); break;
+          case 2: program.push([OPS.push, type], [OPS.push, Math.floor(rnd() * 100)], [OPS.store_attr, pick([0, 1, 2, 3, 255, 256, -1])]); break;
+          case 3: program.push([OPS.push, type], [pick([OPS.load_attr, OPS.load_attr_uncached]), Math.floor(rnd() * 4) | (Math.floor(rnd() * 8) << 8)], [OPS.pop, 0]); break;
+          case 4: program.push([OPS.poll, 0]); break;
+          default: program.push([pick(PROGRAM_OPS), Math.floor(rnd() * codeLen)]);
+        }
+      }
+      program.length = codeLen - 1;
+      program.push([OPS.halt, 0]);
+      program.forEach(([op, arg], k) => {
+        i32[(code >> 2) + 2 * k] = op;
+        i32[(code >> 2) + 2 * k + 1] = arg ?? 0;
+      });
+      const w = (f: number, v: number) => { i32[(ctx + f) >> 2] = v; };
+      w(CTX.pc, 0); w(CTX.sp, 0); w(CTX.fp, 0); w(CTX.code, code); w(CTX.codeLen, codeLen);
+      w(CTX.stack, stack); w(CTX.stackCap, 64); w(CTX.globals, 0); w(CTX.globalsLen, 0);
+      const x = pick(RUNS);
+      const r = (vm as unknown as Record<string, (...a: number[]) => number>)[x.name](h, ctx, 200);
+      const what = `seed ${SEED} iter ${iter}: ${x.name}(${h}, ctx, 200)`;
+      if (r < 0) {
+        const documented: number[] = x.errors.map((c) => ERRNO[c as keyof typeof ERRNO]);
+        assert.ok(documented.includes(r), `${what} returned ${r}, not one of its documented codes [${documented.join(', ')}]`);
+      } else {
+        assert.ok(r <= 2, `${what} returned status ${r}`);
+      }
+      seen.set(r, (seen.get(r) ?? 0) + 1);
+      // locks the program left held (or took over from a dead owner) do not leak into the next vector
+      for (const id of [0, ...locks]) {
+        if (Number(core.lock_owner(id)) === h) core.lock_consistent(h, id);
+        while (Number(core.lock_owner(id)) === h) if (core.lock_release(h, id) < 0) break;
+      }
+      for (let k = 0; k < locks.length; k++) {
+        if (Number(core.lock_owner(locks[k])) === ERRNO.E_NOT_RECOVERABLE) {
+          assert.is(core.lock_destroy(locks[k]), 0);
+          locks[k] = Number(core.lock_create(k + 1));
+        }
+      }
+    }
+    for (const code of ['E_BAD_LOCK', 'E_NOT_OWNER', 'E_DEADLOCK', 'E_OWNER_DEAD'] as const) {
+      assert.ok(seen.has(ERRNO[code]), `the programs reached ${code}: ${JSON.stringify([...seen])}`);
+    }
   });
 }
 

@@ -212,6 +212,25 @@ test('an attribute store waits for no dead writer: a type record whose writer wo
     assert.is(Atomics.load(i32, writer), 0, 'the writer word is free again after the store');
   })));
 
+test('a lock whose owner died: the run returns E_OWNER_DEAD with the lock held, and the frame resumes after the lock', () =>
+  within(20_000, () => withMain((rt, it) => {
+    const lock = rt.core.lock_create(1);
+    const dead = rt.core.register(998);
+    assert.is(rt.core.attach(dead), 0);
+    assert.is(rt.core.lock_acquire(dead, lock, 0), 0);
+    assert.is(rt.core.detach(dead), 0);
+    assert.is(rt.core.mark_dead(dead), 0);
+    const p = it.load(assemble(`lock ${lock}\npush 1\nhost print\nunlock ${lock}\nhalt`));
+    const frame = it.frame(p);
+    assert.throws(() => it.run(frame, p), (e: unknown) => e instanceof InterpreterError && e.code === 'E_OWNER_DEAD');
+    assert.is(rt.core.lock_owner(lock), rt.main.handle, 'the lock was taken over');
+    assert.is(it.field(frame, 'errorPc'), 0, 'the error names the lock instruction');
+    assert.is(it.field(frame, 'pc'), 1, 'the frame resumes after it');
+    assert.is(rt.core.lock_consistent(rt.main.handle, lock), 0);
+    assert.equal(it.run(frame, p).output, [1], 'resumed without taking the lock again');
+    assert.is(rt.core.lock_owner(lock), 0, 'and released it');
+  })));
+
 test('hits and misses are counted in the frame', () =>
   within(20_000, () => withMain((_rt, it) => {
     const p = it.load(assemble('push 4\npush 1\nstore_attr 0\npush 0\nloop: dup\npush 100\nlt\njz end\npush 4\nload_attr 0\npop\npush 1\nadd\njmp loop\nend: halt'));

@@ -3,9 +3,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ERRNO as E, InvalidArgumentError } from '../host/errors.js';
 import { CACHE, CACHE_ENTRY_SIZE, SLOTS, RECORDS, RECORD_SIZE, REC_WRITER, cacheWriterAddr, LAYOUT_END, S_SEQ, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, interpOf } from '../host/modules.js';
 import { bareCore, createRuntime, job, shutdown, waitFor, within } from './lib/helpers.js';
 import { TESTING_WASM } from './lib/testing-build.js';
+import { assemble } from '../interp/assembler.js';
+import { Interpreter, CTX } from '../interp/interpreter.js';
 
 const HIT = 1n << 32n;
 const REC = 7;
@@ -248,5 +250,136 @@ test('host stats read gives up with E_BUSY on a stats record a dead writer left 
       await rt.close();
     }
   }));
+
+// README "Live writers are not dead writers": a writer that registers, writes
+// once and unregisters, in a loop, meets a second writer that writes the same
+// entry non-stop. Nobody dies inside a write, so no write may fail: the second
+// writer judges the writer word it finds now, not a slot it saw before (now
+// FREE or reused). The churning writer runs on this thread, the other in a worker.
+const CHURNS = 20_000;
+
+type Churn = { writer: 'cache' | 'record' | 'type' };
+
+async function churnAgainstNonStopWriter({ writer }: Churn): Promise<{ churnBusy: number; otherFailed: number; otherWrites: number }> {
+  const rt = await createRuntime({ capacity: 8 });
+  try {
+    const { core, memory } = rt;
+    const i32 = new Int32Array(memory.buffer);
+    const entry = { index: 77, tv: 3, mv: 4 };
+    const rec = 6;
+    const type = 3;
+    let other;
+    let store: { run(h: number): number } | undefined;
+    if (writer === 'type') {
+      rt.main.attach();
+      const it = new Interpreter(rt.main);
+      const loop = it.load(assemble(`loop: push ${type}\npush 7\nstore_attr 1\njmp loop`));
+      const once = it.load(assemble(`push ${type}\npush 8\nstore_attr 1\nhalt`));
+      const ctx = it.frame(once);
+      rt.main.detach();
+      const vm = interpOf(core);
+      store = {
+        run(h: number): number {
+          i32[(ctx + CTX.pc) >> 2] = 0;
+          i32[(ctx + CTX.sp) >> 2] = 0;
+          i32[(ctx + CTX.fp) >> 2] = 0;
+          return vm.interp_run(h, ctx, 0);
+        },
+      };
+      other = rt.spawn(new URL('../scripts/jobs/interp.js', import.meta.url), { program: loop });
+    } else if (writer === 'cache') {
+      other = rt.spawn(job('diag'), { op: 'cache-writer', ...entry, value: 1, lock: -1 });
+    } else {
+      other = rt.spawn(job('diag'), { op: 'record-writer', rec, seed: 7919 });
+    }
+    const oh = await other.registered();
+    let ended: unknown;
+    void other.join().then((r) => { ended = r; }, (e) => { ended = e; });
+    let churnBusy = 0;
+    for (let k = 0; k < CHURNS && ended === undefined; k++) {
+      const h = core.register(1000 + k);
+      assert.ok(h > 0, `register: ${h}`);
+      let r: number;
+      if (writer === 'cache') r = core.cache_write(h, entry.index, entry.tv, entry.mv, 2);
+      else if (writer === 'record') r = core.record_fill(h, rec, k, 33);
+      else {
+        assert.is(core.attach(h), 0);
+        r = store!.run(h);
+        assert.is(core.detach(h), 0);
+      }
+      if (r === E.E_BUSY) churnBusy++;
+      else assert.is(r, 0, `the churning write ${k}`);
+      assert.is(core.unregister(h), 0);
+      if ((k & 1023) === 0) await new Promise((res) => setImmediate(res));
+    }
+    assert.is(ended, undefined, `the non-stop writer ended early: ${String(ended)}`);
+    const otherFailed = writer === 'cache' ? Atomics.load(i32, userWordAddr(oh & 0xff, 2) >> 2) : 0;
+    if (writer === 'type') {
+      await other.terminate();
+      return { churnBusy, otherFailed, otherWrites: 1 };
+    }
+    Atomics.store(i32, D_QUIT >> 2, 1);
+    const otherWrites = (await other.join()) as number;
+    return { churnBusy, otherFailed, otherWrites };
+  } finally {
+    await shutdown(rt);
+  }
+}
+
+// The same rule, without a race to win: the second writer meets the first
+// inside its write and holds (a test-build hook) before it judges it; then the
+// first finishes and leaves (its slot FREE, or reused), or dies in the write.
+for (const end of ['finished, slot FREE', 'finished, slot reused', 'died inside the write'] as const) {
+  test(`Live writers are not dead writers: the writer met inside a write ${end} -> ${end.startsWith('died') ? 'E_BUSY' : 'the write goes through'}`, () =>
+    within(20_000, async () => {
+      const rt = await createRuntime({ capacity: 8, wasm: TESTING_WASM });
+      try {
+        const i32 = new Int32Array(rt.memory.buffer);
+        const rec = 4;
+        const seq = (RECORDS + rec * RECORD_SIZE) >> 2;
+        const word = (RECORDS + rec * RECORD_SIZE + REC_WRITER) >> 2;
+        const release = DIAG_SCRATCH + 840;
+        const first = rt.core.register(77);
+        const s = Atomics.load(i32, seq);
+        // the first writer inside its write: the word names it, the sequence is odd
+        Atomics.store(i32, word, first);
+        Atomics.store(i32, seq, s + 1);
+        const second = rt.spawn(job('met-writer'), { rec, value: 5, release });
+        await waitFor(() => Atomics.load(i32, (release + 4) >> 2) === 1, 10_000, 'the second writer to meet the first');
+        if (end.startsWith('died')) {
+          assert.is(rt.core.mark_dead(first), 0);
+        } else {
+          Atomics.store(i32, seq, s + 2);
+          Atomics.store(i32, word, 0);
+          Atomics.notify(i32, word);
+          assert.is(rt.core.unregister(first), 0);
+          if (end.endsWith('reused')) assert.is(rt.core.register(78) & 0xff, first & 0xff, 'the slot is reused');
+        }
+        Atomics.store(i32, release >> 2, 1);
+        Atomics.notify(i32, release >> 2);
+        const r = await second.join();
+        if (end.startsWith('died')) {
+          assert.is(r, E.E_BUSY, 'a writer that died inside its write is dead');
+        } else {
+          assert.is(r, 0, 'a finished write is not a dead writer');
+          const dst = rt.core.heap_base();
+          assert.is(rt.core.record_read(rec, 0, dst, 1), 0);
+          assert.is(i32[dst >> 2], 5, 'the second write went through');
+        }
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+}
+
+for (const writer of ['cache', 'record', 'type'] as const) {
+  test(`Live writers are not dead writers (${writer}): register, write once, unregister in a loop against a non-stop writer: 0 E_BUSY`, () =>
+    within(60_000, async () => {
+      const r = await churnAgainstNonStopWriter({ writer });
+      assert.is(r.churnBusy, 0, 'the churning writer never got E_BUSY');
+      assert.is(r.otherFailed, 0, 'the non-stop writer never got E_BUSY');
+      assert.ok(r.otherWrites > 0, `the non-stop writer wrote (${r.otherWrites})`);
+    }));
+}
 
 test.run();

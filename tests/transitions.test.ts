@@ -7,6 +7,7 @@ import { ERRNO as E, ThreadStateError, StopTimeoutError } from '../host/errors.j
 import { RegisteredThread } from '../host/thread.js';
 import {
   ST_DETACHED, ST_ATTACHED, ST_SUSPENDED, ST_DEAD, STOP_BIT, ABI_VERSION, LAYOUT_END, S_STOPS, S_TIMEOUTS, W_FORCED_PARKS,
+  SL_REATTACH, slotAddr,
 } from '../host/layout.js';
 
 test('before init every export refuses with E_NOT_INIT, and bad capacities leave it uninitialised', () =>
@@ -120,6 +121,35 @@ test('stop-the-world in steps: parking, self-suspend on detach, registration dur
     assert.is(core.try_attach(A), 0);
     assert.is(core.thread_state(B), ST_ATTACHED, 'requester stays attached');
   }));
+
+// docs/ABI.md "Fairness": a refused try_attach sets the re-attach flag, and it
+// is cleared once the thread attaches, whichever attach path it takes; a flag
+// left set would hold every later blocking stop for the whole back-off.
+for (const path of ['try_attach', 'attach', 'attachAsync'] as const) {
+  test(`Fairness: the re-attach flag a refused try_attach set is cleared once the thread attaches (${path})`, () =>
+    within(5000, async () => {
+      const { core, memory, i32 } = await bareCore();
+      core.init(4);
+      const A = core.register(1);
+      const B = core.register(2);
+      const flag = () => Atomics.load(i32, (slotAddr(A & 0xff) + SL_REATTACH) >> 2);
+      core.attach(B);
+      for (let round = 0; round < 3; round++) {
+        assert.is(core.stop(B, 100), 0);
+        assert.is(core.thread_state(A), ST_SUSPENDED);
+        assert.is(core.try_attach(A), E.E_WOULD_BLOCK, 'refused while the world is stopped');
+        assert.is(flag(), 1, 'the refusal set the flag');
+        assert.is(core.start(B), 0);
+        assert.is(core.thread_state(A), ST_DETACHED, 'resumed, not yet re-attached');
+        if (path === 'try_attach') assert.is(core.try_attach(A), 0);
+        else if (path === 'attach') assert.is(core.attach(A), 0);
+        else await new RegisteredThread(core, memory, A).attachAsync();
+        assert.is(core.thread_state(A), ST_ATTACHED);
+        assert.is(flag(), 0, `${path} cleared the flag (round ${round})`);
+        assert.is(core.detach(A), 0);
+      }
+    }));
+}
 
 test('a straggler makes stop time out: named, STOP withdrawn, parked threads resumed', () =>
   within(5000, async () => {

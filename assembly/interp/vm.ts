@@ -17,7 +17,7 @@
 import { poll, cacheRead, cacheWrite, lockAcquire, lockRelease } from "../link/core";
 import { SLOTS, SLOT_SIZE, CACHE_ENTRIES } from "../layout";
 import { GEN_MASK, STOP_BIT, ST_ATTACHED, ST_DEAD, ST_FREE } from "../state";
-import { E_BUSY, E_FULL, E_STATE } from "../errors";
+import { E_BUSY, E_FULL, E_STATE, E_OWNER_DEAD } from "../errors";
 import { INTERP_BLOCK, INTERP_TYPES } from "../link/blocks";
 
 export const C_PC: usize = 0;
@@ -98,8 +98,10 @@ export const HEAP_START: usize = (__heap_base + 63) & ~63;
 // takes the writer word by CAS 0 → its handle, then moves the sequence even →
 // odd, writes, stores odd + 1 and frees the writer word; no path returns in
 // between. A second writer waits while the recorded writer's slot is live, and
-// fails with E_BUSY only when that slot is DEAD, FREE or reused (read from the
-// documented slot word, never guessed from waiting time). A reader takes the
+// fails with E_BUSY only when that slot is DEAD, FREE or reused while the
+// writer word, re-read after the slot, still names it (read from the
+// documented slot word, never guessed from waiting time; a writer that
+// finished its write and left is not dead). A reader takes the
 // sequence, reads with atomic loads and accepts the words only if the sequence
 // is the same even value.
 export const TYPE_COUNT: i32 = 8;
@@ -153,7 +155,9 @@ function typeSetAttr(h: i32, type: i32, key: u32, value: u32): i32 {
   while (true) {
     const w = atomic.cmpxchg<u32>(owner, 0, <u32>h);
     if (w == 0) break;
-    if (writerGone(w)) return E_BUSY; // the record stays as the dead writer left it
+    // dead only while the word still names it, re-read after its slot: a
+    // writer that finished and left is not dead (the core's seqlock rule)
+    if (writerGone(w) && atomic.load<u32>(owner) == w) return E_BUSY; // the record stays as the dead writer left it
     if (++spins < WRITER_SPINS) continue;
     spins = 0;
     atomic.wait<i32>(owner, <i32>w, WRITER_SLICE_NS);
@@ -295,6 +299,7 @@ export function contextOk(ctx: usize): bool {
   let misses = 0;
   let steps = 0;
   let result = R_BUDGET;
+  let errorPc = -1;
   while (budget <= 0 || steps < budget) {
     if (<u32>pc >= <u32>codeLen) { result = R_BAD_JUMP; break; }
     const ip = code + ((<usize>pc) << 3);
@@ -433,6 +438,7 @@ export function contextOk(ctx: usize): bool {
         break;
       }
       case OP_LOCK: case OP_UNLOCK: {
+        // the core's lock codes pass through (abi.json lists them for interp_run)
         const r = op == OP_LOCK ? lockAcquire(h, arg, -1) : lockRelease(h, arg);
         if (r < 0) { result = r; break; }
         break;
@@ -479,8 +485,11 @@ export function contextOk(ctx: usize): bool {
       default: { result = R_BAD_OPCODE; break; }
     }
     if (result != R_BUDGET) {
-      // HALT and HOST resume after the instruction; an error stays on it.
+      // HALT and HOST resume after the instruction; an error stays on it,
+      // except E_OWNER_DEAD: the lock WAS taken, so a resumed frame must not
+      // take it again (the error pc still names the lock instruction).
       if (result >= 0) pc = next;
+      else if (result == E_OWNER_DEAD) { errorPc = pc; pc = next; }
       break;
     }
     pc = next;
@@ -489,7 +498,7 @@ export function contextOk(ctx: usize): bool {
   st(ctx, C_SP, sp);
   st(ctx, C_FP, fp);
   st(ctx, C_STATUS, result);
-  if (result < 0) st(ctx, C_ERROR_PC, pc);
+  if (result < 0) st(ctx, C_ERROR_PC, errorPc >= 0 ? errorPc : pc);
   st(ctx, C_HITS, ld(ctx, C_HITS) + hits);
   st(ctx, C_MISSES, ld(ctx, C_MISSES) + misses);
   st(ctx, C_STEPS, ld(ctx, C_STEPS) + steps);

@@ -42,7 +42,7 @@ export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 export function prepareRequest(opts: ForkOptions): PreparedRequest {
   const ms = (v: number | undefined, d: number, name: string): number => {
     const t = v ?? d;
-    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^31), got ${t}`);
+    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^31), got ${String(t)}`);
     return t;
   };
   const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
@@ -68,7 +68,7 @@ export function prepareRequest(opts: ForkOptions): PreparedRequest {
 /** Pool size: warm children kept ready (the server grows it with the fork rate up to `max`). */
 export function checkPool(pool: number | undefined): number {
   const p = pool ?? 1;
-  if (!Number.isInteger(p) || p < 0 || p > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${p}`);
+  if (!Number.isInteger(p) || p < 0 || p > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${String(p)}`);
   return p;
 }
 

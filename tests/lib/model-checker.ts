@@ -1,6 +1,7 @@
 // Runs the Promela models under assembly/model with spin: generate pan.c, compile it
 // with gcc, run the verifier in a temporary directory, and read its verdict.
 import { execFile } from 'node:child_process';
+import * as assert from 'uvu/assert';
 import { mkdtemp, copyFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ export interface Verdict {
 }
 
 export interface Check {
-  model: 'stw.pml' | 'locks.pml';
+  model: 'stw.pml' | 'locks.pml' | 'reattach.pml' | 'seqlock.pml';
   /** spin -D options: the configuration and the seeded bug. */
   defines?: string[];
   /** extra gcc -D options (the property mode). */
@@ -58,7 +59,8 @@ export async function verify(c: Check): Promise<Verdict> {
     const num = (re: RegExp) => Number(re.exec(output)?.[1] ?? NaN);
     return {
       errors: num(/errors: (\d+)/),
-      kind: /pan:\d+: ([a-z ]+)/.exec(output)?.[1]?.trim() ?? '',
+      // the known kinds first: an assertion's text follows its kind ("assertion violated inAttach")
+      kind: /pan:\d+: (assertion violated|invalid end state|acceptance cycle|[a-z ]+)/.exec(output)?.[1]?.trim() ?? '',
       states: num(/([\d.e+]+) states, stored/),
       seconds: num(/pan: elapsed time ([\d.e+]+) seconds/),
       memoryMb: num(/([\d.]+)\s+total actual memory usage/),
@@ -79,3 +81,22 @@ export const SAFETY_BUG = [...SAFETY, '-DREVERSE'];
 /** Liveness: the model's ltl claim, acceptance cycles under weak fairness. */
 export const LIVENESS = { cflags: ['-DNFAIR=3'], panArgs: ['-a', '-f'] };
 export const LIVENESS_BUG = { cflags: ['-DNFAIR=3', '-DREVERSE'], panArgs: ['-a', '-f'] };
+
+export function report(name: string, v: Verdict): void {
+  console.log(`  model ${name}: ${v.states} states, ${v.seconds} s, ${v.memoryMb} MB, errors ${v.errors}${v.kind ? ` (${v.kind})` : ''}`);
+}
+
+/** The search was exhaustive and found no error. */
+export function holds(name: string, v: Verdict): void {
+  report(name, v);
+  assert.is(v.truncated, false, 'search was not exhaustive');
+  assert.ok(v.states > 1000, 'pan explored the model');
+  assert.is(v.errors, 0, v.output);
+}
+
+/** A seeded bug: pan found an error of `kind`. */
+export function rejected(name: string, v: Verdict, kind: string): void {
+  report(name, v);
+  assert.ok(v.errors > 0, `${name} was not rejected`);
+  assert.is(v.kind, kind);
+}

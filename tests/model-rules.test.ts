@@ -1,0 +1,40 @@
+// Model checking of the two rules a defect once broke: the re-attach flag
+// (assembly/model/reattach.pml) and the seqlock writer-word rule
+// (assembly/model/seqlock.pml). Each holds exhaustively, and its seeded bug,
+// today's defect put back, is rejected. Seconds each (docs/MODEL.md).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SAFETY, SAFETY_BUG, verify, holds, rejected } from './lib/model-checker.js';
+import { within } from './lib/helpers.js';
+
+test('re-attach flag: cleared on every successful attach, a stop backs off only for a thread on its way back (exhaustive)', () =>
+  within(30_000, async () => {
+    holds('reattach', await verify({ model: 'reattach.pml', cflags: SAFETY, deadlineMs: 25_000 }));
+  }));
+
+test('seeded bug R (attach\'s fast path leaves the re-attach flag set) is rejected', () =>
+  within(30_000, async () => {
+    const v = await verify({ model: 'reattach.pml', defines: ['BUG_R'], cflags: SAFETY_BUG, deadlineMs: 25_000 });
+    rejected('reattach BUG_R', v, 'assertion violated');
+  }));
+
+test('seeded bug R is rejected by the back-off check alone: a stop waits out its bound for a thread not re-attaching', () =>
+  within(30_000, async () => {
+    const v = await verify({ model: 'reattach.pml', defines: ['BUG_R', 'NO_FLAG_MONITOR'], cflags: SAFETY_BUG, deadlineMs: 25_000 });
+    rejected('reattach BUG_R back-off', v, 'assertion violated');
+    assert.match(v.output, /assertion violated inAttach/, 'the back-off check caught it');
+  }));
+
+test('seqlock writer word: E_BUSY only from a writer that died inside its write (exhaustive)', () =>
+  within(30_000, async () => {
+    holds('seqlock', await verify({ model: 'seqlock.pml', cflags: SAFETY, deadlineMs: 25_000 }));
+  }));
+
+test('seeded bug S (a writer judged from a slot seen before, the word not re-read) is rejected', () =>
+  within(30_000, async () => {
+    const v = await verify({ model: 'seqlock.pml', defines: ['BUG_S', 'NODEATH'], cflags: SAFETY_BUG, deadlineMs: 25_000 });
+    rejected('seqlock BUG_S', v, 'assertion violated');
+    assert.match(v.output, /c==diedIn/, 'a live or finished writer was judged dead');
+  }));
+
+test.run();
