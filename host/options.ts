@@ -12,7 +12,7 @@ export const MAX_PAGES = 4096;
 export const MAX_FORK_POOL = 16;
 
 const KNOWN = ['threads', 'capacity', 'job', 'jobData', 'wasm', 'stopTimeoutMs', 'initialPages', 'maximumPages', 'fork'] as const;
-const FORK_KNOWN = ['continuation', 'exportName', 'pool', 'transfer', 'execPath'] as const;
+const FORK_KNOWN = ['continuation', 'exportName', 'pool', 'transfer', 'execPath', 'isolation'] as const;
 
 /** An option createRuntime refuses; `option` names it (e.g. 'fork.transfer'). */
 export class InvalidOptionError extends InvalidArgumentError {
@@ -139,6 +139,9 @@ async function validateFork(fork: unknown, platform?: Platform): Promise<void> {
   integer(f, 'pool', 0, MAX_FORK_POOL, 'fork.pool');
   if (f.transfer !== undefined && f.transfer !== 'ipc' && f.transfer !== 'file') {
     throw new InvalidOptionError('fork.transfer', `must be 'ipc' or 'file', got ${show(f.transfer)}`);
+  }
+  if (f.isolation !== undefined && f.isolation !== 'process' && f.isolation !== 'thread') {
+    throw new InvalidOptionError('fork.isolation', `must be 'process' or 'thread', got ${show(f.isolation)}`);
   }
   if (f.execPath !== undefined) {
     if (typeof f.execPath !== 'string' || f.execPath === '') throw new InvalidOptionError('fork.execPath', `must be a path, got ${show(f.execPath)}`);

@@ -25,6 +25,8 @@ export interface ForkChildOptions {
   wasm: string;
   pool: number;
   transfer: 'ipc' | 'file';
+  /** 'process': a child is an OS process; 'thread': a worker group with its own memory in this process. */
+  isolation?: 'process' | 'thread';
   job?: string;
   jobData?: unknown;
   stopTimeoutMs?: number;

@@ -13,7 +13,7 @@ import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js'
 import type { ForkChildOptions, Platform } from './platform.js';
 import { validateRuntimeOptions } from './options.js';
 import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
-import { bindLinked, compileLinked, type LinkedModules } from './modules.js';
+import { bindLinked, compileLinked, linked, type LinkedModules } from './modules.js';
 import { WorkerThread, markWorkerDead } from './worker-thread.js';
 import { readStats, readThreadStates, type StwStats, type ThreadInfo } from './stats.js';
 import type { CacheEntry, Mutex } from './handles.js';
@@ -70,9 +70,14 @@ export class Runtime {
     // The main thread idles detached; a fork child's main thread is the
     // forking thread continuing, attached as it was.
     mainIdlesDetached = true,
+    // A fork child's fork service and linked instances, made before its snapshot arrived.
+    prepared?: { fork: ForkService },
   ) {
-    if (options.fork) this.#fork = forkServiceFor(platform, memory, options.fork, options);
-    bindLinked(core, memory, linkedModules);
+    if (prepared) this.#fork = prepared.fork;
+    else {
+      if (options.fork) this.#fork = forkServiceFor(platform, memory, options.fork, options);
+      bindLinked(core, memory, linkedModules);
+    }
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control);
     this.main.blockingAllowed = platform.mainThreadCanBlock;
     this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
@@ -125,18 +130,41 @@ export class Runtime {
     linkedModules?: LinkedModules,
   ): Promise<Runtime> {
     const core = instantiated ?? (await instantiateCore(module, memory));
-    check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
     linkedModules ??= await compileLinked(platform, child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm));
+    return Runtime.prepareForkChild(platform, module, memory, core, child, maximumPages, linkedModules).adopt(handle);
+  }
+
+  /**
+   * adoptForkChild in two steps, so that a pooled child does all but the
+   * snapshot's own work before it is asked: `prepareForkChild` (the core
+   * already instantiated over `memory`) instantiates the linked modules and
+   * makes the fork service (it starts on first use); `adopt(handle)`, once
+   * `memory` holds the snapshot, runs after_fork_child and makes the runtime.
+   * The linked instances' data segments are overwritten by the restore like
+   * the core's.
+   */
+  static prepareForkChild(
+    platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, core: CoreExports, child: ForkChildOptions,
+    maximumPages: number, linkedModules: LinkedModules,
+  ): { adopt(handle: number): Runtime } {
     const options: RuntimeOptions = {
       job: child.job,
       jobData: child.jobData,
       stopTimeoutMs: child.stopTimeoutMs,
       wasm: child.wasm === 'release' || child.wasm === 'debug' ? child.wasm : new URL(child.wasm),
       // no warm pool in a child: a pooled grandchild would cost a process start per fork
-      fork: { continuation: child.continuation, exportName: child.exportName, pool: 0, transfer: child.transfer },
+      fork: { continuation: child.continuation, exportName: child.exportName, pool: 0, transfer: child.transfer, isolation: child.isolation },
       maximumPages,
     };
-    return new Runtime(platform, module, memory, core, linkedModules, handle, options, false);
+    bindLinked(core, memory, linkedModules);
+    for (const name of Object.keys(linkedModules) as (keyof LinkedModules)[]) linked(core, name);
+    const fork = forkServiceFor(platform, memory, options.fork!, options);
+    return {
+      adopt(handle) {
+        check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
+        return new Runtime(platform, module, memory, core, linkedModules, handle, options, false, { fork });
+      },
+    };
   }
 
   #open(): void {

@@ -2,12 +2,11 @@
 // into a running child. Its lifecycle — start, pool, death, shutdown — sits
 // behind ForkService, so a platform can bring its own (Node: a server thread
 // that owns child processes; a browser: a worker group over a fresh memory).
-import { ForkError, UnsupportedError, WorkerError } from '../errors.js';
+import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
-import { waitAsync } from '../wait.js';
 import {
   CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
-  createControl, procRunning, serverGone,
+  createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import { checkPool, type ChildrenAtClose } from './request.js';
 import { DEFAULT_MAXIMUM_PAGES } from '../core.js';
@@ -23,6 +22,12 @@ export interface ForkServiceConfig {
   transfer?: 'ipc' | 'file';
   /** Executable for children (default: this Node); a testing aid for spawn failures. */
   execPath?: string;
+  /**
+   * Node: 'process' (default), a child is an OS process; 'thread', a child is
+   * a worker group with its own memory inside this process (docs/FORK.md says
+   * what that does not isolate). Browsers: always in-page.
+   */
+  isolation?: 'process' | 'thread';
 }
 
 /** The fork service for a runtime: the platform's own, or a WorkerForkService. */
@@ -36,7 +41,7 @@ export function forkServiceFor(
     memory, maximumPages, execPath: cfg.execPath,
     child: {
       continuation: String(cfg.continuation), exportName: cfg.exportName, wasm: String(rt.wasm ?? 'release'), pool: checkPool(cfg.pool),
-      transfer: cfg.transfer ?? 'file', job: rt.job === undefined ? undefined : String(rt.job), jobData: rt.jobData,
+      transfer: cfg.transfer ?? 'file', isolation: cfg.isolation ?? 'process', job: rt.job === undefined ? undefined : String(rt.job), jobData: rt.jobData,
       stopTimeoutMs: rt.stopTimeoutMs,
     },
   };
@@ -107,9 +112,9 @@ export class WorkerForkService implements ForkService {
     for (let s = Atomics.load(this.#ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.#ctl, CTL_SERVER)) {
       if (performance.now() > end || (s === SERVER_GONE && this.#failure)) {
         const f = this.#failure;
-        throw new WorkerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`, f);
+        throw Object.assign(new ForkServerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`), { cause: f });
       }
-      await waitAsync(this.#ctl, CTL_SERVER * 4, s, 50);
+      await waitWordAsync(this.#ctl, CTL_SERVER, s, 50);
     }
   }
 
@@ -119,7 +124,7 @@ export class WorkerForkService implements ForkService {
       const have = Atomics.load(this.#ctl, CTL_POOL_READY);
       if (have >= n) return;
       if (performance.now() > end) throw new ForkError('E_FORK', `fork pool holds ${have} of ${n} children after ${timeoutMs} ms`);
-      await waitAsync(this.#ctl, CTL_POOL_READY * 4, have, 50);
+      await waitWordAsync(this.#ctl, CTL_POOL_READY, have, 50);
     }
   }
 
