@@ -7,7 +7,7 @@ import {
   ABI_VERSION, H_HOST_CLOSING, LAYOUT_END, MAX_SLOTS, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, handleIndex, slotAddr,
 } from './layout.js';
 import { waitAsync } from './wait.js';
-import { forkServiceFor, type ForkService, type ForkServiceConfig } from './fork/service.js';
+import { forkServiceFor, type ForkService, type ForkServiceConfig, type ForkStats } from './fork/service.js';
 import { checkChildrenAtClose, checkPool, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
 import type { ForkChildOptions, Platform } from './platform.js';
@@ -20,6 +20,7 @@ import type { CacheEntry, Mutex } from './handles.js';
 
 export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
+export type { ForkStats } from './fork/service.js';
 
 /** fork() settings (host/fork/service.ts documents each). */
 export type ForkConfig = ForkServiceConfig;
@@ -215,6 +216,15 @@ export class Runtime {
   /** Resolves when the fork server's warm pool holds `n` children (default: the configured size). */
   async forkPoolReady(n = this.options.fork?.pool ?? 1, timeoutMs = 30_000): Promise<void> {
     return this.#forkService().poolReady(n, timeoutMs);
+  }
+
+  /**
+   * The fork server's counters: forks, cold forks (a child spawned for the
+   * fork because the warm pool was empty; each ForkOutcome.timings.cold says
+   * it of one fork) and the warm pool's size now.
+   */
+  forkStats(): ForkStats {
+    return this.#forkService().stats();
   }
 
   /** Pids of forked children still running. */

@@ -69,7 +69,7 @@ test('the fork server dies mid-request (exit, uncaught throw): a typed error at 
     try {
       await rt.forkPoolReady();
       for (const [form, fault] of [['sync', 'server-exit'], ['async', 'server-exit'], ['sync', 'server-throw'], ['async', 'server-throw']] as const) {
-        await expectForkError(() => (form === 'sync' ? rt.fork({ fault }) : rt.forkAsync({ fault })), 'E_FORK', `${form} ${fault}`);
+        await expectForkError(() => (form === 'sync' ? rt.fork({ fault }) : rt.forkAsync({ fault })), 'E_SERVER_DIED', `${form} ${fault}`);
         assertWorldResumed(rt, `${form} ${fault}`);
         rt.stopTheWorld({ timeoutMs: 5000 });
         rt.startTheWorld();

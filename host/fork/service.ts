@@ -5,7 +5,7 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
 import {
-  CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import { checkPool, type ChildrenAtClose } from './request.js';
@@ -48,6 +48,23 @@ export function forkServiceFor(
   return platform.createForkService?.(init, control) ?? new WorkerForkService(platform, init, control);
 }
 
+/** What the fork server counted. */
+export interface ForkStats {
+  /** Requests posted to the server. */
+  forks: number;
+  /** Forks whose child had to be spawned for them (the warm pool was empty). */
+  coldForks: number;
+  /** Warm children waiting in the pool now. */
+  poolReady: number;
+}
+
+/** ForkStats from a control block. */
+export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
+  forks: Atomics.load(ctl, CTL_SEQ),
+  coldForks: Atomics.load(ctl, CTL_COLD_FORKS),
+  poolReady: Atomics.load(ctl, CTL_POOL_READY),
+});
+
 export interface ForkService {
   /** The control block every forking thread of this runtime shares. */
   readonly control: SharedArrayBuffer;
@@ -59,6 +76,8 @@ export interface ForkService {
   poolReady(n: number, timeoutMs?: number): Promise<void>;
   /** Pids of children still running. */
   running(): number[];
+  /** Counters of the fork server (since the runtime started). */
+  stats(): ForkStats;
   /** Ends the server after the pool is reaped; running children are waited for or killed. */
   shutdown(children: ChildrenAtClose): Promise<void>;
 }
@@ -130,6 +149,10 @@ export class WorkerForkService implements ForkService {
 
   running(): number[] {
     return procRunning(this.#ctl);
+  }
+
+  stats(): ForkStats {
+    return forkStatsOf(this.#ctl);
   }
 
   async shutdown(children: ChildrenAtClose): Promise<void> {
