@@ -162,7 +162,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     return c;
   };
 
+  // pool 0: every child is spawned on demand
   const poolTarget = (): number => {
+    if (init.child.pool === 0) return 0;
     const now = performance.now();
     while (recent.length && now - recent[0] > RATE_WINDOW_MS) recent.shift();
     return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length));

@@ -91,11 +91,15 @@ function threadChild(event: (e: ChildEvent) => void, gone: (status: number) => v
     queueMicrotask(() => gone(-1));
     return { send() {}, kill() {}, dismiss() {} };
   }
-  let started = false;
-  w.on('online', () => { started = true; });
-  w.on('message', (m: ChildEvent) => event(m));
-  w.on('error', () => {});
-  w.on('exit', (code) => gone(started ? code : -1));
+  // a worker whose entry never loaded (it errs before its first word) was not started
+  let heard = false;
+  let failed = false;
+  w.on('message', (m: ChildEvent) => {
+    heard = true;
+    event(m);
+  });
+  w.on('error', () => { failed = true; });
+  w.on('exit', (code) => gone(!heard && failed ? -1 : code));
   return {
     send: (m) => w.postMessage(m),
     kill: () => void w.terminate(),
