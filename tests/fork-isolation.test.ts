@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
-import { ForkError, InvalidArgumentError } from '../host/errors.js';
+import { InvalidArgumentError } from '../host/errors.js';
 import type { ForkFault } from '../host/fork/request.js';
 import { H_FORK_DEPTH } from '../host/layout.js';
-import { childProcesses, job, processAlive, shutdown, waitFor, within } from './helpers.js';
+import { childProcesses, job, processAlive, shutdown, waitFor, within, expectForkError } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fork-isolation-'));
 let fileNo = 0;
@@ -20,17 +20,6 @@ type Isolation = 'process' | 'thread';
 
 function forkRuntime(isolation: Isolation, opts: RuntimeOptions = {}, pool = 1, continuation = job('fork-child')): Promise<Runtime> {
   return createRuntime({ capacity: 16, ...opts, fork: { continuation, pool, isolation } });
-}
-
-async function expectForkError(p: () => unknown, code: string, what: string): Promise<void> {
-  let err: unknown;
-  try {
-    await p();
-  } catch (e) {
-    err = e;
-  }
-  assert.instance(err, ForkError, `${what}: ${String(err)}`);
-  assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
 }
 
 for (const isolation of ['process', 'thread'] as Isolation[]) {

@@ -6,6 +6,8 @@ import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
 import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import * as assert from 'uvu/assert';
+import { ForkError } from '../host/errors.js';
 
 const TEST_JOBS = new URL('./jobs/', import.meta.url);
 const SHARED_JOBS = new URL('../scripts/jobs/', import.meta.url);
@@ -98,4 +100,16 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Awaits `p` and asserts it failed with a ForkError (or subclass) of `code`. */
+export async function expectForkError(p: () => unknown, code: string, what: string): Promise<void> {
+  let err: unknown;
+  try {
+    await p();
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, ForkError, `${what}: ${String(err)}`);
+  assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
 }
