@@ -253,7 +253,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       const t2 = performance.now();
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
-      child.link.send({ ...h.message, fault, config: init.child });
+      child.link.send({ ...h.message, type: 'go', fault, config: init.child });
       await acked;
       // the status the child reports from now on is its pid's
       child.pid = pid;
