@@ -23,11 +23,13 @@ import type { ChildWarm } from './fork-child.js';
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 // Firefox 153 now and then never delivers the first messages between a fresh
 // nested worker and this one (the child loads, then neither side hears the
-// other): a child not ready in time is replaced, a few times over. A worker
-// whose script cannot load may fail silently (Firefox fires no error event for
-// a nested module worker that never loads): a child not ready in time counts
-// as not spawned.
-const READY_TIMEOUT_MS = 3000;
+// other): a child not heard from in time is replaced, a few times over. A
+// worker whose script cannot load may fail silently (Firefox fires no error
+// event for a nested module worker that never loads): a child not heard from
+// in time counts as not spawned. Once heard, a child has longer to warm up
+// (its instances, its runtime object, the checksum's optimised code).
+const HELLO_TIMEOUT_MS = 3000;
+const READY_TIMEOUT_MS = 20_000;
 const READY_ATTEMPTS = 4;
 /** Exit status of a child whose script failed outside its continuation, or that was ended. */
 const EXIT_CRASHED = 70;
@@ -77,6 +79,7 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
   const end = (status: number) => {
     if (ended) return;
     ended = true;
+    clearTimeout(silent);
     if (delegate) {
       port.postMessage({ type: CLOSE_MESSAGE });
       delegated.delete(id);
@@ -85,6 +88,8 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
     gone(status);
   };
   const crashed = () => end(ready ? EXIT_CRASHED : -1);
+  let heard = false;
+  const silent = setTimeout(() => { if (!heard) crashed(); }, HELLO_TIMEOUT_MS);
   if (delegate) {
     const ch = new MessageChannel();
     port = ch.port1;
@@ -102,6 +107,8 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
   port.addEventListener('message', (e) => {
     const m = e.data as ChildEvent | { type: typeof HELLO_MESSAGE };
     if (m.type === HELLO_MESSAGE) {
+      heard = true;
+      clearTimeout(silent);
       port.postMessage({
         type: 'warm', module, modules, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
         config: init.child, control: init.control,

@@ -72,6 +72,10 @@ class Child {
   /** The exit status: reported by the child, or its end when it reported none. */
   readonly status: Promise<number>;
   pid = 0;
+  /** Acknowledged: its status is its pid's from now on. */
+  acked = false;
+  /** The status once known. */
+  final?: number;
   ended = false;
   isReady = false;
   lastAck?: ChildAck;
@@ -158,7 +162,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     live.add(c);
     void c.gone.then(() => live.delete(c));
     // the status is the child's to report once its program ends: waitpid returns then
-    void c.status.then((s) => { if (c.pid > 0) procExited(ctl, c.pid, s); });
+    void c.status.then((s) => {
+      c.final = s;
+      if (c.acked) procExited(ctl, c.pid, s);
+    });
     return c;
   };
 
@@ -254,9 +261,11 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
       child.link.send({ ...h.message, type: 'go', fault, config: init.child });
-      await acked;
-      // the status the child reports from now on is its pid's
       child.pid = pid;
+      await acked;
+      // the status is its pid's from now on (one reported already is recorded now)
+      child.acked = true;
+      if (child.final !== undefined) procExited(ctl, pid, child.final);
       recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
       return pid;
     } catch (e) {
@@ -303,7 +312,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       shuttingDown = true;
       for (const c of live) {
         c.link.kill();
-        if (c.pid > 0) procExited(ctl, c.pid, status);
+        if (c.acked) procExited(ctl, c.pid, status);
       }
       return Promise.all([...live].map((c) => c.gone)).then(() => {});
     },
