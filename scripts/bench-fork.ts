@@ -126,6 +126,26 @@ function cpythonRows(o: Opts, heaps: number[]): Record<string, unknown>[] | unde
   return rows;
 }
 
+// What one thread wake-up costs on this machine now: a worker answers each
+// postMessage from this thread, p50 of the round trip (two wake-ups). A fork's
+// hand-off takes four (the server, the child, the server, the forking thread),
+// so this bounds the round trip from below whatever the fork itself costs.
+async function wakeRoundTrip(n: number): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const w = new Worker('require("node:worker_threads").parentPort.on("message", (m) => require("node:worker_threads").parentPort.postMessage(m))', { eval: true });
+  const trips: number[] = [];
+  try {
+    for (let i = 0; i < n + 10; i++) {
+      const t0 = performance.now();
+      await new Promise((resolve) => { w.once('message', resolve); w.postMessage(i); });
+      if (i >= 10) trips.push(performance.now() - t0);
+    }
+  } finally {
+    await w.terminate();
+  }
+  return p50(trips);
+}
+
 export async function benchFork(o: Opts): Promise<Record<string, unknown>> {
   const heaps = o.quick ? [1, 4] : [1, 4, 16];
   const rows: Record<string, unknown>[] = [];
@@ -138,6 +158,8 @@ export async function benchFork(o: Opts): Promise<Record<string, unknown>> {
   // the transfer, measured: the same workload over IPC and over a tmpfs file
   const transfer = [await forkRow(o, 0, 4, true, 'ipc'), rows.find((r) => r.threads === 0 && r.heap_mib === 4)];
   const cpython = cpythonRows(o, heaps);
+  const wakeMs = await wakeRoundTrip(o.quick ? 50 : 200);
+  o.log(`a postMessage round trip to a worker (two wake-ups): p50 ${wakeMs} ms`);
   const py = (th: number, mib: number) => cpython?.find((r) => r.threads === th && r.heap_mib === mib) as Record<string, number> | undefined;
   // every row beside CPython's figure of the same run
   for (const r of [...rows, transfer[0]!]) {
@@ -161,5 +183,5 @@ export async function benchFork(o: Opts): Promise<Record<string, unknown>> {
     targets.fork_thread_4_threads_4_mib_le_half_cpython_p50 = (at(4, 4, 'thread')?.p50_ms ?? Infinity) <= 0.5 * (py(4, 4)?.p50_ms ?? 0);
   }
   o.log(`fork: ${perMib} ms per MiB of live heap`);
-  return { rows, transfer, per_mib_ms: perMib, cpython, targets };
+  return { rows, transfer, per_mib_ms: perMib, wake_round_trip_p50_ms: wakeMs, cpython, targets };
 }
