@@ -2,7 +2,7 @@
 export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type CloseOptions, type StwStats, type ThreadInfo } from './runtime.js';
 export type { ForkOptions, ForkFault, ForkPhase } from './fork/request.js';
 export type { ForkOutcome, ForkTimings, AtForkHooks, WaitpidOptions, ForkingThread } from './fork/client.js';
-export type { ForkService } from './fork/service.js';
+export type { ForkService, ForkStats } from './fork/service.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
 export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';

@@ -166,8 +166,8 @@ export const FORK_OPTIONS = {
   pool: withDefault<number, number, number>(1, { check: integer(0, MAX_FORK_POOL), child: asIs() }),
   /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
   transfer: withDefault<'ipc' | 'file', 'ipc' | 'file', 'ipc' | 'file'>('file', { check: oneOf('ipc', 'file'), child: asIs() }),
-  /** How a child is isolated: its own process (default) or a thread group over a fresh memory. */
-  isolation: withDefault<ForkIsolation>('process', { check: oneOf('process', 'thread') }),
+  /** How a child is isolated: its own process (default) or a worker group over a fresh memory in this process (docs/FORK.md). A child's own forks inherit it. */
+  isolation: withDefault<ForkIsolation, ForkIsolation, ForkIsolation>('process', { check: oneOf('process', 'thread'), child: asIs() }),
   /** Executable for children (default: this Node); a testing aid for spawn failures. */
   execPath: noDefault<string>({
     check: (v, path) => {

@@ -7,7 +7,7 @@ import {
   ABI_VERSION, H_HOST_CLOSING, LAYOUT_END, LOCK_MUTEX, LOCK_RECURSIVE, IMPORT_LOCK, W_EXCLUSION, handleIndex, slotAddr,
 } from './layout.js';
 import { useWaitRelays, waitAsync } from './wait.js';
-import { forkServiceFor, type ForkService } from './fork/service.js';
+import { forkServiceFor, type ForkService, type ForkStats } from './fork/service.js';
 import { checkChildrenAtClose, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
 import type { Platform } from './platform.js';
@@ -15,13 +15,14 @@ import {
   moduleUrl, cloneable, optionsOfChild, resolveRuntimeOptions, type ForkChildOptions, type ResolvedOptions, type RuntimeOptions,
 } from './options.js';
 import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
-import { bindLinked, compileLinked, type LinkedModules } from './modules.js';
+import { bindLinked, compileLinked, linked, type LinkedModules } from './modules.js';
 import { WorkerThread, markWorkerDead } from './worker-thread.js';
 import { readStats, readThreadStates, type StwStats, type ThreadInfo } from './stats.js';
 import type { CacheEntry, Mutex } from './handles.js';
 
 export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
+export type { ForkStats } from './fork/service.js';
 
 export type { ForkConfig, RuntimeOptions, ResolvedOptions } from './options.js';
 
@@ -51,9 +52,14 @@ export class Runtime {
     // The main thread idles detached; a fork child's main thread is the
     // forking thread continuing, attached as it was.
     mainIdlesDetached = true,
+    // A fork child's fork service and linked instances, made before its snapshot arrived.
+    prepared?: { fork: ForkService },
   ) {
-    if (options.fork) this.#fork = forkServiceFor(platform, memory, options.fork, options);
-    bindLinked(core, memory, linkedModules);
+    if (prepared) this.#fork = prepared.fork;
+    else {
+      if (options.fork) this.#fork = forkServiceFor(platform, memory, { ...options, fork: options.fork });
+      bindLinked(core, memory, linkedModules);
+    }
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control);
     this.main.blockingAllowed = platform.mainThreadCanBlock;
     this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
@@ -97,10 +103,33 @@ export class Runtime {
     linkedModules?: LinkedModules,
   ): Promise<Runtime> {
     const core = instantiated ?? (await instantiateCore(module, memory));
-    check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
+    linkedModules ??= await compileLinked(platform, optionsOfChild(child, maximumPages).wasm);
+    return Runtime.prepareForkChild(platform, module, memory, core, child, maximumPages, linkedModules).adopt(handle);
+  }
+
+  /**
+   * adoptForkChild in two steps, so that a pooled child does all but the
+   * snapshot's own work before it is asked: `prepareForkChild` (the core
+   * already instantiated over `memory`) instantiates the linked modules and
+   * makes the fork service (it starts on first use); `adopt(handle)`, once
+   * `memory` holds the snapshot, runs after_fork_child and makes the runtime.
+   * The linked instances' data segments are overwritten by the restore like
+   * the core's.
+   */
+  static prepareForkChild(
+    platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, core: CoreExports, child: ForkChildOptions,
+    maximumPages: number, linkedModules: LinkedModules,
+  ): { adopt(handle: number): Runtime } {
     const options = optionsOfChild(child, maximumPages);
-    linkedModules ??= await compileLinked(platform, options.wasm);
-    return new Runtime(platform, module, memory, core, linkedModules, handle, options, false);
+    bindLinked(core, memory, linkedModules);
+    for (const name of Object.keys(linkedModules) as (keyof LinkedModules)[]) linked(core, name);
+    const fork = forkServiceFor(platform, memory, options);
+    return {
+      adopt(handle) {
+        check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
+        return new Runtime(platform, module, memory, core, linkedModules, handle, options, false, { fork });
+      },
+    };
   }
 
   #open(): void {
@@ -151,6 +180,15 @@ export class Runtime {
   /** Resolves when the fork server's warm pool holds `n` children (default: the configured size). */
   async forkPoolReady(n = this.options.fork?.pool ?? 1, timeoutMs = 30_000): Promise<void> {
     return this.#forkService().poolReady(n, timeoutMs);
+  }
+
+  /**
+   * The fork server's counters: forks, cold forks (a child spawned for the
+   * fork because the warm pool was empty; each ForkOutcome.timings.cold says
+   * it of one fork) and the warm pool's size now.
+   */
+  forkStats(): ForkStats {
+    return this.#forkService().stats();
   }
 
   /** Pids of forked children still running. */

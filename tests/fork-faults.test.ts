@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
-import { ClosedError, ForkError, ForkRefusedError, WorkerError } from '../host/errors.js';
+import { ClosedError, ForkRefusedError, WorkerError } from '../host/errors.js';
 import type { ForkPhase } from '../host/fork/request.js';
 import { DIAG_SCRATCH } from '../host/modules.js';
-import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
+import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes, expectForkError } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');
 
@@ -22,17 +22,6 @@ function assertWorldResumed(rt: Runtime, what = ''): void {
   // released, or still held by a thread that is gone: the next acquirer takes it over (robust locks)
   const owner = rt.core.lock_owner(0);
   assert.ok(owner === 0 || !rt.main.isLive(owner), `${what}: import lock released or left by a dead thread (owner ${owner})`);
-}
-
-async function expectForkError(p: () => unknown, code: string, what: string): Promise<void> {
-  let err: unknown;
-  try {
-    await p();
-  } catch (e) {
-    err = e;
-  }
-  assert.instance(err, ForkError, `${what}: ${String(err)}`);
-  assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
 }
 
 async function healthyFork(rt: Runtime, code: number): Promise<void> {
@@ -69,7 +58,7 @@ test('the fork server dies mid-request (exit, uncaught throw): a typed error at 
     try {
       await rt.forkPoolReady();
       for (const [form, fault] of [['sync', 'server-exit'], ['async', 'server-exit'], ['sync', 'server-throw'], ['async', 'server-throw']] as const) {
-        await expectForkError(() => (form === 'sync' ? rt.fork({ fault }) : rt.forkAsync({ fault })), 'E_FORK', `${form} ${fault}`);
+        await expectForkError(() => (form === 'sync' ? rt.fork({ fault }) : rt.forkAsync({ fault })), 'E_SERVER_DIED', `${form} ${fault}`);
         assertWorldResumed(rt, `${form} ${fault}`);
         rt.stopTheWorld({ timeoutMs: 5000 });
         rt.startTheWorld();

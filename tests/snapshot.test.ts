@@ -6,8 +6,9 @@ import { ABI_VERSION } from '../host/layout.js';
 import { PAGE } from '../host/fork/protocol.js';
 import {
   H, HEADER_BYTES, HEADER_WORDS, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotError, bodyLayout, checksum32, copyLive,
-  decodeSnapshot, encodeSnapshot, imageChecksum, memoryChecksum, pageIsZero, readHead, seal, verifyPages,
+  HEADER_PROSE, decodeSnapshot, encodeSnapshot, imageChecksum, memoryChecksum, pageIsZero, readHead, seal, verifyPages,
 } from '../host/fork/snapshot.js';
+import { readFileSync } from 'node:fs';
 
 // 8 pages, live: 0, 2, 3 (a run), 7 (a single non-zero word at its very end)
 function memory(): SharedArrayBuffer {
@@ -115,3 +116,24 @@ test('a staging area too small for the live pages is refused before anything is 
 });
 
 test.run();
+
+test('docs/ABI.md describes the snapshot format the codec writes: header words in order, sizes, magic, version, padding', () => {
+  const abi = readFileSync(new URL('../../docs/ABI.md', import.meta.url), 'utf8');
+  const m = /snapshot format \(`host\/fork\/snapshot\.ts`\): a (\d+)-byte header of u32 words \(([^)]*\)[^)]*)\), the options \(UTF-8 JSON, (\w+)-padded/.exec(abi.replace(/\s+/g, ' '));
+  assert.ok(m, 'the format paragraph is where the test looks for it');
+  assert.is(Number(m![1]), HEADER_BYTES);
+  const words = m![2].split(/, /).map((w) => w.replace(/ `.*$| \(.*$/, ''));
+  const named = HEADER_PROSE.length;
+  assert.equal(words.slice(0, named), words.slice(0, named).map((w, i) => (w.startsWith(HEADER_PROSE[i]) ? w : `${HEADER_PROSE[i]}?`)));
+  assert.is(words[named], `${HEADER_WORDS - named} reserved`);
+  assert.is(words.length, named + 1);
+  // the named fields of the codec are the prose's, in the same order
+  assert.equal(Object.values(H), HEADER_PROSE.map((_, i) => i).slice(0, Object.keys(H).length));
+  assert.is(Object.keys(H).length, named);
+  assert.ok(m![2].includes(`0x${SNAPSHOT_MAGIC.toString(16).toUpperCase()}`), 'the magic');
+  assert.ok(m![2].includes(`format version ${SNAPSHOT_VERSION}`), 'the format version');
+  // seal pads the options with spaces
+  const snap = encodeSnapshot(memory(), 16, 1, '{}');
+  assert.is(snap[HEADER_BYTES + 2], 0x20);
+  assert.is(m![3], 'space');
+});

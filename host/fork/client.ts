@@ -1,23 +1,28 @@
 // The parent side of fork(), run by the forking thread (any registered
 // thread). The world is stopped only while the live pages are copied:
 //
-//   before hooks → claim the control block → import lock → stop (deadline:
-//   refusal) → copy the live pages into the staging area → start the world →
-//   release the import lock → after-in-parent hooks → seal (checksum, header)
-//   → post the request → wait (detached) for the server's result.
+//   wait for a ready server → claim the control block → before hooks →
+//   import lock → stop (deadline: refusal) → copy the live pages into the
+//   staging area → start the world → release the import lock →
+//   after-in-parent hooks → seal (checksum, header) → post the request →
+//   wait (detached) for the server's result.
 //
 // Every other thread runs during the seal and the hand-off. Every failure path
 // starts the world, releases the import lock and gives the claim back.
+//
+// fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each,
+// written once as a generator of the steps that wait or block (ForkStep); the
+// blocking and the non-blocking runner each perform those steps their way.
 import {
-  ChildProcessError, ERROR_RANGES, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, codeName, type ErrorCode,
+  ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
-import { waitAsync } from '../wait.js';
 import {
   CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
-  CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES, FORK_E_SERVER_DIED,
+  CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES,
   PROC_EXITED, PROC_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE,
-  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, writeForkData,
+  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  writeForkData,
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
@@ -87,10 +92,18 @@ const WAIT_SLICE_MS = 50;
 // room for the options JSON in front of the pages: the data plus the flags around it
 const OPTIONS_RESERVE = CTL_DATA_MAX + 64;
 
-// A result in the fork bridge's range names its failure; a dead server (the
-// service restarts it) and anything else surface as the generic E_FORK.
-const reasonOf = (r: number): ErrorCode =>
-  r !== FORK_E_SERVER_DIED && r <= ERROR_RANGES.fork.from && r >= ERROR_RANGES.fork.to ? codeName(r) : 'E_FORK';
+// A result in the fork bridge's range names its failure (a dead server is
+// E_SERVER_DIED: the service starts a new one for the next fork); anything
+// else surfaces as the generic E_FORK.
+
+/** A step of the fork algorithm that waits or may block: each runner performs it its way. */
+type ForkStep =
+  | { op: 'wait'; word: number; value: number; ms: number } // a control word, waited on detached
+  | { op: 'lockImport' }
+  | { op: 'stop'; timeoutMs: number }
+  | { op: 'start' };
+
+type Steps<T> = Generator<ForkStep, T, void>;
 
 export class ForkClient {
   readonly ctl: Int32Array;
@@ -109,88 +122,143 @@ export class ForkClient {
 
   /** Blocking fork: the child's pid and the figures of this fork. */
   fork(opts: ForkOptions = {}): ForkOutcome {
-    const req = prepareRequest(opts);
-    const t = this.thread;
-    this.#waitServer();
-    this.#claim();
-    let posted = false;
-    try {
-      this.#before();
-      const t0 = performance.now();
-      t.lockImport();
-      const copy = this.#stopAndCopy(req, () => t.stopTheWorld({ timeoutMs: req.stopTimeoutMs }), t0);
-      const sealed = this.#sealAndPost(req, copy);
-      posted = true;
-      this.thread.allowThreadsIfAttached(() => {
-        for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
-          this.#checkServerAlive();
-          Atomics.wait(this.ctl, CTL_STATE, s, WAIT_SLICE_MS);
-        }
-      });
-      return this.#outcome(req, copy, sealed);
-    } finally {
-      if (!posted) abandon(this.ctl);
-    }
+    return this.#block(this.#fork(prepareRequest(opts)));
   }
 
   /** Never blocks the calling thread. */
-  async forkAsync(opts: ForkOptions = {}): Promise<ForkOutcome> {
-    const req = prepareRequest(opts);
-    const t = this.thread;
-    await this.#waitServerAsync();
-    await this.#claimAsync();
+  forkAsync(opts: ForkOptions = {}): Promise<ForkOutcome> {
+    let req: PreparedRequest;
+    try {
+      req = prepareRequest(opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#await(this.#fork(req));
+  }
+
+  /** Exit status of child `pid` (exit code, or 128 + signal), waiting detached; with noHang undefined while it runs. */
+  waitpid(pid: number, opts: WaitpidOptions = {}): number | undefined {
+    return this.#block(this.#waitpid(pid, opts));
+  }
+
+  /** Never blocks the calling thread. */
+  async waitpidAsync(pid: number, opts: WaitpidOptions = {}): Promise<number | undefined> {
+    return this.#await(this.#waitpid(pid, opts));
+  }
+
+  // ---- the algorithms --------------------------------------------------------------
+
+  *#fork(req: PreparedRequest): Steps<ForkOutcome> {
+    yield* this.#waitServer();
+    yield* this.#claim();
     let posted = false;
     try {
       this.#before();
       const t0 = performance.now();
-      await t.lockImportAsync();
+      yield { op: 'lockImport' };
       let copy: LiveCopy & { stopMs: number; copyMs: number };
       let stopped = false;
       try {
         try {
           req.probe?.('locked');
-          await t.stopTheWorldAsync({ timeoutMs: req.stopTimeoutMs });
+          yield { op: 'stop', timeoutMs: req.stopTimeoutMs };
         } catch (e) {
           throw refusal(e);
         }
         stopped = true;
         copy = this.#copy(req, t0);
       } finally {
-        await this.#resumeAsync(stopped, req);
+        // every path: the world starts, the import lock is released, then the parent hooks run
+        try {
+          if (stopped) yield { op: 'start' };
+        } finally {
+          this.#unlockAndHooks();
+        }
+        if (stopped) req.probe?.('started');
       }
       const sealed = this.#sealAndPost(req, copy);
       posted = true;
-      await t.detachedWhile(async () => {
-        for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
-          this.#checkServerAlive();
-          await waitAsync(this.ctl, CTL_STATE * 4, s, WAIT_SLICE_MS);
-        }
-      });
+      for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
+        this.#checkServerAlive();
+        yield { op: 'wait', word: CTL_STATE, value: s, ms: WAIT_SLICE_MS };
+      }
       return this.#outcome(req, copy, sealed);
     } finally {
       if (!posted) abandon(this.ctl);
     }
   }
 
-  /** Exit status of child `pid` (exit code, or 128 + signal), waiting detached; with noHang undefined while it runs. */
-  waitpid(pid: number, opts: WaitpidOptions = {}): number | undefined {
+  *#waitpid(pid: number, opts: WaitpidOptions): Steps<number | undefined> {
     const slot = this.#procSlot(pid);
     if (opts.noHang && Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) return undefined;
-    this.thread.allowThreadsIfAttached(() => {
-      while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) Atomics.wait(this.ctl, slot + 1, PROC_RUNNING, 100);
-    });
+    while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) yield { op: 'wait', word: slot + 1, value: PROC_RUNNING, ms: 100 };
     return this.#reap(slot);
   }
 
-  /** Never blocks the calling thread. */
-  async waitpidAsync(pid: number, opts: WaitpidOptions = {}): Promise<number | undefined> {
-    const slot = this.#procSlot(pid);
-    if (opts.noHang && Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) return undefined;
-    await this.thread.detachedWhile(async () => {
-      while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) await waitAsync(this.ctl, (slot + 1) * 4, PROC_RUNNING, 100);
-    });
-    return this.#reap(slot);
+  // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
+  *#waitServer(): Steps<void> {
+    const end = performance.now() + SERVER_WAIT_MS;
+    for (let s = Atomics.load(this.ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.ctl, CTL_SERVER)) {
+      if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
+      yield { op: 'wait', word: CTL_SERVER, value: s, ms: WAIT_SLICE_MS };
+    }
   }
+
+  // One fork at a time holds the control block; a claim whose owner died is taken over.
+  *#claim(): Steps<void> {
+    const end = performance.now() + CLAIM_WAIT_MS;
+    const t = this.thread;
+    while (!(claim(this.ctl, t.handle) || takeOver(this.ctl, t.handle, (h) => h !== t.handle && t.isLive(h)))) {
+      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
+      yield { op: 'wait', word: CTL_STATE, value: Atomics.load(this.ctl, CTL_STATE), ms: WAIT_SLICE_MS };
+    }
+  }
+
+  // ---- the two runners -------------------------------------------------------------
+
+  // Blocks in each step; every wait runs detached.
+  #block<T>(g: Steps<T>): T {
+    const t = this.thread;
+    const perform = (s: ForkStep): void => {
+      if (s.op === 'wait') t.allowThreadsIfAttached(() => Atomics.wait(this.ctl, s.word, s.value, s.ms));
+      else if (s.op === 'lockImport') t.lockImport();
+      else if (s.op === 'stop') t.stopTheWorld({ timeoutMs: s.timeoutMs });
+      else t.startTheWorld();
+    };
+    for (let r = g.next(); ; ) {
+      if (r.done) return r.value;
+      let failure: { e: unknown } | undefined;
+      try {
+        perform(r.value);
+      } catch (e) {
+        failure = { e };
+      }
+      r = failure ? g.throw(failure.e) : g.next();
+    }
+  }
+
+  // Never blocks: each step is awaited (the world is started with start_try).
+  async #await<T>(g: Steps<T>): Promise<T> {
+    const t = this.thread;
+    const perform = (s: ForkStep): Promise<void> => {
+      if (s.op === 'wait') return t.detachedWhile(() => waitWordAsync(this.ctl, s.word, s.value, s.ms));
+      if (s.op === 'lockImport') return t.lockImportAsync();
+      if (s.op === 'stop') return t.stopTheWorldAsync({ timeoutMs: s.timeoutMs });
+      return t.startTheWorldAsync();
+    };
+    for (let r = g.next(); ; ) {
+      if (r.done) return r.value;
+      let failure: { e: unknown } | undefined;
+      try {
+        await perform(r.value);
+      } catch (e) {
+        failure = { e };
+      }
+      r = failure ? g.throw(failure.e) : g.next();
+    }
+  }
+
+  // ---- the parts -------------------------------------------------------------------
 
   #procSlot(pid: number): number {
     if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${pid} is not a pid`);
@@ -205,49 +273,13 @@ export class ForkClient {
     return status;
   }
 
-  // The world is stopped from the stop until #resume: only the copy runs in between.
-  #stopAndCopy(req: PreparedRequest, stop: () => void, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
-    let stopped = false;
-    try {
-      try {
-        req.probe?.('locked');
-        stop();
-      } catch (e) {
-        throw refusal(e);
-      }
-      stopped = true;
-      return this.#copy(req, t0);
-    } finally {
-      this.#resume(stopped, req);
-    }
-  }
-
+  // The world is stopped: only this runs between the stop and the start.
   #copy(req: PreparedRequest, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
     const t1 = performance.now();
     req.probe?.('stopped');
     const copy = copyLive(this.thread.memory.buffer, this.#staging, OPTIONS_RESERVE);
     req.probe?.('copied');
     return { ...copy, stopMs: t1 - t0, copyMs: performance.now() - t1 };
-  }
-
-  // Every path: the world starts, the import lock is released, then the parent hooks run.
-  #resume(stopped: boolean, req: PreparedRequest): void {
-    try {
-      if (stopped) this.thread.startTheWorld();
-    } finally {
-      this.#unlockAndHooks();
-    }
-    if (stopped) req.probe?.('started');
-  }
-
-  // #resume without blocking: the world is started with start_try.
-  async #resumeAsync(stopped: boolean, req: PreparedRequest): Promise<void> {
-    try {
-      if (stopped) await this.thread.startTheWorldAsync();
-    } finally {
-      this.#unlockAndHooks();
-    }
-    if (stopped) req.probe?.('started');
   }
 
   // After the world is started (or failed to start): the import lock is released
@@ -295,7 +327,7 @@ export class ForkClient {
     };
     if (req.verify) out.memoryChecksum = Atomics.load(ctl, CTL_MEM_CHECKSUM) >>> 0;
     release(ctl);
-    if (r < 0) throw new ForkError(reasonOf(r), `fork failed: ${msg}`);
+    if (r < 0) throw errorFor(r, `fork failed: ${msg}`, 'fork');
     return out;
   }
 
@@ -303,48 +335,6 @@ export class ForkClient {
   // the request at once: the forking thread never waits on a dead server.
   #checkServerAlive(): void {
     if (Atomics.load(this.ctl, CTL_SERVER) === SERVER_GONE) serverGone(this.ctl, 'the fork server died during the fork');
-  }
-
-  #serverState(): number {
-    return Atomics.load(this.ctl, CTL_SERVER);
-  }
-
-  // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
-  #waitServer(): void {
-    const end = performance.now() + SERVER_WAIT_MS;
-    while (this.#serverState() !== SERVER_READY) {
-      if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
-      this.thread.allowThreadsIfAttached(() => Atomics.wait(this.ctl, CTL_SERVER, this.#serverState(), WAIT_SLICE_MS));
-    }
-  }
-
-  async #waitServerAsync(): Promise<void> {
-    const end = performance.now() + SERVER_WAIT_MS;
-    while (this.#serverState() !== SERVER_READY) {
-      if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
-      await waitAsync(this.ctl, CTL_SERVER * 4, this.#serverState(), WAIT_SLICE_MS);
-    }
-  }
-
-  // One fork at a time holds the control block; a claim whose owner died is taken over.
-  #tryClaim(): boolean {
-    return claim(this.ctl, this.thread.handle) || takeOver(this.ctl, this.thread.handle, (h) => h !== this.thread.handle && this.thread.isLive(h));
-  }
-
-  #claim(): void {
-    const end = performance.now() + CLAIM_WAIT_MS;
-    while (!this.#tryClaim()) {
-      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
-      this.thread.allowThreadsIfAttached(() => Atomics.wait(this.ctl, CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS));
-    }
-  }
-
-  async #claimAsync(): Promise<void> {
-    const end = performance.now() + CLAIM_WAIT_MS;
-    while (!this.#tryClaim()) {
-      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
-      await this.thread.detachedWhile(() => waitAsync(this.ctl, CTL_STATE * 4, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS));
-    }
   }
 
   #before(): void {

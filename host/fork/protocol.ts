@@ -49,6 +49,13 @@
 import { ERRNO } from '../errors.js';
 import { waitAsync } from '../wait.js';
 
+/**
+ * Awaits a change of control word `word` (a word index, as Atomics.wait
+ * takes): the one way the fork code waits without blocking, so a word index
+ * is never passed where waitAsync wants a byte address.
+ */
+export const waitWordAsync = (ctl: Int32Array, word: number, value: number, ms: number): Promise<void> => waitAsync(ctl, word * 4, value, ms);
+
 export const PAGE = 65536;
 
 export const CTL_STATE = 0;
@@ -75,6 +82,7 @@ export const CTL_T_READ_US = 19; // as the child reports them
 export const CTL_T_RESTORE_US = 20;
 export const CTL_T_COLD = 21; // 1 when the child was spawned for this fork
 export const CTL_MAX_PAGES = 22; // the memory's maximum, written once by the service (snapshot header field)
+export const CTL_COLD_FORKS = 23; // forks whose child was spawned for them (the pool was empty), since the server started
 export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B (words 0…31 are the words above)
 export const CTL_MSG_MAX = 512;
 export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
@@ -302,7 +310,7 @@ export async function serveRequests(ctl: Int32Array, hooks: ServerHooks): Promis
       const mode = Atomics.load(ctl, CTL_SHUTDOWN);
       if (mode) await hooks.shutdown(mode);
       hooks.idle?.();
-      await waitAsync(ctl, CTL_STATE * 4, s, 100);
+      await waitWordAsync(ctl, CTL_STATE, s, 100);
       continue;
     }
     let result: number;

@@ -1,5 +1,6 @@
 // Fork options: what a caller may ask of one fork, checked before anything
 // locks or stops.
+import { DEFAULT_STOP_TIMEOUT_MS } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { CTL_DATA_MAX } from './protocol.js';
 
@@ -36,7 +37,6 @@ export interface PreparedRequest {
   probe?: (phase: ForkPhase) => void;
 }
 
-export const DEFAULT_STOP_TIMEOUT_MS = 2000;
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
 export function prepareRequest(opts: ForkOptions): PreparedRequest {
@@ -63,13 +63,6 @@ export function prepareRequest(opts: ForkOptions): PreparedRequest {
     data,
     probe: opts.probe,
   };
-}
-
-/** Pool size: warm children kept ready (the server grows it with the fork rate up to `max`). */
-export function checkPool(pool: number | undefined): number {
-  const p = pool ?? 1;
-  if (!Number.isInteger(p) || p < 0 || p > 16) throw new InvalidArgumentError(`fork.pool must be 0…16, got ${String(p)}`);
-  return p;
 }
 
 export type ChildrenAtClose = 'wait' | 'kill';

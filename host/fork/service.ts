@@ -2,46 +2,40 @@
 // into a running child. Its lifecycle — start, pool, death, shutdown — sits
 // behind ForkService, so a platform can bring its own (Node: a server thread
 // that owns child processes; a browser: a worker group over a fresh memory).
-import { ForkError, UnsupportedError, WorkerError } from '../errors.js';
+import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
-import { waitAsync } from '../wait.js';
 import {
-  CTL_POOL_READY, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
-  createControl, procRunning, serverGone,
+  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
-import { checkPool, type ChildrenAtClose } from './request.js';
-import { DEFAULT_MAXIMUM_PAGES } from '../core.js';
-
-/** What the runtime's options say about forking. */
-export interface ForkServiceConfig {
-  /** Module whose export `exportName` (default: default export) continues the forking thread in the child. */
-  continuation: string | URL;
-  exportName?: string;
-  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); the server grows it with the fork rate. */
-  pool?: number;
-  /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
-  transfer?: 'ipc' | 'file';
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
-  execPath?: string;
-}
+import type { ChildrenAtClose } from './request.js';
+import { forkChildOptions, type ResolvedFork, type ResolvedOptions } from '../options.js';
 
 /** The fork service for a runtime: the platform's own, or a WorkerForkService. */
 export function forkServiceFor(
-  platform: Platform, memory: WebAssembly.Memory, cfg: ForkServiceConfig,
-  rt: { wasm?: string | URL; maximumPages?: number; job?: string | URL; jobData?: unknown; stopTimeoutMs?: number },
+  platform: Platform, memory: WebAssembly.Memory, rt: ResolvedOptions & { fork: ResolvedFork },
 ): ForkService {
-  const maximumPages = rt.maximumPages ?? DEFAULT_MAXIMUM_PAGES;
-  const control = createControl(maximumPages);
-  const init = {
-    memory, maximumPages, execPath: cfg.execPath,
-    child: {
-      continuation: String(cfg.continuation), exportName: cfg.exportName, wasm: String(rt.wasm ?? 'release'), pool: checkPool(cfg.pool),
-      transfer: cfg.transfer ?? 'file', job: rt.job === undefined ? undefined : String(rt.job), jobData: rt.jobData,
-      stopTimeoutMs: rt.stopTimeoutMs,
-    },
-  };
+  const control = createControl(rt.maximumPages);
+  const init = { memory, maximumPages: rt.maximumPages, execPath: rt.fork.execPath, child: forkChildOptions(rt) };
   return platform.createForkService?.(init, control) ?? new WorkerForkService(platform, init, control);
 }
+
+/** What the fork server counted. */
+export interface ForkStats {
+  /** Requests posted to the server. */
+  forks: number;
+  /** Forks whose child had to be spawned for them (the warm pool was empty). */
+  coldForks: number;
+  /** Warm children waiting in the pool now. */
+  poolReady: number;
+}
+
+/** ForkStats from a control block. */
+export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
+  forks: Atomics.load(ctl, CTL_SEQ),
+  coldForks: Atomics.load(ctl, CTL_COLD_FORKS),
+  poolReady: Atomics.load(ctl, CTL_POOL_READY),
+});
 
 export interface ForkService {
   /** The control block every forking thread of this runtime shares. */
@@ -54,6 +48,8 @@ export interface ForkService {
   poolReady(n: number, timeoutMs?: number): Promise<void>;
   /** Pids of children still running. */
   running(): number[];
+  /** Counters of the fork server (since the runtime started). */
+  stats(): ForkStats;
   /** Ends the server after the pool is reaped; running children are waited for or killed. */
   shutdown(children: ChildrenAtClose): Promise<void>;
 }
@@ -107,9 +103,9 @@ export class WorkerForkService implements ForkService {
     for (let s = Atomics.load(this.#ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.#ctl, CTL_SERVER)) {
       if (performance.now() > end || (s === SERVER_GONE && this.#failure)) {
         const f = this.#failure;
-        throw new WorkerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`, f);
+        throw Object.assign(new ForkServerError(`the fork server did not start: ${f instanceof Error ? f.message : 'timeout'}`), { cause: f });
       }
-      await waitAsync(this.#ctl, CTL_SERVER * 4, s, 50);
+      await waitWordAsync(this.#ctl, CTL_SERVER, s, 50);
     }
   }
 
@@ -119,12 +115,16 @@ export class WorkerForkService implements ForkService {
       const have = Atomics.load(this.#ctl, CTL_POOL_READY);
       if (have >= n) return;
       if (performance.now() > end) throw new ForkError('E_FORK', `fork pool holds ${have} of ${n} children after ${timeoutMs} ms`);
-      await waitAsync(this.#ctl, CTL_POOL_READY * 4, have, 50);
+      await waitWordAsync(this.#ctl, CTL_POOL_READY, have, 50);
     }
   }
 
   running(): number[] {
     return procRunning(this.#ctl);
+  }
+
+  stats(): ForkStats {
+    return forkStatsOf(this.#ctl);
   }
 
   async shutdown(children: ChildrenAtClose): Promise<void> {

@@ -1,7 +1,7 @@
 // The snapshot codec: what a fork hands its child.
 //
 //   header   HEADER_WORDS u32 words, named by H (below)
-//   meta     options (utf-8 JSON, zero-padded to 4 bytes), then one u32 page index per live page
+//   meta     options (utf-8 JSON, space-padded to a multiple of 4 bytes), then one u32 page index per live page
 //   pages    the live pages, PAGE bytes each, in index order
 //
 // All-zero pages are not carried: a fresh memory is zero. The checksum chains
@@ -31,6 +31,14 @@ export const H = {
   OPTIONS_LEN: 7,
   CHECKSUM: 8,
 } as const;
+/**
+ * How docs/ABI.md names each header word, in order (tests/snapshot.test.ts
+ * checks the prose against this list, so the format is described once).
+ */
+export const HEADER_PROSE: readonly string[] = [
+  'magic', 'format version', 'ABI version', 'memory bytes', 'maximum pages', 'forking handle', 'live page count',
+  'options length', 'checksum',
+];
 const PAGE_WORDS = PAGE / 4;
 
 export { SnapshotError };
@@ -213,6 +221,27 @@ export function verifyPages(head: Uint8Array, info: SnapshotInfo, memory: ArrayB
   if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
 }
 
+/**
+ * The one restore loop: puts each run of consecutive live pages at its place
+ * in `memory`, `read(into, at)` filling `into` from snapshot offset `at`
+ * (a file read, or a copy out of a buffer).
+ */
+export function restorePages(info: SnapshotInfo, memory: ArrayBufferLike, read: (into: Uint8Array, at: number) => void): void {
+  const n = info.pages.length;
+  for (let k = 0; k < n; ) {
+    let run = 1;
+    while (k + run < n && info.pages[k + run] === info.pages[k] + run) run++;
+    read(new Uint8Array(memory, info.pages[k] * PAGE, run * PAGE), info.pagesAt + k * PAGE);
+    k += run;
+  }
+}
+
+/** A `read` for restorePages out of a snapshot held in `buf`. */
+export const readFromBuffer = (buf: Uint8Array) => (into: Uint8Array, at: number): void => {
+  if (at + into.byteLength > buf.byteLength) throw new SnapshotError('snapshot truncated (pages)');
+  into.set(buf.subarray(at, at + into.byteLength));
+};
+
 /** Validates a whole snapshot held in one buffer and returns its info and a restore into a memory. */
 export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: (into: ArrayBufferLike) => void } {
   if (buf.byteOffset % 4 !== 0) buf = buf.slice();
@@ -222,10 +251,7 @@ export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: 
   if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
   return {
     info,
-    restore(into) {
-      const dst = new Uint8Array(into);
-      for (let k = 0; k < info.pages.length; k++) dst.set(buf.subarray(info.pagesAt + k * PAGE, info.pagesAt + (k + 1) * PAGE), info.pages[k] * PAGE);
-    },
+    restore: (into) => restorePages(info, into, readFromBuffer(buf)),
   };
 }
 
@@ -249,4 +275,17 @@ export function memoryChecksum(memory: ArrayBufferLike): number {
   let h = 0x811c9dc5;
   for (let p = 0; p < memory.byteLength / PAGE; p++) h = checksum32(words.subarray(p * PAGE_WORDS, (p + 1) * PAGE_WORDS), h);
   return h;
+}
+
+/**
+ * Testing aid (ForkOptions.fault): a damaged copy of `snap` for the faults
+ * that exercise the child's validation; `snap` itself otherwise. Applied
+ * wherever the child's bytes come from (the server's file, the staging area).
+ */
+export function damaged(snap: Uint8Array, fault: string): Uint8Array {
+  if (fault !== 'corrupt' && fault !== 'truncate' && fault !== 'abi') return snap;
+  const copy = snap.slice();
+  if (fault === 'corrupt') copy[copy.byteLength - 1] ^= 0xff;
+  if (fault === 'abi') new Uint32Array(copy.buffer, 0, HEADER_WORDS)[H.ABI] += 1;
+  return fault === 'truncate' ? copy.subarray(0, copy.byteLength - 4096) : copy;
 }

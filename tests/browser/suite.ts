@@ -304,6 +304,25 @@ export const forkTests: [string, () => Promise<void>][] = [
     }
   }],
 
+  ['fork: cold forks are counted (pool 0: every fork is cold); every failure code as under Node', async () => {
+    const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 0 } });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const { pid, timings } = await rt.forkAsync({ data: { code: i } });
+        assert(timings.cold, 'pool 0: a child spawned for the fork');
+        equal(await rt.waitpidAsync(pid), i, 'status');
+      }
+      equal(rt.forkStats().coldForks, 2, 'forkStats().coldForks');
+      for (const [fault, code] of [['corrupt', 'E_SNAPSHOT'], ['slow-transfer', 'E_ACK_TIMEOUT']] as const) {
+        const e = await rejects(rt.forkAsync({ fault, ackTimeoutMs: fault === 'slow-transfer' ? 50 : 10_000 }), (x) => x instanceof ForkError, fault) as ForkError;
+        equal(e.code, code, `${fault}: code`);
+        equal(rt.runningChildren(), [], `${fault}: no pid handed out`);
+      }
+    } finally {
+      await rt.closeAsync();
+    }
+  }],
+
   ['fork: closing the runtime with children: kill ends a running child group', async () => {
     const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 1 } });
     const { pid } = await rt.forkAsync({ data: { code: 0, hang: true } });

@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { waitFor } from './deadline.js';
+import * as assert from 'uvu/assert';
+import { ForkError } from '../../host/errors.js';
 
 export { waitFor, within } from './deadline.js';
 
@@ -84,4 +86,16 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Awaits `p` and asserts it failed with a ForkError (or subclass) of `code`. */
+export async function expectForkError(p: () => unknown, code: string, what: string): Promise<void> {
+  let err: unknown;
+  try {
+    await p();
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, ForkError, `${what}: ${String(err)}`);
+  assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
 }

@@ -1,0 +1,147 @@
+// A fork child, whatever it runs in (an OS process under Node, a worker group
+// under Node's 'thread' isolation or in a page): what it does while it waits
+// in the pool, and what it does once its snapshot arrives.
+//
+// Everything that does not depend on the snapshot's bytes happens in
+// `prepareChild`, before any request: the memory (sized like the parent's),
+// the core and linked-module instances over it, the runtime object but its
+// handle, the continuation's import, and the checksum warmed up to its
+// optimised code. After the snapshot arrives, `ChildSession.restore` reads the
+// live pages straight into that memory and checks them (work proportional to
+// the live pages, at memory speed), and `run` calls after_fork_child, the
+// continuation's afterForkChild hook, acknowledges, and runs the continuation.
+//
+// What a user observes of a child is its pid and its exit status (waitpid):
+// the continuation's result (0…255), 70 when it throws, 128 + n when killed by
+// signal n. A child whose snapshot is rejected was never acknowledged: the
+// fork throws E_SNAPSHOT and there is no pid to wait for.
+import { createSharedMemory, instantiateCore } from '../core.js';
+import type { LinkedModules } from '../modules.js';
+import type { ForkChildOptions, Platform } from '../platform.js';
+import { Runtime } from '../runtime.js';
+import { ForkError } from '../errors.js';
+import { PAGE } from './protocol.js';
+import {
+  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageIsZero, readHead, restorePages, verifyPages,
+  type SnapshotInfo,
+} from './snapshot.js';
+
+/** The exit status of a child whose continuation threw. */
+export const EXIT_CONTINUATION_FAILED = 70;
+/** Internal: how a child that rejected its snapshot ends (never observed through waitpid: it has no pid). */
+export const EXIT_REJECTED = 65;
+
+/** The child's timings as it reports them in its acknowledgement, in µs. */
+export interface ChildAck { readUs: number; restoreUs: number }
+
+/** Messages a child sends its fork server. */
+export type ChildEvent =
+  | { type: 'ready' }
+  | ({ type: 'ack' } & ChildAck)
+  | { type: 'error'; message: string }
+  | { type: 'exit'; code: number };
+
+export interface ChildWarmOptions {
+  platform: Platform;
+  module: WebAssembly.Module;
+  linkedModules: LinkedModules;
+  /** The parent's memory size and maximum at the time the child was started. */
+  pages: number;
+  maximumPages: number;
+  config: ForkChildOptions;
+}
+
+// 512 checksums of one page (32 MiB of work, a few ms while nobody waits):
+// enough for the engine's optimising tier, measured with scripts/bench-fork.ts.
+const WARM_PAGES = 512;
+const OS_PAGE = 4096;
+
+/** Everything a pooled child makes before its request. */
+export async function prepareChild(o: ChildWarmOptions): Promise<ChildSession> {
+  // the codec's paths once, on a scratch memory, then the checksum and the zero scan hot
+  const scratch = createSharedMemory(4, 4);
+  await instantiateCore(o.module, scratch);
+  const { restore } = decodeSnapshot(encodeSnapshot(scratch.buffer, 4, 0, '{}'));
+  restore(new ArrayBuffer(scratch.buffer.byteLength));
+  const words = new Int32Array(scratch.buffer);
+  const page = words.subarray(0, PAGE / 4);
+  for (let i = 0, h = 0; i < WARM_PAGES; i++) h = checksum32(page, h);
+  for (let i = 0; i < 64; i++) pageIsZero(words, i & 3);
+  const cont = (await import(o.config.continuation)) as Record<string, unknown>;
+  const memory = new WebAssembly.Memory({ initial: o.pages, maximum: o.maximumPages, shared: true });
+  const core = await instantiateCore(o.module, memory);
+  const prepared = Runtime.prepareForkChild(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
+  // The instances' data segments dirtied a few pages: any the snapshot leaves
+  // out (zero in the parent) is zeroed again after the restore.
+  const dirty: number[] = [];
+  const mem = new Int32Array(memory.buffer);
+  for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) dirty.push(p);
+  // Touched now, so the restore does not take a page fault per 4 KiB it
+  // writes (that halves a read into fresh memory, measured).
+  for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
+  return new ChildSession(o, memory, prepared, dirty, cont);
+}
+
+/** A prepared child, waiting for its snapshot. */
+export class ChildSession {
+  #t0 = 0;
+  #t1 = 0;
+  #info?: SnapshotInfo;
+
+  constructor(
+    private readonly o: ChildWarmOptions,
+    readonly memory: WebAssembly.Memory,
+    private readonly prepared: { adopt(handle: number): Runtime },
+    private readonly dirty: number[],
+    private readonly cont: Record<string, unknown>,
+  ) {}
+
+  /**
+   * Validates the header and meta (`head`: the snapshot's first `pagesAt`
+   * bytes at least; `total`: its whole length), grows the memory to the
+   * parent's size, reads the live pages with `read` (restorePages) and checks
+   * them. Throws SnapshotError for a snapshot to reject.
+   */
+  restore(head: Uint8Array, total: number, read: (into: Uint8Array, at: number) => void): SnapshotInfo {
+    this.#t0 = performance.now();
+    const info = readHead(head, total);
+    if (info.maximumPages !== this.o.maximumPages) {
+      throw new SnapshotError(`snapshot of a memory of ${info.maximumPages} pages at most, this child has ${this.o.maximumPages}`);
+    }
+    const have = this.memory.buffer.byteLength;
+    if (info.memoryBytes > have) this.memory.grow((info.memoryBytes - have) / PAGE);
+    else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
+    restorePages(info, this.memory.buffer, read);
+    verifyPages(head, info, this.memory.buffer);
+    if (this.dirty.length) {
+      const live = new Set(info.pages);
+      const bytes = new Uint8Array(this.memory.buffer);
+      for (const p of this.dirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
+    }
+    this.#info = info;
+    this.#t1 = performance.now();
+    return info;
+  }
+
+  /**
+   * The forking thread continues: after_fork_child, the continuation's
+   * afterForkChild hook, `ack`, then the continuation. Resolves with the
+   * child's exit status (the continuation's result, or 0); the caller closes
+   * the runtime (`rt.exit`) and ends the child with it.
+   */
+  async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: Runtime; code: number }> {
+    const info = this.#info!;
+    const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
+    const restoredChecksum = flags.verify ? memoryChecksum(this.memory.buffer) : undefined;
+    const runtime = this.prepared.adopt(info.handle);
+    const name = this.o.config.exportName ?? 'default';
+    const fn = this.cont[name];
+    if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
+    const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum };
+    if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
+    const t2 = performance.now();
+    await ack({ readUs: Math.round((this.#t1 - this.#t0) * 1000), restoreUs: Math.round((t2 - this.#t1) * 1000) });
+    const code = await fn(ctx);
+    return { runtime, code: typeof code === 'number' ? code : 0 };
+  }
+}

@@ -1,0 +1,320 @@
+// The fork server's core, one for every kind of child and every platform: the
+// child wrapper (its events, its deadlines and their failure codes), the warm
+// pool and its refill from the observed fork rate, one hand-off, the fault
+// injection, the exit status and the shutdown. A platform brings how a child
+// is started and ended and how a snapshot reaches it (ServerPlatform): an OS
+// process reading a file (Node 'process' isolation), a worker reading the
+// staging area (Node 'thread' isolation, browsers).
+//
+// A child's exit status is recorded when the child reports it — its program
+// has ended and its output is flushed — so waitpid returns then; the process
+// or worker group is torn down and reaped in the background, and shutdown
+// waits for that too, so a closed runtime leaves nothing running.
+import { ForkServerError } from '../errors.js';
+import {
+  CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
+  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY,
+  STAGING_BYTE, procClaim, procExited, procRelease, recordHandoff, serveRequests, serverGone, stagingView,
+} from './protocol.js';
+import { FORK_FAULTS } from './request.js';
+import type { ChildAck, ChildEvent } from './child.js';
+import type { ForkServerInit } from '../platform.js';
+
+/** A child as its platform started it. */
+export interface ChildLink {
+  /** The OS pid, when the child is a process; otherwise the server numbers it. */
+  readonly osPid?: number;
+  /** Posts a message to the child (the hand-off). */
+  send(m: unknown): void;
+  /** Ends the child (and its threads) now. */
+  kill(): void;
+  /** Lets a pooled child go: it ends by itself. */
+  dismiss(): void;
+}
+
+/** What a platform brings to the server core. */
+export interface ServerPlatform {
+  /**
+   * Starts one child that reports its events to `event` and its end to
+   * `gone` (status; −1 when it never started). `broken`: a child that cannot
+   * start (fault 'spawn').
+   */
+  spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, broken: boolean): ChildLink;
+  /**
+   * Makes the sealed snapshot `snap` readable by child `pid`; resolves with
+   * the hand-off message for it and what to do once it has read it.
+   */
+  handoff(snap: Uint8Array, pid: number, fault: string): Promise<{ message: Record<string, unknown>; done?: () => void }>;
+  /** Ends the server thread with `code` (fault 'server-exit', shutdown). */
+  exit(code: number): void;
+  /** How long a new child may take to become ready, and how many tries a hand-off gives it. */
+  readyTimeoutMs: number;
+  readyAttempts: number;
+}
+
+// A failure with the FORK_E_* number the server reports in CTL_RESULT.
+export class ChildFailure extends ForkServerError {
+  constructor(errno: number, message: string) {
+    super(message, errno);
+  }
+}
+
+// The pool grows with the fork rate (forks in the last second), up to this.
+const MAX_POOL = 8;
+const RATE_WINDOW_MS = 1000;
+
+/** One child: its events turned into promises with deadlines and failure codes. */
+class Child {
+  readonly link: ChildLink;
+  readonly ready: Promise<void>;
+  /** The OS process or worker group is gone (status; −1: never started). */
+  readonly gone: Promise<number>;
+  /** The exit status: reported by the child, or its end when it reported none. */
+  readonly status: Promise<number>;
+  pid = 0;
+  /** Acknowledged: its status is its pid's from now on. */
+  acked = false;
+  /** The status once known. */
+  final?: number;
+  ended = false;
+  isReady = false;
+  lastAck?: ChildAck;
+  #listeners = new Set<(e: ChildEvent) => void>();
+  #reportStatus!: (s: number) => void;
+
+  constructor(platform: ServerPlatform, broken = false) {
+    let resolveGone!: (s: number) => void;
+    this.gone = new Promise((r) => { resolveGone = r; });
+    this.status = new Promise((r) => { this.#reportStatus = r; });
+    void this.gone.then((s) => {
+      this.ended = true;
+      this.#reportStatus(s);
+    });
+    this.link = platform.spawn((e) => {
+      if (e.type === 'ready') this.isReady = true;
+      if (e.type === 'ack') this.lastAck = e;
+      if (e.type === 'exit') this.#reportStatus(e.code & 0xff);
+      this.#listeners.forEach((l) => l(e));
+    }, resolveGone, broken);
+    this.ready = this.next('ready', platform.readyTimeoutMs);
+  }
+
+  /**
+   * Resolves on the event `type`; rejects when the child ends first, reports
+   * an error, or at the deadline: a child never ready was not spawned
+   * (E_SPAWN), one that never acknowledged timed out (E_ACK_TIMEOUT).
+   */
+  next(type: 'ready' | 'ack', timeoutMs: number): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        done();
+        reject(new ChildFailure(type === 'ready' ? FORK_E_SPAWN : FORK_E_ACK_TIMEOUT, `no ${type} from the child within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onEvent = (e: ChildEvent) => {
+        if (e.type === type) { done(); resolve(); }
+        if (e.type === 'error') { done(); reject(new ChildFailure(FORK_E_SNAPSHOT, e.message)); }
+      };
+      const done = () => { clearTimeout(timer); this.#listeners.delete(onEvent); };
+      this.#listeners.add(onEvent);
+      void this.status.then((status) => {
+        done();
+        reject(status === -1
+          ? new ChildFailure(FORK_E_SPAWN, 'the child could not be started')
+          : new ChildFailure(FORK_E_CHILD_DIED, `child exited with status ${status} before its ${type}`));
+      });
+    });
+    p.catch(() => {});
+    return p;
+  }
+
+  /** Ends the child and waits until it is gone, so a failed fork leaks nothing. */
+  async kill(): Promise<void> {
+    this.link.kill();
+    await this.gone;
+  }
+}
+
+/** A fork server over the control block of `init` with `platform`'s children. */
+export interface ForkServer {
+  /** Serves requests until shutdown. */
+  run(): Promise<never>;
+  /**
+   * Last resort when the server's thread dies: ends every child at once and
+   * records the acknowledged ones that had not exited as killed by `signal`
+   * (no one would be left to record their exit).
+   */
+  killAll(status: number): Promise<void>;
+}
+
+export function createForkServer(init: ForkServerInit, platform: ServerPlatform): ForkServer {
+  const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+  const staging = stagingView(init.control);
+  const pool: Child[] = [];
+  const warming = new Set<Child>();
+  // every child not yet gone: shutdown waits for them all
+  const live = new Set<Child>();
+  const recent: number[] = [];
+  let nextPid = 2;
+  let shuttingDown = false;
+
+  const spawn = (broken = false): Child => {
+    const c = new Child(platform, broken);
+    live.add(c);
+    void c.gone.then(() => live.delete(c));
+    // the status is the child's to report once its program ends: waitpid returns then
+    void c.status.then((s) => {
+      c.final = s;
+      if (c.acked) procExited(ctl, c.pid, s);
+    });
+    return c;
+  };
+
+  // pool 0: every child is spawned on demand
+  const poolTarget = (): number => {
+    if (init.child.pool === 0) return 0;
+    const now = performance.now();
+    while (recent.length && now - recent[0] > RATE_WINDOW_MS) recent.shift();
+    return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length));
+  };
+
+  const publishPool = (): void => {
+    Atomics.store(ctl, CTL_POOL_READY, pool.length);
+    Atomics.notify(ctl, CTL_POOL_READY);
+  };
+
+  // Starts children until pool + warming reaches the target (they warm up in
+  // parallel), and lets the surplus go once the fork rate has dropped.
+  const refill = (): void => {
+    if (shuttingDown) return;
+    const target = poolTarget();
+    while (pool.length > target) {
+      pool.pop()!.link.dismiss();
+      publishPool();
+    }
+    while (pool.length + warming.size < target) {
+      const c = spawn();
+      warming.add(c);
+      c.ready.then(() => {
+        warming.delete(c);
+        if (shuttingDown) c.link.dismiss();
+        else {
+          pool.push(c);
+          publishPool();
+        }
+      }, () => {
+        warming.delete(c);
+        void c.kill();
+      });
+    }
+  };
+
+  const takeChild = (): { child: Child; cold: boolean } => {
+    while (pool.length) {
+      const c = pool.shift()!;
+      publishPool();
+      if (!c.ended) return { child: c, cold: false };
+    }
+    return { child: spawn(), cold: true };
+  };
+
+  async function serve(): Promise<number> {
+    const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
+    const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
+    const total = Atomics.load(ctl, CTL_SNAPSHOT_BYTES);
+    recent.push(performance.now());
+    if (fault === 'server-exit') {
+      serverGone(ctl, 'fault injected: server-exit');
+      platform.exit(3);
+      return new Promise<never>(() => {});
+    }
+    if (fault === 'server-throw') setTimeout(() => { throw new Error('fault injected: server-throw'); });
+    const t0 = performance.now();
+    // the ack deadline bounds the whole hand-off: a ready child, the transfer, the ack
+    const deadline = t0 + ackMs;
+    let { child, cold } = fault === 'spawn' ? { child: spawn(true), cold: true } : takeChild();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await child.ready;
+        break;
+      } catch (e) {
+        await child.kill();
+        if (fault === 'spawn' || attempt >= platform.readyAttempts) throw e;
+        child = spawn();
+        cold = true;
+      }
+    }
+    Atomics.store(ctl, CTL_T_COLD, cold ? 1 : 0);
+    if (cold) Atomics.add(ctl, CTL_COLD_FORKS, 1);
+    const t1 = performance.now();
+    const pid = child.link.osPid ?? nextPid++;
+    const slot = procClaim(ctl, pid);
+    if (slot < 0) {
+      await child.kill();
+      throw new ChildFailure(FORK_E_TABLE_FULL, `more than ${PROC_ENTRIES} unreaped children`);
+    }
+    let done: (() => void) | undefined;
+    try {
+      if (fault === 'slow-transfer') await new Promise((r) => setTimeout(r, 200));
+      const h = await platform.handoff(staging.subarray(0, total), pid, fault);
+      done = h.done;
+      const t2 = performance.now();
+      if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
+      const acked = child.next('ack', deadline - t2);
+      child.link.send({ ...h.message, type: 'go', fault, config: init.child });
+      child.pid = pid;
+      await acked;
+      // the status is its pid's from now on (one reported already is recorded now)
+      child.acked = true;
+      if (child.final !== undefined) procExited(ctl, pid, child.final);
+      recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
+      return pid;
+    } catch (e) {
+      await child.kill();
+      procRelease(ctl, slot);
+      throw e;
+    } finally {
+      done?.();
+    }
+  }
+
+  // Pooled children are let go; running ones are waited for (mode 1) or
+  // killed (2); every child is gone before the server ends.
+  async function shutdown(mode: number): Promise<never> {
+    shuttingDown = true;
+    const idle = [...pool.splice(0), ...warming];
+    publishPool();
+    for (const c of idle) c.link.dismiss();
+    await Promise.race([Promise.all(idle.map((c) => c.gone)), new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.all(idle.map((c) => c.kill()));
+    if (mode === 2) for (const c of live) c.link.kill();
+    await Promise.all([...live].map((c) => c.gone));
+    platform.exit(0);
+    return new Promise<never>(() => {});
+  }
+
+  return {
+    run() {
+      refill();
+      Atomics.store(ctl, CTL_SERVER, SERVER_READY);
+      Atomics.notify(ctl, CTL_SERVER);
+      // a rising fork rate grows the pool before the next request needs it, a
+      // falling one shrinks it; children are started after a hand-off, not
+      // during it, where they would compete with the restoring child for CPU
+      return serveRequests(ctl, {
+        serve,
+        failureCode: (e) => (e instanceof ChildFailure ? e.errno : FORK_E_SPAWN),
+        shutdown,
+        refill,
+        idle: refill,
+      });
+    },
+    killAll(status) {
+      shuttingDown = true;
+      for (const c of live) {
+        c.link.kill();
+        if (c.acked) procExited(ctl, c.pid, status);
+      }
+      return Promise.all([...live].map((c) => c.gone)).then(() => {});
+    },
+  };
+}
