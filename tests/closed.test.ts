@@ -35,6 +35,7 @@ const CALLS: Record<ClosedContractClass, Record<string, Call>> = {
     waitpidAsync: { call: ({ rt }) => rt.waitpidAsync(1) },
     registerAtFork: { call: ({ rt }) => rt.registerAtFork({}) },
     forkPoolReady: { call: ({ rt }) => rt.forkPoolReady(1, 10) },
+    forkStats: { call: ({ rt }) => rt.forkStats() },
     runningChildren: { call: ({ rt }) => rt.runningChildren() },
     exit: { before: false, after: false }, // ends the process either way
     handle: { call: ({ rt }) => rt.handle },
