@@ -94,18 +94,30 @@ export interface InstantiateOptions {
 
 /** Instantiates core + Lua for one thread over `memory` and sets its stack pointer and TLS base. */
 export async function instantiateLua(modules: LuaModules, memory: WebAssembly.Memory, opts: InstantiateOptions): Promise<LuaThread> {
-  const core = await instantiateCore(modules.core, memory);
+  return instantiateLuaOn(modules.lua, await instantiateCore(modules.core, memory), memory, opts);
+}
+
+/**
+ * Instantiates lua.wasm for one thread over a core instance the host already has (a Runtime's `core`, a worker's
+ * ThreadContext `core`) and sets its stack pointer and TLS base.
+ */
+export async function instantiateLuaOn(
+  lua: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory, opts: InstantiateOptions,
+): Promise<LuaThread> {
   const wasi = (opts.wasi instanceof Wasi ? opts.wasi : new Wasi(opts.wasi)).bind(memory);
-  const instance = await WebAssembly.instantiate(modules.lua, {
+  const instance = await WebAssembly.instantiate(lua, {
     ...(opts.imports ?? {}),
     env: { ...(opts.imports?.env ?? {}), memory },
     core: core as unknown as WebAssembly.ModuleImports,
     wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports,
   } as WebAssembly.Imports);
-  const lua = instance.exports as unknown as LuaExports;
-  place(lua, memory, opts.placement);
-  return { memory, core, lua, wasi };
+  const exports = instance.exports as unknown as LuaExports;
+  place(exports, memory, opts.placement);
+  return { memory, core, lua: exports, wasi };
 }
+
+/** Runtime options (createRuntime) whose memory lua.wasm links with. */
+export const LUA_RUNTIME_MEMORY = { initialPages: LUA_MEMORY_INITIAL_PAGES, maximumPages: LUA_MEMORY_MAXIMUM_PAGES } as const;
 
 function place(lua: LuaExports, memory: WebAssembly.Memory, p: ThreadPlacement): void {
   const tlsSize = lua.__tls_size.value as number;
