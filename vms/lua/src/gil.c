@@ -50,7 +50,20 @@ static struct {
   int32_t interval_ms; /* the switch interval */
   int32_t walker;      /* handle of the thread setting hooks on others' states, or 0 */
   int32_t interrupts;  /* stops in progress (lwtc_interrupt): hooks stay armed */
+  int64_t asked_ns;    /* when the pending drop request was made (0: none) */
+  int32_t latency_n;   /* switch latencies recorded (the last LATENCIES kept) */
 } gil = {.interval_ms = 5};
+
+/* Switch latency, drop request to the new holder running, for the figures
+ * (scripts/bench-lua-threads.ts): a ring written by the new holder. */
+#define LATENCIES 1024
+static int32_t latency_us[LATENCIES];
+
+int64_t lwtc_now_ns(void) {
+  __wasi_timestamp_t t = 0;
+  (void)__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1000, &t);
+  return (int64_t)t;
+}
 
 #define LOAD(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_SEQ_CST)
@@ -242,6 +255,8 @@ int32_t lwtc_gil_enable(lua_State *L) {
 
 /* A waiter found the holder did not change for a whole interval. */
 static void request_drop(int32_t h) {
+  int64_t none = 0;
+  __atomic_compare_exchange_n(&gil.asked_ns, &none, lwtc_now_ns(), 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
   STORE(&gil.drop, 1);
   int32_t holder = LOAD(&gil.holder);
   if (holder <= 0) return;
@@ -255,6 +270,8 @@ static void took(lua_State *L, int32_t h) {
   STORE(&gil.drop, 0);
   if (LOAD(&gil.last) != h) {
     STORE(&gil.last, h);
+    int64_t asked = __atomic_exchange_n(&gil.asked_ns, 0, __ATOMIC_SEQ_CST);
+    if (asked) latency_us[__atomic_fetch_add(&gil.latency_n, 1, __ATOMIC_SEQ_CST) % LATENCIES] = (int32_t)((lwtc_now_ns() - asked) / 1000);
     __atomic_fetch_add(&gil.switches, 1, __ATOMIC_SEQ_CST);
     __builtin_wasm_memory_atomic_notify(&gil.switches, UINT32_MAX);
   }
@@ -300,8 +317,11 @@ void lwtc_gil_yield(lua_State *L) {
 int32_t lwtc_switch_interval(void) { return LOAD(&gil.interval_ms); }
 void lwtc_set_switch_interval(int32_t ms) { STORE(&gil.interval_ms, ms < 1 ? 1 : ms); }
 
-/* For the host's figures: how many times the lock changed hands. */
+/* For the host's figures: how many times the lock changed hands, and the
+ * switch latencies (µs) recorded, the last LATENCIES of them at lwtc_gil_latencies(). */
 EXPORT(lwtc_gil_switches) int32_t lwtc_gil_switches(void) { return LOAD(&gil.switches); }
+EXPORT(lwtc_gil_latency_count) int32_t lwtc_gil_latency_count(void) { return LOAD(&gil.latency_n); }
+EXPORT(lwtc_gil_latencies) int32_t *lwtc_gil_latencies(void) { return latency_us; }
 
 /* The host around a blocking WASI call (a read of stdin): the GIL goes to the
  * others and the thread waits detached. Inside stdio, so two threads must not

@@ -35,6 +35,9 @@ void *lwtc_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Wait detached until *word != value or ms elapse (ms < 0: forever); a safe point on both ends. */
 void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ms);
 
+/* The monotonic clock straight from WASI (no libc: callable with the GIL released). */
+int64_t lwtc_now_ns(void);
+
 /* The interpreter cannot continue (the GIL's owner died): message to fd 2, exit 70. */
 _Noreturn void lwtc_fatal(const char *msg);
 

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <wasi/api.h>
 
 #include "lauxlib.h"
 #include "lua.h"
@@ -51,11 +50,6 @@ struct ulock { int32_t id; };
 #define LOAD(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_SEQ_CST)
 
-static int64_t now_ns(void) {
-  __wasi_timestamp_t t = 0;
-  (void)__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1000, &t); /* no libc: runs with the GIL released */
-  return (int64_t)t;
-}
 
 static int32_t self_handle(lua_State *L) {
   int32_t h = lwtc_core_self();
@@ -252,10 +246,10 @@ static int t_sleep(lua_State *L) {
     if (lwtc_gil_enabled()) lwtc_gil_yield(L);
     return 0;
   }
-  int64_t deadline = now_ns() + (int64_t)(s * 1e9);
+  int64_t deadline = lwtc_now_ns() + (int64_t)(s * 1e9);
   int32_t word = 0;
   lwtc_gil_release();
-  for (int64_t left; (left = deadline - now_ns()) > 0;) lwtc_wait_detached(&word, 0, left);
+  for (int64_t left; (left = deadline - lwtc_now_ns()) > 0;) lwtc_wait_detached(&word, 0, left);
   lwtc_gil_acquire(L);
   return 0;
 }
@@ -304,7 +298,9 @@ int luaopen_thread(lua_State *L) {
       {"switchinterval", t_switchinterval}, {NULL, NULL}};
   static const luaL_Reg handle[] = {{"join", h_join}, {"id", h_id}, {NULL, NULL}};
   static const luaL_Reg lock[] = {{"acquire", l_acquire}, {"release", l_release}, {NULL, NULL}};
+#ifndef LWTC_NO_GIL
   lua_setallocf(L, lwtc_alloc, NULL); /* frees of CallInfos wait for a drop request's walk */
+#endif
   if (lwtc_core_self() > 0) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
     lwtc_thread_root(lua_tothread(L, -1));

@@ -9,6 +9,7 @@
 #ifndef LWTC_USER_H
 #define LWTC_USER_H
 
+#ifndef LWTC_NO_GIL /* defined only for the figures' baseline build (scripts/bench-lua-threads.ts) */
 struct lua_State;
 void lwtc_safe_point(struct lua_State *L);
 void lwtc_state_running(struct lua_State *L);
@@ -22,5 +23,6 @@ void lwtc_state_free(struct lua_State *L1);
 #define luai_userstateresume(L, n) lwtc_state_running(L)
 /* A freed coroutine is no longer a target for a drop request. */
 #define luai_userstatefree(L, L1) lwtc_state_free(L1)
+#endif
 
 #endif
