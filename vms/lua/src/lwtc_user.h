@@ -9,11 +9,12 @@
 #ifndef LWTC_USER_H
 #define LWTC_USER_H
 
-#ifndef LWTC_NO_GIL /* defined only for the figures' baseline build (scripts/bench-lua-threads.ts) */
 struct lua_State;
 void lwtc_safe_point(struct lua_State *L);
 void lwtc_state_running(struct lua_State *L);
 void lwtc_state_free(struct lua_State *L1);
+
+#ifndef LWTC_NO_GIL /* defined only for the figures' baseline build (scripts/bench-lua-threads.ts) */
 
 #define lua_lock(L) ((void)0)
 #define lua_unlock(L) ((void)0)
