@@ -23,7 +23,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
 const CACHE = path.join(BUILD, 'lua-src');
-const OUT = path.join(BUILD, 'lua.wasm');
+// A variant (a benchmark's baseline): LUA_OUT names the module, LUA_EXTRA_CFLAGS adds flags, objects go beside it.
+const OUT = process.env.LUA_OUT ? path.resolve(process.env.LUA_OUT) : path.join(BUILD, 'lua.wasm');
+const EXTRA_CFLAGS = (process.env.LUA_EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
+const OBJ = process.env.LUA_OUT ? path.join(BUILD, `lua-obj-${path.basename(OUT, '.wasm')}`) : path.join(BUILD, 'lua-obj');
 const PACKAGE = 'lua5.4';
 
 const CC = process.env.LUA_CC ?? 'clang-19';
@@ -184,7 +187,7 @@ async function parallel(jobs, width) {
 
 /** A sysroot holding only wasi-libc, so the host's /usr/include never shadows it. */
 function sysroot() {
-  const dir = path.join(BUILD, 'lua-obj', 'sysroot');
+  const dir = path.join(OBJ, 'sysroot');
   fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
   for (const [link, target] of [['include', WASI_INCLUDE], ['lib/wasm32-wasi', WASI_LIB]]) {
     const p = path.join(dir, link);
@@ -195,7 +198,7 @@ function sysroot() {
 
 async function build({ ver, src }) {
   const luaSrc = path.join(src, 'src');
-  const obj = path.join(BUILD, 'lua-obj');
+  const obj = OBJ;
   fs.mkdirSync(obj, { recursive: true });
   const shim = path.join(ROOT, 'vms/lua/shim');
   const glue = path.join(ROOT, 'vms/lua/src');
@@ -212,6 +215,7 @@ async function build({ ver, src }) {
     // (lua_lock, lua_unlock, luai_threadyield) when the threads library provides one.
     '-DLUA_USE_POSIX', ...(fs.existsSync(path.join(glue, 'lwtc_user.h')) ? ['-DLUA_USER_H="lwtc_user.h"'] : []),
     '-Wno-deprecated-declarations',
+    ...EXTRA_CFLAGS,
   ];
   // Lua's own files, unedited; lua.c's main is the standalone interpreter that vms/lua/src/main.c calls,
   // and linit.c's luaL_openlibs the standard set that main.c's luaL_openlibs extends.

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { ThreadContext } from '../../../host/worker.js';
 import { instantiateLuaOn, runCommand, type LuaThread } from './loader.js';
-import { nodeWasiOptions } from './cli.js';
+import { nodeWasiOptions } from './node-wasi.js';
 import { WasiExit } from './wasi.js';
 import { appendCapture, recordExit, threadImports, type LuaJobData } from './threads.js';
 
