@@ -129,6 +129,22 @@ luaTest('join returns the results or re-raises the error value itself', 60_000, 
   assert.is(lines[4], 'true\t1');
 });
 
+luaTest('threads start threads; the process waits for unjoined threads, and coroutines move between threads', 60_000, async () => {
+  const r = await run(`
+    local inner = thread.start(function()
+      local t = thread.start(function(x) return x * 2 end, 21)
+      return t:join()
+    end)
+    print("nested", inner:join())
+    local co = coroutine.create(function(a) local b = coroutine.yield(a + 1); return b * 10 end)
+    print("resume here", coroutine.resume(co, 1))
+    print("resume there", thread.start(function() return coroutine.resume(co, 5) end):join())
+    thread.start(function() thread.sleep(0.05); print("late thread finished") end)
+    print("main chunk ends")`);
+  assert.is(r.status, 0, r.out);
+  assert.is(r.out, 'nested\t42\nresume here\ttrue\t2\nresume there\ttrue\t50\nmain chunk ends\nlate thread finished\n');
+});
+
 luaTest('many threads printing: no line is ever interleaved with another', 60_000, async () => {
   const W = 6, N = 300;
   const r = await run(`
