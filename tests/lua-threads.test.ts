@@ -81,6 +81,30 @@ luaTest('GC under threads: collectgarbage from several threads, every object int
   assert.is(r.out.trim(), `${expect}\t${expect}\t${expect}`);
 });
 
+luaTest('busy threads hand the GIL over while their call stacks grow and shrink and the GC frees them', 60_000, async () => {
+  const r = await run(`
+    local function rec(n) if n == 0 then return 0 end return 1 + rec(n - 1) end
+    local ts = {}
+    for k = 1, 3 do
+      ts[k] = thread.start(function(k)
+        local sum = 0
+        for i = 1, 1500 do
+          sum = sum + rec(i % 180)                      -- CallInfos allocated, then freed by the GC
+          local co = coroutine.wrap(function() coroutine.yield(rec(40)) end)
+          sum = sum + co()                              -- coroutines made and dropped: luai_userstatefree
+          if i % 150 == 0 then collectgarbage() end
+        end
+        return sum
+      end, k)
+    end
+    local want = 0
+    for i = 1, 1500 do want = want + i % 180 + 40 end
+    for k = 1, 3 do assert(ts[k]:join() == want) end
+    print("ok", want)`);
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /^ok\t\d+\n$/);
+});
+
 luaTest('lock:acquire(timeout) is false while another thread holds the lock, true after', 60_000, async () => {
   const r = await run(`
     local lk, held, go = thread.lock(), thread.lock(), thread.lock()
