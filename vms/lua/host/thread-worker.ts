@@ -8,6 +8,7 @@ import type { ThreadContext } from '../../../host/worker.js';
 import { instantiateLuaOn, runCommand, type LuaThread } from './loader.js';
 import { nodeWasiOptions } from './node-wasi.js';
 import { WasiExit } from './wasi.js';
+import { luaForkImports } from './fork.js';
 import { appendCapture, recordExit, threadImports, type LuaJobData } from './threads.js';
 
 export default async function luaThreadJob(ctx: ThreadContext): Promise<number> {
@@ -28,7 +29,11 @@ export default async function luaThreadJob(ctx: ThreadContext): Promise<number> 
   thread = await instantiateLuaOn(d.modules.lua, ctx.core, ctx.memory, {
     placement: { kind: 'area', area: d.area },
     wasi,
-    imports: { env: threadImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)) },
+    imports: {
+      env: threadImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)),
+      lua_fork: luaForkImports(() => ctx, () => ({ memory: ctx.memory, lua: thread!.lua, stackTop: thread!.lua.lwtc_area_stack_top(d.area) }),
+        () => ({ args: d.args })),
+    },
   });
   const lua = thread.lua as typeof thread.lua & Record<string, (...a: number[]) => number>;
   lua.lwtc_set_core_self(ctx.handle);

@@ -3,8 +3,9 @@
 // worker (thread-worker.ts), so the host's thread stays free for what only it
 // can do: start workers (ctx.spawn) and mark dead the ones that end abruptly.
 // A thread.start in C calls env.lwtc_spawn(ticket); this file answers it.
-import type { Runtime } from '../../../host/runtime.js';
+import type { ForkConfig, Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
+import { luaForkConfig, luaNoForkImports } from './fork.js';
 import { LUA_MEMORY_INITIAL_PAGES, LUA_MEMORY_MAXIMUM_PAGES, type LuaExports, type LuaModules, type LuaThread } from './loader.js';
 
 /** A job's data (structured-cloneable). */
@@ -102,7 +103,7 @@ export interface LuaProcessOptions {
   modules: LuaModules;
   args: string[];
   /** The host's runtime factory (host/node: createRuntime). */
-  createRuntime: (opts: { initialPages: number; maximumPages: number; capacity: number }) => Promise<Runtime>;
+  createRuntime: (opts: { initialPages: number; maximumPages: number; capacity: number; fork?: ForkConfig }) => Promise<Runtime>;
   /** lua.wasm on the host's thread (loader.instantiateLua with placement 'main' and these imports; no WASI use). */
   instantiateHost: (memory: WebAssembly.Memory, imports: Record<string, Record<string, unknown>>) => Promise<LuaThread>;
   capture?: SharedArrayBuffer;
@@ -112,8 +113,9 @@ export interface LuaProcessOptions {
 
 /** Starts a Lua process whose main runs as a job; `status` settles when any thread exits the process. */
 export async function startLuaProcess(opts: LuaProcessOptions): Promise<LuaProcess> {
-  const rt = await opts.createRuntime({ initialPages: LUA_MEMORY_INITIAL_PAGES, maximumPages: LUA_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72 });
-  const host = await opts.instantiateHost(rt.memory, { env: { lwtc_spawn: () => -1 } }); // it never runs Lua
+  const rt = await opts.createRuntime({ initialPages: LUA_MEMORY_INITIAL_PAGES, maximumPages: LUA_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, fork: luaForkConfig() });
+  // it never runs Lua
+  const host = await opts.instantiateHost(rt.memory, { env: { lwtc_spawn: () => -1 }, lua_fork: luaNoForkImports(() => rt.memory) });
   (host.lua.lwtc_set_core_self as (h: number) => void)(rt.main.handle);
   const area = host.lua.lwtc_area_new(COMMAND_STACK); // before any thread runs: nobody else is in malloc
   if (!area) throw new RangeError('no memory for the main thread\'s stack');

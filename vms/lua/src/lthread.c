@@ -14,6 +14,10 @@
 
 #define EXPORT(n) __attribute__((export_name(#n)))
 
+/* lua_pcallk as lua.c's main calls it (main.c; the fork library's version
+ * lets os.fork run from a thread's function too). */
+int lwtc_pcallk(lua_State *L, int nargs, int nresults, int msgh, lua_KContext ctx, lua_KFunction k);
+
 /* Start a worker that calls lwtc_thread_entry(ticket): 0, or negative. */
 int32_t lwtc_spawn(int32_t ticket) __attribute__((import_module("env"), import_name("lwtc_spawn")));
 
@@ -122,7 +126,7 @@ EXPORT(lwtc_thread_entry) int32_t lwtc_thread_entry(struct ticket *t) {
   lwtc_gil_acquire(T);
   lwtc_thread_root(T);
   STORE(&t->state, T_RUNNING);
-  int st = lua_pcall(T, lua_gettop(T) - 1, LUA_MULTRET, 0);
+  int st = lwtc_pcallk(T, lua_gettop(T) - 1, LUA_MULTRET, 0, 0, NULL);
   t->ok = st == LUA_OK;
   lwtc_thread_root(NULL);
   STORE(&t->state, T_DONE);
