@@ -123,13 +123,16 @@ luaTest('lock:acquire(timeout) is false while another thread holds the lock, tru
     lk:release()
     t:join()
     print("relock", pcall(function() lk:acquire(); lk:acquire() end))
-    print("not owner", pcall(function() local x = thread.lock(); x:release() end))`);
+    print("not owner", pcall(function() local x = thread.lock(); x:release() end))
+    for i = 1, 1000 do local x = thread.lock(); x:acquire(); x:release() end  -- more than the core's 256 locks
+    print("many locks")`);
   assert.is(r.status, 0, r.out);
   const lines = r.out.trim().split('\n');
   assert.is(lines[0], 'try\tfalse\ttimed\tfalse');
   assert.is(lines[1], 'after\ttrue');
   assert.match(lines[2], /^relock\tfalse\t.*already holds the lock/);
   assert.match(lines[3], /^not owner\tfalse\t.*not held by this thread/);
+  assert.is(lines[4], 'many locks');
 });
 
 luaTest('join returns the results or re-raises the error value itself', 60_000, async () => {

@@ -137,11 +137,14 @@ EXPORT(lwtc_thread_entry) int32_t lwtc_thread_entry(struct ticket *t) {
 
 /* With the GIL released: until the ticket's state is at least `least`. A
  * worker that was terminated writes nothing: its slot going away says it. */
+#define START_DEADLINE_NS (60 * 1000000000LL)
 static void wait_state(struct ticket *t, int32_t least) {
   int32_t s;
+  int64_t since = lwtc_now_ns();
   while ((s = LOAD(&t->state)) < least) {
     int32_t h = LOAD(&t->handle);
-    if (h > 0 && lwtc_handle_gone(h)) {
+    /* gone, or never started: the host could not give it a worker (nothing reports that) */
+    if ((h > 0 && lwtc_handle_gone(h)) || (s == T_STARTING && lwtc_now_ns() - since > START_DEADLINE_NS)) {
       __atomic_compare_exchange_n(&t->state, &s, T_DIED, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
       continue;
     }
@@ -196,6 +199,10 @@ static int h_id(lua_State *L) {
 static int t_lock(lua_State *L) {
   self_handle(L);
   int32_t id = wtc_lock_create(WTC_LOCK_MUTEX);
+  if (id == WTC_E_FULL) { /* the core's 256 locks: unreachable lock objects give theirs back when collected */
+    lua_gc(L, LUA_GCCOLLECT);
+    id = wtc_lock_create(WTC_LOCK_MUTEX);
+  }
   if (id < 0) return luaL_error(L, "thread.lock: no free core lock (%d)", (int)id);
   struct ulock *k = lua_newuserdatauv(L, sizeof *k, 0);
   k->id = id;
