@@ -12,6 +12,7 @@ import { benchEmbed } from './bench-embed.js';
 import { benchBuilds } from './bench-builds.js';
 import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
+import { benchLua } from './bench-lua.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -245,6 +246,7 @@ if (want('interp')) result.interp = await interpSection();
 if (want('embed')) result.embed = await benchEmbed({ quick: args.quick, log });
 if (want('storm')) result.storm = await benchStorm({ quick: args.quick, log });
 if (want('browser')) result.browser = await benchBrowser({ quick: args.quick, log });
+if (want('lua')) result.lua = await benchLua({ quick: args.quick, log });
 result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
 if (args.json) {
   process.stdout.write(JSON.stringify(result) + '\n');
