@@ -11,6 +11,8 @@ import { LUA_MEMORY_INITIAL_PAGES, LUA_MEMORY_MAXIMUM_PAGES, type LuaExports, ty
 /** A job's data (structured-cloneable). */
 export interface LuaJobData {
   role: 'command' | 'thread';
+  /** The job module every thread runs (URL string): THREAD_JOB under Node, a platform's own elsewhere. */
+  job: string;
   modules: LuaModules;
   /** The WASI argument vector of the process (argv[0] first). */
   args: string[];
@@ -24,7 +26,7 @@ export interface LuaJobData {
   capture?: SharedArrayBuffer;
 }
 
-/** The job module every Lua thread runs. */
+/** The job module every Lua thread runs under Node (thread-job.ts with Node's WASI). */
 export const THREAD_JOB = new URL('./thread-worker.js', import.meta.url);
 
 /** A thread's stack when it runs lua.c's main: lua.c's own recursion limits assume a generous C stack. */
@@ -35,12 +37,12 @@ const TICKET_AREA = 0;
 
 /** The env imports the threads library needs on every thread: `spawn` starts a job (rt.spawn or ctx.spawn). */
 export function threadImports(memory: WebAssembly.Memory, base: Omit<LuaJobData, 'role' | 'area' | 'ticket'>,
-  spawn: (job: URL, data: LuaJobData) => void): Record<string, (...args: number[]) => number> {
+  spawn: (job: string, data: LuaJobData) => void): Record<string, (...args: number[]) => number> {
   return {
     lwtc_spawn(ticket: number): number {
       const area = new Uint32Array(memory.buffer, ticket + TICKET_AREA, 1)[0];
       try {
-        spawn(THREAD_JOB, { ...base, role: 'thread', area, ticket });
+        spawn(base.job, { ...base, role: 'thread', area, ticket });
         return 0;
       } catch {
         return -1;
@@ -107,6 +109,8 @@ export interface LuaProcessOptions {
   /** lua.wasm on the host's thread (loader.instantiateLua with placement 'main' and these imports; no WASI use). */
   instantiateHost: (memory: WebAssembly.Memory, imports: Record<string, Record<string, unknown>>) => Promise<LuaThread>;
   capture?: SharedArrayBuffer;
+  /** The job module of the threads (default THREAD_JOB: Node). */
+  job?: URL;
   /** Registry slots (threads + 1). */
   capacity?: number;
 }
@@ -120,8 +124,9 @@ export async function startLuaProcess(opts: LuaProcessOptions): Promise<LuaProce
   const area = host.lua.lwtc_area_new(COMMAND_STACK); // before any thread runs: nobody else is in malloc
   if (!area) throw new RangeError('no memory for the main thread\'s stack');
   const exitCell = new SharedArrayBuffer(4);
-  const data: LuaJobData = { role: 'command', modules: opts.modules, args: opts.args, area, exitCell, capture: opts.capture };
-  const main = rt.spawn(THREAD_JOB, data);
+  const job = String(opts.job ?? THREAD_JOB);
+  const data: LuaJobData = { role: 'command', job, modules: opts.modules, args: opts.args, area, exitCell, capture: opts.capture };
+  const main = rt.spawn(job, data);
   const exited = (async () => {
     const cell = new Int32Array(exitCell);
     const r = Atomics.waitAsync(cell, 0, 0);
