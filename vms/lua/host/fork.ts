@@ -8,7 +8,10 @@
 // in-page worker in a browser — runs the continuation (fork-continuation.ts),
 // which rebuilds this thread's instance over the copy and resumes the
 // coroutine with 0 (lwtc_fork_child).
-import { ChildProcessError, ForkRefusedError, type ForkConfig, type ForkPhase, type RegisteredThread, type Runtime } from '../../../host/index.js';
+import {
+  ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type RegisteredThread, type Runtime,
+  type WaitpidOptions,
+} from '../../../host/index.js';
 import type { LuaExports, LuaThread } from './loader.js';
 
 const EAGAIN = 11;
@@ -55,13 +58,24 @@ export function setLuaPid(pid: number): void {
 }
 
 /**
+ * Who forks for a Lua thread: its registration (a job's ctx), or in a fork
+ * child the child's runtime (its main thread is the forking thread; its fork
+ * service starts on the first fork).
+ */
+export interface LuaForker {
+  readonly handle: number;
+  fork(opts?: ForkOptions): ForkOutcome;
+  waitpid(pid: number, opts: WaitpidOptions): number | undefined;
+}
+
+/**
  * The `lua_fork` import object of one thread's instance. `thread` is that
- * thread's registration (rt.main, or a job's ctx); `view` its instance (bound
+ * thread's forker (a job's ctx, rt.main; a child's runtime); `view` its instance (bound
  * late: the imports exist before the instance); `describe` the loader's
  * description of the process for the child.
  */
 export function luaForkImports(
-  thread: () => RegisteredThread, view: () => LuaForkView, describe: () => unknown = () => null,
+  thread: () => LuaForker, view: () => LuaForkView, describe: () => unknown = () => null,
 ): Record<string, (...args: number[]) => number> {
   let lastError = '';
   const fail = (e: unknown, errno: number): number => {
@@ -149,7 +163,7 @@ export async function adoptForkedThread(
 ): Promise<LuaThread> {
   let t: LuaThread | undefined;
   const view = (): LuaForkView => ({ memory: runtime.memory, lua: t!.lua, stackTop: data.stackTop });
-  t = await instantiate({ lua_fork: luaForkImports(() => thread, view, () => data.process), env });
+  t = await instantiate({ lua_fork: luaForkImports(() => runtime, view, () => data.process), env });
   const adopt = t.lua.lwtc_core_adopt as ((h: number) => void) | undefined;
   adopt?.(thread.handle);
   return t;
