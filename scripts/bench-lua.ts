@@ -47,8 +47,8 @@ export const LUA_SUBSECTIONS: Record<string, { module: string; fn: string }> = {
 
 type Log = (s: string) => void;
 
-/** One run of `lua -e program` on build/lua.wasm on this thread (no runtime, no workers), in ms. */
-async function wasmRun(modules: LuaModules, program: string): Promise<number> {
+/** One run of `lua -e program` on `modules` (build/lua.wasm or a variant) on this thread (no runtime, no workers), in ms. */
+export async function wasmRun(modules: LuaModules, program: string): Promise<number> {
   const sink = (): void => {};
   const errors: Uint8Array[] = [];
   const thread = await instantiateLua(modules, createLuaMemory(), {

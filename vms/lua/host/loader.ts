@@ -13,6 +13,7 @@
 // memory by the module's start function (wasm-ld's init flag lives in the
 // memory, so a fork child's copy does not apply them again).
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
+import { luaNoForkImports } from './fork.js';
 import { Wasi, WasiExit, type WasiOptions } from './wasi.js';
 
 /** The compiled modules (they can be posted to workers). */
@@ -88,7 +89,7 @@ export interface InstantiateOptions {
   placement: ThreadPlacement;
   /** This thread's WASI (a Wasi, or the options to make one). */
   wasi: Wasi | WasiOptions;
-  /** Further import modules (for instance "lwtc" host functions of the threads or fork libraries). */
+  /** Further import modules: `env` functions of the threads library, `lua_fork` of the fork library (vms/lua/host/fork.ts). */
   imports?: Record<string, Record<string, unknown>>;
 }
 
@@ -109,6 +110,8 @@ export async function instantiateLuaOn(
     ...(opts.imports ?? {}),
     env: { ...(opts.imports?.env ?? {}), memory },
     core: core as unknown as WebAssembly.ModuleImports,
+    // The fork library's imports: an instance that cannot fork (no fork service) gets ones that fail cleanly.
+    lua_fork: opts.imports?.lua_fork ?? luaNoForkImports(() => memory),
     wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports,
   } as WebAssembly.Imports);
   const exports = instance.exports as unknown as LuaExports;
