@@ -13,18 +13,18 @@ const ready = ensureLuaWasm() && hasNativeLua();
 const ENV = { TZ: 'UTC', LUA_DIFF_VAR: 'v' };
 
 async function same(args: string[], opts: LuaRunOptions = {}): Promise<void> {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-diff-'));
+  // Both run at once, each in a fresh working directory of its own (the programs write files with fixed names).
+  const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'lua-diff-')));
   try {
-    const o = { ...opts, cwd, env: { ...ENV, ...(opts.env ?? {}) } };
-    const native = await runNativeLua(args, o);
-    const wasm = await runLua(args, o);
+    const o = (cwd: string) => ({ ...opts, cwd, env: { ...ENV, ...(opts.env ?? {}) } });
+    const [native, wasm] = await Promise.all([runNativeLua(args, o(dirs[0])), runLua(args, o(dirs[1]))]);
     const what = `lua ${args.join(' ')}`;
     assert.is(wasm.stdout, native.stdout, `${what}: stdout`);
     assert.is(wasm.stderr, native.stderr, `${what}: stderr`);
     assert.is(wasm.status, native.status, `${what}: exit status`);
-    assert.equal(fs.readdirSync(cwd).sort(), [], `${what}: files left in the working directory`);
+    for (const d of dirs) assert.equal(fs.readdirSync(d).sort(), [], `${what}: files left in the working directory`);
   } finally {
-    fs.rmSync(cwd, { recursive: true, force: true });
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   }
 }
 
