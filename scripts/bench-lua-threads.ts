@@ -14,22 +14,11 @@ import { compileLua, createLuaMemory, instantiateLua, runCommand } from '../vms/
 import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 import { captureText, newCapture, stopLuaWorld } from '../vms/lua/host/threads.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
+import { LUA_BENCH_PROGRAMS } from './bench-lua.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.join(ROOT, 'build');
 const NOGIL = path.join(BUILD, 'lua-nogil.wasm');
-
-/** The single-thread set: each program does a fixed amount of work. */
-const PROGRAMS: Record<string, string> = {
-  fib: 'local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end; assert(fib(27) == 196418)',
-  loops: 'local x = 0; for i = 1, 6000000 do x = x + i % 7 end; assert(x > 0)',
-  strings: 'local t = {}; for i = 1, 200000 do t[#t+1] = tostring(i) .. "," end; assert(#table.concat(t) > 0)',
-  tables: 'local t = {}; for i = 1, 200000 do t[i] = (i * 7919) % 100003 end; table.sort(t); assert(t[1] <= t[2])',
-  binary_trees: `local function make(d) if d == 0 then return {} end return {make(d-1), make(d-1)} end
-    local function check(t) if t[1] then return 1 + check(t[1]) + check(t[2]) end return 1 end
-    local n = 0; for i = 1, 8 do n = n + check(make(14)) end; assert(n == 8 * 32767)`,
-  pcall: 'local n = 0; for i = 1, 100000 do if not pcall(error, "x") then n = n + 1 end end; assert(n == 100000)',
-};
 
 /** Builds the baseline (Lua's own lua_lock/luai_threadyield: no GIL, no safe points) when the build script can. */
 function buildBaseline(log: (s: string) => void): boolean {
@@ -69,7 +58,7 @@ async function gilCost(quick: boolean, log: (s: string) => void): Promise<Record
   const rounds = quick ? 3 : 7;
   const out: Record<string, unknown> = {};
   const ratios: number[] = [];
-  for (const [name, program] of Object.entries(PROGRAMS)) {
+  for (const [name, program] of Object.entries(LUA_BENCH_PROGRAMS)) {
     const a: number[] = [];
     const b: number[] = [];
     await runOnce(on, program); // compile tiers warm
@@ -87,15 +76,18 @@ async function gilCost(quick: boolean, log: (s: string) => void): Promise<Record
   return out;
 }
 
-/** 2 threads on independent loops for `seconds`: shares, switch latency, stop latency. */
-async function twoThreads(quick: boolean, log: (s: string) => void): Promise<Record<string, unknown>> {
+/**
+ * `n` threads on independent loops for `seconds`: shares and switch latency; `withStops`: the second half also
+ * stops and starts the world every 10 ms (stop latency).
+ */
+async function busyThreads(n: number, withStops: boolean, quick: boolean, log: (s: string) => void): Promise<Record<string, unknown>> {
   const seconds = quick ? 1 : 3;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lua-threads-'));
   const file = path.join(dir, 'two.lua');
   const release = path.join(dir, 'release');
   fs.writeFileSync(file, `
-    local counts, stop, ts = {0, 0}, false, {}
-    for k = 1, 2 do
+    local counts, stop, ts = {}, false, {}
+    for k = 1, ${n} do
       ts[k] = thread.start(function() local c = 0; while not stop do c = c + 1 end; counts[k] = c end)
     end
     io.stderr:write("running\\n")
@@ -103,8 +95,8 @@ async function twoThreads(quick: boolean, log: (s: string) => void): Promise<Rec
     repeat thread.sleep(0.005); f = io.open(${JSON.stringify(release)}) until f
     f:close()
     stop = true
-    for k = 1, 2 do ts[k]:join() end
-    print(counts[1], counts[2])`);
+    for k = 1, ${n} do ts[k]:join() end
+    print(table.concat(counts, "\\t"))`);
   const capture = newCapture();
   const p = await startNodeLuaProcess(['lua', file], { capture });
   const wait = new Int32Array(new SharedArrayBuffer(4));
@@ -113,49 +105,54 @@ async function twoThreads(quick: boolean, log: (s: string) => void): Promise<Rec
     if (performance.now() > end) throw new Error('the threads did not start');
     await new Promise((r) => setTimeout(r, 2));
   }
-  Atomics.wait(wait, 0, 0, seconds * 1000 / 2); // the shares' first half runs undisturbed
+  Atomics.wait(wait, 0, 0, withStops ? seconds * 1000 / 2 : seconds * 1000); // undisturbed
   const lua = p.host.lua as unknown as Record<string, () => number>;
   const before = lua.lwtc_gil_latency_count();
   const stops: number[] = [];
   const stopUntil = performance.now() + seconds * 1000 / 2;
-  while (performance.now() < stopUntil) {
+  while (withStops && performance.now() < stopUntil) {
     const t0 = performance.now();
     stopLuaWorld(p.host.lua, p.rt.main, 5000);
     stops.push((performance.now() - t0) * 1000);
     p.rt.startTheWorld();
     Atomics.wait(wait, 0, 0, 10);
   }
-  const n = lua.lwtc_gil_latency_count();
+  const switched = lua.lwtc_gil_latency_count();
   fs.writeFileSync(release, '');
   const status = await p.status;
   fs.rmSync(dir, { recursive: true, force: true });
-  const [c1, c2] = captureText(capture).trim().split('\n').pop()!.split('\t').map(Number);
-  if (status !== 0 || !(c1 > 0 && c2 > 0)) throw new Error(`two threads: status ${status}: ${captureText(capture)}`);
+  const counts = captureText(capture).trim().split('\n').pop()!.split('\t').map(Number);
+  if (status !== 0 || counts.length !== n || !counts.every((c) => c > 0)) throw new Error(`${n} threads: status ${status}: ${captureText(capture)}`);
   const ring = new Int32Array(p.rt.memory.buffer, lua.lwtc_gil_latencies(), 1024);
-  const lat = Array.from(ring.subarray(0, Math.min(n, 1024))).sort((a, b) => a - b);
+  const lat = Array.from(ring.subarray(0, Math.min(switched, 1024))).sort((a, b) => a - b);
   stops.sort((a, b) => a - b);
-  const share = [c1 / (c1 + c2), c2 / (c1 + c2)];
+  const total = counts.reduce((a, b) => a + b, 0);
+  const share = counts.map((c) => c / total);
   const res = {
-    seconds, switches: n, switches_during_stops: n - before,
+    threads: n, seconds, switches: switched, switches_during_stops: switched - before,
     switch_latency_p50_us: percentile(lat, 50), switch_latency_p99_us: percentile(lat, 99),
-    share: share.map((s) => round(s, 3)), fairness_max_over_min: round(Math.max(...share) / Math.min(...share), 3),
-    stw_stops: stops.length, stw_p50_us: round(median(stops), 1), stw_p99_us: round(percentile(stops, 99), 1),
+    share: share.map((s) => round(s, 3)),
+    /** the largest departure of a thread's share from 1/n, relative to 1/n */
+    fairness_max_dev: round(Math.max(...share.map((s) => Math.abs(s * n - 1))), 3),
+    ...(withStops ? { stw_stops: stops.length, stw_p50_us: round(median(stops), 1), stw_p99_us: round(percentile(stops, 99), 1) } : {}),
   };
-  log(`lua threads: 2 threads: shares ${res.share.join(' / ')}, switch p50 ${res.switch_latency_p50_us} us p99 ${res.switch_latency_p99_us} us, stop p50 ${res.stw_p50_us} us (${stops.length} stops)`);
+  log(`lua threads: ${n} threads: shares ${res.share.join(' / ')}, switch p50 ${res.switch_latency_p50_us} us p99 ${res.switch_latency_p99_us} us, ${withStops ? `stop p50 ${median(stops).toFixed(1)} us (${stops.length} stops)` : ''}`);
   return res;
 }
 
 /** The `lua` bench section's threads part. */
 export async function benchLuaThreads(opts: { quick: boolean; log: (s: string) => void }): Promise<Record<string, unknown>> {
   const gil = await gilCost(opts.quick, opts.log);
-  const two = await twoThreads(opts.quick, opts.log);
+  const two = await busyThreads(2, true, opts.quick, opts.log);
+  const four = await busyThreads(4, false, opts.quick, opts.log);
   const geo = (gil as { geomean_ratio?: number }).geomean_ratio;
   return {
     gil_vs_nogil: gil,
     two_threads: two,
+    four_threads: four,
     targets: {
       gil_le_1_05x: geo === undefined ? null : geo <= 1.05,
-      fair_within_10_pct: (two.fairness_max_over_min as number) <= 1.1,
+      fair_within_10_pct: (two.fairness_max_dev as number) <= 0.1 && (four.fairness_max_dev as number) <= 0.1,
     },
   };
 }

@@ -50,9 +50,15 @@ static struct {
   int32_t interval_ms; /* the switch interval */
   int32_t walker;      /* handle of the thread setting hooks on others' states, or 0 */
   int32_t interrupts;  /* stops in progress (lwtc_interrupt): hooks stay armed */
+  int32_t q_head;      /* the queue of waiters: the ticket whose turn it is */
+  int32_t q_tail;      /* the next ticket */
   int64_t asked_ns;    /* when the pending drop request was made (0: none) */
   int32_t latency_n;   /* switch latencies recorded (the last LATENCIES kept) */
 } gil = {.interval_ms = 5};
+
+/* Ticket t's waiter (0 until it has written itself in), so a dead one is skipped. */
+#define QUEUE 256
+static int32_t queue_who[QUEUE];
 
 /* Switch latency, drop request to the new holder running, for the figures
  * (scripts/bench-lua-threads.ts): a ring written by the new holder. */
@@ -110,6 +116,9 @@ EXPORT(lwtc_core_adopt) void lwtc_core_adopt(int32_t h) {
   STORE(&gil.walker, 0);
   STORE(&gil.waiters, 0);
   STORE(&gil.drop, 0);
+  STORE(&gil.q_head, 0);
+  STORE(&gil.q_tail, 0);
+  for (int i = 0; i < QUEUE; i++) queue_who[i] = 0;
   if (LOAD(&gil.lock) && wtc_lock_acquire(h, gil.lock, 0) < 0) lwtc_fatal("fork child: cannot take the interpreter lock");
   STORE(&gil.holder, h);
   STORE(&gil.last, h);
@@ -278,18 +287,37 @@ static void took(lua_State *L, int32_t h) {
   if (L) STORE(&targets[h & 0xff].cur, L);
 }
 
+/* Waiters queue in ticket order and only the first of them waits for the
+ * lock itself (and asks the holder to drop it), so the lock goes round: a
+ * holder that dropped it queues behind every thread that was waiting. */
 void lwtc_gil_acquire(lua_State *L) {
   int32_t id = LOAD(&gil.lock), h = self;
   if (!id) return;
-  int32_t r = wtc_lock_acquire(h, id, 0);
+  int32_t r = WTC_E_WOULD_BLOCK;
+  if (LOAD(&gil.q_head) == LOAD(&gil.q_tail)) r = wtc_lock_acquire(h, id, 0); /* nobody queued: try once */
   if (r == WTC_E_WOULD_BLOCK) {
+    int64_t interval_ns = (int64_t)LOAD(&gil.interval_ms) * 1000000;
     __atomic_fetch_add(&gil.waiters, 1, __ATOMIC_SEQ_CST);
+    int32_t t = __atomic_fetch_add(&gil.q_tail, 1, __ATOMIC_SEQ_CST);
+    STORE(&queue_who[(uint32_t)t % QUEUE], h);
+    for (int32_t head; (head = LOAD(&gil.q_head)) != t;) {
+      int32_t w = LOAD(&queue_who[(uint32_t)head % QUEUE]);
+      if (w > 0 && lwtc_handle_gone(w)) { /* that waiter died in the queue */
+        if (__atomic_compare_exchange_n(&gil.q_head, &head, head + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+          __builtin_wasm_memory_atomic_notify(&gil.q_head, UINT32_MAX);
+        continue;
+      }
+      lwtc_wait_detached(&gil.q_head, head, interval_ns);
+    }
     for (;;) {
       int32_t seen = LOAD(&gil.switches);
       r = wtc_lock_acquire(h, id, LOAD(&gil.interval_ms)); /* waits detached */
       if (r != WTC_E_TIMEOUT) break;
       if (LOAD(&gil.switches) == seen) request_drop(h);
     }
+    STORE(&queue_who[(uint32_t)t % QUEUE], 0);
+    STORE(&gil.q_head, t + 1);
+    __builtin_wasm_memory_atomic_notify(&gil.q_head, UINT32_MAX);
     __atomic_fetch_sub(&gil.waiters, 1, __ATOMIC_SEQ_CST);
   }
   if (r == WTC_E_OWNER_DEAD || r == WTC_E_NOT_RECOVERABLE)
