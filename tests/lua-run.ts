@@ -1,13 +1,15 @@
 // Running Lua scripts for the Lua tests: through the wasm-threads-lua command
 // (build/lua.wasm on the core, vms/lua/host/cli.ts) and through Debian's
-// native lua5.4, each in its own process under a deadline, with the output
-// captured as bytes (latin1, byte for byte). Both run as `lua` (argv[0]), so
-// lua.c's messages ("lua: ...") match.
+// native lua5.4, each in its own process under a deadline with the output
+// captured byte for byte (latin1), both as `lua` (argv[0]) so that lua.c's
+// messages ("lua: ...") match; or through the loader in this process
+// (runLuaHere, one thread, no runtime).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
+import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
 
 export const LUA_WASM = path.join(ROOT, 'build', 'lua.wasm');
 export const LUA_CLI = fileURLToPath(new URL('../vms/lua/host/cli.js', import.meta.url));
@@ -78,4 +80,29 @@ export function runLua(args: string[], opts: LuaRunOptions = {}): Promise<LuaRun
 /** `lua args…` on Debian's native lua5.4. */
 export function runNativeLua(args: string[], opts: LuaRunOptions = {}): Promise<LuaRun> {
   return run(NATIVE_LUA, args, opts, 'lua');
+}
+
+let modules: LuaModules | undefined;
+
+/**
+ * `lua args…` on build/lua.wasm in THIS process, on this thread (no runtime, no workers, no threads): output
+ * captured, `root` (when given) preopened as "/" with node:fs, stdin from a string. The caller sets --no-liftoff.
+ */
+export async function runLuaHere(args: string[], opts: { root?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  modules ??= await compileLua(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')), fs.readFileSync(LUA_WASM));
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  let input = Buffer.from(opts.stdin ?? '');
+  const thread = await instantiateLua(modules, createLuaMemory(), {
+    placement: { kind: 'main' },
+    wasi: {
+      args: ['lua', ...args], env: opts.env ?? {}, stdout: (b) => out.push(b), stderr: (b) => err.push(b),
+      stdin: (buf) => { const n = Math.min(buf.length, input.length); buf.set(input.subarray(0, n)); input = input.subarray(n); return n; },
+      ...(opts.root ? { preopens: { '/': opts.root }, fs } : {}),
+    },
+    imports: { env: { lwtc_spawn: () => -1 } },
+  });
+  const { status } = runCommand(thread, (b) => err.push(b));
+  return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }

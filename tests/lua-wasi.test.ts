@@ -8,34 +8,12 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ROOT } from './embed-tools.js';
-import { LUA_WASM, ensureLuaWasm } from './lua-run.js';
-import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
+import { ensureLuaWasm, runLuaHere } from './lua-run.js';
 
 // V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
 setFlagsFromString('--no-liftoff');
 
 const built = ensureLuaWasm();
-let modules: LuaModules | undefined;
-
-async function lua(args: string[], opts: { root?: string; env?: Record<string, string>; stdin?: string } = {}) {
-  modules ??= await compileLua(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')), fs.readFileSync(LUA_WASM));
-  const out: Uint8Array[] = [];
-  const err: Uint8Array[] = [];
-  let input = Buffer.from(opts.stdin ?? '');
-  const thread = await instantiateLua(modules, createLuaMemory(), {
-    placement: { kind: 'main' },
-    wasi: {
-      args: ['lua', ...args], env: opts.env ?? {}, stdout: (b) => out.push(b), stderr: (b) => err.push(b),
-      stdin: (buf) => { const n = Math.min(buf.length, input.length); buf.set(input.subarray(0, n)); input = input.subarray(n); return n; },
-      ...(opts.root ? { preopens: { '/': opts.root }, fs } : {}),
-    },
-    imports: { env: { lwtc_spawn: () => -1 } },
-  });
-  const { status } = runCommand(thread, (b) => err.push(b));
-  return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
-
 function sandbox(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-wasi-'));
   fs.mkdirSync(path.join(dir, 'sub'));
@@ -47,22 +25,22 @@ if (!built) {
   test('WASI shim (skipped: clang-19 missing outside CI)', () => {});
 } else {
   test('stdout, stderr, arguments, environment and the exit status', async () => {
-    const r = await lua(['-e', 'io.write(os.getenv("GREETING"), " ", #arg, "\\n") io.stderr:write("err\\n") os.exit(3)', 'a'],
+    const r = await runLuaHere(['-e', 'io.write(os.getenv("GREETING"), " ", #arg, "\\n") io.stderr:write("err\\n") os.exit(3)', 'a'],
       { env: { GREETING: 'hello' } });
     assert.equal(r, { status: 3, stdout: 'hello 0\n', stderr: 'err\n' });
   });
 
   test('stdin is read through fd_read', async () => {
-    const r = await lua(['-'], { stdin: 'print(io.read("n") + 1)\n' });
+    const r = await runLuaHere(['-'], { stdin: 'print(io.read("n") + 1)\n' });
     assert.equal(r, { status: 1, stdout: '', stderr: r.stderr });
-    const s = await lua(['-e', 'print(io.read("l"), io.read("l"), io.read("l"))'], { stdin: 'one\ntwo\n' });
+    const s = await runLuaHere(['-e', 'print(io.read("l"), io.read("l"), io.read("l"))'], { stdin: 'one\ntwo\n' });
     assert.is(s.stdout, 'one\ttwo\tnil\n');
   });
 
   test('a preopened directory is the root: files inside it work, paths cannot leave it', async () => {
     const dir = sandbox();
     try {
-      const r = await lua(['-e', `
+      const r = await runLuaHere(['-e', `
         print(io.open("/sub/in.txt"):read("l"))
         local f = assert(io.open("/sub/new.txt", "w")) f:write("written") f:close()
         print(os.rename("/sub/new.txt", "/moved.txt"), io.open("/moved.txt"):read("a"))
@@ -90,7 +68,7 @@ if (!built) {
   });
 
   test('without a file system, opening a file fails cleanly', async () => {
-    const r = await lua(['-e', 'print(io.open("x.txt", "w")) print(pcall(dofile, "y.lua"))']);
+    const r = await runLuaHere(['-e', 'print(io.open("x.txt", "w")) print(pcall(dofile, "y.lua"))']);
     assert.is(r.status, 0);
     assert.match(r.stdout, /^nil\tx\.txt: [^\n]+\n/);
     assert.match(r.stdout, /false\tcannot open y\.lua/);
@@ -98,7 +76,7 @@ if (!built) {
 
   test('clocks: os.time is the wall clock, os.clock moves, os.date formats UTC', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const r = await lua(['-e', 'local t0 = os.clock() local x = 0 for i = 1, 2e6 do x = x + i end print(os.time(), os.clock() > t0, os.date("%H:%M", 3600))']);
+    const r = await runLuaHere(['-e', 'local t0 = os.clock() local x = 0 for i = 1, 2e6 do x = x + i end print(os.time(), os.clock() > t0, os.date("%H:%M", 3600))']);
     const [t, moved, date] = r.stdout.trim().split('\t');
     assert.ok(Number(t) >= before && Number(t) <= Math.floor(Date.now() / 1000), t);
     assert.is(moved, 'true');
