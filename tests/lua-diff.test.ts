@@ -12,7 +12,12 @@ import { LUA_PROGRAMS, ensureLuaWasm, hasNativeLua, runLua, runNativeLua, type L
 const ready = ensureLuaWasm() && hasNativeLua();
 const ENV = { TZ: 'UTC', LUA_DIFF_VAR: 'v' };
 
-async function same(args: string[], opts: LuaRunOptions = {}): Promise<void> {
+interface CaseOptions extends LuaRunOptions {
+  /** Applied to both stderrs before they are compared (a difference the case documents). */
+  normalize?: (stderr: string) => string;
+}
+
+async function same(args: string[], opts: CaseOptions = {}): Promise<void> {
   // Both run at once, each in a fresh working directory of its own (the programs write files with fixed names).
   const dirs = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'lua-diff-')));
   try {
@@ -20,7 +25,8 @@ async function same(args: string[], opts: LuaRunOptions = {}): Promise<void> {
     const [native, wasm] = await Promise.all([runNativeLua(args, o(dirs[0])), runLua(args, o(dirs[1]))]);
     const what = `lua ${args.join(' ')}`;
     assert.is(wasm.stdout, native.stdout, `${what}: stdout`);
-    assert.is(wasm.stderr, native.stderr, `${what}: stderr`);
+    const norm = opts.normalize ?? ((e: string) => e);
+    assert.is(norm(wasm.stderr), norm(native.stderr), `${what}: stderr`);
     assert.is(wasm.status, native.status, `${what}: exit status`);
     for (const d of dirs) assert.equal(fs.readdirSync(d).sort(), [], `${what}: files left in the working directory`);
   } finally {
@@ -40,7 +46,7 @@ if (!ready) {
     test(`program ${p}`, () => same([path.join(LUA_PROGRAMS, p), '3', 'x']));
   }
 
-  const cases: Array<[string, string[], LuaRunOptions?]> = [
+  const cases: Array<[string, string[], CaseOptions?]> = [
     ['-v', ['-v']],
     ['-e twice', ['-e', 'print(1 + 1)', '-e', 'print(#arg, arg[0])']],
     ['script from stdin with -', ['-', 'a', 'b'], { stdin: 'print("stdin", ...) print(arg[0], arg[1])' }],
@@ -62,7 +68,10 @@ if (!ready) {
     ['os.exit(7)', ['-e', 'io.write("unflushed") os.exit(7)']],
     ['os.exit(false)', ['-e', 'os.exit(false)']],
     ['os.exit(true, true)', ['-e', 'os.exit(true, true)']],
-    ['stack overflow in Lua', ['-e', 'local function r() return 1 + r() end r()']],
+    // The chunk runs in a coroutine of its own (the fork library's lwtc_pcallk), whose Lua stack starts empty: it
+    // overflows a couple of levels deeper than under lua.c's frames, so only the skipped count may differ.
+    ['stack overflow in Lua', ['-e', 'local function r() return 1 + r() end r()'],
+      { normalize: (e) => e.replace(/\(skipping \d+ levels\)/, '(skipping N levels)') }],
     ['warnings', ['-W', '-e', 'warn("visible") warn("@off") warn("hidden")']],
     ['arg with options before the script', ['-e', 'y = 1', path.join(LUA_PROGRAMS, 'args.lua'), '0', 'second']],
   ];
