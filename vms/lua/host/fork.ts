@@ -5,14 +5,13 @@
 // lfork.c calls `fork` from its driver loop once the forking coroutine has
 // yielded out of every VM frame; this thread's RegisteredThread forks (the
 // world stopped only for the copy), and the child — a process under Node, an
-// in-page worker in a browser — runs the continuation (fork-continuation.ts),
-// which rebuilds this thread's instance over the copy and resumes the
-// coroutine with 0 (lwtc_fork_child).
+// in-page worker in a browser — runs the continuation, which (fork-child.ts)
+// rebuilds this thread's instance over the copy and resumes the coroutine
+// with 0 (lwtc_fork_child).
 import {
-  ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type RegisteredThread, type Runtime,
-  type WaitpidOptions,
+  ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type WaitpidOptions,
 } from '../../../host/index.js';
-import type { LuaExports, LuaThread } from './loader.js';
+import type { LuaExports } from './loader.js';
 
 const EAGAIN = 11;
 const ECHILD = 10;
@@ -34,6 +33,14 @@ export interface LuaForkData {
   process: unknown;
 }
 
+// The child's WASI needs argv[0] only (lfork.c's messages): lua.c has turned the
+// rest into `arg`, which the copied heap holds; a long `-e` script would not
+// fit ForkOptions.data.
+function forChild(process: unknown): unknown {
+  const p = process as { args?: unknown } | null;
+  return p && Array.isArray(p.args) ? { ...p, args: p.args.slice(0, 1) } : process;
+}
+
 /** One Lua thread's instance, as the fork imports see it. */
 export interface LuaForkView {
   memory: WebAssembly.Memory;
@@ -51,11 +58,12 @@ export function luaForkConfig(opts: { continuation?: URL; pool?: number } = {}):
   return { continuation: opts.continuation ?? new URL('./fork-continuation.js', import.meta.url), pool: opts.pool ?? 1 };
 }
 
-/** This process's pid as os.getpid() reports it (in a browser, the in-page pid the continuation learns). */
-let ownPid: number = (globalThis as { process?: { pid?: number } }).process?.pid ?? 1;
-export function setLuaPid(pid: number): void {
-  ownPid = pid;
-}
+/**
+ * This process's pid as os.getpid() reports it: the OS pid under Node (what
+ * fork returned in the parent); 1 in a page, whose in-page children are not
+ * told theirs by the fork subsystem.
+ */
+const ownPid: number = (globalThis as { process?: { pid?: number } }).process?.pid ?? 1;
 
 /**
  * Who forks for a Lua thread: its registration (a job's ctx), or in a fork
@@ -87,7 +95,10 @@ export function luaForkImports(
       let data: LuaForkData;
       try {
         const v = view();
-        data = { co, from, stackTop: v.stackTop ?? (v.lua.__stack_pointer.value as number), tlsBase: v.lua.__tls_base.value as number, process: describe() };
+        data = {
+          co, from, stackTop: v.stackTop ?? (v.lua.__stack_pointer.value as number), tlsBase: v.lua.__tls_base.value as number,
+          process: forChild(describe()),
+        };
       } catch (e) {
         return fail(e, EINVAL);
       }
@@ -147,24 +158,4 @@ export function luaNoForkImports(memory: () => WebAssembly.Memory): Record<strin
       return n;
     },
   };
-}
-
-/**
- * The child's side, after the runtime has adopted the forking thread
- * (after_fork_child: only this slot lives, every lock released): instantiates
- * that thread's Lua instance over the copy through `instantiate` (with these
- * imports: the thread's own fork imports, so the child forks again), then makes
- * the core handle and the GIL this thread's (gil.c's lwtc_core_adopt).
- */
-export async function adoptForkedThread(
-  runtime: Runtime, thread: RegisteredThread, data: LuaForkData,
-  instantiate: (imports: Record<string, Record<string, unknown>>) => Promise<LuaThread>,
-  env: Record<string, unknown> = {},
-): Promise<LuaThread> {
-  let t: LuaThread | undefined;
-  const view = (): LuaForkView => ({ memory: runtime.memory, lua: t!.lua, stackTop: data.stackTop });
-  t = await instantiate({ lua_fork: luaForkImports(() => runtime, view, () => data.process), env });
-  const adopt = t.lua.lwtc_core_adopt as ((h: number) => void) | undefined;
-  adopt?.(thread.handle);
-  return t;
 }
