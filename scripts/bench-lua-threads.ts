@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { compileLua, createLuaMemory, instantiateLua, runCommand } from '../vms/lua/host/loader.js';
+import { compileLua } from '../vms/lua/host/loader.js';
 import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 import { captureText, newCapture, stopLuaWorld } from '../vms/lua/host/threads.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
-import { LUA_BENCH_PROGRAMS } from './bench-lua.js';
+import { LUA_BENCH_PROGRAMS, wasmRun as runOnce } from './bench-lua.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.join(ROOT, 'build');
@@ -33,21 +33,6 @@ function buildBaseline(log: (s: string) => void): boolean {
     log(`lua threads: baseline build failed: ${e instanceof Error ? e.message : String(e)}`);
   }
   return fs.existsSync(NOGIL);
-}
-
-/** One run of `lua -e program` on one thread (no runtime), in ms. */
-async function runOnce(modules: Awaited<ReturnType<typeof compileLua>>, program: string): Promise<number> {
-  const memory = createLuaMemory();
-  const sink = (): void => {};
-  const thread = await instantiateLua(modules, memory, {
-    placement: { kind: 'main' }, wasi: { args: ['lua', '-e', program], stdout: sink, stderr: sink },
-    imports: { env: { lwtc_spawn: () => -1 } },
-  });
-  const t0 = performance.now();
-  const { status } = runCommand(thread, sink);
-  const ms = performance.now() - t0;
-  if (status !== 0) throw new Error(`lua -e ${program.slice(0, 40)}…: status ${status}`);
-  return ms;
 }
 
 async function gilCost(quick: boolean, log: (s: string) => void): Promise<Record<string, unknown>> {

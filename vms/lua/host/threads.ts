@@ -4,6 +4,7 @@
 // can do: start workers (ctx.spawn) and mark dead the ones that end abruptly.
 // A thread.start in C calls env.lwtc_spawn(ticket); this file answers it.
 import type { ForkConfig, Runtime } from '../../../host/runtime.js';
+import { waitAsync } from '../../../host/wait.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { luaForkConfig, luaNoForkImports } from './fork.js';
 import { LUA_MEMORY_INITIAL_PAGES, LUA_MEMORY_MAXIMUM_PAGES, type LuaExports, type LuaModules, type LuaThread } from './loader.js';
@@ -111,13 +112,15 @@ export interface LuaProcessOptions {
   capture?: SharedArrayBuffer;
   /** The job module of the threads (default THREAD_JOB: Node). */
   job?: URL;
+  /** The fork service's settings (default luaForkConfig(): Node's continuation). */
+  fork?: ForkConfig;
   /** Registry slots (threads + 1). */
   capacity?: number;
 }
 
 /** Starts a Lua process whose main runs as a job; `status` settles when any thread exits the process. */
 export async function startLuaProcess(opts: LuaProcessOptions): Promise<LuaProcess> {
-  const rt = await opts.createRuntime({ initialPages: LUA_MEMORY_INITIAL_PAGES, maximumPages: LUA_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, fork: luaForkConfig() });
+  const rt = await opts.createRuntime({ initialPages: LUA_MEMORY_INITIAL_PAGES, maximumPages: LUA_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, fork: opts.fork ?? luaForkConfig() });
   // it never runs Lua
   const host = await opts.instantiateHost(rt.memory, { env: { lwtc_spawn: () => -1 }, lua_fork: luaNoForkImports(() => rt.memory) });
   (host.lua.lwtc_set_core_self as (h: number) => void)(rt.main.handle);
@@ -129,8 +132,7 @@ export async function startLuaProcess(opts: LuaProcessOptions): Promise<LuaProce
   const main = rt.spawn(job, data);
   const exited = (async () => {
     const cell = new Int32Array(exitCell);
-    const r = Atomics.waitAsync(cell, 0, 0);
-    if (r.async) await r.value;
+    while (Atomics.load(cell, 0) === 0) await waitAsync(cell, 0, 0, 1000); // relayed where the engine has no waitAsync
     return Atomics.load(cell, 0) - 1;
   })();
   const status = (async () => {
