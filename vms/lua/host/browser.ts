@@ -31,8 +31,7 @@ export async function startBrowserLuaProcess(args: string[], opts: { pool?: numb
   const modules = await browserLuaModules();
   const fork = luaForkConfig({ continuation: new URL('./browser-fork-continuation.js', import.meta.url), pool: opts.pool });
   return startLuaProcess({
-    modules, args, job: new URL('./browser-job.js', import.meta.url),
-    createRuntime: (o) => createRuntime({ ...o, fork }),
+    modules, args, job: new URL('./browser-job.js', import.meta.url), fork, createRuntime,
     instantiateHost: (memory, imports) => instantiateLua(modules, memory, {
       placement: { kind: 'main' }, wasi: { args, env: {}, stdout: () => {}, stderr: () => {} }, imports,
     }),
