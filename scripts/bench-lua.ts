@@ -114,7 +114,12 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
       if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') continue; // that library is not in this build
       throw e;
     }
-    out[name] = await (mod[fn] as (o: typeof opts) => Promise<unknown>)(opts);
+    try {
+      out[name] = await (mod[fn] as (o: typeof opts) => Promise<unknown>)(opts);
+    } catch (e) { // one library's failed figure must not lose the others'
+      out[name] = { error: e instanceof Error ? e.message : String(e) };
+      opts.log(`lua ${name}: failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   const rows = single.programs as Record<string, { ratio: number }>;
   const nonPcall = Object.entries(rows).filter(([n]) => n !== 'pcall');
