@@ -11,9 +11,6 @@ import { isMainThread } from 'node:worker_threads';
 import { writeStdio } from './node-wasi.js';
 import { startNodeLuaProcess } from './node-process.js';
 
-/** Moved to node-wasi.ts; kept here while an importer still names this file. */
-export { nodeWasiOptions } from './node-wasi.js';
-
 /** The package root: dist/vms/lua/host/cli.js is four levels below it. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
