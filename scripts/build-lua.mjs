@@ -255,7 +255,10 @@ async function build({ ver, src }) {
     path.join(WASI_LIB, 'libc.a'), path.join(WASI_LIB, 'libwasi-emulated-process-clocks.a'),
     path.join(WASI_LIB, 'libwasi-emulated-signal.a'), CLANG_RT,
   ];
-  await run(LD, [...ldflags, ...libs, '-o', OUT]);
+  // Linked beside and renamed: a process starting meanwhile reads the old module or the new one, never half of one.
+  const tmp = `${OUT}.${process.pid}.tmp`;
+  await run(LD, [...ldflags, ...libs, '-o', tmp]);
+  fs.renameSync(tmp, OUT);
   const size = fs.statSync(OUT).size;
   log(`${path.relative(ROOT, OUT)} (Lua ${ver}, ${size} bytes)`);
 }
