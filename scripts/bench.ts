@@ -17,6 +17,7 @@ import { benchBuilds } from './bench-builds.js';
 import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
+import { benchLua } from './bench-lua.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -249,6 +250,7 @@ const SECTIONS: [string, Section][] = [
   ['embed', benchEmbed],
   ['storm', benchStorm],
   ['browser', benchBrowser],
+  ['lua', benchLua],
 ];
 
 async function run(): Promise<Record<string, unknown>> {

@@ -1,0 +1,248 @@
+// os.fork, os.waitpid, os.exit and os.getpid from Lua code (vms/lua/src/lfork.c,
+// vms/lua/host/fork.ts; docs/LUA.md "fork"). Each script runs as the
+// wasm-threads-lua command in its own process, so a child's output — on the
+// file descriptors it inherits — is captured with its parent's.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LUA_CLI, ensureLuaWasm, hasNativeLua, runLua, runNativeLua, type LuaRun } from './lib/lua-run.js';
+import { within } from './lib/helpers.js';
+
+const HAVE_LUA = ensureLuaWasm();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-fork-'));
+
+function script(source: string): string {
+  const file = path.join(dir, `f${Math.random().toString(36).slice(2)}.lua`);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+async function run(source: string, timeoutMs = 60_000): Promise<LuaRun> {
+  return runLua([script(source)], { cwd: dir, timeoutMs });
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
+
+const luaTest = (name: string, ms: number, fn: () => Promise<void>): void => {
+  test(name, () => (HAVE_LUA ? within(ms, fn) : undefined));
+};
+
+luaTest('a fork loop of 100: each child continues from the loop with its own i and exits with it', 240_000, async () => {
+  const r = await run(`
+    local got = {}
+    for i = 1, 100 do
+      local pid = os.fork()
+      if pid == 0 then os.exit(i) end
+      assert(math.type(pid) == "integer" and pid > 0, tostring(pid))
+      got[#got + 1] = os.waitpid(pid)
+    end
+    local bad = 0
+    for i = 1, 100 do if got[i] ~= i then bad = bad + 1 end end
+    print("forks", #got, "wrong", bad)`, 200_000);
+  assert.is(r.stderr, '');
+  assert.is(r.stdout, 'forks\t100\twrong\t0\n');
+  assert.is(r.status, 0);
+});
+
+luaTest('the child sees the parent\'s tables, upvalues and globals; neither sees the other\'s later writes', 60_000, async () => {
+  const r = await run(`
+    local t = { n = 41, list = { "a", "b", "c" }, nested = { deep = { x = 1.5 } } }
+    G = "global"
+    local up = 10
+    local function bump() up = up + 1; return up end
+    local pid = os.fork()
+    if pid == 0 then
+      t.n = t.n + 1
+      print("child", t.n, table.concat(t.list, ","), t.nested.deep.x, G, bump(), bump())
+      os.exit(0)
+    end
+    assert(os.waitpid(pid) == 0)
+    print("parent", t.n, table.concat(t.list, ","), t.nested.deep.x, G, bump())`);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout), ['child\t42\ta,b,c\t1.5\tglobal\t11\t12', 'parent\t41\ta,b,c\t1.5\tglobal\t11']);
+  assert.is(r.status, 0);
+});
+
+luaTest('fork inside pcall, xpcall, nested calls, coroutines (wrap and resume, nested) and a Lua-called metamethod', 90_000, async () => {
+  const r = await run(`
+    local function child_exit(code, pid) if pid == 0 then os.exit(code) end return pid end
+    local function deep(n) if n == 0 then return os.fork() end return deep(n - 1) end
+    local out = {}
+    local ok, pid = pcall(function() return child_exit(11, os.fork()) end)
+    out[#out + 1] = ("pcall %s %d"):format(ok, os.waitpid(pid))
+    ok, pid = xpcall(function() return child_exit(12, deep(20)) end, debug.traceback)
+    out[#out + 1] = ("xpcall+depth20 %s %d"):format(ok, os.waitpid(pid))
+    local co = coroutine.wrap(function(a)
+      local pid = child_exit(13, os.fork())
+      local b = coroutine.yield(pid, a)
+      return "after " .. b
+    end)
+    local p, a = co("arg")
+    out[#out + 1] = ("wrap %d %s %s"):format(os.waitpid(p), a, co("resumed"))
+    local outer = coroutine.create(function()
+      local inner = coroutine.create(function()
+        local _, pid = pcall(os.fork)
+        coroutine.yield(child_exit(14, pid))
+      end)
+      local _, pid = coroutine.resume(inner)
+      coroutine.yield(pid, coroutine.status(inner))
+    end)
+    local _, p2, st = coroutine.resume(outer)
+    out[#out + 1] = ("nested %d %s %s"):format(os.waitpid(p2), st, coroutine.status(outer))
+    local mt = setmetatable({}, { __index = function(_, k) return child_exit(15, os.fork()) end })
+    out[#out + 1] = ("__index %d"):format(os.waitpid(mt.anything))
+    print(table.concat(out, "\\n"))`);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout), [
+    'pcall true 11', 'xpcall+depth20 true 12', 'wrap 13 arg after resumed', 'nested 14 suspended suspended', '__index 15',
+  ]);
+  assert.is(r.status, 0);
+});
+
+luaTest('under a C frame (gsub, sort, a metamethod called from C, require) os.fork raises a Lua error that says why', 60_000, async () => {
+  const mod = path.join(dir, 'forkmod.lua');
+  fs.writeFileSync(mod, 'return os.fork()\n');
+  const r = await run(`
+    package.path = ${JSON.stringify(path.join(dir, '?.lua'))}
+    local cases = {
+      gsub = function() return ("x"):gsub("x", function() return tostring(os.fork()) end) end,
+      sort = function() table.sort({ 3, 2, 1 }, function(a, b) os.fork(); return a < b end) end,
+      tostring = function() return tostring(setmetatable({}, { __tostring = function() return tostring(os.fork()) end })) end,
+      require = function() return require("forkmod") end,
+    }
+    for _, name in ipairs({ "gsub", "sort", "tostring", "require" }) do
+      local ok, err = pcall(cases[name])
+      print(name, ok, (tostring(err):match("os%.fork: cannot fork inside a callback of a C function")))
+    end
+    -- and the process still forks afterwards
+    local pid = os.fork()
+    if pid == 0 then os.exit(3) end
+    print("then", os.waitpid(pid))`);
+  assert.is(r.stderr, '');
+  const want = 'os.fork: cannot fork inside a callback of a C function';
+  assert.equal(lines(r.stdout), [
+    `gsub\tfalse\t${want}`, `sort\tfalse\t${want}`, `tostring\tfalse\t${want}`, `require\tfalse\t${want}`, 'then\t3',
+  ]);
+  assert.is(r.status, 0);
+});
+
+luaTest('exit statuses: end of script 0, os.exit(n), os.exit(true/false), an error 1 (reported as lua.c does), a nested child', 90_000, async () => {
+  const r = await run(`
+    local function fork(body) local pid = os.fork(); if pid == 0 then body(); return nil end; return pid end
+    local cases = {
+      { "end", function() end },
+      { "exit(42)", function() os.exit(42) end },
+      { "exit(true)", function() os.exit(true) end },
+      { "exit(false)", function() os.exit(false) end },
+      { "error", function() error("boom in the child") end },
+      { "grandchild", function()
+          local g = os.fork()
+          if g == 0 then os.exit(6) end
+          os.exit(os.waitpid(g) + 1)
+        end },
+    }
+    for _, c in ipairs(cases) do
+      local pid = fork(c[2])
+      if not pid then return end -- a child whose body returned: the script ends here for it
+      print(c[1], os.waitpid(pid))
+    end`);
+  assert.equal(lines(r.stdout), ['end\t0', 'exit(42)\t42', 'exit(true)\t0', 'exit(false)\t1', 'error\t1', 'grandchild\t7']);
+  assert.match(r.stderr, /^lua: [^\n]*: boom in the child\nstack traceback:\n\t\[C\]: in function 'error'\n/);
+  assert.is(r.status, 0);
+});
+
+luaTest('waitpid: "nohang" gives nil while the child runs; a killed child is 128 + the signal; os.getpid is the pid the parent got', 60_000, async () => {
+  const file = script(`
+    local pid = os.fork()
+    if pid == 0 then
+      print("child", os.getpid())
+      while true do end -- until the test kills it
+    end
+    print("parent", pid, os.waitpid(pid, "nohang"))
+    print("status", os.waitpid(pid))
+    print("again", os.waitpid(pid))
+    print("no child", os.waitpid(1))`);
+  const child = spawn(process.execPath, [LUA_CLI, file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let killed = false;
+  child.stderr.on('data', (d: Buffer) => { err += d; });
+  const done = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+    const m = /^child\t(\d+)\n/m.exec(out);
+    if (m && /^parent\t/m.test(out) && !killed) {
+      killed = true;
+      process.kill(Number(m[1]), 'SIGKILL');
+    }
+  });
+  const status = await done;
+  const childPid = /^child\t(\d+)$/m.exec(out)?.[1];
+  assert.ok(childPid, out + err);
+  assert.ok(lines(out).includes(`parent\t${childPid}\tnil`), out);
+  assert.ok(lines(out).includes('status\t137'), out);
+  assert.ok(lines(out).some((l) => /^again\tnil\twaitpid: .+\t10$/.test(l)), out);
+  assert.ok(lines(out).some((l) => /^no child\tnil\twaitpid: .+\t10$/.test(l)), out);
+  assert.is(err, '');
+  assert.is(status, 0);
+});
+
+luaTest('fork from a thread while other threads run: the child has only the forking thread', 90_000, async () => {
+  const r = await run(`
+    local shared = { tag = "parent-table" }
+    local stop = false
+    local spinners = {}
+    for k = 1, 2 do spinners[k] = thread.start(function() local i = 0; while not stop do i = i + 1 end; return i end) end
+    local forker = thread.start(function()
+      local pid = os.fork()
+      if pid == 0 then
+        print("child of thread", shared.tag, thread.id() ~= nil)
+        os.exit(5)
+      end
+      return pid
+    end)
+    local pid = forker:join()
+    print("from thread", os.waitpid(pid))
+    local mine = os.fork()
+    if mine == 0 then os.exit(6) end
+    print("from main while spinning", os.waitpid(mine))
+    stop = true
+    for k = 1, 2 do assert(spinners[k]:join() > 0) end
+    print("spinners joined")`);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout).sort(), ['child of thread\tparent-table\ttrue', 'from main while spinning\t6', 'from thread\t5', 'spinners joined'].sort());
+  assert.is(r.status, 0);
+});
+
+test('the fork-aware coroutine functions behave as Lua\'s own (same output as native lua5.4)', () => (HAVE_LUA && hasNativeLua() ? within(60_000, async () => {
+  const file = script(`
+    print(coroutine.isyieldable(), select(2, coroutine.running()), coroutine.status(coroutine.running()))
+    print(pcall(coroutine.yield, 1))
+    print(coroutine.close and pcall(coroutine.close, coroutine.running()))
+    local co = coroutine.create(function(a, b)
+      print("in", a, b, coroutine.isyieldable(), select(2, coroutine.running()))
+      local c = coroutine.yield(a + b)
+      error({ code = c })
+    end)
+    print(coroutine.resume(co, 1, 2))
+    local ok, e = coroutine.resume(co, 7)
+    print(ok, type(e), e.code, coroutine.status(co), coroutine.resume(co))
+    local w = coroutine.wrap(function() error("wrapped") end)
+    print(pcall(w))
+    local w2 = coroutine.wrap(function() return 1 end); w2()
+    print(pcall(w2))
+    print(pcall(coroutine.resume, 42))
+    print(select("#", coroutine.resume(coroutine.create(function(...) return ... end), 1, nil, 3, nil)))
+    local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+    print(gen(), gen(), gen())
+  `);
+  const [mine, native] = await Promise.all([runLua([file], { cwd: dir }), runNativeLua([file], { cwd: dir })]);
+  assert.is(mine.stderr, native.stderr);
+  assert.is(mine.stdout, native.stdout);
+  assert.is(mine.status, native.status);
+}) : undefined));
+
+test.run();

@@ -1,0 +1,38 @@
+-- Coroutines: resume/yield, wrap, status, close, yields across pcall.
+local co = coroutine.create(function(a, b)
+  print("start", a, b)
+  local c = coroutine.yield(a + b)
+  print("got", c)
+  local d, e = coroutine.yield(c * 2)
+  return d + e, "done"
+end)
+print(coroutine.status(co), coroutine.resume(co, 1, 2))
+print(coroutine.status(co), coroutine.resume(co, 10))
+print(coroutine.resume(co, 3, 4)) print(coroutine.status(co), coroutine.resume(co))
+local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end return "end" end)
+print(gen(), gen(), gen(), gen()) print(pcall(gen))
+local function producer() return coroutine.wrap(function() for _, w in ipairs({ "a", "b", "c" }) do coroutine.yield(w) end end) end
+for w in producer() do io.write(w, " ") end print()
+local inside = coroutine.wrap(function()
+  local ok, v = pcall(function() local x = coroutine.yield("yield in pcall") error("after " .. x) end)
+  coroutine.yield(tostring(ok) .. " " .. v)
+  return "finished"
+end)
+print(inside()) print(inside("resume")) print(inside())
+print(coroutine.isyieldable(), type(coroutine.running()))
+print(select(2, coroutine.running()), coroutine.wrap(function() return coroutine.isyieldable(), select(2, coroutine.running()) end)())
+local c2 = coroutine.create(function() local x <close> = setmetatable({}, { __close = function() print("closed") end }) coroutine.yield() end)
+coroutine.resume(c2) print(coroutine.close(c2), coroutine.status(c2))
+local c3 = coroutine.create(function() error({ msg = "obj" }) end) local ok, e = coroutine.resume(c3) print(ok, type(e), e.msg, (coroutine.close(c3)), type(select(2, coroutine.close(c3))))
+print(pcall(coroutine.resume, coroutine.running())) print(coroutine.resume(coroutine.create(function() end)))
+local dead = coroutine.create(function() end) coroutine.resume(dead) print(coroutine.resume(dead))
+local function fib(n) return coroutine.wrap(function() local a, b = 0, 1 for _ = 1, n do coroutine.yield(a) a, b = b, a + b end end) end
+local t = {} for v in fib(20) do t[#t + 1] = v end print(table.concat(t, ","))
+local nested = coroutine.wrap(function() local inner = coroutine.wrap(function() coroutine.yield(1) coroutine.yield(2) end) coroutine.yield(inner() + inner()) end)
+print(nested())
+print(pcall(coroutine.yield, 1))
+local sorted = coroutine.wrap(function() local t = { 3, 1, 2 } table.sort(t, function(a, b) return a < b end) coroutine.yield(table.concat(t)) end)
+print(sorted())
+print(select("#", coroutine.resume(coroutine.create(function(...) return ... end), 1, nil, 3, nil)))
+local deep = 0 local function rec(n) if n == 0 then return coroutine.yield("bottom") end return rec(n - 1) end
+local cd = coroutine.wrap(function() return rec(100) end) print(cd(), cd("up"))

@@ -1,0 +1,16 @@
+-- os: dates with fixed times (UTC), time tables, clocks, environment.
+local t = 1700000000
+print(os.date("!%Y-%m-%d %H:%M:%S", t), os.date("!%A %B %d %j %p %y %a %b", t))
+print(os.date("!%c", t)) print(os.date("!%x %X %D %T %R %e %I %M %U %W %w %u %V %G %g %h %n%t|%%", t))
+local d = os.date("!*t", t)
+print(d.year, d.month, d.day, d.hour, d.min, d.sec, d.wday, d.yday, d.isdst)
+print(os.date("!%Y-%m-%d", 0), os.date("!%H:%M", 86399), os.date("!%Y", -86400))
+print(os.time({ year = 2020, month = 2, day = 29, hour = 12 }), os.time({ year = 2021, month = 13, day = 1, hour = 0 }))
+print(os.time({ year = 2000, month = 1, day = 1, hour = 0, min = 0, sec = -1 }))
+print(pcall(os.time, { year = 2000 })) print(pcall(os.date, "%Ez", 0)) print(pcall(os.date, "%Q"))
+print(os.date("%Y-%m-%d %H:%M:%S", t), os.date("*t", t).hour)
+print(math.type(os.time()), os.time() > 1600000000, os.difftime(t + 60, t), os.difftime(t))
+print(type(os.clock()), os.clock() >= 0, os.getenv("LUA_DIFF_VAR"), os.getenv("NO_SUCH_VARIABLE_HERE"))
+local n = os.time(os.date("!*t", t)) print(n == t)
+print(os.date("!%H", t + 3600 * 5), #os.date(), type(os.date("*t").isdst))
+print(os.execute(), pcall(os.setlocale), os.setlocale("C"), os.setlocale(nil, "numeric"), os.setlocale("xx_YY"))

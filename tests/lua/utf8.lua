@@ -1,0 +1,15 @@
+-- utf8 library.
+local s = "héllo wörld ∑ 😀"
+print(#s, utf8.len(s), utf8.char(72, 228, 8364, 128512), utf8.charpattern)
+for p, c in utf8.codes("aé∑😀") do io.write(p, ":", c, " ") end print()
+print(utf8.codepoint(s, 1, -1))
+print(utf8.offset(s, 3), utf8.offset(s, -1), utf8.offset(s, 0, 3), utf8.offset(s, 100))
+print(utf8.len("\xff"), utf8.len(s, 3), pcall(utf8.len, s, 100), utf8.len(""))
+print(pcall(utf8.codepoint, "\xff")) print(pcall(utf8.offset, s, 1, 3))
+print(utf8.char(), utf8.char(0x7FFFFFFF):byte(1, -1))
+print(utf8.len("\u{7FFFFFFF}", 1, -1, true), utf8.len("\u{7FFFFFFF}"), utf8.codepoint("\u{10FFFF}"))
+print(pcall(utf8.codepoint, "\u{D800}"), utf8.codepoint("\u{D800}", 1, 1, true))
+for _, c in utf8.codes("ab") do io.write(c, " ") end print()
+print(pcall(function() for _ in utf8.codes("a\xffb") do end end))
+local t = {} for ch in s:gmatch(utf8.charpattern) do t[#t + 1] = ch end print(#t, t[2], t[#t])
+print(("∑"):byte(1, -1), "\u{48}\u{20AC}", #"\u{10FFFF}")

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// wasm-threads-lua: the `lua` command (Lua's own lua.c) on build/lua.wasm and
+// the core, under Node. `wasm-threads-lua script.lua [args]`, `-e`, `-l`,
+// `-v`, `-`, exit status and error messages are lua.c's; lua.c's main runs on
+// a worker like every Lua thread (node-process.ts), this thread composes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
+import { writeStdio } from './node-wasi.js';
+import { startNodeLuaProcess } from './node-process.js';
+
+/** The package root: dist/vms/lua/host/cli.js is four levels below it. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** Runs the command with `args` (argv[0] first) and resolves to its exit status. */
+export async function main(args: string[]): Promise<number> {
+  const luaWasm = path.join(PACKAGE_ROOT, 'build', 'lua.wasm');
+  if (!fs.existsSync(luaWasm)) {
+    writeStdio(2, new TextEncoder().encode(`${args[0]}: ${luaWasm} is missing: run \`npm run build:lua\`\n`));
+    return 1;
+  }
+  return (await startNodeLuaProcess(args)).status;
+}
+
+if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // V8 11.3's Liftoff miscompiles a load after memory.atomic.wait32 (docs/EMBEDDING.md): before any compile.
+  v8.setFlagsFromString('--no-liftoff');
+  process.exitCode = await main(['lua', ...process.argv.slice(2)]);
+}

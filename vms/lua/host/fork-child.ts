@@ -1,0 +1,49 @@
+// The child's side of os.fork, platform-neutral: the body of the fork
+// subsystem's continuation module (fork-continuation.ts under Node,
+// browser-fork-continuation.ts in a page). After the runtime has adopted the
+// forking thread (after_fork_child: only its slot lives, every lock
+// released), the hook rebuilds that thread's Lua instance over the copy — its
+// stack pointer fresh at the top of its stack (no VM frame was live at the
+// fork), its TLS block as it was (__tls_base set; __wasm_init_tls would reset
+// it), its core handle and the GIL its own (gil.c's lwtc_core_adopt) — and the
+// continuation resumes the forking coroutine with 0 (lfork.c's lwtc_fork_child).
+import type { Runtime } from '../../../host/runtime.js';
+import type { RegisteredThread } from '../../../host/thread.js';
+import { instantiateLuaOn, type LuaThread } from './loader.js';
+import { WasiExit, type WasiOptions } from './wasi.js';
+import { luaForkImports, type LuaForkData, type LuaForkView } from './fork.js';
+
+/** What the fork subsystem passes a continuation (host/node/fork-child.ts, host/browser/fork-child.ts). */
+export interface LuaForkChildContext { runtime: Runtime; thread: RegisteredThread; data: LuaForkData }
+
+export interface LuaForkContinuation {
+  afterForkChild(ctx: LuaForkChildContext): Promise<void>;
+  resume(ctx: LuaForkChildContext): number;
+}
+
+/** The continuation of a Lua fork child over `luaModule`, with the platform's WASI. */
+export function luaForkContinuation(luaModule: WebAssembly.Module, wasi: (args: string[]) => WasiOptions): LuaForkContinuation {
+  let child: LuaThread | undefined;
+  return {
+    async afterForkChild({ runtime, thread, data }) {
+      const { args } = data.process as { args: string[] };
+      const view = (): LuaForkView => ({ memory: runtime.memory, lua: child!.lua, stackTop: data.stackTop });
+      child = await instantiateLuaOn(luaModule, thread.core, runtime.memory, {
+        placement: { kind: 'adopt', stackPointer: data.stackTop, tlsBase: data.tlsBase },
+        wasi: wasi(args),
+        // the child forks again through its own runtime; thread.start is not available in a child
+        imports: { lua_fork: luaForkImports(() => runtime, view, () => data.process), env: { lwtc_spawn: () => -1 } },
+      });
+      (child.lua.lwtc_core_adopt as (h: number) => void)(thread.handle);
+    },
+    resume({ data }) {
+      try {
+        (child!.lua.lwtc_fork_child as (co: number, from: number) => number)(data.co, data.from);
+        return 0;
+      } catch (e) {
+        if (e instanceof WasiExit) return e.code;
+        throw e;
+      }
+    },
+  };
+}
