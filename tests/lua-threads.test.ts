@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 import { captureLength, captureText, newCapture, stopLuaWorld, type LuaProcess } from '../vms/lua/host/threads.js';
 import { ensureLuaWasm } from './lib/lua-run.js';
+import { STATE_MASK, ST_DETACHED } from '../host/layout.js';
 import { waitFor, within } from './lib/helpers.js';
 
 const HAVE_LUA = ensureLuaWasm();
@@ -214,10 +215,12 @@ luaTest('a worker terminated while waiting (GIL released): join raises, the proc
     local t = thread.start(function() io.stderr:write("sleeping\\n"); thread.sleep(600) end)
     print(pcall(t.join, t))
     print("still here", thread.start(function() return 42 end):join())`, async (p, capture) => {
-    await waitFor(() => captureText(capture).includes('sleeping'), 20_000, 'the thread to sleep');
-    await new Promise((res) => setTimeout(res, 50)); // into thread.sleep's wait (no harm if earlier: it holds no lock then)
-    const worker = p.rt.workers[p.rt.workers.length - 1];
-    await worker.terminate();
+    // the thread's worker (the command's is first); after its write (GIL held, attached) it is detached only in
+    // thread.sleep's wait, with the GIL released
+    const sleeper = () => p.rt.workers[p.rt.workers.length - 1];
+    await waitFor(() => captureText(capture).includes('sleeping') && p.rt.workers.length === 2 && sleeper().handle > 0
+      && (p.rt.core.thread_state(sleeper().handle) & STATE_MASK) === ST_DETACHED, 20_000, 'the thread to sleep');
+    await sleeper().terminate();
   });
   assert.is(r.status, 0, r.out);
   assert.match(r.out, /false\t.*thread \d+ was terminated before it finished/);
