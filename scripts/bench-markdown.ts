@@ -34,7 +34,7 @@ const scalar = (v: Json): v is null | boolean | number | string => v === null ||
 const cell = (v: Json): string => {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
-  if (v === null) return '–';
+  if (v === null || v === undefined) return '–';
   if (typeof v === 'object') return `\`${JSON.stringify(v)}\``;
   return v.replace(/\|/g, '\\|');
 };

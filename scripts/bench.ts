@@ -269,8 +269,10 @@ async function run(): Promise<Record<string, unknown>> {
 const result = args.from ? JSON.parse(readFileSync(args.from, 'utf8')) as Record<string, unknown> : await run();
 if (args.markdown) {
   // the result beside the document, so a test can check the one is the other's rendering
-  writeFileSync(args.markdown, benchMarkdown(result as never));
-  writeFileSync(args.markdown.replace(/\.md$/, '') + '.json', JSON.stringify(result, null, 1) + '\n');
+  // the result first, so a rendering failure loses no run; rendered from its JSON form, as `--from` reads it
+  const json = JSON.stringify(result, null, 1) + '\n';
+  writeFileSync(args.markdown.replace(/\.md$/, '') + '.json', json);
+  writeFileSync(args.markdown, benchMarkdown(JSON.parse(json)));
 }
 if (args.from) {
   // the result was read, not measured: nothing more to print
