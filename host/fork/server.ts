@@ -68,6 +68,11 @@ const RATE_WINDOW_MS = 1000;
 // the pool grown to the fork rate, several warm-ups at once took the cores the
 // child being handed off and the server need (bench, process, 0 threads, 1 MiB:
 // ack 9.5 and exit_waitpid 7.8 ms of a 24.8 ms p50; one at a time: 8.0 ms).
+// But while forks outrun one warm-up at a time — a fork found the pool empty
+// in the last RATE_WINDOW_MS — a cold spawn costs far more than that
+// contention, so warm-ups then run side by side up to the target (npm start,
+// two busy interpreter threads on 2 cores, ~7 forks/s: 195 of 361 forks cold
+// one at a time).
 const MAX_WARMING = 1;
 
 /** One child: its events turned into promises with deadlines and failure codes. */
@@ -165,6 +170,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   let shuttingDown = false;
   // a hand-off is in flight (serve has not returned)
   let serving = false;
+  // when a fork last found no warm child (warm-ups then run side by side)
+  let lastCold = -Infinity;
 
   const spawn = (broken = false): Child => {
     const c = new Child(platform, broken);
@@ -192,8 +199,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   };
 
   // Starts children until pool + warming reaches the target (MAX_WARMING at a
-  // time: each one ready starts the next), and lets the surplus go once the
-  // fork rate has dropped. Not during a hand-off: the request loop refills after it.
+  // time, each one ready starting the next, unless forks found the pool empty
+  // of late), and lets the surplus go once the fork rate has dropped. Not
+  // during a hand-off: the request loop refills after it.
   const refill = (): void => {
     if (shuttingDown || serving) return;
     const target = poolTarget();
@@ -201,7 +209,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       pool.pop()!.link.dismiss();
       publishPool();
     }
-    while (pool.length + warming.size < target && warming.size < MAX_WARMING) {
+    const maxWarming = performance.now() - lastCold < RATE_WINDOW_MS ? MAX_POOL : MAX_WARMING;
+    while (pool.length + warming.size < target && warming.size < maxWarming) {
       const c = spawn();
       warming.add(c);
       c.ready.then(() => {
@@ -225,6 +234,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       publishPool();
       if (!c.ended) return { child: c, cold: false };
     }
+    lastCold = performance.now();
     return { child: spawn(), cold: true };
   };
 
