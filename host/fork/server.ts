@@ -257,7 +257,11 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       platform.exit(3);
       return new Promise<never>(() => {});
     }
-    if (fault === 'server-throw') setTimeout(() => { throw new Error('fault injected: server-throw'); });
+    if (fault === 'server-throw') {
+      // an uncaught throw on the server thread, with this request taken and never finished
+      setTimeout(() => { throw new Error('fault injected: server-throw'); });
+      return new Promise<never>(() => {});
+    }
     const t0 = performance.now();
     // the ack deadline bounds the whole hand-off: a ready child, the transfer, the ack
     const deadline = t0 + ackMs;
