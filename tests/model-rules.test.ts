@@ -1,7 +1,7 @@
-// Model checking of the two rules a defect once broke: the re-attach flag
+// Model checking of two rules the code must keep: the re-attach flag
 // (assembly/model/reattach.pml) and the seqlock writer-word rule
 // (assembly/model/seqlock.pml). Each holds exhaustively, and its seeded bug,
-// today's defect put back, is rejected. Seconds each (docs/MODEL.md).
+// the defect it guards against, is rejected. Seconds each (docs/MODEL.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SAFETY, SAFETY_BUG, verify, holds, rejected } from './lib/model-checker.js';
