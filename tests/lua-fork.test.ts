@@ -194,8 +194,10 @@ luaTest('fork from a thread while other threads run: the child has only the fork
   const r = await run(`
     local shared = { tag = "parent-table" }
     local stop = false
-    local spinners = {}
-    for k = 1, 2 do spinners[k] = thread.start(function() local i = 0; while not stop do i = i + 1 end; return i end) end
+    local spinners, spinning = {}, {}
+    for k = 1, 2 do spinners[k] = thread.start(function() spinning[k] = true; local i = 0; while not stop do i = i + 1 end; return i end) end
+    -- the forks happen while both spin
+    while not (spinning[1] and spinning[2]) do thread.sleep(0.001) end
     local forker = thread.start(function()
       local pid = os.fork()
       if pid == 0 then

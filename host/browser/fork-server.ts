@@ -135,6 +135,7 @@ const platform: ServerPlatform = {
   exit: (code) => exitWhenHeard(code),
   readyTimeoutMs: READY_TIMEOUT_MS,
   readyAttempts: READY_ATTEMPTS,
+  parallelWarmups: false,
 };
 
 await createForkServer(init, platform).run();

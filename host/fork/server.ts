@@ -50,6 +50,12 @@ export interface ServerPlatform {
   /** How long a new child may take to become ready, and how many tries a hand-off gives it. */
   readyTimeoutMs: number;
   readyAttempts: number;
+  /**
+   * Whether warm-ups may run side by side when forks outrun them (Node). A
+   * browser's never do: Firefox can stall a worker that creates nested workers
+   * while others are starting or closing.
+   */
+  parallelWarmups: boolean;
 }
 
 // A failure with the FORK_E_* number the server reports in CTL_RESULT.
@@ -209,7 +215,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       pool.pop()!.link.dismiss();
       publishPool();
     }
-    const maxWarming = performance.now() - lastCold < RATE_WINDOW_MS ? MAX_POOL : MAX_WARMING;
+    const maxWarming = platform.parallelWarmups && performance.now() - lastCold < RATE_WINDOW_MS ? MAX_POOL : MAX_WARMING;
     while (pool.length + warming.size < target && warming.size < maxWarming) {
       const c = spawn();
       warming.add(c);

@@ -132,6 +132,7 @@ const platform: ServerPlatform = {
   exit: (code) => process.exit(code),
   readyTimeoutMs: 30_000,
   readyAttempts: 1,
+  parallelWarmups: true,
 };
 
 const server = createForkServer(init, platform);

@@ -40,8 +40,10 @@ export const LUA_BROWSER_CASES: Case[] = [
   {
     name: 'fork from a thread while another thread runs',
     source: `
-      local stop = false
-      local spinner = thread.start(function() local i = 0; while not stop do i = i + 1 end; return i end)
+      local stop, spinning = false, false
+      local spinner = thread.start(function() spinning = true; local i = 0; while not stop do i = i + 1 end; return i end)
+      -- the fork happens while the spinner spins
+      while not spinning do thread.sleep(0.001) end
       local forker = thread.start(function()
         local pid = os.fork()
         if pid == 0 then print("child of a thread"); os.exit(5) end
