@@ -50,8 +50,10 @@ test('workers blocked inside allowThreads are parked without being woken', () =>
     try {
       const i32 = i32Of(rt);
       const idx = workerIndexes(rt);
-      await waitFor(() => rt.threadStates().filter((t) => idx.includes(t.index)).every((t) => t.state === 'DETACHED'),
-        10_000, 'workers to block detached');
+      // DETACHED alone also reads true for a worker that registered and has yet to attach for its job
+      await waitFor(() => idx.every((i) => Atomics.load(i32, userWordAddr(i, 3) >> 2) === 1)
+        && rt.threadStates().filter((t) => idx.includes(t.index)).every((t) => t.state === 'DETACHED'),
+        10_000, 'workers to block detached inside allowThreads');
       rt.stopTheWorld({ timeoutMs: 1000 });
       const states = rt.threadStates().filter((t) => idx.includes(t.index)).map((t) => t.state);
       assert.equal(states, ['SUSPENDED', 'SUSPENDED']);
