@@ -148,6 +148,9 @@ export class Wasi {
   private resolve(dirFd: number, ptr: number, len: number): string {
     const dir = this.fds.get(dirFd);
     if (!dir || dir.kind !== 'dir') throw Object.assign(new Error('not a directory'), { code: dir ? 'ENOTDIR' : 'EBADF' });
+    // An empty path names nothing, as on Linux (openat(fd, "") without AT_EMPTY_PATH): wasi-libc passes "" through
+    // unresolved (vms/lua/shim/empty-path.c), and every path call comes here before it touches the file system.
+    if (len === 0) throw Object.assign(new Error('empty path'), { code: 'ENOENT' });
     const rel = this.str(ptr, len);
     // The guest may not leave its preopened directory.
     const parts: string[] = [];
@@ -361,7 +364,8 @@ export class Wasi {
       },
       path_filestat_get(dirFd: number, _flags: number, ptr: number, len: number, out: number): number {
         return self.guard(() => {
-          const st = self.fsys().statSync(self.resolve(dirFd, ptr, len));
+          const host = self.resolve(dirFd, ptr, len);
+          const st = self.fsys().statSync(host);
           const v = self.view;
           const ns = (ms: number | undefined) => BigInt(Math.round((ms ?? 0) * 1e6));
           self.bytes.fill(0, out, out + 64);
@@ -386,10 +390,19 @@ export class Wasi {
         });
       },
       path_remove_directory(dirFd: number, ptr: number, len: number): number {
-        return self.guard(() => { self.fsys().rmdirSync(self.resolve(dirFd, ptr, len)); return Errno.SUCCESS; });
+        return self.guard(() => {
+          const host = self.resolve(dirFd, ptr, len);
+          self.fsys().rmdirSync(host);
+          return Errno.SUCCESS;
+        });
       },
       path_rename(fd1: number, p1: number, l1: number, fd2: number, p2: number, l2: number): number {
-        return self.guard(() => { self.fsys().renameSync(self.resolve(fd1, p1, l1), self.resolve(fd2, p2, l2)); return Errno.SUCCESS; });
+        return self.guard(() => {
+          const from = self.resolve(fd1, p1, l1);
+          const to = self.resolve(fd2, p2, l2);
+          self.fsys().renameSync(from, to);
+          return Errno.SUCCESS;
+        });
       },
       proc_exit(code: number): never {
         throw new WasiExit(code);
