@@ -78,6 +78,11 @@ export interface WasiOptions {
   fs?: WasiFs;
   /** This process's CPU time in ns (os.clock); default: the monotonic clock. */
   cpuTimeNs?(): bigint;
+  /**
+   * The monotonic clock in ns, one for every thread of the process (Node: process.hrtime). Default: the page's
+   * time origin plus performance.now(), which is per thread in a worker and so must not be used alone.
+   */
+  monotonicNs?(): bigint;
   /** Host path join: '/' unless the platform needs another. */
   joinPath?(dir: string, rel: string): string;
 }
@@ -226,8 +231,10 @@ export class Wasi {
       return Errno.SUCCESS;
     };
     const environ = () => Object.entries(self.opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    const origin = BigInt(Math.round((performance.timeOrigin ?? Date.now() - performance.now()) * 1e6));
-    const monotonicNs = () => BigInt(Math.round(performance.now() * 1e6));
+    // performance.now() counts from this thread's own start: add the origin so every thread reads one clock.
+    const origin = performance.timeOrigin ?? Date.now() - performance.now();
+    const realtimeNs = () => BigInt(Math.round((origin + performance.now()) * 1e6));
+    const monotonicNs = self.opts.monotonicNs ?? realtimeNs;
     return {
       args_sizes_get: (c: number, s: number) => sizes(self.opts.args, c, s),
       args_get: (ptrs: number, buf: number) => putStrings(self.opts.args, ptrs, buf),
@@ -235,7 +242,7 @@ export class Wasi {
       environ_get: (ptrs: number, buf: number) => putStrings(environ(), ptrs, buf),
       clock_time_get(id: number, _precision: bigint, out: number): number {
         let t: bigint;
-        if (id === 0) t = origin + monotonicNs();
+        if (id === 0) t = realtimeNs();
         else if (id === 1) t = monotonicNs();
         else if (id === 2 || id === 3) t = self.opts.cpuTimeNs ? self.opts.cpuTimeNs() : monotonicNs();
         else return Errno.INVAL;
