@@ -8,6 +8,7 @@ export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';
 export { instantiateCore, createSharedMemory, type CoreExports } from './core.js';
 export type { Platform, PlatformWorker, WaitRelay, WorkerInit } from './platform.js';
+export { WorkerPool, WORKER_IDLE_MS, servePool, messageQueue, type PoolableWorker } from './worker-pool.js';
 export {
   interpOf, diagOf, linked, compileLinked, bindLinked, instantiateLinked, DIAG_QUIT, DIAG_SCRATCH,
   type InterpExports, type DiagExports, type LinkedModules, type LinkedName,

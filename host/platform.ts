@@ -15,6 +15,8 @@ export interface WorkerInit {
   data: unknown;
   /** The fork bridge's control block, when the runtime can fork. */
   forkControl?: SharedArrayBuffer;
+  /** Set by the worker pool (host/worker-pool.ts): after the job the worker waits for the pool's next one. */
+  pooled?: boolean;
 }
 
 /** What a fork child needs to rebuild its runtime (JSON inside the snapshot): derived from host/options.ts. */
@@ -64,7 +66,10 @@ export interface Platform {
   loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
   /** Whether `url` names an existing resource (option validation; absent: not checked). */
   exists?(url: URL): Promise<boolean>;
+  /** A worker for `init`: the adapters hand it to an idle worker of their pool (host/worker-pool.ts) or start one. */
   spawnWorker(init: WorkerInit): PlatformWorker;
+  /** The runtime over `memory` closed: its idle pooled workers end now rather than when their idle time runs out. */
+  releaseWorkers?(memory: WebAssembly.Memory): void;
   /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
   /**

@@ -361,6 +361,7 @@ export class Runtime {
       await waitAsync(this.#i32, word, Atomics.load(this.#i32, word >> 2), 50);
     }
     this.main.markClosed();
+    this.platform.releaseWorkers?.(this.memory);
   }
 
   /** Same as close: it never blocks the calling thread. */

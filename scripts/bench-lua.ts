@@ -43,6 +43,8 @@ export const LUA_SUBSECTIONS: Record<string, { module: string; fn: string }> = {
   threads: { module: './bench-lua-threads.js', fn: 'benchLuaThreads' },
   /** fork round trips beside native (the fork library). */
   fork: { module: './bench-lua-fork.js', fn: 'benchLuaFork' },
+  /** thread.start to the function's first instruction beside native pthread_create, and an idle pool's CPU. */
+  thread_start: { module: './bench-lua-thread-start.js', fn: 'benchLuaThreadStart' },
 };
 
 type Log = (s: string) => void;

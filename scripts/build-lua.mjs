@@ -246,6 +246,10 @@ async function build({ ver, src }) {
     '--export=__wasm_init_tls', '--export=__tls_size', '--export=__tls_align', '--export=__tls_base',
     '--export=__stack_pointer', '--export=__heap_base', '--export=__data_end', '--export=__wasm_call_ctors',
     '--export-dynamic', '--strip-debug',
+    // vms/lua/shim/empty-path.c: an empty path stays empty, so the WASI call fails it with ENOENT.
+    '--wrap=__wasilibc_find_relpath_alloc',
+    // vms/lua/shim/setlocale.c: only the locales this libc has (C, POSIX, C.UTF-8), as glibc reports them.
+    '--wrap=setlocale',
     // No --allow-undefined: an undefined symbol is a link error, except functions declared with import
     // attributes (wasi-libc's WASI calls, the core's header); tests/lua-build.test.ts checks the list.
     '--error-limit=0',

@@ -74,6 +74,14 @@ if (!ready) {
       { normalize: (e) => e.replace(/\(skipping \d+ levels\)/, '(skipping N levels)') }],
     ['warnings', ['-W', '-e', 'warn("visible") warn("@off") warn("hidden")']],
     ['arg with options before the script', ['-e', 'y = 1', path.join(LUA_PROGRAMS, 'args.lua'), '0', 'second']],
+    // os.setlocale("") reads the environment: a locale both have, one neither has, and one category set apart.
+    ...([
+      ['LANG=C.UTF-8', { LANG: 'C.UTF-8', LC_ALL: '' }],
+      ['LANG=pt_BR.UTF-8 (not installed)', { LANG: 'pt_BR.UTF-8', LC_ALL: '' }],
+      ['LC_NUMERIC=xx_YY', { LANG: 'C.UTF-8', LC_ALL: '', LC_NUMERIC: 'xx_YY' }],
+      ['LC_ALL=C over LANG', { LANG: 'pt_BR', LC_ALL: 'C' }],
+    ] as Array<[string, Record<string, string>]>).map(([name, env]): [string, string[], CaseOptions] =>
+      [`locale.lua with ${name}`, [path.join(LUA_PROGRAMS, 'locale.lua')], { env }]),
   ];
   for (const [name, args, opts] of cases) test(`command line: ${name}`, () => same(args, opts));
 }

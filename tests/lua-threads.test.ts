@@ -210,6 +210,21 @@ luaTest('a worker terminated while holding the GIL ends the process with status 
   assert.not.match(r.out, /not reached/);
 });
 
+// os.exit keeps the GIL to the end: the others then find its owner gone, which is an orderly exit, not a death.
+const EXITS: Array<[string, string, number]> = [
+  ['a thread just started', 'thread.start(function() thread.sleep(10) end) os.exit(3)', 3],
+  ['a thread sleeping', 'thread.start(function() thread.sleep(10) end) thread.sleep(0.05) os.exit(3)', 3],
+  ['a thread looping', 'thread.start(function() while true do end end) thread.sleep(0.05) os.exit(4)', 4],
+  ['a thread blocked on a lock', 'local l = thread.lock() l:acquire() thread.start(function() l:acquire() end) thread.sleep(0.05) os.exit(5)', 5],
+  ['a thread blocked in join', 'thread.start(function() thread.start(function() thread.sleep(10) end):join() end) thread.sleep(0.05) os.exit(6)', 6],
+  ['the main thread in join, a thread exiting', 'thread.start(function() os.exit(7) end):join() print("not reached")', 7],
+];
+for (const [name, source, status] of EXITS) {
+  luaTest(`os.exit with ${name}: the status, and not a word on stderr`, 60_000, async () => {
+    for (let i = 0; i < 2; i++) assert.equal(await run(source), { status, out: '' }, `run ${i + 1}`);
+  });
+}
+
 luaTest('a worker terminated while waiting (GIL released): join raises, the process goes on', 60_000, async () => {
   const r = await run(`
     local t = thread.start(function() io.stderr:write("sleeping\\n"); thread.sleep(600) end)

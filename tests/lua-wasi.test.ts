@@ -9,9 +9,57 @@ import { setFlagsFromString } from 'node:v8';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureLuaWasm, runLuaHere } from './lib/lua-run.js';
+import { Errno, Wasi, type WasiOptions } from '../vms/lua/host/wasi.js';
 
 // V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
 setFlagsFromString('--no-liftoff');
+
+// The shim's path calls on their own, as a guest's libc makes them: an empty path (length 0) is ENOENT in each,
+// before any file system is touched — with node:fs under a preopened root, and with no file system (a page).
+const PATH_CALLS = ['path_open', 'path_filestat_get', 'path_unlink_file', 'path_remove_directory', 'path_rename from', 'path_rename to'];
+function callWithPath(wasi: Wasi, call: string, len: number): number {
+  const i = wasi.imports as unknown as Record<string, (...a: number[]) => number>;
+  const P = 64; // the path's bytes; out-pointers above it
+  const open = i.path_open as unknown as (...a: (number | bigint)[]) => number;
+  switch (call) {
+    case 'path_open': return open(3, 0, P, len, 0, (1n << 1n) | (1n << 6n), 0n, 0, 1024);
+    case 'path_filestat_get': return i.path_filestat_get(3, 0, P, len, 1024);
+    case 'path_unlink_file': return i.path_unlink_file(3, P, len);
+    case 'path_remove_directory': return i.path_remove_directory(3, P, len);
+    case 'path_rename from': return i.path_rename(3, P, len, 3, P + 32, 4);
+    default: return i.path_rename(3, P + 32, 4, 3, P, len);
+  }
+}
+function shimOver(opts: Partial<WasiOptions>): Wasi {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const bytes = new Uint8Array(memory.buffer);
+  bytes.set(new TextEncoder().encode('sub'), 64);
+  bytes.set(new TextEncoder().encode('gone'), 96);
+  return new Wasi({ args: [], stdout() {}, stderr() {}, ...opts }).bind(memory);
+}
+
+test('WASI shim: an empty path is ENOENT in every path call, and nothing is touched', () => {
+  const dir = sandbox();
+  try {
+    const wasi = shimOver({ preopens: { '/': dir }, fs });
+    for (const call of PATH_CALLS) assert.is(callWithPath(wasi, call, 0), Errno.NOENT, call);
+    assert.equal(fs.readdirSync(dir), ['sub']);
+    assert.equal(fs.readdirSync(path.join(dir, 'sub')), ['in.txt']);
+    // the same calls with the path "sub" do reach the file system
+    assert.is(callWithPath(wasi, 'path_filestat_get', 3), Errno.SUCCESS);
+    assert.is(callWithPath(wasi, 'path_remove_directory', 3), Errno.NOTEMPTY);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WASI shim without a file system (a page): an empty path is ENOENT, any other ENOSYS', () => {
+  const wasi = shimOver({ preopens: { '/': '/' } });
+  for (const call of PATH_CALLS) {
+    assert.is(callWithPath(wasi, call, 0), Errno.NOENT, call);
+    assert.is(callWithPath(wasi, call, 3), Errno.NOSYS, call);
+  }
+});
 
 const built = ensureLuaWasm();
 function sandbox(): string {
@@ -72,6 +120,28 @@ if (!built) {
     assert.is(r.status, 0);
     assert.match(r.stdout, /^nil\tx\.txt: [^\n]+\n/);
     assert.match(r.stdout, /false\tcannot open y\.lua/);
+  });
+
+  test('an empty path fails with ENOENT in every call that takes one, and the directory is left alone', async () => {
+    const dir = sandbox();
+    try {
+      const r = await runLuaHere(['-e', `
+        print(io.open("")) print(io.open("", "w")) print(os.remove("")) print(os.rename("", "/moved"))
+        print(os.rename("/sub/in.txt", "")) print(io.open("/sub/in.txt"):read("l"))`], { root: dir });
+      assert.is(r.stderr, '');
+      assert.is(r.stdout, [
+        'nil\t: No such file or directory\t44',
+        'nil\t: No such file or directory\t44',
+        'nil\t: No such file or directory\t44',
+        'nil\tNo such file or directory\t44',
+        'nil\tNo such file or directory\t44',
+        'inside',
+        '',
+      ].join('\n'));
+      assert.equal(fs.readdirSync(dir), ['sub']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('clocks: os.time is the wall clock, os.clock moves, os.date formats UTC', async () => {

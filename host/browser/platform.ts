@@ -2,7 +2,8 @@
 // compiled once (compileStreaming) and the Module shared with every worker.
 // Imports nothing from Node, and every import is a relative URL, so a page
 // loads the tsc output as plain ES modules (docs: README, "In a browser").
-import type { ForkServerInit, Platform, PlatformWorker, WaitRelay, WorkerInit, WorkerMessage } from '../platform.js';
+import type { ForkServerInit, Platform, WaitRelay, WorkerInit, WorkerMessage } from '../platform.js';
+import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
 import { useWaitRelays } from '../wait.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 import { wasmOfChild, type WasmBuild } from '../options.js';
@@ -82,7 +83,7 @@ function linkedFor(platform: Platform, build: WasmBuild): Promise<LinkedModules>
 const NESTED_START_GATE_MS = 3000;
 let nestedGate: Promise<void> = Promise.resolve();
 
-class BrowserWorker implements PlatformWorker {
+class BrowserWorker implements PoolableWorker {
   #w?: Worker;
   #exited = false;
   #saidHello!: () => void;
@@ -243,6 +244,8 @@ export interface BrowserPlatformOptions {
 
 export function browserPlatform(o: BrowserPlatformOptions): Platform {
   let nextThreadId = (o.mainThreadId ?? 0) + 1;
+  // Job workers are started once and reused (host/worker-pool.ts).
+  const pool = new WorkerPool((init) => new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock));
   return {
     async loadWasm(build) {
       const r = await fetch(wasmUrl(build));
@@ -270,7 +273,10 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       return r.arrayBuffer();
     },
     spawnWorker(init) {
-      return new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock);
+      return pool.spawn(init);
+    },
+    releaseWorkers(memory) {
+      pool.release(memory);
     },
     startForkServer(init) {
       const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);

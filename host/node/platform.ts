@@ -2,7 +2,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, threadId } from 'node:worker_threads';
-import type { ForkServerInit, Platform, PlatformWorker, WorkerInit, WorkerMessage } from '../platform.js';
+import type { ForkServerInit, Platform, WorkerInit, WorkerMessage } from '../platform.js';
+import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
 
 // V8 11.x (Node 20) Liftoff miscompiles a load that follows memory.atomic.wait32
 // inside a loop: a local cached in a register is clobbered by the wait, so the
@@ -15,7 +16,7 @@ const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
 
-class NodeWorker implements PlatformWorker {
+class NodeWorker implements PoolableWorker {
   readonly #w: Worker;
   // Node reports -1 once the thread has exited; the exit handler needs the id.
   readonly threadId: number;
@@ -38,7 +39,22 @@ class NodeWorker implements PlatformWorker {
   terminate(): Promise<number> {
     return this.#w.terminate();
   }
+  post(message: unknown): void {
+    this.#w.postMessage(message);
+  }
+  keepAlive(on: boolean): void {
+    if (on) this.#w.ref();
+    else this.#w.unref();
+  }
 }
+
+/** A job worker that serves a pool (its entry runs `init`, then the pool's next jobs). */
+export function startNodeWorker(init: WorkerInit): PoolableWorker {
+  return new NodeWorker(WORKER_ENTRY, init, true);
+}
+
+// Job workers are started once and reused (host/worker-pool.ts).
+const pool = new WorkerPool(startNodeWorker);
 
 export const nodePlatform: Platform = {
   async loadWasm(build) {
@@ -53,7 +69,10 @@ export const nodePlatform: Platform = {
     return access(url).then(() => true, () => false);
   },
   spawnWorker(init) {
-    return new NodeWorker(WORKER_ENTRY, init, true);
+    return pool.spawn(init);
+  },
+  releaseWorkers(memory) {
+    pool.release(memory);
   },
   startForkServer(init) {
     return new NodeWorker(FORK_SERVER, init, false);

@@ -16,6 +16,9 @@ export function browserWasiOptions(args: string[]): WasiOptions {
   const out = (fd: 1 | 2) => (bytes: Uint8Array) => channel!.postMessage({ fd, bytes: bytes.slice() } satisfies LuaOutputMessage);
   return {
     args, env: {}, stdout: out(1), stderr: out(2),
+    // A root with no file system behind it: paths reach the shim, which fails an empty one with ENOENT as
+    // Linux does and any other with ENOSYS (a page has no files), instead of wasi-libc's "no preopen" ENOTCAPABLE.
+    preopens: { '/': '/' },
     cpuTimeNs: () => BigInt(Math.round(performance.now() * 1e6)),
   };
 }

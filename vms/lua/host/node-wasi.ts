@@ -42,5 +42,6 @@ export function nodeWasiOptions(args: string[]): WasiOptions {
     preopens: { '/': '/' },
     fs,
     cpuTimeNs: () => { const u = process.cpuUsage(); return BigInt(u.user + u.system) * 1000n; },
+    monotonicNs: () => process.hrtime.bigint(),
   };
 }

@@ -78,6 +78,11 @@ export interface WasiOptions {
   fs?: WasiFs;
   /** This process's CPU time in ns (os.clock); default: the monotonic clock. */
   cpuTimeNs?(): bigint;
+  /**
+   * The monotonic clock in ns, one for every thread of the process (Node: process.hrtime). Default: the page's
+   * time origin plus performance.now(), which is per thread in a worker and so must not be used alone.
+   */
+  monotonicNs?(): bigint;
   /** Host path join: '/' unless the platform needs another. */
   joinPath?(dir: string, rel: string): string;
 }
@@ -148,6 +153,9 @@ export class Wasi {
   private resolve(dirFd: number, ptr: number, len: number): string {
     const dir = this.fds.get(dirFd);
     if (!dir || dir.kind !== 'dir') throw Object.assign(new Error('not a directory'), { code: dir ? 'ENOTDIR' : 'EBADF' });
+    // An empty path names nothing, as on Linux (openat(fd, "") without AT_EMPTY_PATH): wasi-libc passes "" through
+    // unresolved (vms/lua/shim/empty-path.c), and every path call comes here before it touches the file system.
+    if (len === 0) throw Object.assign(new Error('empty path'), { code: 'ENOENT' });
     const rel = this.str(ptr, len);
     // The guest may not leave its preopened directory.
     const parts: string[] = [];
@@ -223,8 +231,10 @@ export class Wasi {
       return Errno.SUCCESS;
     };
     const environ = () => Object.entries(self.opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    const origin = BigInt(Math.round((performance.timeOrigin ?? Date.now() - performance.now()) * 1e6));
-    const monotonicNs = () => BigInt(Math.round(performance.now() * 1e6));
+    // performance.now() counts from this thread's own start: add the origin so every thread reads one clock.
+    const origin = performance.timeOrigin ?? Date.now() - performance.now();
+    const realtimeNs = () => BigInt(Math.round((origin + performance.now()) * 1e6));
+    const monotonicNs = self.opts.monotonicNs ?? realtimeNs;
     return {
       args_sizes_get: (c: number, s: number) => sizes(self.opts.args, c, s),
       args_get: (ptrs: number, buf: number) => putStrings(self.opts.args, ptrs, buf),
@@ -232,7 +242,7 @@ export class Wasi {
       environ_get: (ptrs: number, buf: number) => putStrings(environ(), ptrs, buf),
       clock_time_get(id: number, _precision: bigint, out: number): number {
         let t: bigint;
-        if (id === 0) t = origin + monotonicNs();
+        if (id === 0) t = realtimeNs();
         else if (id === 1) t = monotonicNs();
         else if (id === 2 || id === 3) t = self.opts.cpuTimeNs ? self.opts.cpuTimeNs() : monotonicNs();
         else return Errno.INVAL;
@@ -361,7 +371,8 @@ export class Wasi {
       },
       path_filestat_get(dirFd: number, _flags: number, ptr: number, len: number, out: number): number {
         return self.guard(() => {
-          const st = self.fsys().statSync(self.resolve(dirFd, ptr, len));
+          const host = self.resolve(dirFd, ptr, len);
+          const st = self.fsys().statSync(host);
           const v = self.view;
           const ns = (ms: number | undefined) => BigInt(Math.round((ms ?? 0) * 1e6));
           self.bytes.fill(0, out, out + 64);
@@ -386,10 +397,19 @@ export class Wasi {
         });
       },
       path_remove_directory(dirFd: number, ptr: number, len: number): number {
-        return self.guard(() => { self.fsys().rmdirSync(self.resolve(dirFd, ptr, len)); return Errno.SUCCESS; });
+        return self.guard(() => {
+          const host = self.resolve(dirFd, ptr, len);
+          self.fsys().rmdirSync(host);
+          return Errno.SUCCESS;
+        });
       },
       path_rename(fd1: number, p1: number, l1: number, fd2: number, p2: number, l2: number): number {
-        return self.guard(() => { self.fsys().renameSync(self.resolve(fd1, p1, l1), self.resolve(fd2, p2, l2)); return Errno.SUCCESS; });
+        return self.guard(() => {
+          const from = self.resolve(fd1, p1, l1);
+          const to = self.resolve(fd2, p2, l2);
+          self.fsys().renameSync(from, to);
+          return Errno.SUCCESS;
+        });
       },
       proc_exit(code: number): never {
         throw new WasiExit(code);

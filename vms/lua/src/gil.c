@@ -54,6 +54,7 @@ static struct {
   int32_t q_tail;      /* the next ticket */
   int64_t asked_ns;    /* when the pending drop request was made (0: none) */
   int32_t latency_n;   /* switch latencies recorded (the last LATENCIES kept) */
+  int32_t exiting;     /* an orderly exit() is under way on the thread holding the lock */
 } gil = {.interval_ms = 5};
 
 /* Ticket t's waiter (0 until it has written itself in), so a dead one is skipped. */
@@ -247,6 +248,17 @@ void lwtc_thread_root(lua_State *L) {
 
 int lwtc_gil_enabled(void) { return LOAD(&gil.lock) != 0; }
 
+/* exit() (os.exit, the end of lua.c's main) runs atexit handlers on the
+ * exiting thread, which holds the lock and never gives it back: its worker
+ * ends with the lock held, and the threads waiting for it are told the owner
+ * died. That is an orderly end, not a death mid-update: they end quietly. */
+static void mark_exiting(void) { STORE(&gil.exiting, 1); }
+
+/* This thread's end while the process exits. The status is not the process's:
+ * the exiting thread recorded its own before its worker let the lock go (the
+ * host keeps the first exit status, vms/lua/host/threads.ts recordExit). */
+static _Noreturn void end_with_process(void) { __wasi_proc_exit(0); }
+
 int32_t lwtc_gil_enable(lua_State *L) {
   if (LOAD(&gil.lock)) return 0;
   int32_t h = lwtc_core_self();
@@ -259,6 +271,7 @@ int32_t lwtc_gil_enable(lua_State *L) {
   STORE(&gil.last, h);
   STORE(&targets[h & 0xff].cur, L);
   STORE(&gil.lock, id);
+  atexit(mark_exiting);
   return 0;
 }
 
@@ -320,6 +333,7 @@ void lwtc_gil_acquire(lua_State *L) {
     __builtin_wasm_memory_atomic_notify(&gil.q_head, UINT32_MAX);
     __atomic_fetch_sub(&gil.waiters, 1, __ATOMIC_SEQ_CST);
   }
+  if (r < 0 && LOAD(&gil.exiting)) end_with_process();
   if (r == WTC_E_OWNER_DEAD || r == WTC_E_NOT_RECOVERABLE)
     lwtc_fatal("a thread died holding the interpreter lock; the Lua state cannot be trusted (exit 70)");
   if (r < 0) lwtc_fatal("cannot take the interpreter lock");

@@ -265,6 +265,12 @@ static int t_sleep(lua_State *L) {
   return 0;
 }
 
+/* Seconds on the monotonic clock every thread reads alike (os.clock is CPU time). */
+static int t_clock(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)lwtc_now_ns() / 1e9);
+  return 1;
+}
+
 static int t_id(lua_State *L) {
   lua_pushinteger(L, my_tid);
   return 1;
@@ -306,7 +312,7 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
 int luaopen_thread(lua_State *L) {
   static const luaL_Reg lib[] = {
       {"start", t_start}, {"lock", t_lock}, {"sleep", t_sleep}, {"id", t_id},
-      {"switchinterval", t_switchinterval}, {NULL, NULL}};
+      {"switchinterval", t_switchinterval}, {"clock", t_clock}, {NULL, NULL}};
   static const luaL_Reg handle[] = {{"join", h_join}, {"id", h_id}, {NULL, NULL}};
   static const luaL_Reg lock[] = {{"acquire", l_acquire}, {"release", l_release}, {NULL, NULL}};
 #ifndef LWTC_NO_GIL

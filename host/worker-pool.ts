@@ -1,0 +1,251 @@
+// Started workers kept ready (docs/EMBEDDING.md, "The worker pool"). Starting
+// a worker costs tens of milliseconds (a new isolate, the entry's modules, the
+// job's modules); a thread layer that starts short-lived threads pays it at
+// every start. So a worker whose job has finished is not ended: it waits for
+// the next job of the same runtime, idle on its event loop (no CPU), and is
+// retired after WORKER_IDLE_MS without one. The pool grows with demand (no
+// idle worker: a new one) and shrinks when idle; nothing is started before
+// the first job asks. Compiled modules travel in each job's WorkerInit, so a
+// reused worker instantiates them without compiling.
+//
+// A runtime's second job on (its first may be a process's whole life) that
+// finds no idle worker also starts a spare: a worker that only loads the job's
+// modules and waits. A thread joined and another started at once would
+// otherwise find its predecessor's worker still finishing and start cold.
+//
+// Both ends of the protocol are here. The owner (the thread that spawns
+// workers) hands a job to an idle worker with a TASK message; the worker runs
+// it as a fresh worker would (runWorker: register, the job, unregister) and
+// its 'done' or 'failed' ends the job; RETIRE ends the worker. The runtime
+// sees each job as one PlatformWorker (a Job below) that exits when the job
+// ends, so its bookkeeping (joins, a dead slot marked by thread id, close) is
+// the same as with a worker per job.
+import type { PlatformWorker, WorkerInit, WorkerMessage } from './platform.js';
+import { runWorker } from './worker.js';
+
+/** How long a worker waits for another job before it is retired. */
+export const WORKER_IDLE_MS = 5000;
+
+/** Owner → pooled worker: run this job next. */
+export const TASK_MESSAGE = '__wtc_pool_task';
+/** Owner → pooled worker: end. */
+export const RETIRE_MESSAGE = '__wtc_pool_retire';
+
+type PoolMessage = { type: typeof TASK_MESSAGE; init: WorkerInit } | { type: typeof RETIRE_MESSAGE };
+
+/** A spare's first "job": load the job's modules, then wait (servePool). */
+interface SpareInit extends WorkerInit { spare?: boolean }
+
+/** What the pool needs of a platform's worker beyond PlatformWorker. */
+export interface PoolableWorker extends PlatformWorker {
+  post(message: unknown): void;
+  /** Whether the worker keeps its process alive (Node: ref/unref); an idle one must not. */
+  keepAlive?(on: boolean): void;
+}
+
+type Listeners = { message: ((m: WorkerMessage) => void)[]; error: ((e: unknown) => void)[]; exit: ((code: number) => void)[] };
+
+/** One job on a pooled worker, as the runtime sees it: it exits when the job ends. */
+class Job implements PlatformWorker {
+  readonly listeners: Listeners = { message: [], error: [], exit: [] };
+  ended = false;
+  constructor(private readonly worker: Pooled) {}
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+  onMessage(cb: (msg: WorkerMessage) => void): void {
+    this.listeners.message.push(cb);
+  }
+  onError(cb: (err: unknown) => void): void {
+    this.listeners.error.push(cb);
+  }
+  onExit(cb: (code: number) => void): void {
+    this.listeners.exit.push(cb);
+  }
+  /** Ends the worker itself: a job cannot be stopped alone. */
+  terminate(): Promise<unknown> {
+    return this.worker.terminate();
+  }
+  end(code: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const cb of this.listeners.exit) cb(code);
+  }
+}
+
+class Pooled {
+  job?: Job;
+  exited = false;
+  #timer?: ReturnType<typeof setTimeout>;
+  readonly threadId: number;
+
+  constructor(readonly worker: PoolableWorker, private readonly pool: WorkerPool, readonly key: object) {
+    this.threadId = worker.threadId;
+    worker.onMessage((m) => {
+      const job = this.job;
+      if (!job) return;
+      for (const cb of job.listeners.message) cb(m);
+      if (m.type === 'done' || m.type === 'failed') {
+        this.job = undefined;
+        job.end(0);
+        // a job that failed may have left its worker in any state: it takes no other
+        if (m.type === 'done') this.pool.idle(this);
+        else this.retire();
+      }
+    });
+    worker.onError((e) => {
+      for (const cb of this.job?.listeners.error ?? []) cb(e);
+    });
+    worker.onExit((code) => {
+      this.exited = true;
+      this.#cancelTimer();
+      this.pool.forget(this);
+      const job = this.job;
+      this.job = undefined;
+      job?.end(code);
+    });
+  }
+
+  run(init: WorkerInit, first: boolean, keepAlive = true): Job {
+    this.#cancelTimer();
+    this.worker.keepAlive?.(keepAlive);
+    const job = new Job(this);
+    this.job = job;
+    if (!first) this.worker.post({ type: TASK_MESSAGE, init } satisfies PoolMessage);
+    return job;
+  }
+
+  rest(ms: number): void {
+    this.worker.keepAlive?.(false);
+    this.#timer = setTimeout(() => this.retire(), ms);
+    (this.#timer as { unref?: () => void }).unref?.(); // an idle worker never keeps a process alive
+  }
+
+  retire(): void {
+    this.#cancelTimer();
+    this.pool.forget(this);
+    if (!this.exited) this.worker.post({ type: RETIRE_MESSAGE } satisfies PoolMessage);
+  }
+
+  terminate(): Promise<unknown> {
+    this.pool.forget(this);
+    return this.worker.terminate();
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * The owner's side: `spawn(init)` gives the job to an idle worker of the same
+ * runtime (same memory) or starts one with `start`. A platform adapter's
+ * spawnWorker is this; `release(memory)` retires a closed runtime's workers.
+ */
+export class WorkerPool {
+  readonly #idle = new Map<object, Pooled[]>();
+  /** Runtimes (by memory) that asked for a job before, and the spares starting for them. */
+  readonly #seen = new WeakSet<object>();
+  readonly #sparesStarting = new WeakMap<object, number>();
+  /** Runtimes closed: a worker that finishes for one of them retires. */
+  readonly #released = new WeakSet<object>();
+
+  constructor(
+    /** Starts a worker that runs `init` first (its entry serves the pool: servePool). */
+    private readonly start: (init: WorkerInit) => PoolableWorker,
+    private readonly idleMs = WORKER_IDLE_MS,
+  ) {}
+
+  spawn(init: WorkerInit): PlatformWorker {
+    const key = init.memory;
+    const idle = this.#idle.get(key);
+    const reused = idle?.pop();
+    if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key)) this.#startSpare(init);
+    this.#seen.add(key);
+    if (reused) return reused.run(init, false);
+    const w = new Pooled(this.start({ ...init, pooled: true }), this, key);
+    return w.run(init, true);
+  }
+
+  // Nobody waits for a spare, so it never keeps the process alive.
+  #startSpare(init: WorkerInit): void {
+    const key = init.memory;
+    this.#sparesStarting.set(key, 1);
+    const w = new Pooled(this.start({ ...init, pooled: true, spare: true } as SpareInit), this, key);
+    w.run(init, true, false).onExit(() => this.#sparesStarting.delete(key));
+  }
+
+  /** Workers idle now, for `memory`'s runtime (all runtimes when absent). */
+  idleCount(memory?: WebAssembly.Memory): number {
+    if (memory) return this.#idle.get(memory)?.length ?? 0;
+    let n = 0;
+    for (const list of this.#idle.values()) n += list.length;
+    return n;
+  }
+
+  /** Retires the idle workers of `memory`'s runtime (it closed: no job of it will come). */
+  release(memory: WebAssembly.Memory): void {
+    this.#released.add(memory);
+    for (const w of [...(this.#idle.get(memory) ?? [])]) w.retire();
+  }
+
+  idle(w: Pooled): void {
+    if (this.#released.has(w.key)) {
+      w.retire();
+      return;
+    }
+    const list = this.#idle.get(w.key) ?? [];
+    list.push(w);
+    this.#idle.set(w.key, list);
+    w.rest(this.idleMs);
+  }
+
+  forget(w: Pooled): void {
+    const list = this.#idle.get(w.key);
+    if (!list) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+    if (!list.length) this.#idle.delete(w.key);
+  }
+}
+
+/**
+ * A worker entry's side: runs `first`, then, when it came from a pool, each
+ * job the pool hands over, until it is retired. `next` resolves with the next
+ * message the owner sent (the entry queues them from the start, so none is lost
+ * between two jobs).
+ */
+export async function servePool(
+  first: WorkerInit, threadId: number, post: (m: WorkerMessage) => void, next: () => Promise<unknown>,
+): Promise<void> {
+  let init: WorkerInit | undefined = first;
+  while (init) {
+    if ((init as SpareInit).spare) {
+      await import(init.job).catch(() => {}); // a failure shows when a job runs here
+      post({ type: 'done', value: undefined });
+    } else await runWorker(init, threadId, post);
+    if (!first.pooled) return;
+    const m = (await next()) as PoolMessage | undefined;
+    init = m?.type === TASK_MESSAGE ? m.init : undefined;
+  }
+}
+
+/** A queue of messages with a promise for the next one (an entry's `next` for servePool). */
+export function messageQueue(): { push(m: unknown): void; next(): Promise<unknown> } {
+  const queued: unknown[] = [];
+  let waiting: ((m: unknown) => void) | undefined;
+  return {
+    push(m) {
+      if (waiting) {
+        const w = waiting;
+        waiting = undefined;
+        w(m);
+      } else queued.push(m);
+    },
+    next() {
+      if (queued.length) return Promise.resolve(queued.shift());
+      return new Promise((resolve) => { waiting = resolve; });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// The worker pool (host/worker-pool.ts) under a runtime: a finished job's
+// worker runs the next job (a new registration each time), concurrent jobs get
+// workers of their own, a failed job's worker is not reused, idle workers
+// retire after the idle time and at close, and an idle worker holds no slot.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Runtime } from '../host/runtime.js';
+import { nodePlatform, startNodeWorker } from '../host/node/platform.js';
+import { WorkerPool } from '../host/worker-pool.js';
+import type { Platform } from '../host/platform.js';
+import { waitFor, within } from './lib/helpers.js';
+
+const JOB = new URL('./jobs/pool-echo.js', import.meta.url);
+type Echo = { threadId: number; handle: number; runs: number; n: number };
+
+function pooled(idleMs: number): { platform: Platform; pool: WorkerPool } {
+  const pool = new WorkerPool(startNodeWorker, idleMs);
+  return { pool, platform: { ...nodePlatform, spawnWorker: (init) => pool.spawn(init), releaseWorkers: (m) => pool.release(m) } };
+}
+
+const run = async (rt: Runtime, n: number, fail = false): Promise<Echo> => (await rt.spawn(JOB, { n, fail }).join()) as Echo;
+
+test('a finished job\'s worker runs the next job, registered anew; an idle worker holds no slot', () => within(60_000, async () => {
+  const { platform, pool } = pooled(60_000);
+  const rt = await Runtime.create(platform, { capacity: 8 });
+  try {
+    const a = await run(rt, 1);
+    await waitFor(() => pool.idleCount(rt.memory) >= 1, 20_000, 'the worker to be idle');
+    const b = await run(rt, 2);
+    assert.is(b.threadId, a.threadId, 'the same worker');
+    assert.is(b.runs, 2, 'the job module was imported once on that worker');
+    assert.is.not(b.handle, a.handle, 'a registration of its own');
+    assert.equal([a.n, b.n], [1, 2]);
+    await waitFor(() => pool.idleCount(rt.memory) >= 1, 20_000, 'the worker to be idle again');
+    assert.equal(rt.threadStates().map((t) => t.handle), [rt.handle], 'only the main thread is registered');
+  } finally {
+    await rt.close();
+  }
+  assert.is(pool.idleCount(rt.memory), 0, 'close retires the idle workers');
+}));
+
+test('concurrent jobs run on workers of their own; a failed job\'s worker takes no other', () => within(60_000, async () => {
+  const { platform, pool } = pooled(60_000);
+  const rt = await Runtime.create(platform, { capacity: 8 });
+  try {
+    const three = await Promise.all([run(rt, 1), run(rt, 2), run(rt, 3)]);
+    assert.is(new Set(three.map((e) => e.threadId)).size, 3);
+    await waitFor(() => pool.idleCount(rt.memory) >= 3, 20_000, 'three idle workers');
+    const failing = rt.spawn(JOB, { n: 4, fail: true });
+    const failedOn = failing.threadId;
+    await failing.join().then(() => assert.unreachable('the job throws'), (e: Error) => assert.match(e.message, /job 4 fails/));
+    const after: number[] = [];
+    for (let i = 0; i < 4; i++) after.push((await run(rt, 5 + i)).threadId);
+    assert.not.ok(after.includes(failedOn), 'the failed job\'s worker was retired');
+  } finally {
+    await rt.close();
+  }
+}));
+
+test('idle workers retire after the idle time; nothing runs before the first job', () => within(60_000, async () => {
+  const { platform, pool } = pooled(300);
+  const rt = await Runtime.create(platform, { capacity: 8 });
+  try {
+    assert.is(pool.idleCount(), 0);
+    assert.is(rt.workers.length, 0);
+    await run(rt, 1);
+    await run(rt, 2);
+    await waitFor(() => pool.idleCount(rt.memory) >= 1, 20_000, 'an idle worker');
+    await waitFor(() => pool.idleCount(rt.memory) === 0, 20_000, 'the idle workers to retire');
+    const c = await run(rt, 3); // a new worker again
+    assert.is(c.runs, 1);
+  } finally {
+    await rt.close();
+  }
+}));
+
+test.run();
