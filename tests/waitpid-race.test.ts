@@ -2,7 +2,8 @@
 // exactly one waitpid gets the status, every other E_CHILD, and none waits past
 // the child's exit — whatever mix of forms (blocking, async, noHang) and threads
 // (the main thread, workers) waits. The child runs until the test releases it,
-// so every waiter is started while it runs.
+// so every waiter is started while it runs. The protocol is model-checked in
+// assembly/model/waitpid.pml.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

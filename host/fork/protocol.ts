@@ -63,7 +63,8 @@
 // EXITED, it reaps by CAS, and the one CAS that wins returns the status; any
 // other tag (FREE, or a later generation) means another waiter reaped the child
 // first, and the waiter answers E_CHILD at once. POSIX's answer: one status,
-// ECHILD to every other waiter, nobody waiting past the child's exit.
+// ECHILD to every other waiter, nobody waiting past the child's exit
+// (assembly/model/waitpid.pml).
 
 import { ERRNO } from '../errors.js';
 import { waitAsync } from '../wait.js';
