@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import {
   CTL_OWNER, CTL_RESULT, CTL_SERVER, CTL_STATE, FORK_E_SERVER_DIED, PROC_EXITED, SERVER_GONE, STAGING_BYTE, ST_CLAIMED,
   ST_DONE, ST_IDLE, ST_REQUEST, ST_TAKEN, abandon, claim, createControl, finish, post, procClaim, procExited, procFind,
-  procReap, procRunning, readMessage, release, serverGone, take, takeOver,
+  procReap, procRelease, procRunning, procState, readMessage, REAP_GONE, REAP_RUNNING, release, serverGone, take, takeOver,
 } from '../host/fork/protocol.js';
 
 const block = () => new Int32Array(createControl(4), 0, STAGING_BYTE / 4);
@@ -75,13 +75,37 @@ test('process table: claimed, exited, reaped exactly once', () => {
   const slot = procClaim(ctl, 4242);
   assert.ok(slot > 0);
   assert.equal(procRunning(ctl), [4242]);
-  assert.is(procFind(ctl, 4242), slot);
-  assert.is(procReap(ctl, slot), undefined, 'not reaped while running');
+  const e = procFind(ctl, 4242)!;
+  assert.is(e.slot, slot);
+  assert.is(procReap(ctl, e), REAP_RUNNING, 'not reaped while running');
   procExited(ctl, 4242, 9);
-  assert.is(Atomics.load(ctl, slot + 1), PROC_EXITED);
-  assert.is(procReap(ctl, slot), 9);
-  assert.is(procReap(ctl, slot), undefined, 'reaped once');
-  assert.is(procFind(ctl, 4242), -1);
+  assert.is(procState(Atomics.load(ctl, slot + 1)), PROC_EXITED);
+  assert.is(procReap(ctl, e), 9);
+  assert.is(procReap(ctl, e), REAP_GONE, 'reaped once');
+  assert.is(procFind(ctl, 4242), undefined);
+});
+
+test('process table: a waiter of a reaped child never takes the next child of its slot for it', () => {
+  const ctl = block();
+  const slot = procClaim(ctl, 7);
+  const late = procFind(ctl, 7)!; // a second waiter, found while 7 ran
+  procExited(ctl, 7, 1);
+  assert.is(procReap(ctl, procFind(ctl, 7)!), 1);
+  assert.is(procClaim(ctl, 8), slot, 'the slot is reused');
+  assert.is(procReap(ctl, late), REAP_GONE, 'not waiting for child 8');
+  procExited(ctl, 8, 2);
+  assert.is(procReap(ctl, late), REAP_GONE, 'not reaping child 8');
+  assert.is(procReap(ctl, procFind(ctl, 8)!), 2);
+});
+
+test('process table: an entry never acknowledged is released, and its waiter answers E_CHILD', () => {
+  const ctl = block();
+  const slot = procClaim(ctl, 5);
+  const e = procFind(ctl, 5)!;
+  procRelease(ctl, slot);
+  assert.is(procReap(ctl, e), REAP_GONE);
+  assert.is(procFind(ctl, 5), undefined);
+  assert.equal(procRunning(ctl), []);
 });
 
 test.run();

@@ -20,8 +20,9 @@ import {
   CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES,
-  PROC_EXITED, PROC_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE,
-  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE, STAGING_BYTE,
+  abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  type ProcEntry,
   writeForkData,
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
@@ -188,11 +189,18 @@ export class ForkClient {
     }
   }
 
+  // POSIX's answer to waiters racing for one child: the status to the one
+  // whose reap wins, E_CHILD to every other as soon as the entry is reaped.
   *#waitpid(pid: number, opts: WaitpidOptions): Steps<number | undefined> {
-    const slot = this.#procSlot(pid);
-    if (opts.noHang && Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) return undefined;
-    while (Atomics.load(this.ctl, slot + 1) !== PROC_EXITED) yield { op: 'wait', word: slot + 1, value: PROC_RUNNING, ms: 100 };
-    return this.#reap(slot);
+    const entry = this.#procEntry(pid);
+    for (;;) {
+      const r = procReap(this.ctl, entry);
+      if (r === REAP_GONE) throw new ChildProcessError(`waitpid: child ${pid} was reaped by another waiter`);
+      if (r !== REAP_RUNNING) return r;
+      if (opts.noHang) return undefined;
+      // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
+      yield { op: 'wait', word: entry.slot + 1, value: entry.tag, ms: 100 };
+    }
   }
 
   // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
@@ -260,17 +268,11 @@ export class ForkClient {
 
   // ---- the parts -------------------------------------------------------------------
 
-  #procSlot(pid: number): number {
+  #procEntry(pid: number): ProcEntry {
     if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${pid} is not a pid`);
-    const slot = procFind(this.ctl, pid);
-    if (slot < 0) throw new ChildProcessError(`waitpid: ${pid} is not a child of this runtime (or was already reaped)`);
-    return slot;
-  }
-
-  #reap(slot: number): number {
-    const status = procReap(this.ctl, slot);
-    if (status === undefined) throw new ChildProcessError('waitpid: child already reaped');
-    return status;
+    const entry = procFind(this.ctl, pid);
+    if (!entry) throw new ChildProcessError(`waitpid: ${pid} is not a child of this runtime (or was already reaped)`);
+    return entry;
   }
 
   // The world is stopped: only this runs between the stop and the start.

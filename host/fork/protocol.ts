@@ -41,10 +41,30 @@
 // thread exited); the service restarts a GONE server (→ STARTING).
 //
 // ## Process table
-// PROC_ENTRIES × 4 words (pid, state, status, spare). The server claims an
-// entry FREE → RUNNING by CAS before the child is acknowledged and moves
-// RUNNING → EXITED (status first) when the child exits; a waiter reaps by CAS
-// EXITED → FREE, so two waiters for one pid cannot both succeed.
+// PROC_ENTRIES × 4 words: pid, tag, status, spare. The tag is the entry's
+// state (low 2 bits) under a generation (the rest) that each claim advances,
+// so an entry reaped and claimed again is never taken for the one before it.
+//
+//   FREE(g) ──claim──▶ CLAIMING(g+1) ──pid written──▶ RUNNING(g+1) ──exit──▶ EXITED(g+1) ──reap──▶ FREE(g+1)
+//                                                        │ never acknowledged
+//                                                        └──────── release ──────────────────────▶ FREE(g+1)
+//
+// | transition          | mover                            | how                          |
+// |---------------------|----------------------------------|------------------------------|
+// | FREE → CLAIMING     | the fork server (procClaim)      | CAS, the generation advanced |
+// | CLAIMING → RUNNING  | the claimer, pid written first   | store (the claim is its own) |
+// | RUNNING → EXITED    | the fork server (procExited)     | status first, CAS + notify   |
+// | RUNNING → FREE      | the fork server (procRelease)    | CAS + notify                 |
+// | EXITED → FREE       | one waiter (procReap)            | CAS + notify                 |
+//
+// A waiter finds its entry (procFind) by a seqlock read — tag, pid, tag again,
+// both tags equal and RUNNING or EXITED — and from then on judges that one tag:
+// RUNNING of its generation, it waits on the tag word (the exit notifies it);
+// EXITED, it reaps by CAS, and the one CAS that wins returns the status; any
+// other tag (FREE, or a later generation) means another waiter reaped the child
+// first, and the waiter answers E_CHILD at once. POSIX's answer: one status,
+// ECHILD to every other waiter, nobody waiting past the child's exit
+// (assembly/model/waitpid.pml).
 
 import { ERRNO } from '../errors.js';
 import { waitAsync } from '../wait.js';
@@ -105,6 +125,7 @@ export const SERVER_GONE = 2;
 export const PROC_FREE = 0;
 export const PROC_RUNNING = 1;
 export const PROC_EXITED = 2;
+export const PROC_CLAIMING = 3;
 
 // Fork-specific result codes (the fork bridge's range of abi/abi.json, −100…−199).
 export const FORK_E_SPAWN = ERRNO.E_SPAWN;
@@ -214,50 +235,91 @@ export function release(ctl: Int32Array): void {
 
 export const procSlot = (i: number): number => PROC_BYTE / 4 + i * 4;
 
-/** Server: FREE → RUNNING for `pid`; the slot's word index, or −1 when the table is full. */
+const PROC_ST = 3;
+/** The state of an entry's tag word (PROC_*). */
+export const procState = (tag: number): number => tag & PROC_ST;
+const sameEntry = (a: number, b: number): boolean => (a & ~PROC_ST) === (b & ~PROC_ST);
+const withState = (tag: number, st: number): number => (tag & ~PROC_ST) | st;
+
+/** An entry as a waiter found it: its slot and the tag it had then (its generation). */
+export interface ProcEntry {
+  readonly slot: number;
+  readonly tag: number;
+}
+
+/** Server: FREE → CLAIMING → RUNNING for `pid` under a new generation; the slot's word index, or −1 when the table is full. */
 export function procClaim(ctl: Int32Array, pid: number): number {
   for (let i = 0; i < PROC_ENTRIES; i++) {
     const slot = procSlot(i);
-    if (Atomics.compareExchange(ctl, slot + 1, PROC_FREE, PROC_RUNNING) === PROC_FREE) {
-      Atomics.store(ctl, slot, pid);
-      return slot;
-    }
+    const t = Atomics.load(ctl, slot + 1);
+    if (procState(t) !== PROC_FREE) continue;
+    const next = ((t & ~PROC_ST) + PROC_ST + 1) | 0;
+    if (Atomics.compareExchange(ctl, slot + 1, t, next | PROC_CLAIMING) !== t) continue;
+    // CLAIMING: no waiter matches the entry while its pid word is rewritten
+    Atomics.store(ctl, slot, pid);
+    Atomics.store(ctl, slot + 1, next | PROC_RUNNING);
+    return slot;
   }
   return -1;
 }
 
-/** Server: a claimed entry whose child was never acknowledged goes back to FREE. */
+/** Server: a claimed entry whose child was never acknowledged goes back to FREE (a waiter on it answers E_CHILD). */
 export function procRelease(ctl: Int32Array, slot: number): void {
-  Atomics.store(ctl, slot, 0);
-  Atomics.store(ctl, slot + 1, PROC_FREE);
+  const t = Atomics.load(ctl, slot + 1);
+  if (procState(t) === PROC_RUNNING && Atomics.compareExchange(ctl, slot + 1, t, withState(t, PROC_FREE)) === t) {
+    Atomics.notify(ctl, slot + 1);
+  }
 }
 
-/** Server: RUNNING → EXITED with `status`. */
+/** Server: RUNNING → EXITED with `status` (written before the tag publishes it). */
 export function procExited(ctl: Int32Array, pid: number, status: number): void {
   for (let i = 0; i < PROC_ENTRIES; i++) {
     const slot = procSlot(i);
-    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) === PROC_RUNNING) {
-      Atomics.store(ctl, slot + 2, status);
-      Atomics.store(ctl, slot + 1, PROC_EXITED);
-      Atomics.notify(ctl, slot + 1);
-    }
+    const t = Atomics.load(ctl, slot + 1);
+    if (procState(t) !== PROC_RUNNING || Atomics.load(ctl, slot) !== pid) continue;
+    Atomics.store(ctl, slot + 2, status);
+    if (Atomics.compareExchange(ctl, slot + 1, t, withState(t, PROC_EXITED)) === t) Atomics.notify(ctl, slot + 1);
   }
 }
 
-/** The entry of unreaped child `pid`, or −1. */
-export function procFind(ctl: Int32Array, pid: number): number {
+/** The entry of unreaped child `pid` (a seqlock read of tag and pid), or undefined. */
+export function procFind(ctl: Int32Array, pid: number): ProcEntry | undefined {
   for (let i = 0; i < PROC_ENTRIES; i++) {
     const slot = procSlot(i);
-    if (Atomics.load(ctl, slot) === pid && Atomics.load(ctl, slot + 1) !== PROC_FREE) return slot;
+    for (;;) {
+      const t = Atomics.load(ctl, slot + 1);
+      const st = procState(t);
+      if (st !== PROC_RUNNING && st !== PROC_EXITED) break;
+      const p = Atomics.load(ctl, slot);
+      // the tag unchanged: the pid read is this generation's (an exit in between: read again)
+      if (Atomics.load(ctl, slot + 1) !== t) continue;
+      if (p === pid) return { slot, tag: t };
+      break;
+    }
   }
-  return -1;
+  return undefined;
 }
 
-/** Waiter: EXITED → FREE; the status, or undefined when another waiter reaped it first. */
-export function procReap(ctl: Int32Array, slot: number): number | undefined {
-  const status = Atomics.load(ctl, slot + 2);
-  if (Atomics.compareExchange(ctl, slot + 1, PROC_EXITED, PROC_FREE) !== PROC_EXITED) return undefined;
-  Atomics.store(ctl, slot, 0);
+/** procReap: the child runs (wait on its tag word for `PROC_RUNNING`'s tag). */
+export const REAP_RUNNING = -1;
+/** procReap: another waiter reaped the child first (E_CHILD). */
+export const REAP_GONE = -2;
+
+/**
+ * Waiter: one look at entry `e`. EXITED → FREE by CAS: the status to the one
+ * waiter whose CAS wins; REAP_RUNNING while it runs; REAP_GONE once the entry
+ * left `e`'s generation or was freed.
+ */
+export function procReap(ctl: Int32Array, e: ProcEntry): number {
+  const t = Atomics.load(ctl, e.slot + 1);
+  if (!sameEntry(t, e.tag)) return REAP_GONE;
+  const st = procState(t);
+  if (st === PROC_RUNNING) return REAP_RUNNING;
+  if (st !== PROC_EXITED) return REAP_GONE;
+  // written before EXITED was published; rewritten only after a new claim, which needs this entry FREE first
+  const status = Atomics.load(ctl, e.slot + 2);
+  if (Atomics.compareExchange(ctl, e.slot + 1, t, withState(t, PROC_FREE)) !== t) return REAP_GONE;
+  Atomics.notify(ctl, e.slot + 1);
   return status;
 }
 
@@ -266,7 +328,7 @@ export function procRunning(ctl: Int32Array): number[] {
   const out: number[] = [];
   for (let i = 0; i < PROC_ENTRIES; i++) {
     const slot = procSlot(i);
-    if (Atomics.load(ctl, slot + 1) === PROC_RUNNING) out.push(Atomics.load(ctl, slot));
+    if (procState(Atomics.load(ctl, slot + 1)) === PROC_RUNNING) out.push(Atomics.load(ctl, slot));
   }
   return out;
 }

@@ -10,6 +10,8 @@ interface Data {
   out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
   /** print this line on stdout; sleep this long before exiting (a running child) */
   say?: string; sleepMs?: number; waitFile?: string;
+  /** run until this file exists (bounded, polled every 5 ms), then exit */
+  untilFile?: string;
 }
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
 
@@ -56,5 +58,7 @@ export default async function continuation(ctx: Ctx): Promise<number> {
   if (d.out) writeFileSync(d.out, JSON.stringify(report));
   if (d.say) console.log(d.say);
   if (d.sleepMs) await new Promise((r) => setTimeout(r, d.sleepMs));
+  const end = performance.now() + 30_000;
+  while (d.untilFile && !existsSync(d.untilFile) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
   return d.code ?? 0;
 }
