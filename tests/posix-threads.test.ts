@@ -21,7 +21,7 @@ function steps(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
 }
 
-posixTest('create, join, detach, exit values, attributes, once, keys, per-thread errno', 'threads', 120_000, async (wasm) => {
+posixTest('create, join, detach, exit values, attributes, once, keys, per-thread errno, main\'s pthread_exit', 'threads', 120_000, async (wasm) => {
   const r = await runPosix(wasm);
   assert.is(r.status, 0, r.out);
   assert.equal(steps(r.out), ['create-join', 'exit', 'attributes', 'detach', 'self', 'once', 'keys', 'errno']);

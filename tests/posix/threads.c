@@ -61,6 +61,15 @@ static void *errno_thread(void *a) {
   return (void *)(intptr_t)errno;
 }
 
+/* Outlives main's pthread_exit: the process ends only after it. */
+static void *last_one(void *a) {
+  (void)a;
+  int32_t w = 0;
+  __builtin_wasm_memory_atomic_wait32(&w, 0, 50 * 1000000LL);
+  puts("done");
+  return NULL;
+}
+
 static volatile int32_t detached_done;
 static void *detached_fn(void *a) {
   (void)a;
@@ -156,6 +165,10 @@ int main(void) {
   }
   CHECK_EQ(errno, ENOENT);
   puts("ok errno");
-  puts("done");
-  return 0;
+  fflush(stdout);
+
+  /* pthread_exit on the first thread: the process lives on until its last thread ends, then exits 0 */
+  CHECK_EQ(pthread_create(&t[0], NULL, last_one, NULL), 0);
+  CHECK_EQ(pthread_detach(t[0]), 0);
+  pthread_exit(NULL);
 }
