@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { posixProgram, runPosix } from './lib/posix-run.js';
 import { within } from './lib/helpers.js';
+import { ROOT } from './lib/embed-tools.js';
 
 const posixTest = (name: string, program: string, ms: number, fn: (wasm: string) => Promise<void>): void => {
   test(name, async () => {
@@ -16,6 +17,23 @@ const posixTest = (name: string, program: string, ms: number, fn: (wasm: string)
     if (wasm) await within(ms, () => fn(wasm), name);
   });
 };
+
+posixTest('a program on the layer imports only its memory, the core, the layer\'s host calls and WASI', 'fork', 60_000, async (wasm) => {
+  const program = new WebAssembly.Module(fs.readFileSync(wasm));
+  const core = new WebAssembly.Module(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')));
+  const coreExports = new Set(WebAssembly.Module.exports(core).map((e) => e.name));
+  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'waitpid'] };
+  for (const i of WebAssembly.Module.imports(program)) {
+    const where = `${i.module}.${i.name}`;
+    if (i.module === 'env') assert.is(where, 'env.memory');
+    else if (i.module === 'core') assert.ok(coreExports.has(i.name), `${where} is no export of core.wasm`);
+    else if (i.module in layer) assert.ok(layer[i.module].includes(i.name), where);
+    else assert.is(i.module, 'wasi_snapshot_preview1', where);
+  }
+  const exports = new Set(WebAssembly.Module.exports(program).map((e) => e.name));
+  for (const e of ['wtp_set_self', 'wtp_thread_entry', 'wtp_area_new', 'wtp_area_tls', 'wtp_area_stack_top', 'wtp_main_tls',
+    'wtp_after_fork_child', 'wtp_command', 'wtp_fork_child', '__wasm_init_tls', '__tls_base', '__stack_pointer']) assert.ok(exports.has(e), e);
+});
 
 function steps(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));

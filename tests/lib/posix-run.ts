@@ -19,6 +19,9 @@ export function posixProgram(name: string): string | undefined {
   if (!hasCommand('clang-19') && !IN_CI) return undefined;
   fs.mkdirSync(OUT, { recursive: true });
   const out = path.join(OUT, `${name}.wasm`);
+  const inputs = [path.join(ROOT, 'tests', 'posix', `${name}.c`), path.join(ROOT, 'tests', 'posix', 'check.h'),
+    ...['src', 'include'].flatMap((d) => fs.readdirSync(path.join(ROOT, 'vms/posix', d)).map((f) => path.join(ROOT, 'vms/posix', d, f)))];
+  if (fs.existsSync(out) && inputs.every((f) => fs.statSync(f).mtimeMs < fs.statSync(out).mtimeMs)) return out;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'posix-layer.mjs'), '-o', out, path.join(ROOT, 'tests', 'posix', `${name}.c`)], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000,
   });
