@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { posixProgram, runPosix } from './lib/posix-run.js';
-import { within } from './lib/helpers.js';
+import { waitFor, within } from './lib/helpers.js';
+import { captureText } from '../vms/lua/host/threads.js';
 import { ROOT } from './lib/embed-tools.js';
 
 const posixTest = (name: string, program: string, ms: number, fn: (wasm: string) => Promise<void>): void => {
@@ -77,6 +78,28 @@ posixTest('a stop-the-world parks threads blocked in a mutex, a condvar, a semap
   const r = await runPosix(wasm);
   assert.is(r.status, 0, r.out);
   assert.equal(steps(r.out), ['blocked', 'stopped', 'resumed']);
+});
+
+posixTest('a stop-the-world from the host parks every thread of the program, blocked or spinning, and resumes them', 'stop', 120_000, async (wasm) => {
+  const r = await runPosix(wasm, ['host'], async (p, capture) => {
+    let word = 0;
+    await waitFor(() => { word = Number(/word (\d+)\n/.exec(captureText(capture))?.[1] ?? 0); return word > 0; }, 60_000, 'the program to block its threads');
+    for (let round = 0; round < 10; round++) {
+      p.rt.stopTheWorld({ timeoutMs: 5000 });
+      try {
+        const others = p.rt.threadStates().filter((s) => s.handle !== p.rt.main.handle);
+        assert.is(others.length, 6); // main() and its five threads
+        for (const s of others) assert.is(s.state, 'SUSPENDED', JSON.stringify(s));
+      } finally {
+        p.rt.startTheWorld();
+      }
+    }
+    const cell = new Int32Array(p.rt.memory.buffer, word, 1);
+    Atomics.store(cell, 0, 1);
+    Atomics.notify(cell, 0);
+  });
+  assert.is(r.status, 0, r.out);
+  assert.equal(steps(r.out), ['blocked', 'resumed']);
 });
 
 posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates and prints, the parent goes on', 'fork', 180_000, async (wasm) => {

@@ -2,11 +2,14 @@
  * condition variable, a semaphore and a join, and one spins through safe
  * points (sched_yield): the blocked threads wait detached, so each stop
  * completes at once and finds every other thread SUSPENDED; once the world
- * runs again they all finish as if nothing had happened. */
+ * runs again they all finish as if nothing had happened. With the argument
+ * "host" the host stops the world instead: this thread prints the address of
+ * a word and waits on it (in a condition variable) until the host sets it. */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "check.h"
 #include "wasm_threads_core.h"
@@ -62,7 +65,9 @@ static uint32_t state_of(pthread_t t) {
   return h > 0 ? (uint32_t)wtc_slot_word(h & WTC_INDEX_MASK) & WTC_STATE_MASK : 0;
 }
 
-int main(void) {
+static int32_t host_done;
+
+int main(int argc, char **argv) {
   pthread_t t[5];
   CHECK_EQ(sem_init(&sem, 0, 0), 0);
   CHECK_EQ(pthread_mutex_lock(&m), 0);
@@ -87,13 +92,28 @@ int main(void) {
 
   int32_t h = wtp_core_handle();
   CHECK(h > 0);
-  for (int round = 0; round < 20; round++) {
-    CHECK_EQ(wtc_stop(h, 5000), WTC_OK);
-    CHECK_EQ(wtc_is_stopped(), 1);
-    for (int i = 0; i < 5; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
-    CHECK_EQ(wtc_start(h), WTC_OK);
+  if (argc > 1 && !strcmp(argv[1], "host")) {
+    printf("word %u\n", (unsigned)(uintptr_t)&host_done);
+    fflush(stdout);
+    /* the host stops the world meanwhile: this thread waits detached too, in a condition variable */
+    long long until = now_ms(CLOCK_MONOTONIC) + 60000;
+    pthread_mutex_lock(&cm);
+    while (!__atomic_load_n(&host_done, __ATOMIC_SEQ_CST)) {
+      CHECK(now_ms(CLOCK_MONOTONIC) < until);
+      struct timespec at = in_ms(CLOCK_REALTIME, 20);
+      int r = pthread_cond_timedwait(&cv, &cm, &at);
+      CHECK(r == 0 || r == ETIMEDOUT);
+    }
+    pthread_mutex_unlock(&cm);
+  } else {
+    for (int round = 0; round < 20; round++) {
+      CHECK_EQ(wtc_stop(h, 5000), WTC_OK);
+      CHECK_EQ(wtc_is_stopped(), 1);
+      for (int i = 0; i < 5; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
+      CHECK_EQ(wtc_start(h), WTC_OK);
+    }
+    puts("ok stopped");
   }
-  puts("ok stopped");
 
   CHECK_EQ(pthread_mutex_unlock(&m), 0);
   pthread_mutex_lock(&cm);
