@@ -40,10 +40,10 @@ function steps(out: string): string[] {
   return out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3));
 }
 
-posixTest('create, join, detach, exit values, attributes, once, keys, per-thread errno, main\'s pthread_exit', 'threads', 120_000, async (wasm) => {
+posixTest('create, join, detach, exit values, attributes, once, keys, per-thread errno, sleeps, main\'s pthread_exit', 'threads', 120_000, async (wasm) => {
   const r = await runPosix(wasm);
   assert.is(r.status, 0, r.out);
-  assert.equal(steps(r.out), ['create-join', 'exit', 'attributes', 'detach', 'self', 'once', 'keys', 'errno']);
+  assert.equal(steps(r.out), ['create-join', 'exit', 'attributes', 'detach', 'self', 'once', 'keys', 'errno', 'sleep']);
   assert.ok(r.out.endsWith('done\n'), r.out);
 });
 
@@ -88,7 +88,7 @@ posixTest('a stop-the-world from the host parks every thread of the program, blo
       p.rt.stopTheWorld({ timeoutMs: 5000 });
       try {
         const others = p.rt.threadStates().filter((s) => s.handle !== p.rt.main.handle);
-        assert.is(others.length, 6); // main() and its five threads
+        assert.is(others.length, 7); // main() and its six threads
         for (const s of others) assert.is(s.state, 'SUSPENDED', JSON.stringify(s));
       } finally {
         p.rt.startTheWorld();

@@ -1,6 +1,6 @@
 /* A stop-the-world from a C thread while the others block in a mutex, a
- * condition variable, a semaphore and a join, and one spins through safe
- * points (sched_yield): the blocked threads wait detached, so each stop
+ * condition variable, a semaphore and a join, one spins through safe
+ * points (sched_yield) and one sleeps (nanosleep): the blocked threads wait detached, so each stop
  * completes at once and finds every other thread SUSPENDED; once the world
  * runs again they all finish as if nothing had happened. With the argument
  * "host" the host stops the world instead: this thread prints the address of
@@ -59,6 +59,13 @@ static void *spinner(void *a) {
   return (void *)(intptr_t)(n > 0 ? 0 : -1);
 }
 
+static void *sleeper(void *a) {
+  (void)a;
+  struct timespec d = {0, 20 * 1000000L};
+  while (!__atomic_load_n(&spin_quit, __ATOMIC_SEQ_CST)) CHECK_EQ(nanosleep(&d, NULL), 0);
+  return NULL;
+}
+
 static int32_t handle_of(pthread_t t) { return __atomic_load_n(&((int32_t *)t)[1], __ATOMIC_SEQ_CST); }
 static uint32_t state_of(pthread_t t) {
   int32_t h = handle_of(t);
@@ -68,7 +75,7 @@ static uint32_t state_of(pthread_t t) {
 static int32_t host_done;
 
 int main(int argc, char **argv) {
-  pthread_t t[5];
+  pthread_t t[6];
   CHECK_EQ(sem_init(&sem, 0, 0), 0);
   CHECK_EQ(pthread_mutex_lock(&m), 0);
   CHECK_EQ(pthread_create(&t_mutex, NULL, in_mutex, NULL), 0);
@@ -77,13 +84,14 @@ int main(int argc, char **argv) {
   CHECK_EQ(pthread_create(&t[2], NULL, in_sem, NULL), 0);
   CHECK_EQ(pthread_create(&t[3], NULL, in_join, NULL), 0);
   CHECK_EQ(pthread_create(&t[4], NULL, spinner, NULL), 0);
+  CHECK_EQ(pthread_create(&t[5], NULL, sleeper, NULL), 0);
 
   /* until the four blocked threads wait detached and the spinner runs (deadline 20 s) */
   long long until = now_ms(CLOCK_MONOTONIC) + 20000;
   for (;;) {
     int blocked = 0;
     for (int i = 0; i < 4; i++) blocked += state_of(t[i]) == WTC_ST_DETACHED;
-    if (blocked == 4 && state_of(t[4]) == WTC_ST_ATTACHED) break;
+    if (blocked == 4 && state_of(t[4]) == WTC_ST_ATTACHED && handle_of(t[5]) > 0) break;
     CHECK(now_ms(CLOCK_MONOTONIC) < until);
     int32_t w = 0;
     __builtin_wasm_memory_atomic_wait32(&w, 0, 1000000);
@@ -109,7 +117,7 @@ int main(int argc, char **argv) {
     for (int round = 0; round < 20; round++) {
       CHECK_EQ(wtc_stop(h, 5000), WTC_OK);
       CHECK_EQ(wtc_is_stopped(), 1);
-      for (int i = 0; i < 5; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
+      for (int i = 0; i < 6; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
       CHECK_EQ(wtc_start(h), WTC_OK);
     }
     puts("ok stopped");
@@ -122,7 +130,7 @@ int main(int argc, char **argv) {
   pthread_mutex_unlock(&cm);
   CHECK_EQ(sem_post(&sem), 0);
   __atomic_store_n(&spin_quit, 1, __ATOMIC_SEQ_CST);
-  for (int i = 1; i < 5; i++) {
+  for (int i = 1; i < 6; i++) {
     void *r;
     CHECK_EQ(pthread_join(t[i], &r), 0);
     CHECK_EQ((intptr_t)r, 0);

@@ -165,6 +165,20 @@ int main(void) {
   }
   CHECK_EQ(errno, ENOENT);
   puts("ok errno");
+
+  /* sleeps: the layer's clock_nanosleep under nanosleep, usleep and sleep, on both clocks */
+  long long t0 = now_ms(CLOCK_MONOTONIC);
+  CHECK_EQ(usleep(20000), 0);
+  struct timespec d = {0, 20 * 1000000L};
+  CHECK_EQ(nanosleep(&d, NULL), 0);
+  CHECK_EQ(sleep(0), 0);
+  struct timespec until = in_ms(CLOCK_MONOTONIC, 20);
+  CHECK_EQ(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL), 0);
+  CHECK(now_ms(CLOCK_MONOTONIC) - t0 >= 59);
+  d.tv_nsec = 1000000000L;
+  CHECK_EQ(nanosleep(&d, NULL), -1);
+  CHECK_EQ(errno, EINVAL);
+  puts("ok sleep");
   fflush(stdout);
 
   /* pthread_exit on the first thread: the process lives on until its last thread ends, then exits 0 */
