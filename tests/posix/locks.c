@@ -97,13 +97,17 @@ int main(void) {
   pthread_mutexattr_t ma;
 
   /* normal: try-lock from another thread is EBUSY, a timed lock ETIMEDOUT */
+  struct timespec at;
   CHECK_EQ(pthread_mutex_lock(&held), 0);
   CHECK_EQ(pthread_mutex_trylock(&held), EBUSY);
   CHECK_EQ(pthread_create(&t[0], NULL, try_other, &held), 0);
   CHECK_EQ(pthread_join(t[0], &r), 0);
   CHECK_EQ((intptr_t)r, EBUSY * 10000 + ETIMEDOUT * 100 + EPERM);
+  at = in_ms(CLOCK_MONOTONIC, 20);
+  CHECK_EQ(pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &at), ETIMEDOUT); /* a normal mutex relocked by its owner waits (POSIX: deadlocks) */
   CHECK_EQ(pthread_mutex_unlock(&held), 0);
   CHECK_EQ(pthread_mutex_unlock(&held), EPERM); /* not locked */
+  CHECK_EQ(pthread_cond_wait(&cv_real, &held), EPERM); /* a condition wait needs the mutex held */
   puts("ok normal");
 
   /* error-checking: relock is EDEADLK, unlock by another thread EPERM */
@@ -112,7 +116,7 @@ int main(void) {
   CHECK_EQ(pthread_mutex_init(&held_check, &ma), 0);
   CHECK_EQ(pthread_mutex_lock(&held_check), 0);
   CHECK_EQ(pthread_mutex_lock(&held_check), EDEADLK);
-  struct timespec at = in_ms(CLOCK_REALTIME, 10);
+  at = in_ms(CLOCK_REALTIME, 10);
   CHECK_EQ(pthread_mutex_timedlock(&held_check, &at), EDEADLK);
   CHECK_EQ(pthread_create(&t[0], NULL, try_other, &held_check), 0);
   CHECK_EQ(pthread_join(t[0], &r), 0);
@@ -188,7 +192,14 @@ int main(void) {
   CHECK_EQ(pthread_rwlock_rdlock(&rw), 0);
   CHECK_EQ(pthread_rwlock_tryrdlock(&rw), 0);
   CHECK_EQ(pthread_rwlock_trywrlock(&rw), EBUSY);
+  at = in_ms(CLOCK_REALTIME, 20);
+  CHECK_EQ(pthread_rwlock_timedwrlock(&rw, &at), ETIMEDOUT);
   CHECK_EQ(pthread_rwlock_unlock(&rw), 0);
+  CHECK_EQ(pthread_rwlock_unlock(&rw), 0);
+  CHECK_EQ(pthread_rwlock_unlock(&rw), EPERM);
+  CHECK_EQ(pthread_rwlock_wrlock(&rw), 0);
+  at = in_ms(CLOCK_REALTIME, 20);
+  CHECK_EQ(pthread_rwlock_timedrdlock(&rw, &at), ETIMEDOUT);
   CHECK_EQ(pthread_rwlock_unlock(&rw), 0);
   for (int i = 0; i < 4; i++) CHECK_EQ(pthread_create(&t[i], NULL, i < 2 ? rw_writer : rw_reader, NULL), 0);
   for (int i = 0; i < 4; i++) CHECK_EQ(pthread_join(t[i], NULL), 0);

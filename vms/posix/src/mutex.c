@@ -100,7 +100,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m) {
  * unlock after a broadcast wakes the next of the woken waiters. */
 int wtp_mutex_release_all(pthread_mutex_t *m) {
   int depth = COUNT(m);
-  if (TYPE(m) != PTHREAD_MUTEX_NORMAL && LOAD(OWNER(m)) != me()) return -1;
+  if (LOAD(OWNER(m)) != me()) return -1;
   release(m);
   return depth;
 }
