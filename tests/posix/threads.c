@@ -12,6 +12,19 @@ static _Thread_local int tl = 7;
 
 static void *ret_arg(void *a) { return (void *)((intptr_t)a * 2); }
 
+/* A thread that starts threads: a tree of depth 3 sums its leaves. */
+static void *tree(void *a) {
+  intptr_t depth = (intptr_t)a;
+  if (depth == 0) return (void *)1;
+  pthread_t l, r;
+  void *x, *y;
+  CHECK_EQ(pthread_create(&l, NULL, tree, (void *)(depth - 1)), 0);
+  CHECK_EQ(pthread_create(&r, NULL, tree, (void *)(depth - 1)), 0);
+  CHECK_EQ(pthread_join(l, &x), 0);
+  CHECK_EQ(pthread_join(r, &y), 0);
+  return (void *)((intptr_t)x + (intptr_t)y);
+}
+
 static void *exits(void *a) {
   tl = (int)(intptr_t)a;
   pthread_exit((void *)((intptr_t)a + 100));
@@ -88,6 +101,9 @@ int main(void) {
     CHECK_EQ(pthread_join(t[i], &r), 0);
     CHECK_EQ((intptr_t)r, (i + 1) * 2);
   }
+  CHECK_EQ(pthread_create(&t[0], NULL, tree, (void *)(intptr_t)3), 0);
+  CHECK_EQ(pthread_join(t[0], &r), 0);
+  CHECK_EQ((intptr_t)r, 8);
   puts("ok create-join");
 
   /* pthread_exit's value, and _Thread_local stays per thread */

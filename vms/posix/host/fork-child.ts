@@ -9,7 +9,7 @@ import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../lua/host/wasi.js';
 import { posixForkImports, type PosixForkData } from './fork.js';
-import { instantiatePosix, type PosixExports } from './process.js';
+import { instantiatePosix, ThreadUnwind, type PosixExports } from './process.js';
 
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData }
 
@@ -25,7 +25,7 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
       const program = await load(data.program);
       // The child forks again through its own runtime; it starts no threads (wtp.spawn refuses).
       child = await instantiatePosix(program, thread.core, runtime.memory, new Wasi(wasi(data.args)), {
-        wtp: { spawn: () => -1, unwind: () => -1 },
+        wtp: { spawn: () => -1, unwind: () => { throw new ThreadUnwind(); } },
         wtp_fork: posixForkImports(() => runtime, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args })),
       }, { kind: 'adopt', stackPointer: data.stackTop, tlsBase: data.tlsBase });
       (child.wtp_after_fork_child as (h: number) => void)(thread.handle);
@@ -35,6 +35,7 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
         return (child!.wtp_fork_child as (arg: number) => number)(data.arg) & 0xff;
       } catch (e) {
         if (e instanceof WasiExit) return e.code;
+        if (e instanceof ThreadUnwind) return 0; // pthread_exit of the child's only thread: the process ends with it
         throw e;
       }
     },
