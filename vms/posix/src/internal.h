@@ -28,6 +28,7 @@ struct __pthread {
   void *arg;
   void *result;
   struct __pthread *next;       /* on the reclaim list */
+  int64_t created_ns;           /* monotonic: a worker that never starts is given up on (pthread_join) */
 };
 
 /* The calling thread's record and core handle (0 before the host set it). */
