@@ -219,7 +219,8 @@ int pthread_join(pthread_t t, void **result) {
   }
   if (j != J_EXITED || !CAS(&t->join, &j, J_RECLAIM)) return EINVAL; /* detached, or joined already */
   if (result) *result = t->result;
-  if (t != &initial) reclaim(t);
+  /* A worker that never started might still: its record and area stay (a leak, not a use after free). */
+  if (t != &initial && LOAD(&t->handle) != 0) reclaim(t);
   sweep();
   return 0;
 }
