@@ -88,7 +88,7 @@ posixTest('a stop-the-world from the host parks every thread of the program, blo
       p.rt.stopTheWorld({ timeoutMs: 5000 });
       try {
         const others = p.rt.threadStates().filter((s) => s.handle !== p.rt.main.handle);
-        assert.is(others.length, 7); // main() and its six threads
+        assert.is(others.length, 8); // main() and its seven threads
         for (const s of others) assert.is(s.state, 'SUSPENDED', JSON.stringify(s));
       } finally {
         p.rt.startTheWorld();

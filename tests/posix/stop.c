@@ -1,6 +1,7 @@
 /* A stop-the-world from a C thread while the others block in a mutex, a
  * condition variable, a semaphore and a join, one spins through safe
- * points (sched_yield) and one sleeps (nanosleep): the blocked threads wait detached, so each stop
+ * points (sched_yield), one sleeps (nanosleep) and one computes inside
+ * wtp_blocking_begin/end (detached: parked where it runs, re-attached after): the blocked threads wait detached, so each stop
  * completes at once and finds every other thread SUSPENDED; once the world
  * runs again they all finish as if nothing had happened. With the argument
  * "host" the host stops the world instead: this thread prints the address of
@@ -66,6 +67,19 @@ static void *sleeper(void *a) {
   return NULL;
 }
 
+/* Busy in its own blocking region: detached, it runs on while the world is stopped and re-attaches after. */
+static volatile int32_t in_region;
+static void *blocking(void *a) {
+  (void)a;
+  int was = wtp_blocking_begin();
+  CHECK_EQ(was, 1);
+  __atomic_store_n(&in_region, 1, __ATOMIC_SEQ_CST);
+  long long n = 0;
+  while (!__atomic_load_n(&spin_quit, __ATOMIC_SEQ_CST)) n++;
+  wtp_blocking_end(was);
+  return (void *)(intptr_t)(n > 0 ? 0 : -1);
+}
+
 static int32_t handle_of(pthread_t t) { return __atomic_load_n(&((int32_t *)t)[1], __ATOMIC_SEQ_CST); }
 static uint32_t state_of(pthread_t t) {
   int32_t h = handle_of(t);
@@ -75,7 +89,7 @@ static uint32_t state_of(pthread_t t) {
 static int32_t host_done;
 
 int main(int argc, char **argv) {
-  pthread_t t[6];
+  pthread_t t[7];
   CHECK_EQ(sem_init(&sem, 0, 0), 0);
   CHECK_EQ(pthread_mutex_lock(&m), 0);
   CHECK_EQ(pthread_create(&t_mutex, NULL, in_mutex, NULL), 0);
@@ -85,13 +99,14 @@ int main(int argc, char **argv) {
   CHECK_EQ(pthread_create(&t[3], NULL, in_join, NULL), 0);
   CHECK_EQ(pthread_create(&t[4], NULL, spinner, NULL), 0);
   CHECK_EQ(pthread_create(&t[5], NULL, sleeper, NULL), 0);
+  CHECK_EQ(pthread_create(&t[6], NULL, blocking, NULL), 0);
 
   /* until the four blocked threads wait detached and the spinner runs (deadline 20 s) */
   long long until = now_ms(CLOCK_MONOTONIC) + 20000;
   for (;;) {
     int blocked = 0;
     for (int i = 0; i < 4; i++) blocked += state_of(t[i]) == WTC_ST_DETACHED;
-    if (blocked == 4 && state_of(t[4]) == WTC_ST_ATTACHED && handle_of(t[5]) > 0) break;
+    if (blocked == 4 && state_of(t[4]) == WTC_ST_ATTACHED && handle_of(t[5]) > 0 && __atomic_load_n(&in_region, __ATOMIC_SEQ_CST)) break;
     CHECK(now_ms(CLOCK_MONOTONIC) < until);
     int32_t w = 0;
     __builtin_wasm_memory_atomic_wait32(&w, 0, 1000000);
@@ -117,7 +132,7 @@ int main(int argc, char **argv) {
     for (int round = 0; round < 20; round++) {
       CHECK_EQ(wtc_stop(h, 5000), WTC_OK);
       CHECK_EQ(wtc_is_stopped(), 1);
-      for (int i = 0; i < 6; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
+      for (int i = 0; i < 7; i++) CHECK_EQ(state_of(t[i]), WTC_ST_SUSPENDED);
       CHECK_EQ(wtc_start(h), WTC_OK);
     }
     puts("ok stopped");
@@ -130,7 +145,7 @@ int main(int argc, char **argv) {
   pthread_mutex_unlock(&cm);
   CHECK_EQ(sem_post(&sem), 0);
   __atomic_store_n(&spin_quit, 1, __ATOMIC_SEQ_CST);
-  for (int i = 1; i < 6; i++) {
+  for (int i = 1; i < 7; i++) {
     void *r;
     CHECK_EQ(pthread_join(t[i], &r), 0);
     CHECK_EQ((intptr_t)r, 0);

@@ -134,6 +134,13 @@ int pthread_setspecific(pthread_key_t, const void *);
  * a VM that polls (wtc_poll_fast) or detaches around its own blocking work;
  * 0 on a thread the host has not registered. */
 int wtp_core_handle(void);
+/* Around the VM's own blocking work (CPython: a region that released the GIL):
+ * detaches the calling thread if it is attached, so a stop-the-world does not
+ * wait for it, and says whether it did; wtp_blocking_end(that) attaches it
+ * again (waiting while the world is stopped). Inside, touch no state a stop
+ * protects; libc is fine (its locks wait detached too). */
+int wtp_blocking_begin(void);
+void wtp_blocking_end(int was_attached);
 /* libc's locks across a fork (the VM's fork path; docs/EMBEDDING.md). */
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);

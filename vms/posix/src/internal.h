@@ -28,6 +28,7 @@ struct __pthread {
   void *arg;
   void *result;
   struct __pthread *next;       /* on the reclaim list */
+  int64_t created_ns;           /* monotonic: a worker that never starts is given up on (pthread_join) */
 };
 
 /* The calling thread's record and core handle (0 before the host set it). */
@@ -48,6 +49,9 @@ int wtp_clock_code(clockid_t c);
  * differed; ETIMEDOUT. */
 int wtp_wait(volatile int32_t *word, int32_t expect, int64_t timeout_ns);
 void wtp_wake(volatile int32_t *word, uint32_t count);
+/* Detach if attached (1 if it did) / attach again: pthread.h. */
+int wtp_blocking_begin(void);
+void wtp_blocking_end(int was_attached);
 
 /* A plain lock word for the layer's own state and libc's (0 free, 1 held, 2
  * held with waiters); waits detached. Never held across a safe point. */

@@ -3,8 +3,9 @@
  * called through wrappers (the link's --wrap flags, scripts/posix-layer.mjs)
  * that hold a lock around each call; musl's open-file list is locked where
  * musl itself locks it, by wrapping __ofl_lock/__ofl_unlock. Every lock waits
- * detached (wtp_lock), and none is held across a safe point, so a thread that
- * a stop-the-world parks is never inside one of them; a fork takes them all
+ * detached (wtp_lock) and no safe point lies inside one, so a stop-the-world
+ * parks a thread inside libc only where it waits for another of these locks
+ * (a printf that needs malloc); a fork takes them all first
  * (wtp_before_fork), so the copy never holds one half-way. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -17,6 +17,8 @@
 
 /* The stack of a thread created without a stack size attribute. */
 #define DEFAULT_STACK (512 * 1024)
+/* How long a joiner waits for a worker that never registers (the host could not start it; nothing reports that). */
+#define START_DEADLINE_NS (60 * 1000000000LL)
 
 int32_t wtp_host_spawn(struct __pthread *t) __attribute__((import_module("wtp"), import_name("spawn")));
 _Noreturn void wtp_host_unwind(void) __attribute__((import_module("wtp"), import_name("unwind")));
@@ -64,7 +66,7 @@ WTP_EXPORT(wtp_area_free) void wtp_area_free(uintptr_t a) { free((void *)a); }
 
 /* The TLS block of an instance that runs on the linked stack (the host's own,
  * which only allocates the first thread's area): static, so it needs no malloc. */
-#define MAIN_TLS_SIZE 2048
+#define MAIN_TLS_SIZE 8192
 static _Alignas(16) unsigned char main_tls[MAIN_TLS_SIZE];
 WTP_EXPORT(wtp_main_tls) uintptr_t wtp_main_tls(void) { return (uintptr_t)main_tls; }
 WTP_EXPORT(wtp_main_tls_size) uint32_t wtp_main_tls_size(void) { return MAIN_TLS_SIZE; }
@@ -153,6 +155,7 @@ int pthread_create(pthread_t *out, const pthread_attr_t *attr, void *(*start)(vo
   t->arg = arg;
   t->join = attr && A_DETACH(attr) == PTHREAD_CREATE_DETACHED ? J_DETACHED : J_JOINABLE;
   t->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_SEQ_CST);
+  t->created_ns = wtp_now_ns(WTP_MONOTONIC);
   __atomic_fetch_add(&live, 1, __ATOMIC_SEQ_CST);
   *out = t;
   if (wtp_host_spawn(t) < 0) {
@@ -206,9 +209,9 @@ int pthread_join(pthread_t t, void **result) {
   if (t == wtp_self()) return EDEADLK;
   int32_t j;
   while ((j = LOAD(&t->join)) == J_JOINABLE) {
-    /* A worker terminated by its host never finishes: its slot going away says so. */
+    /* A worker terminated by its host never finishes: its slot going away says so; one that never started, its silence. */
     int32_t h = LOAD(&t->handle);
-    if (h > 0 && gone(h)) {
+    if ((h > 0 && gone(h)) || (h == 0 && t != &initial && wtp_now_ns(WTP_MONOTONIC) - t->created_ns > START_DEADLINE_NS)) {
       if (CAS(&t->join, &j, J_EXITED)) t->result = PTHREAD_CANCELED;
       continue;
     }
@@ -216,7 +219,8 @@ int pthread_join(pthread_t t, void **result) {
   }
   if (j != J_EXITED || !CAS(&t->join, &j, J_RECLAIM)) return EINVAL; /* detached, or joined already */
   if (result) *result = t->result;
-  if (t != &initial) reclaim(t);
+  /* A worker that never started might still: its record and area stay (a leak, not a use after free). */
+  if (t != &initial && LOAD(&t->handle) != 0) reclaim(t);
   sweep();
   return 0;
 }

@@ -34,13 +34,22 @@ static int attached(int32_t h) {
   return h > 0 && (LOAD(wtc_slot_word_ptr(h)) & WTC_STATE_MASK) == WTC_ST_ATTACHED;
 }
 
+int wtp_blocking_begin(void) {
+  int32_t h = wtp_handle();
+  if (!attached(h)) return 0;
+  wtc_detach(h);
+  return 1;
+}
+
+void wtp_blocking_end(int was) {
+  if (was) wtc_attach(wtp_handle());
+}
+
 int wtp_wait(volatile int32_t *word, int32_t expect, int64_t timeout_ns) {
   if (timeout_ns == 0) return LOAD(word) == expect ? ETIMEDOUT : 0;
-  int32_t h = wtp_handle();
-  int was = attached(h);
-  if (was) wtc_detach(h);
+  int was = wtp_blocking_begin();
   int r = __builtin_wasm_memory_atomic_wait32((int32_t *)word, expect, timeout_ns < 0 ? -1 : timeout_ns);
-  if (was) wtc_attach(h);
+  wtp_blocking_end(was);
   return r == 2 ? ETIMEDOUT : 0;
 }
 
