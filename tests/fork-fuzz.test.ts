@@ -19,7 +19,7 @@ import type { Runtime } from '../host/runtime.js';
 import type { WorkerThread } from '../host/worker-thread.js';
 import { PROC_ENTRIES } from '../host/fork/protocol.js';
 import { createRuntime, job, waitFor, within } from './lib/helpers.js';
-import { HOSTILE, rng, undocumented } from './lib/fuzz-support.js';
+import { HOSTILE, deadline, rng, undocumented } from './lib/fuzz-support.js';
 import { pickShared, share, shareBuffer } from './lib/fork-fuzz-share.js';
 import type { FuzzWorkerReport } from './jobs/fork-fuzz-worker.js';
 
@@ -28,14 +28,6 @@ const OPS = Number(process.env.FORK_FUZZ_OPS ?? 60);
 const CALL_DEADLINE_MS = 20_000;
 // live children held until a release, at most (each is a worker group or a process)
 const MAX_HELD = 6;
-
-function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`hang: ${what} did not settle within ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Processes whose parent is this one, zombies included (/proc/N/stat: pid (comm) state ppid). */
 function childrenInProc(): string[] {

@@ -4,7 +4,7 @@
 // polls and bogus pids; every wait bounded. Returns what it saw; `bad` lists
 // every outcome that was not a status or a documented typed error.
 import type { ThreadContext } from '../../host/worker.js';
-import { HOSTILE, rng, undocumented } from '../lib/fuzz-support.js';
+import { HOSTILE, deadline, rng, undocumented } from '../lib/fuzz-support.js';
 import { pickShared, share } from '../lib/fork-fuzz-share.js';
 
 interface Data { seed: number; ops: number; shared: SharedArrayBuffer }
@@ -25,11 +25,7 @@ export default async function forkFuzzWorker(ctx: ThreadContext): Promise<FuzzWo
   const out: FuzzWorkerReport = { ops: 0, forks: [], reaps: [], errors: {}, bad: [] };
   const mine: number[] = [];
   const reaped = (pid: number, s: number | undefined) => { if (s !== undefined) out.reaps.push([pid, s]); };
-  const bounded = <T>(p: Promise<T>, what: string): Promise<T> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`hang: ${what}`)), WAIT_BOUND_MS); })])
-      .finally(() => clearTimeout(timer));
-  };
+  const bounded = <T>(p: Promise<T>, what: string): Promise<T> => deadline(p, WAIT_BOUND_MS, what);
   const ops: [string, () => unknown][] = [
     ['fork', () => {
       const code = R.int(256);
