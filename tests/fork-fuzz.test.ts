@@ -270,7 +270,7 @@ test(`fork and waitpid under random forks, waits, kills, worker deaths and close
   within(600_000, async () => {
     const tally: Tally = { ops: 0, codes: new Map(), statuses: 0, bad: [] };
     await round(SEED >>> 0, 'thread', tally, { ops: OPS, fill: true });
-    await round((SEED + 0x9e3779b9) >>> 0, 'process', tally, { ops: Math.ceil(OPS / 2), fill: false });
+    await round((SEED + 0x9e3779b9) >>> 0, 'process', tally, { ops: Math.ceil(OPS / 3), fill: false });
     console.log(`  fork fuzz: ${tally.ops} ops, ${tally.statuses} statuses, errors ${JSON.stringify(Object.fromEntries(tally.codes))}`);
     assert.equal(tally.bad, [], 'every outcome a status or a documented typed error');
     assert.ok(tally.statuses > 0, 'children were reaped');
