@@ -1,7 +1,8 @@
 // The fork bench: round trip (fork → the child restores and exits → waitpid),
 // the pause other threads see per fork, the parent's breakdown, the cold forks
 // (rt.forkStats()), the cost per MiB of live heap, under both isolations, each
-// row beside CPython's os.fork round trip measured in the same run.
+// row beside CPython's os.fork round trip measured in the same run; and the
+// memory one live child costs per isolation (bench-fork-memory.ts).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
@@ -9,6 +10,7 @@ import type { ForkTimings } from '../host/fork/client.js';
 import { userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, interpOf } from '../host/modules.js';
 import { percentile, round } from './stats-util.js';
+import { forkChildMemory } from './bench-fork-memory.js';
 
 const JOBS = new URL('./jobs/', import.meta.url);
 const PROBE = new URL('pause-probe.js', JOBS);
@@ -183,5 +185,6 @@ export async function benchFork(o: Opts): Promise<Record<string, unknown>> {
     targets.fork_thread_4_threads_4_mib_le_half_cpython_p50 = (at(4, 4, 'thread')?.p50_ms ?? Infinity) <= 0.5 * (py(4, 4)?.p50_ms ?? 0);
   }
   o.log(`fork: ${perMib} ms per MiB of live heap`);
-  return { rows, transfer, per_mib_ms: perMib, wake_round_trip_p50_ms: wakeMs, cpython, targets };
+  const perChildMemory = await forkChildMemory(o);
+  return { rows, transfer, per_mib_ms: perMib, wake_round_trip_p50_ms: wakeMs, per_child_memory: perChildMemory, cpython, targets };
 }

@@ -14,22 +14,13 @@ import type { Runtime } from '../host/runtime.js';
 import type { WorkerThread } from '../host/worker-thread.js';
 import type { CacheEntry, Mutex } from '../host/handles.js';
 import { createRuntime, job, shutdown, within } from './lib/helpers.js';
-import { HOSTILE, HOSTILE_OPTIONS, rng, undocumented } from './lib/fuzz-support.js';
+import { HOSTILE, HOSTILE_OPTIONS, deadline, rng, undocumented } from './lib/fuzz-support.js';
 
 const SEED = Number(process.env.HOST_FUZZ_SEED ?? 0x5eed);
 const CALLS = Number(process.env.HOST_FUZZ_CALLS ?? 400);
 const ROUNDS = 3;
 // Longest any single call may take: every blocking call is given a bound far below it.
 const CALL_DEADLINE_MS = 15_000;
-
-/** Resolves with the promise's outcome, or rejects when it has not settled in `ms`: a hang. */
-function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`hang: ${what} did not settle within ${ms} ms`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 interface Seen { calls: number; codes: Map<string, number>; bad: string[]; afterClose: Map<string, string> }
 

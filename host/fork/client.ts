@@ -269,7 +269,8 @@ export class ForkClient {
   // ---- the parts -------------------------------------------------------------------
 
   #procEntry(pid: number): ProcEntry {
-    if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${pid} is not a pid`);
+    // String(): a template literal throws a TypeError on a Symbol
+    if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${String(pid)} is not a pid`);
     const entry = procFind(this.ctl, pid);
     if (!entry) throw new ChildProcessError(`waitpid: ${pid} is not a child of this runtime (or was already reaped)`);
     return entry;

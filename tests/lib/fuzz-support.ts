@@ -30,6 +30,15 @@ export function undocumented(e: unknown): string | undefined {
   return undefined;
 }
 
+/** Resolves with the promise's outcome, or rejects when it has not settled in `ms`: a hang. */
+export function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`hang: ${what} did not settle within ${ms} ms`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** A small seeded generator (mulberry32), so a failing run replays from its seed. */
 export function rng(seed: number): { next: () => number; int: (n: number) => number; pick: <T>(xs: readonly T[]) => T } {
   let a = seed >>> 0;
