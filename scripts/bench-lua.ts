@@ -95,6 +95,32 @@ export async function benchLuaSingleThread(quick: boolean, log: Log): Promise<Re
   return { native_startup_ms: round(startup, 1), reps, programs: rows, geomean_ratio_without_pcall: round(geomean) };
 }
 
+/**
+ * The fork-anywhere build (os.fork under C callbacks: asyncify over every function on a path to the fork) against
+ * the default build on the same set, interleaved in one run: the budget is a geomean ratio ≤ 1.3 (docs/LUA.md).
+ */
+export async function benchLuaForkAnywhere(quick: boolean, log: Log): Promise<Record<string, unknown>> {
+  const file = path.join(BUILD, 'lua-fork-anywhere.wasm');
+  if (!fs.existsSync(file)) return { skipped: 'build/lua-fork-anywhere.wasm missing (npm run build:lua)' };
+  const core = fs.readFileSync(path.join(BUILD, 'core.wasm'));
+  const builds = { default: await compileLua(core, fs.readFileSync(path.join(BUILD, 'lua.wasm'))), anywhere: await compileLua(core, fs.readFileSync(file)) };
+  const reps = quick ? 3 : 5;
+  for (const m of Object.values(builds)) await wasmRun(m, LUA_BENCH_PROGRAMS.fib);
+  const rows: Record<string, { default_ms: number; fork_anywhere_ms: number; ratio: number }> = {};
+  for (const [name, program] of Object.entries(LUA_BENCH_PROGRAMS)) {
+    const t = { default: [] as number[], anywhere: [] as number[] };
+    for (let i = 0; i < reps; i++) for (const b of ['default', 'anywhere'] as const) t[b].push(await wasmRun(builds[b], program));
+    rows[name] = { default_ms: round(median(t.default), 1), fork_anywhere_ms: round(median(t.anywhere), 1), ratio: round(median(t.anywhere) / median(t.default)) };
+    log(`lua fork-anywhere ${name}: default ${rows[name].default_ms} ms, fork-anywhere ${rows[name].fork_anywhere_ms} ms (${rows[name].ratio}x)`);
+  }
+  const ratios = Object.values(rows).map((r) => r.ratio);
+  const geomean = round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length));
+  return {
+    reps, programs: rows, geomean_ratio: geomean, lua_fork_anywhere_wasm_bytes: fs.statSync(file).size,
+    target_le_1_3x: geomean <= 1.3, default_build: geomean <= 1.3 ? 'fork-anywhere' : 'default (fork-anywhere over budget)',
+  };
+}
+
 function size(): Record<string, number> {
   const bytes = fs.readFileSync(path.join(BUILD, 'lua.wasm'));
   return { lua_wasm_bytes: bytes.length, lua_wasm_gzip_bytes: gzipSync(bytes, { level: 9 }).length };
@@ -105,7 +131,7 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
   if (spawnSync('lua5.4', ['-v']).status !== 0) return { skipped: 'lua5.4 missing' };
   v8.setFlagsFromString('--no-liftoff');
   const single = await benchLuaSingleThread(opts.quick, opts.log);
-  const out: Record<string, unknown> = { single_thread: single, size: size() };
+  const out: Record<string, unknown> = { single_thread: single, size: size(), fork_anywhere: await benchLuaForkAnywhere(opts.quick, opts.log) };
   for (const [name, { module, fn }] of Object.entries(LUA_SUBSECTIONS)) {
     let mod: Record<string, unknown>;
     try {
