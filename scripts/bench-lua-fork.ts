@@ -103,6 +103,25 @@ function summary(ms: number[]): { n: number; p50_ms: number; p90_ms: number; max
   return { n: s.length, p50_ms: +percentile(s, 50).toFixed(3), p90_ms: +percentile(s, 90).toFixed(3), max_ms: +s[s.length - 1].toFixed(3) };
 }
 
+/**
+ * The fork-anywhere build (WASM_THREADS_LUA_FORK=anywhere) forking at the top of the chunk and under a string.gsub
+ * callback, alternating runs of the one build in one run: 0 MiB of heap, no other thread.
+ */
+export async function benchForkUnderCallback(dir: string, forks: number, warm: number, log: Log): Promise<Record<string, unknown>> {
+  if (!fs.existsSync(path.join(ROOT, 'build', 'lua-fork-anywhere.wasm'))) return { skipped: 'build/lua-fork-anywhere.wasm missing (npm run build:lua)' };
+  const env = { WASM_THREADS_LUA_FORK: 'anywhere' };
+  const trips: Record<Site, number[]> = { top: [], gsub: [] };
+  for (const site of ['top', 'gsub', 'top', 'gsub'] as Site[]) {
+    const file = path.join(dir, `fork-anywhere-${site}.lua`);
+    fs.writeFileSync(file, wasmScript(0, 0, Math.ceil(forks / 2) + warm, site));
+    trips[site].push(...(await wasmRun(file, env)).slice(warm));
+  }
+  const top = summary(trips.top);
+  const gsub = summary(trips.gsub);
+  log(`lua fork (fork-anywhere build): top p50 ${top.p50_ms} ms, under a gsub callback p50 ${gsub.p50_ms} ms`);
+  return { heap_0mib_threads_0: { top, under_gsub_callback: gsub, ratio_p50: +(gsub.p50_ms / top.p50_ms).toFixed(2) } };
+}
+
 export async function benchLuaFork(opts: { quick: boolean; log: Log }): Promise<Record<string, unknown>> {
   const forks = opts.quick ? 12 : 30;
   const warm = 2; // the first forks wait for the warm pool to follow the rate
@@ -126,22 +145,7 @@ export async function benchLuaFork(opts: { quick: boolean; log: Log }): Promise<
         opts.log(`lua fork ${key}: p50 ${wasm.p50_ms} ms${threads === 0 && native ? ` (native ${native.p50_ms} ms)` : ''}`);
       }
     }
-    // The fork-anywhere build: at the top and under a callback, alternating runs of one build in one run.
-    if (fs.existsSync(path.join(ROOT, 'build', 'lua-fork-anywhere.wasm'))) {
-      const env = { WASM_THREADS_LUA_FORK: 'anywhere' };
-      const trips: Record<Site, number[]> = { top: [], gsub: [] };
-      for (const site of ['top', 'gsub', 'top', 'gsub'] as Site[]) {
-        const file = path.join(dir, `fork-anywhere-${site}.lua`);
-        fs.writeFileSync(file, wasmScript(0, 0, Math.ceil(forks / 2) + warm, site));
-        trips[site].push(...(await wasmRun(file, env)).slice(warm));
-      }
-      const top = summary(trips.top);
-      const gsub = summary(trips.gsub);
-      out.fork_anywhere_build = { heap_0mib_threads_0: { top, under_gsub_callback: gsub, ratio_p50: +(gsub.p50_ms / top.p50_ms).toFixed(2) } };
-      opts.log(`lua fork (fork-anywhere build): top p50 ${top.p50_ms} ms, under a gsub callback p50 ${gsub.p50_ms} ms`);
-    } else {
-      out.fork_anywhere_build = { skipped: 'build/lua-fork-anywhere.wasm missing (npm run build:lua)' };
-    }
+    out.fork_anywhere_build = await benchForkUnderCallback(dir, forks, warm, opts.log);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -117,7 +117,7 @@ export async function benchLuaForkAnywhere(quick: boolean, log: Log): Promise<Re
   const geomean = round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length));
   return {
     reps, programs: rows, geomean_ratio: geomean, lua_fork_anywhere_wasm_bytes: fs.statSync(file).size,
-    target_le_1_3x: geomean <= 1.3, default_build: geomean <= 1.3 ? 'fork-anywhere' : 'default (fork-anywhere over budget)',
+    target_le_1_3x: geomean <= 1.3,
   };
 }
 
@@ -152,6 +152,8 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
   out.targets = {
     single_thread_le_1_5x_native: nonPcall.every(([, r]) => r.ratio <= 1.5),
     pcall_le_3x_native: rows.pcall.ratio <= 3,
+    // the fork-anywhere build against the default: over budget it stays the opt-in build (docs/LUA.md "fork")
+    fork_anywhere_le_1_3x_default: (out.fork_anywhere as { target_le_1_3x?: boolean }).target_le_1_3x,
   };
   return out;
 }

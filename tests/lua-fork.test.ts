@@ -171,7 +171,8 @@ luaTest('waitpid: "nohang" gives nil while the child runs; a killed child is 128
     print("parent", pid, os.waitpid(pid, "nohang"))
     print("status", os.waitpid(pid))
     print("again", os.waitpid(pid))
-    print("no child", os.waitpid(1))`);
+    print("no child", os.waitpid(1))
+    print("pid 0", os.waitpid(0))`);
   const child = spawn(process.execPath, [LUA_CLI, file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -194,6 +195,7 @@ luaTest('waitpid: "nohang" gives nil while the child runs; a killed child is 128
   // ECHILD as WASI numbers it (12), the one errno space of lua.wasm, whichever path fails
   assert.ok(lines(out).some((l) => /^again\tnil\twaitpid: .+\t12$/.test(l)), out);
   assert.ok(lines(out).some((l) => /^no child\tnil\twaitpid: .+\t12$/.test(l)), out);
+  assert.ok(lines(out).some((l) => /^pid 0\tnil\twaitpid: .+\t12$/.test(l)), out); // refused in C, not by the host: the same number
   assert.is(err, '');
   assert.is(status, 0);
 });

@@ -18,6 +18,13 @@ import type { LuaExports } from './loader.js';
 
 // errno as lua.wasm's libc (wasi-libc) numbers it, like the WASI shim's
 const { EAGAIN, ECHILD, ENOMEM, EINVAL, ENOSYS } = WASI_ERRNO;
+/**
+ * The hand-off's deadline of a Lua fork (ForkOptions.ackTimeoutMs; the subsystem's default is 10 s): a process's
+ * fork should not fail because the machine is busy (a cold child starting Node and compiling lua.wasm on two
+ * loaded cores took longer than 10 s); a child that never acknowledges still fails the fork, after a minute.
+ */
+const LUA_FORK_ACK_TIMEOUT_MS = 60_000;
+
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
@@ -121,7 +128,7 @@ export function luaForkImports(
       } else if (phase === 'stopped') disarm();
     });
     try {
-      return t.fork({ data, probe }).pid;
+      return t.fork({ data, probe, ackTimeoutMs: LUA_FORK_ACK_TIMEOUT_MS }).pid;
     } finally {
       disarm();
     }
