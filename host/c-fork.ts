@@ -71,7 +71,7 @@ export type CForkFn = (frames: CForkFrames) => number;
  */
 export class CForkThread {
   private x?: AsyncifyExports & Record<string, unknown>;
-  private entry?: { name: string; args: number[] };
+  /** Exports of the VM running on this thread through call()/resume(): a fork unwinds only from depth 1. */
   private depth = 0;
   private pending?: { data: number; stackPointer: number; result?: number };
   /** The last failure's text, for the VM's error import. */
@@ -142,11 +142,10 @@ export class CForkThread {
   }
 
   private drive(entry: { name: string; args: number[] }): unknown {
-    const x = this.x as Record<string, unknown> & Partial<AsyncifyExports>;
+    const x = this.x as (Record<string, unknown> & Partial<AsyncifyExports>) | undefined;
+    if (!x) throw new UnsupportedError('CForkThread: no instance bound (bind it before call)');
     const fn = x[entry.name];
     if (typeof fn !== 'function') throw new UnsupportedError(`CForkThread: the instance exports no function ${entry.name}`);
-    const outer = this.entry;
-    this.entry = entry;
     this.depth++;
     try {
       for (;;) {
@@ -177,7 +176,6 @@ export class CForkThread {
       }
     } finally {
       this.depth--;
-      this.entry = outer;
     }
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { gzipSync } from 'node:zlib';
+import { CForkThread, WASI_ERRNO } from '../host/c-fork.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
 import { median, parseArgs, round } from './stats-util.js';
 
@@ -115,10 +116,39 @@ export async function benchLuaForkAnywhere(quick: boolean, log: Log): Promise<Re
   }
   const ratios = Object.values(rows).map((r) => r.ratio);
   const geomean = round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length));
+  const unwind = await forkPathCost(builds.anywhere, quick ? 2000 : 10000);
+  log(`lua fork-anywhere: the forking thread's own cost per fork without a child: top ${unwind.top_us} µs, under gsub ${unwind.under_gsub_us} µs`);
   return {
-    reps, programs: rows, geomean_ratio: geomean, lua_fork_anywhere_wasm_bytes: fs.statSync(file).size,
+    reps, programs: rows, geomean_ratio: geomean, lua_fork_anywhere_wasm_bytes: fs.statSync(file).size, fork_path_without_child: unwind,
     target_le_1_3x: geomean <= 1.3,
   };
+}
+
+/**
+ * What a fork under a callback adds in the forking thread, without a child: os.fork answered by a fork that
+ * returns a pid at once, at the top of the chunk (the yield to the driver loop) and under a string.gsub callback
+ * (asyncify's unwind to the thread's export and rewind), µs per fork on the fork-anywhere build.
+ */
+export async function forkPathCost(modules: LuaModules, n: number): Promise<Record<string, number>> {
+  const memory = createLuaMemory();
+  const cfork = new CForkThread(() => memory, () => 1, () => WASI_ERRNO.ENOMEM);
+  const program = `local top, under = os.fork, function() local p; ("x"):gsub("x", function() p = os.fork() end); return p end
+    for _, f in ipairs({ top, under, top, under }) do
+      local t0 = os.clock(); for i = 1, ${n} do assert(f() == 1) end; io.write(string.format("%.3f ", (os.clock() - t0) * 1e6 / ${n}))
+    end`;
+  let out = '';
+  const thread = await instantiateLua(modules, memory, {
+    placement: { kind: 'main' },
+    wasi: { args: ['lua', '-e', program], stdout: (b) => { out += Buffer.from(b).toString(); }, stderr: (b) => { out += Buffer.from(b).toString(); } },
+    imports: {
+      env: { lwtc_spawn: () => -1 },
+      lua_fork: { fork: () => 1, fork_here: cfork.forkImport, waitpid: () => -WASI_ERRNO.ECHILD, getpid: () => 1, error: () => 0 },
+    },
+    cfork,
+  });
+  if (runCommand(thread, () => {}).status !== 0) throw new Error(`fork path cost: ${out}`);
+  const [, , top, under] = out.trim().split(/\s+/).map(Number); // the second pass of each, warm
+  return { top_us: top, under_gsub_us: under };
 }
 
 function size(): Record<string, number> {
