@@ -121,7 +121,11 @@ export class CForkThread {
     return this.drive({ name, args });
   }
 
-  /** In a fork child, over the copy: rewinds the forking thread (`frames`); its fork() returns 0. Then as call(). */
+  /**
+   * In a fork child, over the copy: rewinds the forking thread (`frames`); its fork() returns 0. Then as call().
+   * Until then the instance's stack pointer should be `frames.stackPointer`, below every unwound frame, so that
+   * calls into it before the rewind (the VM's adopt step) leave those frames alone.
+   */
   resume(frames: CForkFrames): unknown {
     const x = this.exports();
     x.__stack_pointer.value = frames.unwoundStackPointer;
@@ -165,12 +169,16 @@ export class CForkThread {
           entry: entry.name, args: entry.args, data: p.data,
           unwoundStackPointer: x.__stack_pointer!.value as number, stackPointer: p.stackPointer, tlsBase: x.__tls_base!.value as number,
         };
+        // While it forks, the host may call into the instance (a VM's interrupt for the stop): its frames go below
+        // every unwound frame, whose stack memory a pass-through's epilogue handed back.
+        x.__stack_pointer!.value = p.stackPointer;
         try {
           p.result = this.fork(frames);
         } catch (e) {
           this.lastError = e instanceof Error ? e.message : String(e);
           p.result = -this.errnoOf(e);
         }
+        x.__stack_pointer!.value = frames.unwoundStackPointer;
         x.asyncify_start_rewind!(p.data);
         // the world is running again and the parent rewinds: the same export, the same arguments
       }

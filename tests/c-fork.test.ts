@@ -82,9 +82,11 @@ bin('parent and child both continue inside the callback: fork() returns the pid 
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   let copy: Uint8Array | undefined;
   let where: CForkFrames | undefined;
+  let spDuringFork: unknown;
   const parent = new CForkThread(() => memory, (frames) => {
     copy = new Uint8Array(memory.buffer).slice(); // the snapshot: unwound frames included
     where = frames;
+    spDuringFork = (px.__stack_pointer as WebAssembly.Global).value; // host calls now push below the unwound frames
     return 7;
   }, () => WASI_ERRNO.ENOMEM);
   const px = instance(bytes, memory, parent);
@@ -93,6 +95,7 @@ bin('parent and child both continue inside the callback: fork() returns the pid 
   assert.is((px.__stack_pointer as WebAssembly.Global).value, 4096 - 16, 'the stack pointer after the rewind is the one at the fork');
   assert.ok(where && copy);
   assert.equal({ entry: where!.entry, args: where!.args, data: where!.data }, { entry: 'main', args: [5], data: 8192 });
+  assert.is(spDuringFork, where!.stackPointer);
 
   const childMemory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   new Uint8Array(childMemory.buffer).set(copy!);

@@ -34,8 +34,8 @@ export function luaForkContinuation(luaModule: WebAssembly.Module, wasi: (args: 
       // the child forks again through its own runtime; thread.start is not available in a child
       const fork = luaForkImports(() => runtime, view, () => data.process);
       child = await instantiateLuaOn(luaModule, thread.core, runtime.memory, {
-        // under a callback the rewind starts at the stack pointer the unwind left (host/c-fork.ts)
-        placement: { kind: 'adopt', stackPointer: data.frames?.unwoundStackPointer ?? data.stackTop, tlsBase: data.tlsBase },
+        // under a callback, below every unwound frame until the rewind (host/c-fork.ts): lwtc_core_adopt runs first
+        placement: { kind: 'adopt', stackPointer: data.frames?.stackPointer ?? data.stackTop, tlsBase: data.tlsBase },
         wasi: wasi(args),
         imports: { lua_fork: fork.imports, env: { lwtc_spawn: () => -1 } },
         cfork: fork.cfork,
