@@ -5,7 +5,9 @@
 // same run. The wasm-threads-lua command runs as its own process; it prints a
 // line before each fork and after each waitpid, and the round trip is the time
 // between their arrivals (a fork takes milliseconds; a pipe hop, microseconds).
-// The native side times itself with a monotonic clock.
+// The native side times itself with a monotonic clock. Beside them, the
+// fork-anywhere build (WASM_THREADS_LUA_FORK=anywhere) forking at the top of
+// the chunk and under a string.gsub callback, in the same run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,13 +24,17 @@ const CLI = path.join(ROOT, 'dist', 'vms', 'lua', 'host', 'cli.js');
 const heap = (mib: number) => `local heap = {}
 for i = 1, ${mib * 1024} do heap[i] = string.rep("x", 1000) .. i end`;
 
-function wasmScript(mib: number, threads: number, forks: number): string {
+/** Where the script forks: at the top of the chunk, or inside a string.gsub callback (a C frame below it). */
+type Site = 'top' | 'gsub';
+
+function wasmScript(mib: number, threads: number, forks: number, site: Site = 'top'): string {
+  const fork = site === 'top' ? 'os.fork()' : '(function() local p; ("x"):gsub("x", function() p = os.fork() end); return p end)()';
   return `${heap(mib)}
 local stop, spinners = false, {}
 for k = 1, ${threads} do spinners[k] = thread.start(function() local n = 0; while not stop do n = n + 1 end; return n end) end
 for i = 1, ${forks} do
   print("F")
-  local pid = os.fork()
+  local pid = ${fork}
   if pid == 0 then os.exit(0) end
   assert(os.waitpid(pid) == 0)
   print("W")
@@ -38,9 +44,9 @@ for k = 1, ${threads} do spinners[k]:join() end`;
 }
 
 /** Round trips (ms) of one wasm run: the gaps between each "F" line and the "W" after it. */
-function wasmRun(script: string): Promise<number[]> {
+function wasmRun(script: string, env: Record<string, string> = {}): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const trips: number[] = [];
     let pending = '';
     let started = 0;
@@ -97,6 +103,25 @@ function summary(ms: number[]): { n: number; p50_ms: number; p90_ms: number; max
   return { n: s.length, p50_ms: +percentile(s, 50).toFixed(3), p90_ms: +percentile(s, 90).toFixed(3), max_ms: +s[s.length - 1].toFixed(3) };
 }
 
+/**
+ * The fork-anywhere build (WASM_THREADS_LUA_FORK=anywhere) forking at the top of the chunk and under a string.gsub
+ * callback, alternating runs of the one build in one run: 0 MiB of heap, no other thread.
+ */
+export async function benchForkUnderCallback(dir: string, forks: number, warm: number, log: Log): Promise<Record<string, unknown>> {
+  if (!fs.existsSync(path.join(ROOT, 'build', 'lua-fork-anywhere.wasm'))) return { skipped: 'build/lua-fork-anywhere.wasm missing (npm run build:lua)' };
+  const env = { WASM_THREADS_LUA_FORK: 'anywhere' };
+  const trips: Record<Site, number[]> = { top: [], gsub: [] };
+  for (const site of ['top', 'gsub', 'top', 'gsub'] as Site[]) {
+    const file = path.join(dir, `fork-anywhere-${site}.lua`);
+    fs.writeFileSync(file, wasmScript(0, 0, Math.ceil(forks / 2) + warm, site));
+    trips[site].push(...(await wasmRun(file, env)).slice(warm));
+  }
+  const top = summary(trips.top);
+  const gsub = summary(trips.gsub);
+  log(`lua fork (fork-anywhere build): top p50 ${top.p50_ms} ms, under a gsub callback p50 ${gsub.p50_ms} ms`);
+  return { heap_0mib_threads_0: { top, under_gsub_callback: gsub, ratio_p50: +(gsub.p50_ms / top.p50_ms).toFixed(2) } };
+}
+
 export async function benchLuaFork(opts: { quick: boolean; log: Log }): Promise<Record<string, unknown>> {
   const forks = opts.quick ? 12 : 30;
   const warm = 2; // the first forks wait for the warm pool to follow the rate
@@ -120,6 +145,7 @@ export async function benchLuaFork(opts: { quick: boolean; log: Log }): Promise<
         opts.log(`lua fork ${key}: p50 ${wasm.p50_ms} ms${threads === 0 && native ? ` (native ${native.p50_ms} ms)` : ''}`);
       }
     }
+    out.fork_anywhere_build = await benchForkUnderCallback(dir, forks, warm, opts.log);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { gzipSync } from 'node:zlib';
+import { CForkThread, WASI_ERRNO } from '../host/c-fork.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
 import { median, parseArgs, round } from './stats-util.js';
 
@@ -97,6 +98,61 @@ export async function benchLuaSingleThread(quick: boolean, log: Log): Promise<Re
   return { native_startup_ms: round(startup, 1), reps, programs: rows, geomean_ratio_without_pcall: round(geomean) };
 }
 
+/**
+ * The fork-anywhere build (os.fork under C callbacks: asyncify over every function on a path to the fork) against
+ * the default build on the same set, interleaved in one run: the budget is a geomean ratio ≤ 1.3 (docs/LUA.md).
+ */
+export async function benchLuaForkAnywhere(quick: boolean, log: Log): Promise<Record<string, unknown>> {
+  const file = path.join(BUILD, 'lua-fork-anywhere.wasm');
+  if (!fs.existsSync(file)) return { skipped: 'build/lua-fork-anywhere.wasm missing (npm run build:lua)' };
+  const core = fs.readFileSync(path.join(BUILD, 'core.wasm'));
+  const builds = { default: await compileLua(core, fs.readFileSync(path.join(BUILD, 'lua.wasm'))), anywhere: await compileLua(core, fs.readFileSync(file)) };
+  const reps = quick ? 3 : 5;
+  for (const m of Object.values(builds)) await wasmRun(m, LUA_BENCH_PROGRAMS.fib);
+  const rows: Record<string, { default_ms: number; fork_anywhere_ms: number; ratio: number }> = {};
+  for (const [name, program] of Object.entries(LUA_BENCH_PROGRAMS)) {
+    const t = { default: [] as number[], anywhere: [] as number[] };
+    for (let i = 0; i < reps; i++) for (const b of ['default', 'anywhere'] as const) t[b].push(await wasmRun(builds[b], program));
+    rows[name] = { default_ms: round(median(t.default), 1), fork_anywhere_ms: round(median(t.anywhere), 1), ratio: round(median(t.anywhere) / median(t.default)) };
+    log(`lua fork-anywhere ${name}: default ${rows[name].default_ms} ms, fork-anywhere ${rows[name].fork_anywhere_ms} ms (${rows[name].ratio}x)`);
+  }
+  const ratios = Object.values(rows).map((r) => r.ratio);
+  const geomean = round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length));
+  const unwind = await forkPathCost(builds.anywhere, quick ? 2000 : 10000);
+  log(`lua fork-anywhere: the forking thread's own cost per fork without a child: top ${unwind.top_us} µs, under gsub ${unwind.under_gsub_us} µs`);
+  return {
+    reps, programs: rows, geomean_ratio: geomean, lua_fork_anywhere_wasm_bytes: fs.statSync(file).size, fork_path_without_child: unwind,
+    target_le_1_3x: geomean <= 1.3,
+  };
+}
+
+/**
+ * What a fork under a callback adds in the forking thread, without a child: os.fork answered by a fork that
+ * returns a pid at once, at the top of the chunk (the yield to the driver loop) and under a string.gsub callback
+ * (asyncify's unwind to the thread's export and rewind), µs per fork on the fork-anywhere build.
+ */
+export async function forkPathCost(modules: LuaModules, n: number): Promise<Record<string, number>> {
+  const memory = createLuaMemory();
+  const cfork = new CForkThread(() => memory, () => 1, () => WASI_ERRNO.ENOMEM);
+  const program = `local top, under = os.fork, function() local p; ("x"):gsub("x", function() p = os.fork() end); return p end
+    for _, f in ipairs({ top, under, top, under }) do
+      local t0 = os.clock(); for i = 1, ${n} do assert(f() == 1) end; io.write(string.format("%.3f ", (os.clock() - t0) * 1e6 / ${n}))
+    end`;
+  let out = '';
+  const thread = await instantiateLua(modules, memory, {
+    placement: { kind: 'main' },
+    wasi: { args: ['lua', '-e', program], stdout: (b) => { out += Buffer.from(b).toString(); }, stderr: (b) => { out += Buffer.from(b).toString(); } },
+    imports: {
+      env: { lwtc_spawn: () => -1 },
+      lua_fork: { fork: () => 1, fork_here: cfork.forkImport, waitpid: () => -WASI_ERRNO.ECHILD, getpid: () => 1, error: () => 0 },
+    },
+    cfork,
+  });
+  if (runCommand(thread, () => {}).status !== 0) throw new Error(`fork path cost: ${out}`);
+  const [, , top, under] = out.trim().split(/\s+/).map(Number); // the second pass of each, warm
+  return { top_us: top, under_gsub_us: under };
+}
+
 function size(): Record<string, number> {
   const bytes = fs.readFileSync(path.join(BUILD, 'lua.wasm'));
   return { lua_wasm_bytes: bytes.length, lua_wasm_gzip_bytes: gzipSync(bytes, { level: 9 }).length };
@@ -107,7 +163,7 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
   if (spawnSync('lua5.4', ['-v']).status !== 0) return { skipped: 'lua5.4 missing' };
   v8.setFlagsFromString('--no-liftoff');
   const single = await benchLuaSingleThread(opts.quick, opts.log);
-  const out: Record<string, unknown> = { single_thread: single, size: size() };
+  const out: Record<string, unknown> = { single_thread: single, size: size(), fork_anywhere: await benchLuaForkAnywhere(opts.quick, opts.log) };
   for (const [name, { module, fn }] of Object.entries(LUA_SUBSECTIONS)) {
     let mod: Record<string, unknown>;
     try {
@@ -128,6 +184,8 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
   out.targets = {
     single_thread_le_1_5x_native: nonPcall.every(([, r]) => r.ratio <= 1.5),
     pcall_le_3x_native: rows.pcall.ratio <= 3,
+    // the fork-anywhere build against the default: over budget it stays the opt-in build (docs/LUA.md "fork")
+    fork_anywhere_le_1_3x_default: (out.fork_anywhere as { target_le_1_3x?: boolean }).target_le_1_3x,
   };
   return out;
 }

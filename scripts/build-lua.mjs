@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
+import { asyncifyForFork, WASM_OPT } from './asyncify-fork.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -28,6 +29,11 @@ const OUT = process.env.LUA_OUT ? path.resolve(process.env.LUA_OUT) : path.join(
 const EXTRA_CFLAGS = (process.env.LUA_EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
 const OBJ = process.env.LUA_OUT ? path.join(BUILD, `lua-obj-${path.basename(OUT, '.wasm')}`) : path.join(BUILD, 'lua-obj');
 const PACKAGE = 'lua5.4';
+/**
+ * The fork-anywhere build beside it (build/lua-fork-anywhere.wasm): the same module through the fork build step
+ * (scripts/asyncify-fork.mjs), so that os.fork works under C callbacks too. LUA_NO_FORK_ANYWHERE=1 skips it.
+ */
+const FORK_ANYWHERE = process.env.LUA_NO_FORK_ANYWHERE ? undefined : OUT.replace(/\.wasm$/, '-fork-anywhere.wasm');
 
 const CC = process.env.LUA_CC ?? 'clang-19';
 const LD = process.env.LUA_LD ?? 'wasm-ld-19';
@@ -52,7 +58,7 @@ function have(cmd) {
 }
 
 const missing = [
-  !have(CC) && CC, !have(LD) && LD, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
+  !have(CC) && CC, !have(LD) && LD, FORK_ANYWHERE && !fs.existsSync(WASM_OPT) && `${WASM_OPT} (binaryen)`, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
   !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
 ].filter(Boolean);
 if (missing.length) {
@@ -166,6 +172,12 @@ async function build({ ver, src }) {
   // Linked beside and renamed: a process starting meanwhile reads the old module or the new one, never half of one.
   const tmp = `${OUT}.${process.pid}.tmp`;
   await run(LD, [...ldflags, ...libs, '-o', tmp]);
+  if (FORK_ANYWHERE) {
+    // os.fork under C callbacks: the functions on a path to lua_fork.fork_here instrumented; ltry.c's setjmp
+    // function is the one pass-through.
+    const r = asyncifyForFork({ input: tmp, output: FORK_ANYWHERE, imports: ['lua_fork.fork_here'], passThrough: ['try_call'] });
+    log(`${path.relative(ROOT, FORK_ANYWHERE)} (${r.instrumented.length} of ${r.functions} functions instrumented, ${r.outputBytes} bytes)`);
+  }
   fs.renameSync(tmp, OUT);
   const size = fs.statSync(OUT).size;
   log(`${path.relative(ROOT, OUT)} (Lua ${ver}, ${size} bytes)`);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LUA_CLI, ensureLuaWasm, hasNativeLua, runLua, runNativeLua, type LuaRun } from './lib/lua-run.js';
+import { LUA_CLI, LUA_WASM, ensureLuaWasm, hasNativeLua, runLua, runNativeLua, type LuaRun } from './lib/lua-run.js';
 import { within } from './lib/helpers.js';
 
 const HAVE_LUA = ensureLuaWasm();
@@ -20,9 +20,16 @@ function script(source: string): string {
   return file;
 }
 
-async function run(source: string, timeoutMs = 60_000): Promise<LuaRun> {
-  return runLua([script(source)], { cwd: dir, timeoutMs });
+async function run(source: string, timeoutMs = 60_000, env?: Record<string, string>): Promise<LuaRun> {
+  return runLua([script(source)], { cwd: dir, timeoutMs, env });
 }
+
+/** The fork-anywhere build (scripts/build-lua.mjs builds it beside lua.wasm), picked as a user picks it. */
+const HAVE_ANYWHERE = HAVE_LUA && fs.existsSync(LUA_WASM.replace(/\.wasm$/, '-fork-anywhere.wasm'));
+const ANYWHERE = { WASM_THREADS_LUA_FORK: 'anywhere' };
+const anywhereTest = (name: string, ms: number, fn: () => Promise<void>): void => {
+  test(name, () => (HAVE_ANYWHERE ? within(ms, fn) : undefined));
+};
 
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 
@@ -102,7 +109,7 @@ luaTest('fork inside pcall, xpcall, nested calls, coroutines (wrap and resume, n
   assert.is(r.status, 0);
 });
 
-luaTest('under a C frame (gsub, sort, a metamethod called from C, require) os.fork raises a Lua error that says why', 60_000, async () => {
+luaTest('default build: under a C frame (gsub, sort, a metamethod called from C, require) os.fork raises an error naming the fork-anywhere build', 60_000, async () => {
   const mod = path.join(dir, 'forkmod.lua');
   fs.writeFileSync(mod, 'return os.fork()\n');
   const r = await run(`
@@ -115,7 +122,7 @@ luaTest('under a C frame (gsub, sort, a metamethod called from C, require) os.fo
     }
     for _, name in ipairs({ "gsub", "sort", "tostring", "require" }) do
       local ok, err = pcall(cases[name])
-      print(name, ok, (tostring(err):match("os%.fork: cannot fork inside a callback of a C function")))
+      print(name, ok, (tostring(err):match("os%.fork: cannot fork inside a callback of a C function")), (tostring(err):match("WASM_THREADS_LUA_FORK=anywhere")))
     end
     -- and the process still forks afterwards
     local pid = os.fork()
@@ -124,7 +131,7 @@ luaTest('under a C frame (gsub, sort, a metamethod called from C, require) os.fo
   assert.is(r.stderr, '');
   const want = 'os.fork: cannot fork inside a callback of a C function';
   assert.equal(lines(r.stdout), [
-    `gsub\tfalse\t${want}`, `sort\tfalse\t${want}`, `tostring\tfalse\t${want}`, `require\tfalse\t${want}`, 'then\t3',
+    ...['gsub', 'sort', 'tostring', 'require'].map((n) => `${n}\tfalse\t${want}\tWASM_THREADS_LUA_FORK=anywhere`), 'then\t3',
   ]);
   assert.is(r.status, 0);
 });
@@ -164,7 +171,8 @@ luaTest('waitpid: "nohang" gives nil while the child runs; a killed child is 128
     print("parent", pid, os.waitpid(pid, "nohang"))
     print("status", os.waitpid(pid))
     print("again", os.waitpid(pid))
-    print("no child", os.waitpid(1))`);
+    print("no child", os.waitpid(1))
+    print("pid 0", os.waitpid(0))`);
   const child = spawn(process.execPath, [LUA_CLI, file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -184,8 +192,10 @@ luaTest('waitpid: "nohang" gives nil while the child runs; a killed child is 128
   assert.ok(childPid, out + err);
   assert.ok(lines(out).includes(`parent\t${childPid}\tnil`), out);
   assert.ok(lines(out).includes('status\t137'), out);
-  assert.ok(lines(out).some((l) => /^again\tnil\twaitpid: .+\t10$/.test(l)), out);
-  assert.ok(lines(out).some((l) => /^no child\tnil\twaitpid: .+\t10$/.test(l)), out);
+  // ECHILD as WASI numbers it (12), the one errno space of lua.wasm, whichever path fails
+  assert.ok(lines(out).some((l) => /^again\tnil\twaitpid: .+\t12$/.test(l)), out);
+  assert.ok(lines(out).some((l) => /^no child\tnil\twaitpid: .+\t12$/.test(l)), out);
+  assert.ok(lines(out).some((l) => /^pid 0\tnil\twaitpid: .+\t12$/.test(l)), out); // refused in C, not by the host: the same number
   assert.is(err, '');
   assert.is(status, 0);
 });
@@ -216,6 +226,87 @@ luaTest('fork from a thread while other threads run: the child has only the fork
     print("spinners joined")`);
   assert.is(r.stderr, '');
   assert.equal(lines(r.stdout).sort(), ['child of thread\tparent-table\ttrue', 'from main while spinning\t6', 'from thread\t5', 'spinners joined'].sort());
+  assert.is(r.status, 0);
+});
+
+anywhereTest('fork-anywhere build: a fork under gsub, sort, a metamethod called from C, __gc and require continues the C call in both', 120_000, async () => {
+  fs.writeFileSync(path.join(dir, 'forkmod2.lua'), 'local pid = os.fork()\nreturn { pid = pid, child = pid == 0 }\n');
+  const r = await run(`
+    package.path = ${JSON.stringify(path.join(dir, '?.lua'))}
+    local out = {}
+    local function note(s) out[#out + 1] = s end
+    -- gsub: the child goes on replacing after the fork and returns gsub's whole result
+    local pid
+    local s = ("abc"):gsub("%w", function(c)
+      if c == "b" then pid = os.fork(); return pid == 0 and "[child]" or "[parent]" end
+      return c:upper()
+    end)
+    if pid == 0 then print("gsub child: " .. s); os.exit(21) end
+    note("gsub parent: " .. s .. " " .. os.waitpid(pid))
+    -- table.sort: the comparator forks once; both sort to the end
+    local t, forked = { 5, 3, 9, 1, 7 }, nil
+    table.sort(t, function(a, b) if not forked then forked = os.fork() end return a < b end)
+    if forked == 0 then print("sort child: " .. table.concat(t, ",")); os.exit(22) end
+    note("sort parent: " .. table.concat(t, ",") .. " " .. os.waitpid(forked))
+    -- __tostring, called by tostring (C) through luaL_tolstring
+    local mpid
+    local str = tostring(setmetatable({}, { __tostring = function() mpid = os.fork(); return mpid == 0 and "child-obj" or "parent-obj" end }))
+    if mpid == 0 then print("tostring child: " .. str); os.exit(23) end
+    note("tostring parent: " .. str .. " " .. os.waitpid(mpid))
+    -- __gc, run by collectgarbage's full cycle
+    local gpid
+    setmetatable({}, { __gc = function() gpid = os.fork() end })
+    collectgarbage(); collectgarbage()
+    if gpid == 0 then print("gc child"); os.exit(24) end
+    note("gc parent: " .. os.waitpid(gpid))
+    -- require: the module's top level forks; both get the module from require
+    local m = require("forkmod2")
+    if m.child then print("require child: " .. tostring(package.loaded.forkmod2 == m)); os.exit(25) end
+    note("require parent: " .. tostring(package.loaded.forkmod2 == m) .. " " .. os.waitpid(m.pid))
+    print(table.concat(out, "\\n"))`, 100_000, ANYWHERE);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout).sort(), [
+    'gsub child: A[child]C', 'sort child: 1,3,5,7,9', 'tostring child: child-obj', 'gc child', 'require child: true',
+    'gsub parent: A[parent]C 21', 'sort parent: 1,3,5,7,9 22', 'tostring parent: parent-obj 23', 'gc parent: 24', 'require parent: true 25',
+  ].sort());
+  assert.is(r.status, 0);
+});
+
+anywhereTest('fork-anywhere build: forks under callbacks nest (a grandchild), run from a thread while another spins, and the rest still forks', 120_000, async () => {
+  const r = await run(`
+    local function under_gsub(f) local v; ("x"):gsub("x", function() v = f() end); return v end
+    -- a child forked under sort forks again under gsub
+    local g
+    table.sort({ 2, 1 }, function(a, b)
+      if g == nil then
+        g = os.fork()
+        if g == 0 then
+          local gg = under_gsub(os.fork)
+          if gg == 0 then os.exit(3) end
+          os.exit(os.waitpid(gg) + 1)
+        end
+      end
+      return a < b
+    end)
+    print("nested", os.waitpid(g))
+    -- from a thread, under a callback, while another thread spins
+    local stop, spinning = false, false
+    local spinner = thread.start(function() spinning = true; local i = 0; while not stop do i = i + 1 end; return i end)
+    while not spinning do thread.sleep(0.001) end
+    local forker = thread.start(function()
+      local pid = under_gsub(os.fork)
+      if pid == 0 then print("thread child"); os.exit(8) end
+      return pid
+    end)
+    print("from thread", os.waitpid(forker:join()))
+    stop = true
+    assert(spinner:join() > 0)
+    -- and a plain fork in this build
+    local pid = os.fork()
+    if pid == 0 then os.exit(9) end
+    print("plain", os.waitpid(pid))`, 100_000, ANYWHERE);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout).sort(), ['from thread\t8', 'nested\t4', 'plain\t9', 'thread child'].sort());
   assert.is(r.status, 0);
 });
 

@@ -49,8 +49,8 @@ function luaHelpers(root) {
     const wasi = wasiFor(args).bind(memory);
     const lua = new WebAssembly.Instance(new WebAssembly.Module(read('lua.wasm')), {
       env: { memory, lwtc_spawn: spawn }, core, wasi_snapshot_preview1: wasi.imports,
-      // no processes in the shell: os.fork fails with ENOSYS
-      lua_fork: { fork: () => -38, waitpid: () => -10, getpid: () => 1, error: () => 0 },
+      // no processes in the shell: os.fork fails with ENOSYS (WASI's 52, like lua.wasm's libc; ECHILD 12)
+      lua_fork: { fork: () => -52, fork_here: () => -52, waitpid: () => -12, getpid: () => 1, error: () => 0 },
     }).exports;
     return { core, lua };
   }

@@ -4,19 +4,16 @@
 // `-v`, `-`, exit status and error messages are lua.c's; lua.c's main runs on
 // a worker like every Lua thread (node-process.ts), this thread composes.
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { writeStdio } from './node-wasi.js';
 import { startNodeLuaProcess } from './node-process.js';
-
-/** The package root: dist/vms/lua/host/cli.js is four levels below it. */
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+import { luaWasmPath } from './node-build.js';
 
 /** Runs the command with `args` (argv[0] first) and resolves to its exit status. */
 export async function main(args: string[]): Promise<number> {
-  const luaWasm = path.join(PACKAGE_ROOT, 'build', 'lua.wasm');
+  const luaWasm = luaWasmPath();
   if (!fs.existsSync(luaWasm)) {
     writeStdio(2, new TextEncoder().encode(`${args[0]}: ${luaWasm} is missing: run \`npm run build:lua\`\n`));
     return 1;

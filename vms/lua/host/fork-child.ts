@@ -7,6 +7,9 @@
 // fork), its TLS block as it was (__tls_base set; __wasm_init_tls would reset
 // it), its core handle and the GIL its own (gil.c's lwtc_core_adopt) — and the
 // continuation resumes the forking coroutine with 0 (lfork.c's lwtc_fork_child).
+// A fork under a C callback (data.frames) instead rewinds the export the
+// forking thread was running, over the unwound frames in the copy
+// (host/c-fork.ts): its os.fork returns 0 there.
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { instantiateLuaOn, type LuaThread } from './loader.js';
@@ -28,17 +31,27 @@ export function luaForkContinuation(luaModule: WebAssembly.Module, wasi: (args: 
     async afterForkChild({ runtime, thread, data }) {
       const { args } = data.process as { args: string[] };
       const view = (): LuaForkView => ({ memory: runtime.memory, lua: child!.lua, stackTop: data.stackTop });
+      // the child forks again through its own runtime; thread.start is not available in a child
+      const fork = luaForkImports(() => runtime, view, () => data.process);
       child = await instantiateLuaOn(luaModule, thread.core, runtime.memory, {
-        placement: { kind: 'adopt', stackPointer: data.stackTop, tlsBase: data.tlsBase },
+        // under a callback, below every unwound frame until the rewind (host/c-fork.ts): lwtc_core_adopt runs first
+        placement: { kind: 'adopt', stackPointer: data.frames?.stackPointer ?? data.stackTop, tlsBase: data.tlsBase },
         wasi: wasi(args),
-        // the child forks again through its own runtime; thread.start is not available in a child
-        imports: { lua_fork: luaForkImports(() => runtime, view, () => data.process), env: { lwtc_spawn: () => -1 } },
+        imports: { lua_fork: fork.imports, env: { lwtc_spawn: () => -1 } },
+        cfork: fork.cfork,
       });
       (child.lua.lwtc_core_adopt as (h: number) => void)(thread.handle);
     },
     resume({ data }) {
+      const lua = child!.lua as Record<string, unknown>;
       try {
-        (child!.lua.lwtc_fork_child as (co: number, from: number) => number)(data.co, data.from);
+        if (!data.frames) {
+          child!.cfork!.call('lwtc_fork_child', data.co, data.from);
+        } else {
+          child!.cfork!.resume(data.frames);
+          // a thread's function returned in the child (lua.c's main ends the process itself)
+          if (data.frames.entry === 'lwtc_thread_entry') (lua.lwtc_fork_thread_end as (t: number) => void)(data.frames.args[0]);
+        }
         return 0;
       } catch (e) {
         if (e instanceof WasiExit) return e.code;

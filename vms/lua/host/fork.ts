@@ -7,16 +7,24 @@
 // world stopped only for the copy), and the child — a process under Node, an
 // in-page worker in a browser — runs the continuation, which (fork-child.ts)
 // rebuilds this thread's instance over the copy and resumes the coroutine
-// with 0 (lwtc_fork_child).
+// with 0 (lwtc_fork_child). Under a C function's callback lfork.c calls
+// `fork_here` instead: the fork-anywhere build unwinds every frame to the
+// thread's export and rewinds it in both processes (host/c-fork.ts).
 import {
   ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type WaitpidOptions,
 } from '../../../host/index.js';
+import { CForkThread, WASI_ERRNO, type CForkFrames } from '../../../host/c-fork.js';
 import type { LuaExports } from './loader.js';
 
-const EAGAIN = 11;
-const ECHILD = 10;
-const ENOMEM = 12;
-const EINVAL = 22;
+// errno as lua.wasm's libc (wasi-libc) numbers it, like the WASI shim's
+const { EAGAIN, ECHILD, ENOMEM, EINVAL, ENOSYS } = WASI_ERRNO;
+/**
+ * The hand-off's deadline of a Lua fork (ForkOptions.ackTimeoutMs; the subsystem's default is 10 s): a process's
+ * fork should not fail because the machine is busy (a cold child starting Node and compiling lua.wasm on two
+ * loaded cores took longer than 10 s); a child that never acknowledges still fails the fork, after a minute.
+ */
+const LUA_FORK_ACK_TIMEOUT_MS = 60_000;
+
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
@@ -31,6 +39,8 @@ export interface LuaForkData {
   tlsBase: number;
   /** What the child's continuation needs to rebuild this thread's WASI (the loader's description). */
   process: unknown;
+  /** A fork under a callback (fork_here): the thread's unwound frames, which the child rewinds. */
+  frames?: CForkFrames;
 }
 
 // The child's WASI needs argv[0] only (lfork.c's messages): lua.c has turned the
@@ -76,6 +86,15 @@ export interface LuaForker {
   waitpid(pid: number, opts: WaitpidOptions): number | undefined;
 }
 
+/** The `lua_fork` imports of one thread's instance and the fork-from-any-depth driver behind `fork_here`. */
+export interface LuaForkImports {
+  imports: Record<string, (...args: number[]) => number>;
+  /** Bind it to the instance (instantiateLuaOn's `cfork`) and run the thread's export through it. */
+  cfork: CForkThread;
+}
+
+const forkErrno = (e: unknown): number => (e instanceof ForkRefusedError ? EAGAIN : ENOMEM);
+
 /**
  * The `lua_fork` import object of one thread's instance. `thread` is that
  * thread's forker (a job's ctx, rt.main; a child's runtime); `view` its instance (bound
@@ -84,46 +103,56 @@ export interface LuaForker {
  */
 export function luaForkImports(
   thread: () => LuaForker, view: () => LuaForkView, describe: () => unknown = () => null,
-): Record<string, (...args: number[]) => number> {
+): LuaForkImports {
   let lastError = '';
   const fail = (e: unknown, errno: number): number => {
     lastError = e instanceof Error ? e.message : String(e);
     return -errno;
   };
-  return {
+  const here = (v: LuaForkView) => ({ stackTop: v.stackTop ?? (v.lua.__stack_pointer.value as number), tlsBase: v.lua.__tls_base.value as number });
+  // Throws what the fork threw; the pid otherwise.
+  const forkWith = (data: LuaForkData): number => {
+    const t = thread();
+    // The threads library's interrupt from just before the stop until it returns: a thread in a loop that
+    // never allocates reaches a safe point too (gil.c, lwtc_interrupt).
+    const interrupt = view().lua.lwtc_interrupt as ((h: number, on: number) => number) | undefined;
+    let armed = false;
+    const disarm = () => {
+      if (armed) interrupt!(t.handle, 0);
+      armed = false;
+    };
+    const probe = interrupt && ((phase: ForkPhase) => {
+      if (phase === 'locked') {
+        interrupt(t.handle, 1);
+        armed = true;
+      } else if (phase === 'stopped') disarm();
+    });
+    try {
+      return t.fork({ data, probe, ackTimeoutMs: LUA_FORK_ACK_TIMEOUT_MS }).pid;
+    } finally {
+      disarm();
+    }
+  };
+  const cfork = new CForkThread(() => view().memory,
+    (frames) => forkWith({ co: 0, from: 0, ...here(view()), process: forChild(describe()), frames }), forkErrno);
+  const imports = {
     fork(co: number, from: number): number {
       let data: LuaForkData;
       try {
-        const v = view();
-        data = {
-          co, from, stackTop: v.stackTop ?? (v.lua.__stack_pointer.value as number), tlsBase: v.lua.__tls_base.value as number,
-          process: forChild(describe()),
-        };
+        data = { co, from, ...here(view()), process: forChild(describe()) };
       } catch (e) {
         return fail(e, EINVAL);
       }
-      const t = thread();
-      // The threads library's interrupt from just before the stop until it returns: a thread in a loop that
-      // never allocates reaches a safe point too (gil.c, lwtc_interrupt).
-      const interrupt = view().lua.lwtc_interrupt as ((h: number, on: number) => number) | undefined;
-      let armed = false;
-      const disarm = () => {
-        if (armed) interrupt!(t.handle, 0);
-        armed = false;
-      };
-      const probe = interrupt && ((phase: ForkPhase) => {
-        if (phase === 'locked') {
-          interrupt(t.handle, 1);
-          armed = true;
-        } else if (phase === 'stopped') disarm();
-      });
       try {
-        return t.fork({ data, probe }).pid;
+        return forkWith(data);
       } catch (e) {
-        return fail(e, e instanceof ForkRefusedError ? EAGAIN : ENOMEM);
-      } finally {
-        disarm();
+        return fail(e, forkErrno(e));
       }
+    },
+    fork_here(data: number, size: number): number {
+      const r = cfork.forkImport(data, size);
+      if (r < 0) lastError = cfork.lastError;
+      return r;
     },
     waitpid(pid: number, nohang: number): number {
       try {
@@ -143,13 +172,15 @@ export function luaForkImports(
       return n;
     },
   };
+  return { imports, cfork };
 }
 
 /** The `lua_fork` imports of an instance that cannot fork (no runtime thread): os.fork returns nil, message, ENOSYS. */
 export function luaNoForkImports(memory: () => WebAssembly.Memory): Record<string, (...args: number[]) => number> {
   const why = new TextEncoder().encode('this Lua process was started without fork support');
   return {
-    fork: () => -38,
+    fork: () => -ENOSYS,
+    fork_here: () => -ENOSYS,
     waitpid: () => -ECHILD,
     getpid: () => ownPid,
     error(buf: number, len: number): number {

@@ -12,6 +12,7 @@
 // thread area can ever overlap the heap. Data segments are applied once per
 // memory by the module's start function (wasm-ld's init flag lives in the
 // memory, so a fork child's copy does not apply them again).
+import type { CForkThread } from '../../../host/c-fork.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import { luaNoForkImports } from './fork.js';
 import { Wasi, WasiExit, type WasiOptions } from './wasi.js';
@@ -51,6 +52,8 @@ export interface LuaThread {
   core: CoreExports;
   lua: LuaExports;
   wasi: Wasi;
+  /** The driver of forks under C callbacks (vms/lua/host/fork.ts), when the thread can fork: its exports run through it. */
+  cfork?: CForkThread;
 }
 
 /** Where a thread's C stack and TLS live. */
@@ -91,6 +94,8 @@ export interface InstantiateOptions {
   wasi: Wasi | WasiOptions;
   /** Further import modules: `env` functions of the threads library, `lua_fork` of the fork library (vms/lua/host/fork.ts). */
   imports?: Record<string, Record<string, unknown>>;
+  /** The fork library's driver behind `lua_fork.fork_here` (luaForkImports): bound to the new instance. */
+  cfork?: CForkThread;
 }
 
 /** Instantiates core + Lua for one thread over `memory` and sets its stack pointer and TLS base. */
@@ -116,7 +121,8 @@ export async function instantiateLuaOn(
   } as WebAssembly.Imports);
   const exports = instance.exports as unknown as LuaExports;
   place(exports, memory, opts.placement);
-  return { memory, core, lua: exports, wasi };
+  opts.cfork?.bind(exports);
+  return { memory, core, lua: exports, wasi, cfork: opts.cfork };
 }
 
 /** Runtime options (createRuntime) whose memory lua.wasm links with. */
@@ -150,7 +156,8 @@ export interface CommandResult {
  */
 export function runCommand(thread: LuaThread, stderr: (bytes: Uint8Array) => void): CommandResult {
   try {
-    thread.lua.lwtc_command();
+    if (thread.cfork) thread.cfork.call('lwtc_command');
+    else thread.lua.lwtc_command();
     return { status: 0 };
   } catch (e) {
     if (e instanceof WasiExit) return { status: e.code };

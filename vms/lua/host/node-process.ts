@@ -1,18 +1,16 @@
-// A threaded Lua process under Node: build/core.wasm and build/lua.wasm, the
-// Node runtime, lua.c's main as a job (threads.ts). Composition only.
+// A threaded Lua process under Node: build/core.wasm and build/lua.wasm (or
+// the fork-anywhere build, node-build.ts), the Node runtime, lua.c's main as a
+// job (threads.ts). Composition only.
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../../../host/node/index.js';
 import { compileLua, instantiateLua, type LuaModules } from './loader.js';
+import { CORE_WASM_PATH, luaWasmPath } from './node-build.js';
 import { startLuaProcess, type LuaProcess } from './threads.js';
 
-const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
-
 let compiled: Promise<LuaModules> | undefined;
-/** build/core.wasm + build/lua.wasm, compiled once per process. */
+/** build/core.wasm + build/lua.wasm (node-build.ts), compiled once per process. */
 export function luaModules(): Promise<LuaModules> {
-  compiled ??= compileLua(fs.readFileSync(path.join(BUILD, 'core.wasm')), fs.readFileSync(path.join(BUILD, 'lua.wasm')));
+  compiled ??= compileLua(fs.readFileSync(CORE_WASM_PATH), fs.readFileSync(luaWasmPath()));
   return compiled;
 }
 

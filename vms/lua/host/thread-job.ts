@@ -25,15 +25,14 @@ export async function runLuaThreadJob(ctx: ThreadContext, platformWasi: (args: s
     lua.lwtc_blocking_begin();
     try { return stdin(buf); } finally { lua.lwtc_blocking_end(); }
   };
+  const fork = luaForkImports(() => ctx, () => ({ memory: ctx.memory, lua: thread!.lua, stackTop: thread!.lua.lwtc_area_stack_top(d.area) }),
+    () => ({ args: d.args }));
   // The runtime's core instance of this worker: its exports are lua.wasm's "core" imports.
   thread = await instantiateLuaOn(d.modules.lua, ctx.core, ctx.memory, {
     placement: { kind: 'area', area: d.area },
     wasi,
-    imports: {
-      env: threadImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)),
-      lua_fork: luaForkImports(() => ctx, () => ({ memory: ctx.memory, lua: thread!.lua, stackTop: thread!.lua.lwtc_area_stack_top(d.area) }),
-        () => ({ args: d.args })),
-    },
+    imports: { env: threadImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), lua_fork: fork.imports },
+    cfork: fork.cfork,
   });
   const lua = thread.lua as typeof thread.lua & Record<string, (...a: number[]) => number>;
   lua.lwtc_set_core_self(ctx.handle);
@@ -43,7 +42,7 @@ export async function runLuaThreadJob(ctx: ThreadContext, platformWasi: (args: s
     return status;
   }
   try {
-    return lua.lwtc_thread_entry(d.ticket!);
+    return fork.cfork.call('lwtc_thread_entry', d.ticket!) as number;
   } catch (e) {
     if (!(e instanceof WasiExit)) throw e;
     recordExit(d.exitCell, e.code); // os.exit or a fatal error on this thread ends the process

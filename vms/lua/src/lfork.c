@@ -13,9 +13,11 @@
  * resumer (the coroutine.resume and coroutine.wrap here) and the pid passed
  * back in. A Lua function called by a C function without a continuation (a
  * string.gsub or table.sort callback, a metamethod called from C, require)
- * cannot yield: os.fork raises a Lua error there, since forking that C frame
- * would need the whole VM compiled for stack unwinding (docs/LUA.md gives the
- * measured cost). */
+ * cannot yield: there os.fork calls the host's fork_here, which forks with
+ * every C frame live (host/c-fork.ts: asyncify unwinds and rewinds them) in
+ * the fork-anywhere build (scripts/asyncify-fork.mjs), and refuses in the
+ * default build, whose interpreter loop runs without asyncify's cost
+ * (docs/LUA.md gives the figures of both). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +39,11 @@
 IMPORT(fork) int32_t lwtc_host_fork(int32_t co, int32_t from);
 /* Exit status of child `pid` (its code, or 128 + signal); -1 while it runs
  * (nohang); otherwise -errno. Waits with the thread detached. */
+/* Forks the calling thread with every frame on its stack (host/c-fork.ts):
+ * the child's pid in the parent, 0 in the child (which returns here with the
+ * same frames above), or -errno; -ENOTSUP in a build without asyncify. `data`
+ * holds this thread's unwound frames while the host forks. */
+IMPORT(fork_here) int32_t lwtc_host_fork_here(void *data, int32_t size);
 IMPORT(waitpid) int32_t lwtc_host_waitpid(int32_t pid, int32_t nohang);
 IMPORT(getpid) int32_t lwtc_host_getpid(void);
 /* Copies the last failure's text into buf (at most len bytes); its length. */
@@ -47,10 +54,17 @@ static const char fork_mark = 'f';
 /* Resumed with this: the fork could not reach the driver (a C frame in between). */
 static const char refused_mark = 'r';
 
-#define NOT_HERE                                                                                        \
-  "os.fork: cannot fork inside a callback of a C function (string.gsub, table.sort, a metamethod called " \
-  "from C, require, ...): that C frame cannot be carried into the child; call os.fork outside the "      \
-  "callback (inside pcall, coroutines and nested Lua calls it works)"
+#define NOT_HERE                                                                                          \
+  "os.fork: cannot fork inside a callback of a C function (string.gsub, table.sort, a metamethod called "   \
+  "from C, require, ...) in this build: the fork-anywhere build can (WASM_THREADS_LUA_FORK=anywhere, "   \
+  "docs/LUA.md); or call os.fork outside the callback (inside pcall, coroutines and nested Lua calls it works)"
+
+/* Room for the frames a fork under a callback unwinds: 1.2 KiB under one
+ * string.gsub callback, about 300 bytes per further level (46 KiB at 150;
+ * Lua allows 200 C levels). From malloc on this thread's first such fork,
+ * under the interpreter lock; the child keeps it. */
+#define FORK_DATA_SIZE (512 * 1024)
+static _Thread_local void *fork_data;
 #define NO_DRIVER "os.fork: this code was not started by lwtc_pcallk, the fork-aware call (docs/EMBEDDING.md)"
 
 /* The innermost root coroutine running on this thread (drive() sets it). */
@@ -74,17 +88,21 @@ static void push_host_error(lua_State *L, const char *what) {
 
 /* ---- the driver ------------------------------------------------------------------------- */
 
-/* The parent's side of one fork: the values os.fork returns, pushed on co. */
-static int fork_now(lua_State *co, lua_State *from) {
-  int32_t pid = lwtc_host_fork((int32_t)(uintptr_t)co, (int32_t)(uintptr_t)from);
+/* What os.fork returns for the host's result: the pid, or nil + message + errno. */
+static int push_fork_result(lua_State *L, int32_t pid) {
   if (pid >= 0) {
-    lua_pushinteger(co, pid);
+    lua_pushinteger(L, pid);
     return 1;
   }
-  lua_pushnil(co);
-  push_host_error(co, "fork");
-  lua_pushinteger(co, -pid);
+  lua_pushnil(L);
+  push_host_error(L, "fork");
+  lua_pushinteger(L, -pid);
   return 3;
+}
+
+/* The parent's side of one fork: the values os.fork returns, pushed on co. */
+static int fork_now(lua_State *co, lua_State *from) {
+  return push_fork_result(co, lwtc_host_fork((int32_t)(uintptr_t)co, (int32_t)(uintptr_t)from));
 }
 
 /* Resumes root coroutine co until it finishes, forking for every fork it
@@ -190,6 +208,22 @@ static void progname(char *out, size_t size) {
   free(buf);
 }
 
+/* The error on L's top, as lua.c reports an error that ends the process. */
+static void report(lua_State *L) {
+  char name[64];
+  const char *msg = lua_tostring(L, -1);
+  progname(name, sizeof name);
+  write_stderr(name);
+  write_stderr(": ");
+  write_stderr(msg ? msg : "(error object is not a string)");
+  write_stderr("\n");
+}
+
+void lwtc_fork_thread_exit(lua_State *T, int ok) {
+  if (!ok) report(T);
+  exit(ok ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
 /* The child of a fork: resumes the forking coroutine with 0, forks again as
  * often as it asks, then ends as the process would have after that call:
  * an error is reported as lua.c reports it (status 1), the state is closed
@@ -201,13 +235,7 @@ EXPORT(lwtc_fork_child) int32_t lwtc_fork_child(lua_State *co, lua_State *from) 
   status = drive(from, co, 1, &nres);
   if (status == LUA_OK) status = (int)lua_tointeger(co, -nres);
   if (status != LUA_OK) {
-    char name[64];
-    const char *msg = lua_tostring(co, -1);
-    progname(name, sizeof name);
-    write_stderr(name);
-    write_stderr(": ");
-    write_stderr(msg ? msg : "(error object is not a string)");
-    write_stderr("\n");
+    report(co);
     code = EXIT_FAILURE;
   }
   lua_close(co);
@@ -216,19 +244,33 @@ EXPORT(lwtc_fork_child) int32_t lwtc_fork_child(lua_State *co, lua_State *from) 
 
 /* ---- os.fork, os.waitpid, os.getpid ------------------------------------------------------ */
 
+/* A fork with the C frames of this thread live: the values os.fork returns. */
+static int fork_here(lua_State *L) {
+  int32_t pid;
+  if (fork_data == NULL && (fork_data = malloc(FORK_DATA_SIZE)) == NULL) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "fork: not enough memory");
+    lua_pushinteger(L, ENOMEM);
+    return 3;
+  }
+  pid = lwtc_host_fork_here(fork_data, FORK_DATA_SIZE);
+  if (pid == -ENOTSUP) return luaL_error(L, NOT_HERE);
+  return push_fork_result(L, pid);
+}
+
 static int fork_k(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   (void)ctx;
-  if (lua_touserdata(L, 1) == (void *)&refused_mark) {
-    lua_pushstring(L, NOT_HERE);
-    return lua_error(L);
+  if (lua_touserdata(L, 1) == (void *)&refused_mark) { /* a resumer with a C frame above it */
+    lua_settop(L, 0);
+    return fork_here(L);
   }
   return lua_gettop(L); /* pid, or nil + message + errno */
 }
 
 static int os_fork(lua_State *L) {
   if (cur_root == NULL) return luaL_error(L, NO_DRIVER);
-  if (!lua_isyieldable(L)) return luaL_error(L, NOT_HERE);
+  if (!lua_isyieldable(L)) return fork_here(L);
   lua_settop(L, 0);
   lua_pushlightuserdata(L, (void *)&fork_mark);
   return lua_yieldk(L, 1, 0, fork_k);

@@ -16,4 +16,9 @@ int lwtc_pcallk(lua_State *L, int narg, int nres, int msgh, lua_KContext ctx, lu
  * functions (main.c's luaL_openlibs calls it). */
 void lwtc_open_fork(lua_State *L);
 
+/* Ends a fork child whose forking thread's function returned (ok) or raised
+ * (its error on T's top, reported as lua.c reports one): exit status 0 or 1.
+ * For a fork under a callback in a thread's function (lthread.c). */
+void lwtc_fork_thread_exit(lua_State *T, int ok);
+
 #endif

@@ -11,6 +11,7 @@
 #include "lua.h"
 #include "wasm_threads_core.h"
 #include "gil.h"
+#include "lfork.h"
 
 #define EXPORT(n) __attribute__((export_name(#n)))
 
@@ -133,6 +134,13 @@ EXPORT(lwtc_thread_entry) int32_t lwtc_thread_entry(struct ticket *t) {
   __builtin_wasm_memory_atomic_notify(&t->state, UINT32_MAX);
   lwtc_gil_release();
   return st;
+}
+
+/* A fork child whose forking thread ran this ticket, after its function
+ * returned there (a fork under a callback rewinds lwtc_thread_entry itself):
+ * the process ends, with lua.c's report of an error (lfork.c). */
+EXPORT(lwtc_fork_thread_end) void lwtc_fork_thread_end(struct ticket *t) {
+  lwtc_fork_thread_exit(t->T, t->ok);
 }
 
 /* With the GIL released: until the ticket's state is at least `least`. A

@@ -9,6 +9,8 @@
 #ifndef LWTC_USER_H
 #define LWTC_USER_H
 
+#include <setjmp.h>
+
 struct lua_State;
 void lwtc_safe_point(struct lua_State *L);
 void lwtc_state_running(struct lua_State *L);
@@ -25,5 +27,13 @@ void lwtc_state_free(struct lua_State *L1);
 /* A freed coroutine is no longer a target for a drop request. */
 #define luai_userstatefree(L, L1) lwtc_state_free(L1)
 #endif
+
+/* ldo.c's protected call: its setjmp in a function of its own, called through a pointer, so that the fork
+ * build's asyncify can carry a fork through it (ltry.c). `f` and `ud` are luaD_rawrunprotected's parameters,
+ * the one place LUAI_TRY is used. */
+extern void (*volatile lwtc_try)(jmp_buf b, struct lua_State *L, void (*f)(struct lua_State *L, void *ud), void *ud);
+#define luai_jmpbuf jmp_buf
+#define LUAI_THROW(L, c) longjmp((c)->b, 1)
+#define LUAI_TRY(L, c, a) lwtc_try((c)->b, L, f, ud)
 
 #endif
