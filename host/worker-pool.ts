@@ -11,7 +11,9 @@
 // A runtime's second job on (its first may be a process's whole life) that
 // finds no idle worker also starts a spare: a worker that only loads the job's
 // modules and waits. A thread joined and another started at once would
-// otherwise find its predecessor's worker still finishing and start cold.
+// otherwise find its predecessor's worker still finishing and start cold. A
+// job that finds no idle worker but a spare still starting is queued on the
+// spare, which has a head start on any new worker.
 //
 // Both ends of the protocol are here. The owner (the thread that spawns
 // workers) hands a job to an idle worker with a TASK message; the worker runs
@@ -74,35 +76,36 @@ class Job implements PlatformWorker {
 }
 
 class Pooled {
-  job?: Job;
+  /** The job running, then the ones posted behind it (a spare claimed while it starts). */
+  readonly jobs: Job[] = [];
   exited = false;
+  #failed = false;
   #timer?: ReturnType<typeof setTimeout>;
   readonly threadId: number;
 
   constructor(readonly worker: PoolableWorker, private readonly pool: WorkerPool, readonly key: object) {
     this.threadId = worker.threadId;
     worker.onMessage((m) => {
-      const job = this.job;
+      const job = this.jobs[0];
       if (!job) return;
       for (const cb of job.listeners.message) cb(m);
-      if (m.type === 'done' || m.type === 'failed') {
-        this.job = undefined;
-        job.end(0);
-        // a job that failed may have left its worker in any state: it takes no other
-        if (m.type === 'done') this.pool.idle(this);
-        else this.retire();
-      }
+      if (m.type !== 'done' && m.type !== 'failed') return;
+      this.jobs.shift();
+      job.end(0);
+      // a job that failed may have left its worker in any state: it takes no other
+      if (m.type === 'failed') this.#failed = true;
+      if (this.jobs.length) return;
+      if (this.#failed) this.retire();
+      else this.pool.idle(this);
     });
     worker.onError((e) => {
-      for (const cb of this.job?.listeners.error ?? []) cb(e);
+      for (const cb of this.jobs[0]?.listeners.error ?? []) cb(e);
     });
     worker.onExit((code) => {
       this.exited = true;
       this.#cancelTimer();
       this.pool.forget(this);
-      const job = this.job;
-      this.job = undefined;
-      job?.end(code);
+      for (const job of this.jobs.splice(0)) job.end(code);
     });
   }
 
@@ -110,7 +113,7 @@ class Pooled {
     this.#cancelTimer();
     this.worker.keepAlive?.(keepAlive);
     const job = new Job(this);
-    this.job = job;
+    this.jobs.push(job);
     if (!first) this.worker.post({ type: TASK_MESSAGE, init } satisfies PoolMessage);
     return job;
   }
@@ -147,7 +150,7 @@ export class WorkerPool {
   readonly #idle = new Map<object, Pooled[]>();
   /** Runtimes (by memory) that asked for a job before, and the spares starting for them. */
   readonly #seen = new WeakSet<object>();
-  readonly #sparesStarting = new WeakMap<object, number>();
+  readonly #sparesStarting = new WeakMap<object, Pooled>();
   /** Runtimes closed: a worker that finishes for one of them retires. */
   readonly #released = new WeakSet<object>();
 
@@ -160,7 +163,11 @@ export class WorkerPool {
   spawn(init: WorkerInit): PlatformWorker {
     const key = init.memory;
     const idle = this.#idle.get(key);
-    const reused = idle?.pop();
+    let reused = idle?.pop();
+    if (!reused) {
+      reused = this.#sparesStarting.get(key); // it runs the job once it has started
+      this.#sparesStarting.delete(key);
+    }
     if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key)) this.#startSpare(init);
     this.#seen.add(key);
     if (reused) return reused.run(init, false);
@@ -171,9 +178,11 @@ export class WorkerPool {
   // Nobody waits for a spare, so it never keeps the process alive.
   #startSpare(init: WorkerInit): void {
     const key = init.memory;
-    this.#sparesStarting.set(key, 1);
     const w = new Pooled(this.start({ ...init, pooled: true, spare: true } as SpareInit), this, key);
-    w.run(init, true, false).onExit(() => this.#sparesStarting.delete(key));
+    this.#sparesStarting.set(key, w);
+    w.run(init, true, false).onExit(() => {
+      if (this.#sparesStarting.get(key) === w) this.#sparesStarting.delete(key);
+    });
   }
 
   /** Workers idle now, for `memory`'s runtime (all runtimes when absent). */

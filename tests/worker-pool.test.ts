@@ -57,6 +57,28 @@ test('concurrent jobs run on workers of their own; a failed job\'s worker takes 
   }
 }));
 
+test('from the second job on, a pool left with no idle worker starts a spare; a job that finds it starting runs on it', () => within(60_000, async () => {
+  const started: number[] = [];
+  const pool = new WorkerPool((init) => { const w = startNodeWorker(init); started.push(w.threadId); return w; }, 60_000);
+  const platform: Platform = { ...nodePlatform, spawnWorker: (init) => pool.spawn(init), releaseWorkers: (m) => pool.release(m) };
+  const rt = await Runtime.create(platform, { capacity: 8 });
+  try {
+    const first = await run(rt, 1);
+    assert.equal(started, [first.threadId], 'the first job starts no spare');
+    await waitFor(() => pool.idleCount(rt.memory) === 1, 20_000, 'the worker to be idle');
+    // back to back: the second takes the idle worker and starts a spare; the third finds the spare starting
+    const second = rt.spawn(JOB, { n: 2 });
+    const third = rt.spawn(JOB, { n: 3 });
+    const [b, c] = (await Promise.all([second.join(), third.join()])) as Echo[];
+    assert.is(b.threadId, first.threadId);
+    assert.is(c.threadId, started[1], 'the third job ran on the spare');
+    assert.is(c.runs, 1, 'the spare had loaded the job module without running it');
+    assert.is(started.length, 3, 'and a new spare replaced it');
+  } finally {
+    await rt.close();
+  }
+}));
+
 test('idle workers retire after the idle time; nothing runs before the first job', () => within(60_000, async () => {
   const { platform, pool } = pooled(300);
   const rt = await Runtime.create(platform, { capacity: 8 });
