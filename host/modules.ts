@@ -7,11 +7,14 @@
 import type { CoreExports } from './core.js';
 import { envImports } from './core.js';
 import { WasmThreadsError, UnsupportedError } from './errors.js';
-import type { Platform } from './platform.js';
 import { DIAG_BLOCK, DIAG_DATA, DIAG_HOST_SCRATCH, INTERP_BLOCK } from './layout.js';
 
 export type LinkedName = 'interp' | 'diag';
 export type LinkedModules = Partial<Record<LinkedName, WebAssembly.Module>>;
+/** Where a platform's linked modules come from (Platform.loadLinkedWasm). */
+export interface LinkedLoader {
+  loadLinkedWasm?(name: LinkedName, debug: boolean): Promise<BufferSource>;
+}
 
 // The fixed blocks the linked modules own (abi/abi.json, "linked modules"); a
 // test checks these against the modules' exported globals.
@@ -63,7 +66,7 @@ interface Binding {
 const bindings = new WeakMap<CoreExports, Binding>();
 
 /** Compiles the linked modules the platform can load ('debug' picks their debug builds). */
-export async function compileLinked(platform: Platform, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
+export async function compileLinked(platform: LinkedLoader, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
   if (!platform.loadLinkedWasm) return {};
   const debug = build === 'debug';
   const names: LinkedName[] = ['interp', 'diag'];

@@ -99,3 +99,13 @@ export async function expectForkError(p: () => unknown, code: string, what: stri
   assert.instance(err, ForkError, `${what}: ${String(err)}`);
   assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
 }
+
+/** What `fn` threw or rejected with, or undefined when it succeeded. */
+export async function outcome(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@
 import {
   ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type WaitpidOptions,
 } from '../../../host/index.js';
-import type { LuaExports } from './loader.js';
+import type { LuaExports } from './lua-exports.js';
 
 const EAGAIN = 11;
 const ECHILD = 10;
