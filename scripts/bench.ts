@@ -8,7 +8,8 @@ import os from 'node:os';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
-import { median, parseArgs, percentile, round } from './stats-util.js';
+import { median, percentile, round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 import { assemble } from '../interp/assembler.js';
 import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
@@ -19,7 +20,13 @@ import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 
-const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
+const args = parseArgs(process.argv.slice(2), {
+  json: arg(false, 'print the result as one line of JSON'),
+  quick: arg(false, 'fewer iterations: a smoke run, not figures to keep'),
+  only: arg('', 'run only these sections, comma-separated (core, seqlock, fork, …: SECTIONS in scripts/bench.ts)'),
+  markdown: arg('', 'also render the result into this Markdown file, and its JSON beside it'),
+  from: arg('', 'render a saved result (JSON) instead of running'),
+}, 'npm run bench --', 'the benchmarks: stop-the-world, seqlock, locks, interpreter, fork, …; prints the result object');
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);

@@ -2,11 +2,11 @@
 // failed (a straggler keeps the world from stopping), with the deadline used.
 import type { ThreadContext } from '../../host/worker.js';
 
-interface Failure { code?: string; timeoutMs?: number; message?: string }
+interface Failure { code?: string; message?: string }
 
 function failure(e: unknown): Failure {
-  const x = e as { code?: string; timeoutMs?: number; message?: string };
-  return { code: x.code, timeoutMs: x.timeoutMs, message: x.message };
+  const x = e as { code?: string; message?: string };
+  return { code: x.code, message: x.message };
 }
 
 export default function deadlineProbe(ctx: ThreadContext): { stop?: Failure; fork?: Failure } {
