@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import type { ForkTimings } from '../host/fork/client.js';
 import { userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, interpOf } from '../host/modules.js';
+import { interpOf } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/diag.js';
 import { percentile, round } from './stats-util.js';
 
 const JOBS = new URL('./jobs/', import.meta.url);

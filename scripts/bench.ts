@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/diag.js';
 import { median, percentile, round } from './stats-util.js';
 import { arg, parseArgs } from './args.js';
 import { assemble } from '../interp/assembler.js';

@@ -3,7 +3,7 @@
 // stats table. Options: --threads N (4) --cycles N (1000) --timeout-ms N (2000) --json
 import { createRuntime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import { percentile, round } from './stats-util.js';
 import { arg, parseArgs } from './args.js';
 

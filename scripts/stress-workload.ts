@@ -6,7 +6,7 @@
 // over and over, each child checking its copy (scripts/jobs/harness-child.ts)
 // and the parent checking its own world after each fork and at the end, under
 // a watchdog.
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from '../host/runtime.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';

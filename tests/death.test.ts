@@ -9,7 +9,7 @@ import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions }
 import { TESTING_WASM } from './lib/testing-build.js';
 import { ERRNO as E, LockOwnerDeadError } from '../host/errors.js';
 import { LOCK_WAITERS, RECORDS, RECORD_SIZE, REC_WRITER, W_EXCLUSION, userWordAddr } from '../host/layout.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, spinningRuntime, waitFor, within } from './lib/helpers.js';
 
 // Every runtime here runs the testing build: its hooks stop a worker inside a core call.

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ClosedError, ForkRefusedError, WorkerError } from '../host/errors.js';
 import type { ForkPhase } from '../host/fork/request.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes, expectForkError } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');

@@ -7,7 +7,7 @@ import { createRuntime, type Runtime } from '../host/node/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import { childProcesses, job, processAlive, progressOf, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, fork: { continuation: job('fork-child'), pool: 1 } });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
 import type { ForkOptions } from '../host/fork/request.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');

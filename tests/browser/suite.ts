@@ -6,7 +6,7 @@ import { createRuntime, type Runtime } from '../../host/browser/index.js';
 import {
   ClosedError, ForkError, ForkRefusedError, StopTimeoutError, UnsupportedError, WorkerError,
 } from '../../host/errors.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/diag.js';
 import { GEN_MASK, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
 import { forceRelayWaits, waitStrategy } from '../../host/wait.js';
 import { assert, equal, rejects, runAll, waitFor, type Result } from './page-helpers.js';

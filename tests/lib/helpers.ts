@@ -4,7 +4,7 @@
 import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../../host/core.js';
 import { handleIndex, userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
