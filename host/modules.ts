@@ -9,7 +9,9 @@ import { envImports } from './core.js';
 import { WasmThreadsError, UnsupportedError } from './errors.js';
 import { DIAG_BLOCK, INTERP_BLOCK } from './layout.js';
 
-export type LinkedName = 'interp' | 'diag';
+/** The modules a runtime may link (RuntimeOptions.linked). */
+export const LINKED_NAMES = ['interp', 'diag'] as const;
+export type LinkedName = (typeof LINKED_NAMES)[number];
 export type LinkedModules = Partial<Record<LinkedName, WebAssembly.Module>>;
 /** Where a platform's linked modules come from (Platform.loadLinkedWasm). */
 export interface LinkedLoader {
@@ -42,11 +44,10 @@ interface Binding {
 // linked instance per thread.
 const bindings = new WeakMap<CoreExports, Binding>();
 
-/** Compiles the linked modules the platform can load ('debug' picks their debug builds). */
-export async function compileLinked(platform: LinkedLoader, build: 'release' | 'debug' | URL): Promise<LinkedModules> {
-  if (!platform.loadLinkedWasm) return {};
+/** Compiles the linked modules `names` the platform can load ('debug' picks their debug builds). */
+export async function compileLinked(platform: LinkedLoader, build: 'release' | 'debug' | URL, names: readonly LinkedName[]): Promise<LinkedModules> {
+  if (!platform.loadLinkedWasm || names.length === 0) return {};
   const debug = build === 'debug';
-  const names: LinkedName[] = ['interp', 'diag'];
   const compiled = await Promise.all(names.map(async (n) => WebAssembly.compile(await platform.loadLinkedWasm!(n, debug))));
   return Object.fromEntries(names.map((n, k) => [n, compiled[k]])) as LinkedModules;
 }
@@ -76,7 +77,7 @@ export function instantiateLinked(module: WebAssembly.Module, core: CoreExports,
 export function linked<T>(core: CoreExports, name: LinkedName): T {
   const b = bindings.get(core);
   const module = b?.modules[name];
-  if (!b || !module) throw new UnsupportedError(`${name}.wasm is not available to this thread (the platform does not load linked modules)`);
+  if (!b || !module) throw new UnsupportedError(`${name}.wasm is not available to this thread: createRuntime({ linked: ['${name}'] }) on a platform that loads linked modules`);
   let inst = b.instances.get(name);
   if (!inst) {
     inst = instantiateLinked(module, core, b.memory);

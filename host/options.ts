@@ -6,6 +6,7 @@
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_SLOTS, MEMORY_INITIAL_PAGES, MEMORY_MAXIMUM_PAGES } from './layout.js';
 import { DEFAULT_MAXIMUM_PAGES } from './core.js';
+import { LINKED_NAMES, type LinkedName } from './modules.js';
 
 /** Pages the core's memory import accepts: its declared minimum and maximum (abi.json "memory"). */
 export const MIN_PAGES = MEMORY_INITIAL_PAGES;
@@ -94,15 +95,15 @@ const oneOf = <T extends string>(...values: T[]) => (v: unknown, path: string): 
 };
 
 /**
- * A deadline in ms: a finite number in [0, 2^31), floored. The one check of
- * every deadline: stopTimeoutMs, a stop's timeoutMs, a fork's stopTimeoutMs
- * and ackTimeoutMs, close's graceMs.
+ * A deadline: whole ms in [0, 2^31) (the core's deadlines are i32 ms). The one
+ * check of every deadline: stopTimeoutMs, a stop's timeoutMs, a fork's
+ * stopTimeoutMs and ackTimeoutMs, close's graceMs.
  */
 export function deadlineMs(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 0x7fffffff) {
-    throw new InvalidOptionError(path, `must be a finite number in [0, 2^31), got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+    throw new InvalidOptionError(path, `must be an integer in [0, 2^31) ms, got ${show(v)}`);
   }
-  return Math.floor(v);
+  return v;
 }
 
 /** A lock's wait in ms: a number below 2^31, floored; negative or undefined waits forever (-1). */
@@ -179,6 +180,13 @@ async function wasmBuild(v: unknown, path: string, { platform }: CheckContext): 
   return v;
 }
 
+function linkedNames(v: unknown, path: string): LinkedName[] {
+  if (!Array.isArray(v) || v.some((n) => !LINKED_NAMES.includes(n)) || new Set(v).size !== v.length) {
+    throw new InvalidOptionError(path, `must list distinct names of ${LINKED_NAMES.map((n) => `'${n}'`).join(', ')}, got ${show(v)}`);
+  }
+  return [...v] as LinkedName[];
+}
+
 /** A core build as it travels to a fork child (a string), and back. */
 export const wasmOfChild = (w: string): WasmBuild => (w === 'release' || w === 'debug' ? w : new URL(w));
 
@@ -229,6 +237,12 @@ export const RUNTIME_OPTIONS = {
   /** Shared memory size in 64 KiB pages (defaults 4 and 256). */
   initialPages: withDefault<number>(MIN_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
   maximumPages: withDefault<number>(DEFAULT_MAXIMUM_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
+  /**
+   * Modules linked against the core that the runtime compiles and gives every thread: 'interp' (the reference VM)
+   * and 'diag' (the bench's loops), for the harness, the bench and the tests. Default none: an embedder's runtime
+   * compiles the core only. A fork child inherits the list.
+   */
+  linked: withDefault<LinkedName[], LinkedName[], LinkedName[]>([], { check: linkedNames, child: asIs() }),
   /** Enables fork() (host/fork/); needs a platform that can fork (processes, or its own fork service). */
   fork: noDefault<ForkConfig, ResolvedFork>({ check: (v, path, ctx) => resolveGroup(FORK_OPTIONS, v, path, ctx, FORK_CHECKS) }),
 } as const;

@@ -66,7 +66,7 @@ export class Runtime {
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
     const build = options.wasm;
     const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));
-    const linkedModules = await compileLinked(platform, build);
+    const linkedModules = await compileLinked(platform, build, options.linked);
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
       throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`, 'thread');
@@ -98,7 +98,8 @@ export class Runtime {
     linkedModules?: LinkedModules,
   ): Promise<Runtime> {
     const core = instantiated ?? (await instantiateCore(module, memory));
-    linkedModules ??= await compileLinked(platform, optionsOfChild(child, maximumPages).wasm);
+    const o = optionsOfChild(child, maximumPages);
+    linkedModules ??= await compileLinked(platform, o.wasm, o.linked);
     return Runtime.prepareForkChild(platform, module, memory, core, child, maximumPages, linkedModules).adopt(handle);
   }
 

@@ -48,7 +48,7 @@ export async function forkRow(
   o: Opts, threads: number, heapMib: number, pool: boolean, transfer: 'ipc' | 'file', isolation: Isolation = 'process',
 ): Promise<Record<string, unknown>> {
   const rt = await createRuntime({
-    capacity: 16, threads, job: PROBE, jobData: { epoch: EPOCH }, maximumPages: 1024,
+    capacity: 16, threads, job: PROBE, jobData: { epoch: EPOCH }, maximumPages: 1024, linked: ['interp'],
     fork: { continuation: FORK_EXIT, pool: pool ? 1 : 0, transfer, isolation },
   });
   fillHeap(rt, heapMib);

@@ -20,6 +20,9 @@ import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 
+/** The bench runs diag.wasm's loops and the reference VM. */
+const LINKED: ('interp' | 'diag')[] = ['interp', 'diag'];
+
 const args = parseArgs(process.argv.slice(2), {
   json: arg(false, 'print the result as one line of JSON'),
   quick: arg(false, 'fewer iterations: a smoke run, not figures to keep'),
@@ -49,7 +52,7 @@ function waitAllProgress(rt: Runtime, idx: number[], deadlineMs = 10_000): void 
 // boundary (diag.wasm imports attach, detach and poll from "core"), as an
 // embedder linked against the core does.
 async function coreSection(): Promise<Record<string, unknown>> {
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const h = rt.handle;
   const diag = diagOf(rt.core);
   rt.main.attach();
@@ -76,7 +79,7 @@ async function coreSection(): Promise<Record<string, unknown>> {
 }
 
 async function stwRow(threads: number): Promise<Record<string, number>> {
-  const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16, threads, job: SPIN });
   const idx = rt.workers.map((w) => handleIndex(w.handle));
   const i32 = new Int32Array(rt.memory.buffer);
   const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
@@ -117,7 +120,7 @@ async function stwRow(threads: number): Promise<Record<string, number>> {
 }
 
 async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mutex' | 'plain'): Promise<number> {
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const lock = rt.createLock('mutex');
   const entry = { index: 5, tv: 11, mv: 22, value: 777 };
   rt.main.attach();
@@ -143,7 +146,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
 
 async function tornCount(readers: number, writer: boolean): Promise<number> {
   if (!writer) return 0;
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const i32 = new Int32Array(rt.memory.buffer);
   const w = rt.spawn(DIAG, { op: 'record-writer', rec: 6, seed: 12345 });
   await w.registered();
@@ -179,7 +182,7 @@ async function seqlockSection(): Promise<Record<string, number | boolean>[]> {
 // ---- interpreter -----------------------------------------------------------------
 
 async function interpSection(): Promise<Record<string, number>> {
-  const rt = await createRuntime({ capacity: 4 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 4 });
   rt.main.attach();
   const it = new Interpreter(rt.main);
   const iters = args.quick ? 200_000 : 2_000_000;

@@ -16,6 +16,7 @@ if (!Number.isInteger(opts.cycles) || opts.cycles < 1) throw new Error('--cycles
 
 const rt = await createRuntime({
   capacity: opts.threads + 1,
+  linked: ['diag'],
   threads: opts.threads,
   job: new URL('./jobs/spin.js', import.meta.url),
   stopTimeoutMs: opts.timeoutMs,

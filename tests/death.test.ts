@@ -13,7 +13,7 @@ import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, spinningRuntime, waitFor, within } from './lib/helpers.js';
 
 // Every runtime here runs the testing build: its hooks stop a worker inside a core call.
-const createRuntime = (o: RuntimeOptions): Promise<Runtime> => createNodeRuntime({ wasm: TESTING_WASM, ...o });
+const createRuntime = (o: RuntimeOptions): Promise<Runtime> => createNodeRuntime({ wasm: TESTING_WASM, linked: ['diag'], ...o });
 const RELEASE = DIAG_SCRATCH + 512; // never set: the held workers stay where they are
 const COUNTER = DIAG_SCRATCH + 576;
 const POLL_FLAG = DIAG_SCRATCH + 640;

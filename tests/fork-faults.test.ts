@@ -13,7 +13,7 @@ import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndex
 const CONTINUATION = job('fork-child');
 
 function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, ...opts, fork: { continuation: CONTINUATION, pool } });
+  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 function assertWorldResumed(rt: Runtime, what = ''): void {

@@ -19,7 +19,7 @@ const reportPath = () => join(dir, `report-${reportNo++}.json`);
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>;
 
 function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, ...opts, fork: { continuation: CONTINUATION, pool } });
+  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 /** Child processes of this process (the fork server spawns them), but ps itself. */

@@ -534,14 +534,7 @@ inline stop(rc) {
   :: stop_try_begin(rc);
      if
      :: rc == OK -> break
-     :: rc == E_WOULD_BLOCK ->
-        /* atomic.wait (with a timeout) on the word stop_wait_addr names: the
-         * exclusion word, or the caller's own while the holder parks it, which
-         * the holder's release changes along with the exclusion. A return
-         * before that changes only repeats the step, so the wait is the guard
-         * "the exclusion changed, or the deadline passed" */
-        holder = excl;
-        if :: holder != 0 -> atomic { excl != holder || dl[r] } :: else fi
+     :: rc == E_WOULD_BLOCK -> fwait_t(excl, excl)
      :: rc != OK && rc != E_WOULD_BLOCK ->
         /* reattachedWith: the answer is decided; a parked caller re-attaches */
         if :: ST(slot[i]) != ATT -> attach(rc2); assert(rc2 == OK) :: else fi;

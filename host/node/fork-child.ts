@@ -55,7 +55,7 @@ if (isMainThread) setFlagsFromString('--no-wasm-lazy-compilation');
 const platform: Platform = nodePlatform;
 const build = args.config.wasm === 'release' || args.config.wasm === 'debug' ? args.config.wasm : new URL(args.config.wasm);
 const module = args.module ?? (await WebAssembly.compile(await nodePlatform.loadWasm(build)));
-const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build));
+const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build, args.config.linked));
 const session = await prepareChild({
   prepareRuntime: Runtime.prepareForkChild, platform, module, linkedModules, pages: args.pages, maximumPages: args.maximumPages, config: args.config,
 });

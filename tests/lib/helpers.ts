@@ -32,7 +32,7 @@ export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../../build/core.d
 
 /** createRuntime over the selected core build. */
 export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  return createNodeRuntime({ wasm: CORE_BUILD, ...options });
+  return createNodeRuntime({ wasm: CORE_BUILD, linked: ['interp', 'diag'], ...options });
 }
 
 let wasmBytes: Buffer | undefined;
