@@ -4,7 +4,7 @@
 // the right tool here: no other thread can race them.
 
 import {
-  MAX_SLOTS, slotAddr, SL_TID, SL_REATTACH, H_FORK_DEPTH, W_EXCLUSION, W_REQUESTED, W_STOPPED, W_STRAGGLERS,
+  MAX_SLOTS, slotAddr, SL_TID, SL_REATTACH, SL_DEADLINE, H_FORK_DEPTH, W_EXCLUSION, W_REQUESTED, W_STOPPED, W_STRAGGLERS,
 } from "./layout";
 import { OK, E_STATE } from "./errors";
 import { ST_FREE, ST_ATTACHED, GEN_MASK, stateOf, checkHandle, handleIndex, genBits } from "./state";
@@ -27,6 +27,7 @@ export function afterForkChild(h: i32, tid: i32): i32 {
   atomic.store<u32>(slotAddr(me), genBits(h) | ST_ATTACHED);
   atomic.store<i32>(slotAddr(me) + SL_TID, tid);
   atomic.store<u32>(slotAddr(me) + SL_REATTACH, 0);
+  atomic.store<u32>(slotAddr(me) + SL_DEADLINE, 0);
   atomic.store<u32>(W_REQUESTED, 0);
   atomic.store<u32>(W_STOPPED, 0);
   atomic.store<u32>(W_STRAGGLERS, 0);

@@ -35,7 +35,9 @@ export function slot_word(index: i32): i32 { return <i32>registry.slotWord(index
 // ---- stop-the-world ------------------------------------------------------------
 export function stop(h: i32, timeout_ms: i32): i32 { return registry.isReady() ? world.stop(h, timeout_ms) : E_NOT_INIT; }
 export function start(h: i32): i32 { return world.start(h); }
+export function stop_arm(h: i32, timeout_ms: i32): i32 { return world.stopArm(h, timeout_ms); }
 export function stop_try_begin(h: i32): i32 { return world.stopTryBegin(h); }
+export function stop_wait_addr(h: i32): i32 { return world.stopWaitAddr(h); }
 export function stop_step(h: i32): i32 { return world.stopStep(h); }
 export function stop_abandon(h: i32): i32 { return world.stopAbandon(h); }
 export function start_try(h: i32): i32 { return world.startTry(h); }

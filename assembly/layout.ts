@@ -74,6 +74,7 @@ export const W_STOPPED: usize = WORLD + 8; // stopped (1 while the world is full
 export const W_SUSPEND_EPOCH: usize = WORLD + 12; // suspend epoch (bumped when a slot settles; the requester waits on it)
 export const W_STRAGGLERS: usize = WORLD + 16; // straggler count written at a timeout
 export const W_STOP_BEGAN_MS: usize = WORLD + 24; // stop start time (f64, requester's clock)
+export const W_RESUMED_MS: usize = WORLD + 32; // time the last start resumed the world (f64 bits as u64, the starter's clock): a stop backs off for re-attaching threads until 2 ms after it
 export const W_FORCED_PARKS: usize = WORLD + 64; // forced parks (u64)
 export const W_SELF_SUSPENDS: usize = WORLD + 72; // self-suspends (u64)
 export const W_ATTACH_WAITS: usize = WORLD + 80; // attach waits (u64)
@@ -107,6 +108,7 @@ export const SLOT_SIZE: usize = 64;
 export const SL_WORD: usize = 0; // +0 state word (gen << 8 | STOP bit | state)
 export const SL_TID: usize = 4; // +4 host thread id, for diagnostics
 export const SL_REATTACH: usize = 8; // +8 1 while the owner waits in attach for a stop to end (a blocking stop backs off briefly for it, so repeated stops do not starve it)
+export const SL_DEADLINE: usize = 12; // +12 the owner's stop deadline (ms of now_ms, wrapping u32; 0: none), set by stop_arm, cleared when that stop ends
 export const SL_USER: usize = 16; // +16..+63 12 words for the embedder (the diagnostics use word 0 as a progress counter)
 export const SLOT_USER_WORDS: i32 = 12;
 

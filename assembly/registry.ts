@@ -3,7 +3,7 @@
 
 import {
   MAGIC, ABI_VERSION, HEADER, H_HOST, WORLD, STRAGGLERS, CACHE_WRITERS, LAYOUT_END, H_MAGIC, H_ABI, H_INIT, H_CAPACITY, H_LAYOUT_END,
-  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_REATTACH, SL_USER, SLOT_USER_WORDS, slotAddr,
+  INIT_NONE, INIT_BUSY, INIT_READY, MAX_SLOTS, SL_TID, SL_REATTACH, SL_DEADLINE, SL_USER, SLOT_USER_WORDS, slotAddr,
   W_REQUESTED, W_SUSPEND_EPOCH, W_EXCLUSION,
 } from "./layout";
 import { OK, E_ARG, E_ALREADY_INIT, E_NOT_INIT, E_FULL, E_STATE, E_STALE, E_WOULD_BLOCK } from "./errors";
@@ -80,6 +80,7 @@ export function register(tid: i32, holdAddr: usize = 0): i32 {
   const addr = slotAddr(idx);
   atomic.store<i32>(addr + SL_TID, tid);
   atomic.store<u32>(addr + SL_REATTACH, 0);
+  atomic.store<u32>(addr + SL_DEADLINE, 0);
   for (let k = 0; k < SLOT_USER_WORDS; k++) atomic.store<u32>(addr + SL_USER + ((<usize>k) << 2), 0);
   const stopping = atomic.load<u32>(W_REQUESTED) != 0;
   if (holdAddr != 0) while (atomic.load<u32>(holdAddr) == 0) atomic.wait<i32>(holdAddr, 0, 1_000_000);

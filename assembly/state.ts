@@ -118,7 +118,7 @@ export function suspendSelf(addr: usize, g: u32): bool {
 }
 
 // The owner is attached again: a stop backing off for it (world.ts
-// backOffForReattach) may begin. Every successful attach ends here, whichever
+// backingOff) may begin. Every successful attach ends here, whichever
 // path it took, or a flag set by an earlier refused try_attach would hold
 // every later stop for the whole back-off.
 function reattached(addr: usize): void {

@@ -20,16 +20,25 @@
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
 // requester's turn it is DETACHED, so that requester can park it.
+// The stop is written once, as steps (stop_arm, stop_try_begin,
+// stop_wait_addr, stop_step, stop_abandon / stop_abandon_try): the deadline
+// and the fairness back-off are decided inside them, and every form drives
+// the same steps, waiting its own way between them: the blocking `stop`
+// below in atomic.wait, the host's sync and async stops in Atomics.wait or
+// waitAsync (host/stop.ts). No step blocks, so no form overruns the deadline
+// by more than one wait slice; a caller that another stop parked is
+// answered E_BUSY still parked (it re-attaches as any attach does).
 // Fairness: a thread resumed by a start needs a futex wake-up (tens of µs) to
 // re-attach, while a requester can begin the next stop at once and park it
-// again, so under a storm of stops it could wait indefinitely. A blocking stop
-// therefore first waits (detached, at most REATTACH_BACKOFF_MS) while some
-// slot is DETACHED with SL_REATTACH set, i.e. resumed but not yet re-attached;
-// the re-attaching thread clears the flag and notifies its word.
+// again, so under a storm of stops it could wait indefinitely. An armed
+// stop_try_begin therefore backs off (detached) while some slot is DETACHED
+// with SL_REATTACH set, i.e. resumed but not yet re-attached, until
+// REATTACH_BACKOFF_MS after the last start (W_RESUMED_MS); the re-attaching
+// thread clears the flag and notifies its word.
 
 import {
   W_EXCLUSION, W_REQUESTED, W_STOPPED, W_SUSPEND_EPOCH, W_STRAGGLERS, W_STOP_BEGAN_MS,
-  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, STRAGGLERS, MAX_SLOTS, SL_REATTACH, slotAddr,
+  W_FORCED_PARKS, W_SELF_SUSPENDS, W_ATTACH_WAITS, W_RESUMED_MS, STRAGGLERS, MAX_SLOTS, SL_REATTACH, SL_DEADLINE, slotAddr,
   S_SEQ, S_WRITER, S_STOPS, S_TIMEOUTS, S_LAST_NS, S_TOTAL_NS, S_MAX_NS, S_HIST, HIST_BUCKETS,
 } from "./layout";
 import {
@@ -52,7 +61,7 @@ const SPINS: i32 = 20_000;
 const REGISTERING_SLICES: i32 = 50;
 // The same bound for the non-blocking release, measured from its first call.
 const REGISTERING_WAIT_MS: f64 = 50;
-// Longest a stop waits for resumed threads to re-attach before it begins.
+// How long after a start a stop waits for the threads it resumed to re-attach.
 const REATTACH_BACKOFF_MS: f64 = 2;
 
 function isRequester(h: i32): bool {
@@ -122,12 +131,20 @@ function restorePass(h: i32, block: bool = true, giveUp: bool = false): i32 {
   return registering;
 }
 
+// Before the restore pass resumes anyone: the back-off window opens, and the
+// requester's deadline (its stop is over) is cleared.
+function markResumed(h: i32): void {
+  atomic.store<u64>(W_RESUMED_MS, reinterpret<u64>(nowMs()));
+  disarm(h);
+}
+
 function releaseWorld(h: i32): void {
   assert(isRequester(h), "world released by a thread that does not hold the stop");
   // W_STOPPED first: a thread that registers once the request is clear runs,
   // and is_stopped() must not read 1 by then.
   atomic.store<u32>(W_STOPPED, 0);
   atomic.store<u32>(W_REQUESTED, 0);
+  markResumed(h);
   restorePass(h);
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
@@ -150,6 +167,7 @@ function releaseWorldTry(h: i32): i32 {
     // the order of releaseWorld: W_STOPPED first
     atomic.store<u32>(W_STOPPED, 0);
     atomic.store<u32>(W_REQUESTED, 0);
+    markResumed(h);
   }
   const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
   if (restorePass(h, false, giveUp) != 0) return E_WOULD_BLOCK;
@@ -194,24 +212,95 @@ export function resetStats(): void {
   atomic.store<u64>(W_ATTACH_WAITS, 0);
 }
 
-// ---- the protocol, in steps (the async host drives these) --------------------
+// ---- the protocol, in steps: the one stop algorithm --------------------------
 
-// Take the stop if nobody holds it. OK, E_WOULD_BLOCK (another requester),
-// E_ALREADY (this thread holds it), E_STATE (caller not attached).
+// The deadline lives in the owner's slot as wrapping u32 ms of now_ms (0: not
+// armed); timeouts are below 2^31 ms, so a signed difference orders it.
+function deadlineWord(now: f64, timeoutMs: i32): u32 {
+  const d = <u32>(<u64>Math.ceil(now + <f64>timeoutMs));
+  return d == 0 ? 1 : d;
+}
+
+function armedDeadline(h: i32): u32 {
+  return atomic.load<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE);
+}
+
+function deadlinePassed(d: u32): bool {
+  return d != 0 && <i32>(d - <u32>(<u64>Math.ceil(nowMs()))) <= 0;
+}
+
+function disarm(h: i32): void {
+  atomic.store<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE, 0);
+}
+
+// Arm a stop: the steps that follow keep its deadline.
+export function stopArm(h: i32, timeoutMs: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  if (timeoutMs < 0) return E_ARG;
+  atomic.store<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE, deadlineWord(nowMs(), timeoutMs));
+  return OK;
+}
+
+// Whether an armed begin should wait for a resumed thread to re-attach.
+function backingOff(h: i32): bool {
+  const resumed = reinterpret<f64>(atomic.load<u64>(W_RESUMED_MS));
+  return nowMs() < resumed + REATTACH_BACKOFF_MS && pendingReattach(h) >= 0;
+}
+
+// Take the stop if nobody holds it. OK, E_WOULD_BLOCK (another requester, or
+// backing off), E_ALREADY (this thread holds it), E_STATE (caller not
+// attached, unarmed), E_BUSY (armed: the deadline passed first). Any other
+// answer than OK, E_WOULD_BLOCK and E_ALREADY ends the armed attempt.
 export function stopTryBegin(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
-  if (atomic.load<u32>(slotAddr(handleIndex(h))) & STOP_BIT) return E_WOULD_BLOCK;
-  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) != ST_ATTACHED) return E_STATE;
+  const r = beginStep(h);
+  if (r < 0 && r != E_WOULD_BLOCK && r != E_ALREADY) disarm(h);
+  return r;
+}
+
+function beginStep(h: i32): i32 {
+  const addr = slotAddr(handleIndex(h));
+  const d = armedDeadline(h);
+  if (d != 0 && stateOf(atomic.load<u32>(addr)) != ST_ATTACHED && !isRequester(h)) {
+    // an armed caller waits detached between steps: it comes back first
+    const a = attach(h, false);
+    if (a == E_WOULD_BLOCK) return deadlinePassed(d) ? E_BUSY : E_WOULD_BLOCK;
+    if (a < 0) return a;
+  }
+  if (atomic.load<u32>(addr) & STOP_BIT) return d != 0 ? waitDetached(h, d) : E_WOULD_BLOCK;
+  if (stateOf(atomic.load<u32>(addr)) != ST_ATTACHED) return E_STATE;
+  if (d != 0 && !deadlinePassed(d) && !isRequester(h) && backingOff(h)) return waitDetached(h, d);
   const prev = atomic.cmpxchg<u32>(W_EXCLUSION, 0, <u32>h);
   if (prev == <u32>h) return E_ALREADY;
-  if (prev != 0) return E_WOULD_BLOCK;
+  if (prev != 0) return d != 0 ? waitDetached(h, d) : E_WOULD_BLOCK;
   store<f64>(W_STOP_BEGAN_MS, nowMs());
   atomic.store<u32>(W_REQUESTED, 1);
   return OK;
 }
 
-// One park pass: the number of threads still running (0: the world is stopped).
+// An armed begin that must wait: at the deadline E_BUSY (attached), else
+// detached, so that the stop it waits for can park it.
+function waitDetached(h: i32, d: u32): i32 {
+  if (deadlinePassed(d)) return E_BUSY;
+  const r = detach(h);
+  return r < 0 ? r : E_WOULD_BLOCK;
+}
+
+// The word an armed begin waits on after E_WOULD_BLOCK (0: none, retry).
+export function stopWaitAddr(h: i32): i32 {
+  const e = checkHandle(h);
+  if (e < 0) return e;
+  const me = slotAddr(handleIndex(h));
+  if (stateOf(atomic.load<u32>(me)) == ST_SUSPENDED) return <i32>me;
+  if (atomic.load<u32>(W_EXCLUSION) != 0) return <i32>W_EXCLUSION;
+  const i = backingOff(h) ? pendingReattach(h) : -1;
+  return i < 0 ? 0 : <i32>slotAddr(i);
+}
+
+// One park pass: the number of threads still running (0: the world is
+// stopped), or E_TIMEOUT once an armed deadline passed with threads pending.
 export function stopStep(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
@@ -222,6 +311,8 @@ export function stopStep(h: i32): i32 {
     assert(atomic.load<u32>(W_REQUESTED) == 1, "stopped without a request");
     atomic.store<u32>(W_STOPPED, 1);
     seqlockWrite(<u32>h, S_WRITER, S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
+  } else if (deadlinePassed(armedDeadline(h))) {
+    return E_TIMEOUT;
   }
   return pending;
 }
@@ -296,66 +387,47 @@ function pendingReattach(h: i32): i32 {
   return -1;
 }
 
-// Waits, detached, until no resumed thread is pending re-attach or `until`.
-function backOffForReattach(h: i32, until: f64): i32 {
-  let detached = false;
-  while (true) {
-    const i = pendingReattach(h);
-    if (i < 0) break;
-    const now = nowMs();
-    if (now >= until) break;
-    if (!detached) {
-      const d = detach(h);
-      if (d < 0) return d;
-      detached = true;
-    }
-    const w = atomic.load<u32>(slotAddr(i));
-    if (stateOf(w) != ST_DETACHED) continue;
-    atomic.wait<i32>(slotAddr(i), <i32>w, <i64>msToNs(until - now));
-  }
-  return detached ? attach(h, true) : OK;
-}
-
-// The blocking composite: stop every other thread within `timeoutMs`.
+// The blocking stop: the steps above, waiting in atomic.wait between them.
 // OK; E_TIMEOUT (world restored; stragglers readable); E_BUSY (another
 // requester held the stop past the deadline); E_ALREADY; E_STATE; E_ARG.
 export function stop(h: i32, timeoutMs: i32): i32 {
   if (timeoutMs < 0) return E_ARG;
-  const deadline = nowMs() + <f64>timeoutMs;
   const c = checkHandle(h);
   if (c < 0) return c;
-  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) == ST_ATTACHED && !isRequester(h)) {
-    const b = backOffForReattach(h, min(deadline, nowMs() + REATTACH_BACKOFF_MS));
-    if (b < 0) return b;
-  }
+  if (isRequester(h)) return E_ALREADY;
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) != ST_ATTACHED) return E_STATE;
+  stopArm(h, timeoutMs);
   while (true) {
     const r = stopTryBegin(h);
     if (r == OK) break;
-    if (r != E_WOULD_BLOCK) return r;
-    if (nowMs() >= deadline) return E_BUSY;
-    // Another requester's turn: wait for it detached, so it can park us.
-    const holder = atomic.load<u32>(W_EXCLUSION);
-    const d = detach(h);
-    if (d < 0) return d;
-    if (holder != 0) atomic.wait<i32>(W_EXCLUSION, <i32>holder, SLICE_NS);
-    const a = attach(h, true);
-    if (a < 0) return a;
+    if (r != E_WOULD_BLOCK) return reattachedWith(h, r);
+    const addr = stopWaitAddr(h);
+    if (addr > 0) atomic.wait<i32>(<usize>addr, atomic.load<i32>(<usize>addr), SLICE_NS);
   }
   while (true) {
     const epoch = atomic.load<u32>(W_SUSPEND_EPOCH);
-    if (stopStep(h) == 0) return OK;
-    const remainingMs = deadline - nowMs();
-    if (remainingMs <= 0) {
+    const pending = stopStep(h);
+    if (pending == 0) return OK;
+    if (pending == E_TIMEOUT) {
       stopAbandon(h);
       return E_TIMEOUT;
     }
+    if (pending < 0) return pending;
     let spins = 0;
     while (spins < SPINS && atomic.load<u32>(W_SUSPEND_EPOCH) == epoch) spins++;
-    if (spins == SPINS) {
-      const ns = <i64>msToNs(remainingMs);
-      atomic.wait<i32>(W_SUSPEND_EPOCH, <i32>epoch, ns < SLICE_NS ? ns : SLICE_NS);
-    }
+    if (spins == SPINS) atomic.wait<i32>(W_SUSPEND_EPOCH, <i32>epoch, SLICE_NS);
   }
+}
+
+// `stop` returns with its caller attached, as it was called; a caller parked
+// by another stop waits for that stop's end here, after its answer was decided.
+function reattachedWith(h: i32, r: i32): i32 {
+  disarm(h);
+  if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) != ST_ATTACHED) {
+    const a = attach(h, true);
+    if (a < 0) return a;
+  }
+  return r;
 }
 
 // Requester: resume every thread. The request flag is cleared before anyone

@@ -23,7 +23,9 @@ export interface CoreExports {
   slot_word(index: number): number;
   stop(h: number, timeout_ms: number): number;
   start(h: number): number;
+  stop_arm(h: number, timeout_ms: number): number;
   stop_try_begin(h: number): number;
+  stop_wait_addr(h: number): number;
   stop_step(h: number): number;
   stop_abandon(h: number): number;
   start_try(h: number): number;

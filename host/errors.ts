@@ -45,6 +45,8 @@ export class ThreadStateError extends WasmThreadsError {}
 export class StopTimeoutError extends WasmThreadsError {
   /** Handles of the threads that never reached a safe point. */
   readonly stragglers: number[];
+  /** The deadline the stop had, in ms. */
+  readonly timeoutMs: number;
   constructor(stragglers: number[], timeoutMs: number) {
     super(
       'E_TIMEOUT',
@@ -52,6 +54,7 @@ export class StopTimeoutError extends WasmThreadsError {
         (stragglers.map((h) => `slot ${handleIndex(h)} (handle ${h})`).join(', ') || 'none'),
     );
     this.stragglers = stragglers;
+    this.timeoutMs = timeoutMs;
   }
 }
 

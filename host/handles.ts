@@ -3,7 +3,7 @@
 import type { CoreExports } from './core.js';
 import { ClosedError, InvalidArgumentError, check } from './errors.js';
 import { CACHE_ENTRIES } from './layout.js';
-import type { LockOptions, RegisteredThread } from './thread.js';
+import type { LockOptions, LockUser } from './locks.js';
 
 const HIT = 1n << 32n;
 
@@ -14,7 +14,7 @@ const HIT = 1n << 32n;
  */
 export class CacheEntry {
   private readonly core: CoreExports;
-  constructor(private readonly thread: RegisteredThread, readonly index: number) {
+  constructor(private readonly thread: LockUser, readonly index: number) {
     this.core = thread.core;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= CACHE_ENTRIES) {
       throw new InvalidArgumentError(`cache index must be an integer in [0, ${CACHE_ENTRIES}), got ${String(index)}`);
@@ -41,7 +41,7 @@ export class CacheEntry {
 }
 
 // A handle dies with the thread it is bound to (ClosedError once its runtime is closed).
-function open(thread: RegisteredThread): void {
+function open(thread: LockUser): void {
   if (thread.closed) throw new ClosedError();
 }
 
@@ -52,7 +52,7 @@ function u32(v: number, name: string): number {
 
 /** A lock in shared memory, used by one registered thread. */
 export class Mutex {
-  constructor(private readonly thread: RegisteredThread, readonly id: number) {
+  constructor(private readonly thread: LockUser, readonly id: number) {
     check(thread.core.lock_addr(id), `mutex(${id})`, 'lock', { lockId: id });
   }
 

@@ -10,8 +10,8 @@ export { instantiateCore, createSharedMemory, type CoreExports } from './core.js
 export type { Platform, PlatformWorker, WaitRelay, WorkerInit } from './platform.js';
 export { WorkerPool, WORKER_IDLE_MS, servePool, messageQueue, type PoolableWorker } from './worker-pool.js';
 export {
-  interpOf, diagOf, linked, compileLinked, bindLinked, instantiateLinked, DIAG_QUIT, DIAG_SCRATCH,
-  type InterpExports, type DiagExports, type LinkedModules, type LinkedName,
+  interpOf, linked, compileLinked, bindLinked, instantiateLinked,
+  type InterpExports, type LinkedModules, type LinkedName,
 } from './modules.js';
 export * from './errors.js';
 export {

@@ -47,6 +47,8 @@ export const W_SUSPEND_EPOCH = 0x44c;
 export const W_STRAGGLERS = 0x450;
 /** stop start time (f64, requester's clock) */
 export const W_STOP_BEGAN_MS = 0x458;
+/** time the last start resumed the world (f64 bits as u64, the starter's clock): a stop backs off for re-attaching threads until 2 ms after it */
+export const W_RESUMED_MS = 0x460;
 /** forced parks (u64) */
 export const W_FORCED_PARKS = 0x480;
 /** self-suspends (u64) */
@@ -89,6 +91,8 @@ export const SL_WORD = 0;
 export const SL_TID = 4;
 /** `+8` 1 while the owner waits in attach for a stop to end (a blocking stop backs off briefly for it, so repeated stops do not starve it) */
 export const SL_REATTACH = 8;
+/** `+12` the owner's stop deadline (ms of `now_ms`, wrapping u32; 0: none), set by `stop_arm`, cleared when that stop ends */
+export const SL_DEADLINE = 12;
 /** `+16..+63` 12 words for the embedder (the diagnostics use word 0 as a progress counter) */
 export const SL_USER = 16;
 export const SLOT_USER_WORDS = 12;

@@ -6,12 +6,13 @@
 import { InvalidArgumentError, UnsupportedError } from './errors.js';
 import { MAX_SLOTS, MEMORY_INITIAL_PAGES, MEMORY_MAXIMUM_PAGES } from './layout.js';
 import { DEFAULT_MAXIMUM_PAGES } from './core.js';
-import type { Platform } from './platform.js';
+import { LINKED_NAMES, type LinkedName } from './modules.js';
 
 /** Pages the core's memory import accepts: its declared minimum and maximum (abi.json "memory"). */
 export const MIN_PAGES = MEMORY_INITIAL_PAGES;
 export const MAX_PAGES = MEMORY_MAXIMUM_PAGES;
-export const MAX_FORK_POOL = 16;
+/** The most warm children a fork server keeps (host/fork/server.ts grows its pool with the fork rate up to it). */
+export const MAX_FORK_POOL = 8;
 /**
  * Deadline of every stop-the-world (a fork's included) unless a call or the
  * runtime says otherwise. One value for both: a fork's stop is a stop, and a
@@ -32,7 +33,15 @@ export type WasmBuild = 'release' | 'debug' | URL;
 /** How a fork child is isolated from its parent: its own process, or a thread group over a fresh memory. */
 export type ForkIsolation = 'process' | 'thread';
 
-interface CheckContext { platform?: Platform }
+/** What validating the options asks of a platform (host/platform.ts Platform has it). */
+export interface OptionsPlatform {
+  loadWasm(build: WasmBuild): Promise<BufferSource>;
+  exists?(url: URL): Promise<boolean>;
+  createForkService?: unknown;
+  startForkServer?: unknown;
+}
+
+interface CheckContext { platform?: OptionsPlatform }
 
 /**
  * One option: `In` is what a caller may pass, `Out` what the runtime keeps
@@ -85,12 +94,36 @@ const oneOf = <T extends string>(...values: T[]) => (v: unknown, path: string): 
   return v as T;
 };
 
-/** A deadline in ms: a finite number in [0, 2^31). */
-export function checkTimeoutMs(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 0x7fffffff) {
-    throw new InvalidOptionError(path, `must be a finite number in [0, 2^31), got ${show(v)}`);
+/**
+ * A deadline: whole ms in [0, 2^31) (the core's deadlines are i32 ms). The one
+ * check of every deadline: stopTimeoutMs, a stop's timeoutMs, a fork's
+ * stopTimeoutMs and ackTimeoutMs, close's graceMs.
+ */
+export function deadlineMs(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+    throw new InvalidOptionError(path, `must be an integer in [0, 2^31) ms, got ${show(v)}`);
   }
   return v;
+}
+
+/** A lock's wait in ms: a number below 2^31, floored; negative or undefined waits forever (-1). */
+export function lockWaitMs(v: unknown, path: string): number {
+  if (v === undefined) return -1;
+  if (typeof v !== 'number' || Number.isNaN(v) || v > 0x7fffffff) {
+    throw new InvalidOptionError(path, `must be a number < 2^31 (negative: forever), got ${show(v)}`);
+  }
+  return v < 0 ? -1 : Math.floor(v);
+}
+
+/** A call's options object: undefined, or an object with only `known` keys (a `signal` an AbortSignal). */
+export function checkOptions(opts: unknown, known: readonly string[], what: string): void {
+  if (opts === undefined) return;
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgumentError(`${what} options must be an object, got ${show(opts)}`);
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) throw new InvalidArgumentError(`${what}: unknown option '${k}' (known: ${known.join(', ')})`);
+  }
+  const signal = (opts as { signal?: unknown }).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError(`${what}: signal must be an AbortSignal`);
 }
 
 /**
@@ -110,7 +143,7 @@ async function existingUrl(v: unknown, path: string, { platform }: CheckContext)
   return url;
 }
 
-async function mustExist(url: URL, path: string, platform?: Platform): Promise<void> {
+async function mustExist(url: URL, path: string, platform?: OptionsPlatform): Promise<void> {
   if (!platform?.exists) return;
   let ok: boolean;
   try {
@@ -147,6 +180,13 @@ async function wasmBuild(v: unknown, path: string, { platform }: CheckContext): 
   return v;
 }
 
+function linkedNames(v: unknown, path: string): LinkedName[] {
+  if (!Array.isArray(v) || v.some((n) => !LINKED_NAMES.includes(n)) || new Set(v).size !== v.length) {
+    throw new InvalidOptionError(path, `must list distinct names of ${LINKED_NAMES.map((n) => `'${n}'`).join(', ')}, got ${show(v)}`);
+  }
+  return [...v] as LinkedName[];
+}
+
 /** A core build as it travels to a fork child (a string), and back. */
 export const wasmOfChild = (w: string): WasmBuild => (w === 'release' || w === 'debug' ? w : new URL(w));
 
@@ -162,7 +202,7 @@ export const FORK_OPTIONS = {
     },
     child: asIs(),
   }),
-  /** Warm children kept ready, 0…16 (default 1; 0 spawns on demand); the server grows it with the fork rate. The child's server is told the parent's. */
+  /** Warm children kept ready, 0…MAX_FORK_POOL (8; default 1; 0 spawns on demand); the server grows it with the fork rate. The child's server is told the parent's. */
   pool: withDefault<number, number, number>(1, { check: integer(0, MAX_FORK_POOL), child: asIs() }),
   /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */
   transfer: withDefault<'ipc' | 'file', 'ipc' | 'file', 'ipc' | 'file'>('file', { check: oneOf('ipc', 'file'), child: asIs() }),
@@ -192,11 +232,17 @@ export const RUNTIME_OPTIONS = {
   /** Default deadline of every stop-the-world and fork, in ms (default 1000). */
   // a child told no deadline (undefined) takes the default
   stopTimeoutMs: withDefault<number, number, number | undefined>(DEFAULT_STOP_TIMEOUT_MS, {
-    check: checkTimeoutMs, child: { to: (v) => v, from: (c) => c ?? DEFAULT_STOP_TIMEOUT_MS },
+    check: deadlineMs, child: { to: (v) => v, from: (c) => c ?? DEFAULT_STOP_TIMEOUT_MS },
   }),
   /** Shared memory size in 64 KiB pages (defaults 4 and 256). */
   initialPages: withDefault<number>(MIN_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
   maximumPages: withDefault<number>(DEFAULT_MAXIMUM_PAGES, { check: integer(MIN_PAGES, MAX_PAGES) }),
+  /**
+   * Modules linked against the core that the runtime compiles and gives every thread: 'interp' (the reference VM)
+   * and 'diag' (the bench's loops), for the harness, the bench and the tests. Default none: an embedder's runtime
+   * compiles the core only. A fork child inherits the list.
+   */
+  linked: withDefault<LinkedName[], LinkedName[], LinkedName[]>([], { check: linkedNames, child: asIs() }),
   /** Enables fork() (host/fork/); needs a platform that can fork (processes, or its own fork service). */
   fork: noDefault<ForkConfig, ResolvedFork>({ check: (v, path, ctx) => resolveGroup(FORK_OPTIONS, v, path, ctx, FORK_CHECKS) }),
 } as const;
@@ -213,6 +259,34 @@ type Inputs<T> = { -readonly [K in keyof T]?: InOf<T[K]> };
 type Outputs<T> = { -readonly [K in keyof T as HasDefault<T, K>]: OutOf<T[K]> } & { -readonly [K in keyof T as NoDefault<T, K>]?: OutOf<T[K]> };
 type Inherited<T> = { [K in keyof T as [ChildOf<T[K]>] extends [never] ? never : K]: T[K] };
 type Children<T, I = Inherited<T>> = { -readonly [K in keyof I as HasDefault<I, K>]: ChildOf<I[K]> } & { -readonly [K in keyof I as NoDefault<I, K>]?: ChildOf<I[K]> };
+
+/** Forked children still running at close: waited for, or killed; reaped either way. */
+export type ChildrenAtClose = 'wait' | 'kill';
+
+/** close()'s options. */
+export const CLOSE_OPTIONS = {
+  /** How long jobs get to finish after `ctx.closing` before they are terminated (default 2000 ms). */
+  graceMs: withDefault<number>(2000, { check: deadlineMs }),
+  /** Forked children still running: 'wait' for them to exit (default), or 'kill' them. Either way they are reaped. */
+  children: withDefault<ChildrenAtClose>('wait', { check: oneOf('wait', 'kill') }),
+} as const;
+export type CloseOptions = Inputs<typeof CLOSE_OPTIONS>;
+export type ResolvedClose = Outputs<typeof CLOSE_OPTIONS>;
+
+/** close()'s options (a number is graceMs), validated before anything closes. */
+export function resolveCloseOptions(opts: unknown): Promise<ResolvedClose> {
+  return resolveGroup<typeof CLOSE_OPTIONS, ResolvedClose>(CLOSE_OPTIONS, typeof opts === 'number' ? { graceMs: opts } : opts ?? {}, 'close', {}, {});
+}
+
+/**
+ * What every registered thread applies where a call names nothing: the
+ * runtime's resolved options, given once to each thread at registration (the
+ * main thread's, each worker's init message).
+ */
+export type ThreadOptions = Pick<ResolvedOptions, 'stopTimeoutMs'>;
+export const threadOptionsOf = (o: ResolvedOptions): ThreadOptions => ({ stopTimeoutMs: o.stopTimeoutMs });
+/** A thread made outside a runtime (tests) takes the declared defaults. */
+export const DEFAULT_THREAD_OPTIONS: ThreadOptions = { stopTimeoutMs: RUNTIME_OPTIONS.stopTimeoutMs.default };
 
 /** fork() settings, as createRuntime({ fork }) takes them. */
 export type ForkConfig = Inputs<typeof FORK_OPTIONS> & { continuation: string | URL };
@@ -267,19 +341,19 @@ const RUNTIME_CHECKS: GroupChecks = {
 };
 
 /** A platform forks through its own fork service or a fork server it starts. */
-export const canFork = (p: Platform): boolean => !!(p.createForkService || p.startForkServer);
+export const canFork = (p: OptionsPlatform): boolean => !!(p.createForkService || p.startForkServer);
 
 /**
  * Validates and normalises createRuntime's options: InvalidOptionError (code
  * 'E_ARG') for the first option out of its documented range, UnsupportedError
  * for a capability the platform lacks. Starts nothing.
  */
-export async function resolveRuntimeOptions(options: unknown = {}, platform?: Platform): Promise<ResolvedOptions> {
+export async function resolveRuntimeOptions(options: unknown = {}, platform?: OptionsPlatform): Promise<ResolvedOptions> {
   return resolveGroup(RUNTIME_OPTIONS, options, undefined, { platform }, RUNTIME_CHECKS);
 }
 
 /** resolveRuntimeOptions for callers that only validate. */
-export async function validateRuntimeOptions(options: unknown, platform?: Platform): Promise<void> {
+export async function validateRuntimeOptions(options: unknown, platform?: OptionsPlatform): Promise<void> {
   await resolveRuntimeOptions(options, platform);
 }
 

@@ -1,61 +1,16 @@
 // What the platform-neutral runtime needs from its host platform, and what a
 // platform may add. host/node/platform.ts and host/browser/platform.ts are
 // the two adapters; nothing platform-specific is imported outside them.
-import type { LinkedModules, LinkedName } from './modules.js';
+import type { LinkedName } from './modules.js';
 import type { ForkService } from './fork/service.js';
+import type { WasmBuild } from './options.js';
+import type { ForkServerInit, PlatformWorker, WorkerInit } from './platform-worker.js';
+import type { WaitRelay } from './wait.js';
 
-/** What a new worker receives. Everything here is structured-cloneable. */
-export interface WorkerInit {
-  module: WebAssembly.Module;
-  /** The compiled modules linked against the core (host/modules.ts). */
-  modules?: LinkedModules;
-  memory: WebAssembly.Memory;
-  /** Module specifier (URL string) of the job; its default export runs. */
-  job: string;
-  data: unknown;
-  /** The fork bridge's control block, when the runtime can fork. */
-  forkControl?: SharedArrayBuffer;
-  /** Set by the worker pool (host/worker-pool.ts): after the job the worker waits for the pool's next one. */
-  pooled?: boolean;
-}
-
+export type { ForkServerInit, PlatformWorker, WorkerInit, WorkerMessage } from './platform-worker.js';
+export type { WaitRelay } from './wait.js';
 /** What a fork child needs to rebuild its runtime (JSON inside the snapshot): derived from host/options.ts. */
 export type { ForkChildOptions } from './options.js';
-import type { ForkChildOptions, WasmBuild } from './options.js';
-
-export interface ForkServerInit {
-  /** The parent's memory: a pooled child sizes its own memory like it. */
-  memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
-  maximumPages: number;
-  child: ForkChildOptions;
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
-  execPath?: string;
-}
-
-/** Messages a worker sends to the runtime. */
-export type WorkerMessage =
-  | { type: 'registered'; handle: number }
-  | { type: 'spawn'; job: string; data: unknown }
-  | { type: 'done'; value: unknown }
-  | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
-
-export interface PlatformWorker {
-  readonly threadId: number;
-  onMessage(cb: (msg: WorkerMessage) => void): void;
-  onError(cb: (err: unknown) => void): void;
-  onExit(cb: (code: number) => void): void;
-  terminate(): Promise<unknown>;
-}
-
-/**
- * A helper that blocks in Atomics.wait on the caller's behalf, for engines
- * without Atomics.waitAsync: `done` once the i32 at `index` of `buffer` no
- * longer holds `value`, or after `ms`. One wait at a time.
- */
-export interface WaitRelay {
-  wait(buffer: SharedArrayBuffer, index: number, value: number, ms: number, done: () => void): void;
-}
 
 export interface Platform {
   /** The compiled core module's bytes for a build name, or from a URL. */

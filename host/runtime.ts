@@ -8,13 +8,15 @@ import {
 } from './layout.js';
 import { useWaitRelays, waitAsync } from './wait.js';
 import { forkServiceFor, type ForkService, type ForkStats } from './fork/service.js';
-import { checkChildrenAtClose, type ChildrenAtClose, type ForkOptions } from './fork/request.js';
+import type { ForkOptions } from './fork/request.js';
 import type { AtForkHooks, ForkOutcome, WaitpidOptions } from './fork/client.js';
 import type { Platform } from './platform.js';
 import {
-  moduleUrl, cloneable, optionsOfChild, resolveRuntimeOptions, type ForkChildOptions, type ResolvedOptions, type RuntimeOptions,
+  moduleUrl, cloneable, optionsOfChild, resolveCloseOptions, resolveRuntimeOptions, threadOptionsOf,
+  type CloseOptions, type ForkChildOptions, type ResolvedOptions, type RuntimeOptions,
 } from './options.js';
-import { RegisteredThread, checkLockId, type StopOptions } from './thread.js';
+import { RegisteredThread, type StopOptions } from './thread.js';
+import { checkLockId } from './locks.js';
 import { bindLinked, compileLinked, linked, type LinkedModules } from './modules.js';
 import { WorkerThread, markWorkerDead } from './worker-thread.js';
 import { readStats, readThreadStates, type StwStats, type ThreadInfo } from './stats.js';
@@ -24,14 +26,7 @@ export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
 export type { ForkStats } from './fork/service.js';
 
-export type { ForkConfig, RuntimeOptions, ResolvedOptions } from './options.js';
-
-export interface CloseOptions {
-  /** How long jobs get to finish after `ctx.closing` before they are terminated (default 2000 ms). */
-  graceMs?: number;
-  /** Forked children still running: 'wait' for them to exit (default), or 'kill' them. Either way they are reaped. */
-  children?: ChildrenAtClose;
-}
+export type { ForkConfig, RuntimeOptions, ResolvedOptions, CloseOptions } from './options.js';
 
 export class Runtime {
   readonly main: RegisteredThread;
@@ -60,7 +55,7 @@ export class Runtime {
       if (options.fork) this.#fork = forkServiceFor(platform, memory, { ...options, fork: options.fork });
       bindLinked(core, memory, linkedModules);
     }
-    this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control);
+    this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control, threadOptionsOf(options));
     this.main.blockingAllowed = platform.mainThreadCanBlock;
     this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
   }
@@ -71,7 +66,7 @@ export class Runtime {
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
     const build = options.wasm;
     const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));
-    const linkedModules = await compileLinked(platform, build);
+    const linkedModules = await compileLinked(platform, build, options.linked);
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {
       throw errorFor(ERRNO.E_CORRUPT, `core ABI ${core.abi_version()}, host expects ${ABI_VERSION}`, 'thread');
@@ -103,7 +98,8 @@ export class Runtime {
     linkedModules?: LinkedModules,
   ): Promise<Runtime> {
     const core = instantiated ?? (await instantiateCore(module, memory));
-    linkedModules ??= await compileLinked(platform, optionsOfChild(child, maximumPages).wasm);
+    const o = optionsOfChild(child, maximumPages);
+    linkedModules ??= await compileLinked(platform, o.wasm, o.linked);
     return Runtime.prepareForkChild(platform, module, memory, core, child, maximumPages, linkedModules).adopt(handle);
   }
 
@@ -147,12 +143,12 @@ export class Runtime {
   fork(opts?: ForkOptions): ForkOutcome {
     this.#assertBlockingAllowed('fork');
     this.#forkService();
-    return this.main.fork({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
+    return this.main.fork(opts);
   }
 
   async forkAsync(opts?: ForkOptions): Promise<ForkOutcome> {
     this.#forkService();
-    return this.main.forkAsync({ stopTimeoutMs: this.options.stopTimeoutMs, ...opts });
+    return this.main.forkAsync(opts);
   }
 
   /** Child `pid`'s exit status (exit code, or 128 + signal), blocking; `{ noHang: true }`: undefined while it runs. */
@@ -227,6 +223,7 @@ export class Runtime {
     this.#fork?.ensure(); // a worker may fork
     const pw = this.platform.spawnWorker({
       module: this.module, modules: this.linkedModules, memory: this.memory, job: url.href, data, forkControl: this.#fork?.control,
+      options: threadOptionsOf(this.options),
     });
     const t = new WorkerThread(pw, (w) => this.#onWorkerExit(w), (j, d) => {
       // a worker's request: its arguments were checked there; a failure here must not end the main thread
@@ -247,7 +244,7 @@ export class Runtime {
 
   stopTheWorld(opts?: StopOptions): void {
     this.#assertBlockingAllowed('stopTheWorld');
-    this.main.stopTheWorld({ timeoutMs: this.options.stopTimeoutMs, ...opts });
+    this.main.stopTheWorld(opts);
   }
 
   startTheWorld(): void {
@@ -257,7 +254,7 @@ export class Runtime {
 
   async stopTheWorldAsync(opts?: StopOptions): Promise<void> {
     this.#open();
-    return this.main.stopTheWorldAsync({ timeoutMs: this.options.stopTimeoutMs, ...opts });
+    return this.main.stopTheWorldAsync(opts);
   }
 
   /** Never blocks the calling thread (a page's main thread uses this form). */
@@ -269,13 +266,13 @@ export class Runtime {
   /** stopTheWorldAsync, `fn` (may be async), startTheWorldAsync, whatever happens. */
   async withWorldStoppedAsync<T>(fn: () => T | Promise<T>, opts?: StopOptions): Promise<T> {
     this.#open();
-    return this.main.withWorldStoppedAsync(fn, { timeoutMs: this.options.stopTimeoutMs, ...opts });
+    return this.main.withWorldStoppedAsync(fn, opts);
   }
 
   /** Stops the world, runs `fn`, starts the world (also when `fn` throws). */
   withWorldStopped<T>(fn: () => T, opts?: StopOptions): T {
     this.#assertBlockingAllowed('withWorldStopped');
-    return this.main.withWorldStopped(fn, { timeoutMs: this.options.stopTimeoutMs, ...opts });
+    return this.main.withWorldStopped(fn, opts);
   }
 
   /** Runs blocking work detached. The main thread idles detached already. */
@@ -339,8 +336,7 @@ export class Runtime {
    * every object it handed out throws ClosedError, but the few host/closed.ts lists.
    */
   async close(opts: number | CloseOptions = {}): Promise<void> {
-    const { graceMs = 2000, children } = typeof opts === 'number' ? { graceMs: opts } : opts;
-    const mode = checkChildrenAtClose(children);
+    const { graceMs, children: mode } = await resolveCloseOptions(opts);
     if (this.#closed) return;
     this.#closed = true;
     Atomics.store(this.#i32, H_HOST_CLOSING >> 2, 1);

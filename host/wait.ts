@@ -3,7 +3,15 @@
 // Chromium, Firefox ≥ 145); otherwise relays the platform provides
 // (Platform.startWaitRelay: a worker that blocks in Atomics.wait for us);
 // with neither, a bounded timer (every caller re-checks its condition).
-import type { WaitRelay } from './platform.js';
+/**
+ * A helper that blocks in Atomics.wait on the caller's behalf, for engines
+ * without Atomics.waitAsync: `done` once the i32 at `index` of `buffer` no
+ * longer holds `value`, or after `ms`. One wait at a time.
+ */
+export interface WaitRelay {
+  wait(buffer: SharedArrayBuffer, index: number, value: number, ms: number, done: () => void): void;
+}
+
 
 /**
  * Resolves when the i32 at byte `addr` no longer holds `value`, or after `ms`

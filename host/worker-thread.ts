@@ -1,6 +1,6 @@
 // A worker running a job, as the runtime sees it: registration, result, exit.
 import { ERRNO, WorkerError } from './errors.js';
-import { waitForRegistering } from './thread.js';
+import { waitForRegistering } from './stop.js';
 import type { CoreExports } from './core.js';
 import { LAYOUT_END, SL_TID, STATE_MASK, ST_DEAD, ST_FREE, handleOf, slotAddr } from './layout.js';
 import type { PlatformWorker, WorkerMessage } from './platform.js';

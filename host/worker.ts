@@ -3,7 +3,7 @@
 import { instantiateCore, type CoreExports } from './core.js';
 import { bindLinked } from './modules.js';
 import { InvalidArgumentError, check } from './errors.js';
-import { moduleUrl } from './options.js';
+import { moduleUrl, type ThreadOptions } from './options.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
@@ -13,9 +13,9 @@ export class ThreadContext extends RegisteredThread {
   readonly #closing: Int32Array;
   constructor(
     core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown,
-    forkControl: SharedArrayBuffer | undefined, private readonly post: (m: WorkerMessage) => void,
+    forkControl: SharedArrayBuffer | undefined, private readonly post: (m: WorkerMessage) => void, options: ThreadOptions,
   ) {
-    super(core, memory, handle, false, forkControl);
+    super(core, memory, handle, false, forkControl, options);
     this.#closing = new Int32Array(memory.buffer, H_HOST_CLOSING, 1);
   }
 
@@ -53,7 +53,7 @@ export async function runWorker(init: WorkerInit, threadId: number, post: (m: Wo
     bindLinked(core, init.memory, init.modules);
     handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });
-    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post);
+    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post, init.options);
     ctx.attach();
     let value: unknown;
     try {

@@ -39,6 +39,7 @@ extern "C" {
 #define WTC_W_SUSPEND_EPOCH 0x44c /* suspend epoch (bumped when a slot settles; the requester waits on it) */
 #define WTC_W_STRAGGLERS 0x450 /* straggler count written at a timeout */
 #define WTC_W_STOP_BEGAN_MS 0x458 /* stop start time (f64, requester's clock) */
+#define WTC_W_RESUMED_MS 0x460 /* time the last start resumed the world (f64 bits as u64, the starter's clock): a stop backs off for re-attaching threads until 2 ms after it */
 #define WTC_W_FORCED_PARKS 0x480 /* forced parks (u64) */
 #define WTC_W_SELF_SUSPENDS 0x488 /* self-suspends (u64) */
 #define WTC_W_ATTACH_WAITS 0x490 /* attach waits (u64) */
@@ -64,6 +65,7 @@ extern "C" {
 #define WTC_SL_WORD 0 /* +0 state word (gen << 8 | STOP bit | state) */
 #define WTC_SL_TID 4 /* +4 host thread id, for diagnostics */
 #define WTC_SL_REATTACH 8 /* +8 1 while the owner waits in attach for a stop to end (a blocking stop backs off briefly for it, so repeated stops do not starve it) */
+#define WTC_SL_DEADLINE 12 /* +12 the owner's stop deadline (ms of now_ms, wrapping u32; 0: none), set by stop_arm, cleared when that stop ends */
 #define WTC_SL_USER 16 /* +16..+63 12 words for the embedder (the diagnostics use word 0 as a progress counter) */
 #define WTC_SLOT_USER_WORDS 12
 #define WTC_LOCKS 0x5000
@@ -157,7 +159,9 @@ int32_t wtc_thread_state(int32_t h) __attribute__((import_module("core"), import
 int32_t wtc_slot_word(int32_t index) __attribute__((import_module("core"), import_name("slot_word")));
 int32_t wtc_stop(int32_t h, int32_t timeout_ms) __attribute__((import_module("core"), import_name("stop")));
 int32_t wtc_start(int32_t h) __attribute__((import_module("core"), import_name("start")));
+int32_t wtc_stop_arm(int32_t h, int32_t timeout_ms) __attribute__((import_module("core"), import_name("stop_arm")));
 int32_t wtc_stop_try_begin(int32_t h) __attribute__((import_module("core"), import_name("stop_try_begin")));
+int32_t wtc_stop_wait_addr(int32_t h) __attribute__((import_module("core"), import_name("stop_wait_addr")));
 int32_t wtc_stop_step(int32_t h) __attribute__((import_module("core"), import_name("stop_step")));
 int32_t wtc_stop_abandon(int32_t h) __attribute__((import_module("core"), import_name("stop_abandon")));
 int32_t wtc_start_try(int32_t h) __attribute__((import_module("core"), import_name("start_try")));

@@ -4,7 +4,7 @@
 // with one polling worker; fork round trip (forkAsync + waitpid) and the fork
 // pause (how long the forking thread held the world stopped: the stop and the
 // copy) with 0 and 4 polling threads and 4 MiB of live memory.
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import type { Runtime, RuntimeOptions } from '../host/runtime.js';
 import { percentile, round } from './stats-util.js';
 

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import type { ForkTimings } from '../host/fork/client.js';
 import { userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, interpOf } from '../host/modules.js';
+import { interpOf } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH } from '../host/diag.js';
 import { percentile, round } from './stats-util.js';
 import { forkChildMemory } from './bench-fork-memory.js';
 
@@ -49,7 +50,7 @@ export async function forkRow(
   o: Opts, threads: number, heapMib: number, pool: boolean, transfer: 'ipc' | 'file', isolation: Isolation = 'process',
 ): Promise<Record<string, unknown>> {
   const rt = await createRuntime({
-    capacity: 16, threads, job: PROBE, jobData: { epoch: EPOCH }, maximumPages: 1024,
+    capacity: 16, threads, job: PROBE, jobData: { epoch: EPOCH }, maximumPages: 1024, linked: ['interp'],
     fork: { continuation: FORK_EXIT, pool: pool ? 1 : 0, transfer, isolation },
   });
   fillHeap(rt, heapMib);

@@ -13,7 +13,8 @@ import v8 from 'node:v8';
 import { compileLua } from '../vms/lua/host/loader.js';
 import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 import { captureText, newCapture, stopLuaWorld } from '../vms/lua/host/threads.js';
-import { median, parseArgs, percentile, round } from './stats-util.js';
+import { median, percentile, round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 import { LUA_BENCH_PROGRAMS, wasmRun as runOnce } from './bench-lua.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -148,7 +149,9 @@ export async function benchLuaThreads(opts: { quick: boolean; log: (s: string) =
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   v8.setFlagsFromString('--no-liftoff');
-  const args = parseArgs(process.argv.slice(2), { json: false, quick: false });
+  const args = parseArgs(process.argv.slice(2), {
+    json: arg(false, 'print the result as one line of JSON'), quick: arg(false, 'fewer iterations'),
+  }, 'node dist/scripts/bench-lua-threads.js', 'Lua threads on workers against native Lua');
   const log = (s: string): void => { if (!args.json) process.stderr.write(s + '\n'); };
   const r = await benchLuaThreads({ quick: args.quick, log });
   process.stdout.write(JSON.stringify(r, null, args.json ? 0 : 2) + '\n');

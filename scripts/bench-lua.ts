@@ -12,7 +12,8 @@ import v8 from 'node:v8';
 import { gzipSync } from 'node:zlib';
 import { CForkThread, WASI_ERRNO } from '../host/c-fork.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
-import { median, parseArgs, round } from './stats-util.js';
+import { median, round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD = path.join(ROOT, 'build');
@@ -191,7 +192,9 @@ export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Reco
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = parseArgs(process.argv.slice(2), { json: false, quick: false });
+  const args = parseArgs(process.argv.slice(2), {
+    json: arg(false, 'print the result as one line of JSON'), quick: arg(false, 'fewer iterations'),
+  }, 'node dist/scripts/bench-lua.js', 'Lua on the core against native Lua');
   const log: Log = (s) => { if (!args.json) process.stderr.write(s + '\n'); };
   const result = await benchLua({ quick: args.quick, log });
   process.stdout.write(JSON.stringify(result, null, args.json ? 0 : 2) + '\n');

@@ -4,7 +4,7 @@
 // many stops the storm took. A thread starved by back-to-back stops shows up
 // as an attach wait many stop cycles long.
 import { createRuntime } from '../host/node/index.js';
-import { DIAG_QUIT, DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_QUIT, DIAG_SCRATCH } from '../host/diag.js';
 import { round } from './stats-util.js';
 
 const JOBS = new URL('./jobs/', import.meta.url);

@@ -7,8 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
-import { median, parseArgs, percentile, round } from './stats-util.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/diag.js';
+import { median, percentile, round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 import { assemble } from '../interp/assembler.js';
 import { benchStorm } from './bench-storm.js';
 import { Interpreter } from '../interp/interpreter.js';
@@ -19,7 +20,16 @@ import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 
-const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
+/** The bench runs diag.wasm's loops and the reference VM. */
+const LINKED: ('interp' | 'diag')[] = ['interp', 'diag'];
+
+const args = parseArgs(process.argv.slice(2), {
+  json: arg(false, 'print the result as one line of JSON'),
+  quick: arg(false, 'fewer iterations: a smoke run, not figures to keep'),
+  only: arg('', 'run only these sections, comma-separated (core, seqlock, fork, …: SECTIONS in scripts/bench.ts)'),
+  markdown: arg('', 'also render the result into this Markdown file, and its JSON beside it'),
+  from: arg('', 'render a saved result (JSON) instead of running'),
+}, 'npm run bench --', 'the benchmarks: stop-the-world, seqlock, locks, interpreter, fork, …; prints the result object');
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);
@@ -42,7 +52,7 @@ function waitAllProgress(rt: Runtime, idx: number[], deadlineMs = 10_000): void 
 // boundary (diag.wasm imports attach, detach and poll from "core"), as an
 // embedder linked against the core does.
 async function coreSection(): Promise<Record<string, unknown>> {
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const h = rt.handle;
   const diag = diagOf(rt.core);
   rt.main.attach();
@@ -69,7 +79,7 @@ async function coreSection(): Promise<Record<string, unknown>> {
 }
 
 async function stwRow(threads: number): Promise<Record<string, number>> {
-  const rt = await createRuntime({ capacity: 16, threads, job: SPIN });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16, threads, job: SPIN });
   const idx = rt.workers.map((w) => handleIndex(w.handle));
   const i32 = new Int32Array(rt.memory.buffer);
   const n = args.quick ? 100 : threads <= 2 ? 2000 : 400;
@@ -110,7 +120,7 @@ async function stwRow(threads: number): Promise<Record<string, number>> {
 }
 
 async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mutex' | 'plain'): Promise<number> {
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const lock = rt.createLock('mutex');
   const entry = { index: 5, tv: 11, mv: 22, value: 777 };
   rt.main.attach();
@@ -136,7 +146,7 @@ async function readRun(readers: number, writer: boolean, kind: 'seqlock' | 'mute
 
 async function tornCount(readers: number, writer: boolean): Promise<number> {
   if (!writer) return 0;
-  const rt = await createRuntime({ capacity: 16 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 16 });
   const i32 = new Int32Array(rt.memory.buffer);
   const w = rt.spawn(DIAG, { op: 'record-writer', rec: 6, seed: 12345 });
   await w.registered();
@@ -172,7 +182,7 @@ async function seqlockSection(): Promise<Record<string, number | boolean>[]> {
 // ---- interpreter -----------------------------------------------------------------
 
 async function interpSection(): Promise<Record<string, number>> {
-  const rt = await createRuntime({ capacity: 4 });
+  const rt = await createRuntime({ linked: LINKED, capacity: 4 });
   rt.main.attach();
   const it = new Interpreter(rt.main);
   const iters = args.quick ? 200_000 : 2_000_000;

@@ -3,15 +3,20 @@
 // stats table. Options: --threads N (4) --cycles N (1000) --timeout-ms N (2000) --json
 import { createRuntime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
-import { parseArgs, percentile, round } from './stats-util.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
+import { percentile, round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 
-const opts = parseArgs(process.argv.slice(2), { threads: 4, cycles: 1000, timeoutMs: 2000, json: false });
+const opts = parseArgs(process.argv.slice(2), {
+  threads: arg(4, 'spinning workers'), cycles: arg(1000, 'stop/start cycles'), timeoutMs: arg(2000, 'deadline of each stop, ms'),
+  json: arg(false, 'print the result as JSON'),
+}, 'npm run demo --', 'stops and starts the world over spinning workers and prints the latencies');
 if (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 64) throw new Error('--threads must be 1…64');
 if (!Number.isInteger(opts.cycles) || opts.cycles < 1) throw new Error('--cycles must be a positive integer');
 
 const rt = await createRuntime({
   capacity: opts.threads + 1,
+  linked: ['diag'],
   threads: opts.threads,
   job: new URL('./jobs/spin.js', import.meta.url),
   stopTimeoutMs: opts.timeoutMs,

@@ -8,10 +8,14 @@ import { BROWSERS, launch, type BrowserName } from './browsers.js';
 import { startServer } from './coi-server.js';
 import { cpythonFork } from './cpython-fork.js';
 import { reportHtml } from './harness-report.js';
-import { STRESS_DEFAULTS, checkStressOptions, summaryRows, type StressResult } from './stress-workload.js';
-import { parseArgs, round } from './stats-util.js';
+import { STRESS_DEFAULTS, STRESS_OPTIONS, checkStressOptions, summaryRows, type StressResult } from './stress-workload.js';
+import { round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 
-const opts = parseArgs(process.argv.slice(2), { ...STRESS_DEFAULTS, browser: 'chromium', json: false, report: '', compareCpython: false });
+const opts = parseArgs(process.argv.slice(2), {
+  ...STRESS_OPTIONS, browser: arg('chromium', `the browser (${BROWSERS.join(', ')})`), json: arg(false, 'print the summary as JSON'),
+  report: arg('', 'also write an HTML report to this file'), compareCpython: arg(false, "also fork CPython's threads the same way, for comparison"),
+}, 'npm run start:browser --', 'the stress harness in a headless browser; exits 1 on any violation');
 checkStressOptions(opts);
 if (!BROWSERS.includes(opts.browser as BrowserName)) throw new Error(`--browser must be one of ${BROWSERS.join(', ')}`);
 const SLACK_MS = 60_000;

@@ -12,12 +12,14 @@ import { writeFileSync } from 'node:fs';
 import { createRuntime } from '../host/node/index.js';
 import { cpythonFork } from './cpython-fork.js';
 import { reportHtml } from './harness-report.js';
-import { parseArgs, round } from './stats-util.js';
-import { STRESS_DEFAULTS, checkStressOptions, runStress, stressRuntimeOptions, summaryRows } from './stress-workload.js';
+import { round } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
+import { STRESS_OPTIONS, checkStressOptions, runStress, stressRuntimeOptions, summaryRows } from './stress-workload.js';
 
 const opts = parseArgs(process.argv.slice(2), {
-  ...STRESS_DEFAULTS, workerForkers: 1, json: false, report: '', compareCpython: false,
-});
+  ...STRESS_OPTIONS, workerForkers: arg(1, 'workers that fork in a loop besides the main thread'), json: arg(false, 'print the summary as JSON'),
+  report: arg('', 'also write an HTML report to this file'), compareCpython: arg(false, "also fork CPython's threads the same way, for comparison"),
+}, 'npm start --', 'the stress harness: interpreter threads, a mutator, forks; exits 1 on any violation');
 checkStressOptions(opts);
 
 const tty = process.stderr.isTTY && !opts.json;

@@ -2,9 +2,10 @@
 // and prints the URL of the live stress harness page, for a person to run by
 // hand (it also serves web/blank.html for one's own experiments).
 import { startServer } from './coi-server.js';
-import { parseArgs } from './stats-util.js';
+import { arg, parseArgs } from './args.js';
 
-const opts = parseArgs(process.argv.slice(2), { port: 8080, host: '127.0.0.1' });
+const opts = parseArgs(process.argv.slice(2), { port: arg(8080, 'port to listen on'), host: arg('127.0.0.1', 'address to listen on') },
+  'npm run serve --', 'serves this checkout cross-origin isolated (the live stress harness page)');
 const server = await startServer(opts.port, opts.host);
 console.log(`stress harness: ${server.url}web/harness.html?threads=2&duration=30`);
 console.log('(add &auto=1 to start on load; Ctrl-C stops the server)');

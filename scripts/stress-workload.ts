@@ -6,7 +6,7 @@
 // over and over, each child checking its copy (scripts/jobs/harness-child.ts)
 // and the parent checking its own world after each fork and at the end, under
 // a watchdog.
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from '../host/runtime.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';
@@ -15,6 +15,7 @@ import type { ForkTimings } from '../host/index.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
 import { ForkTally, type ForkSample, type ForkerResult } from './jobs/harness-forker.js';
 import { percentile, round } from './stats-util.js';
+import { arg, defaultsOf, type Arg } from './args.js';
 
 export interface StressOptions {
   threads: number;
@@ -28,9 +29,18 @@ export interface StressOptions {
   workerForkers: number;
 }
 
-export const STRESS_DEFAULTS: StressOptions = {
-  threads: 2, loops: 0, warmup: 3, spinChunk: 200, duration: 50, forks: 0, seed: 1, workerForkers: 0,
-};
+/** The workload's options (both harnesses' command lines), each with its default. */
+export const STRESS_OPTIONS = {
+  threads: arg(2, 'interpreter threads (1…32)'),
+  loops: arg(0, 'loops per thread (0: until the end)'),
+  warmup: arg(3, 'forks before the measured ones'),
+  spinChunk: arg(200, 'iterations between sleeps'),
+  duration: arg(50, 'seconds to run'),
+  forks: arg(0, 'forks at most (0: no cap)'),
+  seed: arg(1, 'seed of the random schedule'),
+  workerForkers: arg(0, 'workers that fork in a loop besides the main thread'),
+} as const satisfies Record<keyof StressOptions, Arg<number>>;
+export const STRESS_DEFAULTS: StressOptions = defaultsOf(STRESS_OPTIONS);
 
 /** Throws on an option out of range. */
 export function checkStressOptions(o: StressOptions): void {
@@ -70,6 +80,7 @@ const JOBS = new URL('./jobs/', import.meta.url);
 export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
   return {
     capacity: o.threads + 8,
+    linked: ['interp'],
     fork: { continuation: new URL('harness-child.js', JOBS), pool: 1 },
     stopTimeoutMs: 5000,
   };

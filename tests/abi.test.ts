@@ -67,7 +67,7 @@ test('the generated files match abi/abi.json (node scripts/gen-abi.mjs --check)'
 function genInCopy(edit: (dir: string) => void, args: string[] = ['--check']): { code: number; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gen-abi-'));
   try {
-    for (const p of ['abi', 'scripts/gen-abi.mjs', 'assembly', 'include', 'docs', 'README.md']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+    for (const p of ['abi', 'scripts/gen-abi.mjs', 'assembly', 'include', 'docs', 'README.md', 'interp']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
     cpSync(join(ROOT, 'host'), join(dir, 'host'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.ts') });
     edit(dir);
     try {
@@ -97,7 +97,9 @@ test('--check passes on an unchanged copy of the sources', () => {
 // Every hand-edit of a generated copy is drift that --check names.
 const EDITS: [what: string, file: string, from: string | RegExp, to: string][] = [
   ['a thread state name', 'host/layout.generated.ts', "'SUSPENDED'", "'PARKED'"],
-  ['a diag export parameter renamed', 'host/modules.ts', 'no_poll: number', 'noPoll: number'],
+  ['a diag export parameter renamed', 'host/diag.ts', 'no_poll: number', 'noPoll: number'],
+  ['an opcode renumbered in the VM', 'interp/assembler.ts', 'poll: 25', 'poll: 26'],
+  ['a context offset moved in the VM', 'interp/interpreter.ts', 'steps: 56', 'steps: 60'],
   ['an interp export dropped', 'host/modules.ts', /^ {2}interp_heap_top_addr\(\): number;\n/m, ''],
   ['the seqlock writer-waiting bit', 'assembly/layout.ts', /WRITER_WAITING: u32 = 0x80000000/, 'WRITER_WAITING: u32 = 0x40000000'],
   ['a core export', 'host/core.ts', /^ {2}poll\(h: number\)/m, '  poll(handle: number)'],

@@ -9,11 +9,11 @@ import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions }
 import { TESTING_WASM } from './lib/testing-build.js';
 import { ERRNO as E, LockOwnerDeadError } from '../host/errors.js';
 import { LOCK_WAITERS, RECORDS, RECORD_SIZE, REC_WRITER, W_EXCLUSION, userWordAddr } from '../host/layout.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, spinningRuntime, waitFor, within } from './lib/helpers.js';
 
 // Every runtime here runs the testing build: its hooks stop a worker inside a core call.
-const createRuntime = (o: RuntimeOptions): Promise<Runtime> => createNodeRuntime({ wasm: TESTING_WASM, ...o });
+const createRuntime = (o: RuntimeOptions): Promise<Runtime> => createNodeRuntime({ wasm: TESTING_WASM, linked: ['diag'], ...o });
 const RELEASE = DIAG_SCRATCH + 512; // never set: the held workers stay where they are
 const COUNTER = DIAG_SCRATCH + 576;
 const POLL_FLAG = DIAG_SCRATCH + 640;

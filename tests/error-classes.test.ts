@@ -14,7 +14,7 @@ import { createSharedMemory, type CoreExports } from '../host/core.js';
 import { ST_DETACHED, LOCKS, LOCK_SIZE } from '../host/layout.js';
 import { RegisteredThread } from '../host/thread.js';
 import { CacheEntry, Mutex } from '../host/handles.js';
-import { createRuntime, within } from './lib/helpers.js';
+import { createRuntime, outcome, within } from './lib/helpers.js';
 import { readFileSync } from 'node:fs';
 
 const HANDLE = (1 << 8) | 0;
@@ -28,6 +28,8 @@ function fakeCore(failing: string, code: number): CoreExports {
     lock_addr: (id) => LOCKS + id * LOCK_SIZE,
     cache_read: () => 0n,
     straggler_count: () => 0,
+    // the begin waits (so the driver asks where) when the failing call is the wait's address
+    stop_try_begin: () => (failing === 'stop_wait_addr' ? ERRNO.E_WOULD_BLOCK : 0),
   };
   return new Proxy({} as CoreExports, {
     get: (_, name: string) => (name === failing ? () => (name === 'cache_read' ? BigInt(code) : code) : ok[name] ?? (() => 0)),
@@ -46,6 +48,9 @@ const OPS: Op[] = [
   { name: 'detach', export: 'detach', domain: 'thread', call: (t) => t.detach() },
   { name: 'stopTheWorld', export: 'stop_try_begin', domain: 'stop', call: (t) => t.stopTheWorld({ timeoutMs: 0 }), handled: RETRIED },
   { name: 'stopTheWorldAsync', export: 'stop_try_begin', domain: 'stop', call: (t) => t.stopTheWorldAsync({ timeoutMs: 0 }), handled: RETRIED },
+  { name: 'stopTheWorld', export: 'stop_arm', domain: 'stop', call: (t) => t.stopTheWorld() },
+  { name: 'stopTheWorldAsync', export: 'stop_arm', domain: 'stop', call: (t) => t.stopTheWorldAsync() },
+  { name: 'stopTheWorld', export: 'stop_wait_addr', domain: 'stop', call: (t) => t.stopTheWorld() },
   { name: 'stopTheWorld', export: 'stop_step', domain: 'stop', call: (t) => t.stopTheWorld() },
   { name: 'stopTheWorldAsync', export: 'stop_step', domain: 'stop', call: (t) => t.stopTheWorldAsync() },
   { name: 'startTheWorld', export: 'start', domain: 'stop', call: (t) => t.startTheWorld() },
@@ -65,15 +70,6 @@ const OPS: Op[] = [
 ];
 
 const documented = (name: string): ErrorCode[] => EXPORTS.find((x) => x.name === name)!.errors as ErrorCode[];
-
-async function outcome(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function expectClass(e: unknown, code: ErrorCode, domain: ErrorDomain, where: string): void {
   const cls = classFor(ERRNO[code], domain);
@@ -126,19 +122,24 @@ test('the operations the runtime calls itself: createLock, destroyLock, resetSta
     }
   }));
 
-test('the stop driver\'s own deadlines: StopBusyError while another holds the stop, StopTimeoutError naming the stragglers', async () => {
+test('the stop driver passes on the deadline the steps decide: E_BUSY from the begin a StopBusyError, E_TIMEOUT from a step a StopTimeoutError naming the stragglers', async () => {
   const memory = createSharedMemory();
   for (const run of [(t: RegisteredThread) => t.stopTheWorld({ timeoutMs: 0 }), (t: RegisteredThread) => t.stopTheWorldAsync({ timeoutMs: 0 })]) {
-    const busy = new RegisteredThread(fakeCore('stop_try_begin', ERRNO.E_WOULD_BLOCK), memory, HANDLE, true);
+    const busy = new RegisteredThread(fakeCore('stop_try_begin', ERRNO.E_BUSY), memory, HANDLE, true);
     expectClass(await outcome(() => run(busy)), 'E_BUSY', 'stop', 'held stop');
     assert.instance(await outcome(() => run(busy)), StopBusyError);
     const straggler = (2 << 8) | 1;
+    let abandoned = 0;
     const core = new Proxy({} as CoreExports, {
-      get: (_, name: string) => ({ stop_step: () => 1, straggler_count: () => 1, straggler: () => straggler, thread_state: () => ST_DETACHED, capacity: () => 4 } as Record<string, () => number>)[name] ?? (() => 0),
+      get: (_, name: string) => ({
+        stop_step: () => ERRNO.E_TIMEOUT, stop_abandon: () => ++abandoned && 1, stop_abandon_try: () => ++abandoned && 1,
+        straggler_count: () => 1, straggler: () => straggler, thread_state: () => ST_DETACHED, capacity: () => 4,
+      } as Record<string, () => number>)[name] ?? (() => 0),
     });
     const e = await outcome(() => run(new RegisteredThread(core, memory, HANDLE, true)));
     expectClass(e, 'E_TIMEOUT', 'stop', 'stragglers');
     assert.equal((e as StopTimeoutError).stragglers, [straggler]);
+    assert.is(abandoned, 1, 'the stop was abandoned before the error');
   }
 });
 

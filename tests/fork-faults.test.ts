@@ -7,13 +7,13 @@ import * as assert from 'uvu/assert';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ClosedError, ForkRefusedError, WorkerError } from '../host/errors.js';
 import type { ForkPhase } from '../host/fork/request.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes, expectForkError } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');
 
 function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, ...opts, fork: { continuation: CONTINUATION, pool } });
+  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 function assertWorldResumed(rt: Runtime, what = ''): void {

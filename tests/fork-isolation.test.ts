@@ -19,7 +19,7 @@ const file = (what: string) => join(dir, `${what}-${fileNo++}`);
 type Isolation = 'process' | 'thread';
 
 function forkRuntime(isolation: Isolation, opts: RuntimeOptions = {}, pool = 1, continuation = job('fork-child')): Promise<Runtime> {
-  return createRuntime({ capacity: 16, ...opts, fork: { continuation, pool, isolation } });
+  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation, pool, isolation } });
 }
 
 for (const isolation of ['process', 'thread'] as Isolation[]) {

@@ -7,10 +7,10 @@ import { createRuntime, type Runtime } from '../host/node/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIAG_QUIT as D_QUIT } from '../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import { childProcesses, job, processAlive, progressOf, waitFor, within, workerIndexes } from './lib/helpers.js';
 
-const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, fork: { continuation: job('fork-child'), pool: 1 } });
+const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, linked: ['diag'], fork: { continuation: job('fork-child'), pool: 1 } });
 
 test('a child\'s stdout goes where its parent\'s does', () =>
   within(60_000, () => {
@@ -53,7 +53,7 @@ for (const children of ['wait', 'kill'] as const) {
 
 test('the world runs during the hand-off: only the forking thread waits for the child', () =>
   within(60_000, async () => {
-    const rt = await createRuntime({ capacity: 8, threads: 2, job: job('spin'), fork: { continuation: job('fork-child'), pool: 1 } });
+    const rt = await createRuntime({ capacity: 8, linked: ['diag'], threads: 2, job: job('spin'), fork: { continuation: job('fork-child'), pool: 1 } });
     const dir = mkdtempSync(join(tmpdir(), 'fork-handoff-'));
     try {
       const idx = workerIndexes(rt);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
 import type { ForkOptions } from '../host/fork/request.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const CONTINUATION = job('fork-child');
@@ -19,7 +19,7 @@ const reportPath = () => join(dir, `report-${reportNo++}.json`);
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>;
 
 function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, ...opts, fork: { continuation: CONTINUATION, pool } });
+  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 /** Child processes of this process (the fork server spawns them), but ps itself. */

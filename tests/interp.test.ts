@@ -13,7 +13,7 @@ const PROGRAMS = new URL('../../interp/programs/', import.meta.url);
 const INTERP_JOB = new URL('../scripts/jobs/interp.js', import.meta.url);
 
 async function withMain<T>(fn: (rt: Runtime, it: Interpreter) => T): Promise<T> {
-  const rt = await createRuntime({ capacity: 8 });
+  const rt = await createRuntime({ linked: ['interp'], capacity: 8 });
   rt.main.attach();
   try {
     return fn(rt, new Interpreter(rt.main));
@@ -64,7 +64,7 @@ test('example programs print what they compute', () =>
 
 test('threads, locks, forks and attribute mutation from inside the interpreter', () =>
   within(90_000, async () => {
-    const rt = await createRuntime({ capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
+    const rt = await createRuntime({ linked: ['interp'], capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
     try {
       rt.main.attach();
       const expected: Record<string, number[]> = { threads: [2000], 'fork-loop': [7, 8, 9], 'fork-threads': [1], 'attr-cache': [100] };
@@ -80,7 +80,7 @@ test('threads, locks, forks and attribute mutation from inside the interpreter',
 
 test('fork from inside the interpreter: the parent gets a pid, the child continues the frame with 0', () =>
   within(60_000, async () => {
-    const rt = await createRuntime({ capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
+    const rt = await createRuntime({ linked: ['interp'], capacity: 8, fork: { continuation: new URL('../interp/fork-continuation.js', import.meta.url), pool: 1 } });
     try {
       rt.main.attach();
       const it = new Interpreter(rt.main);
@@ -141,7 +141,7 @@ test('runtime errors are typed, carry the source line, and never trap', () =>
 
 test('an endless interpreted loop reaches safe points: a stop succeeds while it runs', () =>
   within(30_000, async () => {
-    const rt = await createRuntime({ capacity: 8 });
+    const rt = await createRuntime({ linked: ['interp'], capacity: 8 });
     try {
       rt.main.attach();
       const it = new Interpreter(rt.main);
@@ -169,7 +169,7 @@ test('an endless interpreted loop reaches safe points: a stop succeeds while it 
 
 test('attribute cache: hits while stable, invalidated by a store from another thread', () =>
   within(30_000, async () => {
-    const rt = await createRuntime({ capacity: 8 });
+    const rt = await createRuntime({ linked: ['interp'], capacity: 8 });
     try {
       rt.main.attach();
       const it = new Interpreter(rt.main);

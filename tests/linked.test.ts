@@ -6,9 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createSharedMemory, instantiateCore, type CoreExports } from '../host/core.js';
-import {
-  DIAG_BLOCK, DIAG_QUIT, DIAG_SCRATCH, INTERP_BLOCK, instantiateLinked, type InterpExports, type DiagExports,
-} from '../host/modules.js';
+import { DIAG_BLOCK, INTERP_BLOCK, instantiateLinked, type InterpExports } from '../host/modules.js';
+import { DIAG_QUIT, DIAG_SCRATCH, type DiagExports } from '../host/diag.js';
 import { CACHE, CACHE_ENTRIES, RECORDS, SLOTS, CACHE_ENTRY_SIZE, LAYOUT_END, LOCKS, LOCK_SIZE, MAX_LOCKS } from '../host/layout.js';
 import { OPS, assemble } from '../interp/assembler.js';
 import { CTX, RESULTS } from '../interp/interpreter.js';

@@ -6,7 +6,7 @@ import {
   ERRNO as E, InvalidArgumentError, LockError, LockNotRecoverableError, LockOwnerDeadError, LockTimeoutError,
 } from '../host/errors.js';
 import { RegisteredThread, type LockOptions } from '../host/thread.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { LK_DEPTH, LK_STATE, LOCKS, LOCK_SIZE, LOCK_WAITERS } from '../host/layout.js';
 import { bareCore, job, shutdown, waitFor, within } from './lib/helpers.js';
 

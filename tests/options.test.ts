@@ -75,7 +75,7 @@ const HOSTILE: [unknown, string][] = [
   [{ fork: { continuation: MISSING } }, 'fork.continuation'],
   [{ fork: { continuation: 'not a url' } }, 'fork.continuation'],
   [{ fork: { continuation: CONTINUATION, pool: -1 } }, 'fork.pool'],
-  [{ fork: { continuation: CONTINUATION, pool: 17 } }, 'fork.pool'],
+  [{ fork: { continuation: CONTINUATION, pool: 9 } }, 'fork.pool'], // above what the fork server keeps
   [{ fork: { continuation: CONTINUATION, exportName: 3 } }, 'fork.exportName'],
   [{ fork: { continuation: CONTINUATION, bogus: 1 } }, 'fork.bogus'],
   [{ fork: { continuation: CONTINUATION, execPath: 5 } }, 'fork.execPath'],

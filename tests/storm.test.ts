@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRuntime } from '../host/node/index.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, within } from './lib/helpers.js';
 
 const GO = DIAG_SCRATCH + 768;

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StopTimeoutError } from '../host/errors.js';
 import { userWordAddr } from '../host/layout.js';
-import { DIAG_SCRATCH } from '../host/modules.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
 import { createRuntime, job, progressOf, shutdown, spinningRuntime, waitFor, within, workerIndexes } from './lib/helpers.js';
 
 const WORD_A = DIAG_SCRATCH + 0; // test-owned words in the host scratch

@@ -8,7 +8,7 @@
  *                     `attach`; block = false: `try_attach`, which the host's
  *                     attachAsync calls until it succeeds)
  *   detach, poll      state.ts detach, poll, suspendSelf
- *   back_off          world.ts backOffForReattach, pendingReattach
+ *   back_off          world.ts beginStep, backingOff, pendingReattach
  *   stop, start       world.ts stop, parkPass, restorePass
  * Processes: the requester R (its own slot stays ATTACHED) makes NSTOPS
  * blocking stops, each begun by the back-off, and starts the world after

@@ -14,7 +14,10 @@
  *   unregister        registry.ts unregister
  *   mark_dead         registry.ts markDead (run by the host after the thread
  *                     took its last step)
- *   stop              world.ts stop, stopTryBegin, stopStep
+ *   stop              world.ts stop, stopArm, stopTryBegin, beginStep,
+ *                     stopWaitAddr, stopStep, reattachedWith
+ *   stop_try_begin    world.ts beginStep, waitDetached (armed); try_attach
+ *                     is state.ts attach with block = false
  *   park_pass         world.ts parkPass
  *   restore_pass      world.ts restorePass
  *   release_world     world.ts releaseWorld, start
@@ -466,11 +469,18 @@ inline stop_try_begin(rc) {
   if
   :: rc != OK
   :: else ->
+     /* armed: a caller that waited detached comes back first, without blocking */
      if
-     :: slot[i] & STOPB -> rc = E_WOULD_BLOCK
+     :: ST(slot[i]) != ATT ->
+        try_attach(rc);
+        if :: rc == E_WOULD_BLOCK && dl[r] -> rc = E_BUSY :: else fi
+     :: else
+     fi;
+     if
+     :: rc != OK
      :: else ->
         if
-        :: ST(slot[i]) != ATT -> rc = E_STATE
+        :: slot[i] & STOPB -> wait_detached(rc)
         :: else ->
            d_step {
              prev = excl;
@@ -478,13 +488,36 @@ inline stop_try_begin(rc) {
            };
            if
            :: prev == HND(g, i) -> rc = E_ALREADY
-           :: prev != 0 && prev != HND(g, i) -> rc = E_WOULD_BLOCK
+           :: prev != 0 && prev != HND(g, i) -> wait_detached(rc)
            :: prev == 0 -> requested = 1; rc = OK
-           fi;
+           fi
         fi
      fi
   fi
 }
+
+/* world.ts waitDetached: at the deadline E_BUSY, else detached (so the stop
+ * it waits for can park it) and E_WOULD_BLOCK */
+inline wait_detached(rc) {
+  if
+  :: dl[r] -> rc = E_BUSY
+  :: else ->
+     detach(rc);
+     if :: rc == OK -> rc = E_WOULD_BLOCK :: else fi
+  fi
+}
+
+/* state.ts attach with block = false (try_attach) */
+inline try_attach(rc) {
+  atomic { w = slot[i];
+    if
+    :: GEN(w) != g -> rc = E_STALE
+    :: GEN(w) == g && ST(w) == DET -> cas(i, w, MK(g, ATT), OWNER, ok); rc = (ok -> OK : E_WOULD_BLOCK)
+    :: GEN(w) == g && ST(w) == SUS -> rc = E_WOULD_BLOCK
+    :: GEN(w) == g && ST(w) != DET && ST(w) != SUS -> rc = (ST(w) == FREE -> E_STALE : E_STATE)
+    fi }
+}
+
 
 /* A death point of the requester: the host then runs mark_dead for it. */
 #ifdef DEATH
@@ -495,20 +528,18 @@ inline stop_try_begin(rc) {
 
 inline stop(rc) {
   d_step { dl[r] = 0; inStop[r] = 1 };
+  /* stop_arm, then the steps: no step blocks; between them the requester
+   * waits (bounded) on the word stop_wait_addr names */
   do
   :: stop_try_begin(rc);
      if
      :: rc == OK -> break
-     :: rc != OK && rc != E_WOULD_BLOCK -> goto stop_end
-     :: rc == E_WOULD_BLOCK
-     fi;
-     if :: dl[r] -> rc = E_BUSY; goto stop_end :: else fi;
-     holder = excl;
-     detach(rc);
-     if :: rc < 0 -> goto stop_end :: else fi;
-     if :: holder != 0 -> fwait_t(excl, holder) :: else fi;
-     attach(rc);
-     if :: rc < 0 -> goto stop_end :: else fi
+     :: rc == E_WOULD_BLOCK -> fwait_t(excl, excl)
+     :: rc != OK && rc != E_WOULD_BLOCK ->
+        /* reattachedWith: the answer is decided; a parked caller re-attaches */
+        if :: ST(slot[i]) != ATT -> attach(rc2); assert(rc2 == OK) :: else fi;
+        goto stop_end
+     fi
   od;
   R_MAY_DIE;
   do
@@ -550,7 +581,7 @@ stop_end:
 
 /* ---- the processes ------------------------------------------------------- */
 
-#define LOCALS byte i, g, w, k, j, pass, ss, holder, prev, pend; bit ok, stopping; short rc
+#define LOCALS byte i, g, w, k, j, pass, ss, holder, prev, pend; bit ok, stopping; short rc, rc2
 
 proctype requester(byte me; byte r) {
   LOCALS; bit mayDie;

@@ -10,6 +10,7 @@
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
 import { damaged, readFromBuffer } from '../fork/snapshot.js';
 import { EXIT_CONTINUATION_FAILED, EXIT_REJECTED, prepareChild, type ChildEvent } from '../fork/child.js';
+import { Runtime } from '../runtime.js';
 import type { LinkedModules } from '../modules.js';
 import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
@@ -55,6 +56,7 @@ link.addEventListener('message', (e) => {
 const go = new Promise<ChildGo>((resolve) => link.addEventListener('message', (e) => resolve(e.data as ChildGo), { once: true }));
 const platform = browserPlatform({ canBlock: true, exit });
 const session = await prepareChild({
+  prepareRuntime: Runtime.prepareForkChild,
   platform, module: warm.module, linkedModules: warm.modules, pages: warm.pages, maximumPages: warm.maximumPages, config: warm.config,
 });
 send({ type: 'ready' });

@@ -5,7 +5,7 @@
 import type { ForkServerInit, Platform, WaitRelay, WorkerInit, WorkerMessage } from '../platform.js';
 import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
 import { useWaitRelays } from '../wait.js';
-import { compileLinked, type LinkedModules } from '../modules.js';
+import { compileLinked, type LinkedModules, type LinkedName } from '../modules.js';
 import { wasmOfChild, type WasmBuild } from '../options.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
@@ -58,12 +58,12 @@ function wasmUrl(build: WasmBuild): URL {
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 const linkedModules = new Map<string, Promise<LinkedModules>>();
 
-// interp.wasm and diag.wasm compiled once per build in this thread.
-function linkedFor(platform: Platform, build: WasmBuild): Promise<LinkedModules> {
-  const key = build === 'debug' ? 'debug' : 'release';
+// The linked modules a runtime asked for, compiled once per build and list in this thread.
+function linkedFor(platform: Platform, build: WasmBuild, names: readonly LinkedName[]): Promise<LinkedModules> {
+  const key = `${build === 'debug' ? 'debug' : 'release'}:${names.join(',')}`;
   let m = linkedModules.get(key);
   if (!m) {
-    m = compileLinked(platform, build);
+    m = compileLinked(platform, build, names);
     linkedModules.set(key, m);
     m.catch(() => linkedModules.delete(key));
   }
@@ -283,7 +283,7 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       // the modules the runtime compiled, shared rather than compiled again in every child
       const build = wasmOfChild(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
-      void Promise.all([this.compileWasm!(build), linkedFor(this, build)]).then(
+      void Promise.all([this.compileWasm!(build), linkedFor(this, build, init.child.linked)]).then(
         ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock }),
         (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;

@@ -18,7 +18,7 @@
 import { createSharedMemory, instantiateCore } from '../core.js';
 import type { LinkedModules } from '../modules.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
-import { Runtime } from '../runtime.js';
+import type { CoreExports } from '../core.js';
 import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import {
@@ -41,8 +41,24 @@ export type ChildEvent =
   | { type: 'error'; message: string }
   | { type: 'exit'; code: number };
 
-export interface ChildWarmOptions {
+/** The child's runtime, as this file uses it (host/runtime.ts Runtime). */
+export interface ChildRuntime {
+  readonly main: unknown;
+  exit(code: number): Promise<never>;
+}
+
+/**
+ * How a child makes its runtime before its snapshot arrives (Runtime.prepareForkChild,
+ * handed in by the platform's child entry: the fork subsystem never imports the runtime).
+ */
+export type PrepareRuntime<R extends ChildRuntime> = (
+  platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, core: CoreExports, config: ForkChildOptions,
+  maximumPages: number, linkedModules: LinkedModules,
+) => { adopt(handle: number): R };
+
+export interface ChildWarmOptions<R extends ChildRuntime> {
   platform: Platform;
+  prepareRuntime: PrepareRuntime<R>;
   module: WebAssembly.Module;
   linkedModules: LinkedModules;
   /** The parent's memory size and maximum at the time the child was started. */
@@ -57,7 +73,7 @@ const WARM_PAGES = 512;
 const OS_PAGE = 4096;
 
 /** Everything a pooled child makes before its request. */
-export async function prepareChild(o: ChildWarmOptions): Promise<ChildSession> {
+export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R>): Promise<ChildSession<R>> {
   // the codec's paths once, on a scratch memory, then the checksum and the zero scan hot
   const scratch = createSharedMemory(4, 4);
   await instantiateCore(o.module, scratch);
@@ -70,7 +86,7 @@ export async function prepareChild(o: ChildWarmOptions): Promise<ChildSession> {
   const cont = (await import(o.config.continuation)) as Record<string, unknown>;
   const memory = new WebAssembly.Memory({ initial: o.pages, maximum: o.maximumPages, shared: true });
   const core = await instantiateCore(o.module, memory);
-  const prepared = Runtime.prepareForkChild(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
+  const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
   // The instances' data segments dirtied a few pages: any the snapshot leaves
   // out (zero in the parent) is zeroed again after the restore.
   const dirty: number[] = [];
@@ -83,15 +99,15 @@ export async function prepareChild(o: ChildWarmOptions): Promise<ChildSession> {
 }
 
 /** A prepared child, waiting for its snapshot. */
-export class ChildSession {
+export class ChildSession<R extends ChildRuntime> {
   #t0 = 0;
   #t1 = 0;
   #info?: SnapshotInfo;
 
   constructor(
-    private readonly o: ChildWarmOptions,
+    private readonly o: ChildWarmOptions<R>,
     readonly memory: WebAssembly.Memory,
-    private readonly prepared: { adopt(handle: number): Runtime },
+    private readonly prepared: { adopt(handle: number): R },
     private readonly dirty: number[],
     private readonly cont: Record<string, unknown>,
   ) {}
@@ -129,7 +145,7 @@ export class ChildSession {
    * child's exit status (the continuation's result, or 0); the caller closes
    * the runtime (`rt.exit`) and ends the child with it.
    */
-  async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: Runtime; code: number }> {
+  async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: R; code: number }> {
     const info = this.#info!;
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
     const restoredChecksum = flags.verify ? memoryChecksum(this.memory.buffer) : undefined;

@@ -11,8 +11,8 @@
 // starts the world, releases the import lock and gives the claim back.
 //
 // fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each,
-// written once as a generator of the steps that wait or block (ForkStep); the
-// blocking and the non-blocking runner each perform those steps their way.
+// written once as a generator of the steps that wait or block, run by the
+// host's one step runner (host/steps.ts), blocking or not.
 import {
   ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
@@ -27,6 +27,7 @@ import {
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
+import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
 
 /** What the fork path needs of the forking thread, and nothing more. */
 export interface ForkingThread {
@@ -97,15 +98,6 @@ const OPTIONS_RESERVE = CTL_DATA_MAX + 64;
 // E_SERVER_DIED: the service starts a new one for the next fork); anything
 // else surfaces as the generic E_FORK.
 
-/** A step of the fork algorithm that waits or may block: each runner performs it its way. */
-type ForkStep =
-  | { op: 'wait'; word: number; value: number; ms: number } // a control word, waited on detached
-  | { op: 'lockImport' }
-  | { op: 'stop'; timeoutMs: number }
-  | { op: 'start' };
-
-type Steps<T> = Generator<ForkStep, T, void>;
-
 export class ForkClient {
   readonly ctl: Int32Array;
   readonly #staging: Uint8Array;
@@ -123,7 +115,7 @@ export class ForkClient {
 
   /** Blocking fork: the child's pid and the figures of this fork. */
   fork(opts: ForkOptions = {}): ForkOutcome {
-    return this.#block(this.#fork(prepareRequest(opts)));
+    return runBlocking(this.#fork(prepareRequest(opts)));
   }
 
   /** Never blocks the calling thread. */
@@ -134,17 +126,17 @@ export class ForkClient {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#await(this.#fork(req));
+    return runAsync(this.#fork(req));
   }
 
   /** Exit status of child `pid` (exit code, or 128 + signal), waiting detached; with noHang undefined while it runs. */
   waitpid(pid: number, opts: WaitpidOptions = {}): number | undefined {
-    return this.#block(this.#waitpid(pid, opts));
+    return runBlocking(this.#waitpid(pid, opts));
   }
 
   /** Never blocks the calling thread. */
   async waitpidAsync(pid: number, opts: WaitpidOptions = {}): Promise<number | undefined> {
-    return this.#await(this.#waitpid(pid, opts));
+    return runAsync(this.#waitpid(pid, opts));
   }
 
   // ---- the algorithms --------------------------------------------------------------
@@ -156,13 +148,14 @@ export class ForkClient {
     try {
       this.#before();
       const t0 = performance.now();
-      yield { op: 'lockImport' };
+      yield { sync: () => this.thread.lockImport(), async: () => this.thread.lockImportAsync() };
       let copy: LiveCopy & { stopMs: number; copyMs: number };
       let stopped = false;
       try {
         try {
           req.probe?.('locked');
-          yield { op: 'stop', timeoutMs: req.stopTimeoutMs };
+          const timeoutMs = req.stopTimeoutMs;
+          yield { sync: () => this.thread.stopTheWorld({ timeoutMs }), async: () => this.thread.stopTheWorldAsync({ timeoutMs }) };
         } catch (e) {
           throw refusal(e);
         }
@@ -171,7 +164,7 @@ export class ForkClient {
       } finally {
         // every path: the world starts, the import lock is released, then the parent hooks run
         try {
-          if (stopped) yield { op: 'start' };
+          if (stopped) yield { sync: () => this.thread.startTheWorld(), async: () => this.thread.startTheWorldAsync() };
         } finally {
           this.#unlockAndHooks();
         }
@@ -181,7 +174,7 @@ export class ForkClient {
       posted = true;
       for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
         this.#checkServerAlive();
-        yield { op: 'wait', word: CTL_STATE, value: s, ms: WAIT_SLICE_MS };
+        yield this.#wait(CTL_STATE, s, WAIT_SLICE_MS);
       }
       return this.#outcome(req, copy, sealed);
     } finally {
@@ -199,7 +192,7 @@ export class ForkClient {
       if (r !== REAP_RUNNING) return r;
       if (opts.noHang) return undefined;
       // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
-      yield { op: 'wait', word: entry.slot + 1, value: entry.tag, ms: 100 };
+      yield this.#wait(entry.slot + 1, entry.tag, 100);
     }
   }
 
@@ -208,7 +201,7 @@ export class ForkClient {
     const end = performance.now() + SERVER_WAIT_MS;
     for (let s = Atomics.load(this.ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.ctl, CTL_SERVER)) {
       if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
-      yield { op: 'wait', word: CTL_SERVER, value: s, ms: WAIT_SLICE_MS };
+      yield this.#wait(CTL_SERVER, s, WAIT_SLICE_MS);
     }
   }
 
@@ -218,52 +211,17 @@ export class ForkClient {
     const t = this.thread;
     while (!(claim(this.ctl, t.handle) || takeOver(this.ctl, t.handle, (h) => h !== t.handle && t.isLive(h)))) {
       if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
-      yield { op: 'wait', word: CTL_STATE, value: Atomics.load(this.ctl, CTL_STATE), ms: WAIT_SLICE_MS };
+      yield this.#wait(CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS);
     }
   }
 
-  // ---- the two runners -------------------------------------------------------------
-
-  // Blocks in each step; every wait runs detached.
-  #block<T>(g: Steps<T>): T {
-    const t = this.thread;
-    const perform = (s: ForkStep): void => {
-      if (s.op === 'wait') t.allowThreadsIfAttached(() => Atomics.wait(this.ctl, s.word, s.value, s.ms));
-      else if (s.op === 'lockImport') t.lockImport();
-      else if (s.op === 'stop') t.stopTheWorld({ timeoutMs: s.timeoutMs });
-      else t.startTheWorld();
+  // A control word, waited on detached (no stop waits for a forking thread that waits).
+  #wait(word: number, value: number, ms: number): Step {
+    const { ctl, thread: t } = this;
+    return {
+      sync: () => void t.allowThreadsIfAttached(() => Atomics.wait(ctl, word, value, ms)),
+      async: () => t.detachedWhile(() => waitWordAsync(ctl, word, value, ms)),
     };
-    for (let r = g.next(); ; ) {
-      if (r.done) return r.value;
-      let failure: { e: unknown } | undefined;
-      try {
-        perform(r.value);
-      } catch (e) {
-        failure = { e };
-      }
-      r = failure ? g.throw(failure.e) : g.next();
-    }
-  }
-
-  // Never blocks: each step is awaited (the world is started with start_try).
-  async #await<T>(g: Steps<T>): Promise<T> {
-    const t = this.thread;
-    const perform = (s: ForkStep): Promise<void> => {
-      if (s.op === 'wait') return t.detachedWhile(() => waitWordAsync(this.ctl, s.word, s.value, s.ms));
-      if (s.op === 'lockImport') return t.lockImportAsync();
-      if (s.op === 'stop') return t.stopTheWorldAsync({ timeoutMs: s.timeoutMs });
-      return t.startTheWorldAsync();
-    };
-    for (let r = g.next(); ; ) {
-      if (r.done) return r.value;
-      let failure: { e: unknown } | undefined;
-      try {
-        await perform(r.value);
-      } catch (e) {
-        failure = { e };
-      }
-      r = failure ? g.throw(failure.e) : g.next();
-    }
   }
 
   // ---- the parts -------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Fork options: what a caller may ask of one fork, checked before anything
 // locks or stops.
-import { DEFAULT_STOP_TIMEOUT_MS } from '../options.js';
+import { DEFAULT_STOP_TIMEOUT_MS, deadlineMs } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { CTL_DATA_MAX } from './protocol.js';
 
@@ -14,7 +14,7 @@ export type ForkFault = (typeof FORK_FAULTS)[number];
 export type ForkPhase = 'locked' | 'stopped' | 'copied' | 'started';
 
 export interface ForkOptions {
-  /** Deadline of the stop-the-world before the copy (default: the runtime's stopTimeoutMs, else 2000 ms). */
+  /** Deadline of the stop-the-world before the copy (default: the forking thread's, i.e. the runtime's stopTimeoutMs). */
   stopTimeoutMs?: number;
   /** How long to wait for the child's acknowledgement once it has the snapshot (default 10000 ms). */
   ackTimeoutMs?: number;
@@ -40,11 +40,7 @@ export interface PreparedRequest {
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
 export function prepareRequest(opts: ForkOptions): PreparedRequest {
-  const ms = (v: number | undefined, d: number, name: string): number => {
-    const t = v ?? d;
-    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^31), got ${String(t)}`);
-    return t;
-  };
+  const ms = (v: number | undefined, d: number, name: string): number => (v === undefined ? d : deadlineMs(v, name));
   const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
   if (fault < 0) throw new InvalidArgumentError(`unknown fork fault ${String(opts.fault)} (known: ${FORK_FAULTS.join(', ')})`);
   if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new InvalidArgumentError('probe must be a function');
@@ -63,12 +59,4 @@ export function prepareRequest(opts: ForkOptions): PreparedRequest {
     data,
     probe: opts.probe,
   };
-}
-
-export type ChildrenAtClose = 'wait' | 'kill';
-
-export function checkChildrenAtClose(v: unknown): ChildrenAtClose {
-  const c = v ?? 'wait';
-  if (c !== 'wait' && c !== 'kill') throw new InvalidArgumentError(`close({ children }) must be 'wait' or 'kill', got ${String(v)}`);
-  return c;
 }

@@ -11,6 +11,7 @@
 // or worker group is torn down and reaped in the background, and shutdown
 // waits for that too, so a closed runtime leaves nothing running.
 import { ForkServerError } from '../errors.js';
+import { MAX_FORK_POOL } from '../options.js';
 import {
   CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
   FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY,
@@ -65,8 +66,9 @@ export class ChildFailure extends ForkServerError {
   }
 }
 
-// The pool grows with the fork rate (forks in the last second), up to this.
-const MAX_POOL = 8;
+// The pool grows with the fork rate (forks in the last second), up to the
+// most the pool option allows.
+const MAX_POOL = MAX_FORK_POOL;
 const RATE_WINDOW_MS = 1000;
 // Children warm up one at a time, and none starts during a hand-off. A warm-up
 // (start, compile the core whole, optimise the checksum) keeps a core busy for

@@ -3,17 +3,22 @@
 // behind ForkService, so a platform can bring its own (Node: a server thread
 // that owns child processes; a browser: a worker group over a fresh memory).
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
-import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
+import type { ForkServerInit, PlatformWorker } from '../platform-worker.js';
 import {
   CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
-import type { ChildrenAtClose } from './request.js';
-import { forkChildOptions, type ResolvedFork, type ResolvedOptions } from '../options.js';
+import { forkChildOptions, type ChildrenAtClose, type ResolvedFork, type ResolvedOptions } from '../options.js';
+
+/** What a fork service asks of a platform (host/platform.ts Platform has it). */
+export interface ForkPlatform {
+  startForkServer?(init: ForkServerInit): PlatformWorker;
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
+}
 
 /** The fork service for a runtime: the platform's own, or a WorkerForkService. */
 export function forkServiceFor(
-  platform: Platform, memory: WebAssembly.Memory, rt: ResolvedOptions & { fork: ResolvedFork },
+  platform: ForkPlatform, memory: WebAssembly.Memory, rt: ResolvedOptions & { fork: ResolvedFork },
 ): ForkService {
   const control = createControl(rt.maximumPages);
   const init = { memory, maximumPages: rt.maximumPages, execPath: rt.fork.execPath, child: forkChildOptions(rt) };
@@ -69,7 +74,7 @@ export class WorkerForkService implements ForkService {
   #restarts: number[] = [];
   #closing = false;
 
-  constructor(private readonly platform: Platform, private readonly init: Omit<ForkServerInit, 'control'>, readonly control: SharedArrayBuffer) {
+  constructor(private readonly platform: ForkPlatform, private readonly init: Omit<ForkServerInit, 'control'>, readonly control: SharedArrayBuffer) {
     if (!platform.startForkServer) throw new UnsupportedError('fork needs a platform with processes');
     this.#ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
   }

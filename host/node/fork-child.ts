@@ -13,6 +13,7 @@ import { nodePlatform } from './platform.js';
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
 import { SnapshotError, damaged, readFromBuffer } from '../fork/snapshot.js';
 import { EXIT_CONTINUATION_FAILED, EXIT_REJECTED, prepareChild, type ChildEvent } from '../fork/child.js';
+import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 
@@ -54,8 +55,10 @@ if (isMainThread) setFlagsFromString('--no-wasm-lazy-compilation');
 const platform: Platform = nodePlatform;
 const build = args.config.wasm === 'release' || args.config.wasm === 'debug' ? args.config.wasm : new URL(args.config.wasm);
 const module = args.module ?? (await WebAssembly.compile(await nodePlatform.loadWasm(build)));
-const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build));
-const session = await prepareChild({ platform, module, linkedModules, pages: args.pages, maximumPages: args.maximumPages, config: args.config });
+const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build, args.config.linked));
+const session = await prepareChild({
+  prepareRuntime: Runtime.prepareForkChild, platform, module, linkedModules, pages: args.pages, maximumPages: args.maximumPages, config: args.config,
+});
 if (isMainThread && !process.connected) process.exit(0);
 
 const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));

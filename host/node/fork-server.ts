@@ -73,7 +73,7 @@ const shared = thread
     // compiled whole here, not function by function on the children's fork paths
     setFlagsFromString('--no-wasm-lazy-compilation');
     try {
-      return { module: await WebAssembly.compile(bytes), linkedModules: await compileLinked(nodePlatform, build) };
+      return { module: await WebAssembly.compile(bytes), linkedModules: await compileLinked(nodePlatform, build, init.child.linked) };
     } finally {
       setFlagsFromString('--wasm-lazy-compilation');
     }

@@ -1,6 +1,6 @@
 // Runs one diagnostic loop of diag.wasm named by data.op (most run until the quit word is set).
 import type { ThreadContext } from '../../host/worker.js';
-import { diagOf } from '../../host/modules.js';
+import { diagOf } from '../../host/diag.js';
 
 type Data =
   | { op: 'record-writer'; rec: number; seed: number }

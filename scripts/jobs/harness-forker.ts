@@ -4,7 +4,7 @@
 // thread's loop (scripts/stress-workload.ts) and this worker count alike.
 import type { ThreadContext } from '../../host/worker.js';
 import type { ForkTimings } from '../../host/index.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 /** One measured fork: when it started (ms since the epoch, comparable across threads), its round trip, its parts. */
 export interface ForkSample {

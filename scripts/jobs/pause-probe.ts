@@ -4,7 +4,7 @@
 // this thread: 0 iterations, 1 largest gap in µs, 2 the epoch it has seen.
 import type { ThreadContext } from '../../host/worker.js';
 import { userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 export default function pauseProbe(ctx: ThreadContext): number {
   const { epoch: epochAddr } = ctx.data as { epoch: number };

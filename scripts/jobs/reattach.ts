@@ -4,7 +4,7 @@
 // completed cycles; returns { cycles, longestMs } (the longest single attach wait).
 import type { ThreadContext } from '../../host/worker.js';
 import { userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 export default function reattach(ctx: ThreadContext): { cycles: number; longestMs: number } {
   const { cycles, detachedUs = 0, goFlag } = (ctx.data ?? {}) as { cycles?: number; detachedUs?: number; goFlag?: number };

@@ -7,7 +7,7 @@
 //  64 the grandchild's status was not 42
 import type { Runtime } from '../../host/runtime.js';
 import { userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 interface Data { code?: number; lock?: number; counters?: number[]; spawn?: boolean; forkAgain?: boolean; hang?: boolean }
 interface Ctx { runtime: Runtime; result: number; data: Data | null }

@@ -6,7 +6,7 @@ import { createRuntime, type Runtime } from '../../host/browser/index.js';
 import {
   ClosedError, ForkError, ForkRefusedError, StopTimeoutError, UnsupportedError, WorkerError,
 } from '../../host/errors.js';
-import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/diag.js';
 import { GEN_MASK, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
 import { forceRelayWaits, waitStrategy } from '../../host/wait.js';
 import { assert, equal, rejects, runAll, waitFor, type Result } from './page-helpers.js';
@@ -20,7 +20,7 @@ const progress = (rt: Runtime, index: number) => Atomics.load(i32Of(rt), userWor
 const others = (rt: Runtime) => rt.threadStates().filter((t) => t.index !== rt.main.index);
 
 async function spinning(n: number, extra: Parameters<typeof createRuntime>[0] = {}, data?: unknown): Promise<Runtime> {
-  const rt = await createRuntime({ capacity: 16, threads: n, job: SPIN, jobData: data, ...extra });
+  const rt = await createRuntime({ capacity: 16, linked: ['diag'], threads: n, job: SPIN, jobData: data, ...extra });
   const idx = rt.workers.map((w) => w.handle & 0xff);
   const start = idx.map((i) => progress(rt, i));
   await waitFor(() => idx.every((i, k) => progress(rt, i) !== start[k]), 10_000, 'workers to spin');

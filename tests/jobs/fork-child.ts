@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 interface Data {
   out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;

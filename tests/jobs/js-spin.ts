@@ -4,7 +4,7 @@
 // starting when the word at data.goFlag becomes non-zero.
 import type { ThreadContext } from '../../host/worker.js';
 import { userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 interface Data { pollFlag?: number; goFlag?: number; stops?: number; timeoutMs?: number }
 

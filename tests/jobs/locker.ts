@@ -3,7 +3,7 @@
 // 'hold': take the lock and keep it, polling, until the quit word is set.
 // 'acquire-code': one blocking acquire; returns its result code, lock kept.
 import type { ThreadContext } from '../../host/worker.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 type Data =
   | { op: 'count'; lock: number; counter: number; iters: number }

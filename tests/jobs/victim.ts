@@ -10,7 +10,7 @@
 import type { ThreadContext } from '../../host/worker.js';
 import { threadId } from 'node:worker_threads';
 import { userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 import type { TestingExports } from '../lib/testing-build.js';
 
 type Data =

@@ -4,7 +4,7 @@
 import { createRuntime as createNodeRuntime, type Runtime, type RuntimeOptions } from '../../host/node/index.js';
 import { instantiateCore, createSharedMemory, type CoreExports } from '../../host/core.js';
 import { handleIndex, userWordAddr } from '../../host/layout.js';
-import { DIAG_QUIT as D_QUIT } from '../../host/modules.js';
+import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ export const CORE_WASM = new URL(CORE_BUILD === 'debug' ? '../../../build/core.d
 
 /** createRuntime over the selected core build. */
 export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  return createNodeRuntime({ wasm: CORE_BUILD, ...options });
+  return createNodeRuntime({ wasm: CORE_BUILD, linked: ['interp', 'diag'], ...options });
 }
 
 let wasmBytes: Buffer | undefined;
@@ -98,4 +98,14 @@ export async function expectForkError(p: () => unknown, code: string, what: stri
   }
   assert.instance(err, ForkError, `${what}: ${String(err)}`);
   assert.is((err as ForkError).code, code, `${what}: ${(err as Error).message}`);
+}
+
+/** What `fn` threw or rejected with, or undefined when it succeeded. */
+export async function outcome(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
 }

@@ -14,7 +14,7 @@ import {
   ChildProcessError, ForkRefusedError, type ForkConfig, type ForkOptions, type ForkOutcome, type ForkPhase, type WaitpidOptions,
 } from '../../../host/index.js';
 import { CForkThread, WASI_ERRNO, type CForkFrames } from '../../../host/c-fork.js';
-import type { LuaExports } from './loader.js';
+import type { LuaExports } from './lua-exports.js';
 
 // errno as lua.wasm's libc (wasi-libc) numbers it, like the WASI shim's
 const { EAGAIN, ECHILD, ENOMEM, EINVAL, ENOSYS } = WASI_ERRNO;

@@ -15,6 +15,7 @@
 import type { CForkThread } from '../../../host/c-fork.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import { luaNoForkImports } from './fork.js';
+import type { LuaExports } from './lua-exports.js';
 import { Wasi, WasiExit, type WasiOptions } from './wasi.js';
 
 /** The compiled modules (they can be posted to workers). */
@@ -23,28 +24,7 @@ export interface LuaModules {
   lua: WebAssembly.Module;
 }
 
-/** lua.wasm's exports (docs/LUA.md, "Module exports"). */
-export interface LuaExports {
-  memory?: never;
-  __stack_pointer: WebAssembly.Global;
-  __tls_base: WebAssembly.Global;
-  __tls_size: WebAssembly.Global;
-  __tls_align: WebAssembly.Global;
-  __heap_base: WebAssembly.Global;
-  __data_end: WebAssembly.Global;
-  __wasm_init_tls(block: number): void;
-  /** The process entry: constructors, lua.c's main with the WASI arguments, exit(). Main thread only. */
-  lwtc_command(): void;
-  lwtc_main_tls(): number;
-  lwtc_main_tls_size(): number;
-  /** A thread area (stack + TLS) from malloc; 0 when out of memory. Call under the interpreter lock. */
-  lwtc_area_new(stackSize: number): number;
-  lwtc_area_free(area: number): void;
-  /** The area's TLS block and stack top. */
-  lwtc_area_tls(area: number): number;
-  lwtc_area_stack_top(area: number): number;
-  [name: string]: unknown;
-}
+export type { LuaExports } from './lua-exports.js';
 
 /** One thread's instances. */
 export interface LuaThread {

@@ -1,0 +1,98 @@
+// The host's module structure: no import circle (type imports included), the
+// fork subsystem never reaches back into the runtime that composes it, and no
+// host file grows past what a reader takes in at once.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TREES = ['host', 'vms/lua/host'];
+const MAX_LINES = 400;
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(dir, e.name);
+    if (e.isDirectory()) return sources(rel);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [rel] : [];
+  });
+}
+
+// Every `import … from`, `import type … from`, `export … from` and `import('…')` of a relative module.
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+/** file → the files it imports (repository-relative .ts paths). */
+export function importGraph(files: string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
+    const deps = [...text.matchAll(SPECIFIER)].map((m) => path.normalize(path.join(path.dirname(f), m[1].replace(/\.js$/, '.ts'))));
+    graph.set(f, [...new Set(deps)]);
+  }
+  return graph;
+}
+
+/** The strongly connected components with more than one file, or a file importing itself (Tarjan). */
+export function circles(graph: Map<string, string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(scc.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+const files = TREES.flatMap(sources);
+
+test('no import circle among the host\'s files (type imports included)', () => {
+  assert.equal(circles(importGraph(files)), []);
+});
+
+test('negative control: a circle through a type import is found', () => {
+  const g = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+  assert.equal(circles(g), [['a.ts', 'b.ts', 'c.ts']]);
+  const text = "import type { X } from './b.js';\nexport { Y } from '../c.js';\nconst z = await import('./d.js');";
+  assert.equal([...text.matchAll(SPECIFIER)].map((m) => m[1]), ['./b.js', '../c.js', './d.js']);
+});
+
+test('nothing in host/fork/ imports the runtime that composes it', () => {
+  const graph = importGraph(files);
+  const offenders = [...graph].filter(([f, deps]) => f.startsWith(`host${path.sep}fork${path.sep}`) && deps.includes(path.join('host', 'runtime.ts')));
+  assert.equal(offenders.map(([f]) => f), []);
+});
+
+test(`no host/ file is over ${MAX_LINES} lines`, () => {
+  const long = sources('host').filter((f) => !f.includes('.generated.')).map((f) => [f, fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n').length] as const)
+    .filter(([, n]) => n > MAX_LINES);
+  assert.equal(long, []);
+});
+
+test.run();

@@ -1,0 +1,24 @@
+// lua.wasm's exports, as the host's files call them (loader.ts instantiates
+// the module; fork.ts and threads.ts call into it).
+/** lua.wasm's exports (docs/LUA.md, "Module exports"). */
+export interface LuaExports {
+  memory?: never;
+  __stack_pointer: WebAssembly.Global;
+  __tls_base: WebAssembly.Global;
+  __tls_size: WebAssembly.Global;
+  __tls_align: WebAssembly.Global;
+  __heap_base: WebAssembly.Global;
+  __data_end: WebAssembly.Global;
+  __wasm_init_tls(block: number): void;
+  /** The process entry: constructors, lua.c's main with the WASI arguments, exit(). Main thread only. */
+  lwtc_command(): void;
+  lwtc_main_tls(): number;
+  lwtc_main_tls_size(): number;
+  /** A thread area (stack + TLS) from malloc; 0 when out of memory. Call under the interpreter lock. */
+  lwtc_area_new(stackSize: number): number;
+  lwtc_area_free(area: number): void;
+  /** The area's TLS block and stack top. */
+  lwtc_area_tls(area: number): number;
+  lwtc_area_stack_top(area: number): number;
+  [name: string]: unknown;
+}
