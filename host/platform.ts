@@ -29,6 +29,8 @@ export interface ForkServerInit {
   child: ForkChildOptions;
   /** Executable for children (default: this Node); a testing aid for spawn failures. */
   execPath?: string;
+  /** Node: the V8 flags a child process starts with (host/node/engine.ts, childEngineFlags). */
+  execArgv?: string[];
 }
 
 /** Messages a worker sends to the runtime. */

@@ -5,7 +5,7 @@
 // Targets are ratios measured in the same run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createRuntime, type Runtime } from '../host/node/index.js';
+import { applyEngineFlags, createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/modules.js';
 import { median, parseArgs, percentile, round } from './stats-util.js';
@@ -20,6 +20,8 @@ import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
+// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines"); the Lua section adds its own
+applyEngineFlags();
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);

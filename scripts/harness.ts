@@ -9,7 +9,7 @@
 //   --spin-chunk N iterations between sleeps (200) --duration S (50) --forks N (0: no cap)
 //   --seed N (1) --json --report FILE.html --compare-cpython
 import { writeFileSync } from 'node:fs';
-import { createRuntime } from '../host/node/index.js';
+import { applyEngineFlags, createRuntime } from '../host/node/index.js';
 import { cpythonFork } from './cpython-fork.js';
 import { reportHtml } from './harness-report.js';
 import { parseArgs, round } from './stats-util.js';
@@ -19,6 +19,8 @@ const opts = parseArgs(process.argv.slice(2), {
   ...STRESS_DEFAULTS, workerForkers: 1, json: false, report: '', compareCpython: false,
 });
 checkStressOptions(opts);
+// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines")
+applyEngineFlags();
 
 const tty = process.stderr.isTTY && !opts.json;
 const rt = await createRuntime(stressRuntimeOptions(opts));

@@ -15,7 +15,7 @@ const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, fork: {
 test('a child\'s stdout goes where its parent\'s does', () =>
   within(60_000, () => {
     const marker = `hello from the child ${process.pid}`;
-    const out = execFileSync(process.execPath, [new URL('./jobs/fork-print-main.js', import.meta.url).pathname, marker], { encoding: 'utf8', timeout: 50_000 });
+    const out = execFileSync(process.execPath, [...process.execArgv, new URL('./jobs/fork-print-main.js', import.meta.url).pathname, marker], { encoding: 'utf8', timeout: 50_000 });
     assert.ok(out.includes(marker), `parent's stdout: ${JSON.stringify(out)}`);
   }));
 

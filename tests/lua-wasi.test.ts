@@ -5,13 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureLuaWasm, runLuaHere } from './lib/lua-run.js';
-
-// V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
-setFlagsFromString('--no-liftoff');
 
 const built = ensureLuaWasm();
 function sandbox(): string {

@@ -43,7 +43,8 @@ function processChild(event: (e: ChildEvent) => void, gone: (status: number) => 
     serialization: 'advanced',
     // the child's output goes where the parent's does; fd 4 carries its exit status
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-    execArgv: [],
+    // the parent's tiering (host/node/engine.ts): a child compiles its modules before any request
+    execArgv: init.execArgv ?? [],
     execPath,
   });
   const alive = () => proc.exitCode === null && proc.signalCode === null;

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { writeStdio } from './node-wasi.js';
 import { startNodeLuaProcess } from './node-process.js';
+import { applyEngineFlags } from '../../../host/node/engine.js';
 
 /** The package root: dist/vms/lua/host/cli.js is four levels below it. */
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -25,7 +25,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // V8 11.3's Liftoff miscompiles a load after memory.atomic.wait32 (docs/EMBEDDING.md): before any compile.
-  v8.setFlagsFromString('--no-liftoff');
+  // before any compile: lua.c's interpreter loop never returns, so it is compiled by TurboFan (docs/LUA.md)
+  applyEngineFlags('vm');
   process.exitCode = await main(['lua', ...process.argv.slice(2)]);
 }
