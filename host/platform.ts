@@ -37,6 +37,8 @@ export interface ForkServerInit {
 export type WorkerMessage =
   | { type: 'registered'; handle: number }
   | { type: 'spawn'; job: string; data: unknown }
+  /** The worker's first fork found no fork server: the runtime starts it. */
+  | { type: 'fork-server' }
   | { type: 'done'; value: unknown }
   | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
 

@@ -20,7 +20,7 @@ import {
   CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES,
-  PROC_EXITED, PROC_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE,
+  PROC_EXITED, PROC_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
   STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
   writeForkData,
 } from './protocol.js';
@@ -45,6 +45,12 @@ export interface ForkingThread {
   detachedWhile<T>(wait: () => Promise<T>): Promise<T>;
   /** Whether handle `h` still names a live registered thread (a claim of a dead one is taken over). */
   isLive(h: number): boolean;
+  /**
+   * Asks the thread that owns the fork service to start the fork server (a
+   * worker's first fork: the server starts on the first fork, not before).
+   * Absent on the runtime's own thread, whose fork starts it directly.
+   */
+  requestForkServer?(): void;
 }
 
 export interface AtForkHooks {
@@ -195,10 +201,16 @@ export class ForkClient {
     return this.#reap(slot);
   }
 
-  // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
+  // Readiness: a server not started yet is asked for; a starting one (the
+  // first fork's, a child's own, one the service restarts) gets a bounded wait.
   *#waitServer(): Steps<void> {
     const end = performance.now() + SERVER_WAIT_MS;
+    let asked = false;
     for (let s = Atomics.load(this.ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.ctl, CTL_SERVER)) {
+      if (s === SERVER_NONE && !asked) {
+        this.thread.requestForkServer?.();
+        asked = true;
+      }
       if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
       yield { op: 'wait', word: CTL_SERVER, value: s, ms: WAIT_SLICE_MS };
     }

@@ -37,8 +37,10 @@
 // CTL_OWNER once the owner's slot is no longer live.
 //
 // ## Server liveness (word CTL_SERVER)
-// STARTING → READY (server) → GONE (the dying server, or the service when the
-// thread exited); the service restarts a GONE server (→ STARTING).
+// NONE (no fork yet: nothing runs) → STARTING (the service, on the first fork
+// or a worker's request) → READY (server) → GONE (the dying server, or the
+// service when the thread exited); the service restarts a GONE server
+// (→ STARTING).
 //
 // ## Process table
 // PROC_ENTRIES × 4 words (pid, state, status, spare). The server claims an
@@ -98,9 +100,10 @@ export const ST_TAKEN = 3;
 export const ST_CLAIMED = 4;
 export const ST_FINISHING = 5;
 
-export const SERVER_STARTING = 0;
-export const SERVER_READY = 1;
-export const SERVER_GONE = 2;
+export const SERVER_NONE = 0;
+export const SERVER_STARTING = 1;
+export const SERVER_READY = 2;
+export const SERVER_GONE = 3;
 
 export const PROC_FREE = 0;
 export const PROC_RUNNING = 1;

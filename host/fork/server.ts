@@ -220,7 +220,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       const c = spawn();
       warming.add(c);
       c.ready.then(() => {
-        warming.delete(c);
+        // not warming any more: a fork took it while it warmed up
+        if (!warming.delete(c)) return;
         if (shuttingDown) c.link.dismiss();
         else {
           pool.push(c);
@@ -228,12 +229,14 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
           refill();
         }
       }, () => {
-        warming.delete(c);
-        void c.kill();
+        if (warming.delete(c)) void c.kill();
       });
     }
   };
 
+  // A fork that waits for its child is cold, whichever child it waits for:
+  // one warming up already is further along than a new one (and a new one
+  // would compete with it for the cores).
   const takeChild = (): { child: Child; cold: boolean } => {
     while (pool.length) {
       const c = pool.shift()!;
@@ -241,6 +244,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       if (!c.ended) return { child: c, cold: false };
     }
     lastCold = performance.now();
+    for (const c of warming) {
+      warming.delete(c);
+      if (!c.ended) return { child: c, cold: true };
+    }
     return { child: spawn(), cold: true };
   };
 

@@ -5,7 +5,7 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
 import {
-  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import type { ChildrenAtClose } from './request.js';
@@ -28,13 +28,18 @@ export interface ForkStats {
   coldForks: number;
   /** Warm children waiting in the pool now. */
   poolReady: number;
+  /** The fork server: 'none' until the first fork (or forkPoolReady) starts it. */
+  server: 'none' | 'starting' | 'ready' | 'gone';
 }
+
+const SERVER_STATES = { [SERVER_NONE]: 'none', [SERVER_STARTING]: 'starting', [SERVER_READY]: 'ready', [SERVER_GONE]: 'gone' } as const;
 
 /** ForkStats from a control block. */
 export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
   forks: Atomics.load(ctl, CTL_SEQ),
   coldForks: Atomics.load(ctl, CTL_COLD_FORKS),
   poolReady: Atomics.load(ctl, CTL_POOL_READY),
+  server: SERVER_STATES[Atomics.load(ctl, CTL_SERVER) as keyof typeof SERVER_STATES],
 });
 
 export interface ForkService {

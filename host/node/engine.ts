@@ -13,6 +13,7 @@
 // Liftoff, none with TurboFan; none on V8 12.4 (Node 22) or 13.6 (Node 24)
 // in either tier). tests/engine.test.ts runs it on the engine under test.
 import { setFlagsFromString } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 
 /** The V8 major version of this engine. */
 export const v8Major = Number(/^(\d+)\./.exec(process.versions.v8)?.[1] ?? 0);
@@ -77,7 +78,8 @@ let warned = false;
  * nor NODE_OPTIONS).
  */
 export function warnIfUnsafeTiering(): void {
-  if (warned || !liftoffMiscompilesWait) return;
+  // flags are the process's: its main thread decides them (a worker's copy of this module never saw them applied)
+  if (warned || !liftoffMiscompilesWait || !isMainThread) return;
   warned = true;
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   if (applied?.includes('--no-liftoff') || given.includes('--no-liftoff')) return;
