@@ -5,7 +5,7 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, Platform, PlatformWorker } from '../platform.js';
 import {
-  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import type { ChildrenAtClose } from './request.js';
@@ -136,7 +136,7 @@ export class WorkerForkService implements ForkService {
     this.#closing = true;
     const server = this.#server;
     if (!server) return;
-    Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? 2 : 1);
+    Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? SHUTDOWN_KILL : SHUTDOWN_WAIT);
     Atomics.notify(this.#ctl, CTL_STATE);
     if (children === 'wait') {
       // the server exits once its running children have; a live child is
