@@ -18,6 +18,8 @@ import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
+import { benchStartup } from './bench-startup.js';
+import { engineFlagsInEffect } from '../host/node/engine.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
 // this command's tiering: before any compile (docs/EMBEDDING.md, "Engines"); the Lua section adds its own
@@ -245,6 +247,7 @@ type Section = (o: { quick: boolean; log: (s: string) => void }) => Promise<unkn
 /** Every section in the order it runs: a new one is one line here (`--only NAME` picks it). */
 const SECTIONS: [string, Section][] = [
   ['builds', benchBuilds],
+  ['startup', benchStartup],
   ['core', coreSection],
   ['seqlock', seqlockSection],
   ['fork', benchFork],
@@ -259,12 +262,12 @@ async function run(): Promise<Record<string, unknown>> {
   const want = (s: string) => !args.only || args.only.split(',').includes(s);
   const result: Record<string, unknown> = {
     machine: {
-      node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model,
+      node: process.version, v8: process.versions.v8, v8_flags: engineFlagsInEffect().join(' ') || 'none', cpus: os.cpus().length, model: os.cpus()[0]?.model,
       command: ['npm run bench --', ...process.argv.slice(2).filter((a, i, all) => a !== '--markdown' && all[i - 1] !== '--markdown')].join(' '),
     },
   };
   for (const [name, section] of SECTIONS) if (want(name)) result[name] = await section({ quick: args.quick, log });
-  result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
+  result.targets = { ...targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds), ...(result.startup as any)?.targets };
   return result;
 }
 
