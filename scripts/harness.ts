@@ -24,6 +24,8 @@ applyEngineFlags();
 
 const tty = process.stderr.isTTY && !opts.json;
 const rt = await createRuntime(stressRuntimeOptions(opts));
+// the fork server and its pool start on the first fork: a program that wants its forks warm from the first asks for them
+if (stressRuntimeOptions(opts).fork) await rt.forkPoolReady();
 const { summary: s, samples, hist } = await runStress(rt, opts, {
   progress: tty ? (p) => process.stderr.write(`\r[${'#'.repeat(Math.round(p.fraction * 30)).padEnd(30, '.')}] ` +
     `${p.forks} forks ${(p.forks / p.elapsedS).toFixed(1)}/s, ${Math.round(p.stops / p.elapsedS)} stops/s, counter ${p.counter}   `) : undefined,
