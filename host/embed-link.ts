@@ -20,8 +20,8 @@ export interface EmbedPlan {
 
 const align = (x: number, a: number): number => Math.ceil(x / a) * a;
 
-/** The PIE module's data size and alignment from its dylink.0 section. */
-function dylinkMemInfo(module: WebAssembly.Module): { size: number; align: number } {
+/** The PIE module's data size and alignment and its table size from its dylink.0 section. */
+function dylinkMemInfo(module: WebAssembly.Module): { size: number; align: number; tableSize: number } {
   const [section] = WebAssembly.Module.customSections(module, 'dylink.0');
   if (!section) throw new Error('not a position-independent module (no dylink.0 section)');
   const bytes = new Uint8Array(section);
@@ -40,10 +40,10 @@ function dylinkMemInfo(module: WebAssembly.Module): { size: number; align: numbe
     const type = bytes[p++];
     const len = leb();
     const next = p + len;
-    if (type === 1) return { size: leb(), align: 2 ** leb() };
+    if (type === 1) return { size: leb(), align: 2 ** leb(), tableSize: leb() };
     p = next;
   }
-  return { size: 0, align: 1 };
+  return { size: 0, align: 1, tableSize: 0 };
 }
 
 /**
@@ -97,6 +97,12 @@ export function instantiateEmbedder(
     env.__memory_base = new WebAssembly.Global({ value: 'i32', mutable: false }, plan.memoryBase);
     env.__table_base = new WebAssembly.Global({ value: 'i32', mutable: false }, 0);
     env.__stack_pointer = new WebAssembly.Global({ value: 'i32', mutable: true }, top);
+    // Function pointers index this table: one per instance, filled by the
+    // module's element segment at __table_base (0), so a pointer stored in the
+    // shared memory names the same function in every thread's instance.
+    if (WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === '__indirect_function_table')) {
+      env.__indirect_function_table = new WebAssembly.Table({ element: 'anyfunc', initial: dylinkMemInfo(module).tableSize });
+    }
   }
   const instance = new WebAssembly.Instance(module, { env, core } as WebAssembly.Imports);
   const ex = instance.exports as Record<string, unknown>;

@@ -31,12 +31,16 @@ export interface ForkServerInit {
   child: ForkChildOptions;
   /** Executable for children (default: this Node); a testing aid for spawn failures. */
   execPath?: string;
+  /** Node: the V8 flags a child process starts with (host/node/engine.ts, childEngineFlags). */
+  execArgv?: string[];
 }
 
 /** Messages a worker sends to the runtime. */
 export type WorkerMessage =
   | { type: 'registered'; handle: number }
   | { type: 'spawn'; job: string; data: unknown }
+  /** The worker's first fork found no fork server: the runtime starts it. */
+  | { type: 'fork-server' }
   | { type: 'done'; value: unknown }
   | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
 

@@ -75,7 +75,7 @@ export class Runtime {
     const handle = check(core.register(platform.mainThreadId), 'register main thread', 'thread');
     const rt = new Runtime(platform, module, memory, core, linkedModules, handle, options);
     try {
-      await rt.#fork?.ready();
+      // no fork server yet: the first fork starts it (a worker's asks this thread), so a runtime that never forks pays nothing for fork
       await Promise.all(Array.from({ length: options.threads }, () => rt.spawn().registered()));
     } catch (e) {
       await rt.close();
@@ -132,10 +132,11 @@ export class Runtime {
     if (this.#closed) throw new ClosedError();
   }
 
-  #forkService(): ForkService {
+  // `start`: the fork server is started (on the first fork, or a warm-up asked for)
+  #forkService(start = true): ForkService {
     this.#open();
     if (!this.#fork) throw new ForkError('E_FORK', 'fork is not available: createRuntime({ fork: { continuation } })');
-    this.#fork.ensure();
+    if (start) this.#fork.ensure();
     return this.#fork;
   }
 
@@ -184,7 +185,7 @@ export class Runtime {
    * it of one fork) and the warm pool's size now.
    */
   forkStats(): ForkStats {
-    return this.#forkService().stats();
+    return this.#forkService(false).stats();
   }
 
   /** Pids of forked children still running. */
@@ -220,7 +221,6 @@ export class Runtime {
     if (job === undefined) throw new InvalidArgumentError('spawn needs a job');
     const url = moduleUrl(job, 'spawn(job)');
     cloneable(data, 'spawn(data)');
-    this.#fork?.ensure(); // a worker may fork
     const pw = this.platform.spawnWorker({
       module: this.module, modules: this.linkedModules, memory: this.memory, job: url.href, data, forkControl: this.#fork?.control,
       options: threadOptionsOf(this.options),
@@ -232,7 +232,7 @@ export class Runtime {
       } catch {
         /* refused: the requesting job sees no new worker */
       }
-    });
+    }, () => this.#fork?.ensure());
     this.#workers.add(t);
     return t;
   }

@@ -39,7 +39,10 @@ export class WorkerThread {
   handle = 0;
   exited = false;
 
-  constructor(readonly worker: PlatformWorker, onExit: (t: WorkerThread) => void, onSpawn: (job: string, data: unknown) => void) {
+  constructor(
+    readonly worker: PlatformWorker, onExit: (t: WorkerThread) => void, onSpawn: (job: string, data: unknown) => void,
+    onForkServer: () => void = () => {},
+  ) {
     let resolveReg!: (h: number) => void;
     let rejectReg!: (e: unknown) => void;
     let resolveRes!: (v: unknown) => void;
@@ -56,6 +59,8 @@ export class WorkerThread {
         resolveReg(m.handle);
       } else if (m.type === 'spawn') {
         onSpawn(m.job, m.data);
+      } else if (m.type === 'fork-server') {
+        onForkServer();
       } else if (m.type === 'done') {
         settled = true;
         resolveRes(m.value);

@@ -27,6 +27,11 @@ export class ThreadContext extends RegisteredThread {
   spawn(job: string | URL, data?: unknown): void {
     this.post({ type: 'spawn', job: moduleUrl(job, 'spawn(job)').href, data });
   }
+  /** The runtime's thread starts the fork server (ForkingThread): this worker's fork waits for it. */
+  requestForkServer(): void {
+    this.post({ type: 'fork-server' });
+  }
+
   /** True once the runtime is closing: a long-running job should return. */
   get closing(): boolean {
     return Atomics.load(this.#closing, 0) !== 0;

@@ -4,13 +4,9 @@
 // from JS, all in one run on one thread. Also the shipped modules' sizes.
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { ensureMemory, instantiateEmbedder, planEmbed, type EmbedLink } from '../host/embed-link.js';
 import { median, round } from './stats-util.js';
-
-// V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
-setFlagsFromString('--no-liftoff');
 
 const BUILD = fileURLToPath(new URL('../../build/', import.meta.url));
 const EMBED_GLOBAL_BASE = 0x20000; // scripts/build-c.sh

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
+import { applyEngineFlags } from '../host/node/engine.js';
 import { compileLua } from '../vms/lua/host/loader.js';
 import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 import { captureText, newCapture, stopLuaWorld } from '../vms/lua/host/threads.js';
@@ -148,7 +148,7 @@ export async function benchLuaThreads(opts: { quick: boolean; log: (s: string) =
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  v8.setFlagsFromString('--no-liftoff');
+  applyEngineFlags('vm');
   const args = parseArgs(process.argv.slice(2), {
     json: arg(false, 'print the result as one line of JSON'), quick: arg(false, 'fewer iterations'),
   }, 'node dist/scripts/bench-lua-threads.js', 'Lua threads on workers against native Lua');

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
+import { applyEngineFlags } from '../host/node/engine.js';
 import { gzipSync } from 'node:zlib';
 import { CForkThread, WASI_ERRNO } from '../host/c-fork.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
@@ -162,7 +162,7 @@ function size(): Record<string, number> {
 export async function benchLua(opts: { quick: boolean; log: Log }): Promise<Record<string, unknown>> {
   if (!fs.existsSync(path.join(BUILD, 'lua.wasm'))) return { skipped: 'build/lua.wasm missing (npm run build:lua)' };
   if (spawnSync('lua5.4', ['-v']).status !== 0) return { skipped: 'lua5.4 missing' };
-  v8.setFlagsFromString('--no-liftoff');
+  applyEngineFlags('vm');
   const single = await benchLuaSingleThread(opts.quick, opts.log);
   const out: Record<string, unknown> = { single_thread: single, size: size(), fork_anywhere: await benchLuaForkAnywhere(opts.quick, opts.log) };
   for (const [name, { module, fn }] of Object.entries(LUA_SUBSECTIONS)) {

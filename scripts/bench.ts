@@ -5,7 +5,7 @@
 // Targets are ratios measured in the same run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createRuntime, type Runtime } from '../host/node/index.js';
+import { applyEngineFlags, createRuntime, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/diag.js';
 import { median, percentile, round } from './stats-util.js';
@@ -19,6 +19,8 @@ import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
+import { benchStartup } from './bench-startup.js';
+import { engineFlagsInEffect } from '../host/node/engine.js';
 
 /** The bench runs diag.wasm's loops and the reference VM. */
 const LINKED: ('interp' | 'diag')[] = ['interp', 'diag'];
@@ -30,6 +32,8 @@ const args = parseArgs(process.argv.slice(2), {
   markdown: arg('', 'also render the result into this Markdown file, and its JSON beside it'),
   from: arg('', 'render a saved result (JSON) instead of running'),
 }, 'npm run bench --', 'the benchmarks: stop-the-world, seqlock, locks, interpreter, fork, …; prints the result object');
+// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines"); the Lua section adds its own
+applyEngineFlags();
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);
@@ -253,6 +257,7 @@ type Section = (o: { quick: boolean; log: (s: string) => void }) => Promise<unkn
 /** Every section in the order it runs: a new one is one line here (`--only NAME` picks it). */
 const SECTIONS: [string, Section][] = [
   ['builds', benchBuilds],
+  ['startup', benchStartup],
   ['core', coreSection],
   ['seqlock', seqlockSection],
   ['fork', benchFork],
@@ -267,12 +272,12 @@ async function run(): Promise<Record<string, unknown>> {
   const want = (s: string) => !args.only || args.only.split(',').includes(s);
   const result: Record<string, unknown> = {
     machine: {
-      node: process.version, cpus: os.cpus().length, model: os.cpus()[0]?.model,
+      node: process.version, v8: process.versions.v8, v8_flags: engineFlagsInEffect().join(' ') || 'none', cpus: os.cpus().length, model: os.cpus()[0]?.model,
       command: ['npm run bench --', ...process.argv.slice(2).filter((a, i, all) => a !== '--markdown' && all[i - 1] !== '--markdown')].join(' '),
     },
   };
   for (const [name, section] of SECTIONS) if (want(name)) result[name] = await section({ quick: args.quick, log });
-  result.targets = targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds);
+  result.targets = { ...targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds), ...(result.startup as any)?.targets };
   return result;
 }
 

@@ -1,7 +1,7 @@
 // `npm run demo`: N workers spin in Wasm polling their safe point while the main
 // thread stops and starts the world over and over; prints progress and a
 // stats table. Options: --threads N (4) --cycles N (1000) --timeout-ms N (2000) --json
-import { createRuntime } from '../host/node/index.js';
+import { applyEngineFlags, createRuntime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../host/diag.js';
 import { percentile, round } from './stats-util.js';
@@ -14,6 +14,8 @@ const opts = parseArgs(process.argv.slice(2), {
 if (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 64) throw new Error('--threads must be 1…64');
 if (!Number.isInteger(opts.cycles) || opts.cycles < 1) throw new Error('--cycles must be a positive integer');
 
+// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines")
+applyEngineFlags();
 const rt = await createRuntime({
   capacity: opts.threads + 1,
   linked: ['diag'],

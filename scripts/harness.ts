@@ -9,7 +9,7 @@
 //   --spin-chunk N iterations between sleeps (200) --duration S (50) --forks N (0: no cap)
 //   --seed N (1) --json --report FILE.html --compare-cpython
 import { writeFileSync } from 'node:fs';
-import { createRuntime } from '../host/node/index.js';
+import { applyEngineFlags, createRuntime } from '../host/node/index.js';
 import { cpythonFork } from './cpython-fork.js';
 import { reportHtml } from './harness-report.js';
 import { round } from './stats-util.js';
@@ -21,9 +21,13 @@ const opts = parseArgs(process.argv.slice(2), {
   report: arg('', 'also write an HTML report to this file'), compareCpython: arg(false, "also fork CPython's threads the same way, for comparison"),
 }, 'npm start --', 'the stress harness: interpreter threads, a mutator, forks; exits 1 on any violation');
 checkStressOptions(opts);
+// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines")
+applyEngineFlags();
 
 const tty = process.stderr.isTTY && !opts.json;
 const rt = await createRuntime(stressRuntimeOptions(opts));
+// the fork server and its pool start on the first fork: a program that wants its forks warm from the first asks for them
+if (stressRuntimeOptions(opts).fork) await rt.forkPoolReady();
 const { summary: s, samples, hist } = await runStress(rt, opts, {
   progress: tty ? (p) => process.stderr.write(`\r[${'#'.repeat(Math.round(p.fraction * 30)).padEnd(30, '.')}] ` +
     `${p.forks} forks ${(p.forks / p.elapsedS).toFixed(1)}/s, ${Math.round(p.stops / p.elapsedS)} stops/s, counter ${p.counter}   `) : undefined,

@@ -316,6 +316,8 @@ export async function runStress(rt: Runtime, opts: StressOptions, hooks: StressH
   const summary = {
     threads: opts.threads, seconds: round(elapsed, 1), forks: tally.forks, worker_forks: tally.forks - mainForks,
     forks_per_s: round(tally.forks / elapsed, 2), cold_forks: samples.filter((x) => x.timings.cold).length,
+    // every fork that waited for its child, the warm-up's included
+    forks_waited: tally.waited,
     fork_p50_ms: round(percentile(lat, 50)), fork_p90_ms: round(percentile(lat, 90)), fork_p99_ms: round(percentile(lat, 99)),
     fork_pause_p50_ms: round(percentile(pause, 50), 3), fork_pause_p99_ms: round(percentile(pause, 99), 3),
     fork_breakdown_ms: forkBreakdown(samples),

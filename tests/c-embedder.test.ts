@@ -2,7 +2,6 @@
 // the core over one shared memory, fixed-address and position-independent.
 // Workers poll and take a lock; the main thread stops and starts the world and
 // checks inside C that nothing moves while stopped and everything moves after.
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -14,9 +13,6 @@ import { SL_TID, STATE_MASK, ST_ATTACHED, ST_DEAD, slotAddr } from '../host/layo
 import { ROOT, buildCEmbedder, EMBED_GLOBAL_BASE } from './lib/embed-tools.js';
 import { ensureMemory, instantiateEmbedder, planEmbed, type EmbedLink } from '../host/embed-link.js';
 
-// V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
-setFlagsFromString('--no-liftoff');
-
 const built = buildCEmbedder();
 const WORKERS = 3;
 const CYCLES = 20;
@@ -26,6 +22,7 @@ interface CExports {
   embed_main(tid: number, workers: number, cycles: number, stillUs: number): number;
   embed_total(): number;
   embed_self(): number;
+  embed_dispatch(op: number, x: number): number;
   __heap_base?: WebAssembly.Global;
 }
 
@@ -94,6 +91,9 @@ for (const link of ['fixed', 'pie'] as const) {
         // TLS is per instance: every thread kept its own handle
         const selves = new Set([main.embed_self(), ...done.map((d) => d.self)]);
         assert.is(selves.size, WORKERS + 1, 'distinct handles in TLS');
+        // function pointers (the PIE link's table import) call the same functions on this thread
+        assert.is(main.embed_dispatch(1, 21), 42, 'a call through a function pointer');
+        assert.is(main.embed_dispatch(0, 0), main.embed_self(), 'a function pointer reaching TLS');
       } finally {
         await Promise.all(workers.map((w) => w.terminate()));
       }

@@ -12,7 +12,7 @@ const DEADLINE_MS = 150_000;
 
 function runSuite(file: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL(file, import.meta.url))], {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))], {
       env: { ...process.env, WTC_CORE_BUILD: 'debug' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -12,10 +12,37 @@ import { childProcesses, job, processAlive, progressOf, waitFor, within, workerI
 
 const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, linked: ['diag'], fork: { continuation: job('fork-child'), pool: 1 } });
 
+test('a runtime pays for fork only when it forks: no fork server and no child before the first fork, a worker\'s fork starts them', () =>
+  within(60_000, async () => {
+    const rt = await createRuntime({ capacity: 8, threads: 2, job: job('spin'), fork: { continuation: job('fork-child'), pool: 1 } });
+    try {
+      await Promise.all(rt.workers.map((w) => w.registered()));
+      const i32 = new Int32Array(rt.memory.buffer);
+      const idx = workerIndexes(rt);
+      await waitFor(() => idx.every((i) => progressOf(rt, i) > 0), 20_000, 'the workers to spin');
+      assert.equal(rt.forkStats(), { forks: 0, coldForks: 0, poolReady: 0, server: 'none' });
+      assert.equal(childProcesses(), [], 'no child process before the first fork');
+      Atomics.store(i32, D_QUIT >> 2, 1);
+      await Promise.all(rt.workers.map((w) => w.join()));
+      Atomics.store(i32, D_QUIT >> 2, 0);
+      // a worker's first fork asks this thread for the server and waits for it
+      const w = rt.spawn(job('forker'), { n: 1, go: D_QUIT });
+      Atomics.store(i32, D_QUIT >> 2, 1);
+      assert.equal(await w.join(), [10]);
+      const s = rt.forkStats();
+      assert.is(s.server, 'ready');
+      assert.is(s.forks, 1);
+      assert.is(s.coldForks, 1, 'the first fork waited for its child: cold');
+    } finally {
+      Atomics.store(new Int32Array(rt.memory.buffer), D_QUIT >> 2, 0);
+      await rt.close({ children: 'kill' });
+    }
+  }));
+
 test('a child\'s stdout goes where its parent\'s does', () =>
   within(60_000, () => {
     const marker = `hello from the child ${process.pid}`;
-    const out = execFileSync(process.execPath, [new URL('./jobs/fork-print-main.js', import.meta.url).pathname, marker], { encoding: 'utf8', timeout: 50_000 });
+    const out = execFileSync(process.execPath, [...process.execArgv, new URL('./jobs/fork-print-main.js', import.meta.url).pathname, marker], { encoding: 'utf8', timeout: 50_000 });
     assert.ok(out.includes(marker), `parent's stdout: ${JSON.stringify(out)}`);
   }));
 

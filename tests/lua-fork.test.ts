@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LUA_CLI, LUA_WASM, ensureLuaWasm, hasNativeLua, runLua, runNativeLua, type LuaRun } from './lib/lua-run.js';
-import { within } from './lib/helpers.js';
+import { childProcesses, within } from './lib/helpers.js';
+import { startNodeLuaProcess } from '../vms/lua/host/node-process.js';
 
 const HAVE_LUA = ensureLuaWasm();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-fork-'));
@@ -36,6 +37,18 @@ const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 const luaTest = (name: string, ms: number, fn: () => Promise<void>): void => {
   test(name, () => (HAVE_LUA ? within(ms, fn) : undefined));
 };
+
+luaTest('a Lua process that does not fork does no fork work: no fork server, no child', 60_000, async () => {
+  const p = await startNodeLuaProcess(['lua', '-e', 'while true do end']);
+  try {
+    await Promise.all(p.rt.workers.map((w) => w.registered()));
+    assert.is(p.rt.forkStats().server, 'none');
+    assert.equal(childProcesses(), []);
+  } finally {
+    await p.rt.close({ graceMs: 0 });
+  }
+  await p.status;
+});
 
 luaTest('a fork loop of 100: each child continues from the loop with its own i and exits with it', 240_000, async () => {
   const r = await run(`

@@ -5,14 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureLuaWasm, runLuaHere } from './lib/lua-run.js';
 import { Errno, Wasi, type WasiOptions } from '../vms/lua/host/wasi.js';
-
-// V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
-setFlagsFromString('--no-liftoff');
 
 // The shim's path calls on their own, as a guest's libc makes them: an empty path (length 0) is ENOENT in each,
 // before any file system is touched — with node:fs under a preopened root, and with no file system (a page).

@@ -22,10 +22,12 @@ export default function job(ctx) {
 }
 `;
 
-const MAIN = `import { createRuntime, ClosedError } from 'wasm-threads-core';
+const MAIN = `import { applyEngineFlags, createRuntime, ClosedError } from 'wasm-threads-core';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// the engine's tiering, before the first compile (docs/EMBEDDING.md, "Engines")
+applyEngineFlags();
 const rt = await createRuntime({ threads: 2, capacity: 8, job: new URL('./job.mjs', import.meta.url) });
 await Promise.all(rt.workers.map((w) => w.registered()));
 let stops = 0;
@@ -70,8 +72,7 @@ test('npm pack, install the tarball into a fresh project, run it through the pub
       }
       writeFileSync(join(project, 'job.mjs'), JOB);
       writeFileSync(join(project, 'main.mjs'), MAIN);
-      // V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md)
-      const out = await run(process.execPath, ['--no-liftoff', 'main.mjs'], { cwd: project, timeout: 60_000 });
+      const out = await run(process.execPath, ['main.mjs'], { cwd: project, timeout: 60_000 });
       const result = JSON.parse(out.stdout.trim().split('\n').pop()!);
       assert.is(result.stops, 5, 'every stop suspended both workers');
       assert.equal(result.files, { 'core.wasm': true, 'core.wasi.wasm': true, 'wasm_threads_core.h': true, host: true, 'embed-link': true });

@@ -1,13 +1,21 @@
 // Runs every *.test.js file in its own process under a deadline, so one hang
 // fails its file instead of stalling the suite, and ends with one line:
-// "N passed, N failed".
+// "N passed, N failed". `--node PATH` runs the files on another Node binary
+// (.ci/run tests each engine line so); the other arguments pick files by
+// substring. Each file's process starts with the engine's tiering flags
+// (tests/lib/engine-flags.ts, preloaded) as the project's commands do.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const FILE_DEADLINE_MS = Number(process.env.TEST_FILE_DEADLINE_MS ?? 180_000);
-const only = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const nodeAt = argv.indexOf('--node');
+const node = nodeAt >= 0 ? argv.splice(nodeAt, 2)[1] : process.execPath;
+if (!node) throw new Error('--node needs the path of a node binary');
+const only = argv;
+const PRELOAD = new URL('./lib/engine-flags.js', import.meta.url).href;
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.test.js'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
@@ -17,7 +25,7 @@ let passed = 0;
 let failed = 0;
 for (const file of files) {
   const out = await new Promise<{ code: number | null; text: string; killed: boolean }>((resolve) => {
-    const child = spawn(process.execPath, [`${dir}/${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, ['--import', PRELOAD, `${dir}/${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     child.stdout.on('data', (d) => { text += d; process.stdout.write(d); });
     child.stderr.on('data', (d) => { text += d; process.stderr.write(d); });

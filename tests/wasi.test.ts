@@ -2,7 +2,6 @@
 // each with its own WASI object: the ABI works, a stop deadline expires, and
 // the clock (WASI clock_time_get, no shared scratch) never runs backwards on
 // one thread while another reads it.
-import { setFlagsFromString } from 'node:v8';
 import { WASI } from 'node:wasi';
 import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
@@ -12,9 +11,6 @@ import { within } from './lib/helpers.js';
 import { ROOT } from './lib/embed-tools.js';
 import { ERRNO as E } from '../host/errors.js';
 import { CLOCK_CELLS, CLOCK_CELL_COUNT, CLOCK_CELL_SIZE, ST_ATTACHED, ST_DETACHED } from '../host/layout.js';
-
-// V8 11.x Liftoff miscompiles a load after memory.atomic.wait32 (docs/ABI.md).
-setFlagsFromString('--no-liftoff');
 
 const module = await WebAssembly.compile(new Uint8Array(await readFile(`${ROOT}build/core.wasi.wasm`)));
 const newMemory = (): WebAssembly.Memory => new WebAssembly.Memory({ initial: 4, maximum: 4096, shared: true });

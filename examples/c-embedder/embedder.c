@@ -183,3 +183,16 @@ EXPORT(embed_bench_attach_detach) double embed_bench_attach_detach(int32_t h, in
   }
   return (host_now_ms() - t0) * 1e6 / n;
 }
+
+/* A VM dispatches through function pointers (opcode tables, callbacks): in the
+ * position-independent link they index the table the host supplies as
+ * env.__indirect_function_table (docs/ABI.md, "Position-independent link"). */
+typedef int32_t (*embed_op)(int32_t);
+static int32_t op_self(int32_t x) { return x + self; }
+static int32_t op_double(int32_t x) { return 2 * x; }
+static embed_op const embed_ops[] = { op_self, op_double };
+
+EXPORT(embed_dispatch) int32_t embed_dispatch(int32_t op, int32_t x) {
+  if (op < 0 || op > 1) return -1;
+  return embed_ops[op](x);
+}

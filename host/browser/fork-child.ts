@@ -9,7 +9,8 @@
 // ends, before the worker group is closed.
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
 import { damaged, readFromBuffer } from '../fork/snapshot.js';
-import { EXIT_CONTINUATION_FAILED, EXIT_REJECTED, prepareChild, type ChildEvent } from '../fork/child.js';
+import { prepareChild, type ChildEvent } from '../fork/child.js';
+import { EXIT_FAILED, EXIT_FAULT_DIED, EXIT_REJECTED } from '../fork/status.js';
 import { Runtime } from '../runtime.js';
 import type { LinkedModules } from '../modules.js';
 import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
@@ -67,12 +68,12 @@ try {
 } catch (e) {
   if (!(e instanceof ProcessExit)) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
-    exit(EXIT_CONTINUATION_FAILED);
+    exit(EXIT_FAILED);
   }
 }
 
 async function run(m: ChildGo): Promise<void> {
-  if (m.fault === 'die-before-ack') exit(99);
+  if (m.fault === 'die-before-ack') exit(EXIT_FAULT_DIED);
   // the snapshot as the forking thread sealed it (only this child reads the
   // area until the request is finished); a damaging fault works on a copy
   const ctl = new Int32Array(warm.control, 0, STAGING_BYTE / 4);

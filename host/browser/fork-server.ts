@@ -13,6 +13,7 @@ import { ForkServerError } from '../errors.js';
 import { PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
 import { createForkServer, type ChildLink, type ServerPlatform } from '../fork/server.js';
 import type { ChildEvent } from '../fork/child.js';
+import { EXIT_FAILED } from '../fork/status.js';
 import type { LinkedModules } from '../modules.js';
 import {
   CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
@@ -32,8 +33,6 @@ const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 const HELLO_TIMEOUT_MS = 3000;
 const READY_TIMEOUT_MS = 20_000;
 const READY_ATTEMPTS = 4;
-/** Exit status of a child whose script failed outside its continuation, or that was ended. */
-const EXIT_CRASHED = 70;
 
 const start = await firstMessage<BrowserWorkerStart<ForkServerInit>>();
 const init = start.init;
@@ -88,7 +87,7 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
     }
     gone(status);
   };
-  const crashed = () => end(ready ? EXIT_CRASHED : -1);
+  const crashed = () => end(ready ? EXIT_FAILED : -1);
   let heard = false;
   const silent = setTimeout(() => { if (!heard) crashed(); }, HELLO_TIMEOUT_MS);
   if (delegate) {
@@ -123,8 +122,8 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
   });
   return {
     send: (m) => port.postMessage(m),
-    kill: () => end(EXIT_CRASHED),
-    dismiss: () => end(EXIT_CRASHED),
+    kill: () => end(EXIT_FAILED),
+    dismiss: () => end(EXIT_FAILED),
   };
 }
 

@@ -26,11 +26,6 @@ import {
   type SnapshotInfo,
 } from './snapshot.js';
 
-/** The exit status of a child whose continuation threw. */
-export const EXIT_CONTINUATION_FAILED = 70;
-/** Internal: how a child that rejected its snapshot ends (never observed through waitpid: it has no pid). */
-export const EXIT_REJECTED = 65;
-
 /** The child's timings as it reports them in its acknowledgement, in µs. */
 export interface ChildAck { readUs: number; restoreUs: number }
 

@@ -17,13 +17,12 @@ import {
   ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_BYTES, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
-  CTL_T_TRANSFER_US, CTL_VERIFY, CTL_DATA_MAX, CTL_MAX_PAGES,
-  REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_READY, ST_DONE, STAGING_BYTE,
-  abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
+  REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
+  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
   type ProcEntry,
-  writeForkData,
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
@@ -47,6 +46,12 @@ export interface ForkingThread {
   detachedWhile<T>(wait: () => Promise<T>): Promise<T>;
   /** Whether handle `h` still names a live registered thread (a claim of a dead one is taken over). */
   isLive(h: number): boolean;
+  /**
+   * Asks the thread that owns the fork service to start the fork server (a
+   * worker's first fork: the server starts on the first fork, not before).
+   * Absent on the runtime's own thread, whose fork starts it directly.
+   */
+  requestForkServer?(): void;
 }
 
 export interface AtForkHooks {
@@ -92,7 +97,7 @@ const SERVER_WAIT_MS = 30_000;
 const CLAIM_WAIT_MS = 60_000;
 const WAIT_SLICE_MS = 50;
 // room for the options JSON in front of the pages: the data plus the flags around it
-const OPTIONS_RESERVE = CTL_DATA_MAX + 64;
+const OPTIONS_RESERVE = FORK_DATA_MAX + 64;
 
 // A result in the fork bridge's range names its failure (a dead server is
 // E_SERVER_DIED: the service starts a new one for the next fork); anything
@@ -196,10 +201,16 @@ export class ForkClient {
     }
   }
 
-  // Readiness: a starting server (a child's own, or one the service restarts) gets a bounded wait.
+  // Readiness: a server not started yet is asked for; a starting one (the
+  // first fork's, a child's own, one the service restarts) gets a bounded wait.
   *#waitServer(): Steps<void> {
     const end = performance.now() + SERVER_WAIT_MS;
+    let asked = false;
     for (let s = Atomics.load(this.ctl, CTL_SERVER); s !== SERVER_READY; s = Atomics.load(this.ctl, CTL_SERVER)) {
+      if (s === SERVER_NONE && !asked) {
+        this.thread.requestForkServer?.();
+        asked = true;
+      }
       if (performance.now() > end) throw new ForkError('E_FORK', 'fork is not available: the fork server is not running');
       yield this.#wait(CTL_SERVER, s, WAIT_SLICE_MS);
     }
@@ -259,13 +270,10 @@ export class ForkClient {
     const ctl = this.ctl;
     const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options);
     Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, snap.byteOffset, 12)[8]);
-    Atomics.store(ctl, CTL_BYTES, snap.byteLength);
     Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
     if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     Atomics.store(ctl, CTL_FAULT, req.fault);
-    Atomics.store(ctl, CTL_VERIFY, req.verify ? 1 : 0);
-    writeForkData(ctl, req.data);
     const sealMs = performance.now() - t0;
     post(ctl);
     return { sealMs, posted: performance.now(), snap };
@@ -279,7 +287,7 @@ export class ForkClient {
     const out: ForkOutcome = {
       pid: r,
       checksum: Atomics.load(ctl, CTL_CHECKSUM) >>> 0,
-      bytes: Atomics.load(ctl, CTL_BYTES),
+      bytes: Atomics.load(ctl, CTL_SNAPSHOT_BYTES),
       timings: {
         stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
         childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),

@@ -3,8 +3,8 @@
 // thread, the fork service on the runtime's thread and the fork server.
 //
 // Layout (Int32 words, then bytes): request/result words, the result message,
-// the fork data, the process table, and the staging area the forking thread
-// copies the snapshot into while the world is stopped.
+// the process table, and the staging area the forking thread copies the
+// snapshot into while the world is stopped.
 //
 // ## The request state machine (word CTL_STATE)
 //
@@ -37,8 +37,10 @@
 // CTL_OWNER once the owner's slot is no longer live.
 //
 // ## Server liveness (word CTL_SERVER)
-// STARTING → READY (server) → GONE (the dying server, or the service when the
-// thread exited); the service restarts a GONE server (→ STARTING).
+// NONE (no fork yet: nothing runs) → STARTING (the service, on the first fork
+// or a worker's request) → READY (server) → GONE (the dying server, or the
+// service when the thread exited); the service restarts a GONE server
+// (→ STARTING).
 //
 // ## Process table
 // PROC_ENTRIES × 4 words: pid, tag, status, spare. The tag is the entry's
@@ -78,36 +80,37 @@ export const waitWordAsync = (ctl: Int32Array, word: number, value: number, ms: 
 
 export const PAGE = 65536;
 
-export const CTL_STATE = 0;
-export const CTL_OWNER = 1; // handle of the claimant
-export const CTL_RESULT = 2; // pid (> 0) or a negative FORK_E_* code
-export const CTL_ACK_TIMEOUT_MS = 3;
-export const CTL_FAULT = 4;
-export const CTL_SNAPSHOT_BYTES = 5; // sealed snapshot length in the staging area
-export const CTL_CHECKSUM = 6;
-export const CTL_BYTES = 7;
-export const CTL_MSG_LEN = 8;
-export const CTL_SERVER = 9;
-export const CTL_DATA_LEN = 10;
-export const CTL_VERIFY = 11;
-export const CTL_MEM_CHECKSUM = 12;
-export const CTL_SHUTDOWN = 13; // 1 = reap the pool and exit; 2 = also kill running children
-export const CTL_POOL_READY = 14; // warm children waiting in the pool (written by the server)
-export const CTL_SEQ = 15; // requests posted so far (diagnostics)
+// The control words, in order: each is named once and numbered by its place.
+let words = 0;
+const word = (): number => words++;
+export const CTL_STATE = word();
+export const CTL_OWNER = word(); // handle of the claimant
+export const CTL_RESULT = word(); // pid (> 0) or a negative FORK_E_* code
+export const CTL_ACK_TIMEOUT_MS = word();
+export const CTL_FAULT = word();
+export const CTL_SNAPSHOT_BYTES = word(); // sealed snapshot length in the staging area
+export const CTL_CHECKSUM = word();
+export const CTL_MSG_LEN = word();
+export const CTL_SERVER = word();
+export const CTL_MEM_CHECKSUM = word();
+export const CTL_SHUTDOWN = word(); // SHUTDOWN_WAIT or SHUTDOWN_KILL
+export const CTL_POOL_READY = word(); // warm children waiting in the pool (written by the server)
+export const CTL_SEQ = word(); // requests posted so far (diagnostics)
 // The server's part of the last fork, in µs, for the breakdown (ForkOutcome.timings).
-export const CTL_T_CHILD_US = 16; // waiting for a ready child (0 when one was warm)
-export const CTL_T_TRANSFER_US = 17; // writing / sending the snapshot
-export const CTL_T_ACK_US = 18; // sent → acknowledged (the child reads, verifies, restores, runs its hook)
-export const CTL_T_READ_US = 19; // as the child reports them
-export const CTL_T_RESTORE_US = 20;
-export const CTL_T_COLD = 21; // 1 when the child was spawned for this fork
-export const CTL_MAX_PAGES = 22; // the memory's maximum, written once by the service (snapshot header field)
-export const CTL_COLD_FORKS = 23; // forks whose child was spawned for them (the pool was empty), since the server started
-export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B (words 0…31 are the words above)
+export const CTL_T_CHILD_US = word(); // waiting for a ready child (0 when one was warm)
+export const CTL_T_TRANSFER_US = word(); // writing / sending the snapshot
+export const CTL_T_ACK_US = word(); // sent → acknowledged (the child reads, verifies, restores, runs its hook)
+export const CTL_T_READ_US = word(); // as the child reports them
+export const CTL_T_RESTORE_US = word();
+export const CTL_T_COLD = word(); // 1 when the fork waited for its child (none was warm)
+export const CTL_MAX_PAGES = word(); // the memory's maximum, written once by the service (snapshot header field)
+export const CTL_COLD_FORKS = word(); // forks that waited for their child, since the server started
+export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B, after the words above
 export const CTL_MSG_MAX = 512;
-export const CTL_DATA_BYTE = 640; // utf-8 JSON of ForkOptions.data, up to 1 KiB
-export const CTL_DATA_MAX = 1024;
-export const PROC_BYTE = 2048;
+if (words * 4 > CTL_MSG_BYTE) throw new Error('the fork control words overlap the result message');
+export const PROC_BYTE = CTL_MSG_BYTE + CTL_MSG_MAX;
+/** The most ForkOptions.data may take as JSON: it travels in the snapshot's options, in front of the pages. */
+export const FORK_DATA_MAX = 1024;
 export const PROC_ENTRIES = 256;
 export const STAGING_BYTE = PROC_BYTE + PROC_ENTRIES * 16;
 
@@ -118,9 +121,14 @@ export const ST_TAKEN = 3;
 export const ST_CLAIMED = 4;
 export const ST_FINISHING = 5;
 
-export const SERVER_STARTING = 0;
-export const SERVER_READY = 1;
-export const SERVER_GONE = 2;
+/** CTL_SHUTDOWN: reap the pool and exit once running children have exited, or kill them too. */
+export const SHUTDOWN_WAIT = 1;
+export const SHUTDOWN_KILL = 2;
+
+export const SERVER_NONE = 0;
+export const SERVER_STARTING = 1;
+export const SERVER_READY = 2;
+export const SERVER_GONE = 3;
 
 export const PROC_FREE = 0;
 export const PROC_RUNNING = 1;
@@ -139,7 +147,7 @@ export const FORK_E_SERVER_DIED = ERRNO.E_SERVER_DIED;
 export function createControl(maximumPages: number): SharedArrayBuffer {
   // header + options + one index word and one page per page: the staging area
   // is reserved, not touched, until a fork writes it
-  const sab = new SharedArrayBuffer(STAGING_BYTE + 64 + CTL_DATA_MAX * 2 + maximumPages * (PAGE + 4));
+  const sab = new SharedArrayBuffer(STAGING_BYTE + 64 + FORK_DATA_MAX * 2 + maximumPages * (PAGE + 4));
   new Int32Array(sab)[CTL_MAX_PAGES] = maximumPages;
   return sab;
 }
@@ -158,8 +166,6 @@ function readText(ctl: Int32Array, at: number, lenWord: number): string {
   return new TextDecoder().decode(new Uint8Array(ctl.buffer, at, Atomics.load(ctl, lenWord)).slice());
 }
 
-export const writeForkData = (ctl: Int32Array, json: string): void => writeText(ctl, CTL_DATA_BYTE, CTL_DATA_MAX, CTL_DATA_LEN, json);
-export const readForkData = (ctl: Int32Array): string => readText(ctl, CTL_DATA_BYTE, CTL_DATA_LEN);
 export const readMessage = (ctl: Int32Array): string => readText(ctl, CTL_MSG_BYTE, CTL_MSG_LEN);
 
 /** Claimant: IDLE → CLAIMED. False when another fork holds the block. */

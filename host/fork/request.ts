@@ -2,7 +2,7 @@
 // locks or stops.
 import { DEFAULT_STOP_TIMEOUT_MS, deadlineMs } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
-import { CTL_DATA_MAX } from './protocol.js';
+import { FORK_DATA_MAX } from './protocol.js';
 
 /** Faults the fork path can inject, for tests of every failure path. */
 export const FORK_FAULTS = [
@@ -50,7 +50,7 @@ export function prepareRequest(opts: ForkOptions): PreparedRequest {
   } catch (e) {
     throw new InvalidArgumentError(`fork data must be JSON-serialisable: ${e instanceof Error ? e.message : e}`);
   }
-  if (new TextEncoder().encode(data).length > CTL_DATA_MAX) throw new InvalidArgumentError(`fork data exceeds ${CTL_DATA_MAX} bytes as JSON`);
+  if (new TextEncoder().encode(data).length > FORK_DATA_MAX) throw new InvalidArgumentError(`fork data exceeds ${FORK_DATA_MAX} bytes as JSON`);
   return {
     stopTimeoutMs: ms(opts.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs'),
     ackTimeoutMs: ms(opts.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs'),

@@ -14,7 +14,7 @@ import { ForkServerError } from '../errors.js';
 import { MAX_FORK_POOL } from '../options.js';
 import {
   CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
-  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY,
+  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
   STAGING_BYTE, procClaim, procExited, procRelease, recordHandoff, serveRequests, serverGone, stagingView,
 } from './protocol.js';
 import { FORK_FAULTS } from './request.js';
@@ -222,7 +222,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       const c = spawn();
       warming.add(c);
       c.ready.then(() => {
-        warming.delete(c);
+        // not warming any more: a fork took it while it warmed up
+        if (!warming.delete(c)) return;
         if (shuttingDown) c.link.dismiss();
         else {
           pool.push(c);
@@ -230,12 +231,14 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
           refill();
         }
       }, () => {
-        warming.delete(c);
-        void c.kill();
+        if (warming.delete(c)) void c.kill();
       });
     }
   };
 
+  // A fork that waits for its child is cold, whichever child it waits for:
+  // one warming up already is further along than a new one (and a new one
+  // would compete with it for the cores).
   const takeChild = (): { child: Child; cold: boolean } => {
     while (pool.length) {
       const c = pool.shift()!;
@@ -243,6 +246,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       if (!c.ended) return { child: c, cold: false };
     }
     lastCold = performance.now();
+    for (const c of warming) {
+      warming.delete(c);
+      if (!c.ended) return { child: c, cold: true };
+    }
     return { child: spawn(), cold: true };
   };
 
@@ -319,8 +326,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     }
   }
 
-  // Pooled children are let go; running ones are waited for (mode 1) or
-  // killed (2); every child is gone before the server ends.
+  // Pooled children are let go; running ones are waited for (SHUTDOWN_WAIT)
+  // or killed (SHUTDOWN_KILL); every child is gone before the server ends.
   async function shutdown(mode: number): Promise<never> {
     shuttingDown = true;
     const idle = [...pool.splice(0), ...warming];
@@ -328,7 +335,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     for (const c of idle) c.link.dismiss();
     await Promise.race([Promise.all(idle.map((c) => c.gone)), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(idle.map((c) => c.kill()));
-    if (mode === 2) for (const c of live) c.link.kill();
+    if (mode === SHUTDOWN_KILL) for (const c of live) c.link.kill();
     await Promise.all([...live].map((c) => c.gone));
     platform.exit(0);
     return new Promise<never>(() => {});

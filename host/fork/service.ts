@@ -5,7 +5,7 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, PlatformWorker } from '../platform-worker.js';
 import {
-  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import { forkChildOptions, type ChildrenAtClose, type ResolvedFork, type ResolvedOptions } from '../options.js';
@@ -33,13 +33,18 @@ export interface ForkStats {
   coldForks: number;
   /** Warm children waiting in the pool now. */
   poolReady: number;
+  /** The fork server: 'none' until the first fork (or forkPoolReady) starts it. */
+  server: 'none' | 'starting' | 'ready' | 'gone';
 }
+
+const SERVER_STATES = { [SERVER_NONE]: 'none', [SERVER_STARTING]: 'starting', [SERVER_READY]: 'ready', [SERVER_GONE]: 'gone' } as const;
 
 /** ForkStats from a control block. */
 export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
   forks: Atomics.load(ctl, CTL_SEQ),
   coldForks: Atomics.load(ctl, CTL_COLD_FORKS),
   poolReady: Atomics.load(ctl, CTL_POOL_READY),
+  server: SERVER_STATES[Atomics.load(ctl, CTL_SERVER) as keyof typeof SERVER_STATES],
 });
 
 export interface ForkService {
@@ -136,7 +141,7 @@ export class WorkerForkService implements ForkService {
     this.#closing = true;
     const server = this.#server;
     if (!server) return;
-    Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? 2 : 1);
+    Atomics.store(this.#ctl, CTL_SHUTDOWN, children === 'kill' ? SHUTDOWN_KILL : SHUTDOWN_WAIT);
     Atomics.notify(this.#ctl, CTL_STATE);
     if (children === 'wait') {
       // the server exits once its running children have; a live child is

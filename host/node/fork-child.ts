@@ -1,23 +1,24 @@
 // A Node fork child, either kind. 'process' isolation: this is an OS process
 // the fork server started (argv[2]: what to warm up with); it receives its
-// snapshot as a file (or over IPC) and reports its exit status on STATUS_FD
+// snapshot as a file (or over IPC) and reports its exit status on a pipe
 // as its program ends, before the process is torn down. 'thread' isolation:
 // this is a worker thread of the fork server (workerData), with its own
 // memory, reading its snapshot from the staging area of the fork control
 // block. Either way host/fork/child.ts does the work: everything but the
 // snapshot's before the request, then read, check, after_fork_child, ack, run.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { nodePlatform } from './platform.js';
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
 import { SnapshotError, damaged, readFromBuffer } from '../fork/snapshot.js';
-import { EXIT_CONTINUATION_FAILED, EXIT_REJECTED, prepareChild, type ChildEvent } from '../fork/child.js';
+import { prepareChild, type ChildEvent } from '../fork/child.js';
+import { EXIT_FAILED, EXIT_FAULT_DIED, EXIT_REJECTED } from '../fork/status.js';
+import { reportStatus } from './fork-status.js';
 import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 
-const STATUS_FD = 4;
 
 interface WarmArgs {
   pages: number; maximumPages: number; config: ForkChildOptions;
@@ -38,11 +39,8 @@ const send: (m: ChildEvent) => Promise<void> = isMainThread
 let handedOver = false;
 process.on('exit', (code) => {
   if (!handedOver) return;
-  if (isMainThread) {
-    try {
-      writeSync(STATUS_FD, `${code & 0xff}\n`);
-    } catch { /* the server is gone */ }
-  } else parentPort!.postMessage({ type: 'exit', code } satisfies ChildEvent);
+  if (isMainThread) reportStatus(code); // false: the server is gone, nobody waits
+  else parentPort!.postMessage({ type: 'exit', code } satisfies ChildEvent);
 });
 
 // A pooled child whose server let it go (or went away) has nothing to do.
@@ -65,7 +63,7 @@ const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).o
 await send({ type: 'ready' });
 const m = await go;
 handedOver = true;
-if (m.fault === 'die-before-ack') process.exit(99);
+if (m.fault === 'die-before-ack') process.exit(EXIT_FAULT_DIED);
 
 try {
   if (m.path) readFile(m.path, m.pagesAt!);
@@ -90,7 +88,7 @@ try {
   await runtime.exit(code);
 } catch (e) {
   console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exit(EXIT_CONTINUATION_FAILED);
+  process.exit(EXIT_FAILED);
 }
 
 // Reads the snapshot file: the header and meta into a small buffer, the pages straight into the memory.

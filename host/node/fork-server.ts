@@ -21,12 +21,11 @@ import type { ChildEvent } from '../fork/child.js';
 import type { ForkServerInit } from '../platform.js';
 import { compileLinked } from '../modules.js';
 import { nodePlatform } from './platform.js';
+import { STATUS_FD, statusIn } from './fork-status.js';
 
 const init = workerData as ForkServerInit;
 const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
-/** The file descriptor a child process reports its exit status on. */
-export const STATUS_FD = 4;
 // tmpfs when there is one: the snapshot never touches a disk
 const TMP_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const SIGKILLED = 128 + osConstants.signals.SIGKILL;
@@ -43,7 +42,8 @@ function processChild(event: (e: ChildEvent) => void, gone: (status: number) => 
     serialization: 'advanced',
     // the child's output goes where the parent's does; fd 4 carries its exit status
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-    execArgv: [],
+    // the parent's tiering (host/node/engine.ts): a child compiles its modules before any request
+    execArgv: init.execArgv ?? [],
     execPath,
   });
   const alive = () => proc.exitCode === null && proc.signalCode === null;
@@ -53,8 +53,8 @@ function processChild(event: (e: ChildEvent) => void, gone: (status: number) => 
   let text = '';
   proc.stdio[STATUS_FD]?.on('data', (b: Buffer) => {
     text += b.toString();
-    const m = /^(\d+)\n/.exec(text);
-    if (m) event({ type: 'exit', code: Number(m[1]) });
+    const code = statusIn(text);
+    if (code !== undefined) event({ type: 'exit', code });
   });
   proc.stdio[STATUS_FD]?.on('error', () => {});
   return {

@@ -7,3 +7,4 @@ export function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
 }
 
 export * from '../index.js';
+export { applyEngineFlags, engineFlags, liftoffMiscompilesWait, type EngineUse } from './engine.js';

@@ -1,16 +1,9 @@
 // Node adapter: worker_threads for workers, the file system for the module.
 import { access, readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
 import { Worker, threadId } from 'node:worker_threads';
+import { childEngineFlags, warnIfUnsafeTiering } from './engine.js';
 import type { ForkServerInit, Platform, WorkerInit, WorkerMessage } from '../platform.js';
 import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
-
-// V8 11.x (Node 20) Liftoff miscompiles a load that follows memory.atomic.wait32
-// inside a loop: a local cached in a register is clobbered by the wait, so the
-// re-read of a slot word after a wake-up returns 0 (seen as a stale handle).
-// TurboFan code is correct. Wasm flags are read at compile time, and every
-// worker shares the main thread's compiled module, so this covers them all.
-setFlagsFromString('--no-liftoff');
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -58,6 +51,8 @@ const pool = new WorkerPool(startNodeWorker);
 
 export const nodePlatform: Platform = {
   async loadWasm(build) {
+    // the core is compiled from these bytes: the last moment to tell an embedder its engine's tiering is unsafe
+    warnIfUnsafeTiering();
     const url = build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
     return readFile(url);
   },
@@ -75,7 +70,8 @@ export const nodePlatform: Platform = {
     pool.release(memory);
   },
   startForkServer(init) {
-    return new NodeWorker(FORK_SERVER, init, false);
+    // flags are read in this thread: the server's worker has its own copy of engine.ts
+    return new NodeWorker(FORK_SERVER, { ...init, execArgv: childEngineFlags() }, false);
   },
   exit(code: number): never {
     process.exit(code);

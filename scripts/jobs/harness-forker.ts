@@ -17,6 +17,8 @@ export interface ForkSample {
 
 export interface ForkerResult {
   forks: number;
+  /** Forks that waited for their child (cold), the warm-up's included. */
+  waited: number;
   failedChildren: number;
   codes: Record<number, number>;
   samples: ForkSample[];
@@ -26,6 +28,7 @@ export interface ForkerResult {
 /** A forker's counts: forks, failed children by exit code, and a sample for each fork after the warm-up. */
 export class ForkTally implements ForkerResult {
   forks = 0;
+  waited = 0;
   failedChildren = 0;
   codes: Record<number, number> = {};
   samples: ForkSample[] = [];
@@ -42,6 +45,7 @@ export class ForkTally implements ForkerResult {
   record(at: number, forked: number, timings: ForkTimings, status: number): void {
     const now = ForkTally.now();
     if (this.forks >= this.warmup) this.samples.push({ at, ms: now - at, timings, exitWaitMs: now - forked });
+    if (timings.cold) this.waited++;
     if (status !== 0) {
       this.failedChildren++;
       this.codes[status] = (this.codes[status] ?? 0) + 1;
@@ -52,13 +56,14 @@ export class ForkTally implements ForkerResult {
   /** Adds another forker's result (a worker's, at the end of the run) to this one's counts. */
   merge(r: ForkerResult): void {
     this.forks += r.forks;
+    this.waited += r.waited;
     this.failedChildren += r.failedChildren;
     for (const [c, n] of Object.entries(r.codes)) this.codes[Number(c)] = (this.codes[Number(c)] ?? 0) + n;
     this.samples.push(...r.samples);
   }
 
   result(): ForkerResult {
-    return { forks: this.forks, failedChildren: this.failedChildren, codes: this.codes, samples: this.samples, error: this.error };
+    return { forks: this.forks, waited: this.waited, failedChildren: this.failedChildren, codes: this.codes, samples: this.samples, error: this.error };
   }
 }
 

@@ -13,7 +13,7 @@ import { assert, equal, rejects, runAll, waitFor, type Result } from './page-hel
 
 const SPIN = new URL('../../scripts/jobs/spin.js', import.meta.url);
 const LOCKER = new URL('../jobs/locker.js', import.meta.url);
-const FORK_CHILD = new URL('./fork-child.js', import.meta.url);
+const FORK_CHILD = new URL('../jobs/fork-child.js', import.meta.url); // the Node tests' continuation too
 
 const i32Of = (rt: Runtime) => new Int32Array(rt.memory.buffer);
 const progress = (rt: Runtime, index: number) => Atomics.load(i32Of(rt), userWordAddr(index, 0) >> 2) >>> 0;

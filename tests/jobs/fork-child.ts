@@ -1,6 +1,13 @@
-// Fork continuation for the tests: reports what the child sees to the file
-// named by data.out, optionally forks again or starts threads, exits with data.code.
-import { existsSync, writeFileSync } from 'node:fs';
+// Fork continuation for the tests, under Node and in a page alike: what the
+// child sees of its copy. With data.out (Node) the child writes that report
+// to the file and exits with data.code; otherwise it exits with a bit set for
+// each violated check, else with data.code:
+//   1 result is not 0 / the child hook did not run   2 more than one thread
+//   4 a lock is held (import lock, data.lock)        8 the world is marked stopped
+//  16 a counter the parent's workers had advanced reads 0 (memory not restored)
+//  32 a thread the child spawned was not suspended by its stop
+//  64 the grandchild's status was not 42
+// It can also spawn a thread, fork again, print, sleep or hang (data below).
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
@@ -8,30 +15,33 @@ import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
 
 interface Data {
   out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
-  /** print this line on stdout; sleep this long before exiting (a running child) */
-  say?: string; sleepMs?: number; waitFile?: string;
+  /** print this line on stdout; sleep this long before exiting (a running child); never exit */
+  say?: string; sleepMs?: number; hang?: boolean;
+  /** Node: the child holds its acknowledgement until this file exists (bounded) */
+  waitFile?: string;
   /** run until this file exists (bounded, polled every 5 ms), then exit */
   untilFile?: string;
 }
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
 
 let hookRan = false;
-/** data.waitFile: the child holds its acknowledgement until that file exists (bounded). */
 export async function afterForkChild(ctx: { data: Data | null }): Promise<void> {
   hookRan = true;
   const file = ctx.data?.waitFile;
+  if (!file) return;
+  const { existsSync } = await import('node:fs');
   const end = performance.now() + 30_000;
-  while (file && !existsSync(file) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+  while (!existsSync(file) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
 }
 
 export default async function continuation(ctx: Ctx): Promise<number> {
   const d = ctx.data ?? {};
   const rt = ctx.runtime;
   const i32 = new Int32Array(rt.memory.buffer);
-  const report: Record<string, unknown> = {
+  const report: Record<string, unknown> & { threads: { handle: number; state: string }[]; counters: number[] } = {
     result: ctx.result,
     hookRan,
-    pid: process.pid,
+    pid: (globalThis as { process?: { pid: number } }).process?.pid,
     threads: rt.threadStates().map((t) => ({ handle: t.handle, state: t.state })),
     mainHandle: rt.handle,
     forkDepth: Atomics.load(i32, H_FORK_DEPTH >> 2),
@@ -55,10 +65,26 @@ export default async function continuation(ctx: Ctx): Promise<number> {
     const { pid } = await rt.forkAsync({ data: { code: 42 } });
     report.grandchildStatus = await rt.waitpidAsync(pid);
   }
-  if (d.out) writeFileSync(d.out, JSON.stringify(report));
+  if (d.out) (await import('node:fs')).writeFileSync(d.out, JSON.stringify(report));
   if (d.say) console.log(d.say);
   if (d.sleepMs) await new Promise((r) => setTimeout(r, d.sleepMs));
-  const end = performance.now() + 30_000;
-  while (d.untilFile && !existsSync(d.untilFile) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
-  return d.code ?? 0;
+  if (d.untilFile) {
+    const { existsSync } = await import('node:fs');
+    const end = performance.now() + 30_000;
+    while (!existsSync(d.untilFile) && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+  }
+  if (d.hang) await new Promise(() => {});
+  return d.out ? d.code ?? 0 : violations(report, d) || (d.code ?? 0);
+}
+
+function violations(r: Record<string, unknown> & { threads: unknown[]; counters: number[] }, d: Data): number {
+  let bad = 0;
+  if (r.result !== 0 || !r.hookRan) bad |= 1;
+  if (r.threads.length !== 1) bad |= 2;
+  if (r.importLockOwner !== 0 || (d.lock !== undefined && r.lockOwner !== 0)) bad |= 4;
+  if (r.stopped) bad |= 8;
+  if (r.counters.some((c) => c === 0)) bad |= 16;
+  if (d.spawn && r.childThreadState !== 'SUSPENDED') bad |= 32;
+  if (d.forkAgain && r.grandchildStatus !== 42) bad |= 64;
+  return bad;
 }

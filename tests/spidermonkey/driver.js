@@ -42,6 +42,8 @@ function helpers() {
       env.__memory_base = new WebAssembly.Global({ value: 'i32', mutable: false }, plan.memoryBase);
       env.__table_base = new WebAssembly.Global({ value: 'i32', mutable: false }, 0);
       env.__stack_pointer = new WebAssembly.Global({ value: 'i32', mutable: true }, top);
+      // function pointers index a table of the instance's own (docs/EMBEDDING.md, "Position-independent")
+      env.__indirect_function_table = new WebAssembly.Table({ element: 'anyfunc', initial: plan.tableSize });
     }
     const ex = new WebAssembly.Instance(module, { env, core }).exports;
     if (plan.link === 'fixed') ex.__stack_pointer.value = top;
@@ -54,17 +56,22 @@ const { read, align, coreInstance, instantiateEmbedder } = helpers();
 const newMemory = () => new WebAssembly.Memory({ initial: 4, maximum: 4096, shared: true });
 const coreModule = new WebAssembly.Module(read(ROOT, 'core.wasm'));
 
-function dylinkMemSize(module) {
+// dylink.0's mem info: data size, data alignment, table size
+function dylinkMemInfo(module) {
   const bytes = new Uint8Array(WebAssembly.Module.customSections(module, 'dylink.0')[0]);
   let p = 0;
   const leb = () => { let v = 0, s = 0, b; do { b = bytes[p++]; v += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return v; };
   while (p < bytes.length) {
     const type = bytes[p++];
     const len = leb();
-    if (type === 1) return leb();
+    if (type === 1) {
+      const size = leb();
+      leb();
+      return { size, tableSize: leb() };
+    }
     p += len;
   }
-  return 0;
+  return { size: 0, tableSize: 0 };
 }
 
 // ---- the core's state machine, one thread playing every role -----------------
@@ -156,7 +163,7 @@ function embedderRun(link) {
   let memoryBase, dataEnd;
   if (link === 'pie') {
     memoryBase = align(core.heap_base(), 16);
-    dataEnd = memoryBase + dylinkMemSize(cModule);
+    dataEnd = memoryBase + dylinkMemInfo(cModule).size;
   } else {
     memoryBase = EMBED_GLOBAL_BASE;
     if (core.heap_base() > memoryBase) throw new Error('core data above --global-base');
@@ -164,7 +171,7 @@ function embedderRun(link) {
   }
   const areasBase = align(dataEnd, 16);
   const mailbox = areasBase + (WORKERS + 1) * AREA;
-  const plan = { link, memoryBase, areasBase, areaSize: AREA, mailbox, file, root: ROOT };
+  const plan = { link, memoryBase, areasBase, areaSize: AREA, mailbox, file, root: ROOT, tableSize: link === 'pie' ? dylinkMemInfo(cModule).tableSize : 0 };
   if (mailbox + 64 > memory.buffer.byteLength) throw new Error('memory too small for the plan');
   const main = instantiateEmbedder(cModule, core, memory, plan, 0);
   eq(main.embed_setup(8), 0, 'setup');
@@ -212,6 +219,8 @@ function embedderRun(link) {
     selves.add(Atomics.load(i32, M + 3 + 3 * k));
   }
   eq(main.embed_total(), sum, 'the lock serialised every increment');
+  eq(main.embed_dispatch(1, 21), 42, 'a call through a function pointer');
+  eq(main.embed_dispatch(0, 0), main.embed_self(), 'a function pointer reaching TLS');
   eq(selves.size, WORKERS + 1, 'distinct handles in TLS');
   eq(core.is_ready(), 1, 'core still initialised after ' + (WORKERS + 2) + ' instances of the C module');
 }

@@ -5,11 +5,11 @@
 // a worker like every Lua thread (node-process.ts), this thread composes.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { writeStdio } from './node-wasi.js';
 import { startNodeLuaProcess } from './node-process.js';
 import { luaWasmPath } from './node-build.js';
+import { applyEngineFlags } from '../../../host/node/engine.js';
 
 /** Runs the command with `args` (argv[0] first) and resolves to its exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -22,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // V8 11.3's Liftoff miscompiles a load after memory.atomic.wait32 (docs/EMBEDDING.md): before any compile.
-  v8.setFlagsFromString('--no-liftoff');
+  // before any compile: lua.c's interpreter loop never returns, so it is compiled by TurboFan (docs/LUA.md)
+  applyEngineFlags('vm');
   process.exitCode = await main(['lua', ...process.argv.slice(2)]);
 }
