@@ -1,4 +1,4 @@
-// The WASI shim (vms/lua/host/wasi.ts) under lua.wasm on one thread, in this
+// The WASI shim (vms/wasi/wasi.ts) under lua.wasm on one thread, in this
 // process: what the differential suite cannot see because the command gives
 // Lua the whole file system — a preopen as a sandbox, paths that try to leave
 // it, output sinks, arguments, environment, exit statuses.

@@ -14,7 +14,7 @@
 // memory, so a fork child's copy does not apply them again).
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import { luaNoForkImports } from './fork.js';
-import { Wasi, WasiExit, type WasiOptions } from './wasi.js';
+import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 
 /** The compiled modules (they can be posted to workers). */
 export interface LuaModules {
