@@ -13,12 +13,13 @@
 //
 // Exits 0 without building when the toolchain is missing and NEED_LUA is unset
 // (npm run build on a machine without clang-19); tests and .ci/run set NEED_LUA=1.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { debianSource } from './debian-source.mjs';
+import * as toolchain from './wasm-toolchain.mjs';
+import { CLANG_RT, GLOBAL_BASE, MAX_MEMORY, WASI_LIB, have, run } from './wasm-toolchain.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -29,16 +30,8 @@ const EXTRA_CFLAGS = (process.env.LUA_EXTRA_CFLAGS ?? '').split(/\s+/).filter(Bo
 const OBJ = process.env.LUA_OUT ? path.join(BUILD, `lua-obj-${path.basename(OUT, '.wasm')}`) : path.join(BUILD, 'lua-obj');
 const PACKAGE = 'lua5.4';
 
-const CC = process.env.LUA_CC ?? 'clang-19';
-const LD = process.env.LUA_LD ?? 'wasm-ld-19';
-const WASI_LIB = '/usr/lib/wasm32-wasi';
-const WASI_INCLUDE = '/usr/include/wasm32-wasi';
-const CLANG_RT = '/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a';
-
-/** The core's static data ends below this (build-c.sh's EMBED_GLOBAL_BASE, docs/EMBEDDING.md). */
-const GLOBAL_BASE = 0x20000;
-/** The core's memory import is (memory 4 4096 shared): the same maximum links with every memory the core takes. */
-const MAX_MEMORY = 4096 * 65536;
+const CC = process.env.LUA_CC ?? toolchain.CC;
+const LD = process.env.LUA_LD ?? toolchain.LD;
 /** The memory lua.wasm declares at least: vms/lua/host/loader.ts LUA_MEMORY_INITIAL_PAGES. */
 const INITIAL_MEMORY = 64 * 65536;
 /** The linked stack: the main thread's C stack (other threads get areas, vms/lua/host/loader.ts). */
@@ -46,10 +39,6 @@ const MAIN_STACK = 1024 * 1024;
 
 function log(msg) { console.log(`build-lua: ${msg}`); }
 function fail(msg) { console.error(`build-lua: ${msg}`); process.exit(1); }
-
-function have(cmd) {
-  try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 
 const missing = [
   !have(CC) && CC, !have(LD) && LD, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
@@ -61,139 +50,24 @@ if (missing.length) {
   process.exit(0);
 }
 
-// ---- the source package, through a private apt configuration ----
-
-/** deb-src lines for the Debian suites the system's apt uses (one-line and deb822 formats). */
-function debSrcLines() {
-  const stanzas = [];
-  const etc = '/etc/apt';
-  const files = [path.join(etc, 'sources.list')];
-  try { for (const f of fs.readdirSync(path.join(etc, 'sources.list.d'))) files.push(path.join(etc, 'sources.list.d', f)); } catch { /* none */ }
-  for (const file of files) {
-    let text;
-    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
-    if (file.endsWith('.sources')) {
-      for (const block of text.split(/\n\s*\n/)) {
-        const field = (name) => block.match(new RegExp(`^${name}:\\s*(.*)$`, 'mi'))?.[1].trim();
-        if (!/\bdeb\b/.test(field('Types') ?? '') || /^enabled:\s*no/mi.test(block)) continue;
-        for (const uri of (field('URIs') ?? '').split(/\s+/).filter(Boolean)) {
-          for (const suite of (field('Suites') ?? '').split(/\s+/).filter(Boolean)) {
-            stanzas.push({ uri, suite, components: field('Components') ?? 'main', signedBy: field('Signed-By') });
-          }
-        }
-      }
-    } else if (file.endsWith('.list')) {
-      for (const line of text.split('\n')) {
-        const m = line.match(/^\s*deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.*)$/);
-        if (!m) continue;
-        const signedBy = m[1]?.match(/signed-by=(\S+?)[\s\]]/)?.[1];
-        stanzas.push({ uri: m[2], suite: m[3], components: m[4].trim(), signedBy });
-      }
-    }
-  }
-  // Only Debian's own archive: a third-party repository has no lua5.4 source to trust.
-  const debian = stanzas.filter((s) => /\/debian(-security)?\/?$/.test(s.uri) && /^bookworm/.test(s.suite));
-  if (!debian.length) debian.push({ uri: 'http://deb.debian.org/debian', suite: 'bookworm', components: 'main' });
-  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-  return debian.map((s) => {
-    const signedBy = s.signedBy ?? (fs.existsSync(keyring) ? keyring : undefined);
-    return `deb-src ${signedBy ? `[signed-by=${signedBy}] ` : ''}${s.uri} ${s.suite} ${s.components}`;
-  });
-}
-
-function aptOptions(dir) {
-  return [
-    '-o', `Dir::Etc::SourceList=${path.join(dir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/dev/null',
-    '-o', `Dir::State::Lists=${path.join(dir, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(dir, 'cache')}`,
-    '-o', 'Dir::Cache::archives=' + path.join(dir, 'cache', 'archives'),
-    '-o', 'APT::Get::Only-Source=true',
-  ];
-}
-
-const sha256 = (file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-/** `Checksums-Sha256` entries of a .dsc or Sources stanza: name -> { hash, size }. */
-function checksums(text) {
-  const m = text.match(/^Checksums-Sha256:\n((?:[ \t].*\n?)+)/m);
-  if (!m) return new Map();
-  return new Map(m[1].trim().split('\n').map((l) => l.trim().split(/\s+/)).map(([hash, size, name]) => [name, { hash, size: Number(size) }]));
-}
-
-function fetchSource() {
-  const apt = path.join(CACHE, 'apt');
-  for (const d of ['lists/partial', 'cache/archives/partial']) fs.mkdirSync(path.join(apt, d), { recursive: true });
-  fs.writeFileSync(path.join(apt, 'sources.list'), debSrcLines().join('\n') + '\n');
-  const opts = aptOptions(apt);
-  log('apt-get update (private lists)');
-  execFileSync('apt-get', [...opts, '-qq', 'update'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  // The newest source version and its .dsc's checksum from the index apt verified against InRelease.
-  const showsrc = execFileSync('apt-cache', [...opts, 'showsrc', '--only-source', PACKAGE], { encoding: 'utf8' });
-  const records = showsrc.split(/\n\s*\n/).filter((r) => /^Package:/m.test(r));
-  if (!records.length) fail(`no ${PACKAGE} source in ${debSrcLines().join('; ')}`);
-  const version = (r) => r.match(/^Version:\s*(\S+)/m)[1];
-  records.sort((a, b) => (execFileSync('sh', ['-c', `dpkg --compare-versions "${version(a)}" lt "${version(b)}" && echo 1 || echo 0`], { encoding: 'utf8' }).trim() === '1' ? 1 : -1));
-  const record = records[0];
-  const ver = version(record);
-  const dscName = [...checksums(record).keys()].find((n) => n.endsWith('.dsc'));
-  const dscWant = checksums(record).get(dscName);
-  const dl = path.join(CACHE, 'download', ver);
-  fs.mkdirSync(dl, { recursive: true });
-  log(`apt-get source --download-only ${PACKAGE}=${ver}`);
-  execFileSync('apt-get', [...opts, '-qq', 'source', '--download-only', `${PACKAGE}=${ver}`], { cwd: dl, stdio: ['ignore', 'inherit', 'inherit'] });
-  const dsc = path.join(dl, dscName);
-  if (sha256(dsc) !== dscWant.hash) fail(`${dscName}: sha256 differs from the archive's Sources index`);
-  const dscText = fs.readFileSync(dsc, 'utf8');
-  const files = checksums(dscText);
-  if (!files.size) fail(`${dscName}: no Checksums-Sha256`);
-  for (const [name, { hash, size }] of files) {
-    const f = path.join(dl, name);
-    if (!fs.existsSync(f) || fs.statSync(f).size !== size || sha256(f) !== hash) fail(`${name}: does not match ${dscName}`);
-  }
-  log(`verified ${dscName} (Sources index) and ${[...files.keys()].join(', ')} (.dsc)`);
-  const src = path.join(CACHE, `${PACKAGE}-${ver}`);
-  fs.rmSync(src, { recursive: true, force: true });
-  // dpkg-source checks the same checksums again and applies Debian's patches (the native lua5.4 has them too).
-  execFileSync('dpkg-source', ['-x', dsc, src], { stdio: ['ignore', 'ignore', 'inherit'] });
-  fs.writeFileSync(path.join(CACHE, 'current'), `${ver}\n`);
-  return { ver, src };
-}
+// ---- the source package, through a private apt configuration (debian-source.mjs) ----
 
 function source() {
-  const current = path.join(CACHE, 'current');
-  if (!process.env.LUA_REFETCH && fs.existsSync(current)) {
-    const ver = fs.readFileSync(current, 'utf8').trim();
-    const src = path.join(CACHE, `${PACKAGE}-${ver}`);
-    if (fs.existsSync(path.join(src, 'src', 'lua.h'))) return { ver, src };
+  try {
+    return debianSource({
+      pkg: PACKAGE, cache: CACHE, refetch: !!process.env.LUA_REFETCH, log,
+      ready: (src) => fs.existsSync(path.join(src, 'src', 'lua.h')),
+    });
+  } catch (e) {
+    fail(e.message);
   }
-  return fetchSource();
 }
 
 // ---- compile and link ----
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(-3).join(' ')}: exit ${code}`))));
-  });
-}
-
 async function parallel(jobs, width) {
   const queue = [...jobs];
   await Promise.all(Array.from({ length: width }, async () => { while (queue.length) await queue.shift()(); }));
-}
-
-/** A sysroot holding only wasi-libc, so the host's /usr/include never shadows it. */
-function sysroot() {
-  const dir = path.join(OBJ, 'sysroot');
-  fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
-  for (const [link, target] of [['include', WASI_INCLUDE], ['lib/wasm32-wasi', WASI_LIB]]) {
-    const p = path.join(dir, link);
-    try { fs.lstatSync(p); } catch { fs.symlinkSync(target, p); }
-  }
-  return dir;
 }
 
 async function build({ ver, src }) {
@@ -203,7 +77,7 @@ async function build({ ver, src }) {
   const shim = path.join(ROOT, 'vms/lua/shim');
   const glue = path.join(ROOT, 'vms/lua/src');
   const cflags = [
-    '--target=wasm32-wasi', `--sysroot=${sysroot()}`, '-O2',
+    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot(path.join(OBJ, 'sysroot'))}`, '-O2',
     // Threads share the memory: atomics for the core's header and the user header's locks.
     '-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec',
     // setjmp/longjmp lowered to Wasm exceptions (no JS, no malloc per pcall): docs/EMBEDDING.md.
