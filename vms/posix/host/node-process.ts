@@ -1,0 +1,31 @@
+// A pthread-layer program under Node: build/core.wasm, the program's module,
+// the Node runtime, main() as a job (process.ts). Composition only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRuntime } from '../../../host/node/index.js';
+import { startPosixProcess, type PosixProcess } from './process.js';
+
+const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
+
+let core: Promise<WebAssembly.Module> | undefined;
+
+export interface NodePosixProcessOptions {
+  /** Output of every thread goes here instead of the process's fds 1 and 2 (vms/lua/host/threads.ts newCapture). */
+  capture?: SharedArrayBuffer;
+  env?: Record<string, string>;
+}
+
+/** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
+export async function startNodePosixProcess(wasmFile: string, args: string[], opts: NodePosixProcessOptions = {}): Promise<PosixProcess> {
+  core ??= WebAssembly.compile(fs.readFileSync(path.join(BUILD, 'core.wasm')));
+  const program = await WebAssembly.compile(fs.readFileSync(wasmFile));
+  return startPosixProcess({
+    core: await core, program, args, env: opts.env, capture: opts.capture,
+    createRuntime: (o) => createRuntime(o),
+    job: new URL('./thread-worker.js', import.meta.url),
+    // wtp_fork: a child is started per fork (no warm pool: most programs never fork); it compiles the program named in the fork's data.
+    fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: 0 },
+    programUrl: pathToFileURL(path.resolve(wasmFile)).href,
+  });
+}

@@ -1,0 +1,179 @@
+// A C program on the pthread layer (vms/posix, docs/EMBEDDING.md "POSIX
+// threads"), as a process on the runtime: its main() and every thread it
+// creates run as runtime jobs on workers (thread-job.ts), one instance of the
+// program's module each over the process's shared memory. The host's own
+// thread keeps one instance too, which never runs the program: it allocates
+// the first thread's stack before any thread exists, and answers nothing else.
+// Platform-neutral: the runtime factory, the job module and the host instance
+// come in as parameters.
+import type { ForkConfig, Runtime } from '../../../host/runtime.js';
+import { waitAsync } from '../../../host/wait.js';
+import { instantiateCore, type CoreExports } from '../../../host/core.js';
+import { Wasi } from '../../wasi/wasi.js';
+import { posixNoForkImports } from './fork.js';
+
+/** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
+export interface PosixExports {
+  __stack_pointer: WebAssembly.Global;
+  __tls_base: WebAssembly.Global;
+  __tls_size: WebAssembly.Global;
+  __heap_base: WebAssembly.Global;
+  __wasm_init_tls(block: number): void;
+  wtp_set_self(handle: number): void;
+  wtp_area_new(stackSize: number): number;
+  wtp_area_free(area: number): void;
+  wtp_area_tls(area: number): number;
+  wtp_area_stack_top(area: number): number;
+  wtp_main_tls(): number;
+  wtp_main_tls_size(): number;
+  wtp_thread_entry(thread: number, handle: number): void;
+  [name: string]: unknown;
+}
+
+/** The memory a module linked by scripts/posix-layer.mjs declares at least (its --initial-memory), and at most. */
+export const POSIX_MEMORY_INITIAL_PAGES = 64;
+export const POSIX_MEMORY_MAXIMUM_PAGES = 4096;
+
+/** The first thread's C stack (main()): as large as a native main thread's usual share. */
+const MAIN_STACK = 1 << 20;
+
+/** A job's data (structured-cloneable). */
+export interface PosixJobData {
+  role: 'main' | 'thread';
+  /** The job module every thread runs (URL string). */
+  job: string;
+  core: WebAssembly.Module;
+  program: WebAssembly.Module;
+  /** The WASI argument vector (argv[0] first). */
+  args: string[];
+  /** Extra environment for the program. */
+  env?: Record<string, string>;
+  /** This thread's stack + TLS area (wtp_area_new). */
+  area: number;
+  /** The program's module as a file: URL, which a fork child loads (absent: wtp_fork fails with ENOSYS). */
+  programUrl?: string;
+  /** role 'thread': its pthread record (wtp_thread_entry's argument). */
+  thread?: number;
+  /** [0]: 0 while the process runs, else exit status + 1 (exit() on any thread ends the process). */
+  exitCell: SharedArrayBuffer;
+  /** When set, fds 1 and 2 append here instead of the host's. */
+  capture?: SharedArrayBuffer;
+}
+
+/** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
+export class ThreadUnwind extends Error {
+  constructor() {
+    super('pthread_exit');
+    this.name = 'ThreadUnwind';
+  }
+}
+
+/** The record's first field: the thread's area (struct __pthread in vms/posix/src/internal.h). */
+const RECORD_AREA = 0;
+
+/** The `wtp` imports of one thread's instance: `spawn` starts the job of a new thread. */
+export function posixImports(memory: WebAssembly.Memory, base: Omit<PosixJobData, 'role' | 'area' | 'thread'>,
+  spawn: (job: string, data: PosixJobData) => void): Record<string, (...args: number[]) => number> {
+  return {
+    spawn(thread: number): number {
+      const area = new Uint32Array(memory.buffer, thread + RECORD_AREA, 1)[0];
+      try {
+        spawn(base.job, { ...base, role: 'thread', area, thread });
+        return 0;
+      } catch {
+        return -1;
+      }
+    },
+    unwind(): number {
+      throw new ThreadUnwind();
+    },
+  };
+}
+
+/** Where an instance's C stack and TLS block go: a fork child's continues the forking thread's (TLS block kept). */
+export type Placement = { kind: 'linked' } | { kind: 'area'; area: number } | { kind: 'adopt'; stackPointer: number; tlsBase: number };
+
+/** The program's own import modules: `wtp` (threads), `wtp_fork` (fork; default: refuses). */
+export interface PosixImports {
+  wtp: Record<string, (...args: number[]) => number>;
+  wtp_fork?: Record<string, (...args: number[]) => number>;
+}
+
+/** Instantiates the program for one thread over `core`'s memory and places its stack and TLS block. */
+export async function instantiatePosix(program: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory,
+  wasi: Wasi, imports: PosixImports, placement: Placement): Promise<PosixExports> {
+  const instance = await WebAssembly.instantiate(program, {
+    env: { memory },
+    core: core as unknown as WebAssembly.ModuleImports,
+    wtp: imports.wtp,
+    wtp_fork: imports.wtp_fork ?? posixNoForkImports(),
+    wasi_snapshot_preview1: wasi.bind(memory).imports as unknown as WebAssembly.ModuleImports,
+  } as WebAssembly.Imports);
+  const x = instance.exports as unknown as PosixExports;
+  if (placement.kind === 'linked') {
+    if ((x.__tls_size.value as number) > x.wtp_main_tls_size()) throw new RangeError('the program\'s TLS does not fit the static block');
+    x.__wasm_init_tls(x.wtp_main_tls());
+  } else if (placement.kind === 'area') {
+    x.__stack_pointer.value = x.wtp_area_stack_top(placement.area);
+    x.__wasm_init_tls(x.wtp_area_tls(placement.area));
+  } else {
+    x.__stack_pointer.value = placement.stackPointer;
+    x.__tls_base.value = placement.tlsBase;
+  }
+  return x;
+}
+
+export interface PosixProcess {
+  rt: Runtime;
+  /** Resolves with the exit status. */
+  status: Promise<number>;
+}
+
+export interface PosixProcessOptions {
+  core: WebAssembly.Module;
+  program: WebAssembly.Module;
+  args: string[];
+  env?: Record<string, string>;
+  /** The host's runtime factory (host/node: createRuntime). */
+  createRuntime: (opts: { initialPages: number; maximumPages: number; capacity: number; fork?: ForkConfig }) => Promise<Runtime>;
+  /** The fork service's settings (its continuation: fork-continuation.ts under Node); absent: no wtp_fork. */
+  fork?: ForkConfig;
+  /** The program's module as a file: URL, for fork children. */
+  programUrl?: string;
+  /** The job module of the threads (thread-worker.ts under Node). */
+  job: URL;
+  capture?: SharedArrayBuffer;
+  /** Registry slots: threads alive at once + 1 (default 72). */
+  capacity?: number;
+}
+
+/** Starts the program's main() as a job; `status` settles when any thread exits the process. */
+export async function startPosixProcess(opts: PosixProcessOptions): Promise<PosixProcess> {
+  const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(opts.fork ? { fork: opts.fork } : {}) });
+  const hostWasi = new Wasi({ args: opts.args, stdout: () => undefined, stderr: () => undefined });
+  const core = await instantiateCore(opts.core, rt.memory);
+  const host = await instantiatePosix(opts.program, core, rt.memory, hostWasi, { wtp: { spawn: () => -1, unwind: () => -1 } }, { kind: 'linked' });
+  host.wtp_set_self(rt.main.handle);
+  const area = host.wtp_area_new(MAIN_STACK); // before any thread runs: nobody else is in malloc
+  if (!area) throw new RangeError('no memory for the main thread\'s stack');
+  const exitCell = new SharedArrayBuffer(4);
+  const data: PosixJobData = {
+    role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
+    area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined,
+  };
+  const main = rt.spawn(opts.job, data);
+  const exited = (async () => {
+    const cell = new Int32Array(exitCell);
+    while (Atomics.load(cell, 0) === 0) await waitAsync(cell, 0, 0, 1000);
+    return Atomics.load(cell, 0) - 1;
+  })();
+  const status = (async () => {
+    const code = await Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
+      console.error(`posix: the main thread's worker failed: ${e instanceof Error ? e.message : String(e)}`);
+      return 134;
+    })]);
+    await rt.close({ graceMs: 100 });
+    return code;
+  })();
+  return { rt, status };
+}

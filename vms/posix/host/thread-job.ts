@@ -1,0 +1,61 @@
+// The job of every thread of a program on the pthread layer (process.ts),
+// platform-neutral: the program's module over the process's memory on this
+// worker's area, told the handle the runtime registered, then main() (role
+// 'main', through the layer's wtp_command) or one pthread (role 'thread').
+// exit() on any thread ends the process: the status goes to the exit cell. A
+// blocking read of stdin runs detached, so a stop-the-world never waits for it.
+import type { ThreadContext } from '../../../host/worker.js';
+import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
+import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
+import { appendCapture, recordExit } from '../../lua/host/threads.js';
+import { posixForkImports, posixNoForkImports } from './fork.js';
+import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports, type PosixJobData } from './process.js';
+
+/** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
+function detached<T>(ctx: ThreadContext, f: () => T): T {
+  const attached = (ctx.core.slot_word(ctx.handle & 0xff) & STATE_MASK) === ST_ATTACHED;
+  if (attached) ctx.core.detach(ctx.handle);
+  try {
+    return f();
+  } finally {
+    if (attached) ctx.core.attach(ctx.handle);
+  }
+}
+
+export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[]) => WasiOptions): Promise<number> {
+  const d = ctx.data as PosixJobData;
+  const base = { job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, programUrl: d.programUrl };
+  const options = platformWasi(d.args);
+  if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
+  const { capture } = d;
+  if (capture) options.stdout = options.stderr = (b) => appendCapture(capture, b);
+  const stdin = options.stdin;
+  if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
+  let program: PosixExports | undefined = undefined;
+  const { programUrl } = d;
+  const wtp_fork = programUrl
+    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: program!.wtp_area_stack_top(d.area) }), () => ({ program: programUrl, args: d.args }))
+    : posixNoForkImports();
+  program = await instantiatePosix(d.program, ctx.core, ctx.memory, new Wasi(options),
+    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork }, { kind: 'area', area: d.area });
+  program.wtp_set_self(ctx.handle);
+  try {
+    if (d.role === 'main') {
+      (program.wtp_command as () => void)();
+      recordExit(d.exitCell, 0);
+      return 0;
+    }
+    program.wtp_thread_entry(d.thread!, ctx.handle);
+    return 0;
+  } catch (e) {
+    if (e instanceof ThreadUnwind) return 0;
+    if (e instanceof WasiExit) {
+      recordExit(d.exitCell, e.code);
+      return e.code;
+    }
+    const message = `posix: thread trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`;
+    (capture ? (b: Uint8Array) => appendCapture(capture, b) : options.stderr)(new TextEncoder().encode(message));
+    recordExit(d.exitCell, 134);
+    return 134;
+  }
+}
