@@ -128,6 +128,8 @@ interface OpenFile {
   host?: string;
   position: number;
   append: boolean;
+  /** The fdflags last set (NONBLOCK, SYNC…: kept and reported; only APPEND changes what a write does). */
+  flags?: number;
 }
 interface OpenDir {
   kind: 'dir';
@@ -257,9 +259,12 @@ export class Wasi {
     const fs = this.fsys();
     const st = fs.statSync(host, { bigint: true });
     const now = Date.now() / 1000;
-    const old = (ns: bigint | undefined, ms: number | bigint | undefined) => (ns !== undefined ? Number(ns) / 1e9 : Number(ms ?? 0) / 1e3);
-    const a = flags & FSTFLAGS_ATIM_NOW ? now : flags & FSTFLAGS_ATIM ? Number(atim) / 1e9 : old(st.atimeNs, st.atimeMs);
-    const m = flags & FSTFLAGS_MTIM_NOW ? now : flags & FSTFLAGS_MTIM ? Number(mtim) / 1e9 : old(st.mtimeNs, st.mtimeMs);
+    // node:fs takes seconds as a double and libuv truncates them: a time of whole microseconds would come back one
+    // microsecond early (4.005006 is 4.00500599… in binary); a tenth of one keeps it.
+    const seconds = (ns: bigint) => Number(ns / 1000n) / 1e6 + 1e-7;
+    const old = (ns: bigint | undefined, ms: number | bigint | undefined) => (ns !== undefined ? seconds(ns) : Number(ms ?? 0) / 1e3);
+    const a = flags & FSTFLAGS_ATIM_NOW ? now : flags & FSTFLAGS_ATIM ? seconds(atim) : old(st.atimeNs, st.atimeMs);
+    const m = flags & FSTFLAGS_MTIM_NOW ? now : flags & FSTFLAGS_MTIM ? seconds(mtim) : old(st.mtimeNs, st.mtimeMs);
     this.need('utimesSync')(host, a, m);
     return Errno.SUCCESS;
   }
@@ -392,7 +397,7 @@ export class Wasi {
         const f = self.fds.get(fd);
         if (!f) return Errno.BADF;
         v.setUint8(out, f.kind === 'dir' ? FILETYPE_DIRECTORY : FILETYPE_REGULAR_FILE);
-        if (f.kind === 'file' && f.append) v.setUint16(out + 2, FDFLAGS_APPEND, true);
+        if (f.kind === 'file') v.setUint16(out + 2, (f.flags ?? 0) | (f.append ? FDFLAGS_APPEND : 0), true);
         v.setBigUint64(out + 8, RIGHTS_ALL, true);
         v.setBigUint64(out + 16, RIGHTS_ALL, true);
         return Errno.SUCCESS;
@@ -401,6 +406,7 @@ export class Wasi {
         const f = self.fds.get(fd);
         if (!f || f.kind !== 'file') return Errno.BADF;
         f.append = (flags & FDFLAGS_APPEND) !== 0;
+        f.flags = flags;
         return Errno.SUCCESS;
       },
       fd_prestat_get(fd: number, out: number): number {
@@ -450,7 +456,7 @@ export class Wasi {
           if (oflags & OFLAGS_TRUNC) flags |= c.O_TRUNC;
           const hostFd = fs.openSync(host, flags, 0o666);
           const fd = self.nextFd++;
-          self.fds.set(fd, { kind: 'file', hostFd, host, position: 0, append: (fdflags & FDFLAGS_APPEND) !== 0 });
+          self.fds.set(fd, { kind: 'file', hostFd, host, position: 0, append: (fdflags & FDFLAGS_APPEND) !== 0, flags: fdflags });
           self.view.setUint32(out, fd, true);
           return Errno.SUCCESS;
         });
@@ -626,7 +632,9 @@ export class Wasi {
       path_unlink_file(dirFd: number, ptr: number, len: number): number {
         return self.guard(() => {
           const host = self.resolve(dirFd, ptr, len);
-          if (self.fsys().statSync(host).isDirectory()) return Errno.ISDIR;
+          // the name itself, not what a symlink names (a dangling link is removed too)
+          const fs = self.fsys();
+          if ((fs.lstatSync ?? fs.statSync).call(fs, host).isDirectory()) return Errno.ISDIR;
           self.fsys().unlinkSync(host);
           return Errno.SUCCESS;
         });
