@@ -18,6 +18,7 @@ import { benchFork } from './bench-fork.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
+import { benchPython } from './bench-python.js';
 
 const args = parseArgs(process.argv.slice(2), { json: false, quick: false, only: '', markdown: '', from: '' });
 const JOBS = new URL('./jobs/', import.meta.url);
@@ -251,6 +252,7 @@ const SECTIONS: [string, Section][] = [
   ['storm', benchStorm],
   ['browser', benchBrowser],
   ['lua', benchLua],
+  ['python', benchPython],
 ];
 
 async function run(): Promise<Record<string, unknown>> {
