@@ -79,15 +79,15 @@ function source() {
 // ---- 2. configure ----
 
 /** make's variables: the Makefile configure wrote, with the build Python's sysconfigdata name (see objects()). */
-function makeVars(src) {
+function makeVars(src, obj = OBJ, cflags = EXTRA_CFLAGS) {
   return [
     // Debian's sysconfigdata-name patch renames the module in Lib/sysconfig.py and Makefile.pre.in but the shipped
     // configure (not regenerated from the patched configure.ac) still names the build Python's copy with $(MACHDEP):
     // the same variable as configure.ac's, given to make instead of a sed of configure.
-    `PYTHON_FOR_BUILD=_PYTHON_PROJECT_BASE=${OBJ} _PYTHON_HOST_PLATFORM=wasi-wasm32 ` +
-      `PYTHONPATH=${OBJ}/$(shell test -f pybuilddir.txt && cat pybuilddir.txt):${src}/Lib ` +
+    `PYTHON_FOR_BUILD=_PYTHON_PROJECT_BASE=${obj} _PYTHON_HOST_PLATFORM=wasi-wasm32 ` +
+      `PYTHONPATH=${obj}/$(shell test -f pybuilddir.txt && cat pybuilddir.txt):${src}/Lib ` +
       `_PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata_$(ABIFLAGS)_$(MULTIARCH) ${BUILD_PYTHON}`,
-    `EXTRA_CFLAGS=${EXTRA_CFLAGS.join(' ')}`,
+    `EXTRA_CFLAGS=${cflags.join(' ')}`,
     // configure's optimisation without -g: the DWARF would be stripped at the link, and it doubles compile time.
     'OPT=-DNDEBUG -fwrapv -O3 -Wall',
   ];
@@ -118,18 +118,27 @@ async function configure(src) {
 // ---- 3. objects ----
 
 /** A variable of the configured Makefile. */
-function makeVar(name) {
-  return execFileSync('make', ['-s', '--no-print-directory', `--eval=print-var: ; @echo $(${name})`, 'print-var'], { cwd: OBJ, encoding: 'utf8' }).trim();
+function makeVar(name, obj = OBJ) {
+  return execFileSync('make', ['-s', '--no-print-directory', `--eval=print-var: ; @echo $(${name})`, 'print-var'], { cwd: obj, encoding: 'utf8' }).trim();
 }
+
+/** CPython's make for the objects and libraries the link takes, in `obj`. */
+async function make(src, obj, cflags) {
+  const deps = makeVar('LINK_PYTHON_DEPS', obj).split(/\s+/).filter(Boolean);
+  const modlibs = makeVar('MODLIBS', obj).split(/\s+/).filter((w) => w.endsWith('.a'));
+  const width = String(Number(process.env.PYTHON_JOBS ?? 2));
+  log(`make -j${width} in ${path.relative(ROOT, obj)} (objects, libraries, sysconfigdata)`);
+  await run('nice', ['-n', '10', 'make', `-j${width}`, '-s', '--no-print-directory', ...makeVars(src, obj, cflags), 'Programs/python.o', ...deps, ...modlibs, 'pybuilddir.txt'],
+    { cwd: obj });
+}
+
+/** CPython's own link line, minus its driver flags: python.o (its main), the library and the modules' libraries. */
+const pythonObjects = (obj) => ['Programs/python.o', ...makeVar('LINK_PYTHON_OBJS', obj).split(/\s+/), ...makeVar('MODLIBS', obj).split(/\s+/)]
+  .filter((w) => w && !w.startsWith('-')).map((w) => path.join(obj, w));
 
 async function objects(src) {
   errnoShim();
-  const deps = makeVar('LINK_PYTHON_DEPS').split(/\s+/).filter(Boolean);
-  const modlibs = makeVar('MODLIBS').split(/\s+/).filter((w) => w.endsWith('.a'));
-  const width = String(Number(process.env.PYTHON_JOBS ?? 2));
-  log(`make -j${width} (objects, libraries, sysconfigdata)`);
-  await run('nice', ['-n', '10', 'make', `-j${width}`, '-s', '--no-print-directory', ...makeVars(src), 'Programs/python.o', ...deps, ...modlibs, 'pybuilddir.txt'],
-    { cwd: OBJ });
+  await make(src, OBJ, EXTRA_CFLAGS);
 }
 
 // ---- 4. link ----
@@ -147,9 +156,7 @@ async function link({ ver }) {
       '-c', file, '-o', out]);
     glueObjs.push(out);
   }
-  // CPython's own link line, minus its driver flags: python.o (its main), the library and the modules' libraries.
-  const objs = ['Programs/python.o', ...makeVar('LINK_PYTHON_OBJS').split(/\s+/), ...makeVar('MODLIBS').split(/\s+/)]
-    .filter((w) => w && !w.startsWith('-')).map((w) => path.join(OBJ, w));
+  const objs = pythonObjects(OBJ);
   const ldflags = [
     '--no-entry', '--import-memory', '--shared-memory', `--initial-memory=${INITIAL_MEMORY}`, `--max-memory=${MAX_MEMORY}`,
     `--global-base=${GLOBAL_BASE}`, '-z', `stack-size=${MAIN_STACK}`,
@@ -197,6 +204,49 @@ function stdlib(src) {
   log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
 }
 
+// ---- 6. threads (PYTHON_THREADS=1): the same CPython on the pthread layer -> build/python-threads.wasm ----
+
+const OBJ_THREADS = path.join(BUILD, 'python-obj-threads');
+const OUT_THREADS = path.join(BUILD, 'python-threads.wasm');
+/** What configure must answer differently on the layer: POSIX threads (not the stub), and what the layer provides. */
+const THREAD_ANSWERS = ['ac_cv_pthread_is_default', 'ac_cv_func_pthread_condattr_setclock', 'ac_cv_func_pthread_detach'];
+/** Answers configure finds again against the layer's headers (compile tests only), or that name the compiler. */
+const RECHECKED = /^(ac_cv_env_|ac_cv_prog_CC|ac_cv_prog_CPP|ac_cv_prog_ac_ct_CC|ac_cv_sizeof_pthread_key_t|ac_cv_pthread_key_t_is_arithmetic_type|ac_cv_have_pthread_t|ac_cv_header_pthread_h|ac_cv_header_semaphore_h)/;
+
+async function threads(src, { ver }) {
+  const { posixLayer } = await import('./posix-layer.mjs');
+  const layer = await posixLayer({ log, entry: true });
+  fs.mkdirSync(OBJ_THREADS, { recursive: true });
+  // configure's link tests cannot link the layer's shared-memory libc: its other answers are the WASI configure's
+  // above (the same libc source, the same functions), given as its cache; CPython's own thread_pthread.h and GIL follow.
+  const cache = fs.readFileSync(path.join(OBJ, 'config.cache'), 'utf8').split('\n').filter((l) => !RECHECKED.test(l))
+    .map((l) => THREAD_ANSWERS.reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
+  const cc = `${CC} --target=wasm32-wasi --sysroot=${layer.sysroot} -isystem ${path.join(ROOT, 'vms/posix/include')}`;
+  const stamp = path.join(OBJ_THREADS, 'configure.stamp');
+  const key = createHash('sha256').update(JSON.stringify({ src, cc, cache })).digest('hex');
+  if (!(fs.existsSync(path.join(OBJ_THREADS, 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key)) {
+    fs.writeFileSync(path.join(OBJ_THREADS, 'config.cache'), cache);
+    log('configure (threads, on the pthread layer)');
+    await run('nice', ['-n', '10', path.join(src, 'configure'), '-C', '--host=wasm32-unknown-wasi',
+      `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`, `--with-build-python=${BUILD_PYTHON}`], {
+      cwd: OBJ_THREADS, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CONFIG_SITE: path.join(src, 'Tools/wasm/config.site-wasm32-wasi'), CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
+        PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: path.join(layer.sysroot, 'lib/pkgconfig'), PKG_CONFIG_SYSROOT_DIR: layer.sysroot },
+    });
+    fs.writeFileSync(stamp, key);
+  }
+  // The layer's libc has a per-thread errno: no shim.
+  await make(src, OBJ_THREADS, EXTRA_CFLAGS.filter((f, i, all) => f !== '-isystem' && all[i - 1] !== '-isystem'));
+  const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
+  const tmp = `${OUT_THREADS}.${process.pid}.tmp`;
+  // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
+  // size, so that its data and the first thread's stack fit the layer's initial memory.
+  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...layer.objects,
+    ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
+  fs.renameSync(tmp, OUT_THREADS);
+  log(`${path.relative(ROOT, OUT_THREADS)} (CPython ${ver} with threads, ${fs.statSync(OUT_THREADS).size} bytes)`);
+}
+
 // ---- the build ----
 
 const missing = [
@@ -217,6 +267,7 @@ try {
   await objects(pkg.src);
   await link(pkg);
   stdlib(pkg.src);
+  if (process.env.PYTHON_THREADS) await threads(pkg.src, pkg);
 } catch (e) {
   fail(e.message);
 }

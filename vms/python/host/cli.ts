@@ -47,8 +47,18 @@ export async function runPython(args: string[]): Promise<number> {
   return runCommand(thread, wasi.stderr);
 }
 
+/**
+ * CPython on the pthread layer (`PYTHON_THREADS=1 npm run build:python`, docs/PYTHON.md "Threads"): when it is built,
+ * the command runs it as a layer process, main() and every thread a runtime job on a worker of its own.
+ */
+export const PYTHON_THREADS_WASM = path.join(PACKAGE_ROOT, 'build', 'python-threads.wasm');
+
 /** Starts the interpreter on a worker and resolves to its exit status. */
-export function main(args: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  if (fs.existsSync(PYTHON_THREADS_WASM)) {
+    const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
+    return (await startNodePosixProcess(PYTHON_THREADS_WASM, [PYTHON_EXECUTABLE, ...args])).status;
+  }
   return new Promise((resolve) => {
     const w = new Worker(new URL(import.meta.url), { workerData: { args }, resourceLimits: { stackSizeMb: STACK_MB } });
     let status: number | undefined;
