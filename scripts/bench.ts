@@ -21,6 +21,7 @@ import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 import { benchStartup } from './bench-startup.js';
 import { engineFlagsInEffect } from '../host/node/engine.js';
+import { benchPython } from './bench-python.js';
 
 /** The bench runs diag.wasm's loops and the reference VM. */
 const LINKED: ('interp' | 'diag')[] = ['interp', 'diag'];
@@ -266,6 +267,7 @@ const SECTIONS: [string, Section][] = [
   ['storm', benchStorm],
   ['browser', benchBrowser],
   ['lua', benchLua],
+  ['python', benchPython],
 ];
 
 async function run(): Promise<Record<string, unknown>> {

@@ -13,13 +13,14 @@
 //
 // Exits 0 without building when the toolchain is missing and NEED_LUA is unset
 // (npm run build on a machine without clang-19); tests and .ci/run set NEED_LUA=1.
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
 import { asyncifyForFork, WASM_OPT } from './asyncify-fork.mjs';
+import * as toolchain from './wasm-toolchain.mjs';
+import { CLANG_RT, GLOBAL_BASE, MAX_MEMORY, WASI_LIB, have, run } from './wasm-toolchain.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -35,16 +36,8 @@ const PACKAGE = 'lua5.4';
  */
 const FORK_ANYWHERE = process.env.LUA_NO_FORK_ANYWHERE ? undefined : OUT.replace(/\.wasm$/, '-fork-anywhere.wasm');
 
-const CC = process.env.LUA_CC ?? 'clang-19';
-const LD = process.env.LUA_LD ?? 'wasm-ld-19';
-const WASI_LIB = '/usr/lib/wasm32-wasi';
-const WASI_INCLUDE = '/usr/include/wasm32-wasi';
-const CLANG_RT = '/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a';
-
-/** The core's static data ends below this (build-c.sh's EMBED_GLOBAL_BASE, docs/EMBEDDING.md). */
-const GLOBAL_BASE = 0x20000;
-/** The core's memory import is (memory 4 4096 shared): the same maximum links with every memory the core takes. */
-const MAX_MEMORY = 4096 * 65536;
+const CC = process.env.LUA_CC ?? toolchain.CC;
+const LD = process.env.LUA_LD ?? toolchain.LD;
 /** The memory lua.wasm declares at least: vms/lua/host/loader.ts LUA_MEMORY_INITIAL_PAGES. */
 const INITIAL_MEMORY = 64 * 65536;
 /** The linked stack: the main thread's C stack (other threads get areas, vms/lua/host/loader.ts). */
@@ -52,10 +45,6 @@ const MAIN_STACK = 1024 * 1024;
 
 function log(msg) { console.log(`build-lua: ${msg}`); }
 function fail(msg) { console.error(`build-lua: ${msg}`); process.exit(1); }
-
-function have(cmd) {
-  try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 
 const missing = [
   !have(CC) && CC, !have(LD) && LD, FORK_ANYWHERE && !fs.existsSync(WASM_OPT) && `${WASM_OPT} (binaryen)`, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
@@ -82,28 +71,9 @@ function source() {
 
 // ---- compile and link ----
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(-3).join(' ')}: exit ${code}`))));
-  });
-}
-
 async function parallel(jobs, width) {
   const queue = [...jobs];
   await Promise.all(Array.from({ length: width }, async () => { while (queue.length) await queue.shift()(); }));
-}
-
-/** A sysroot holding only wasi-libc, so the host's /usr/include never shadows it. */
-function sysroot() {
-  const dir = path.join(OBJ, 'sysroot');
-  fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
-  for (const [link, target] of [['include', WASI_INCLUDE], ['lib/wasm32-wasi', WASI_LIB]]) {
-    const p = path.join(dir, link);
-    try { fs.lstatSync(p); } catch { fs.symlinkSync(target, p); }
-  }
-  return dir;
 }
 
 async function build({ ver, src }) {
@@ -113,7 +83,7 @@ async function build({ ver, src }) {
   const shim = path.join(ROOT, 'vms/lua/shim');
   const glue = path.join(ROOT, 'vms/lua/src');
   const cflags = [
-    '--target=wasm32-wasi', `--sysroot=${sysroot()}`, '-O2',
+    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot(path.join(OBJ, 'sysroot'))}`, '-O2',
     // Threads share the memory: atomics for the core's header and the user header's locks.
     '-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec',
     // setjmp/longjmp lowered to Wasm exceptions (no JS, no malloc per pcall): docs/EMBEDDING.md.

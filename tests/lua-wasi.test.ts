@@ -1,4 +1,4 @@
-// The WASI shim (vms/lua/host/wasi.ts) under lua.wasm on one thread, in this
+// The WASI shim (vms/wasi/wasi.ts) under lua.wasm on one thread, in this
 // process: what the differential suite cannot see because the command gives
 // Lua the whole file system — a preopen as a sandbox, paths that try to leave
 // it, output sinks, arguments, environment, exit statuses.
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ensureLuaWasm, runLuaHere } from './lib/lua-run.js';
-import { Errno, Wasi, type WasiOptions } from '../vms/lua/host/wasi.js';
+import { Errno, Wasi, type WasiOptions } from '../vms/wasi/wasi.js';
 
 // The shim's path calls on their own, as a guest's libc makes them: an empty path (length 0) is ENOENT in each,
 // before any file system is touched — with node:fs under a preopened root, and with no file system (a page).

@@ -4,10 +4,11 @@
 // captured byte for byte (latin1), both as `lua` (argv[0]) so that lua.c's
 // messages ("lua: ...") match; or through the loader in this process
 // (runLuaHere, one thread, no runtime).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCaptured, type CapturedRun } from './captured-run.js';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../../vms/lua/host/loader.js';
 
@@ -17,12 +18,7 @@ export const LUA_CLI = fileURLToPath(new URL('../../vms/lua/host/cli.js', import
 export const LUA_PROGRAMS = path.join(ROOT, 'tests', 'lua');
 export const NATIVE_LUA = 'lua5.4';
 
-export interface LuaRun {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type LuaRun = CapturedRun;
 
 export interface LuaRunOptions {
   cwd?: string;
@@ -53,22 +49,8 @@ export function hasNativeLua(): boolean {
 }
 
 function run(cmd: string, argv: string[], opts: LuaRunOptions, argv0?: string): Promise<LuaRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, {
-      argv0, cwd: opts.cwd, env: { ...process.env, LUA_INIT: '', ...(opts.env ?? {}) }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1') });
-    });
-    child.stdin.on('error', () => {}); // a program that never reads stdin may exit first (EPIPE)
-    child.stdin.end(opts.stdin ?? '');
+  return runCaptured(cmd, argv, {
+    argv0, cwd: opts.cwd, stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000, env: { ...process.env, LUA_INIT: '', ...(opts.env ?? {}) },
   });
 }
 

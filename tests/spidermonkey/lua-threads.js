@@ -1,7 +1,7 @@
 // Lua threads under SpiderMonkey (the js102 shell): build/lua.wasm on the
 // core, the main thread running lua.c's main and one shell worker
 // (evalInWorker) per thread.start, over one shared memory. The WASI shim is
-// the project's own (dist/vms/lua/host/wasi.js), evaluated as a script.
+// the project's own (dist/vms/wasi/wasi.js), evaluated as a script.
 // Plain JS for the shell; spawned by tests/lua-spidermonkey.test.ts, which
 // reads the output.
 //
@@ -39,7 +39,7 @@ function luaHelpers(root) {
       return s;
     }
   };
-  const src = os.file.readFile(root + '/dist/vms/lua/host/wasi.js').replace(/^export /gm, '');
+  const src = os.file.readFile(root + '/dist/vms/wasi/wasi.js').replace(/^export /gm, '');
   const { Wasi, WasiExit } = new Function(src + '\n;return { Wasi, WasiExit };')();
   const read = (file) => os.file.readFile(root + '/build/' + file, 'binary');
   const decoder = new TextDecoder();

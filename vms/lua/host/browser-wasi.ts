@@ -1,7 +1,7 @@
 // A Lua thread's WASI in a browser: no files, no environment; fds 1 and 2 go
 // to the page over a BroadcastChannel, from every worker of the process and of
 // its in-page fork children alike (a child's output goes where its parent's does).
-import type { WasiOptions } from './wasi.js';
+import type { WasiOptions } from '../../wasi/wasi.js';
 
 /** The channel every Lua thread and fork child of this origin writes its output to. */
 export const LUA_OUTPUT_CHANNEL = 'wasm-threads-lua:output';

@@ -13,7 +13,7 @@
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { instantiateLuaOn, type LuaThread } from './loader.js';
-import { WasiExit, type WasiOptions } from './wasi.js';
+import { WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { luaForkImports, type LuaForkData, type LuaForkView } from './fork.js';
 
 /** What the fork subsystem passes a continuation (host/node/fork-child.ts, host/browser/fork-child.ts). */

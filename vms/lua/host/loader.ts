@@ -16,7 +16,7 @@ import type { CForkThread } from '../../../host/c-fork.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import { luaNoForkImports } from './fork.js';
 import type { LuaExports } from './lua-exports.js';
-import { Wasi, WasiExit, type WasiOptions } from './wasi.js';
+import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 
 /** The compiled modules (they can be posted to workers). */
 export interface LuaModules {

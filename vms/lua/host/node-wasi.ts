@@ -2,7 +2,7 @@
 // stdio, environment and file system, the working directory passed as $PWD
 // (main.c chdirs there: wasi-libc resolves relative paths itself).
 import fs from 'node:fs';
-import type { WasiOptions } from './wasi.js';
+import type { WasiOptions } from '../../wasi/wasi.js';
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;

@@ -7,7 +7,7 @@
 // line around this.
 import type { ThreadContext } from '../../../host/worker.js';
 import { instantiateLuaOn, runCommand, type LuaThread } from './loader.js';
-import { WasiExit, type WasiOptions } from './wasi.js';
+import { WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { luaForkImports } from './fork.js';
 import { appendCapture, recordExit, threadImports, type LuaJobData } from './threads.js';
 

@@ -7,7 +7,7 @@
 // bookkeeping (wtp_after_fork_child); the continuation runs wtp_fork_child(arg).
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
-import { Wasi, WasiExit, type WasiOptions } from '../../lua/host/wasi.js';
+import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { posixForkImports, type PosixForkData } from './fork.js';
 import { instantiatePosix, ThreadUnwind, type PosixExports } from './process.js';
 

@@ -9,7 +9,7 @@
 import type { ForkConfig, Runtime } from '../../../host/runtime.js';
 import { waitAsync } from '../../../host/wait.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
-import { Wasi } from '../../lua/host/wasi.js';
+import { Wasi } from '../../wasi/wasi.js';
 import { posixNoForkImports } from './fork.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */

@@ -6,7 +6,7 @@
 // blocking read of stdin runs detached, so a stop-the-world never waits for it.
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
-import { Wasi, WasiExit, type WasiOptions } from '../../lua/host/wasi.js';
+import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports, type PosixJobData } from './process.js';

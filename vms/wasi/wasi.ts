@@ -1,5 +1,6 @@
 // WASI preview1 over a shared WebAssembly.Memory: the calls wasi-libc makes for
-// Lua (the import list of build/lua.wasm, docs/LUA.md). node:wasi does not take
+// Lua and CPython (the import lists of build/lua.wasm and build/python.wasm,
+// docs/LUA.md, docs/PYTHON.md). node:wasi does not take
 // an imported shared memory and browsers have no WASI, so this is the one
 // implementation; the platform comes in as parameters (output sinks, stdin,
 // clocks, a file system with node:fs's synchronous shape).
@@ -12,17 +13,27 @@
 export const Errno = {
   SUCCESS: 0, ACCES: 2, BADF: 8, EXIST: 20, INVAL: 28, IO: 29, ISDIR: 31, NOENT: 44, NOSYS: 52,
   NOTDIR: 54, NOTEMPTY: 55, PERM: 63, SPIPE: 70, NOTCAPABLE: 76, FAULT: 21, NOSPC: 51, NAMETOOLONG: 37,
+  LOOP: 32, XDEV: 75, NOTSUP: 58, RANGE: 68,
 } as const;
 
 const NODE_ERRNO: Record<string, number> = {
   EACCES: Errno.ACCES, EBADF: Errno.BADF, EEXIST: Errno.EXIST, EINVAL: Errno.INVAL, EIO: Errno.IO,
   EISDIR: Errno.ISDIR, ENOENT: Errno.NOENT, ENOTDIR: Errno.NOTDIR, ENOTEMPTY: Errno.NOTEMPTY, EPERM: Errno.PERM,
   ESPIPE: Errno.SPIPE, ENOSPC: Errno.NOSPC, ENAMETOOLONG: Errno.NAMETOOLONG, EXDEV: 75, EBUSY: 10, EMFILE: 33,
+  ELOOP: Errno.LOOP, ENOTSUP: Errno.NOTSUP, EOPNOTSUPP: Errno.NOTSUP, EROFS: 69, EMLINK: 34,
 };
 
 const FILETYPE_CHARACTER_DEVICE = 2;
 const FILETYPE_DIRECTORY = 3;
 const FILETYPE_REGULAR_FILE = 4;
+const FILETYPE_SYMBOLIC_LINK = 7;
+const LOOKUP_SYMLINK_FOLLOW = 1;
+const FSTFLAGS_ATIM = 1;
+const FSTFLAGS_ATIM_NOW = 2;
+const FSTFLAGS_MTIM = 4;
+const FSTFLAGS_MTIM_NOW = 8;
+const EVENTTYPE_CLOCK = 0;
+const SUBCLOCKFLAGS_ABSTIME = 1;
 const OFLAGS_CREAT = 1;
 const OFLAGS_DIRECTORY = 2;
 const OFLAGS_EXCL = 4;
@@ -41,10 +52,20 @@ export interface WasiFs {
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
   fstatSync(fd: number): { size: number; isDirectory(): boolean };
-  statSync(path: string): WasiStat;
+  statSync(path: string, opts?: { bigint?: boolean }): WasiStat;
   unlinkSync(path: string): void;
   renameSync(from: string, to: string): void;
   rmdirSync(path: string): void;
+  // Optional: a file system without one of these answers its call with ENOSYS.
+  lstatSync?(path: string, opts?: { bigint?: boolean }): WasiStat;
+  readdirSync?(path: string): string[];
+  mkdirSync?(path: string, mode?: number): unknown;
+  readlinkSync?(path: string): string;
+  symlinkSync?(target: string, path: string): void;
+  linkSync?(existing: string, path: string): void;
+  ftruncateSync?(fd: number, len: number): void;
+  utimesSync?(path: string, atime: number, mtime: number): void;
+  fsyncSync?(fd: number): void;
   constants: { O_RDONLY: number; O_WRONLY: number; O_RDWR: number; O_CREAT: number; O_EXCL: number; O_TRUNC: number; O_APPEND: number };
 }
 
@@ -53,13 +74,18 @@ export interface WasiStat {
   isDirectory(): boolean;
   isFile?(): boolean;
   isCharacterDevice?(): boolean;
-  size?: number;
-  dev?: number;
-  ino?: number;
-  nlink?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
-  ctimeMs?: number;
+  isSymbolicLink?(): boolean;
+  size?: number | bigint;
+  dev?: number | bigint;
+  ino?: number | bigint;
+  nlink?: number | bigint;
+  atimeMs?: number | bigint;
+  mtimeMs?: number | bigint;
+  ctimeMs?: number | bigint;
+  /** Nanosecond times (node:fs with { bigint: true }): preferred over the ms ones when present. */
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+  ctimeNs?: bigint;
 }
 
 export interface WasiOptions {
@@ -85,6 +111,11 @@ export interface WasiOptions {
   monotonicNs?(): bigint;
   /** Host path join: '/' unless the platform needs another. */
   joinPath?(dir: string, rel: string): string;
+  /**
+   * Blocks the calling thread for `ms` (poll_oneoff's clock: sleep, select with a timeout). Default:
+   * Atomics.wait on a private cell. A VM that must wait detached wraps it.
+   */
+  sleepMs?(ms: number): void;
 }
 
 /** proc_exit: thrown out of the Wasm call that exits; the loader turns it into the exit status. */
@@ -98,8 +129,12 @@ export class WasiExit extends Error {
 interface OpenFile {
   kind: 'file';
   hostFd: number;
+  /** The host path it was opened by (utimes on a descriptor). */
+  host?: string;
   position: number;
   append: boolean;
+  /** The fdflags last set (NONBLOCK, SYNC…: kept and reported; only APPEND changes what a write does). */
+  flags?: number;
 }
 interface OpenDir {
   kind: 'dir';
@@ -210,6 +245,65 @@ export class Wasi {
     return n;
   }
 
+  private entry(fd: number): Entry {
+    const f = this.fds.get(fd);
+    if (!f) throw Object.assign(new Error('bad fd'), { code: 'EBADF' });
+    return f;
+  }
+
+  /** A file system call the platform may lack (ENOSYS then). */
+  private need<K extends keyof WasiFs>(name: K): NonNullable<WasiFs[K]> {
+    const f = this.fsys()[name];
+    if (!f) throw Object.assign(new Error(`no ${String(name)}`), { code: 'ENOSYS' });
+    return (f as (...a: unknown[]) => unknown).bind(this.fsys()) as NonNullable<WasiFs[K]>;
+  }
+
+  private hostPathOf(f: OpenFile): string {
+    if (!f.host) throw Object.assign(new Error('no path'), { code: 'ENOSYS' });
+    return f.host;
+  }
+
+  private setTimes(host: string, atim: bigint, mtim: bigint, flags: number): number {
+    const fs = this.fsys();
+    const st = fs.statSync(host, { bigint: true });
+    const now = Date.now() / 1000;
+    // node:fs takes seconds as a double and libuv truncates them: a time of whole microseconds would come back one
+    // microsecond early (4.005006 is 4.00500599… in binary); a tenth of one keeps it.
+    const seconds = (ns: bigint) => Number(ns / 1000n) / 1e6 + 1e-7;
+    const old = (ns: bigint | undefined, ms: number | bigint | undefined) => (ns !== undefined ? seconds(ns) : Number(ms ?? 0) / 1e3);
+    const a = flags & FSTFLAGS_ATIM_NOW ? now : flags & FSTFLAGS_ATIM ? seconds(atim) : old(st.atimeNs, st.atimeMs);
+    const m = flags & FSTFLAGS_MTIM_NOW ? now : flags & FSTFLAGS_MTIM ? seconds(mtim) : old(st.mtimeNs, st.mtimeMs);
+    this.need('utimesSync')(host, a, m);
+    return Errno.SUCCESS;
+  }
+
+  private static filetype(st: WasiStat): number {
+    if (st.isSymbolicLink?.()) return FILETYPE_SYMBOLIC_LINK;
+    if (st.isDirectory()) return FILETYPE_DIRECTORY;
+    if (st.isCharacterDevice?.()) return FILETYPE_CHARACTER_DEVICE;
+    return st.isFile?.() ?? true ? FILETYPE_REGULAR_FILE : 0;
+  }
+
+  private putFilestat(out: number, st: WasiStat): void {
+    const v = this.view;
+    const ns = (exact: bigint | undefined, ms: number | bigint | undefined) =>
+      (exact !== undefined ? exact : typeof ms === 'bigint' ? ms * 1000000n : BigInt(Math.round((ms ?? 0) * 1e6)));
+    this.bytes.fill(0, out, out + 64);
+    v.setBigUint64(out, BigInt(st.dev ?? 0), true);
+    v.setBigUint64(out + 8, BigInt(st.ino ?? 0), true);
+    v.setUint8(out + 16, Wasi.filetype(st));
+    v.setBigUint64(out + 24, BigInt(st.nlink ?? 1), true);
+    v.setBigUint64(out + 32, BigInt(st.size ?? 0), true);
+    v.setBigUint64(out + 40, ns(st.atimeNs, st.atimeMs), true);
+    v.setBigUint64(out + 48, ns(st.mtimeNs, st.mtimeMs), true);
+    v.setBigUint64(out + 56, ns(st.ctimeNs, st.ctimeMs), true);
+  }
+
+  private sleep(ms: number): void {
+    if (this.opts.sleepMs) { this.opts.sleepMs(ms); return; }
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+
   private makeImports() {
     const self = this;
     const putStrings = (list: string[], ptrs: number, buf: number): number => {
@@ -235,6 +329,25 @@ export class Wasi {
     const origin = performance.timeOrigin ?? Date.now() - performance.now();
     const realtimeNs = () => BigInt(Math.round((origin + performance.now()) * 1e6));
     const monotonicNs = self.opts.monotonicNs ?? realtimeNs;
+    /** Reads into the iovecs in order until one is not filled; the count goes to `nread`. */
+    const scatter = (iovs: number, n: number, nread: number, read: (into: Uint8Array) => number): number => {
+      let total = 0;
+      for (const [p, l] of self.iovecs(iovs, n)) {
+        if (!l) continue;
+        const tmp = new Uint8Array(l);
+        const got = read(tmp);
+        self.bytes.set(tmp.subarray(0, got), p);
+        total += got;
+        if (got < l) break;
+      }
+      self.view.setUint32(nread, total, true);
+      return Errno.SUCCESS;
+    };
+    const sync = (fd: number): number => self.guard(() => {
+      const f = self.entry(fd);
+      if (f.kind === 'file') self.need('fsyncSync')(f.hostFd);
+      return Errno.SUCCESS;
+    });
     return {
       args_sizes_get: (c: number, s: number) => sizes(self.opts.args, c, s),
       args_get: (ptrs: number, buf: number) => putStrings(self.opts.args, ptrs, buf),
@@ -258,19 +371,7 @@ export class Wasi {
         });
       },
       fd_read(fd: number, iovs: number, n: number, nread: number): number {
-        return self.guard(() => {
-          let total = 0;
-          for (const [p, l] of self.iovecs(iovs, n)) {
-            if (!l) continue;
-            const tmp = new Uint8Array(l);
-            const got = self.read(fd, tmp);
-            self.bytes.set(tmp.subarray(0, got), p);
-            total += got;
-            if (got < l) break;
-          }
-          self.view.setUint32(nread, total, true);
-          return Errno.SUCCESS;
-        });
+        return self.guard(() => scatter(iovs, n, nread, (tmp) => self.read(fd, tmp)));
       },
       fd_seek(fd: number, offset: bigint, whence: number, out: number): number {
         return self.guard(() => {
@@ -306,7 +407,7 @@ export class Wasi {
         const f = self.fds.get(fd);
         if (!f) return Errno.BADF;
         v.setUint8(out, f.kind === 'dir' ? FILETYPE_DIRECTORY : FILETYPE_REGULAR_FILE);
-        if (f.kind === 'file' && f.append) v.setUint16(out + 2, FDFLAGS_APPEND, true);
+        if (f.kind === 'file') v.setUint16(out + 2, (f.flags ?? 0) | (f.append ? FDFLAGS_APPEND : 0), true);
         v.setBigUint64(out + 8, RIGHTS_ALL, true);
         v.setBigUint64(out + 16, RIGHTS_ALL, true);
         return Errno.SUCCESS;
@@ -315,6 +416,7 @@ export class Wasi {
         const f = self.fds.get(fd);
         if (!f || f.kind !== 'file') return Errno.BADF;
         f.append = (flags & FDFLAGS_APPEND) !== 0;
+        f.flags = flags;
         return Errno.SUCCESS;
       },
       fd_prestat_get(fd: number, out: number): number {
@@ -364,34 +466,185 @@ export class Wasi {
           if (oflags & OFLAGS_TRUNC) flags |= c.O_TRUNC;
           const hostFd = fs.openSync(host, flags, 0o666);
           const fd = self.nextFd++;
-          self.fds.set(fd, { kind: 'file', hostFd, position: 0, append: (fdflags & FDFLAGS_APPEND) !== 0 });
+          self.fds.set(fd, { kind: 'file', hostFd, host, position: 0, append: (fdflags & FDFLAGS_APPEND) !== 0, flags: fdflags });
           self.view.setUint32(out, fd, true);
           return Errno.SUCCESS;
         });
       },
-      path_filestat_get(dirFd: number, _flags: number, ptr: number, len: number, out: number): number {
+      path_filestat_get(dirFd: number, flags: number, ptr: number, len: number, out: number): number {
         return self.guard(() => {
           const host = self.resolve(dirFd, ptr, len);
-          const st = self.fsys().statSync(host);
-          const v = self.view;
-          const ns = (ms: number | undefined) => BigInt(Math.round((ms ?? 0) * 1e6));
-          self.bytes.fill(0, out, out + 64);
-          v.setBigUint64(out, BigInt(st.dev ?? 0), true);
-          v.setBigUint64(out + 8, BigInt(st.ino ?? 0), true);
-          v.setUint8(out + 16, st.isDirectory() ? FILETYPE_DIRECTORY : st.isCharacterDevice?.() ? FILETYPE_CHARACTER_DEVICE
-            : st.isFile?.() ?? true ? FILETYPE_REGULAR_FILE : 0);
-          v.setBigUint64(out + 24, BigInt(st.nlink ?? 1), true);
-          v.setBigUint64(out + 32, BigInt(st.size ?? 0), true);
-          v.setBigUint64(out + 40, ns(st.atimeMs), true);
-          v.setBigUint64(out + 48, ns(st.mtimeMs), true);
-          v.setBigUint64(out + 56, ns(st.ctimeMs), true);
+          const fs = self.fsys();
+          const st = flags & LOOKUP_SYMLINK_FOLLOW || !fs.lstatSync ? fs.statSync(host, { bigint: true }) : fs.lstatSync(host, { bigint: true });
+          self.putFilestat(out, st);
           return Errno.SUCCESS;
         });
       },
+      fd_filestat_get(fd: number, out: number): number {
+        return self.guard(() => {
+          if (fd < 3) {
+            // stdio: a character device when a terminal, else a stream of unknown type (a pipe, a file)
+            self.bytes.fill(0, out, out + 64);
+            self.view.setUint8(out + 16, self.opts.isatty?.(fd) ? FILETYPE_CHARACTER_DEVICE : 0);
+            self.view.setBigUint64(out + 24, 1n, true);
+            return Errno.SUCCESS;
+          }
+          const f = self.entry(fd);
+          const fs = self.fsys();
+          self.putFilestat(out, f.kind === 'file' ? (fs.fstatSync as (fd: number, o: object) => WasiStat)(f.hostFd, { bigint: true }) : fs.statSync(f.host, { bigint: true }));
+          return Errno.SUCCESS;
+        });
+      },
+      fd_filestat_set_size(fd: number, size: bigint): number {
+        return self.guard(() => {
+          const f = self.entry(fd);
+          if (f.kind !== 'file') return Errno.ISDIR;
+          self.need('ftruncateSync')(f.hostFd, Number(size));
+          return Errno.SUCCESS;
+        });
+      },
+      fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fstFlags: number): number {
+        return self.guard(() => {
+          const f = self.entry(fd);
+          return self.setTimes(f.kind === 'file' ? self.hostPathOf(f) : f.host, atim, mtim, fstFlags);
+        });
+      },
+      path_filestat_set_times(dirFd: number, _flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, fstFlags: number): number {
+        return self.guard(() => self.setTimes(self.resolve(dirFd, ptr, len), atim, mtim, fstFlags));
+      },
+      fd_pread(fd: number, iovs: number, n: number, offset: bigint, nread: number): number {
+        return self.guard(() => {
+          const f = self.entry(fd);
+          if (f.kind !== 'file') return Errno.ISDIR;
+          let at = Number(offset);
+          return scatter(iovs, n, nread, (tmp) => { const got = self.fsys().readSync(f.hostFd, tmp, 0, tmp.length, at); at += got; return got; });
+        });
+      },
+      fd_pwrite(fd: number, iovs: number, n: number, offset: bigint, written: number): number {
+        return self.guard(() => {
+          const f = self.entry(fd);
+          if (f.kind !== 'file') return Errno.ISDIR;
+          let total = 0;
+          for (const [p, l] of self.iovecs(iovs, n)) {
+            const data = self.bytes.slice(p, p + l);
+            let done = 0;
+            while (done < l) done += self.fsys().writeSync(f.hostFd, data, done, l - done, Number(offset) + total + done);
+            total += l;
+          }
+          self.view.setUint32(written, total, true);
+          return Errno.SUCCESS;
+        });
+      },
+      fd_tell(fd: number, out: number): number {
+        const f = self.fds.get(fd);
+        if (fd < 3) return Errno.SPIPE;
+        if (!f) return Errno.BADF;
+        if (f.kind !== 'file') return Errno.ISDIR;
+        self.view.setBigUint64(out, BigInt(f.position), true);
+        return Errno.SUCCESS;
+      },
+      fd_sync: sync,
+      fd_datasync: sync,
+      fd_advise(fd: number): number {
+        return self.fds.has(fd) || fd < 3 ? Errno.SUCCESS : Errno.BADF;
+      },
+      fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, bufused: number): number {
+        return self.guard(() => {
+          const f = self.entry(fd);
+          if (f.kind !== 'dir') return Errno.NOTDIR;
+          const fs = self.fsys();
+          const names = ['.', '..', ...self.need('readdirSync')(f.host)];
+          const out: number[] = [];
+          for (let i = Number(cookie); i < names.length && out.length < bufLen; i++) {
+            const name = self.encoder.encode(names[i]);
+            let st: WasiStat | undefined;
+            try { st = (fs.lstatSync ?? fs.statSync)(`${f.host.replace(/\/$/, '')}/${names[i]}`, { bigint: true }); } catch { /* vanished meanwhile */ }
+            const head = new DataView(new ArrayBuffer(24));
+            head.setBigUint64(0, BigInt(i + 1), true);
+            head.setBigUint64(8, BigInt(st?.ino ?? 0), true);
+            head.setUint32(16, name.length, true);
+            head.setUint8(20, st ? Wasi.filetype(st) : 0);
+            out.push(...new Uint8Array(head.buffer), ...name);
+          }
+          // A full buffer tells wasi-libc to call again from the last whole entry's cookie.
+          const n = Math.min(out.length, bufLen);
+          self.bytes.set(out.slice(0, n), buf);
+          self.view.setUint32(bufused, n, true);
+          return Errno.SUCCESS;
+        });
+      },
+      path_create_directory(dirFd: number, ptr: number, len: number): number {
+        return self.guard(() => { self.need('mkdirSync')(self.resolve(dirFd, ptr, len), 0o777); return Errno.SUCCESS; });
+      },
+      path_readlink(dirFd: number, ptr: number, len: number, buf: number, bufLen: number, bufused: number): number {
+        return self.guard(() => {
+          const target = self.encoder.encode(self.need('readlinkSync')(self.resolve(dirFd, ptr, len)));
+          const n = Math.min(target.length, bufLen);
+          self.bytes.set(target.subarray(0, n), buf);
+          self.view.setUint32(bufused, n, true);
+          return Errno.SUCCESS;
+        });
+      },
+      path_symlink(oldPtr: number, oldLen: number, dirFd: number, ptr: number, len: number): number {
+        return self.guard(() => { self.need('symlinkSync')(self.str(oldPtr, oldLen), self.resolve(dirFd, ptr, len)); return Errno.SUCCESS; });
+      },
+      path_link(oldFd: number, _flags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
+        return self.guard(() => {
+          self.need('linkSync')(self.resolve(oldFd, oldPtr, oldLen), self.resolve(newFd, newPtr, newLen));
+          return Errno.SUCCESS;
+        });
+      },
+      clock_res_get(id: number, out: number): number {
+        if (id < 0 || id > 3) return Errno.INVAL;
+        self.view.setBigUint64(out, 1000n, true);
+        return Errno.SUCCESS;
+      },
+      poll_oneoff(inPtr: number, outPtr: number, n: number, neventsPtr: number): number {
+        // Descriptors are always ready (reads block in fd_read); a clock subscription sleeps. The earliest deadline
+        // wins when there are only clocks. An absolute deadline is one on that clock (CPython's
+        // clock_nanosleep(TIMER_ABSTIME)), not a duration.
+        const v = self.view;
+        let events = 0;
+        let sleepNs: bigint | undefined;
+        let clockSub = -1;
+        for (let i = 0; i < n; i++) {
+          const s = inPtr + i * 48;
+          if (v.getUint8(s + 8) !== EVENTTYPE_CLOCK) continue;
+          const id = v.getUint32(s + 16, true);
+          let ns = v.getBigUint64(s + 24, true);
+          if (v.getUint16(s + 40, true) & SUBCLOCKFLAGS_ABSTIME) ns -= id === 0 ? realtimeNs() : monotonicNs();
+          if (ns < 0n) ns = 0n;
+          if (sleepNs === undefined || ns < sleepNs) { sleepNs = ns; clockSub = s; }
+        }
+        const e = (sub: number) => {
+          const o = outPtr + events++ * 32;
+          self.bytes.fill(0, o, o + 32);
+          v.setBigUint64(o, v.getBigUint64(sub, true), true);
+          v.setUint8(o + 10, v.getUint8(sub + 8));
+        };
+        for (let i = 0; i < n; i++) if (v.getUint8(inPtr + i * 48 + 8) !== EVENTTYPE_CLOCK) e(inPtr + i * 48);
+        if (!events && clockSub >= 0) {
+          self.sleep(Number(sleepNs) / 1e6);
+          e(clockSub);
+        }
+        self.view.setUint32(neventsPtr, events, true);
+        return Errno.SUCCESS;
+      },
+      sched_yield(): number {
+        return Errno.SUCCESS;
+      },
+      // Linked in by CPython's posix and socket modules; no file system here preallocates, and there are no sockets.
+      fd_allocate: () => Errno.NOTSUP,
+      sock_accept: () => Errno.NOSYS,
+      sock_recv: () => Errno.NOSYS,
+      sock_send: () => Errno.NOSYS,
+      sock_shutdown: () => Errno.NOSYS,
       path_unlink_file(dirFd: number, ptr: number, len: number): number {
         return self.guard(() => {
           const host = self.resolve(dirFd, ptr, len);
-          if (self.fsys().statSync(host).isDirectory()) return Errno.ISDIR;
+          // the name itself, not what a symlink names (a dangling link is removed too)
+          const fs = self.fsys();
+          if ((fs.lstatSync ?? fs.statSync).call(fs, host).isDirectory()) return Errno.ISDIR;
           self.fsys().unlinkSync(host);
           return Errno.SUCCESS;
         });

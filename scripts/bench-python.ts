@@ -1,0 +1,96 @@
+// Bench section "python": build/python.wasm through the wasm-threads-python
+// command against Debian's native python3.11 in the same run (the programs of
+// scripts/bench_python.py, timed inside Python, interleaved), start-up beside
+// native and beside wasm-threads-lua, and the sizes of the module and its
+// standard library. Alone: `node dist/scripts/bench-python.js [--quick] [--json]`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { arg, parseArgs } from './args.js';
+import { median, round } from './stats-util.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILD = path.join(ROOT, 'build');
+const NATIVE = '/usr/bin/python3.11';
+const CLI = path.join(ROOT, 'dist', 'vms', 'python', 'host', 'cli.js');
+const LUA_CLI = path.join(ROOT, 'dist', 'vms', 'lua', 'host', 'cli.js');
+const PROGRAM_FILE = path.join(ROOT, 'scripts', 'bench_python.py');
+export const PYTHON_BENCH_PROGRAMS = ['recursion', 'loops', 'strings', 'dict_list', 'classes', 'exceptions', 'generators', 'floats'];
+
+type Log = (s: string) => void;
+
+/** One process running `name` for `rounds` rounds: the per-round times Python measured, in ms. */
+function rounds(cmd: string, pre: string[], name: string, n: number): number[] {
+  const r = spawnSync(cmd, [...pre, PROGRAM_FILE, name, String(n)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${name}: exit ${r.status}: ${r.stderr.slice(-500)}`);
+  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number[] }).ms;
+}
+
+/** Wall time of one process, in ms. */
+function wall(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}`);
+  return performance.now() - t0;
+}
+
+function du(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? du(p) : e.isFile() ? fs.statSync(p).size : 0;
+  }
+  return n;
+}
+
+export async function benchPython(opts: { quick: boolean; log: Log }): Promise<Record<string, unknown>> {
+  if (!fs.existsSync(path.join(BUILD, 'python.wasm'))) return { skipped: 'build/python.wasm missing (npm run build:python)' };
+  if (!fs.existsSync(NATIVE)) return { skipped: `${NATIVE} missing` };
+  const reps = opts.quick ? 2 : 3;
+  const perProcess = 3; // the first round of a process includes its warm-up (wasm: lazy compilation of what it runs)
+  const programs: Record<string, { native_ms: number; wasm_ms: number; ratio: number; wasm_first_round_ms: number }> = {};
+  for (const name of PYTHON_BENCH_PROGRAMS) {
+    const native: number[] = [];
+    const wasm: number[] = [];
+    const first: number[] = [];
+    for (let i = 0; i < reps; i++) { // interleaved: both see the same machine load
+      native.push(...rounds(NATIVE, [], name, perProcess).slice(1));
+      const w = rounds(process.execPath, [CLI], name, perProcess);
+      first.push(w[0]);
+      wasm.push(...w.slice(1));
+    }
+    const row = { native_ms: round(median(native), 1), wasm_ms: round(median(wasm), 1), ratio: round(median(wasm) / median(native)), wasm_first_round_ms: round(median(first), 1) };
+    programs[name] = row;
+    opts.log(`python ${name}: native ${row.native_ms} ms, python.wasm ${row.wasm_ms} ms (${row.ratio}x; first round ${row.wasm_first_round_ms} ms)`);
+  }
+  const ratios = Object.values(programs).map((r) => r.ratio);
+  const geomean = round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length));
+  const n = opts.quick ? 3 : 5;
+  const startup = {
+    native_ms: round(median(Array.from({ length: n }, () => wall(NATIVE, ['-c', 'pass']))), 1),
+    wasm_threads_python_ms: round(median(Array.from({ length: n }, () => wall(process.execPath, [CLI, '-c', 'pass']))), 1),
+    ...(fs.existsSync(path.join(BUILD, 'lua.wasm')) ? { wasm_threads_lua_ms: round(median(Array.from({ length: n }, () => wall(process.execPath, [LUA_CLI, '-e', '']))), 1) } : {}),
+  };
+  opts.log(`python start-up: ${JSON.stringify(startup)}`);
+  const bytes = fs.readFileSync(path.join(BUILD, 'python.wasm'));
+  const lib = path.join(BUILD, 'python-lib', 'lib', 'python3.11');
+  const size = {
+    python_wasm_bytes: bytes.length, python_wasm_gzip_bytes: gzipSync(bytes, { level: 9 }).length,
+    stdlib_bytes: du(lib), stdlib_without_tests_bytes: du(lib) - du(path.join(lib, 'test')),
+  };
+  return {
+    single_thread: { reps, rounds_per_process: perProcess, programs, geomean_ratio: geomean },
+    startup, size,
+    targets: { single_thread_geomean_le_2x_native: geomean <= 2 },
+  };
+}
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = parseArgs(process.argv.slice(2), {
+    quick: arg(false, 'fewer iterations'), json: arg(false, 'print the result as one line of JSON'),
+  }, 'node dist/scripts/bench-python.js', 'CPython on the core against native python3.11');
+  const out = await benchPython({ quick: args.quick, log: args.json ? () => {} : (s) => console.error(s) });
+  console.log(JSON.stringify(out, null, args.json ? 0 : 2));
+}

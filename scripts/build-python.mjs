@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// Builds build/python.wasm: CPython 3.11 from Debian's `python3.11` source
+// package, cross-built for wasm32-wasi by CPython's own configure and make,
+// then linked against the core over one shared memory (docs/PYTHON.md).
+//
+// Stages, each its own function so a later one can be added or rerun alone:
+//   1. source    the source package (debian-source.mjs: private apt, verified, Debian's patches applied)
+//   2. configure CPython's configure for wasm32-wasi, once: its result stays in build/python-obj
+//   3. objects   CPython's make, for the objects only (its own link would not use the shared memory)
+//   4. link      wasm-ld: CPython's objects, the glue in vms/python/src, wasi-libc -> build/python.wasm
+//   5. stdlib    build/python-lib/lib/python3.11: Lib/ and the generated sysconfigdata
+// A post-link transform reads build/python.wasm and writes its own module; nothing here depends on the
+// module's code.
+//
+// Nothing of CPython enters the repository and no file of it is edited. Exits 0 without building when the
+// toolchain is missing and NEED_PYTHON is unset (npm run build on a machine without clang-19).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { debianSource } from './debian-source.mjs';
+import { CC, CLANG_RT, GLOBAL_BASE, LD, MAX_MEMORY, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILD = path.join(ROOT, 'build');
+const CACHE = path.join(BUILD, 'python-src');
+const OBJ = path.join(BUILD, 'python-obj');
+const OUT = process.env.PYTHON_OUT ? path.resolve(process.env.PYTHON_OUT) : path.join(BUILD, 'python.wasm');
+const LIB = path.join(BUILD, 'python-lib');
+const PACKAGE = 'python3.11';
+/** The build Python: the same upstream version as the source (frozen modules and the sysconfigdata come from it). */
+const BUILD_PYTHON = process.env.PYTHON_BUILD_PYTHON ?? '/usr/bin/python3.11';
+
+/** The memory python.wasm declares at least: vms/python/host/loader.ts PYTHON_MEMORY_INITIAL_PAGES. */
+const INITIAL_MEMORY = 256 * 65536;
+/** The main thread's C stack: CPython's WASI configuration links 512 KiB; deep C recursion (the parser, repr) wants more. */
+const MAIN_STACK = 8 * 1024 * 1024;
+
+/**
+ * wasi-libc 2022 defines a plain `errno` but declares it _Thread_local: objects built with -matomics would carry TLS
+ * relocations against a non-TLS symbol. Lua's shim (vms/lua/shim: <__errno.h> and errno.c) sends every use through
+ * __errno_location(); its header alone goes on CPython's include path (Lua's other shims are not CPython's).
+ */
+const ERRNO_SHIM = path.join(OBJ, 'errno-shim');
+function errnoShim() {
+  fs.mkdirSync(ERRNO_SHIM, { recursive: true });
+  const link = path.join(ERRNO_SHIM, '__errno.h');
+  try { fs.lstatSync(link); } catch { fs.symlinkSync(path.join(ROOT, 'vms/lua/shim/include/__errno.h'), link); }
+  return path.join(ROOT, 'vms/lua/shim/errno.c');
+}
+
+/**
+ * Compile flags beyond configure's: shared-memory code (atomics for the core's header and, later, the threads), the
+ * errno shim, and clang ≥ 15's int-conversion error demoted (wasi-libc's CLOCK_* are pointers, which timemodule.c
+ * passes to PyModule_AddIntMacro; CPython's WASI SDK has clang 14, where it is a warning).
+ */
+const EXTRA_CFLAGS = ['-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec', '-isystem', ERRNO_SHIM,
+  '-Wno-error=int-conversion'];
+
+function log(msg) { console.log(`build-python: ${msg}`); }
+function fail(msg) { console.error(`build-python: ${msg}`); process.exit(1); }
+
+const sysroot = () => wasiSysroot(path.join(OBJ, 'sysroot'));
+
+// ---- 1. source ----
+
+function source() {
+  try {
+    return debianSource({
+      pkg: PACKAGE, cache: CACHE, refetch: !!process.env.PYTHON_REFETCH, log,
+      ready: (src) => fs.existsSync(path.join(src, 'Include', 'Python.h')),
+    });
+  } catch (e) {
+    return fail(e.message);
+  }
+}
+
+// ---- 2. configure ----
+
+/** make's variables: the Makefile configure wrote, with the build Python's sysconfigdata name (see objects()). */
+function makeVars(src, obj = OBJ, cflags = EXTRA_CFLAGS) {
+  return [
+    // Debian's sysconfigdata-name patch renames the module in Lib/sysconfig.py and Makefile.pre.in but the shipped
+    // configure (not regenerated from the patched configure.ac) still names the build Python's copy with $(MACHDEP):
+    // the same variable as configure.ac's, given to make instead of a sed of configure.
+    `PYTHON_FOR_BUILD=_PYTHON_PROJECT_BASE=${obj} _PYTHON_HOST_PLATFORM=wasi-wasm32 ` +
+      `PYTHONPATH=${obj}/$(shell test -f pybuilddir.txt && cat pybuilddir.txt):${src}/Lib ` +
+      `_PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata_$(ABIFLAGS)_$(MULTIARCH) ${BUILD_PYTHON}`,
+    `EXTRA_CFLAGS=${cflags.join(' ')}`,
+    // configure's optimisation without -g: the DWARF would be stripped at the link, and it doubles compile time.
+    'OPT=-DNDEBUG -fwrapv -O3 -Wall',
+  ];
+}
+
+async function configure(src) {
+  const root = sysroot();
+  const cc = `${CC} --target=wasm32-wasi --sysroot=${root}`;
+  const env = {
+    ...process.env,
+    CONFIG_SITE: path.join(src, 'Tools/wasm/config.site-wasm32-wasi'),
+    CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
+    // Only the sysroot's pkg-config files: the host's zlib, lzma and uuid would be found and fail to compile.
+    PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: path.join(root, 'lib/pkgconfig'), PKG_CONFIG_SYSROOT_DIR: root,
+  };
+  // configure's link tests use no shared memory: the atomics flags go to make only (EXTRA_CFLAGS).
+  const args = ['-C', '--host=wasm32-unknown-wasi', `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`,
+    `--with-build-python=${BUILD_PYTHON}`];
+  const stamp = path.join(OBJ, 'configure.stamp');
+  const key = createHash('sha256').update(JSON.stringify({ src, args, cc, site: env.CONFIG_SITE })).digest('hex');
+  if (fs.existsSync(path.join(OBJ, 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key) return;
+  log(`configure ${args.join(' ')}`);
+  fs.rmSync(stamp, { force: true });
+  await run('nice', ['-n', '10', path.join(src, 'configure'), ...args], { cwd: OBJ, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  fs.writeFileSync(stamp, key);
+}
+
+// ---- 3. objects ----
+
+/** A variable of the configured Makefile. */
+function makeVar(name, obj = OBJ) {
+  return execFileSync('make', ['-s', '--no-print-directory', `--eval=print-var: ; @echo $(${name})`, 'print-var'], { cwd: obj, encoding: 'utf8' }).trim();
+}
+
+/** CPython's make for the objects and libraries the link takes, in `obj`. */
+async function make(src, obj, cflags) {
+  const deps = makeVar('LINK_PYTHON_DEPS', obj).split(/\s+/).filter(Boolean);
+  const modlibs = makeVar('MODLIBS', obj).split(/\s+/).filter((w) => w.endsWith('.a'));
+  const width = String(Number(process.env.PYTHON_JOBS ?? 2));
+  log(`make -j${width} in ${path.relative(ROOT, obj)} (objects, libraries, sysconfigdata)`);
+  await run('nice', ['-n', '10', 'make', `-j${width}`, '-s', '--no-print-directory', ...makeVars(src, obj, cflags), 'Programs/python.o', ...deps, ...modlibs, 'pybuilddir.txt'],
+    { cwd: obj });
+}
+
+/** CPython's own link line, minus its driver flags: python.o (its main), the library and the modules' libraries. */
+const pythonObjects = (obj) => ['Programs/python.o', ...makeVar('LINK_PYTHON_OBJS', obj).split(/\s+/), ...makeVar('MODLIBS', obj).split(/\s+/)]
+  .filter((w) => w && !w.startsWith('-')).map((w) => path.join(obj, w));
+
+async function objects(src) {
+  errnoShim();
+  await make(src, OBJ, EXTRA_CFLAGS);
+}
+
+// ---- 4. link ----
+
+async function link({ ver }) {
+  const root = sysroot();
+  const glue = path.join(ROOT, 'vms/python/src');
+  const include = makeVar('PY_CORE_CFLAGS').split(/\s+/).filter((w) => w.startsWith('-I'))
+    .map((w) => (path.isAbsolute(w.slice(2)) ? w : `-I${path.join(OBJ, w.slice(2))}`));
+  const glueObjs = [];
+  for (const file of [...fs.readdirSync(glue).filter((n) => n.endsWith('.c')).sort().map((n) => path.join(glue, n)), errnoShim()]) {
+    const out = path.join(OBJ, `wtpy-${path.basename(file)}.o`);
+    await run(CC, ['--target=wasm32-wasi', `--sysroot=${root}`, '-O2', ...EXTRA_CFLAGS, '-Wall', '-Wextra',
+      `-I${path.join(ROOT, 'include')}`, ...include, '-D_WASI_EMULATED_SIGNAL', '-D_WASI_EMULATED_GETPID', '-D_WASI_EMULATED_PROCESS_CLOCKS',
+      '-c', file, '-o', out]);
+    glueObjs.push(out);
+  }
+  const objs = pythonObjects(OBJ);
+  const ldflags = [
+    '--no-entry', '--import-memory', '--shared-memory', `--initial-memory=${INITIAL_MEMORY}`, `--max-memory=${MAX_MEMORY}`,
+    `--global-base=${GLOBAL_BASE}`, '-z', `stack-size=${MAIN_STACK}`,
+    // wasi-libc was built without atomics: its objects do not declare shared-memory support.
+    '--no-check-features',
+    '--export=__wasm_init_tls', '--export=__tls_size', '--export=__tls_align', '--export=__tls_base',
+    '--export=__stack_pointer', '--export=__heap_base', '--export=__data_end',
+    // No --allow-undefined: an undefined symbol is a link error, except functions declared with import attributes
+    // (wasi-libc's WASI calls, the core's header); tests/python-build.test.ts holds the list to docs/PYTHON.md's.
+    '--strip-debug', '--error-limit=0',
+  ];
+  const libs = [
+    path.join(WASI_LIB, 'libc.a'), path.join(WASI_LIB, 'libwasi-emulated-signal.a'), path.join(WASI_LIB, 'libwasi-emulated-getpid.a'),
+    path.join(WASI_LIB, 'libwasi-emulated-process-clocks.a'), path.join(WASI_LIB, 'libm.a'), CLANG_RT,
+  ].filter((f) => fs.existsSync(f));
+  // Linked beside and renamed: a process starting meanwhile reads the old module or the new one, never half of one.
+  const tmp = `${OUT}.${process.pid}.tmp`;
+  await run(LD, [...ldflags, ...glueObjs, ...objs, ...libs, '-o', tmp]);
+  fs.renameSync(tmp, OUT);
+  log(`${path.relative(ROOT, OUT)} (CPython ${ver}, ${fs.statSync(OUT).size} bytes)`);
+}
+
+// ---- 5. the standard library ----
+
+function stdlib(src) {
+  const dest = path.join(LIB, 'lib', 'python3.11');
+  const stamp = path.join(LIB, 'stamp');
+  const builddir = path.join(OBJ, fs.readFileSync(path.join(OBJ, 'pybuilddir.txt'), 'utf8').trim());
+  const sysconfigdata = fs.readdirSync(builddir).filter((f) => f.startsWith('_sysconfigdata_'));
+  if (!sysconfigdata.length) fail(`no sysconfigdata in ${builddir}`);
+  if (!(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === src)) {
+    fs.rmSync(LIB, { recursive: true, force: true });
+    // The test package stays: `-m test` runs CPython's own regression tests from the same source.
+    fs.cpSync(path.join(src, 'Lib'), dest, { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    fs.writeFileSync(stamp, src);
+  }
+  for (const f of sysconfigdata) fs.copyFileSync(path.join(builddir, f), path.join(dest, f));
+  // getpath looks for the platform library directory; statically linked modules leave it empty.
+  fs.mkdirSync(path.join(dest, 'lib-dynload'), { recursive: true });
+  // sys.executable: the command's argv[0] (vms/python/host/cli.ts PYTHON_EXECUTABLE), a command that starts this
+  // Python again. getpath finds the prefix (lib/python3.11/os.py) above it.
+  const bin = path.join(LIB, 'bin', 'python3.11');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${path.join(ROOT, 'dist/vms/python/host/cli.js')}' "$@"\n`, { mode: 0o755 });
+  log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
+}
+
+// ---- 6. threads (PYTHON_THREADS=1): the same CPython on the pthread layer -> build/python-threads.wasm ----
+
+const OBJ_THREADS = path.join(BUILD, 'python-obj-threads');
+const OUT_THREADS = path.join(BUILD, 'python-threads.wasm');
+/** What configure must answer differently on the layer: POSIX threads (not the stub), and what the layer provides. */
+const THREAD_ANSWERS = ['ac_cv_pthread_is_default', 'ac_cv_func_pthread_condattr_setclock', 'ac_cv_func_pthread_detach'];
+/** Answers configure finds again against the layer's headers (compile tests only), or that name the compiler. */
+const RECHECKED = /^(ac_cv_env_|ac_cv_prog_CC|ac_cv_prog_CPP|ac_cv_prog_ac_ct_CC|ac_cv_sizeof_pthread_key_t|ac_cv_pthread_key_t_is_arithmetic_type|ac_cv_have_pthread_t|ac_cv_header_pthread_h|ac_cv_header_semaphore_h)/;
+
+async function threads(src, { ver }) {
+  const { posixLayer } = await import('./posix-layer.mjs');
+  const layer = await posixLayer({ log, entry: true });
+  fs.mkdirSync(OBJ_THREADS, { recursive: true });
+  // configure's link tests cannot link the layer's shared-memory libc: its other answers are the WASI configure's
+  // above (the same libc source, the same functions), given as its cache; CPython's own thread_pthread.h and GIL follow.
+  const cache = fs.readFileSync(path.join(OBJ, 'config.cache'), 'utf8').split('\n').filter((l) => !RECHECKED.test(l))
+    .map((l) => THREAD_ANSWERS.reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
+  const cc = `${CC} --target=wasm32-wasi --sysroot=${layer.sysroot} -isystem ${path.join(ROOT, 'vms/posix/include')}`;
+  const stamp = path.join(OBJ_THREADS, 'configure.stamp');
+  const key = createHash('sha256').update(JSON.stringify({ src, cc, cache })).digest('hex');
+  if (!(fs.existsSync(path.join(OBJ_THREADS, 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key)) {
+    fs.writeFileSync(path.join(OBJ_THREADS, 'config.cache'), cache);
+    log('configure (threads, on the pthread layer)');
+    await run('nice', ['-n', '10', path.join(src, 'configure'), '-C', '--host=wasm32-unknown-wasi',
+      `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`, `--with-build-python=${BUILD_PYTHON}`], {
+      cwd: OBJ_THREADS, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CONFIG_SITE: path.join(src, 'Tools/wasm/config.site-wasm32-wasi'), CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
+        PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: path.join(layer.sysroot, 'lib/pkgconfig'), PKG_CONFIG_SYSROOT_DIR: layer.sysroot },
+    });
+    fs.writeFileSync(stamp, key);
+  }
+  // The layer's libc has a per-thread errno: no shim.
+  await make(src, OBJ_THREADS, EXTRA_CFLAGS.filter((f, i, all) => f !== '-isystem' && all[i - 1] !== '-isystem'));
+  const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
+  const tmp = `${OUT_THREADS}.${process.pid}.tmp`;
+  // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
+  // size, so that its data and the first thread's stack fit the layer's initial memory.
+  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...layer.objects,
+    ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
+  fs.renameSync(tmp, OUT_THREADS);
+  log(`${path.relative(ROOT, OUT_THREADS)} (CPython ${ver} with threads, ${fs.statSync(OUT_THREADS).size} bytes)`);
+}
+
+// ---- the build ----
+
+const missing = [
+  !have(CC) && CC, !have(LD) && LD, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
+  !have('make') && 'make', !have('llvm-ar') && 'llvm-ar (llvm)', !fs.existsSync(BUILD_PYTHON) && `${BUILD_PYTHON} (python3.11)`,
+  !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
+].filter(Boolean);
+if (missing.length) {
+  if (process.env.NEED_PYTHON) fail(`missing ${missing.join(', ')}`);
+  log(`missing ${missing.join(', ')}: build/python.wasm not built`);
+  process.exit(0);
+}
+
+fs.mkdirSync(OBJ, { recursive: true });
+const pkg = source();
+try {
+  await configure(pkg.src);
+  await objects(pkg.src);
+  await link(pkg);
+  stdlib(pkg.src);
+  if (process.env.PYTHON_THREADS) await threads(pkg.src, pkg);
+} catch (e) {
+  fail(e.message);
+}

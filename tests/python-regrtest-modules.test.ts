@@ -1,0 +1,5 @@
+// CPython's own regression tests, run by its own runner through wasm-threads-python
+// (tests/lib/python-regrtest.ts): json, re, struct, itertools, functools, collections, math.
+import { regrtestSuite } from './lib/python-regrtest.js';
+
+regrtestSuite(['test_json', 'test_re', 'test_struct', 'test_itertools', 'test_functools', 'test_collections', 'test_math']);

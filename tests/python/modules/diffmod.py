@@ -1,0 +1,2 @@
+# Imported through PYTHONPATH by tests/python-diff.test.ts.
+VALUE = "from diffmod"
