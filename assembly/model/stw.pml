@@ -28,7 +28,10 @@
  * 3 is FREE; it may reuse slot 2 after T1 unregistered), runs one round and
  * unregisters. With -DDEATH (the default; -DNODEATH drops it) R1 may die
  * mid-stop and T2 at its protocol points, asleep in attach included; the host
- * then calls mark_dead (and unregister, to reap T2's slot).
+ * then calls mark_dead (and unregister, to reap T2's slot). Smaller
+ * configurations for the liveness run: -DONE_REQUESTER makes R2 a thread that
+ * attaches, polls and detaches once instead of stopping; -DNO_REGISTRANT leaves
+ * T2 out.
  *
  * Abstractions: a generation is 2 bits (1..3, wrapping as nextGen does); the
  * suspend epoch is only compared with the value the requester read, so it is
@@ -671,23 +674,35 @@ end:
 init {
   atomic {
     slot[0] = MK(1, ATT);
-    slot[1] = MK(1, ATT);
     slot[3] = MK(0, FREE);
     run requester(0, 0);
+#ifdef ONE_REQUESTER
+    slot[1] = MK(1, DET);
+    run owner(1, 1, 0, 0, 1);
+#else
+    slot[1] = MK(1, ATT);
     run requester(1, 1);
+#endif
 #ifdef NO_T1
     slot[2] = MK(0, FREE);
 #else
     slot[2] = MK(1, DET);
     run owner(2, 2, 0, 0, OWNER_ROUNDS);
 #endif
+#ifndef NO_REGISTRANT
     run owner(3, 3, 1, 1, 1)
+#endif
   }
 }
 
 #ifdef NO_T1
-#define NWORK 3
+#define NWORK_T 3
 #else
-#define NWORK 4
+#define NWORK_T 4
+#endif
+#ifdef NO_REGISTRANT
+#define NWORK (NWORK_T - 1)
+#else
+#define NWORK NWORK_T
 #endif
 ltl finish { <> (done == NWORK) }
