@@ -14,7 +14,7 @@ const forkRuntime = (): Promise<Runtime> => createRuntime({ capacity: 8, linked:
 
 test('a runtime pays for fork only when it forks: no fork server and no child before the first fork, a worker\'s fork starts them', () =>
   within(60_000, async () => {
-    const rt = await createRuntime({ capacity: 8, threads: 2, job: job('spin'), fork: { continuation: job('fork-child'), pool: 1 } });
+    const rt = await createRuntime({ capacity: 8, threads: 2, job: job('spin'), linked: ['diag'], fork: { continuation: job('fork-child'), pool: 1 } });
     try {
       await Promise.all(rt.workers.map((w) => w.registered()));
       const i32 = new Int32Array(rt.memory.buffer);

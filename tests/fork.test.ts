@@ -118,6 +118,8 @@ test('fork is refused when the stop times out; the world runs on and the import 
       const straggler = rt.spawn(job('spin'), { noPoll: true });
       const h = await straggler.registered();
       await waitFor(() => progressOf(rt, h & 0xff) > 0, 10_000, 'the straggler to run');
+      // the server up and its pool full: nothing is spawned in the background while the children are counted
+      await rt.forkPoolReady();
       const before = children().length;
       let err: unknown;
       try {
