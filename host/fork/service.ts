@@ -121,6 +121,8 @@ export class WorkerForkService implements ForkService {
 
   async poolReady(n: number, timeoutMs = 30_000): Promise<void> {
     const end = performance.now() + timeoutMs;
+    // a server that cannot start is a ForkServerError here, not a pool that never fills
+    await this.ready(timeoutMs);
     for (;;) {
       const have = Atomics.load(this.#ctl, CTL_POOL_READY);
       if (have >= n) return;
