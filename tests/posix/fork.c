@@ -70,6 +70,10 @@ int main(void) {
     CHECK(pid > 0);
     int status = wtp_waitpid(pid, 0, NULL);
     CHECK_EQ(status, 10 + f);
+    /* reaped: a second wait is ECHILD in this libc's numbering, as every failure of the layer is */
+    errno = 0;
+    CHECK_EQ(wtp_waitpid(pid, 0, NULL), -1);
+    CHECK_EQ(errno, ECHILD);
     /* the parent's threads still run: none was left holding a lock */
     for (int i = 0; i < THREADS; i++)
       while (__atomic_load_n(&rounds[i], __ATOMIC_SEQ_CST) < before[i] + 50) sched_yield();

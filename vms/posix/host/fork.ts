@@ -5,12 +5,11 @@
 // copy. The child (fork-child.ts) rebuilds this thread's instance over the
 // copy and runs the program's export wtp_fork_child(arg).
 import { ChildProcessError, ForkRefusedError, type ForkOptions, type ForkOutcome, type WaitpidOptions } from '../../../host/index.js';
+import { WASI_ERRNO } from '../../../host/c-fork.js';
 import type { PosixExports } from './process.js';
 
-const EAGAIN = 11;
-const ECHILD = 10;
-const ENOMEM = 12;
-const ENOSYS = 52;
+// errno as the program's libc (wasi-libc) numbers it: fork.c stores -result in errno as it is
+const { EAGAIN, ECHILD, ENOMEM, ENOSYS } = WASI_ERRNO;
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
