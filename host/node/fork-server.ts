@@ -99,10 +99,12 @@ function threadChild(event: (e: ChildEvent) => void, gone: (status: number) => v
     event(m);
   });
   w.on('error', () => { failed = true; });
-  w.on('exit', (code) => gone(!heard && failed ? -1 : code));
+  // a worker group ended by kill reports as a process killed by SIGKILL would (docs/FORK.md, "Exit statuses")
+  let killed = false;
+  w.on('exit', (code) => gone(!heard && failed ? -1 : killed ? SIGKILLED : code));
   return {
     send: (m) => w.postMessage(m),
-    kill: () => void w.terminate(),
+    kill: () => { killed = true; void w.terminate(); },
     dismiss: () => void w.terminate(),
   };
 }
