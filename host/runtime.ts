@@ -57,6 +57,8 @@ export class Runtime {
     }
     this.main = new RegisteredThread(core, memory, handle, mainIdlesDetached, this.#fork?.control, threadOptionsOf(options));
     this.main.blockingAllowed = platform.mainThreadCanBlock;
+    // a fork made on this thread through `main` (an interpreter's, a C module's) starts the server as rt.fork does
+    this.main.requestForkServer = () => this.#fork?.ensure();
     this.#i32 = new Int32Array(memory.buffer, 0, LAYOUT_END >> 2);
   }
 

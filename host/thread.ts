@@ -46,6 +46,12 @@ export class RegisteredThread implements ForkingThread {
    * blocking call then throws UnsupportedError naming its async form.
    */
   blockingAllowed = true;
+  /**
+   * Starts the fork server when this thread's fork finds none (ForkingThread):
+   * a worker asks the runtime's thread; the runtime's own thread is given the
+   * service's start by the runtime.
+   */
+  requestForkServer?(): void;
 
   constructor(
     readonly core: CoreExports,

@@ -28,7 +28,7 @@ export class ThreadContext extends RegisteredThread {
     this.post({ type: 'spawn', job: moduleUrl(job, 'spawn(job)').href, data });
   }
   /** The runtime's thread starts the fork server (ForkingThread): this worker's fork waits for it. */
-  requestForkServer(): void {
+  override requestForkServer(): void {
     this.post({ type: 'fork-server' });
   }
 
