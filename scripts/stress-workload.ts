@@ -80,7 +80,7 @@ const JOBS = new URL('./jobs/', import.meta.url);
 export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
   return {
     capacity: o.threads + 8,
-    linked: ['interp'],
+    linked: ['interp', 'diag'],
     fork: { continuation: new URL('harness-child.js', JOBS), pool: 1 },
     stopTimeoutMs: 5000,
   };

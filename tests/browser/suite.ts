@@ -267,7 +267,8 @@ export const forkTests: [string, () => Promise<void>][] = [
   }],
 
   ['fork: a child spawns a thread, stops it (blocking, as a worker may) and forks again', async () => {
-    const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 1 } });
+    // the child's thread runs the spin job, which is diag.wasm's
+    const rt = await createRuntime({ capacity: 8, linked: ['diag'], fork: { continuation: FORK_CHILD, pool: 1 } });
     try {
       const { pid } = await rt.forkAsync({ data: { code: 0, spawn: true, forkAgain: true } });
       equal(await rt.waitpidAsync(pid), 0, 'child status (grandchild exited 42, thread stopped)');
