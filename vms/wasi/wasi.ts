@@ -267,9 +267,10 @@ export class Wasi {
     const fs = this.fsys();
     const st = fs.statSync(host, { bigint: true });
     const now = Date.now() / 1000;
-    // node:fs takes seconds as a double and libuv truncates them: a time of whole microseconds would come back one
-    // microsecond early (4.005006 is 4.00500599… in binary); a tenth of one keeps it.
-    const seconds = (ns: bigint) => Number(ns / 1000n) / 1e6 + 1e-7;
+    // node:fs takes seconds as a double and truncates them, to the microsecond (Node 20, 22) or to the nanosecond
+    // (Node 24): a time of whole microseconds would come back early (4.005006 is 4.00500599… in binary); half a
+    // nanosecond more keeps it under either truncation.
+    const seconds = (ns: bigint) => Number(ns / 1000n) / 1e6 + 5e-10;
     const old = (ns: bigint | undefined, ms: number | bigint | undefined) => (ns !== undefined ? seconds(ns) : Number(ms ?? 0) / 1e3);
     const a = flags & FSTFLAGS_ATIM_NOW ? now : flags & FSTFLAGS_ATIM ? seconds(atim) : old(st.atimeNs, st.atimeMs);
     const m = flags & FSTFLAGS_MTIM_NOW ? now : flags & FSTFLAGS_MTIM ? seconds(mtim) : old(st.mtimeNs, st.mtimeMs);
