@@ -3,6 +3,19 @@
 // embedder with `{ env: { memory, now_ms, ... }, core: coreExports }`, then
 // this thread's own stack pointer and TLS block. Platform-neutral.
 
+/**
+ * What wasm-ld exports of a C module linked with `--export=__stack_pointer` and the TLS globals: the per-thread
+ * state a host sets on each thread's instance (its stack top, its TLS block). Lua's, CPython's and the pthread
+ * layer's exports extend it.
+ */
+export interface CModuleExports {
+  __stack_pointer: WebAssembly.Global;
+  __tls_base: WebAssembly.Global;
+  __tls_size: WebAssembly.Global;
+  __heap_base: WebAssembly.Global;
+  __wasm_init_tls(block: number): void;
+}
+
 /** How the embedder module was linked (scripts/build-c.sh builds both). */
 export type EmbedLink = 'fixed' | 'pie';
 

@@ -1,15 +1,12 @@
 // lua.wasm's exports, as the host's files call them (loader.ts instantiates
 // the module; fork.ts and threads.ts call into it).
+import type { CModuleExports } from '../../../host/embed-link.js';
+
 /** lua.wasm's exports (docs/LUA.md, "Module exports"). */
-export interface LuaExports {
+export interface LuaExports extends CModuleExports {
   memory?: never;
-  __stack_pointer: WebAssembly.Global;
-  __tls_base: WebAssembly.Global;
-  __tls_size: WebAssembly.Global;
   __tls_align: WebAssembly.Global;
-  __heap_base: WebAssembly.Global;
   __data_end: WebAssembly.Global;
-  __wasm_init_tls(block: number): void;
   /** The process entry: constructors, lua.c's main with the WASI arguments, exit(). Main thread only. */
   lwtc_command(): void;
   lwtc_main_tls(): number;

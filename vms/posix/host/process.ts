@@ -9,16 +9,12 @@
 import type { ForkConfig, Runtime } from '../../../host/runtime.js';
 import { waitAsync } from '../../../host/wait.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
+import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
 import { posixNoForkImports } from './fork.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
-export interface PosixExports {
-  __stack_pointer: WebAssembly.Global;
-  __tls_base: WebAssembly.Global;
-  __tls_size: WebAssembly.Global;
-  __heap_base: WebAssembly.Global;
-  __wasm_init_tls(block: number): void;
+export interface PosixExports extends CModuleExports {
   wtp_set_self(handle: number): void;
   wtp_area_new(stackSize: number): number;
   wtp_area_free(area: number): void;

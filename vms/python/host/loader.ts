@@ -8,6 +8,7 @@
 // then malloc's heap from __heap_base, grown by memory.grow. The main
 // thread's TLS block is a static array in CPython's bss.
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
+import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 
 /** The compiled modules (they can be posted to workers). */
@@ -17,14 +18,9 @@ export interface PythonModules {
 }
 
 /** python.wasm's exports (docs/PYTHON.md, "The module's exports"). */
-export interface PythonExports {
-  __stack_pointer: WebAssembly.Global;
-  __tls_base: WebAssembly.Global;
-  __tls_size: WebAssembly.Global;
+export interface PythonExports extends CModuleExports {
   __tls_align: WebAssembly.Global;
-  __heap_base: WebAssembly.Global;
   __data_end: WebAssembly.Global;
-  __wasm_init_tls(block: number): void;
   /** The process entry: constructors, CPython's main with the WASI arguments, exit(). Main thread only. */
   wtpy_command(): void;
   wtpy_main_tls(): number;
