@@ -10,6 +10,15 @@ export interface CapturedRun {
   stderr: string;
 }
 
+/** What a differential suite's test gives a run of either side (each VM's runner sets its default deadline). */
+export interface RunOptions {
+  cwd?: string;
+  stdin?: string;
+  env?: Record<string, string>;
+  /** Deadline of the whole run: the process is killed after it. */
+  timeoutMs?: number;
+}
+
 export interface CapturedRunOptions {
   cwd?: string;
   stdin?: string;

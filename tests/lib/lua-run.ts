@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCaptured, type CapturedRun } from './captured-run.js';
+import { runCaptured, type CapturedRun, type RunOptions } from './captured-run.js';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../../vms/lua/host/loader.js';
 
@@ -20,13 +20,8 @@ export const NATIVE_LUA = 'lua5.4';
 
 export type LuaRun = CapturedRun;
 
-export interface LuaRunOptions {
-  cwd?: string;
-  stdin?: string;
-  env?: Record<string, string>;
-  /** Deadline of the whole run (default 60 s): the process is killed after it. */
-  timeoutMs?: number;
-}
+/** A run's options; its deadline defaults to 60 s. */
+export type LuaRunOptions = RunOptions;
 
 /**
  * Builds build/lua.wasm when it is missing; false when the toolchain is missing outside CI (the caller skips).

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { runCaptured, type CapturedRun } from './captured-run.js';
+import { runCaptured, type CapturedRun, type RunOptions } from './captured-run.js';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
 
 export const PYTHON_WASM = path.join(ROOT, 'build', 'python.wasm');
@@ -21,13 +21,8 @@ export const NATIVE_PYTHON = '/usr/bin/python3.11';
 
 export type PythonRun = CapturedRun;
 
-export interface PythonRunOptions {
-  cwd?: string;
-  stdin?: string;
-  env?: Record<string, string>;
-  /** Deadline of the whole run (default 120 s): the process is killed after it. */
-  timeoutMs?: number;
-}
+/** A run's options; its deadline defaults to 120 s. */
+export type PythonRunOptions = RunOptions;
 
 /**
  * Builds build/python.wasm when it is missing; false when the toolchain is missing outside CI (the caller skips).
