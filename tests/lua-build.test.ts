@@ -10,18 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ROOT } from './lib/embed-tools.js';
 import { LUA_WASM, ensureLuaWasm } from './lib/lua-run.js';
-import { readSignatures, type MemoryLimits } from './lib/wasm-binary.js';
+import { documentedImports, readSignatures, type MemoryLimits } from './lib/wasm-binary.js';
 import { LUA_MEMORY_INITIAL_PAGES, LUA_MEMORY_MAXIMUM_PAGES } from '../vms/lua/host/loader.js';
 
 const built = ensureLuaWasm();
-
-/** The `module.name` rows of docs/LUA.md's import table. */
-function documentedImports(): string[] {
-  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'LUA.md'), 'utf8');
-  const table = /<!-- lua-imports -->([\s\S]*?)<!-- \/lua-imports -->/.exec(doc);
-  assert.ok(table, 'docs/LUA.md has no <!-- lua-imports --> table');
-  return [...table[1].matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
-}
 
 if (!built) {
   test('lua.wasm (skipped: clang-19 missing outside CI)', () => {});
@@ -30,7 +22,7 @@ if (!built) {
   const sig = readSignatures(bytes);
 
   test('the module imports exactly the documented list', () => {
-    const documented = documentedImports();
+    const documented = documentedImports(fs.readFileSync(path.join(ROOT, 'docs', 'LUA.md'), 'utf8'), 'lua-imports', 'docs/LUA.md');
     assert.equal(new Set(documented).size, documented.length, 'a row appears twice in docs/LUA.md');
     assert.equal([...sig.imports.keys()].sort(), [...documented].sort());
   });

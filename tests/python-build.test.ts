@@ -11,18 +11,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ROOT } from './lib/embed-tools.js';
 import { PYTHON_EXECUTABLE, PYTHON_WASM, ensurePythonWasm } from './lib/python-run.js';
-import { readSignatures, type MemoryLimits } from './lib/wasm-binary.js';
+import { documentedImports, readSignatures, type MemoryLimits } from './lib/wasm-binary.js';
 import { PYTHON_MEMORY_INITIAL_PAGES, PYTHON_MEMORY_MAXIMUM_PAGES } from '../vms/python/host/loader.js';
 
 const built = ensurePythonWasm();
-
-/** The `module.name` rows of docs/PYTHON.md's import table. */
-function documentedImports(): string[] {
-  const doc = fs.readFileSync(path.join(ROOT, 'docs', 'PYTHON.md'), 'utf8');
-  const table = /<!-- python-imports -->([\s\S]*?)<!-- \/python-imports -->/.exec(doc);
-  assert.ok(table, 'docs/PYTHON.md has no <!-- python-imports --> table');
-  return [...table[1].matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
-}
 
 if (!built) {
   test('python.wasm (skipped: clang-19 missing outside CI)', () => {});
@@ -31,7 +23,7 @@ if (!built) {
   const sig = readSignatures(bytes);
 
   test('the module imports exactly the documented list', () => {
-    const documented = documentedImports();
+    const documented = documentedImports(fs.readFileSync(path.join(ROOT, 'docs', 'PYTHON.md'), 'utf8'), 'python-imports', 'docs/PYTHON.md');
     assert.equal(new Set(documented).size, documented.length, 'a row appears twice in docs/PYTHON.md');
     assert.equal([...sig.imports.keys()].sort(), [...documented].sort());
   });

@@ -76,3 +76,13 @@ export function readSignatures(bytes: Uint8Array): ModuleSignatures {
   for (const [key, idx] of exportIdx) exports.set(key, types[funcTypes[idx]]);
   return { exports, imports };
 }
+
+/**
+ * The `module.name` rows of a doc's import table, the one between `<!-- NAME -->` and `<!-- /NAME -->` (docs/LUA.md
+ * `lua-imports`, docs/PYTHON.md `python-imports`): what a test holds a module's imports to.
+ */
+export function documentedImports(docText: string, marker: string, docName: string): string[] {
+  const table = new RegExp(`<!-- ${marker} -->([\\s\\S]*?)<!-- /${marker} -->`).exec(docText);
+  if (!table) throw new Error(`${docName} has no <!-- ${marker} --> table`);
+  return [...table[1].matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+}
