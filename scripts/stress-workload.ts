@@ -128,6 +128,9 @@ export interface Workload {
  * Starts the workload on `rt`: the program, its interpreter threads and the
  * mutator, and the torn-read pair. The main thread is left detached.
  */
+// How long the interpreter threads may take to start (compile, attach, first loop) on a loaded machine.
+const THREADS_START_MS = 60_000;
+
 export async function startWorkload(rt: Runtime, opts: StressOptions): Promise<Workload> {
   await rt.main.attachAsync();
   const it = new Interpreter(rt.main);
@@ -150,6 +153,11 @@ export async function startWorkload(rt: Runtime, opts: StressOptions): Promise<W
     rt.spawn(new URL('diag.js', JOBS), { op: 'record-reader', rec: 6, validate: true }),
   ];
   const g = (k: number) => Atomics.load(new Int32Array(rt.memory.buffer), (prog.globals >> 2) + k);
+  // forks are measured beside running interpreter threads, not beside threads still starting
+  for (const end = performance.now() + THREADS_START_MS; g(0) === 0;) {
+    if (performance.now() > end) throw new Error(`the interpreter threads did not run within ${THREADS_START_MS} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
   // the inline-cache slots the program's load_attr instructions use (operand: key | slot << 8)
   const cacheSlots = src.code.reduce<number[]>((acc, v, i) => (i % 2 === 0 && v === OPS.load_attr ? [...acc, src.code[i + 1] >>> 8] : acc), []);
   const forkData: HarnessForkData = { globals: prog.globals, threads: opts.threads, lock, type: TYPE, cacheSlots };

@@ -53,7 +53,10 @@ interface Tally { ops: number; codes: Map<string, number>; statuses: number; bad
 
 class ForkFuzz {
   readonly R;
+  /** Each pid's latest child: a recycled process child has its OS pid again once the last one is reaped. */
   readonly kids = new Map<number, Kid>();
+  /** Every child of each pid, in fork order. */
+  readonly generations = new Map<number, Kid[]>();
   /** [pid, status] of every reap, by any thread. */
   readonly reaps: [number, number][] = [];
   readonly reapedHere = new Set<number>();
@@ -99,8 +102,12 @@ class ForkFuzz {
   }
 
   #forked(pid: number, code: number, held: boolean): void {
-    this.kids.set(pid, { code, held, killed: false });
+    this.record(pid, { code, held, killed: false });
     share(this.ring, pid);
+  }
+  record(pid: number, k: Kid): void {
+    this.kids.set(pid, k);
+    this.generations.set(pid, [...(this.generations.get(pid) ?? []), k]);
   }
   #childData(hold: boolean): { code: number; sleepMs: number; untilFile?: string } {
     const code = this.R.int(256);
@@ -206,7 +213,7 @@ class ForkFuzz {
   async finish(early: boolean, children: 'wait' | 'kill'): Promise<void> {
     this.releaseAll();
     // a child still running at close is killed: its status is whatever ended it
-    if (children === 'kill') for (const k of this.kids.values()) k.killed ||= 'close';
+    if (children === 'kill') for (const k of [...this.generations.values()].flat()) k.killed ||= 'close';
     const close = () => deadline(this.rt.close({ children, graceMs: 500 }), CALL_DEADLINE_MS, `seed ${this.seed}: close({ children: '${children}' })`);
     if (early) await close();
     await deadline(Promise.all(this.pending), CALL_DEADLINE_MS, `seed ${this.seed}: the pending waitpidAsync`);
@@ -216,7 +223,7 @@ class ForkFuzz {
         this.tally.ops += r.ops;
         this.tally.bad.push(...r.bad);
         for (const [code, c] of Object.entries(r.errors)) this.tally.codes.set(code, (this.tally.codes.get(code) ?? 0) + c);
-        for (const [pid, code] of r.forks) this.kids.set(pid, { code, held: false, killed: children === 'kill' ? 'close' : false });
+        for (const [pid, code] of r.forks) this.record(pid, { code, held: false, killed: children === 'kill' ? 'close' : false });
         this.reaps.push(...r.reaps);
         this.tally.statuses += r.reaps.length;
       } catch (e) {
@@ -226,18 +233,24 @@ class ForkFuzz {
     if (!early) await close();
   }
 
-  /** No pid reaped twice; every status is its child's code (or 128 + the signal that killed it). */
+  /**
+   * No child reaped twice (a pid is reaped at most once per child it named:
+   * a recycled process child has its OS pid again only after the last one
+   * was reaped); every status is one of its pid's children's code (or 128 +
+   * the signal that killed it).
+   */
   checkReaps(): void {
-    const seen = new Set<number>();
+    const left = new Map([...this.generations].map(([pid, ks]) => [pid, [...ks]]));
     for (const [pid, status] of this.reaps) {
-      assert.not.ok(seen.has(pid), `seed ${this.seed}: pid ${pid} reaped twice`);
-      seen.add(pid);
-      const k = this.kids.get(pid);
-      if (!k) continue; // a child of a worker that died before it reported
+      const ks = left.get(pid);
+      if (!ks) continue; // a child of a worker that died before it reported
+      assert.ok(ks.length > 0, `seed ${this.seed}: pid ${pid} reaped more often than it was forked`);
       assert.ok(Number.isInteger(status) && status >= 0 && status <= 255, `seed ${this.seed}: pid ${pid} gave status ${status}`);
       // ended by close: a process child's SIGKILL, a thread child's terminate, both reported as SIGKILL
-      const ok = k.killed === 'close' ? [k.code, 128 + 9] : k.killed ? [k.code, 128 + 9, 128 + 15] : [k.code];
-      assert.ok(ok.includes(status), `seed ${this.seed}: pid ${pid} gave status ${status}, its child exits with ${ok.join(' or ')}`);
+      const ok = (k: Kid) => (k.killed === 'close' ? [k.code, 128 + 9] : k.killed ? [k.code, 128 + 9, 128 + 15] : [k.code]);
+      const i = ks.findIndex((k) => k.code === status) >= 0 ? ks.findIndex((k) => k.code === status) : ks.findIndex((k) => ok(k).includes(status));
+      assert.ok(i >= 0, `seed ${this.seed}: pid ${pid} gave status ${status}, its children exit with ${ks.map((k) => ok(k).join(' or ')).join(', ')}`);
+      ks.splice(i, 1);
     }
   }
 }

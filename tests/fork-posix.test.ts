@@ -20,7 +20,7 @@ test('a runtime pays for fork only when it forks: no fork server and no child be
       const i32 = new Int32Array(rt.memory.buffer);
       const idx = workerIndexes(rt);
       await waitFor(() => idx.every((i) => progressOf(rt, i) > 0), 20_000, 'the workers to spin');
-      assert.equal(rt.forkStats(), { forks: 0, coldForks: 0, poolReady: 0, server: 'none' });
+      assert.equal(rt.forkStats(), { forks: 0, coldForks: 0, recycledForks: 0, poolReady: 0, server: 'none' });
       assert.equal(childProcesses(), [], 'no child process before the first fork');
       Atomics.store(i32, D_QUIT >> 2, 1);
       await Promise.all(rt.workers.map((w) => w.join()));

@@ -64,6 +64,29 @@ luaTest('a fork loop of 100: each child continues from the loop with its own i a
   assert.is(r.status, 0);
 });
 
+luaTest('children are recycled (docs/FORK.md): each leaves a file open, its carrier runs the next child all the same', 120_000, async () => {
+  const out = path.join(dir, 'left-open.txt');
+  const r = await run(`
+    local pids, seen = {}, {}
+    for i = 1, 12 do
+      local pid = os.fork()
+      if pid == 0 then
+        local f = assert(io.open(${JSON.stringify(out)}, "a"))
+        f:write(i, "\\n") f:flush()
+        os.exit(i)
+      end
+      assert(os.waitpid(pid) == i)
+      if not seen[pid] then seen[pid] = true; pids[#pids + 1] = pid end
+    end
+    print("processes", #pids)`);
+  assert.is(r.stderr, '');
+  assert.is(r.status, 0);
+  // the WASI layer closes what a child left open, so its carrier is clean: far fewer processes than children
+  const processes = Number(/processes\t(\d+)/.exec(r.stdout)?.[1]);
+  assert.ok(processes >= 1 && processes <= 6, r.stdout);
+  assert.equal(lines(fs.readFileSync(out, 'utf8')), Array.from({ length: 12 }, (_, i) => String(i + 1)));
+});
+
 luaTest('the child sees the parent\'s tables, upvalues and globals; neither sees the other\'s later writes', 60_000, async () => {
   const r = await run(`
     local t = { n = 41, list = { "a", "b", "c" }, nested = { deep = { x = 1.5 } } }

@@ -11,7 +11,8 @@
 // child group ends as a whole.
 import { ForkServerError } from '../errors.js';
 import { PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
-import { createForkServer, type ChildLink, type ServerPlatform } from '../fork/server.js';
+import { createForkServer } from '../fork/server.js';
+import type { ChildLink, ServerPlatform } from '../fork/carrier.js';
 import type { ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED } from '../fork/status.js';
 import type { LinkedModules } from '../modules.js';

@@ -34,7 +34,8 @@ export type ChildEvent =
   | { type: 'ready' }
   | ({ type: 'ack' } & ChildAck)
   | { type: 'error'; message: string }
-  | { type: 'exit'; code: number };
+  /** `recycled`: its program ended and left nothing behind; this carrier warms up the next child. */
+  | { type: 'exit'; code: number; recycled?: boolean };
 
 /** The child's runtime, as this file uses it (host/runtime.ts Runtime). */
 export interface ChildRuntime {
@@ -79,7 +80,13 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   for (let i = 0, h = 0; i < WARM_PAGES; i++) h = checksum32(page, h);
   for (let i = 0; i < 64; i++) pageIsZero(words, i & 3);
   const cont = (await import(o.config.continuation)) as Record<string, unknown>;
-  const memory = new WebAssembly.Memory({ initial: o.pages, maximum: o.maximumPages, shared: true });
+  return prepareSession(o, cont, o.pages);
+}
+
+// What one child needs of its own: a fresh memory of `pages`, the instances
+// over it, the runtime object but its handle.
+async function prepareSession<R extends ChildRuntime>(o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number): Promise<ChildSession<R>> {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
   // The instances' data segments dirtied a few pages: any the snapshot leaves
@@ -98,6 +105,7 @@ export class ChildSession<R extends ChildRuntime> {
   #t0 = 0;
   #t1 = 0;
   #info?: SnapshotInfo;
+  #ctx?: Record<string, unknown>;
 
   constructor(
     private readonly o: ChildWarmOptions<R>,
@@ -149,10 +157,37 @@ export class ChildSession<R extends ChildRuntime> {
     const fn = this.cont[name];
     if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
     const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum };
+    this.#ctx = ctx;
     if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
     const t2 = performance.now();
     await ack({ readUs: Math.round((this.#t1 - this.#t0) * 1000), restoreUs: Math.round((t2 - this.#t1) * 1000) });
     const code = await fn(ctx);
     return { runtime, code: typeof code === 'number' ? code : 0 };
+  }
+
+  /** Whether the continuation module may serve another child in this carrier: it exports `recycle`. */
+  get recyclable(): boolean {
+    return typeof this.cont.recycle === 'function';
+  }
+
+  /**
+   * After the child's program ended and its runtime closed: the
+   * continuation's `recycle(ctx)` releases what the child held outside the
+   * memory (its files, say). The caller then checks what its platform can
+   * check (docs/FORK.md, "Recycled children") before it reports the status.
+   */
+  async release(): Promise<void> {
+    await (this.cont.recycle as (ctx: unknown) => unknown)(this.#ctx);
+  }
+
+  /**
+   * The next child's session over a fresh memory: nothing of this child's
+   * memory, instances or runtime is kept; the compiled modules and the
+   * continuation module are.
+   */
+  next(): Promise<ChildSession<R>> {
+    // the parent's memory had grown to the snapshot's size: the next one is likely as large
+    const pages = Math.max(this.o.pages, (this.#info?.memoryBytes ?? 0) / PAGE);
+    return prepareSession(this.o, this.cont, pages);
   }
 }

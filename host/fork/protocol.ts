@@ -105,6 +105,7 @@ export const CTL_T_RESTORE_US = word();
 export const CTL_T_COLD = word(); // 1 when the fork waited for its child (none was warm)
 export const CTL_MAX_PAGES = word(); // the memory's maximum, written once by the service (snapshot header field)
 export const CTL_COLD_FORKS = word(); // forks that waited for their child, since the server started
+export const CTL_RECYCLED_FORKS = word(); // forks served by a recycled child (docs/FORK.md), since the server started
 export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B, after the words above
 export const CTL_MSG_MAX = 512;
 if (words * 4 > CTL_MSG_BYTE) throw new Error('the fork control words overlap the result message');

@@ -1,7 +1,7 @@
 // The fork server's core, one for every kind of child and every platform: the
-// child wrapper (its events, its deadlines and their failure codes), the warm
-// pool and its refill from the observed fork rate, one hand-off, the fault
-// injection, the exit status and the shutdown. A platform brings how a child
+// warm pool of children (host/fork/carrier.ts) and its refill from the forks
+// no recycled child answered, one hand-off, the fault injection, the exit
+// status and the shutdown. A platform brings how a child
 // is started and ended and how a snapshot reaches it (ServerPlatform): an OS
 // process reading a file (Node 'process' isolation), a worker reading the
 // staging area (Node 'thread' isolation, browsers).
@@ -10,61 +10,15 @@
 // has ended and its output is flushed — so waitpid returns then; the process
 // or worker group is torn down and reaped in the background, and shutdown
 // waits for that too, so a closed runtime leaves nothing running.
-import { ForkServerError } from '../errors.js';
 import { MAX_FORK_POOL } from '../options.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
-  FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
-  STAGING_BYTE, procClaim, procExited, procRelease, recordHandoff, serveRequests, serverGone, stagingView,
+  CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
+  FORK_E_ACK_TIMEOUT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
+  STAGING_BYTE, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, serverGone, stagingView,
 } from './protocol.js';
 import { FORK_FAULTS } from './request.js';
-import type { ChildAck, ChildEvent } from './child.js';
+import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
-
-/** A child as its platform started it. */
-export interface ChildLink {
-  /** The OS pid, when the child is a process; otherwise the server numbers it. */
-  readonly osPid?: number;
-  /** Posts a message to the child (the hand-off). */
-  send(m: unknown): void;
-  /** Ends the child (and its threads) now. */
-  kill(): void;
-  /** Lets a pooled child go: it ends by itself. */
-  dismiss(): void;
-}
-
-/** What a platform brings to the server core. */
-export interface ServerPlatform {
-  /**
-   * Starts one child that reports its events to `event` and its end to
-   * `gone` (status; −1 when it never started). `broken`: a child that cannot
-   * start (fault 'spawn').
-   */
-  spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, broken: boolean): ChildLink;
-  /**
-   * Makes the sealed snapshot `snap` readable by child `pid`; resolves with
-   * the hand-off message for it and what to do once it has read it.
-   */
-  handoff(snap: Uint8Array, pid: number, fault: string): Promise<{ message: Record<string, unknown>; done?: () => void }>;
-  /** Ends the server thread with `code` (fault 'server-exit', shutdown). */
-  exit(code: number): void;
-  /** How long a new child may take to become ready, and how many tries a hand-off gives it. */
-  readyTimeoutMs: number;
-  readyAttempts: number;
-  /**
-   * Whether warm-ups may run side by side when forks outrun them (Node). A
-   * browser's never do: Firefox can stall a worker that creates nested workers
-   * while others are starting or closing.
-   */
-  parallelWarmups: boolean;
-}
-
-// A failure with the FORK_E_* number the server reports in CTL_RESULT.
-export class ChildFailure extends ForkServerError {
-  constructor(errno: number, message: string) {
-    super(message, errno);
-  }
-}
 
 // The pool grows with the fork rate (forks in the last second), up to the
 // most the pool option allows.
@@ -82,77 +36,6 @@ const RATE_WINDOW_MS = 1000;
 // two busy interpreter threads on 2 cores, ~7 forks/s: 195 of 361 forks cold
 // one at a time).
 const MAX_WARMING = 1;
-
-/** One child: its events turned into promises with deadlines and failure codes. */
-class Child {
-  readonly link: ChildLink;
-  readonly ready: Promise<void>;
-  /** The OS process or worker group is gone (status; −1: never started). */
-  readonly gone: Promise<number>;
-  /** The exit status: reported by the child, or its end when it reported none. */
-  readonly status: Promise<number>;
-  pid = 0;
-  /** Acknowledged: its status is its pid's from now on. */
-  acked = false;
-  /** The status once known. */
-  final?: number;
-  ended = false;
-  isReady = false;
-  lastAck?: ChildAck;
-  #listeners = new Set<(e: ChildEvent) => void>();
-  #reportStatus!: (s: number) => void;
-
-  constructor(platform: ServerPlatform, broken = false) {
-    let resolveGone!: (s: number) => void;
-    this.gone = new Promise((r) => { resolveGone = r; });
-    this.status = new Promise((r) => { this.#reportStatus = r; });
-    void this.gone.then((s) => {
-      this.ended = true;
-      this.#reportStatus(s);
-    });
-    this.link = platform.spawn((e) => {
-      if (e.type === 'ready') this.isReady = true;
-      if (e.type === 'ack') this.lastAck = e;
-      if (e.type === 'exit') this.#reportStatus(e.code & 0xff);
-      this.#listeners.forEach((l) => l(e));
-    }, resolveGone, broken);
-    this.ready = this.next('ready', platform.readyTimeoutMs);
-  }
-
-  /**
-   * Resolves on the event `type`; rejects when the child ends first, reports
-   * an error, or at the deadline: a child never ready was not spawned
-   * (E_SPAWN), one that never acknowledged timed out (E_ACK_TIMEOUT).
-   */
-  next(type: 'ready' | 'ack', timeoutMs: number): Promise<void> {
-    const p = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        done();
-        reject(new ChildFailure(type === 'ready' ? FORK_E_SPAWN : FORK_E_ACK_TIMEOUT, `no ${type} from the child within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onEvent = (e: ChildEvent) => {
-        if (e.type === type) { done(); resolve(); }
-        if (e.type === 'error') { done(); reject(new ChildFailure(FORK_E_SNAPSHOT, e.message)); }
-      };
-      const done = () => { clearTimeout(timer); this.#listeners.delete(onEvent); };
-      this.#listeners.add(onEvent);
-      void this.status.then((status) => {
-        done();
-        reject(status === -1
-          ? new ChildFailure(FORK_E_SPAWN, 'the child could not be started')
-          : new ChildFailure(FORK_E_CHILD_DIED, `child exited with status ${status} before its ${type}`));
-      });
-    });
-    p.catch(() => {});
-    return p;
-  }
-
-  /** Ends the child and waits until it is gone, so a failed fork leaks nothing. */
-  async kill(): Promise<void> {
-    this.link.kill();
-    await this.gone;
-  }
-}
 
 /** A fork server over the control block of `init` with `platform`'s children. */
 export interface ForkServer {
@@ -173,7 +56,12 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   const warming = new Set<Child>();
   // every child not yet gone: shutdown waits for them all
   const live = new Set<Child>();
+  // every carrier not yet gone: a recycled one outlives its children
+  const carriers = new Set<Carrier>();
+  // when forks were served, and when children came back recycled
   const recent: number[] = [];
+  const recycled: number[] = [];
+  const idleSince = new WeakMap<Child, number>();
   let nextPid = 2;
   let shuttingDown = false;
   // a hand-off is in flight (serve has not returned)
@@ -181,11 +69,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   // when a fork last found no warm child (warm-ups then run side by side)
   let lastCold = -Infinity;
 
-  const spawn = (broken = false): Child => {
-    const c = new Child(platform, broken);
+  // The status is the child's to report once its program ends: waitpid returns then.
+  const track = (c: Child): Child => {
     live.add(c);
     void c.gone.then(() => live.delete(c));
-    // the status is the child's to report once its program ends: waitpid returns then
     void c.status.then((s) => {
       c.final = s;
       if (c.acked) procExited(ctl, c.pid, s);
@@ -193,12 +80,26 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     return c;
   };
 
-  // pool 0: every child is spawned on demand
-  const poolTarget = (): number => {
+  const spawn = (broken = false): Child => {
+    const carrier = new Carrier(platform, broken, (next) => {
+      recycled.push(performance.now());
+      track(next);
+      // pool 0 asks for no idle children: every child is spawned for its fork
+      if (shuttingDown || init.child.pool === 0) next.link.dismiss();
+      else warm(next);
+    });
+    carriers.add(carrier);
+    void carrier.gone.then(() => carriers.delete(carrier));
+    return track((carrier.current = new Child(platform, carrier)));
+  };
+
+  // Forks in the last RATE_WINDOW_MS that no recycled child answered: what new
+  // children must make up (pool 0: every child is spawned on demand).
+  const demand = (): number => {
     if (init.child.pool === 0) return 0;
     const now = performance.now();
-    while (recent.length && now - recent[0] > RATE_WINDOW_MS) recent.shift();
-    return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length));
+    for (const times of [recent, recycled]) while (times.length && now - times[0] > RATE_WINDOW_MS) times.shift();
+    return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length - recycled.length));
   };
 
   const publishPool = (): void => {
@@ -206,49 +107,69 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     Atomics.notify(ctl, CTL_POOL_READY);
   };
 
-  // Starts children until pool + warming reaches the target (MAX_WARMING at a
-  // time, each one ready starting the next, unless forks found the pool empty
-  // of late), and lets the surplus go once the fork rate has dropped. Not
-  // during a hand-off: the request loop refills after it.
-  const refill = (): void => {
-    if (shuttingDown || serving) return;
-    const target = poolTarget();
-    while (pool.length > target) {
-      pool.pop()!.link.dismiss();
-      publishPool();
-    }
-    const maxWarming = platform.parallelWarmups && performance.now() - lastCold < RATE_WINDOW_MS ? MAX_POOL : MAX_WARMING;
-    while (pool.length + warming.size < target && warming.size < maxWarming) {
-      const c = spawn();
-      warming.add(c);
-      c.ready.then(() => {
-        // not warming any more: a fork took it while it warmed up
-        if (!warming.delete(c)) return;
-        if (shuttingDown) c.link.dismiss();
-        else {
-          pool.push(c);
-          publishPool();
-          refill();
-        }
-      }, () => {
-        if (warming.delete(c)) void c.kill();
-      });
-    }
+  // A warming child joins the pool once ready (unless a fork took it meanwhile).
+  const warm = (c: Child): void => {
+    warming.add(c);
+    c.ready.then(() => {
+      if (!warming.delete(c)) return;
+      if (shuttingDown) c.link.dismiss();
+      else {
+        idleSince.set(c, performance.now());
+        pool.push(c);
+        publishPool();
+        refill();
+      }
+    }, () => {
+      if (warming.delete(c)) void c.kill();
+    });
   };
 
-  // A fork that waits for its child is cold, whichever child it waits for:
-  // one warming up already is further along than a new one (and a new one
-  // would compete with it for the cores).
-  const takeChild = (): { child: Child; cold: boolean } => {
-    while (pool.length) {
-      const c = pool.shift()!;
-      publishPool();
-      if (!c.ended) return { child: c, cold: false };
+  // Starts children until pool + warming meets the demand (MAX_WARMING at a
+  // time, each one ready starting the next, unless forks found the pool empty
+  // of late), and lets a surplus child go once it has idled a whole window: a
+  // recycled child comes back while the next fork is on its way, and letting
+  // it go then would make that fork spawn one. Not during a hand-off: the
+  // request loop refills after it.
+  const refill = (): void => {
+    if (shuttingDown || serving) return;
+    const target = demand();
+    const now = performance.now();
+    for (let i = 0; pool.length > target && i < pool.length;) {
+      const c = pool[i];
+      if (now - idleSince.get(c)! > RATE_WINDOW_MS) {
+        pool.splice(i, 1);
+        c.link.dismiss();
+        publishPool();
+      } else i++;
     }
+    const maxWarming = platform.parallelWarmups && now - lastCold < RATE_WINDOW_MS ? MAX_POOL : MAX_WARMING;
+    while (pool.length + warming.size < target && warming.size < maxWarming) warm(spawn());
+  };
+
+  // A pid is never handed out twice while unreaped: a recycled process child
+  // has its OS pid again, so it waits in the pool until its last child is
+  // reaped. (procFind misses only CLAIMING entries: this thread's own claims.)
+  const pidFree = (c: Child): boolean => c.link.osPid === undefined || procFind(ctl, c.link.osPid) === undefined;
+
+  // A fork that waits for its child is cold, whichever child it waits for:
+  // one warming up already (a recycled one, or one started) is further along
+  // than a new one (and a new one would compete with it for the cores).
+  const takeChild = (): { child: Child; cold: boolean } => {
+    for (let i = 0; i < pool.length;) {
+      const c = pool[i];
+      if (c.ended) pool.splice(i, 1);
+      else if (pidFree(c)) {
+        pool.splice(i, 1);
+        publishPool();
+        return { child: c, cold: false };
+      } else i++;
+    }
+    publishPool();
     lastCold = performance.now();
     for (const c of warming) {
+      if (c.ended || !pidFree(c)) continue;
       warming.delete(c);
-      if (!c.ended) return { child: c, cold: true };
+      return { child: c, cold: true };
     }
     return { child: spawn(), cold: true };
   };
@@ -294,6 +215,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     }
     Atomics.store(ctl, CTL_T_COLD, cold ? 1 : 0);
     if (cold) Atomics.add(ctl, CTL_COLD_FORKS, 1);
+    if (child.recycled) Atomics.add(ctl, CTL_RECYCLED_FORKS, 1);
     const t1 = performance.now();
     const pid = child.link.osPid ?? nextPid++;
     const slot = procClaim(ctl, pid);
@@ -327,7 +249,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   }
 
   // Pooled children are let go; running ones are waited for (SHUTDOWN_WAIT)
-  // or killed (SHUTDOWN_KILL); every child is gone before the server ends.
+  // or killed (SHUTDOWN_KILL); every child and carrier is gone before the server ends.
   async function shutdown(mode: number): Promise<never> {
     shuttingDown = true;
     const idle = [...pool.splice(0), ...warming];
@@ -335,8 +257,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     for (const c of idle) c.link.dismiss();
     await Promise.race([Promise.all(idle.map((c) => c.gone)), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(idle.map((c) => c.kill()));
-    if (mode === SHUTDOWN_KILL) for (const c of live) c.link.kill();
+    if (mode === SHUTDOWN_KILL) for (const k of carriers) k.link.kill();
     await Promise.all([...live].map((c) => c.gone));
+    // a child that ended recycled left its carrier, which the shutdown dismissed as it came back
+    while (carriers.size) await Promise.all([...carriers].map((k) => k.gone));
     platform.exit(0);
     return new Promise<never>(() => {});
   }
@@ -359,11 +283,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     },
     killAll(status) {
       shuttingDown = true;
-      for (const c of live) {
-        c.link.kill();
-        if (c.acked) procExited(ctl, c.pid, status);
-      }
-      return Promise.all([...live].map((c) => c.gone)).then(() => {});
+      for (const c of live) if (c.acked) procExited(ctl, c.pid, status);
+      for (const k of carriers) k.link.kill();
+      return Promise.all([...carriers].map((k) => k.gone)).then(() => {});
     },
   };
 }

@@ -5,7 +5,7 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, PlatformWorker } from '../platform-worker.js';
 import {
-  CTL_COLD_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
+  CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
   createControl, procRunning, serverGone, waitWordAsync,
 } from './protocol.js';
 import { forkChildOptions, type ChildrenAtClose, type ResolvedFork, type ResolvedOptions } from '../options.js';
@@ -29,8 +29,10 @@ export function forkServiceFor(
 export interface ForkStats {
   /** Requests posted to the server. */
   forks: number;
-  /** Forks whose child had to be spawned for them (the warm pool was empty). */
+  /** Forks that waited for their child (none was warm in the pool): it was spawned for them or still warming up. */
   coldForks: number;
+  /** Forks served by a recycled child: a process or worker group that had run an earlier child (docs/FORK.md). */
+  recycledForks: number;
   /** Warm children waiting in the pool now. */
   poolReady: number;
   /** The fork server: 'none' until the first fork (or forkPoolReady) starts it. */
@@ -43,6 +45,7 @@ const SERVER_STATES = { [SERVER_NONE]: 'none', [SERVER_STARTING]: 'starting', [S
 export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
   forks: Atomics.load(ctl, CTL_SEQ),
   coldForks: Atomics.load(ctl, CTL_COLD_FORKS),
+  recycledForks: Atomics.load(ctl, CTL_RECYCLED_FORKS),
   poolReady: Atomics.load(ctl, CTL_POOL_READY),
   server: SERVER_STATES[Atomics.load(ctl, CTL_SERVER) as keyof typeof SERVER_STATES],
 });

@@ -15,6 +15,7 @@ import { SnapshotError, damaged, readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED, EXIT_FAULT_DIED, EXIT_REJECTED } from '../fork/status.js';
 import { reportStatus } from './fork-status.js';
+import { CarrierState } from './child-reuse.js';
 import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
@@ -54,41 +55,61 @@ const platform: Platform = nodePlatform;
 const build = args.config.wasm === 'release' || args.config.wasm === 'debug' ? args.config.wasm : new URL(args.config.wasm);
 const module = args.module ?? (await WebAssembly.compile(await nodePlatform.loadWasm(build)));
 const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build, args.config.linked));
-const session = await prepareChild({
+const state = new CarrierState();
+let session = await prepareChild({
   prepareRuntime: Runtime.prepareForkChild, platform, module, linkedModules, pages: args.pages, maximumPages: args.maximumPages, config: args.config,
 });
-if (isMainThread && !process.connected) process.exit(0);
 
-const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));
-await send({ type: 'ready' });
-const m = await go;
-handedOver = true;
-if (m.fault === 'die-before-ack') process.exit(EXIT_FAULT_DIED);
-
-try {
-  if (m.path) readFile(m.path, m.pagesAt!);
-  else {
-    let snap = m.snapshot ?? staged(m.fault);
-    if (snap.byteOffset % 4 !== 0) snap = snap.slice(); // word views need alignment
-    session.restore(snap, snap.byteLength, readFromBuffer(snap));
+// One child after another (docs/FORK.md, "Recycled children"): a child whose
+// continuation module exports `recycle`, and whose program ends leaving
+// nothing behind, hands this process or worker back to the server, which
+// gets its status and then this carrier's next 'ready'. Anything else ends
+// the carrier with the child, as it always did.
+for (;;) {
+  if (isMainThread && !process.connected) process.exit(0);
+  const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));
+  await send({ type: 'ready' });
+  const m = await go;
+  handedOver = true;
+  if (m.fault === 'die-before-ack') process.exit(EXIT_FAULT_DIED);
+  try {
+    if (m.path) readFile(m.path, m.pagesAt!);
+    else {
+      let snap = m.snapshot ?? staged(m.fault);
+      if (snap.byteOffset % 4 !== 0) snap = snap.slice(); // word views need alignment
+      session.restore(snap, snap.byteLength, readFromBuffer(snap));
+    }
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`fork child: ${message}`);
+    await send({ type: 'error', message });
+    handedOver = false; // never acknowledged: no pid, no status to report
+    process.exit(EXIT_REJECTED);
   }
-} catch (e) {
-  const message = e instanceof Error ? e.message : String(e);
-  console.error(`fork child: ${message}`);
-  await send({ type: 'error', message });
-  handedOver = false; // never acknowledged: no pid, no status to report
-  process.exit(EXIT_REJECTED);
-}
-try {
-  const { runtime, code } = await session.run(async (ack) => {
-    await send({ type: 'ack', ...ack });
-    // nothing more comes over IPC: the channel must not keep the process alive
-    if (isMainThread) process.disconnect();
-  });
-  await runtime.exit(code);
-} catch (e) {
-  console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
-  process.exit(EXIT_FAILED);
+  const recyclable = session.recyclable;
+  // nothing but the next 'go' comes over IPC: the channel must not keep the process alive while the child runs
+  if (isMainThread && recyclable) process.channel?.unref();
+  const before = state.baseline();
+  let code: number;
+  try {
+    const ran = await session.run(async (ack) => {
+      await send({ type: 'ack', ...ack });
+      if (isMainThread && !recyclable) process.disconnect();
+    });
+    code = ran.code;
+    if (!recyclable) await ran.runtime.exit(code);
+    await ran.runtime.close();
+    await session.release();
+  } catch (e) {
+    console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(EXIT_FAILED);
+  }
+  if ((isMainThread && !process.connected) || state.leftBehind(before) !== undefined) process.exit(code);
+  state.restore();
+  await send({ type: 'exit', code, recycled: true });
+  handedOver = false;
+  if (isMainThread) process.channel?.ref();
+  session = await session.next();
 }
 
 // Reads the snapshot file: the header and meta into a small buffer, the pages straight into the memory.

@@ -16,7 +16,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker, workerData } from 'node:worker_threads';
 import { FORK_E_SPAWN, PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
 import { H, HEADER_WORDS, bodyLayout, damaged } from '../fork/snapshot.js';
-import { ChildFailure, createForkServer, type ChildLink, type ServerPlatform } from '../fork/server.js';
+import { createForkServer } from '../fork/server.js';
+import { ChildFailure, type ChildLink, type ServerPlatform } from '../fork/carrier.js';
 import type { ChildEvent } from '../fork/child.js';
 import type { ForkServerInit } from '../platform.js';
 import { compileLinked } from '../modules.js';
@@ -32,6 +33,7 @@ const SIGKILLED = 128 + osConstants.signals.SIGKILL;
 const thread = init.child.isolation === 'thread';
 
 let tmpDir: string | undefined;
+let handoffs = 0;
 
 // The arguments a pooled child warms up with: everything but the snapshot.
 const warmArgs = () => ({ pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages, config: init.child });
@@ -120,7 +122,8 @@ const platform: ServerPlatform = {
       return { message: { pagesAt, snapshot: bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes } }; // IPC cannot carry shared memory
     }
     tmpDir ??= await mkdtemp(join(TMP_ROOT, 'wasm-fork-'));
-    const path = join(tmpDir, `${pid}.snap`);
+    // one name per hand-off: a recycled child has its pid again while the last one's unlink may be pending
+    const path = join(tmpDir, `${pid}-${++handoffs}.snap`);
     // synchronous: a tmpfs write is a memory copy, cheaper than a trip through the thread pool
     const fd = openSync(path, 'w');
     try {

@@ -41,3 +41,6 @@ export default function check({ runtime, data }: { runtime: Runtime; data: Harne
   if (runtime.core.is_stopped()) code |= 16;
   return code;
 }
+
+// Nothing of a child outlives it: its carrier may serve the next (docs/FORK.md, "Recycled children").
+export function recycle(): void {}

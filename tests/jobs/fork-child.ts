@@ -25,6 +25,13 @@ interface Data {
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
 
 let hookRan = false;
+
+// Under Node a carrier may run one child after another (docs/FORK.md,
+// "Recycled children"): what this module keeps per child is put back here.
+export function recycle(): void {
+  hookRan = false;
+}
+
 export async function afterForkChild(ctx: { data: Data | null }): Promise<void> {
   hookRan = true;
   const file = ctx.data?.waitFile;

@@ -165,6 +165,18 @@ export class Wasi {
     return this;
   }
 
+  /**
+   * Closes every host file this instance opened, as a process's end would
+   * (a recycled fork child's carrier outlives its program).
+   */
+  closeAll(): void {
+    for (const [fd, f] of this.fds) {
+      if (f.kind !== 'file') continue;
+      this.fds.delete(fd);
+      try { this.fsys().closeSync(f.hostFd); } catch { /* closed already */ }
+    }
+  }
+
   private get view(): DataView { return new DataView(this.memory!.buffer); }
   private get bytes(): Uint8Array { return new Uint8Array(this.memory!.buffer); }
 

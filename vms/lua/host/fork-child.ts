@@ -22,6 +22,8 @@ export interface LuaForkChildContext { runtime: Runtime; thread: RegisteredThrea
 export interface LuaForkContinuation {
   afterForkChild(ctx: LuaForkChildContext): Promise<void>;
   resume(ctx: LuaForkChildContext): number;
+  /** The child's program ended: its files closed, its instance dropped, so its carrier can serve the next child. */
+  recycle(): void;
 }
 
 /** The continuation of a Lua fork child over `luaModule`, with the platform's WASI. */
@@ -57,6 +59,10 @@ export function luaForkContinuation(luaModule: WebAssembly.Module, wasi: (args: 
         if (e instanceof WasiExit) return e.code;
         throw e;
       }
+    },
+    recycle() {
+      child?.wasi.closeAll();
+      child = undefined;
     },
   };
 }

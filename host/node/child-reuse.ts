@@ -1,0 +1,77 @@
+// What a recycled Node fork child checks and puts back between two children
+// (docs/FORK.md, "Recycled children"). The memory, the instances and the
+// runtime are new for every child (host/fork/child.ts); what outlives a child
+// in its OS process or worker is the JavaScript around it. So the carrier
+// takes a baseline before each child and, once the child's runtime is closed
+// and its continuation's `recycle` has released what it held:
+// - refuses to carry on (the process or worker ends, as without recycling)
+//   when the child left something it cannot take back: a handle keeping the
+//   event loop alive (a timer, a socket, a worker), a file descriptor (an OS
+//   process's own table; a worker shares its process's), a listener on
+//   `process`;
+// - puts back what it can: the environment, the working directory, the umask,
+//   `process.exitCode`.
+import { readdirSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+
+export interface Baseline {
+  resources: Map<string, number>;
+  fds: number;
+  listeners: Map<string | symbol, number>;
+}
+
+function count<T>(items: Iterable<T>): Map<T, number> {
+  const m = new Map<T, number>();
+  for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
+
+// The process's open descriptors (Linux's /proc; elsewhere, and in a worker, not checked: −1).
+function openFds(): number {
+  if (!isMainThread) return -1;
+  try {
+    return readdirSync('/proc/self/fd').length - 1; // the directory's own descriptor while it is read
+  } catch {
+    return -1;
+  }
+}
+
+function listenerCounts(): Map<string | symbol, number> {
+  return new Map(process.eventNames().map((n) => [n, process.listenerCount(n)]));
+}
+
+/** The state a child of this carrier finds: taken once, put back after every child. */
+export class CarrierState {
+  readonly #env = { ...process.env };
+  readonly #cwd = process.cwd();
+  readonly #umask = isMainThread ? process.umask() : undefined;
+
+  /** Taken as a child is handed over, before its continuation runs. */
+  baseline(): Baseline {
+    return { resources: count(process.getActiveResourcesInfo()), fds: openFds(), listeners: listenerCounts() };
+  }
+
+  /** What the child left behind that recycling cannot take back, or undefined. */
+  leftBehind(b: Baseline): string | undefined {
+    for (const [kind, n] of count(process.getActiveResourcesInfo())) {
+      if (n > (b.resources.get(kind) ?? 0)) return `an active ${kind}`;
+    }
+    const fds = openFds();
+    if (fds > b.fds && b.fds >= 0) return `${fds - b.fds} open file descriptor(s)`;
+    for (const [name, n] of listenerCounts()) {
+      if (n > (b.listeners.get(name) ?? 0)) return `a process '${String(name)}' listener`;
+    }
+    return undefined;
+  }
+
+  /** Puts back the environment, the working directory, the umask and the exit code. */
+  restore(): void {
+    for (const k of Object.keys(process.env)) if (!(k in this.#env)) delete process.env[k];
+    for (const [k, v] of Object.entries(this.#env)) if (process.env[k] !== v) process.env[k] = v;
+    if (isMainThread) {
+      if (process.cwd() !== this.#cwd) process.chdir(this.#cwd);
+      process.umask(this.#umask!);
+    }
+    process.exitCode = undefined;
+  }
+}

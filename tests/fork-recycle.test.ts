@@ -1,0 +1,135 @@
+// Recycled fork children (docs/FORK.md, "Recycled children"): a carrier — an
+// OS process or a worker — runs one child after another only when nothing of
+// the last child can reach the next: the memory, the instances and the
+// runtime are new; the environment, the working directory and the exit code
+// are put back; a child that leaves a file open, a timer or a listener ends
+// its carrier instead; a continuation without `recycle` is never recycled.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRuntime, type Runtime } from '../host/node/index.js';
+import { DIAG_SCRATCH } from '../host/diag.js';
+import { childProcesses, job, processAlive, shutdown, waitFor, within } from './lib/helpers.js';
+import type { RecycleData } from './jobs/fork-recycle.js';
+
+type Isolation = 'process' | 'thread';
+// a test-owned word of the host scratch: zero in the parent throughout
+const WORD = DIAG_SCRATCH + 200;
+const dir = mkdtempSync(join(tmpdir(), 'fork-recycle-'));
+let n = 0;
+
+interface Report {
+  pid: number; word: number; children: number; env: string | null; cwd: string; exitCode: number | null; sigusr2: number; timers: number;
+}
+
+function recycleRuntime(isolation: Isolation, continuation = job('fork-recycle')): Promise<Runtime> {
+  return createRuntime({ fork: { continuation, pool: 1, isolation } });
+}
+
+/** One fork, reaped: the child's report and the fork's stats after it. */
+async function forkOnce(rt: Runtime, d: Partial<RecycleData> = {}): Promise<Report & { status: number }> {
+  const out = join(dir, `r${n++}.json`);
+  const { pid } = await rt.forkAsync({ data: { out, word: WORD, mark: 0x5a5a + n, ...d } });
+  const status = await rt.waitpidAsync(pid);
+  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Report), status };
+}
+
+/** Forks until the last child was served by a recycled carrier (bounded): a warm pool may hold a fresh one first. */
+async function forkRecycled(rt: Runtime, d: Partial<RecycleData> = {}): Promise<Report & { status: number }> {
+  for (let i = 0; i < 20; i++) {
+    const before = rt.forkStats().recycledForks;
+    const r = await forkOnce(rt, d);
+    if (rt.forkStats().recycledForks > before) return r;
+  }
+  throw new Error(`no recycled fork in 20: ${JSON.stringify(rt.forkStats())}`);
+}
+
+for (const isolation of ['process', 'thread'] as const) {
+  test(`${isolation}: a fork loop is served by recycled children, each with a fresh memory and module state`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const first = await forkOnce(rt, { code: 7 });
+        assert.is(first.status, 7);
+        for (let i = 0; i < 12; i++) {
+          const r = await forkOnce(rt, { code: i });
+          assert.is(r.status, i, 'the status is this child\'s');
+          assert.is(r.word, 0, 'the last child\'s write to the memory is not seen: a fresh copy of the parent\'s');
+          assert.is(r.children, 1, 'the continuation module\'s state was put back by its recycle');
+        }
+        const s = rt.forkStats();
+        assert.ok(s.recycledForks >= 8, `most forks were served by recycled children: ${JSON.stringify(s)}`);
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+
+  test(`${isolation}: what a child changes of the environment, directory and exit code is put back`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const leaves = isolation === 'process' ? (['env', 'cwd', 'exitCode'] as const) : (['env', 'exitCode'] as const);
+        for (const leave of leaves) {
+          await forkOnce(rt, { leave });
+          const r = await forkRecycled(rt);
+          assert.is(r.env, null, `${leave}: the environment is the carrier's`);
+          assert.is(r.cwd, process.cwd(), `${leave}: the working directory is the carrier's`);
+          assert.is(r.exitCode, null, `${leave}: no exit code carried over`);
+          assert.is(r.status, 0);
+        }
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+
+  test(`${isolation}: a child that leaves a timer or a listener ends its carrier: the next child runs in a new one`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const leaves = isolation === 'process' ? (['timer', 'listener', 'fd'] as const) : (['timer', 'listener'] as const);
+        for (const leave of leaves) {
+          await forkRecycled(rt);
+          const left = await forkOnce(rt, { leave, code: 5 });
+          assert.is(left.status, 5, `${leave}: the status arrives as the carrier ends`);
+          if (isolation === 'process') await waitFor(() => !processAlive(left.pid), 10_000, `${leave}: the carrier that ran the child to end`);
+          const next = await forkRecycled(rt);
+          assert.is(next.sigusr2, 0, `${leave}: no listener of another child`);
+          assert.is(next.timers, 0, `${leave}: no timer of another child`);
+        }
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+}
+
+test('a continuation without recycle is never recycled: each child is a new process', () =>
+  within(120_000, async () => {
+    const rt = await recycleRuntime('process', job('fork-pid'));
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 4; i++) {
+        const out = join(dir, `p${i}.json`);
+        const { pid } = await rt.forkAsync({ data: { out } });
+        assert.is(await rt.waitpidAsync(pid), 0);
+        pids.add((JSON.parse(readFileSync(out, 'utf8')) as { pid: number }).pid);
+      }
+      assert.is(pids.size, 4, 'four processes');
+      assert.is(rt.forkStats().recycledForks, 0);
+    } finally {
+      await shutdown(rt);
+    }
+  }));
+
+test('close leaves no carrier behind, recycled or pooled', () =>
+  within(120_000, async () => {
+    const base = childProcesses().length;
+    const rt = await recycleRuntime('process');
+    for (let i = 0; i < 4; i++) await forkOnce(rt);
+    await rt.close();
+    await waitFor(() => childProcesses().length === base, 10_000, 'every carrier to be gone');
+  }));
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();

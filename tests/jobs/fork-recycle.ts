@@ -1,0 +1,44 @@
+// Fork continuation for tests/fork-recycle.test.ts: reports what the child
+// finds of the JavaScript around it, then leaves something behind (or not),
+// so the test can tell whether the next child of the same carrier saw it.
+// Its `recycle` puts its own module state back, as the contract asks
+// (docs/FORK.md, "Recycled children"); `data.keepModuleState` skips that.
+import { openSync, writeFileSync } from 'node:fs';
+import type { Runtime } from '../../host/runtime.js';
+
+export interface RecycleData {
+  out: string;
+  /** A word of memory the child reads, then writes `mark` to. */
+  word: number;
+  mark: number;
+  leave?: 'fd' | 'timer' | 'listener' | 'env' | 'cwd' | 'exitCode';
+  code?: number;
+}
+
+let children = 0;
+let keep = false;
+
+export function recycle(): void {
+  if (!keep) children = 0;
+}
+
+export default function continuation({ runtime, data }: { runtime: Runtime; data: RecycleData }): number {
+  children++;
+  const i32 = new Int32Array(runtime.memory.buffer);
+  const word = Atomics.load(i32, data.word >> 2);
+  Atomics.store(i32, data.word >> 2, data.mark);
+  writeFileSync(data.out, JSON.stringify({
+    pid: process.pid, word, children, env: process.env.WTC_RECYCLE_PROBE ?? null, cwd: process.cwd(),
+    exitCode: process.exitCode ?? null, sigusr2: process.listenerCount('SIGUSR2'),
+    timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+  }));
+  switch (data.leave) {
+    case 'fd': openSync(data.out, 'r'); break;
+    case 'timer': setInterval(() => {}, 60_000); break;
+    case 'listener': process.on('SIGUSR2', () => {}); break;
+    case 'env': process.env.WTC_RECYCLE_PROBE = 'left by a child'; break;
+    case 'cwd': process.chdir('/'); break;
+    case 'exitCode': process.exitCode = 9; break;
+  }
+  return data.code ?? 0;
+}
