@@ -33,6 +33,12 @@ export interface ForkServerInit {
   execPath?: string;
   /** Node: the V8 flags a child process starts with (host/node/engine.ts, childEngineFlags). */
   execArgv?: string[];
+  /**
+   * Tests only: a module of fork test hooks (host/fork/hooks.ts) the server
+   * loads, and what the test shares with them (structured-cloneable). No
+   * production path sets it.
+   */
+  testHooks?: { module: string; data?: unknown };
 }
 
 /** Messages a worker sends to the runtime. */
