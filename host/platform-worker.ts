@@ -29,7 +29,7 @@ export interface ForkServerInit {
   control: SharedArrayBuffer;
   maximumPages: number;
   child: ForkChildOptions;
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  /** Executable for child processes (default: this Node's). */
   execPath?: string;
   /** Node: the V8 flags a child process starts with (host/node/engine.ts, childEngineFlags). */
   execArgv?: string[];
