@@ -1,6 +1,6 @@
 // Platform-neutral exports. Node users import host/node/index.js instead.
 export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type CloseOptions, type StwStats, type ThreadInfo } from './runtime.js';
-export type { ForkOptions, ForkFault, ForkPhase } from './fork/request.js';
+export type { ForkOptions, ForkPhase } from './fork/request.js';
 export type { ForkOutcome, ForkTimings, AtForkHooks, WaitpidOptions, ForkingThread } from './fork/client.js';
 export type { ForkService, ForkStats } from './fork/service.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';

@@ -208,7 +208,7 @@ export const FORK_OPTIONS = {
   transfer: withDefault<'ipc' | 'file', 'ipc' | 'file', 'ipc' | 'file'>('file', { check: oneOf('ipc', 'file'), child: asIs() }),
   /** How a child is isolated: its own process (default) or a worker group over a fresh memory in this process (docs/FORK.md). A child's own forks inherit it. */
   isolation: withDefault<ForkIsolation, ForkIsolation, ForkIsolation>('process', { check: oneOf('process', 'thread'), child: asIs() }),
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  /** Executable for child processes (default: this Node's). */
   execPath: noDefault<string>({
     check: (v, path) => {
       if (typeof v !== 'string' || v === '') throw new InvalidOptionError(path, `must be a path, got ${show(v)}`);

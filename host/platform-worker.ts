@@ -29,10 +29,16 @@ export interface ForkServerInit {
   control: SharedArrayBuffer;
   maximumPages: number;
   child: ForkChildOptions;
-  /** Executable for children (default: this Node); a testing aid for spawn failures. */
+  /** Executable for child processes (default: this Node's). */
   execPath?: string;
   /** Node: the V8 flags a child process starts with (host/node/engine.ts, childEngineFlags). */
   execArgv?: string[];
+  /**
+   * Tests only: a module of fork test hooks (host/fork/hooks.ts) the server
+   * loads, and what the test shares with them (structured-cloneable). No
+   * production path sets it.
+   */
+  testHooks?: { module: string; data?: unknown };
 }
 
 /** Messages a worker sends to the runtime. */

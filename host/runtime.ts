@@ -177,8 +177,10 @@ export class Runtime {
   }
 
   /** Resolves when the fork server's warm pool holds `n` children (default: the configured size). */
-  async forkPoolReady(n = this.options.fork?.pool ?? 1, timeoutMs = 30_000): Promise<void> {
-    return this.#forkService().poolReady(n, timeoutMs);
+  async forkPoolReady(n?: number, timeoutMs?: number): Promise<void> {
+    const service = this.#forkService();
+    // the resolved fork option (there is one: #forkService throws without it); the deadline's default is the service's
+    return service.poolReady(n ?? this.options.fork!.pool, timeoutMs);
   }
 
   /**
@@ -363,7 +365,7 @@ export class Runtime {
   }
 
   /** Same as close: it never blocks the calling thread. */
-  closeAsync(opts: number | CloseOptions = {}): Promise<void> {
+  closeAsync(opts?: number | CloseOptions): Promise<void> {
     return this.close(opts);
   }
 

@@ -4,16 +4,19 @@
 // free, the service usable again and no process or worker left behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { nodePlatform } from '../host/node/platform.js';
 import { ClosedError, ForkRefusedError, WorkerError } from '../host/errors.js';
 import type { ForkPhase } from '../host/fork/request.js';
 import { DIAG_SCRATCH } from '../host/diag.js';
 import { childProcesses, job, progressOf, shutdown, waitFor, within, workerIndexes, expectForkError } from './lib/helpers.js';
+import { ForkFaults } from './lib/fork-faults.js';
 
 const CONTINUATION = job('fork-child');
+const faults = new ForkFaults();
 
 function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
+  return Runtime.create(faults.platform(nodePlatform), { capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 function assertWorldResumed(rt: Runtime, what = ''): void {
@@ -38,8 +41,8 @@ test('an ack timeout shorter than the hand-off: E_ACK_TIMEOUT at once, both form
       const idx = workerIndexes(rt);
       // the transfer is held back past the ack deadline: no ack can come in time
       for (const [form, ackTimeoutMs] of [['sync', 1], ['async', 1], ['sync', 50], ['async', 50]] as const) {
-        const opts = { ackTimeoutMs, fault: 'slow-transfer' as const };
-        await expectForkError(() => (form === 'sync' ? rt.fork(opts) : rt.forkAsync(opts)), 'E_ACK_TIMEOUT', `${form} ${ackTimeoutMs}`);
+        const fork = () => faults.inject('slow-transfer', (o) => (form === 'sync' ? rt.fork(o) : rt.forkAsync(o)), { ackTimeoutMs });
+        await expectForkError(fork, 'E_ACK_TIMEOUT', `${form} ${ackTimeoutMs}`);
         assertWorldResumed(rt, `${form} ${ackTimeoutMs}`);
         const p = idx.map((i) => progressOf(rt, i));
         await waitFor(() => idx.every((i, k) => progressOf(rt, i) !== p[k]), 10_000, 'workers to run on');
@@ -58,7 +61,7 @@ test('the fork server dies mid-request (exit, uncaught throw): a typed error at 
     try {
       await rt.forkPoolReady();
       for (const [form, fault] of [['sync', 'server-exit'], ['async', 'server-exit'], ['sync', 'server-throw'], ['async', 'server-throw']] as const) {
-        await expectForkError(() => (form === 'sync' ? rt.fork({ fault }) : rt.forkAsync({ fault })), 'E_SERVER_DIED', `${form} ${fault}`);
+        await expectForkError(() => faults.inject(fault, (o) => (form === 'sync' ? rt.fork(o) : rt.forkAsync(o))), 'E_SERVER_DIED', `${form} ${fault}`);
         assertWorldResumed(rt, `${form} ${fault}`);
         rt.stopTheWorld({ timeoutMs: 5000 });
         rt.startTheWorld();

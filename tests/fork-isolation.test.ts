@@ -7,19 +7,23 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { Runtime, createRuntime, type ForkOptions, type RuntimeOptions } from '../host/node/index.js';
+import { nodePlatform } from '../host/node/platform.js';
 import { InvalidArgumentError } from '../host/errors.js';
-import type { ForkFault } from '../host/fork/request.js';
 import { H_FORK_DEPTH } from '../host/layout.js';
 import { childProcesses, job, processAlive, shutdown, waitFor, within, expectForkError } from './lib/helpers.js';
+import { ForkFaults, type ForkFault } from './lib/fork-faults.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fork-isolation-'));
 let fileNo = 0;
 const file = (what: string) => join(dir, `${what}-${fileNo++}`);
 type Isolation = 'process' | 'thread';
+const faults = new ForkFaults();
 
-function forkRuntime(isolation: Isolation, opts: RuntimeOptions = {}, pool = 1, continuation = job('fork-child')): Promise<Runtime> {
-  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation, pool, isolation } });
+function forkRuntime(
+  isolation: Isolation, opts: RuntimeOptions = {}, pool = 1, continuation = job('fork-child'), platform = nodePlatform,
+): Promise<Runtime> {
+  return Runtime.create(platform, { capacity: 16, linked: ['diag'], ...opts, fork: { continuation, pool, isolation } });
 }
 
 for (const isolation of ['process', 'thread'] as Isolation[]) {
@@ -98,14 +102,14 @@ for (const isolation of ['process', 'thread'] as Isolation[]) {
   test(`${isolation}: every failure path has its code: ${['spawn', 'die-before-ack', 'slow-transfer', 'corrupt', 'server-exit'].join(', ')}`, () =>
     within(120_000, async () => {
       const base = childProcesses().length;
-      const rt = await forkRuntime(isolation, { threads: 1, job: job('spin') });
+      const rt = await forkRuntime(isolation, { threads: 1, job: job('spin') }, 1, job('fork-child'), faults.platform(nodePlatform));
       try {
-        const cases: [ForkFault, string, object?][] = [
+        const cases: [ForkFault, string, ForkOptions?][] = [
           ['spawn', 'E_SPAWN'], ['die-before-ack', 'E_CHILD_DIED'], ['slow-transfer', 'E_ACK_TIMEOUT', { ackTimeoutMs: 50 }],
           ['corrupt', 'E_SNAPSHOT'], ['truncate', 'E_SNAPSHOT'], ['abi', 'E_SNAPSHOT'], ['server-exit', 'E_SERVER_DIED'],
         ];
         for (const [fault, code, extra] of cases) {
-          await expectForkError(() => rt.forkAsync({ fault, ...extra }), code, `${isolation} ${fault}`);
+          await expectForkError(() => faults.inject(fault, (o) => rt.forkAsync(o), extra), code, `${isolation} ${fault}`);
           assert.is(rt.core.is_stopped(), 0, `${fault}: the world runs`);
           assert.is(rt.core.lock_owner(0), 0, `${fault}: the import lock is free`);
           assert.equal(rt.runningChildren(), [], `${fault}: no pid was handed out`);

@@ -6,11 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../host/node/index.js';
+import { Runtime, createRuntime, type RuntimeOptions } from '../host/node/index.js';
+import { nodePlatform } from '../host/node/platform.js';
 import { ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError } from '../host/errors.js';
 import type { ForkOptions } from '../host/fork/request.js';
 import { DIAG_SCRATCH } from '../host/diag.js';
 import { job, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
+import { ForkFaults } from './lib/fork-faults.js';
 
 const CONTINUATION = job('fork-child');
 const dir = mkdtempSync(join(tmpdir(), 'fork-test-'));
@@ -18,8 +20,10 @@ let reportNo = 0;
 const reportPath = () => join(dir, `report-${reportNo++}.json`);
 const readReport = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, any>;
 
-function forkRuntime(opts: RuntimeOptions = {}, pool = 1): Promise<Runtime> {
-  return createRuntime({ capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
+const faults = new ForkFaults();
+
+function forkRuntime(opts: RuntimeOptions = {}, pool = 1, platform = nodePlatform): Promise<Runtime> {
+  return Runtime.create(platform, { capacity: 16, linked: ['diag'], ...opts, fork: { continuation: CONTINUATION, pool } });
 }
 
 /** Child processes of this process (the fork server spawns them), but ps itself. */
@@ -151,7 +155,7 @@ const FAULTS = [
 
 test('spawn failure, child death before ack, corrupt/truncated snapshot, ABI mismatch: typed errors, world resumed, nothing leaked', () =>
   within(120_000, async () => {
-    const rt = await forkRuntime({ threads: 2, job: job('spin') }, 0);
+    const rt = await forkRuntime({ threads: 2, job: job('spin') }, 0, faults.platform(nodePlatform));
     try {
       const idx = workerIndexes(rt);
       let hooks = 0;
@@ -159,7 +163,7 @@ test('spawn failure, child death before ack, corrupt/truncated snapshot, ABI mis
       for (const [fault, code] of FAULTS) {
         let err: unknown;
         try {
-          rt.fork({ fault, ackTimeoutMs: 20_000 });
+          faults.inject(fault, (o) => rt.fork(o), { ackTimeoutMs: 20_000 });
         } catch (e) {
           err = e;
         }
@@ -228,7 +232,6 @@ test('bad fork options are refused before anything stops; fork without a fork co
     const plain = await createRuntime({ capacity: 4 });
     try {
       const bad: ForkOptions[] = [
-        { fault: 'nope' as ForkOptions['fault'] },
         { data: 'x'.repeat(2000) },
         { stopTimeoutMs: -1 },
         { ackTimeoutMs: 1.5 },

@@ -8,9 +8,9 @@
 // as under Node (host/fork/child.ts); the status is posted as the program
 // ends, before the worker group is closed.
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
-import { damaged, readFromBuffer } from '../fork/snapshot.js';
+import { readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
-import { EXIT_FAILED, EXIT_FAULT_DIED, EXIT_REJECTED } from '../fork/status.js';
+import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
 import { Runtime } from '../runtime.js';
 import type { LinkedModules } from '../modules.js';
 import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
@@ -21,7 +21,7 @@ export interface ChildWarm {
   /** The fork control block: the child reads the snapshot from its staging area. */
   control: SharedArrayBuffer;
 }
-export interface ChildGo { type: 'go'; config: ForkChildOptions; fault: string }
+export interface ChildGo { type: 'go'; config: ForkChildOptions }
 
 // The server is reached through `self` (a nested worker of the server) or
 // through a port the owner handed over (a child the owner created for it).
@@ -62,9 +62,9 @@ const session = await prepareChild({
 });
 send({ type: 'ready' });
 
-const m = await go;
+await go;
 try {
-  await run(m);
+  await run();
 } catch (e) {
   if (!(e instanceof ProcessExit)) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
@@ -72,12 +72,11 @@ try {
   }
 }
 
-async function run(m: ChildGo): Promise<void> {
-  if (m.fault === 'die-before-ack') exit(EXIT_FAULT_DIED);
+async function run(): Promise<void> {
   // the snapshot as the forking thread sealed it (only this child reads the
-  // area until the request is finished); a damaging fault works on a copy
+  // area until the request is finished)
   const ctl = new Int32Array(warm.control, 0, STAGING_BYTE / 4);
-  const snap = damaged(stagingView(warm.control).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES)), m.fault);
+  const snap = stagingView(warm.control).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
   try {
     session.restore(snap, snap.byteLength, readFromBuffer(snap));
   } catch (e) {

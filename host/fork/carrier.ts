@@ -24,15 +24,15 @@ export interface ServerPlatform {
   /**
    * Starts one child that reports its events to `event` and its end to
    * `gone` (status; −1 when it never started). `broken`: a child that cannot
-   * start (fault 'spawn').
+   * start (a test hook's spawn failure, ForkRequestHooks.brokenChild).
    */
   spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, broken: boolean): ChildLink;
   /**
    * Makes the sealed snapshot `snap` readable by child `pid`; resolves with
    * the hand-off message for it and what to do once it has read it.
    */
-  handoff(snap: Uint8Array, pid: number, fault: string): Promise<{ message: Record<string, unknown>; done?: () => void }>;
-  /** Ends the server thread with `code` (fault 'server-exit', shutdown). */
+  handoff(snap: Uint8Array, pid: number): Promise<{ message: Record<string, unknown>; done?: () => void }>;
+  /** Ends the server thread with `code` (shutdown, a test hook's server death). */
   exit(code: number): void;
   /** How long a new child may take to become ready, and how many tries a hand-off gives it. */
   readyTimeoutMs: number;

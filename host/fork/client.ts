@@ -17,7 +17,7 @@ import {
   ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_FAULT, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
   REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
@@ -273,7 +273,6 @@ export class ForkClient {
     Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
     if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
-    Atomics.store(ctl, CTL_FAULT, req.fault);
     const sealMs = performance.now() - t0;
     post(ctl);
     return { sealMs, posted: performance.now(), snap };

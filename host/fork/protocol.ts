@@ -87,7 +87,6 @@ export const CTL_STATE = word();
 export const CTL_OWNER = word(); // handle of the claimant
 export const CTL_RESULT = word(); // pid (> 0) or a negative FORK_E_* code
 export const CTL_ACK_TIMEOUT_MS = word();
-export const CTL_FAULT = word();
 export const CTL_SNAPSHOT_BYTES = word(); // sealed snapshot length in the staging area
 export const CTL_CHECKSUM = word();
 export const CTL_MSG_LEN = word();

@@ -4,12 +4,6 @@ import { DEFAULT_STOP_TIMEOUT_MS, deadlineMs } from '../options.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FORK_DATA_MAX } from './protocol.js';
 
-/** Faults the fork path can inject, for tests of every failure path. */
-export const FORK_FAULTS = [
-  'none', 'spawn', 'die-before-ack', 'corrupt', 'truncate', 'abi', 'server-exit', 'server-throw', 'slow-transfer',
-] as const;
-export type ForkFault = (typeof FORK_FAULTS)[number];
-
 /** Points of the parent protocol a `probe` sees (a testing and measuring aid). */
 export type ForkPhase = 'locked' | 'stopped' | 'copied' | 'started';
 
@@ -18,8 +12,6 @@ export interface ForkOptions {
   stopTimeoutMs?: number;
   /** How long to wait for the child's acknowledgement once it has the snapshot (default 10000 ms). */
   ackTimeoutMs?: number;
-  /** Testing aid: make the fork server or the hand-off fail in a chosen way. */
-  fault?: ForkFault;
   /** Testing aid: called by the forking thread at each phase (a thread that dies here tests recovery). */
   probe?: (phase: ForkPhase) => void;
   /** Passed to the child's continuation as `ctx.data` (JSON, ≤ 1 KiB). */
@@ -31,7 +23,6 @@ export interface ForkOptions {
 export interface PreparedRequest {
   stopTimeoutMs: number;
   ackTimeoutMs: number;
-  fault: number;
   verify: boolean;
   data: string;
   probe?: (phase: ForkPhase) => void;
@@ -41,8 +32,6 @@ export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 
 export function prepareRequest(opts: ForkOptions): PreparedRequest {
   const ms = (v: number | undefined, d: number, name: string): number => (v === undefined ? d : deadlineMs(v, name));
-  const fault = FORK_FAULTS.indexOf(opts.fault ?? 'none');
-  if (fault < 0) throw new InvalidArgumentError(`unknown fork fault ${String(opts.fault)} (known: ${FORK_FAULTS.join(', ')})`);
   if (opts.probe !== undefined && typeof opts.probe !== 'function') throw new InvalidArgumentError('probe must be a function');
   let data: string;
   try {
@@ -54,7 +43,6 @@ export function prepareRequest(opts: ForkOptions): PreparedRequest {
   return {
     stopTimeoutMs: ms(opts.stopTimeoutMs, DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs'),
     ackTimeoutMs: ms(opts.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs'),
-    fault,
     verify: opts.verify === true,
     data,
     probe: opts.probe,

@@ -1,7 +1,7 @@
 // The fork server's core, one for every kind of child and every platform: the
 // warm pool of children (host/fork/carrier.ts) and its refill from the forks
-// no recycled child answered, one hand-off, the fault injection, the exit
-// status and the shutdown. A platform brings how a child
+// no recycled child answered, one hand-off (with the points where a test's
+// hooks may make it fail, hooks.ts), the exit status and the shutdown. A platform brings how a child
 // is started and ended and how a snapshot reaches it (ServerPlatform): an OS
 // process reading a file (Node 'process' isolation), a worker reading the
 // staging area (Node 'thread' isolation, browsers).
@@ -12,11 +12,11 @@
 // waits for that too, so a closed runtime leaves nothing running.
 import { MAX_FORK_POOL } from '../options.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_FAULT, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
+  CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
   FORK_E_ACK_TIMEOUT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
-  STAGING_BYTE, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, serverGone, stagingView,
+  STAGING_BYTE, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
 } from './protocol.js';
-import { FORK_FAULTS } from './request.js';
+import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
 
@@ -68,6 +68,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   let serving = false;
   // when a fork last found no warm child (warm-ups then run side by side)
   let lastCold = -Infinity;
+  // loaded by run() when a test named them (ForkServerInit.testHooks)
+  let hooks: ForkServerHooks | undefined;
 
   // The status is the child's to report once its program ends: waitpid returns then.
   const track = (c: Child): Child => {
@@ -184,31 +186,21 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   }
 
   async function handOff(): Promise<number> {
-    const fault = FORK_FAULTS[Atomics.load(ctl, CTL_FAULT)] ?? 'none';
+    const test = hooks ? await hooks.request() : undefined;
     const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
-    const total = Atomics.load(ctl, CTL_SNAPSHOT_BYTES);
+    let total = Atomics.load(ctl, CTL_SNAPSHOT_BYTES);
     recent.push(performance.now());
-    if (fault === 'server-exit') {
-      serverGone(ctl, 'fault injected: server-exit');
-      platform.exit(3);
-      return new Promise<never>(() => {});
-    }
-    if (fault === 'server-throw') {
-      // an uncaught throw on the server thread, with this request taken and never finished
-      setTimeout(() => { throw new Error('fault injected: server-throw'); });
-      return new Promise<never>(() => {});
-    }
     const t0 = performance.now();
     // the ack deadline bounds the whole hand-off: a ready child, the transfer, the ack
     const deadline = t0 + ackMs;
-    let { child, cold } = fault === 'spawn' ? { child: spawn(true), cold: true } : takeChild();
+    let { child, cold } = test?.brokenChild ? { child: spawn(true), cold: true } : takeChild();
     for (let attempt = 1; ; attempt++) {
       try {
         await child.ready;
         break;
       } catch (e) {
         await child.kill();
-        if (fault === 'spawn' || attempt >= platform.readyAttempts) throw e;
+        if (test?.brokenChild || attempt >= platform.readyAttempts) throw e;
         child = spawn();
         cold = true;
       }
@@ -225,13 +217,13 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     }
     let done: (() => void) | undefined;
     try {
-      if (fault === 'slow-transfer') await new Promise((r) => setTimeout(r, 200));
-      const h = await platform.handoff(staging.subarray(0, total), pid, fault);
+      if (test?.beforeHandoff) total = await test.beforeHandoff(staging.subarray(0, total));
+      const h = await platform.handoff(staging.subarray(0, total), pid);
       done = h.done;
       const t2 = performance.now();
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
-      child.link.send({ ...h.message, type: 'go', fault, config: init.child });
+      child.link.send({ ...h.message, type: 'go', config: init.child });
       child.pid = pid;
       await acked;
       // the status is its pid's from now on (one reported already is recorded now)
@@ -266,7 +258,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   }
 
   return {
-    run() {
+    async run() {
+      hooks = await loadServerHooks(init, { control: ctl, exit: platform.exit });
       refill();
       Atomics.store(ctl, CTL_SERVER, SERVER_READY);
       Atomics.notify(ctl, CTL_SERVER);

@@ -276,16 +276,3 @@ export function memoryChecksum(memory: ArrayBufferLike): number {
   for (let p = 0; p < memory.byteLength / PAGE; p++) h = checksum32(words.subarray(p * PAGE_WORDS, (p + 1) * PAGE_WORDS), h);
   return h;
 }
-
-/**
- * Testing aid (ForkOptions.fault): a damaged copy of `snap` for the faults
- * that exercise the child's validation; `snap` itself otherwise. Applied
- * wherever the child's bytes come from (the server's file, the staging area).
- */
-export function damaged(snap: Uint8Array, fault: string): Uint8Array {
-  if (fault !== 'corrupt' && fault !== 'truncate' && fault !== 'abi') return snap;
-  const copy = snap.slice();
-  if (fault === 'corrupt') copy[copy.byteLength - 1] ^= 0xff;
-  if (fault === 'abi') new Uint32Array(copy.buffer, 0, HEADER_WORDS)[H.ABI] += 1;
-  return fault === 'truncate' ? copy.subarray(0, copy.byteLength - 4096) : copy;
-}

@@ -6,5 +6,3 @@
 export const EXIT_FAILED = 70;
 /** A child that rejected its snapshot (never observed through waitpid: it has no pid). */
 export const EXIT_REJECTED = 65;
-/** A child under the fault 'die-before-ack' (never observed: it has no pid). */
-export const EXIT_FAULT_DIED = 99;

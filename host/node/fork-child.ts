@@ -11,9 +11,9 @@ import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { nodePlatform } from './platform.js';
 import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
-import { SnapshotError, damaged, readFromBuffer } from '../fork/snapshot.js';
+import { SnapshotError, readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
-import { EXIT_FAILED, EXIT_FAULT_DIED, EXIT_REJECTED } from '../fork/status.js';
+import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
 import { reportStatus } from './fork-status.js';
 import { CarrierState } from './child-reuse.js';
 import { Runtime } from '../runtime.js';
@@ -26,7 +26,7 @@ interface WarmArgs {
   // 'thread': shared by the server
   module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: SharedArrayBuffer;
 }
-interface Go { fault: string; config: ForkChildOptions; path?: string; pagesAt?: number; snapshot?: Uint8Array }
+interface Go { config: ForkChildOptions; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
 const args = (isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData) as WarmArgs;
 const send: (m: ChildEvent) => Promise<void> = isMainThread
@@ -71,11 +71,10 @@ for (;;) {
   await send({ type: 'ready' });
   const m = await go;
   handedOver = true;
-  if (m.fault === 'die-before-ack') process.exit(EXIT_FAULT_DIED);
   try {
     if (m.path) readFile(m.path, m.pagesAt!);
     else {
-      let snap = m.snapshot ?? staged(m.fault);
+      let snap = m.snapshot ?? staged();
       if (snap.byteOffset % 4 !== 0) snap = snap.slice(); // word views need alignment
       session.restore(snap, snap.byteLength, readFromBuffer(snap));
     }
@@ -129,9 +128,8 @@ function readFile(path: string, pagesAt: number): void {
 }
 
 // 'thread': the snapshot as the forking thread sealed it in the staging area
-// (only this child reads it until the request is finished); a damaging fault
-// works on a private copy.
-function staged(fault: string): Uint8Array {
+// (only this child reads it until the request is finished).
+function staged(): Uint8Array {
   const ctl = new Int32Array(args.control!, 0, STAGING_BYTE / 4);
-  return damaged(stagingView(args.control!).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES)), fault);
+  return stagingView(args.control!).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
 }

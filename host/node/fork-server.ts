@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, workerData } from 'node:worker_threads';
 import { FORK_E_SPAWN, PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
-import { H, HEADER_WORDS, bodyLayout, damaged } from '../fork/snapshot.js';
+import { H, HEADER_WORDS, bodyLayout } from '../fork/snapshot.js';
 import { createForkServer } from '../fork/server.js';
 import { ChildFailure, type ChildLink, type ServerPlatform } from '../fork/carrier.js';
 import type { ChildEvent } from '../fork/child.js';
@@ -113,10 +113,9 @@ function threadChild(event: (e: ChildEvent) => void, gone: (status: number) => v
 
 const platform: ServerPlatform = {
   spawn: thread ? threadChild : processChild,
-  async handoff(snap, pid, fault) {
+  async handoff(bytes, pid) {
     if (thread) return { message: {} }; // the child reads the staging area itself
-    const bytes = damaged(snap, fault);
-    const hdr = new Int32Array(snap.buffer, snap.byteOffset, HEADER_WORDS);
+    const hdr = new Int32Array(bytes.buffer, bytes.byteOffset, HEADER_WORDS);
     const pagesAt = bodyLayout(hdr[H.PAGES], hdr[H.OPTIONS_LEN]).pagesAt;
     if (init.child.transfer !== 'file') {
       return { message: { pagesAt, snapshot: bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes } }; // IPC cannot carry shared memory

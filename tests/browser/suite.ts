@@ -2,7 +2,7 @@
 // tests/browser.test.ts (Chromium and Firefox). The page's main thread never
 // blocks: every call here is an async form, and each blocking form must throw
 // UnsupportedError at once.
-import { createRuntime, type Runtime } from '../../host/browser/index.js';
+import { Runtime, createRuntime, pagePlatform } from '../../host/browser/index.js';
 import {
   ClosedError, ForkError, ForkRefusedError, StopTimeoutError, UnsupportedError, WorkerError,
 } from '../../host/errors.js';
@@ -10,10 +10,12 @@ import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH as SCRATCH } from '../../host/diag.js
 import { GEN_MASK, STATE_MASK, ST_ATTACHED, ST_DETACHED, ST_SUSPENDED, slotAddr, userWordAddr } from '../../host/layout.js';
 import { forceRelayWaits, waitStrategy } from '../../host/wait.js';
 import { assert, equal, rejects, runAll, waitFor, type Result } from './page-helpers.js';
+import { ForkFaults } from '../lib/fork-faults.js';
 
 const SPIN = new URL('../../scripts/jobs/spin.js', import.meta.url);
 const LOCKER = new URL('../jobs/locker.js', import.meta.url);
 const FORK_CHILD = new URL('../jobs/fork-child.js', import.meta.url); // the Node tests' continuation too
+const faults = new ForkFaults();
 
 const i32Of = (rt: Runtime) => new Int32Array(rt.memory.buffer);
 const progress = (rt: Runtime, index: number) => Atomics.load(i32Of(rt), userWordAddr(index, 0) >> 2) >>> 0;
@@ -290,10 +292,10 @@ export const forkTests: [string, () => Promise<void>][] = [
   }],
 
   ['fork: a child that dies before its ack is a typed failure with the world resumed', async () => {
-    const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 1 } });
+    const rt = await Runtime.create(faults.platform(pagePlatform), { capacity: 8, fork: { continuation: FORK_CHILD, pool: 1 } });
     try {
       for (const [fault, code] of [['die-before-ack', 'E_CHILD_DIED'], ['spawn', 'E_SPAWN'], ['abi', 'E_SNAPSHOT']] as const) {
-        const e = await rejects(rt.forkAsync({ fault }), (x) => x instanceof ForkError, fault) as ForkError;
+        const e = await rejects(faults.inject(fault, (o) => rt.forkAsync(o)), (x) => x instanceof ForkError, fault) as ForkError;
         equal(e.code, code, `${fault}: code`);
         worldRuns(rt);
         equal(rt.core.lock_owner(0), 0, `${fault}: import lock released`);
@@ -306,7 +308,7 @@ export const forkTests: [string, () => Promise<void>][] = [
   }],
 
   ['fork: cold forks are counted (pool 0: every fork is cold); every failure code as under Node', async () => {
-    const rt = await createRuntime({ capacity: 8, fork: { continuation: FORK_CHILD, pool: 0 } });
+    const rt = await Runtime.create(faults.platform(pagePlatform), { capacity: 8, fork: { continuation: FORK_CHILD, pool: 0 } });
     try {
       for (let i = 0; i < 2; i++) {
         const { pid, timings } = await rt.forkAsync({ data: { code: i } });
@@ -315,7 +317,8 @@ export const forkTests: [string, () => Promise<void>][] = [
       }
       equal(rt.forkStats().coldForks, 2, 'forkStats().coldForks');
       for (const [fault, code] of [['corrupt', 'E_SNAPSHOT'], ['slow-transfer', 'E_ACK_TIMEOUT']] as const) {
-        const e = await rejects(rt.forkAsync({ fault, ackTimeoutMs: fault === 'slow-transfer' ? 50 : 10_000 }), (x) => x instanceof ForkError, fault) as ForkError;
+        const fork = faults.inject(fault, (o) => rt.forkAsync(o), { ackTimeoutMs: fault === 'slow-transfer' ? 50 : 10_000 });
+        const e = await rejects(fork, (x) => x instanceof ForkError, fault) as ForkError;
         equal(e.code, code, `${fault}: code`);
         equal(rt.runningChildren(), [], `${fault}: no pid handed out`);
       }

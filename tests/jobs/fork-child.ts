@@ -7,7 +7,8 @@
 //  16 a counter the parent's workers had advanced reads 0 (memory not restored)
 //  32 a thread the child spawned was not suspended by its stop
 //  64 the grandchild's status was not 42
-// It can also spawn a thread, fork again, print, sleep or hang (data below).
+// It can also spawn a thread, fork again, print, sleep or hang, or die in its
+// child hook, before its ack (data below).
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
@@ -21,8 +22,13 @@ interface Data {
   waitFile?: string;
   /** run until this file exists (bounded, polled every 5 ms), then exit */
   untilFile?: string;
+  /** exit in the child hook, before the ack (tests/lib/fork-faults.ts, 'die-before-ack') */
+  dieBeforeAck?: boolean;
 }
 interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data: Data | null; restoredChecksum?: number }
+
+/** The status of a child that died before its ack (never observed: it has no pid). */
+const EXIT_DIED_BEFORE_ACK = 99;
 
 let hookRan = false;
 
@@ -32,8 +38,9 @@ export function recycle(): void {
   hookRan = false;
 }
 
-export async function afterForkChild(ctx: { data: Data | null }): Promise<void> {
+export async function afterForkChild(ctx: { runtime: Runtime; data: Data | null }): Promise<void> {
   hookRan = true;
+  if (ctx.data?.dieBeforeAck) await ctx.runtime.exit(EXIT_DIED_BEFORE_ACK);
   const file = ctx.data?.waitFile;
   if (!file) return;
   const { existsSync } = await import('node:fs');
