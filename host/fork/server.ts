@@ -61,6 +61,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   // when forks were served, and when children came back recycled
   const recent: number[] = [];
   const recycled: number[] = [];
+  // children acknowledged whose status has not come, and that count at each hand-off
+  let running = 0;
+  const runningAt: [number, number][] = [];
   const idleSince = new WeakMap<Child, number>();
   let nextPid = 2;
   let shuttingDown = false;
@@ -95,13 +98,18 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     return track((carrier.current = new Child(platform, carrier)));
   };
 
-  // Forks in the last RATE_WINDOW_MS that no recycled child answered: what new
-  // children must make up (pool 0: every child is spawned on demand).
+  // How many children to keep ready or warming (pool 0: every child is
+  // spawned on demand): the forks of the last RATE_WINDOW_MS that no recycled
+  // child answered, and one more than the most children that ran at once in
+  // it — a thread that forks in a loop forks again while its last child's
+  // carrier is still recycling, so it needs a second one ready.
   const demand = (): number => {
     if (init.child.pool === 0) return 0;
     const now = performance.now();
     for (const times of [recent, recycled]) while (times.length && now - times[0] > RATE_WINDOW_MS) times.shift();
-    return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length - recycled.length));
+    while (runningAt.length && now - runningAt[0][0] > RATE_WINDOW_MS) runningAt.shift();
+    const concurrent = runningAt.length ? 1 + Math.max(...runningAt.map(([, n]) => n)) : 0;
+    return Math.min(MAX_POOL, Math.max(init.child.pool, recent.length - recycled.length, concurrent));
   };
 
   const publishPool = (): void => {
@@ -168,8 +176,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     }
     publishPool();
     lastCold = performance.now();
-    for (const c of warming) {
-      if (c.ended || !pidFree(c)) continue;
+    // a recycling carrier is milliseconds from ready, a new one hundreds
+    const waitable = [...warming].filter((c) => !c.ended && pidFree(c));
+    const c = waitable.find((w) => w.recycled) ?? waitable[0];
+    if (c) {
       warming.delete(c);
       return { child: c, cold: true };
     }
@@ -229,6 +239,11 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
       if (child.final !== undefined) procExited(ctl, pid, child.final);
+      else {
+        running++;
+        void child.status.then(() => running--);
+      }
+      runningAt.push([performance.now(), running]);
       recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
       return pid;
     } catch (e) {
