@@ -23,7 +23,7 @@
 // ends, so its bookkeeping (joins, a dead slot marked by thread id, close) is
 // the same as with a worker per job.
 import type { PlatformWorker, WorkerInit, WorkerMessage } from './platform.js';
-import { runWorker } from './worker.js';
+import { runWorker, type WorkerKeep } from './worker.js';
 
 /** How long a worker waits for another job before it is retired. */
 export const WORKER_IDLE_MS = 5000;
@@ -229,11 +229,12 @@ export async function servePool(
   first: WorkerInit, threadId: number, post: (m: WorkerMessage) => void, next: () => Promise<unknown>,
 ): Promise<void> {
   let init: WorkerInit | undefined = first;
+  const keep: WorkerKeep = {}; // this worker serves one runtime: its instances serve every job
   while (init) {
     if ((init as SpareInit).spare) {
       await import(init.job).catch(() => {}); // a failure shows when a job runs here
       post({ type: 'done', value: undefined });
-    } else await runWorker(init, threadId, post);
+    } else await runWorker(init, threadId, post, keep);
     if (!first.pooled) return;
     const m = (await next()) as PoolMessage | undefined;
     init = m?.type === TASK_MESSAGE ? m.init : undefined;

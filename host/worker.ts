@@ -47,18 +47,40 @@ function serializeError(e: unknown): { name: string; message: string; stack?: st
   return { name: 'Error', message: String(e) };
 }
 
-export async function runWorker(init: WorkerInit, threadId: number, post: (m: WorkerMessage) => void): Promise<void> {
+/**
+ * What a pooled worker keeps from one job to the next: the pool gives a worker
+ * the jobs of one runtime only, so the core instance (and the linked modules'
+ * instances) of its first job serve the next ones. An instance lives in V8's
+ * old generation from birth: one per job on a worker that runs a thread start
+ * every millisecond filled the old generation, and the major collections (10
+ * to 20 ms) landed in the starts. Nothing of a job is left in an instance:
+ * the core keeps no state in globals, a thread's state is in its slot.
+ */
+export interface WorkerKeep {
+  core?: CoreExports;
+  /** The memory object the kept instances were made over (each job's init carries its own copy of it). */
+  memory?: WebAssembly.Memory;
+}
+
+export async function runWorker(
+  init: WorkerInit, threadId: number, post: (m: WorkerMessage) => void, keep: WorkerKeep = {},
+): Promise<void> {
   let core: CoreExports | undefined;
   let handle = 0;
   try {
     const jobModule = (await import(init.job)) as { default?: Job; job?: Job };
     const job = jobModule.default ?? jobModule.job;
     if (typeof job !== 'function') throw new InvalidArgumentError(`job module ${init.job} exports no function`);
-    core = await instantiateCore(init.module, init.memory);
-    bindLinked(core, init.memory, init.modules);
+    if (!keep.core) {
+      keep.core = await instantiateCore(init.module, init.memory);
+      keep.memory = init.memory;
+      bindLinked(keep.core, init.memory, init.modules);
+    }
+    core = keep.core;
+    const memory = keep.memory!;
     handle = check(core.register(threadId), 'register', 'thread');
     post({ type: 'registered', handle });
-    const ctx = new ThreadContext(core, init.memory, handle, init.data, init.forkControl, post, init.options);
+    const ctx = new ThreadContext(core, memory, handle, init.data, init.forkControl, post, init.options);
     ctx.attach();
     let value: unknown;
     try {

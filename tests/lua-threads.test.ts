@@ -55,6 +55,34 @@ luaTest('lock-guarded counters are exact and tables are shared', 60_000, async (
   assert.is(r.out.trim(), `${w * n}\t${(w * (w + 1) / 2) * (n * (n + 1) / 2)}`);
 });
 
+luaTest('threads started one after another on the workers earlier threads left: each its own stack, files, errors and exit', 120_000, async () => {
+  // a finished thread's worker runs the next with the same lua.wasm instance (loader.ts, LuaInstanceKeeper)
+  const out = path.join(dir, 'reuse');
+  const r = await run(`
+    local nested = "return " .. string.rep("(", 150) .. "7" .. string.rep(")", 150)
+    local ids, failed = {}, 0
+    for i = 1, 120 do
+      local t = thread.start(function(i)
+        if i % 40 == 0 then error({i = i}) end
+        local f = assert(io.open("${out}-" .. i, "w"))
+        f:write(i) f:close()
+        return thread.id(), load(nested)()
+      end, i)
+      local ok, id, v = pcall(t.join, t)
+      if ok then
+        assert(v == 7 and not ids[id], "thread " .. i)
+        ids[id] = true
+        local f = assert(io.open("${out}-" .. i)) assert(f:read("a") == tostring(i)) f:close()
+      else
+        assert(id.i == i) failed = failed + 1
+      end
+    end
+    print(failed)
+    thread.start(function() os.exit(5) end):join()`);
+  assert.is(r.status, 5, r.out);
+  assert.is(r.out.trim(), '3');
+});
+
 luaTest('GC under threads: collectgarbage from several threads, every object intact', 60_000, async () => {
   const r = await run(`
     local ts = {}

@@ -11,7 +11,7 @@ import type { Platform } from '../host/platform.js';
 import { waitFor, within } from './lib/helpers.js';
 
 const JOB = new URL('./jobs/pool-echo.js', import.meta.url);
-type Echo = { threadId: number; handle: number; runs: number; n: number };
+type Echo = { threadId: number; handle: number; runs: number; cores: number; n: number };
 
 function pooled(idleMs: number): { platform: Platform; pool: WorkerPool } {
   const pool = new WorkerPool(startNodeWorker, idleMs);
@@ -20,7 +20,7 @@ function pooled(idleMs: number): { platform: Platform; pool: WorkerPool } {
 
 const run = async (rt: Runtime, n: number, fail = false): Promise<Echo> => (await rt.spawn(JOB, { n, fail }).join()) as Echo;
 
-test('a finished job\'s worker runs the next job, registered anew; an idle worker holds no slot', () => within(60_000, async () => {
+test('a finished job\'s worker runs the next job, registered anew on the same core instance; an idle worker holds no slot', () => within(60_000, async () => {
   const { platform, pool } = pooled(60_000);
   const rt = await Runtime.create(platform, { capacity: 8 });
   try {
@@ -29,6 +29,7 @@ test('a finished job\'s worker runs the next job, registered anew; an idle worke
     const b = await run(rt, 2);
     assert.is(b.threadId, a.threadId, 'the same worker');
     assert.is(b.runs, 2, 'the job module was imported once on that worker');
+    assert.is(b.cores, 1, 'and the core instantiated once');
     assert.is.not(b.handle, a.handle, 'a registration of its own');
     assert.equal([a.n, b.n], [1, 2]);
     await waitFor(() => pool.idleCount(rt.memory) >= 1, 20_000, 'the worker to be idle again');

@@ -18,6 +18,8 @@ import { luaNoForkImports } from './fork.js';
 import type { LuaExports } from './lua-exports.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 
+type Imports = Record<string, Record<string, unknown>>;
+
 /** The compiled modules (they can be posted to workers). */
 export interface LuaModules {
   core: WebAssembly.Module;
@@ -73,7 +75,7 @@ export interface InstantiateOptions {
   /** This thread's WASI (a Wasi, or the options to make one). */
   wasi: Wasi | WasiOptions;
   /** Further import modules: `env` functions of the threads library, `lua_fork` of the fork library (vms/lua/host/fork.ts). */
-  imports?: Record<string, Record<string, unknown>>;
+  imports?: Imports;
   /** The fork library's driver behind `lua_fork.fork_here` (luaForkImports): bound to the new instance. */
   cfork?: CForkThread;
 }
@@ -90,19 +92,73 @@ export async function instantiateLua(modules: LuaModules, memory: WebAssembly.Me
 export async function instantiateLuaOn(
   lua: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory, opts: InstantiateOptions,
 ): Promise<LuaThread> {
-  const wasi = (opts.wasi instanceof Wasi ? opts.wasi : new Wasi(opts.wasi)).bind(memory);
-  const instance = await WebAssembly.instantiate(lua, {
-    ...(opts.imports ?? {}),
-    env: { ...(opts.imports?.env ?? {}), memory },
-    core: core as unknown as WebAssembly.ModuleImports,
+  const wasi = wasiOn(opts.wasi, memory);
+  const instance = await WebAssembly.instantiate(lua, luaImports(core, memory, wasi, opts.imports) as WebAssembly.Imports);
+  return placed({ memory, core, lua: instance.exports as unknown as LuaExports, wasi }, opts);
+}
+
+function wasiOn(wasi: Wasi | WasiOptions, memory: WebAssembly.Memory): Wasi {
+  return (wasi instanceof Wasi ? wasi : new Wasi(wasi)).bind(memory);
+}
+
+function luaImports(
+  core: CoreExports, memory: WebAssembly.Memory, wasi: Wasi, imports: Imports = {},
+): Imports {
+  return {
+    ...imports,
+    env: { ...(imports.env ?? {}), memory },
+    core: core as unknown as Record<string, unknown>,
     // The fork library's imports: an instance that cannot fork (no fork service) gets ones that fail cleanly.
-    lua_fork: opts.imports?.lua_fork ?? luaNoForkImports(() => memory),
-    wasi_snapshot_preview1: wasi.imports as unknown as WebAssembly.ModuleImports,
-  } as WebAssembly.Imports);
-  const exports = instance.exports as unknown as LuaExports;
-  place(exports, memory, opts.placement);
-  opts.cfork?.bind(exports);
-  return { memory, core, lua: exports, wasi, cfork: opts.cfork };
+    lua_fork: imports.lua_fork ?? luaNoForkImports(() => memory),
+    wasi_snapshot_preview1: wasi.imports,
+  };
+}
+
+function placed(t: Omit<LuaThread, 'cfork'>, opts: InstantiateOptions): LuaThread {
+  place(t.lua, t.memory, opts.placement);
+  opts.cfork?.bind(t.lua);
+  return { ...t, cfork: opts.cfork };
+}
+
+/**
+ * lua.wasm for a worker that runs one process's threads one after another (a pooled worker, whose core instance
+ * serves all its jobs: host/worker.ts, WorkerKeep). The first thread instantiates; the next ones place the same
+ * instance on their own area and point its imports at their own WASI and imports. A Wasm instance lives in V8's old
+ * generation from birth: one per thread start filled it within a few hundred starts, and the major collections
+ * (10 to 20 ms each) landed in starts. The instance holds nothing of a thread but its stack pointer and TLS base,
+ * which placing sets; the core's exports and the memory stay direct imports.
+ */
+export class LuaInstanceKeeper {
+  #thread?: Omit<LuaThread, 'cfork' | 'wasi'>;
+  #imports: Imports = {};
+
+  async instantiate(lua: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory, opts: InstantiateOptions): Promise<LuaThread> {
+    const wasi = wasiOn(opts.wasi, memory);
+    this.#imports = luaImports(core, memory, wasi, opts.imports);
+    if (this.#thread?.core !== core) {
+      const instance = await WebAssembly.instantiate(lua, routed(this.#imports, () => this.#imports) as WebAssembly.Imports);
+      this.#thread = { memory, core, lua: instance.exports as unknown as LuaExports };
+    }
+    return placed({ ...this.#thread, wasi }, opts);
+  }
+}
+
+// Imports that call the current thread's: every function but the core's (same instance, kept Wasm-to-Wasm).
+function routed(
+  imports: Imports, current: () => Imports,
+): Imports {
+  const out: Imports = {};
+  for (const [mod, fields] of Object.entries(imports)) {
+    if (mod === 'core') {
+      out[mod] = fields;
+      continue;
+    }
+    out[mod] = {};
+    for (const [name, v] of Object.entries(fields)) {
+      out[mod][name] = typeof v === 'function' ? (...a: unknown[]) => (current()[mod][name] as (...a: unknown[]) => unknown)(...a) : v;
+    }
+  }
+  return out;
 }
 
 /** Runtime options (createRuntime) whose memory lua.wasm links with. */

@@ -6,10 +6,14 @@
 // stdio and files); a platform's job module (thread-worker.ts for Node) is one
 // line around this.
 import type { ThreadContext } from '../../../host/worker.js';
-import { instantiateLuaOn, runCommand, type LuaThread } from './loader.js';
+import { LuaInstanceKeeper, runCommand, type LuaThread } from './loader.js';
 import { WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { luaForkImports } from './fork.js';
 import { appendCapture, recordExit, threadImports, type LuaJobData } from './threads.js';
+
+// A pooled worker runs one process's threads one after another, each on the
+// worker's one core instance: its lua.wasm instance serves them all (loader.ts).
+const keeper = new LuaInstanceKeeper();
 
 export async function runLuaThreadJob(ctx: ThreadContext, platformWasi: (args: string[]) => WasiOptions): Promise<number> {
   const d = ctx.data as LuaJobData;
@@ -28,7 +32,7 @@ export async function runLuaThreadJob(ctx: ThreadContext, platformWasi: (args: s
   const fork = luaForkImports(() => ctx, () => ({ memory: ctx.memory, lua: thread!.lua, stackTop: thread!.lua.lwtc_area_stack_top(d.area) }),
     () => ({ args: d.args }));
   // The runtime's core instance of this worker: its exports are lua.wasm's "core" imports.
-  thread = await instantiateLuaOn(d.modules.lua, ctx.core, ctx.memory, {
+  thread = await keeper.instantiate(d.modules.lua, ctx.core, ctx.memory, {
     placement: { kind: 'area', area: d.area },
     wasi,
     imports: { env: threadImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), lua_fork: fork.imports },
