@@ -41,7 +41,8 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
   }
-  return (await startNodePosixProcess(path.join(build, 'python.wasm'), [PYTHON_EXECUTABLE, ...args])).status;
+  // A thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads").
+  return (await startNodePosixProcess(path.join(build, 'python.wasm'), [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true })).status;
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
