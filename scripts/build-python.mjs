@@ -129,6 +129,25 @@ const THREAD_ANSWERS = ['ac_cv_pthread_is_default', 'ac_cv_func_pthread_condattr
 /** Answers configure finds again against the layer's headers (compile tests only), or that name the compiler. */
 const RECHECKED = /^(ac_cv_env_|ac_cv_prog_CC|ac_cv_prog_CPP|ac_cv_prog_ac_ct_CC|ac_cv_sizeof_pthread_key_t|ac_cv_pthread_key_t_is_arithmetic_type|ac_cv_have_pthread_t|ac_cv_header_pthread_h|ac_cv_header_semaphore_h)/;
 
+/**
+ * CPython modules the WASI configuration leaves out that build and work on the layer, listed in the build directory's
+ * Modules/Setup.local (CPython's own place for local additions; make reruns makesetup when it changes).
+ * _multiprocessing, without semaphores (POSIX_SEMAPHORES_NOT_ENABLED, configure's own switch for a platform without a
+ * working sem_open): multiprocessing.connection and .queues import it, so concurrent.futures.process and
+ * test_concurrent_futures import, and process pools report themselves unavailable (multiprocessing.synchronize raises
+ * ImportError) instead of the whole module failing to import.
+ */
+const LOCAL_MODULES = ['_multiprocessing _multiprocessing/multiprocessing.c -DPOSIX_SEMAPHORES_NOT_ENABLED'];
+
+function localModules(obj) {
+  const file = path.join(obj, 'Modules', 'Setup.local');
+  const text = `# Written by scripts/build-python.mjs\n${LOCAL_MODULES.join('\n')}\n`;
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
+  fs.writeFileSync(file, text);
+  // The Makefile from it now, quietly: a later make would announce the update on stdout, where makeVar reads.
+  execFileSync('make', ['-s', '--no-print-directory', 'Makefile'], { cwd: obj, stdio: 'ignore' });
+}
+
 async function threads(src, { ver }) {
   const { posixLayer } = await import('./posix-layer.mjs');
   const layer = await posixLayer({ log, entry: true });
@@ -151,6 +170,7 @@ async function threads(src, { ver }) {
     });
     fs.writeFileSync(stamp, key);
   }
+  localModules(OBJ_THREADS);
   await make(src, OBJ_THREADS, EXTRA_CFLAGS);
   const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
   const tmp = `${OUT}.${process.pid}.tmp`;

@@ -2,8 +2,8 @@
 
 CPython's test support decides that threads cannot start whenever
 sys.platform == "wasi" (test.support.threading_helper.can_start_thread). On
-this platform they can: _thread runs on real POSIX threads (the pthread layer,
-docs/PYTHON.md "Threads"). sys.platform itself stays "wasi": the standard
+this platform they can: _thread runs on real POSIX threads (the pthread layer;
+docs/PYTHON.md "CPython's regression tests" says why the answer is given here). sys.platform itself stays "wasi": the standard
 library keys process support on it too (subprocess would import
 _posixsubprocess, which WASI has no fork or exec for). So the answer is given
 where it is asked: when test.support.threading_helper is imported, its
