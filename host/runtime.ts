@@ -31,6 +31,7 @@ export type { ForkConfig, RuntimeOptions, ResolvedOptions, CloseOptions } from '
 export class Runtime {
   readonly main: RegisteredThread;
   readonly #workers = new Set<WorkerThread>();
+  readonly #spawnListeners: Array<(w: WorkerThread) => void> = [];
   readonly #i32: Int32Array;
   readonly #fork?: ForkService;
   #closed = false;
@@ -215,6 +216,15 @@ export class Runtime {
     return [...this.#workers];
   }
 
+  /**
+   * Calls `listener` with every worker spawned from now on, those a job asked for included (a worker that dies
+   * at once is still seen: `workers` would not list it any more).
+   */
+  onSpawn(listener: (w: WorkerThread) => void): void {
+    this.#open();
+    this.#spawnListeners.push(listener);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -238,6 +248,7 @@ export class Runtime {
       }
     }, () => this.#fork?.ensure());
     this.#workers.add(t);
+    for (const l of this.#spawnListeners) l(t);
     return t;
   }
 

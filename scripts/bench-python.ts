@@ -2,13 +2,15 @@
 // command against Debian's native python3.11 in the same run (the programs of
 // scripts/bench_python.py, timed inside Python, interleaved), start-up beside
 // native and beside wasm-threads-lua, and the sizes of the module and its
-// standard library. Alone: `node dist/scripts/bench-python.js [--quick] [--json]`.
+// standard library; its threads part is scripts/bench-python-threads.ts. Alone: `node dist/scripts/bench-python.js
+// [--quick] [--json]`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { arg, parseArgs } from './args.js';
+import { benchPythonThreads } from './bench-python-threads.js';
 import { median, round } from './stats-util.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -80,10 +82,12 @@ export async function benchPython(opts: { quick: boolean; log: Log }): Promise<R
     python_wasm_bytes: bytes.length, python_wasm_gzip_bytes: gzipSync(bytes, { level: 9 }).length,
     stdlib_bytes: du(lib), stdlib_without_tests_bytes: du(lib) - du(path.join(lib, 'test')),
   };
+  const threads = await benchPythonThreads(opts);
+  const fair = (t: Record<string, unknown>) => ['threads_2', 'threads_4'].every((k) => (t[k] as { fair_within_10pct: boolean }).fair_within_10pct);
   return {
     single_thread: { reps, rounds_per_process: perProcess, programs, geomean_ratio: geomean },
-    startup, size,
-    targets: { single_thread_geomean_le_2x_native: geomean <= 2 },
+    startup, size, threads,
+    targets: { single_thread_geomean_le_2x_native: geomean <= 2, thread_shares_fair_within_10pct: fair(threads.python_wasm as Record<string, unknown>) },
   };
 }
 

@@ -5,10 +5,10 @@
 //
 // Stages, each its own function so a later one can be added or rerun alone:
 //   1. source    the source package (debian-source.mjs: private apt, verified, Debian's patches applied)
-//   2. configure CPython's configure for wasm32-wasi, once: its result stays in build/python-obj
-//   3. objects   CPython's make, for the objects only (its own link would not use the shared memory)
-//   4. link      wasm-ld: CPython's objects, the glue in vms/python/src, wasi-libc -> build/python.wasm
-//   5. stdlib    build/python-lib/lib/python3.11: Lib/ and the generated sysconfigdata
+//   2. configure CPython's configure for wasm32-wasi, once, for its answers only (build/python-obj/config.cache)
+//   3. threads   the same configure on the pthread layer with those answers, CPython's make for the objects only
+//                (its own link would not use the shared memory), the layer's link -> build/python.wasm
+//   4. stdlib    build/python-lib/lib/python3.11: Lib/ and the generated sysconfigdata
 // A post-link transform reads build/python.wasm and writes its own module; nothing here depends on the
 // module's code.
 //
@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
-import { CC, CLANG_RT, GLOBAL_BASE, LD, MAX_MEMORY, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
+import { CC, CLANG_RT, LD, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -32,31 +32,13 @@ const PACKAGE = 'python3.11';
 /** The build Python: the same upstream version as the source (frozen modules and the sysconfigdata come from it). */
 const BUILD_PYTHON = process.env.PYTHON_BUILD_PYTHON ?? '/usr/bin/python3.11';
 
-/** The memory python.wasm declares at least: vms/python/host/loader.ts PYTHON_MEMORY_INITIAL_PAGES. */
-const INITIAL_MEMORY = 256 * 65536;
-/** The main thread's C stack: CPython's WASI configuration links 512 KiB; deep C recursion (the parser, repr) wants more. */
-const MAIN_STACK = 8 * 1024 * 1024;
-
 /**
- * wasi-libc 2022 defines a plain `errno` but declares it _Thread_local: objects built with -matomics would carry TLS
- * relocations against a non-TLS symbol. Lua's shim (vms/lua/shim: <__errno.h> and errno.c) sends every use through
- * __errno_location(); its header alone goes on CPython's include path (Lua's other shims are not CPython's).
+ * Compile flags beyond configure's: shared-memory code (atomics for the threads and the core's header), and clang ≥
+ * 15's int-conversion error demoted (wasi-libc's CLOCK_* are pointers, which timemodule.c passes to
+ * PyModule_AddIntMacro; CPython's WASI SDK has clang 14, where it is a warning). The layer's libc has a per-thread
+ * errno.
  */
-const ERRNO_SHIM = path.join(OBJ, 'errno-shim');
-function errnoShim() {
-  fs.mkdirSync(ERRNO_SHIM, { recursive: true });
-  const link = path.join(ERRNO_SHIM, '__errno.h');
-  try { fs.lstatSync(link); } catch { fs.symlinkSync(path.join(ROOT, 'vms/lua/shim/include/__errno.h'), link); }
-  return path.join(ROOT, 'vms/lua/shim/errno.c');
-}
-
-/**
- * Compile flags beyond configure's: shared-memory code (atomics for the core's header and, later, the threads), the
- * errno shim, and clang ≥ 15's int-conversion error demoted (wasi-libc's CLOCK_* are pointers, which timemodule.c
- * passes to PyModule_AddIntMacro; CPython's WASI SDK has clang 14, where it is a warning).
- */
-const EXTRA_CFLAGS = ['-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec', '-isystem', ERRNO_SHIM,
-  '-Wno-error=int-conversion'];
+const EXTRA_CFLAGS = ['-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec', '-Wno-error=int-conversion'];
 
 function log(msg) { console.log(`build-python: ${msg}`); }
 function fail(msg) { console.error(`build-python: ${msg}`); process.exit(1); }
@@ -109,13 +91,16 @@ async function configure(src) {
   const stamp = path.join(OBJ, 'configure.stamp');
   const key = createHash('sha256').update(JSON.stringify({ src, args, cc, site: env.CONFIG_SITE })).digest('hex');
   if (fs.existsSync(path.join(OBJ, 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key) return;
-  log(`configure ${args.join(' ')}`);
+  log(`configure ${args.join(' ')} (its answers only)`);
+  // A changed input (another checkout, another compiler) invalidates the cache too: configure refuses a cache whose
+  // environment differs.
   fs.rmSync(stamp, { force: true });
+  fs.rmSync(path.join(OBJ, 'config.cache'), { force: true });
   await run('nice', ['-n', '10', path.join(src, 'configure'), ...args], { cwd: OBJ, env, stdio: ['ignore', 'ignore', 'inherit'] });
   fs.writeFileSync(stamp, key);
 }
 
-// ---- 3. objects ----
+// ---- make ----
 
 /** A variable of the configured Makefile. */
 function makeVar(name, obj = OBJ) {
@@ -136,82 +121,32 @@ async function make(src, obj, cflags) {
 const pythonObjects = (obj) => ['Programs/python.o', ...makeVar('LINK_PYTHON_OBJS', obj).split(/\s+/), ...makeVar('MODLIBS', obj).split(/\s+/)]
   .filter((w) => w && !w.startsWith('-')).map((w) => path.join(obj, w));
 
-async function objects(src) {
-  errnoShim();
-  await make(src, OBJ, EXTRA_CFLAGS);
-}
-
-// ---- 4. link ----
-
-async function link({ ver }) {
-  const root = sysroot();
-  const glue = path.join(ROOT, 'vms/python/src');
-  const include = makeVar('PY_CORE_CFLAGS').split(/\s+/).filter((w) => w.startsWith('-I'))
-    .map((w) => (path.isAbsolute(w.slice(2)) ? w : `-I${path.join(OBJ, w.slice(2))}`));
-  const glueObjs = [];
-  for (const file of [...fs.readdirSync(glue).filter((n) => n.endsWith('.c')).sort().map((n) => path.join(glue, n)), errnoShim()]) {
-    const out = path.join(OBJ, `wtpy-${path.basename(file)}.o`);
-    await run(CC, ['--target=wasm32-wasi', `--sysroot=${root}`, '-O2', ...EXTRA_CFLAGS, '-Wall', '-Wextra',
-      `-I${path.join(ROOT, 'include')}`, ...include, '-D_WASI_EMULATED_SIGNAL', '-D_WASI_EMULATED_GETPID', '-D_WASI_EMULATED_PROCESS_CLOCKS',
-      '-c', file, '-o', out]);
-    glueObjs.push(out);
-  }
-  const objs = pythonObjects(OBJ);
-  const ldflags = [
-    '--no-entry', '--import-memory', '--shared-memory', `--initial-memory=${INITIAL_MEMORY}`, `--max-memory=${MAX_MEMORY}`,
-    `--global-base=${GLOBAL_BASE}`, '-z', `stack-size=${MAIN_STACK}`,
-    // wasi-libc was built without atomics: its objects do not declare shared-memory support.
-    '--no-check-features',
-    '--export=__wasm_init_tls', '--export=__tls_size', '--export=__tls_align', '--export=__tls_base',
-    '--export=__stack_pointer', '--export=__heap_base', '--export=__data_end',
-    // No --allow-undefined: an undefined symbol is a link error, except functions declared with import attributes
-    // (wasi-libc's WASI calls, the core's header); tests/python-build.test.ts holds the list to docs/PYTHON.md's.
-    '--strip-debug', '--error-limit=0',
-  ];
-  const libs = [
-    path.join(WASI_LIB, 'libc.a'), path.join(WASI_LIB, 'libwasi-emulated-signal.a'), path.join(WASI_LIB, 'libwasi-emulated-getpid.a'),
-    path.join(WASI_LIB, 'libwasi-emulated-process-clocks.a'), path.join(WASI_LIB, 'libm.a'), CLANG_RT,
-  ].filter((f) => fs.existsSync(f));
-  // Linked beside and renamed: a process starting meanwhile reads the old module or the new one, never half of one.
-  const tmp = `${OUT}.${process.pid}.tmp`;
-  await run(LD, [...ldflags, ...glueObjs, ...objs, ...libs, '-o', tmp]);
-  fs.renameSync(tmp, OUT);
-  log(`${path.relative(ROOT, OUT)} (CPython ${ver}, ${fs.statSync(OUT).size} bytes)`);
-}
-
-// ---- 5. the standard library ----
-
-function stdlib(src) {
-  const dest = path.join(LIB, 'lib', 'python3.11');
-  const stamp = path.join(LIB, 'stamp');
-  const builddir = path.join(OBJ, fs.readFileSync(path.join(OBJ, 'pybuilddir.txt'), 'utf8').trim());
-  const sysconfigdata = fs.readdirSync(builddir).filter((f) => f.startsWith('_sysconfigdata_'));
-  if (!sysconfigdata.length) fail(`no sysconfigdata in ${builddir}`);
-  if (!(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === src)) {
-    fs.rmSync(LIB, { recursive: true, force: true });
-    // The test package stays: `-m test` runs CPython's own regression tests from the same source.
-    fs.cpSync(path.join(src, 'Lib'), dest, { recursive: true, filter: (f) => !f.includes('__pycache__') });
-    fs.writeFileSync(stamp, src);
-  }
-  for (const f of sysconfigdata) fs.copyFileSync(path.join(builddir, f), path.join(dest, f));
-  // getpath looks for the platform library directory; statically linked modules leave it empty.
-  fs.mkdirSync(path.join(dest, 'lib-dynload'), { recursive: true });
-  // sys.executable: the command's argv[0] (vms/python/host/cli.ts PYTHON_EXECUTABLE), a command that starts this
-  // Python again. getpath finds the prefix (lib/python3.11/os.py) above it.
-  const bin = path.join(LIB, 'bin', 'python3.11');
-  fs.mkdirSync(path.dirname(bin), { recursive: true });
-  fs.writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${path.join(ROOT, 'dist/vms/python/host/cli.js')}' "$@"\n`, { mode: 0o755 });
-  log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
-}
-
-// ---- 6. threads (PYTHON_THREADS=1): the same CPython on the pthread layer -> build/python-threads.wasm ----
+// ---- 3. threads: CPython on the pthread layer -> build/python.wasm ----
 
 const OBJ_THREADS = path.join(BUILD, 'python-obj-threads');
-const OUT_THREADS = path.join(BUILD, 'python-threads.wasm');
 /** What configure must answer differently on the layer: POSIX threads (not the stub), and what the layer provides. */
 const THREAD_ANSWERS = ['ac_cv_pthread_is_default', 'ac_cv_func_pthread_condattr_setclock', 'ac_cv_func_pthread_detach'];
 /** Answers configure finds again against the layer's headers (compile tests only), or that name the compiler. */
 const RECHECKED = /^(ac_cv_env_|ac_cv_prog_CC|ac_cv_prog_CPP|ac_cv_prog_ac_ct_CC|ac_cv_sizeof_pthread_key_t|ac_cv_pthread_key_t_is_arithmetic_type|ac_cv_have_pthread_t|ac_cv_header_pthread_h|ac_cv_header_semaphore_h)/;
+
+/**
+ * CPython modules the WASI configuration leaves out that build and work on the layer, listed in the build directory's
+ * Modules/Setup.local (CPython's own place for local additions; make reruns makesetup when it changes).
+ * _multiprocessing, without semaphores (POSIX_SEMAPHORES_NOT_ENABLED, configure's own switch for a platform without a
+ * working sem_open): multiprocessing.connection and .queues import it, so concurrent.futures.process and
+ * test_concurrent_futures import, and process pools report themselves unavailable (multiprocessing.synchronize raises
+ * ImportError) instead of the whole module failing to import.
+ */
+const LOCAL_MODULES = ['_multiprocessing _multiprocessing/multiprocessing.c -DPOSIX_SEMAPHORES_NOT_ENABLED'];
+
+function localModules(obj) {
+  const file = path.join(obj, 'Modules', 'Setup.local');
+  const text = `# Written by scripts/build-python.mjs\n${LOCAL_MODULES.join('\n')}\n`;
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
+  fs.writeFileSync(file, text);
+  // The Makefile from it now, quietly: a later make would announce the update on stdout, where makeVar reads.
+  execFileSync('make', ['-s', '--no-print-directory', 'Makefile'], { cwd: obj, stdio: 'ignore' });
+}
 
 async function threads(src, { ver }) {
   const { posixLayer } = await import('./posix-layer.mjs');
@@ -235,16 +170,46 @@ async function threads(src, { ver }) {
     });
     fs.writeFileSync(stamp, key);
   }
-  // The layer's libc has a per-thread errno: no shim.
-  await make(src, OBJ_THREADS, EXTRA_CFLAGS.filter((f, i, all) => f !== '-isystem' && all[i - 1] !== '-isystem'));
+  localModules(OBJ_THREADS);
+  await make(src, OBJ_THREADS, EXTRA_CFLAGS);
   const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
-  const tmp = `${OUT_THREADS}.${process.pid}.tmp`;
+  const tmp = `${OUT}.${process.pid}.tmp`;
   // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
   // size, so that its data and the first thread's stack fit the layer's initial memory.
   await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...layer.objects,
     ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
-  fs.renameSync(tmp, OUT_THREADS);
-  log(`${path.relative(ROOT, OUT_THREADS)} (CPython ${ver} with threads, ${fs.statSync(OUT_THREADS).size} bytes)`);
+  fs.renameSync(tmp, OUT);
+  log(`${path.relative(ROOT, OUT)} (CPython ${ver} with threads, ${fs.statSync(OUT).size} bytes)`);
+}
+
+// ---- 4. the standard library ----
+
+function stdlib(src) {
+  const dest = path.join(LIB, 'lib', 'python3.11');
+  const stamp = path.join(LIB, 'stamp');
+  const builddir = path.join(OBJ_THREADS, fs.readFileSync(path.join(OBJ_THREADS, 'pybuilddir.txt'), 'utf8').trim());
+  const sysconfigdata = fs.readdirSync(builddir).filter((f) => f.startsWith('_sysconfigdata_'));
+  if (!sysconfigdata.length) fail(`no sysconfigdata in ${builddir}`);
+  if (!(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === src)) {
+    fs.rmSync(LIB, { recursive: true, force: true });
+    // The test package stays: `-m test` runs CPython's own regression tests from the same source.
+    fs.cpSync(path.join(src, 'Lib'), dest, { recursive: true, filter: (f) => !f.includes('__pycache__') });
+    fs.writeFileSync(stamp, src);
+  }
+  for (const f of sysconfigdata) fs.copyFileSync(path.join(builddir, f), path.join(dest, f));
+  // getpath looks for the platform library directory; statically linked modules leave it empty.
+  fs.mkdirSync(path.join(dest, 'lib-dynload'), { recursive: true });
+  // The platform's own answers (vms/python/site: that threads start), loaded by site from a .pth file in the
+  // directory site reads (Debian's patch names it dist-packages).
+  const site = path.join(dest, 'dist-packages');
+  fs.mkdirSync(site, { recursive: true });
+  for (const f of fs.readdirSync(path.join(ROOT, 'vms/python/site'))) fs.copyFileSync(path.join(ROOT, 'vms/python/site', f), path.join(site, f));
+  // sys.executable: the command's argv[0] (vms/python/host/cli.ts PYTHON_EXECUTABLE), a command that starts this
+  // Python again. getpath finds the prefix (lib/python3.11/os.py) above it.
+  const bin = path.join(LIB, 'bin', 'python3.11');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${path.join(ROOT, 'dist/vms/python/host/cli.js')}' "$@"\n`, { mode: 0o755 });
+  log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
 }
 
 // ---- the build ----
@@ -264,10 +229,8 @@ fs.mkdirSync(OBJ, { recursive: true });
 const pkg = source();
 try {
   await configure(pkg.src);
-  await objects(pkg.src);
-  await link(pkg);
+  await threads(pkg.src, pkg);
   stdlib(pkg.src);
-  if (process.env.PYTHON_THREADS) await threads(pkg.src, pkg);
 } catch (e) {
   fail(e.message);
 }

@@ -1,9 +1,9 @@
-// build/python.wasm as built by scripts/build-python.mjs: its imports are
-// exactly the ones docs/PYTHON.md lists (no --allow-undefined turned a missing
-// symbol into a silent import), its memory import is the one the loader
-// creates, it exports what the loader places the first thread with, its data
-// lies above the core's, the standard library beside it has the generated
-// sysconfigdata, and no CPython source is in the repository.
+// build/python.wasm as built by scripts/build-python.mjs: CPython on the
+// pthread layer. Its imports are exactly the ones docs/PYTHON.md lists (no
+// --allow-undefined turned a missing symbol into a silent import), its memory
+// import is the one the layer's host creates, it exports what the host places
+// threads with, its data lies above the core's, the standard library beside it
+// has the generated sysconfigdata, and no CPython source is in the repository.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { ROOT } from './lib/embed-tools.js';
 import { PYTHON_EXECUTABLE, PYTHON_WASM, ensurePythonWasm } from './lib/python-run.js';
 import { documentedImports, readSignatures, type MemoryLimits } from './lib/wasm-binary.js';
-import { PYTHON_MEMORY_INITIAL_PAGES, PYTHON_MEMORY_MAXIMUM_PAGES } from '../vms/python/host/loader.js';
+import { POSIX_MEMORY_INITIAL_PAGES, POSIX_MEMORY_MAXIMUM_PAGES } from '../vms/posix/host/process.js';
 
 const built = ensurePythonWasm();
 
@@ -28,34 +28,36 @@ if (!built) {
     assert.equal([...sig.imports.keys()].sort(), [...documented].sort());
   });
 
-  test('the memory import is shared, with the limits the loader uses', () => {
+  test('the memory import is shared, with the limits the layer\'s host uses', () => {
     const mem = sig.imports.get('env.memory') as MemoryLimits;
-    assert.equal(mem, { min: PYTHON_MEMORY_INITIAL_PAGES, max: PYTHON_MEMORY_MAXIMUM_PAGES, shared: true });
+    assert.equal(mem, { min: POSIX_MEMORY_INITIAL_PAGES, max: POSIX_MEMORY_MAXIMUM_PAGES, shared: true });
   });
 
-  test('it exports what the loader places the first thread with', () => {
+  test('it exports what the layer\'s host places threads with', () => {
     const names = new Set(WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name));
     for (const n of ['__stack_pointer', '__tls_base', '__tls_size', '__tls_align', '__wasm_init_tls', '__heap_base', '__data_end',
-      'wtpy_command', 'wtpy_main_tls', 'wtpy_main_tls_size']) {
+      'wtp_command', 'wtp_main_tls', 'wtp_main_tls_size', 'wtp_area_new', 'wtp_area_tls', 'wtp_area_stack_top', 'wtp_area_free',
+      'wtp_set_self', 'wtp_thread_entry']) {
       assert.ok(names.has(n), `missing export ${n}`);
     }
-    assert.equal(sig.exports.get('wtpy_command'), { params: [], results: [] });
+    assert.equal(sig.exports.get('wtp_command'), { params: [], results: [] });
   });
 
   test('its data lies above the core\'s and below its heap, its TLS fits the main block', async () => {
-    const memory = new WebAssembly.Memory({ initial: PYTHON_MEMORY_INITIAL_PAGES, maximum: PYTHON_MEMORY_MAXIMUM_PAGES, shared: true });
+    const memory = new WebAssembly.Memory({ initial: POSIX_MEMORY_INITIAL_PAGES, maximum: POSIX_MEMORY_MAXIMUM_PAGES, shared: true });
     const coreModule = await WebAssembly.compile(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')));
     const core = (await WebAssembly.instantiate(coreModule, { env: { memory, now_ms: () => 0, abort: () => {} } })).exports as Record<string, () => number>;
     // The exported globals without running anything: every import that is not the memory does nothing.
     const stub = new Proxy({}, { get: () => () => 0 });
-    const imports = new Proxy({}, { get: (_t, m) => (m === 'env' ? { memory } : stub) });
+    const imports = new Proxy({}, { get: (_t, m) => (m === 'env' ? new Proxy({ memory }, {
+      get: (t: Record<string, unknown>, k: string) => t[k] ?? (() => 0) }) : stub) });
     const py = (await WebAssembly.instantiate(await WebAssembly.compile(bytes), imports as WebAssembly.Imports))
       .exports as Record<string, WebAssembly.Global | (() => number)>;
     const g = (n: string) => (py[n] as WebAssembly.Global).value as number;
     assert.ok(core.heap_base() <= 0x20000, `core data ends at ${core.heap_base()}`);
     assert.ok(g('__data_end') > 0x20000 && g('__data_end') <= g('__heap_base'));
-    assert.ok(g('__heap_base') <= PYTHON_MEMORY_INITIAL_PAGES * 65536, 'the data and linked stack fit the initial memory');
-    assert.ok(g('__tls_size') <= (py.wtpy_main_tls_size as () => number)());
+    assert.ok(g('__heap_base') <= POSIX_MEMORY_INITIAL_PAGES * 65536, 'the data and linked stack fit the initial memory');
+    assert.ok(g('__tls_size') <= (py.wtp_main_tls_size as () => number)());
   });
 
   test('the standard library has the generated sysconfigdata, and sys.executable is a command', () => {

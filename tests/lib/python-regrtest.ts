@@ -28,7 +28,8 @@ export function parseRegrtest(out: string): Map<string, RegrtestFile> {
   let current: RegrtestFile | undefined;
   let lastTest = '';
   for (const line of out.split('\n')) {
-    const head = /\[\s*\d+\/\d+\] (test_\w+)/.exec(line);
+    // "[ 3/7] test_x", or "[ 3/7/1] test_x" once a file has failed.
+    const head = /\[\s*\d+\/\d+(?:\/\d+)?\] (test_\w+)/.exec(line);
     if (head) {
       current = { run: 0, failures: 0, errors: 0, skipped: 0, skips: [], failed: [], result: 'unknown' };
       files.set(head[1], current);
@@ -40,8 +41,9 @@ export function parseRegrtest(out: string): Map<string, RegrtestFile> {
     const name = /^(\S+) \(([^)]+)\)/.exec(line);
     if (name) lastTest = name[2];
     // A test with a docstring prints it on the next line, and its verdict after it.
-    const skip = /\.\.\. skipped '(.*)'$/.exec(line);
-    if (skip) { current.skips.push({ test: lastTest, reason: skip[1] }); continue; }
+    // unittest prints the reason's repr: in double quotes when it holds a single quote.
+    const skip = /\.\.\. skipped (['"])(.*)\1$/.exec(line);
+    if (skip) { current.skips.push({ test: lastTest, reason: skip[2] }); continue; }
     const bad = /^(?:FAIL|ERROR): \S+ \(([^)]+)\)/.exec(line);
     if (bad) { current.failed.push(bad[1]); continue; }
     const ran = /^Ran (\d+) tests? in/.exec(line);

@@ -14,6 +14,8 @@ export interface NodePosixProcessOptions {
   /** Output of every thread goes here instead of the process's fds 1 and 2 (vms/lua/host/threads.ts newCapture). */
   capture?: SharedArrayBuffer;
   env?: Record<string, string>;
+  /** process.ts PosixProcessOptions.endOnWorkerDeath. */
+  endOnWorkerDeath?: boolean;
 }
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
@@ -21,7 +23,7 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
   core ??= WebAssembly.compile(fs.readFileSync(path.join(BUILD, 'core.wasm')));
   const program = await WebAssembly.compile(fs.readFileSync(wasmFile));
   return startPosixProcess({
-    core: await core, program, args, env: opts.env, capture: opts.capture,
+    core: await core, program, args, env: opts.env, capture: opts.capture, endOnWorkerDeath: opts.endOnWorkerDeath,
     createRuntime: (o) => createRuntime(o),
     job: new URL('./thread-worker.js', import.meta.url),
     // wtp_fork: a child is started per fork (no warm pool: most programs never fork); it compiles the program named in the fork's data.

@@ -11,6 +11,7 @@ import { waitAsync } from '../../../host/wait.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
+import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixNoForkImports } from './fork.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
@@ -29,6 +30,13 @@ export interface PosixExports extends CModuleExports {
 /** The memory a module linked by scripts/posix-layer.mjs declares at least (its --initial-memory), and at most. */
 export const POSIX_MEMORY_INITIAL_PAGES = 64;
 export const POSIX_MEMORY_MAXIMUM_PAGES = 4096;
+
+/**
+ * The process's status when its main thread's worker fails, or, with `endOnWorkerDeath`, when any thread's worker
+ * dies without finishing its job (terminated, crashed, out of memory): what a native process that calls abort() shows
+ * (128 + SIGABRT).
+ */
+export const POSIX_WORKER_DIED_STATUS = 134;
 
 /** The first thread's C stack (main()): as large as a native main thread's usual share. */
 const MAIN_STACK = 1 << 20;
@@ -141,6 +149,12 @@ export interface PosixProcessOptions {
   capture?: SharedArrayBuffer;
   /** Registry slots: threads alive at once + 1 (default 72). */
   capacity?: number;
+  /**
+   * A thread's worker that dies ends the process with POSIX_WORKER_DIED_STATUS (after a line on stderr). For a VM whose
+   * threads share a GIL or other locks (CPython): the thread may have died holding one, and the others would wait for
+   * it forever. Without it a joiner of that thread gets PTHREAD_CANCELED and the process goes on.
+   */
+  endOnWorkerDeath?: boolean;
 }
 
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
@@ -158,15 +172,23 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined,
   };
   const main = rt.spawn(opts.job, data);
+  const cell = new Int32Array(exitCell);
+  if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
+    if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
+    const message = `posix: a thread's worker died: ${e instanceof Error ? e.message : String(e)}\n`;
+    if (opts.capture) appendCapture(opts.capture, new TextEncoder().encode(message));
+    else console.error(message.trimEnd());
+    recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
+  }));
   const exited = (async () => {
-    const cell = new Int32Array(exitCell);
     while (Atomics.load(cell, 0) === 0) await waitAsync(cell, 0, 0, 1000);
     return Atomics.load(cell, 0) - 1;
   })();
   const status = (async () => {
     const code = await Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
+      if (Atomics.load(cell, 0) !== 0) return exited; // the process had ended: close() terminated it
       console.error(`posix: the main thread's worker failed: ${e instanceof Error ? e.message : String(e)}`);
-      return 134;
+      return POSIX_WORKER_DIED_STATUS;
     })]);
     await rt.close({ graceMs: 100 });
     return code;

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // wasm-threads-python: the `python3.11` command (CPython's own main) on
 // build/python.wasm and the core, under Node. Options, sys.argv, exit
-// statuses and tracebacks are CPython's. The interpreter runs on a worker
-// (its own stack size; this thread only starts it and relays its status).
+// statuses and tracebacks are CPython's. The interpreter's threads run on
+// workers (this thread only starts the process and relays its status).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { nodeWasiOptions, writeStdio } from '../../lua/host/node-wasi.js';
-import { compilePython, createPythonMemory, instantiatePython, runCommand } from './loader.js';
+import { applyEngineFlags } from '../../../host/node/engine.js';
+import { writeStdio } from '../../lua/host/node-wasi.js';
+import { startNodePosixProcess } from '../../posix/host/node-process.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -29,11 +29,11 @@ export const PYTHON_EXECUTABLE = path.join(PACKAGE_ROOT, 'build', 'python-lib', 
  */
 export const V8_FLAGS = ['--no-liftoff', '--wasm-lazy-compilation'];
 
-/** The interpreter thread's V8 stack: deep C recursion (the parser, repr of nested containers) needs more than the default. */
-const STACK_MB = 16;
-
-/** Runs the command on this thread with `args` (the arguments after argv[0]) and returns its exit status. */
-export async function runPython(args: string[]): Promise<number> {
+/**
+ * Runs the command and resolves to its exit status: build/python.wasm is CPython on the pthread layer
+ * (docs/PYTHON.md "Threads"), a layer process whose main() and every thread are runtime jobs on workers of their own.
+ */
+export async function main(args: string[]): Promise<number> {
   const build = path.join(PACKAGE_ROOT, 'build');
   for (const f of ['core.wasm', 'python.wasm']) {
     if (!fs.existsSync(path.join(build, f))) {
@@ -41,39 +41,13 @@ export async function runPython(args: string[]): Promise<number> {
       return 1;
     }
   }
-  const modules = await compilePython(fs.readFileSync(path.join(build, 'core.wasm')), fs.readFileSync(path.join(build, 'python.wasm')));
-  const wasi = nodeWasiOptions([PYTHON_EXECUTABLE, ...args]);
-  const thread = await instantiatePython(modules, createPythonMemory(), wasi);
-  return runCommand(thread, wasi.stderr);
+  // A thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads").
+  return (await startNodePosixProcess(path.join(build, 'python.wasm'), [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true })).status;
 }
 
-/**
- * CPython on the pthread layer (`PYTHON_THREADS=1 npm run build:python`, docs/PYTHON.md "Threads"): when it is built,
- * the command runs it as a layer process, main() and every thread a runtime job on a worker of its own.
- */
-export const PYTHON_THREADS_WASM = path.join(PACKAGE_ROOT, 'build', 'python-threads.wasm');
-
-/** Starts the interpreter on a worker and resolves to its exit status. */
-export async function main(args: string[]): Promise<number> {
-  if (fs.existsSync(PYTHON_THREADS_WASM)) {
-    const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
-    return (await startNodePosixProcess(PYTHON_THREADS_WASM, [PYTHON_EXECUTABLE, ...args])).status;
-  }
-  return new Promise((resolve) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: { args }, resourceLimits: { stackSizeMb: STACK_MB } });
-    let status: number | undefined;
-    w.on('message', (m: number) => { status = m; });
-    w.on('error', (e) => {
-      writeStdio(2, new TextEncoder().encode(`wasm-threads-python: ${e instanceof Error ? e.message : String(e)}\n`));
-      status ??= 134;
-    });
-    w.on('exit', () => resolve(status ?? 134));
-  });
-}
-
-if (!isMainThread && workerData?.args) {
-  parentPort!.postMessage(await runPython(workerData.args as string[]));
-} else if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // --no-liftoff through applyEngineFlags: the engine check (and a fork child's flags) see it as the process's
+  applyEngineFlags('vm');
   v8.setFlagsFromString(V8_FLAGS.join(' '));
   process.exitCode = await main(process.argv.slice(2));
 }
