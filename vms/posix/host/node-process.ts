@@ -14,6 +14,8 @@ export interface NodePosixProcessOptions {
   /** Output of every thread goes here instead of the process's fds 1 and 2 (vms/lua/host/threads.ts newCapture). */
   capture?: SharedArrayBuffer;
   env?: Record<string, string>;
+  /** What a fork() the module cannot make says besides why (where the build that can is). */
+  forkRefusal?: string;
 }
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
@@ -27,5 +29,6 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     // wtp_fork: a child is started per fork (no warm pool: most programs never fork); it compiles the program named in the fork's data.
     fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: 0 },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
+    forkRefusal: opts.forkRefusal,
   });
 }
