@@ -8,8 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { applyEngineFlags } from '../../../host/node/index.js';
 import { nodeWasiOptions, writeStdio } from '../../lua/host/node-wasi.js';
 import { compilePython, createPythonMemory, instantiatePython, runCommand } from './loader.js';
+import { PYTHON_FORK_REFUSAL, pythonThreadsWasmPath } from './node-build.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -56,8 +58,13 @@ export const PYTHON_THREADS_WASM = path.join(PACKAGE_ROOT, 'build', 'python-thre
 /** Starts the interpreter on a worker and resolves to its exit status. */
 export async function main(args: string[]): Promise<number> {
   if (fs.existsSync(PYTHON_THREADS_WASM)) {
+    const wasm = pythonThreadsWasmPath();
+    if (!fs.existsSync(wasm)) {
+      writeStdio(2, new TextEncoder().encode(`wasm-threads-python: ${wasm} is missing: run \`PYTHON_THREADS=1 npm run build:python\`\n`));
+      return 1;
+    }
     const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
-    return (await startNodePosixProcess(PYTHON_THREADS_WASM, [PYTHON_EXECUTABLE, ...args])).status;
+    return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { forkRefusal: PYTHON_FORK_REFUSAL })).status;
   }
   return new Promise((resolve) => {
     const w = new Worker(new URL(import.meta.url), { workerData: { args }, resourceLimits: { stackSizeMb: STACK_MB } });
@@ -74,6 +81,8 @@ export async function main(args: string[]): Promise<number> {
 if (!isMainThread && workerData?.args) {
   parentPort!.postMessage(await runPython(workerData.args as string[]));
 } else if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // the engine's own needs first (the runtime checks they were applied, and fork children start with them)
+  applyEngineFlags();
   v8.setFlagsFromString(V8_FLAGS.join(' '));
   process.exitCode = await main(process.argv.slice(2));
 }
