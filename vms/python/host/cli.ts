@@ -64,7 +64,9 @@ export async function main(args: string[]): Promise<number> {
       return 1;
     }
     const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
-    return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { forkRefusal: PYTHON_FORK_REFUSAL })).status;
+    // the fork build is chosen to fork: a warm child makes each fork a hand-off instead of a Node start
+    const forkPool = wasm.endsWith('-fork.wasm') ? 1 : 0;
+    return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { forkRefusal: PYTHON_FORK_REFUSAL, forkPool })).status;
   }
   return new Promise((resolve) => {
     const w = new Worker(new URL(import.meta.url), { workerData: { args }, resourceLimits: { stackSizeMb: STACK_MB } });
