@@ -155,7 +155,7 @@ async function threads(src, { ver }) {
   // configure's link tests cannot link the layer's shared-memory libc: its other answers are the WASI configure's
   // above (the same libc source, the same functions), given as its cache; CPython's own thread_pthread.h and GIL follow.
   const cache = fs.readFileSync(path.join(OBJ, 'config.cache'), 'utf8').split('\n').filter((l) => !RECHECKED.test(l))
-    .map((l) => THREAD_ANSWERS.reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
+    .map((l) => [...THREAD_ANSWERS, ...FORK_ANSWERS].reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
   const cc = `${CC} --target=wasm32-wasi --sysroot=${layer.sysroot} -isystem ${path.join(ROOT, 'vms/posix/include')}`;
   const stamp = path.join(OBJ_THREADS, 'configure.stamp');
   const key = createHash('sha256').update(JSON.stringify({ src, cc, cache })).digest('hex');
@@ -212,6 +212,29 @@ function stdlib(src) {
   log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
 }
 
+// ---- 5. fork: os.fork from any depth -> build/python-fork-anywhere.wasm ----
+
+/**
+ * What configure answers on the layer for os.fork: fork() from vms/posix/src/fork.c (libc's locks held across the
+ * copy), waitpid()/wait() and <sys/wait.h> from the layer too. CPython's os.fork then runs PyOS_BeforeFork and
+ * PyOS_AfterFork_* itself; os.register_at_fork and os.wait* exist. No source is changed.
+ */
+const FORK_ANSWERS = ['ac_cv_func_fork', 'ac_cv_func_waitpid', 'ac_cv_func_wait', 'ac_cv_header_sys_wait_h'];
+const OUT_FORK = path.join(BUILD, 'python-fork-anywhere.wasm');
+
+/**
+ * The fork build step (scripts/asyncify-fork.mjs) over build/python.wasm: asyncify on exactly the functions that
+ * can be on a thread's stack when fork() calls the layer's fork_here import, so that the host unwinds them, copies
+ * the memory and rewinds them in the parent and the child (host/c-fork.ts). Its own module: the speed of the build
+ * without it is kept where no fork is wanted (docs/PYTHON.md "fork").
+ */
+async function forkBuild() {
+  const { asyncifyForFork } = await import('./asyncify-fork.mjs');
+  log('asyncify for fork (fork path of wtp_fork.fork_here; a minute or two)');
+  const r = asyncifyForFork({ input: OUT, output: OUT_FORK, imports: ['wtp_fork.fork_here'] });
+  log(`${path.relative(ROOT, OUT_FORK)} (${r.instrumented.length} of ${r.functions} functions instrumented; ${r.inputBytes} -> ${r.outputBytes} bytes)`);
+}
+
 // ---- the build ----
 
 const missing = [
@@ -231,6 +254,8 @@ try {
   await configure(pkg.src);
   await threads(pkg.src, pkg);
   stdlib(pkg.src);
+  // PYTHON_FORK=0 leaves the fork build out (it takes a minute or two)
+  if (process.env.PYTHON_FORK !== '0') await forkBuild();
 } catch (e) {
   fail(e.message);
 }

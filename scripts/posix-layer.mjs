@@ -48,7 +48,7 @@ export const MAX_MEMORY = 4096 * 65536;
 /** vms/posix/host/process.ts POSIX_MEMORY_INITIAL_PAGES. */
 export const INITIAL_MEMORY = 64 * 65536;
 
-/** libc entry points called through the layer's locks (vms/posix/src/libc.c). */
+/** libc entry points called through the layer (its locks: vms/posix/src/libc.c). */
 export const WRAPPED = [
   'malloc', 'free', 'calloc', 'realloc', 'posix_memalign', 'aligned_alloc', 'malloc_usable_size',
   '__ofl_lock', '__ofl_unlock',
@@ -56,6 +56,8 @@ export const WRAPPED = [
   'fseeko', 'ftell', 'ftello', 'fgetpos', 'fsetpos', 'setvbuf', 'feof', 'ferror', 'getline', 'getdelim', 'putchar',
   'puts', 'vprintf', 'vscanf', 'clearerr', 'rewind', 'perror', 'getchar', 'printf', 'fprintf', 'scanf', 'fscanf',
   'fflush', 'fclose', 'freopen',
+  // the text of a failed fork() (vms/posix/src/fork.c)
+  'strerror',
 ];
 
 /** The layer's sources; command.c (wtp_command) only for programs without an entry of their own. */

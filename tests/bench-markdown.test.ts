@@ -1,18 +1,24 @@
-// docs/PERFORMANCE.md is the rendering of one bench result: the committed
+// Each docs/PERFORMANCE*.md is the rendering of one bench result: the committed
 // document is exactly what scripts/bench-markdown.ts makes of the result saved
 // beside it, and the rendering carries every figure of a result.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchMarkdown } from '../scripts/bench-markdown.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 
-test('docs/PERFORMANCE.md is the rendering of docs/PERFORMANCE.json', () => {
-  const result = JSON.parse(readFileSync(`${DOCS}PERFORMANCE.json`, 'utf8'));
-  assert.fixture(readFileSync(`${DOCS}PERFORMANCE.md`, 'utf8'), benchMarkdown(result),
-    'regenerate: npm run bench -- --from docs/PERFORMANCE.json --markdown docs/PERFORMANCE.md');
+const RESULTS = readdirSync(DOCS).filter((f) => /^PERFORMANCE.*\.json$/.test(f));
+
+test('each docs/PERFORMANCE*.md is the rendering of the result beside it', () => {
+  assert.ok(RESULTS.includes('PERFORMANCE.json'), 'docs/PERFORMANCE.json');
+  for (const json of RESULTS) {
+    const md = json.replace(/\.json$/, '.md');
+    const result = JSON.parse(readFileSync(`${DOCS}${json}`, 'utf8'));
+    assert.fixture(readFileSync(`${DOCS}${md}`, 'utf8'), benchMarkdown(result),
+      `regenerate: npm run bench -- --from docs/${json} --markdown docs/${md}`);
+  }
 });
 
 test('every figure of a result, however nested, is in the document; a new section needs no change', () => {

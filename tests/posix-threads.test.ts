@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { posixProgram, runPosix } from './lib/posix-run.js';
+import { posixForkProgram, posixProgram, runPosix } from './lib/posix-run.js';
 import { waitFor, within } from './lib/helpers.js';
 import { captureText } from '../vms/lua/host/threads.js';
 import { ROOT } from './lib/embed-tools.js';
@@ -23,7 +23,7 @@ posixTest('a program on the layer imports only its memory, the core, the layer\'
   const program = new WebAssembly.Module(fs.readFileSync(wasm));
   const core = new WebAssembly.Module(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')));
   const coreExports = new Set(WebAssembly.Module.exports(core).map((e) => e.name));
-  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'waitpid'] };
+  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid'] };
   for (const i of WebAssembly.Module.imports(program)) {
     const where = `${i.module}.${i.name}`;
     if (i.module === 'env') assert.is(where, 'env.memory');
@@ -108,6 +108,26 @@ posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates 
   assert.equal(steps(r.out), ['forks', 'joined']);
   // the storm's lines stayed whole across the forks
   for (const l of r.out.split('\n').filter((x) => x.startsWith('storm'))) assert.match(l, /^storm \d \d+$/);
+});
+
+test('fork() from a qsort comparator, from a thread while two hammer malloc, and reaped by wait(): the fork build step', async () => {
+  await within(300_000, async () => {
+    const wasm = await posixForkProgram('fork-anywhere');
+    if (!wasm) return;
+    const r = await runPosix(wasm);
+    assert.is(r.status, 0, r.out.slice(-2000));
+    assert.equal(steps(r.out), ['qsort', 'thread', 'wait']);
+  }, 'fork-anywhere');
+});
+
+test('fork() in a module without the fork build step fails with ENOTSUP and the host\'s reason; the parent goes on', async () => {
+  await within(120_000, async () => {
+    const wasm = posixProgram('fork-anywhere');
+    if (!wasm) return;
+    const r = await runPosix(wasm);
+    assert.is(r.status, 1);
+    assert.match(r.out, /FAIL .*fork-anywhere\.c:\d+: pid >= 0/);
+  }, 'fork-anywhere without the step');
 });
 
 test.run();

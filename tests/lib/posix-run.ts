@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
 import { startNodePosixProcess } from '../../vms/posix/host/node-process.js';
 import { captureText, newCapture } from '../../vms/lua/host/threads.js';
@@ -25,6 +26,19 @@ export function posixProgram(name: string): string | undefined {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'posix-layer.mjs'), '-o', out, path.join(ROOT, 'tests', 'posix', `${name}.c`)], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000,
   });
+  return out;
+}
+
+/** tests/posix/<name>.c built, then through the fork build step (scripts/asyncify-fork.mjs): fork() from any depth. */
+export async function posixForkProgram(name: string): Promise<string | undefined> {
+  const plain = posixProgram(name);
+  if (!plain) return undefined;
+  const out = plain.replace(/\.wasm$/, '-fork.wasm');
+  if (fs.existsSync(out) && fs.statSync(plain).mtimeMs < fs.statSync(out).mtimeMs) return out;
+  const { asyncifyForFork } = await import(pathToFileURL(path.join(ROOT, 'scripts', 'asyncify-fork.mjs')).href) as {
+    asyncifyForFork(o: { input: string; output: string; imports: string[] }): unknown;
+  };
+  asyncifyForFork({ input: plain, output: out, imports: ['wtp_fork.fork_here'] });
   return out;
 }
 

@@ -1,14 +1,18 @@
-// The child's side of wtp_fork, platform-neutral: the body of the fork
-// subsystem's continuation module (fork-continuation.ts under Node). After
-// the runtime has adopted the forking thread (after_fork_child: only its slot
-// lives, every core lock released), the hook instantiates the program over
-// the copy on the forking thread's stack (fresh: no frame lives on) and TLS
-// block (as it was), and the layer resets libc's locks and its thread
-// bookkeeping (wtp_after_fork_child); the continuation runs wtp_fork_child(arg).
+// The child's side of wtp_fork and fork(), platform-neutral: the body of the
+// fork subsystem's continuation module (fork-continuation.ts under Node).
+// After the runtime has adopted the forking thread (after_fork_child: only its
+// slot lives, every core lock released), the hook instantiates the program
+// over the copy on the forking thread's stack and TLS block (as it was), and
+// the layer resets libc's locks and its thread bookkeeping
+// (wtp_after_fork_child). The continuation then runs wtp_fork_child(arg)
+// (wtp_fork: no frame lives on, the stack is fresh), or rewinds the export the
+// forking thread was running over its unwound frames in the copy (fork():
+// host/c-fork.ts), where fork() returns 0. Until that rewind the stack pointer
+// stays below every unwound frame, so the reset's own frames leave them alone.
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
-import { posixForkImports, type PosixForkData } from './fork.js';
+import { posixForkImports, type PosixFork, type PosixForkData } from './fork.js';
 import { instantiatePosix, ThreadUnwind, type PosixExports } from './process.js';
 
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData }
@@ -16,28 +20,45 @@ export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThr
 export interface PosixForkContinuation {
   afterForkChild(ctx: PosixForkChildContext): Promise<void>;
   resume(ctx: PosixForkChildContext): number;
+  /** The child's program ended: its files closed, its instance dropped, so its carrier can serve the next child. */
+  recycle(): void;
 }
 
 export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, wasi: (args: string[]) => WasiOptions): PosixForkContinuation {
   let child: PosixExports | undefined;
+  let fork: PosixFork | undefined;
+  let files: Wasi | undefined;
+  // a recycled carrier (docs/FORK.md) compiles each program once
+  const programs = new Map<string, Promise<WebAssembly.Module>>();
   return {
     async afterForkChild({ runtime, thread, data }) {
-      const program = await load(data.program);
+      if (!programs.has(data.program)) programs.set(data.program, load(data.program));
+      const program = await programs.get(data.program)!;
       // The child forks again through its own runtime; it starts no threads (wtp.spawn refuses).
-      child = await instantiatePosix(program, thread.core, runtime.memory, new Wasi(wasi(data.args)), {
+      fork = posixForkImports(() => runtime, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args }),
+        () => runtime.memory);
+      files = new Wasi(wasi(data.args));
+      child = await instantiatePosix(program, thread.core, runtime.memory, files, {
         wtp: { spawn: () => -1, unwind: () => { throw new ThreadUnwind(); } },
-        wtp_fork: posixForkImports(() => runtime, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args })),
-      }, { kind: 'adopt', stackPointer: data.stackTop, tlsBase: data.tlsBase });
+        wtp_fork: fork.imports,
+      }, { kind: 'adopt', stackPointer: data.frames?.stackPointer ?? data.stackTop, tlsBase: data.tlsBase });
+      fork.cfork.bind(child);
       (child.wtp_after_fork_child as (h: number) => void)(thread.handle);
     },
     resume({ data }) {
       try {
+        // a thread's function that returns in the child ends it: it was the child's only thread
+        if (data.frames) return (fork!.cfork.resume(data.frames), 0);
         return (child!.wtp_fork_child as (arg: number) => number)(data.arg) & 0xff;
       } catch (e) {
         if (e instanceof WasiExit) return e.code;
         if (e instanceof ThreadUnwind) return 0; // pthread_exit of the child's only thread: the process ends with it
         throw e;
       }
+    },
+    recycle() {
+      files?.closeAll();
+      child = fork = files = undefined;
     },
   };
 }

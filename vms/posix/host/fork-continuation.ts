@@ -1,10 +1,17 @@
 // The child of wtp_fork under Node: the fork subsystem's continuation module
 // (fork-child.ts does the work).
 import fs from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { nodeWasiOptions } from '../../lua/host/node-wasi.js';
 import { posixForkContinuation } from './fork-child.js';
+
+// A child compiles each function of the program when it first runs it: compiled whole with TurboFan (the tiering a
+// parent passes on: --no-liftoff), a module of megabytes (CPython's fork build) takes tens of seconds first.
+setFlagsFromString('--wasm-lazy-compilation');
 
 const continuation = posixForkContinuation(async (url) => WebAssembly.compile(fs.readFileSync(new URL(url))), nodeWasiOptions);
 
 export const afterForkChild = continuation.afterForkChild;
+// A carrier may run one child after another (docs/FORK.md, "Recycled children"): nothing of a child outlives recycle.
+export const recycle = continuation.recycle;
 export default continuation.resume;

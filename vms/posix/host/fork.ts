@@ -1,15 +1,23 @@
-// The host side of wtp_fork and wtp_waitpid (vms/posix/src/fork.c): the
+// The host side of wtp_fork, fork() and waitpid (vms/posix/src/fork.c): the
 // `wtp_fork` imports of one thread's instance, on the project's fork
 // subsystem (host/fork). The C side has already taken libc's locks
-// (wtp_before_fork) when `fork` is called; the world is stopped only for the
-// copy. The child (fork-child.ts) rebuilds this thread's instance over the
-// copy and runs the program's export wtp_fork_child(arg).
+// (wtp_before_fork) when `fork` or `fork_here` is called; the world is stopped
+// only for the copy. The child (fork-child.ts) rebuilds this thread's instance
+// over the copy and runs the program's export wtp_fork_child(arg) (`fork`), or
+// rewinds the thread's unwound frames so that fork() returns 0 (`fork_here`,
+// host/c-fork.ts: a module built with scripts/asyncify-fork.mjs).
 import { ChildProcessError, ForkRefusedError, type ForkOptions, type ForkOutcome, type WaitpidOptions } from '../../../host/index.js';
-import { WASI_ERRNO } from '../../../host/c-fork.js';
+import { CForkThread, WASI_ERRNO, type CForkFrames } from '../../../host/c-fork.js';
 import type { PosixExports } from './process.js';
 
 // errno as the program's libc (wasi-libc) numbers it: fork.c stores -result in errno as it is
 const { EAGAIN, ECHILD, ENOMEM, ENOSYS } = WASI_ERRNO;
+/**
+ * The hand-off's deadline of a fork (ForkOptions.ackTimeoutMs; the subsystem's default is 10 s): with no warm pool a
+ * child starts Node and compiles the program (CPython: megabytes of code) before it acknowledges, which on two loaded
+ * cores took longer than 10 s; a child that never acknowledges still fails the fork, after a minute.
+ */
+const POSIX_FORK_ACK_TIMEOUT_MS = 60_000;
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
@@ -23,6 +31,8 @@ export interface PosixForkData {
   /** The program's module (a file: URL) and argv, for the child's instance and WASI. */
   program: string;
   args: string[];
+  /** A fork() with the thread's frames live (fork_here): its unwound frames, which the child rewinds. */
+  frames?: CForkFrames;
 }
 
 /** Who forks for a thread: its registration (a job's ctx) or, in a fork child, the child's runtime. */
@@ -31,18 +41,44 @@ export interface PosixForker {
   waitpid(pid: number, opts: WaitpidOptions): number | undefined;
 }
 
-/** The `wtp_fork` imports: `view` is the thread's instance (bound late) and its stack top. */
+const forkErrno = (e: unknown): number => (e instanceof ForkRefusedError ? EAGAIN : ENOMEM);
+
+/** The `wtp_fork` imports of one thread's instance, and the driver of its fork() (bind it, run the thread through it). */
+export interface PosixFork {
+  imports: Record<string, (...args: number[]) => number>;
+  cfork: CForkThread;
+}
+
+/**
+ * The `wtp_fork` imports: `view` is the thread's instance (bound late) and its stack top. `refusal` is added to the
+ * text of a fork() the module cannot make (no fork build step): where the build that can is.
+ */
 export function posixForkImports(forker: () => PosixForker, view: () => { program: PosixExports; stackTop: number },
-  describe: () => { program: string; args: string[] }): Record<string, (...args: number[]) => number> {
-  return {
+  describe: () => { program: string; args: string[] }, memory: () => WebAssembly.Memory, refusal?: string): PosixFork {
+  const forkWith = (data: PosixForkData) => forker().fork({ data, ackTimeoutMs: POSIX_FORK_ACK_TIMEOUT_MS }).pid;
+  const cfork = new CForkThread(memory, (frames) => {
+    const v = view();
+    // argv[0] only: the program has read its arguments (args_get) into the heap the child gets; a long `-c` script
+    // would not fit ForkOptions.data
+    const d = describe();
+    return forkWith({ arg: 0, stackTop: v.stackTop, tlsBase: frames.tlsBase, program: d.program, args: d.args.slice(0, 1), frames });
+  }, forkErrno);
+  const imports = {
     fork(arg: number): number {
       try {
         const v = view();
-        const data: PosixForkData = { arg, stackTop: v.stackTop, tlsBase: v.program.__tls_base.value as number, ...describe() };
-        return forker().fork({ data }).pid;
+        return forkWith({ arg, stackTop: v.stackTop, tlsBase: v.program.__tls_base.value as number, ...describe() });
       } catch (e) {
-        return -(e instanceof ForkRefusedError ? EAGAIN : ENOMEM);
+        return -forkErrno(e);
       }
+    },
+    fork_here: cfork.forkImport,
+    error(buf: number, len: number): number {
+      const text = cfork.lastError.startsWith('fork: this build cannot fork') && refusal ? `${cfork.lastError}; ${refusal}` : cfork.lastError;
+      const bytes = new TextEncoder().encode(text);
+      const n = Math.min(bytes.length, len);
+      new Uint8Array(memory().buffer, buf, n).set(bytes.subarray(0, n));
+      return n;
     },
     waitpid(pid: number, nohang: number): number {
       try {
@@ -53,9 +89,10 @@ export function posixForkImports(forker: () => PosixForker, view: () => { progra
       }
     },
   };
+  return { imports, cfork };
 }
 
 /** The imports of an instance that cannot fork (no fork service, or no module file to give the child). */
 export function posixNoForkImports(): Record<string, (...args: number[]) => number> {
-  return { fork: () => -ENOSYS, waitpid: () => -ECHILD };
+  return { fork: () => -ENOSYS, fork_here: () => -ENOSYS, waitpid: () => -ECHILD, error: () => 0 };
 }

@@ -16,6 +16,10 @@ export interface NodePosixProcessOptions {
   env?: Record<string, string>;
   /** process.ts PosixProcessOptions.endOnWorkerDeath. */
   endOnWorkerDeath?: boolean;
+  /** What a fork() the module cannot make says besides why (where the build that can is). */
+  forkRefusal?: string;
+  /** Warm fork children kept ready (default 0: most programs never fork; a program that forks often wants 1). */
+  forkPool?: number;
 }
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
@@ -26,8 +30,9 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     core: await core, program, args, env: opts.env, capture: opts.capture, endOnWorkerDeath: opts.endOnWorkerDeath,
     createRuntime: (o) => createRuntime(o),
     job: new URL('./thread-worker.js', import.meta.url),
-    // wtp_fork: a child is started per fork (no warm pool: most programs never fork); it compiles the program named in the fork's data.
-    fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: 0 },
+    // a child compiles the program named in the fork's data
+    fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0 },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
+    forkRefusal: opts.forkRefusal,
   });
 }

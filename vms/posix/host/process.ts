@@ -56,6 +56,8 @@ export interface PosixJobData {
   area: number;
   /** The program's module as a file: URL, which a fork child loads (absent: wtp_fork fails with ENOSYS). */
   programUrl?: string;
+  /** What a fork() the module cannot make says besides why (where the build that can is). */
+  forkRefusal?: string;
   /** role 'thread': its pthread record (wtp_thread_entry's argument). */
   thread?: number;
   /** [0]: 0 while the process runs, else exit status + 1 (exit() on any thread ends the process). */
@@ -144,6 +146,8 @@ export interface PosixProcessOptions {
   fork?: ForkConfig;
   /** The program's module as a file: URL, for fork children. */
   programUrl?: string;
+  /** What a fork() the module cannot make says besides why (PosixJobData.forkRefusal). */
+  forkRefusal?: string;
   /** The job module of the threads (thread-worker.ts under Node). */
   job: URL;
   capture?: SharedArrayBuffer;
@@ -169,7 +173,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const exitCell = new SharedArrayBuffer(4);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
-    area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined,
+    area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);

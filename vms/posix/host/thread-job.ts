@@ -24,7 +24,10 @@ function detached<T>(ctx: ThreadContext, f: () => T): T {
 
 export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[]) => WasiOptions): Promise<number> {
   const d = ctx.data as PosixJobData;
-  const base = { job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, programUrl: d.programUrl };
+  const base = {
+    job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, programUrl: d.programUrl,
+    forkRefusal: d.forkRefusal,
+  };
   const options = platformWasi(d.args);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
   const { capture } = d;
@@ -33,19 +36,23 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
   let program: PosixExports | undefined = undefined;
   const { programUrl } = d;
-  const wtp_fork = programUrl
-    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: program!.wtp_area_stack_top(d.area) }), () => ({ program: programUrl, args: d.args }))
-    : posixNoForkImports();
+  const fork = programUrl
+    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: program!.wtp_area_stack_top(d.area) }), () => ({ program: programUrl, args: d.args }),
+      () => ctx.memory, d.forkRefusal)
+    : undefined;
   program = await instantiatePosix(d.program, ctx.core, ctx.memory, new Wasi(options),
-    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork }, { kind: 'area', area: d.area });
+    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports() }, { kind: 'area', area: d.area });
   program.wtp_set_self(ctx.handle);
+  // Every export the thread runs goes through the fork driver: a fork() under it unwinds to here and rewinds.
+  fork?.cfork.bind(program);
+  const call = (name: string, ...args: number[]) => (fork ? fork.cfork.call(name, ...args) : (program![name] as (...a: number[]) => unknown)(...args));
   try {
     if (d.role === 'main') {
-      (program.wtp_command as () => void)();
+      call('wtp_command');
       recordExit(d.exitCell, 0);
       return 0;
     }
-    program.wtp_thread_entry(d.thread!, ctx.handle);
+    call('wtp_thread_entry', d.thread!, ctx.handle);
     return 0;
   } catch (e) {
     if (e instanceof ThreadUnwind) return 0;

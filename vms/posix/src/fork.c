@@ -1,15 +1,29 @@
-/* fork for a program on the layer, where no frame of it needs to live on in
- * the child (docs/EMBEDDING.md, "fork from a C module"): the child starts in
- * the program's export wtp_fork_child(arg) on the forking thread's stack, with
- * its TLS block and the copied heap. libc's locks are held across the copy
- * (wtp_before_fork), so the child never finds malloc or stdio half-way. */
+/* fork for a program on the layer (docs/EMBEDDING.md, "fork from a C
+ * module"), in two forms. wtp_fork: no frame of the program lives on in the
+ * child, which starts in the program's export wtp_fork_child(arg) on the
+ * forking thread's stack, with its TLS block and the copied heap. POSIX
+ * fork(): the child returns from it with every frame above intact, in a module
+ * built with the fork build step (scripts/asyncify-fork.mjs). Either way
+ * libc's locks are held across the copy (wtp_before_fork), so the child never
+ * finds malloc or stdio half-way. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 int32_t wtp_host_fork(int32_t arg) __attribute__((import_module("wtp_fork"), import_name("fork")));
 int32_t wtp_host_waitpid(int32_t pid, int32_t nohang) __attribute__((import_module("wtp_fork"), import_name("waitpid")));
+/* Forks with every frame of the calling thread live (host/c-fork.ts): the
+ * child's pid in the parent, 0 in the child (the same frames above it), or
+ * -errno (ENOTSUP: the module did not go through scripts/asyncify-fork.mjs).
+ * `data` holds the thread's unwound frames while the host forks. */
+int32_t wtp_host_fork_here(void *data, int32_t size) __attribute__((import_module("wtp_fork"), import_name("fork_here")));
+/* Copies the host's text of the last failed fork_here into buf (at most len bytes); its length. */
+int32_t wtp_host_fork_error(char *buf, int32_t len) __attribute__((import_module("wtp_fork"), import_name("error")));
 
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);
@@ -37,3 +51,116 @@ int wtp_waitpid(pid_t pid, int nohang, int *running) {
   }
   return r;
 }
+
+/* ---- POSIX fork(), waitpid() and wait() ---------------------------------- */
+
+/* Room for the frames a fork unwinds: a few KiB under a VM's usual depth
+ * (each activation of an interpreter loop saves its locals). From malloc on
+ * the thread's first fork, before libc's locks are taken. */
+#define FORK_DATA_SIZE (256 * 1024)
+static _Thread_local void *fork_data;
+
+/* The children fork() made and nobody has reaped: wait() and waitpid(-1)
+ * choose among them (the host waits for one pid at a time). Only the thread
+ * that holds the VM's own fork lock changes it (CPython's GIL). */
+#define MAX_CHILDREN 256
+static pid_t children[MAX_CHILDREN];
+static int nchildren;
+
+static void child_add(pid_t pid) {
+  if (nchildren < MAX_CHILDREN) children[nchildren++] = pid;
+}
+
+static void child_remove(pid_t pid) {
+  for (int i = 0; i < nchildren; i++)
+    if (children[i] == pid) {
+      children[i] = children[--nchildren];
+      return;
+    }
+}
+
+/* Why the thread's last fork() failed, in the host's words: strerror of that
+ * errno gives it once (a VM turns errno into its error right after the call:
+ * CPython's OSError then says why, and which build forks), then libc's text. */
+static _Thread_local char refusal[200];
+static _Thread_local int refusal_errno;
+
+static void refusal_text(int e) {
+  int32_t n = wtp_host_fork_error(refusal, (int32_t)sizeof refusal - 1);
+  if (n <= 0) return;
+  refusal[n < (int32_t)sizeof refusal - 1 ? n : (int32_t)sizeof refusal - 1] = 0;
+  refusal_errno = e;
+}
+
+char *__real_strerror(int e);
+char *__wrap_strerror(int e) {
+  if (e != 0 && e == refusal_errno) {
+    refusal_errno = 0;
+    return refusal;
+  }
+  return __real_strerror(e);
+}
+
+/* The child returns here with 0 and every frame above intact; the host has
+ * already reset libc's locks and the thread bookkeeping in it
+ * (wtp_after_fork_child, before the rewind). */
+pid_t fork(void) {
+  if (!fork_data && !(fork_data = malloc(FORK_DATA_SIZE))) {
+    errno = ENOMEM;
+    return -1;
+  }
+  wtp_before_fork();
+  int32_t pid = wtp_host_fork_here(fork_data, FORK_DATA_SIZE);
+  if (pid == 0) {
+    nchildren = 0; /* the parent's children are not the child's */
+    return 0;
+  }
+  wtp_after_fork_parent();
+  if (pid < 0) {
+    refusal_text(-pid);
+    errno = -pid;
+    return -1;
+  }
+  child_add(pid);
+  return pid;
+}
+
+/* Linux's status word: the code in bits 8-15 (every child on the runtime exits). */
+static int encode(int code) { return (code & 0xff) << 8; }
+
+static pid_t wait_one(pid_t pid, int *status, int nohang) {
+  int running = 0;
+  int code = wtp_waitpid(pid, nohang, &running);
+  if (code < 0) {
+    if (errno == ECHILD) child_remove(pid);
+    return -1;
+  }
+  if (running) return 0;
+  child_remove(pid);
+  if (status) *status = encode(code);
+  return pid;
+}
+
+/* pid -1 (or 0: one process group here) waits for any child: with WNOHANG the
+ * first that has exited; without, the oldest one still known. */
+pid_t waitpid(pid_t pid, int *status, int options) {
+  int nohang = (options & WNOHANG) != 0;
+  if (pid > 0) return wait_one(pid, status, nohang);
+  if (pid < -1) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (nchildren == 0) {
+    errno = ECHILD;
+    return -1;
+  }
+  if (!nohang) return wait_one(children[0], status, 0);
+  for (int i = 0; i < nchildren; i++) {
+    pid_t c = children[i];
+    pid_t r = wait_one(c, status, 1);
+    if (r != 0) return r;
+  }
+  return 0;
+}
+
+pid_t wait(int *status) { return waitpid(-1, status, 0); }

@@ -10,6 +10,7 @@ import v8 from 'node:v8';
 import { applyEngineFlags } from '../../../host/node/engine.js';
 import { writeStdio } from '../../lua/host/node-wasi.js';
 import { startNodePosixProcess } from '../../posix/host/node-process.js';
+import { PYTHON_FORK_REFUSAL, pythonWasmPath } from './node-build.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -30,19 +31,23 @@ export const PYTHON_EXECUTABLE = path.join(PACKAGE_ROOT, 'build', 'python-lib', 
 export const V8_FLAGS = ['--no-liftoff', '--wasm-lazy-compilation'];
 
 /**
- * Runs the command and resolves to its exit status: build/python.wasm is CPython on the pthread layer
- * (docs/PYTHON.md "Threads"), a layer process whose main() and every thread are runtime jobs on workers of their own.
+ * Runs the command and resolves to its exit status: build/python.wasm (or the fork build, node-build.ts) is CPython on
+ * the pthread layer (docs/PYTHON.md "Threads"), a layer process whose main() and every thread are runtime jobs on
+ * workers of their own.
  */
 export async function main(args: string[]): Promise<number> {
   const build = path.join(PACKAGE_ROOT, 'build');
-  for (const f of ['core.wasm', 'python.wasm']) {
-    if (!fs.existsSync(path.join(build, f))) {
-      writeStdio(2, new TextEncoder().encode(`wasm-threads-python: ${path.join(build, f)} is missing: run \`npm run build:python\`\n`));
+  const wasm = pythonWasmPath();
+  for (const f of [path.join(build, 'core.wasm'), wasm]) {
+    if (!fs.existsSync(f)) {
+      writeStdio(2, new TextEncoder().encode(`wasm-threads-python: ${f} is missing: run \`npm run build:python\`\n`));
       return 1;
     }
   }
+  // the fork build is chosen to fork: a warm child makes the first fork a hand-off instead of a Node start
+  const forkPool = wasm === pythonWasmPath({}) ? 0 : 1;
   // A thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads").
-  return (await startNodePosixProcess(path.join(build, 'python.wasm'), [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true })).status;
+  return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true, forkRefusal: PYTHON_FORK_REFUSAL, forkPool })).status;
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {

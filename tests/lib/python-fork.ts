@@ -1,0 +1,24 @@
+// The fork programs (tests/python/fork/*.py) for the python-fork*.test.ts
+// files: each runs on the fork build (WASM_THREADS_PYTHON_FORK=anywhere) and
+// under Debian's python3.11 with the same output, the children's included.
+// One file per few programs: every fork starts a child process, and a file's
+// deadline (tests/run.ts) is three minutes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import { ROOT } from './embed-tools.js';
+import { PYTHON_PROGRAMS, hasNativePython, sameAsNative } from './python-run.js';
+
+export const FORK_PROGRAMS = path.join(PYTHON_PROGRAMS, 'fork');
+export const FORK_ANYWHERE = { WASM_THREADS_PYTHON_FORK: 'anywhere' };
+
+/** Registers one uvu test per program (a skip when the fork build or python3.11 is missing). */
+export function forkProgramTests(programs: string[]): void {
+  if (!fs.existsSync(path.join(ROOT, 'build', 'python-fork-anywhere.wasm')) || !hasNativePython()) {
+    test('python fork (skipped: build/python-fork-anywhere.wasm not built; npm run build:python)', () => {});
+    return;
+  }
+  for (const p of programs) {
+    test(`fork program ${p}`, () => sameAsNative([path.join(FORK_PROGRAMS, p)], { env: FORK_ANYWHERE, timeoutMs: 170_000 }));
+  }
+}
