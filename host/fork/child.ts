@@ -83,20 +83,31 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   return prepareSession(o, cont, o.pages);
 }
 
+/** What a recycled carrier knows from its last child: the pages instantiation dirties, the pages the last snapshot held. */
+interface Previous { dirty: number[]; live: Uint32Array }
+
 // What one child needs of its own: a fresh memory of `pages`, the instances
 // over it, the runtime object but its handle.
-async function prepareSession<R extends ChildRuntime>(o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number): Promise<ChildSession<R>> {
+async function prepareSession<R extends ChildRuntime>(
+  o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number, previous?: Previous,
+): Promise<ChildSession<R>> {
   const memory = new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
   // The instances' data segments dirtied a few pages: any the snapshot leaves
-  // out (zero in the parent) is zeroed again after the restore.
-  const dirty: number[] = [];
+  // out (zero in the parent) is zeroed again after the restore. The same
+  // modules dirty the same pages every time: a recycled carrier scans once.
   const mem = new Int32Array(memory.buffer);
-  for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) dirty.push(p);
+  const dirty = previous?.dirty ?? [];
+  if (!previous) for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) dirty.push(p);
   // Touched now, so the restore does not take a page fault per 4 KiB it
-  // writes (that halves a read into fresh memory, measured).
-  for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
+  // writes (that halves a read into fresh memory, measured): all of it at
+  // first; after a child, the pages its snapshot held, as the next one's will
+  // be much the same (touching a whole large memory took a recycled Lua
+  // carrier longer than a fork).
+  const touch = (from: number, to: number) => { for (let i = from; i < to; i += OS_PAGE / 4) Atomics.or(mem, i, 0); };
+  if (!previous) touch(0, mem.length);
+  else for (const p of previous.live) if ((p + 1) * PAGE <= memory.buffer.byteLength) touch((p * PAGE) / 4, ((p + 1) * PAGE) / 4);
   return new ChildSession(o, memory, prepared, dirty, cont);
 }
 
@@ -188,6 +199,6 @@ export class ChildSession<R extends ChildRuntime> {
   next(): Promise<ChildSession<R>> {
     // the parent's memory had grown to the snapshot's size: the next one is likely as large
     const pages = Math.max(this.o.pages, (this.#info?.memoryBytes ?? 0) / PAGE);
-    return prepareSession(this.o, this.cont, pages);
+    return prepareSession(this.o, this.cont, pages, { dirty: this.dirty, live: this.#info?.pages ?? new Uint32Array() });
   }
 }
