@@ -6,6 +6,8 @@
 // memory, reading its snapshot from the staging area of the fork control
 // block. Either way host/fork/child.ts does the work: everything but the
 // snapshot's before the request, then read, check, after_fork_child, ack, run.
+// A recycled carrier reports a child's status over IPC (or its port) instead
+// and serves the next child; the pipe carries the status of the last one.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
