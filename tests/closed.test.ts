@@ -42,6 +42,7 @@ const CALLS: Record<ClosedContractClass, Record<string, Call>> = {
     workers: { call: ({ rt }) => rt.workers },
     closed: { call: ({ rt }) => rt.closed },
     spawn: { call: ({ rt }) => rt.spawn(job('spin')) },
+    onSpawn: { call: ({ rt }) => rt.onSpawn(() => {}) },
     ...stopCalls(({ rt }) => rt),
     allowThreads: { call: ({ rt }) => rt.allowThreads(() => 0) },
     stats: { call: ({ rt }) => rt.stats() },
