@@ -91,7 +91,6 @@ export class Child {
   /** The status once known. */
   final?: number;
   ended = false;
-  isReady = false;
   lastAck?: ChildAck;
   /** Its carrier ran an earlier child. */
   readonly recycled: boolean;
@@ -113,7 +112,6 @@ export class Child {
   }
 
   event(e: ChildEvent): void {
-    if (e.type === 'ready') this.isReady = true;
     if (e.type === 'ack') this.lastAck = e;
     if (e.type === 'exit') {
       this.#reportStatus(e.code & 0xff);

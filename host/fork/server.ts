@@ -61,8 +61,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   // when forks were served, and when children came back recycled
   const recent: number[] = [];
   const recycled: number[] = [];
-  // children acknowledged whose status has not come, and that count at each hand-off
-  let running = 0;
+  // at each hand-off: how many children were acknowledged and had not reported their status
   const runningAt: [number, number][] = [];
   const idleSince = new WeakMap<Child, number>();
   let nextPid = 2;
@@ -239,11 +238,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
       if (child.final !== undefined) procExited(ctl, pid, child.final);
-      else {
-        running++;
-        void child.status.then(() => running--);
-      }
-      runningAt.push([performance.now(), running]);
+      runningAt.push([performance.now(), [...live].filter((c) => c.acked && c.final === undefined).length]);
       recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
       return pid;
     } catch (e) {
