@@ -13,6 +13,7 @@ import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixNoForkImports } from './fork.js';
+import { appendOutput } from './output-log.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
 export interface PosixExports extends CModuleExports {
@@ -64,6 +65,8 @@ export interface PosixJobData {
   exitCell: SharedArrayBuffer;
   /** When set, fds 1 and 2 append here instead of the host's. */
   capture?: SharedArrayBuffer;
+  /** When set, fds 1 and 2 append here as records with their fd, instead of the host's (output-log.ts). */
+  output?: SharedArrayBuffer;
 }
 
 /** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
@@ -151,6 +154,8 @@ export interface PosixProcessOptions {
   /** The job module of the threads (thread-worker.ts under Node). */
   job: URL;
   capture?: SharedArrayBuffer;
+  /** PosixJobData.output: the process's output log (output-log.ts). */
+  output?: SharedArrayBuffer;
   /** Registry slots: threads alive at once + 1 (default 72). */
   capacity?: number;
   /**
@@ -173,14 +178,15 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const exitCell = new SharedArrayBuffer(4);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
-    area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
+    area, exitCell, capture: opts.capture, output: opts.output, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
   if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
     if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
     const message = `posix: a thread's worker died: ${e instanceof Error ? e.message : String(e)}\n`;
-    if (opts.capture) appendCapture(opts.capture, new TextEncoder().encode(message));
+    if (opts.output) appendOutput(opts.output, 2, new TextEncoder().encode(message));
+    else if (opts.capture) appendCapture(opts.capture, new TextEncoder().encode(message));
     else console.error(message.trimEnd());
     recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
   }));
