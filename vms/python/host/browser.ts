@@ -1,0 +1,39 @@
+// CPython in a browser page: build/python.wasm on the pthread layer's page
+// process (vms/posix/host/browser.ts): main() and every Python thread a
+// module Worker job (browser-job.ts) over one shared memory, the standard
+// library served read-only at /usr. The page's own thread never runs Python
+// and never blocks: it reads the process's output log (every write with its
+// fd, in order) while the process runs.
+import { startBrowserPosixProcess } from '../../posix/host/browser.js';
+import { newOutputLog } from '../../posix/host/output-log.js';
+import type { PosixProcess } from '../../posix/host/process.js';
+import { PAGE_EXECUTABLE } from './served-files.js';
+
+export { readOutput, outputText, type OutputRecord } from '../../posix/host/output-log.js';
+export { PAGE_EXECUTABLE, PAGE_PREFIX } from './served-files.js';
+
+const BUILD = new URL('../../../../build/', import.meta.url);
+
+export interface BrowserPythonProcess extends PosixProcess {
+  /** The process's stdout and stderr (output-log.ts: readOutput, outputText). */
+  output: SharedArrayBuffer;
+}
+
+export interface BrowserPythonOptions {
+  /** Added to the environment (PYTHONDONTWRITEBYTECODE=1 is set: the tree is read-only). */
+  env?: Record<string, string>;
+  /** The output log's room in bytes (default 4 MiB; writes beyond it are dropped and the log says so). */
+  outputBytes?: number;
+}
+
+/** Runs `python3.11 args…` (e.g. ['-c', source]) in this page; `status` settles with its exit status. */
+export async function startBrowserPythonProcess(args: string[], opts: BrowserPythonOptions = {}): Promise<BrowserPythonProcess> {
+  const output = newOutputLog(opts.outputBytes ?? 4 << 20);
+  const p = await startBrowserPosixProcess(new URL('python.wasm', BUILD), [PAGE_EXECUTABLE, ...args], {
+    output, job: new URL('./browser-job.js', import.meta.url),
+    // a thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads")
+    endOnWorkerDeath: true,
+    env: { PYTHONDONTWRITEBYTECODE: '1', ...opts.env },
+  });
+  return { ...p, output };
+}
