@@ -3,8 +3,9 @@
 // its main thread and every Python thread on module Workers, the standard
 // library served read-only at /usr. The thread programs of
 // tests/python/threaded/ (locks with timeouts, RLock, Condition, Event,
-// Semaphore, Barrier, queue, threading.local, excepthook, a thread pool) and a
-// thread's uncaught exception run first under Node through the command; each
+// Semaphore, Barrier, queue, threading.local, excepthook, a thread pool,
+// daemon threads at exit, the switch interval) and a thread's uncaught
+// exception run first under Node through the command; each
 // page must print the same stdout and stderr and exit with the same status.
 // The page's own cases: its files and processes, and start-up (whose times the
 // test prints: docs/PYTHON.md "In a page").
