@@ -7,8 +7,8 @@
 // daemon threads at exit, the switch interval) and a thread's uncaught
 // exception run first under Node through the command; each
 // page must print the same stdout and stderr and exit with the same status.
-// The page's own cases: its files and processes, and start-up (whose times the
-// test prints: docs/PYTHON.md "In a page").
+// The page's own cases: its files and processes, a process killed from the
+// page, and start-up (whose times the test prints: docs/PYTHON.md "In a page").
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,6 +84,25 @@ except OSError as e:
   status: 0,
 };
 
+/** The page's Stop: threads that never call anything of the layer, ended from the page. */
+const KILL: PythonBrowserCase = {
+  name: 'kill: the page ends a process whose threads spin, with status 137',
+  args: ['-c', `import threading
+def spin():
+    while True:
+        pass
+for _ in range(2):
+    threading.Thread(target=spin, daemon=True).start()
+print("spinning")
+spin()
+`],
+  env: ENV,
+  stdout: 'spinning\n',
+  stderr: '',
+  status: 137,
+  killAt: 'spinning\n',
+};
+
 /** `-c pass`, first in the page (python.wasm fetched and compiled) and again: their times are the page's start-up. */
 const STARTUP: PythonBrowserCase[] = ['first in the page', 'again'].map((when) => ({
   name: `start-up: -c pass, ${when}`, args: ['-c', 'pass'], stdout: '', stderr: '', status: 0,
@@ -112,7 +131,7 @@ if (!ensurePythonWasm()) {
     return { name, args: ['-c', source], env: ENV, stdout: utf8(r.stdout), stderr: utf8(r.stderr), status: r.status ?? -1 };
   }));
   const runs = await browserSuiteTests('python', 'tests/browser/python-suite.js', 'runPythonSuite', SUITE_DEADLINE_MS,
-    [...STARTUP, ...fromNode, FILES]);
+    [...STARTUP, ...fromNode, KILL, FILES]);
   for (const run of runs) {
     if (typeof run.results === 'string') continue;
     console.log(`${run.version}: ${run.results.map((r) => `${r.name} ${Math.round(r.ms ?? 0)} ms`).join('; ')}`);

@@ -15,6 +15,8 @@ export interface PythonBrowserCase {
   stdout: string;
   stderr: string;
   status: number;
+  /** The page kills the process (p.kill()) once its stdout holds this. */
+  killAt?: string;
 }
 
 export interface PythonCaseResult { name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number }
@@ -27,12 +29,16 @@ async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrite
   let ticks = 0;
   let liveWrites = 0;
   let next = 0;
+  let stdoutSoFar = '';
+  const decoder = new TextDecoder();
   const tick = () => {
     if (!running) return;
     ticks++;
     const r = readOutput(p.output, next);
     next = r.next;
     liveWrites += r.records.length;
+    for (const { fd, bytes } of r.records) if (fd === 1) stdoutSoFar += decoder.decode(bytes, { stream: true });
+    if (c.killAt !== undefined && stdoutSoFar.includes(c.killAt)) p.kill();
     setTimeout(tick, 10);
   };
   setTimeout(tick, 0);

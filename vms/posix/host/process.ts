@@ -136,7 +136,16 @@ export interface PosixProcess {
   rt: Runtime;
   /** Resolves with the exit status. */
   status: Promise<number>;
+  /**
+   * Ends the process from the host, whatever its threads are doing (a loop that never calls the layer included), as
+   * a signal would: `status` settles with `code` (default POSIX_KILLED_STATUS) and the runtime's close ends the
+   * workers. Nothing the program registered runs (no atexit, no stdio flush).
+   */
+  kill(code?: number): void;
 }
+
+/** A process ended by kill(): what a native one killed by SIGKILL shows (128 + 9). */
+export const POSIX_KILLED_STATUS = 137;
 
 export interface PosixProcessOptions {
   core: WebAssembly.Module;
@@ -203,5 +212,5 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     await rt.close({ graceMs: 100 });
     return code;
   })();
-  return { rt, status };
+  return { rt, status, kill: (code = POSIX_KILLED_STATUS) => recordExit(exitCell, code) };
 }
