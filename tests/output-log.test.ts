@@ -66,4 +66,11 @@ test('writes from four threads at once: each thread\'s records in its order, non
   for (const id of ['0', '1', '2', '3']) assert.equal(byThread.get(id), Array.from({ length: 2000 }, (_, i) => i), `thread ${id}`);
 });
 
+test('a log of a size it cannot have, and a read from an offset no read returned, are refused', () => {
+  const code = (f: () => unknown) => { try { f(); } catch (e) { return (e as { code?: string }).code; } return undefined; };
+  for (const bytes of [0, 3, 1.5, 2 ** 30]) assert.is(code(() => newOutputLog(bytes)), 'E_ARG', `newOutputLog(${bytes})`);
+  const log = newOutputLog(64);
+  for (const from of [-4, 2, 0.5]) assert.is(code(() => readOutput(log, from)), 'E_ARG', `readOutput(log, ${from})`);
+});
+
 test.run();

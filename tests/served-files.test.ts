@@ -70,4 +70,10 @@ test('changes fail as on a read-only mount: EROFS, or ENOENT where the parent is
   assert.is(code(() => fs.rmdirSync('/usr/lib/python3.11/lib-dynload')), 'EROFS');
 });
 
+test('a mount point that is not an absolute path below / is refused', () => {
+  for (const mount of ['/', 'usr', '/usr/', '']) {
+    assert.is(code(() => new ServedFiles(INDEX, mount, () => new Uint8Array())), 'E_ARG', JSON.stringify(mount));
+  }
+});
+
 test.run();

@@ -11,7 +11,11 @@
 // record with one Atomics.add, copies its bytes, then stores the header: a
 // reader that finds a header of 0 has reached a write still being copied.
 
+import { InvalidArgumentError } from '../../../host/errors.js';
+
 const DATA = 8;
+/** A record's length is 30 bits of its header word, and a log's offsets are int32s. */
+const MAX_BYTES = 1 << 29;
 /** A header's fd for a write that did not fit: the log ends there. */
 const FD_TRUNCATED = 3;
 
@@ -19,6 +23,9 @@ export interface OutputRecord { fd: 1 | 2; bytes: Uint8Array }
 
 /** A log with room for `bytes` of records. */
 export function newOutputLog(bytes = 1 << 20): SharedArrayBuffer {
+  if (!Number.isInteger(bytes) || bytes < 4 || bytes > MAX_BYTES) {
+    throw new InvalidArgumentError(`an output log's size is an integer in [4, ${MAX_BYTES}] bytes, got ${String(bytes)}`);
+  }
   return new SharedArrayBuffer(DATA + ((bytes + 3) & ~3));
 }
 
@@ -47,6 +54,9 @@ export interface OutputRead {
 
 /** The complete records from offset `from` (0 first, then the last read's `next`). */
 export function readOutput(log: SharedArrayBuffer, from = 0): OutputRead {
+  if (!Number.isInteger(from) || from < 0 || from % 4 !== 0) {
+    throw new InvalidArgumentError(`readOutput: from is 0 or a previous read's next, got ${String(from)}`);
+  }
   const words = new Int32Array(log);
   const room = log.byteLength - DATA;
   const records: OutputRecord[] = [];

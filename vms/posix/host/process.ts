@@ -14,6 +14,7 @@ import { Wasi } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
+import { InvalidArgumentError } from '../../../host/errors.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
 export interface PosixExports extends CModuleExports {
@@ -212,5 +213,9 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     await rt.close({ graceMs: 100 });
     return code;
   })();
-  return { rt, status, kill: (code = POSIX_KILLED_STATUS) => recordExit(exitCell, code) };
+  const kill = (code = POSIX_KILLED_STATUS) => {
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`kill: an exit status is an integer in [0, 255], got ${String(code)}`);
+    recordExit(exitCell, code);
+  };
+  return { rt, status, kill };
 }

@@ -8,6 +8,7 @@ import { startBrowserPosixProcess } from '../../posix/host/browser.js';
 import { newOutputLog } from '../../posix/host/output-log.js';
 import type { PosixProcess } from '../../posix/host/process.js';
 import { PAGE_EXECUTABLE } from './served-files.js';
+import { InvalidArgumentError } from '../../../host/errors.js';
 
 export { readOutput, outputText, type OutputRecord } from '../../posix/host/output-log.js';
 export { PAGE_EXECUTABLE, PAGE_PREFIX } from './served-files.js';
@@ -28,6 +29,8 @@ export interface BrowserPythonOptions {
 
 /** Runs `python3.11 args…` (e.g. ['-c', source]) in this page; `status` settles with its exit status. */
 export async function startBrowserPythonProcess(args: string[], opts: BrowserPythonOptions = {}): Promise<BrowserPythonProcess> {
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: args is an array of strings');
+  if (opts.env && !Object.values(opts.env).every((v) => typeof v === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: env maps names to strings');
   const output = newOutputLog(opts.outputBytes ?? 4 << 20);
   const p = await startBrowserPosixProcess(new URL('python.wasm', BUILD), [PAGE_EXECUTABLE, ...args], {
     output, job: new URL('./browser-job.js', import.meta.url),

@@ -6,6 +6,7 @@
 // synchronous request in a page's worker). Every write fails with EROFS.
 // Platform-neutral: the reader is a parameter (node:fs in a test).
 import type { WasiFs, WasiStat } from '../../wasi/wasi.js';
+import { InvalidArgumentError } from '../../../host/errors.js';
 
 /**
  * Where a page mounts the tree: the command is /usr/bin/python3.11, so CPython's getpath finds its prefix (/usr) and
@@ -39,6 +40,7 @@ export class ServedFiles implements WasiFs {
   private readonly mtime: number;
 
   constructor(index: PythonLibIndex, private readonly mount: string, private readonly read: (rel: string) => Uint8Array) {
+    if (!/^(\/[^/]+)+$/.test(mount)) throw new InvalidArgumentError(`ServedFiles: the mount point is an absolute path below /, got ${JSON.stringify(mount)}`);
     const guest = (rel: string) => (rel ? `${mount}/${rel}` : mount);
     const add = (dir: string, name: string) => {
       const list = this.dirs.get(dir) ?? [];
