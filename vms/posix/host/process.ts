@@ -192,12 +192,17 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
+  // the host's own line about the process goes where the program's stderr goes
+  const report = (line: string) => {
+    const bytes = new TextEncoder().encode(`${line}\n`);
+    if (opts.output) appendOutput(opts.output, 2, bytes);
+    else if (opts.capture) appendCapture(opts.capture, bytes);
+    else console.error(line);
+  };
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
   if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
     if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
-    const message = `posix: a thread's worker died: ${e instanceof Error ? e.message : String(e)}\n`;
-    if (opts.output) appendOutput(opts.output, 2, new TextEncoder().encode(message));
-    else if (opts.capture) appendCapture(opts.capture, new TextEncoder().encode(message));
-    else console.error(message.trimEnd());
+    report(`posix: a thread's worker died: ${why(e)}`);
     recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
   }));
   const exited = (async () => {
@@ -207,7 +212,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const status = (async () => {
     const code = await Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
       if (Atomics.load(cell, 0) !== 0) return exited; // the process had ended: close() terminated it
-      console.error(`posix: the main thread's worker failed: ${e instanceof Error ? e.message : String(e)}`);
+      report(`posix: the main thread's worker failed: ${why(e)}`);
       return POSIX_WORKER_DIED_STATUS;
     })]);
     await rt.close({ graceMs: 100 });

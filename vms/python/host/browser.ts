@@ -8,12 +8,22 @@ import { startBrowserPosixProcess } from '../../posix/host/browser.js';
 import { newOutputLog } from '../../posix/host/output-log.js';
 import type { PosixProcess } from '../../posix/host/process.js';
 import { PAGE_EXECUTABLE } from './served-files.js';
-import { InvalidArgumentError } from '../../../host/errors.js';
+import { InvalidArgumentError, UnsupportedError } from '../../../host/errors.js';
 
 export { readOutput, outputText, type OutputRecord } from '../../posix/host/output-log.js';
 export { PAGE_EXECUTABLE, PAGE_PREFIX } from './served-files.js';
 
 const BUILD = new URL('../../../../build/', import.meta.url);
+let served: Promise<void> | undefined;
+
+/** The page's view of the library exists (every worker fetches it): a build without it fails here, saying why. */
+function checkServed(): Promise<void> {
+  served ??= fetch(new URL('python-lib.json', BUILD), { method: 'HEAD' }).then((r) => {
+    if (!r.ok) throw new UnsupportedError(`build/python-lib.json: HTTP ${r.status}: the standard library's index is missing (npm run build:python writes it)`);
+  });
+  served.catch(() => { served = undefined; });
+  return served;
+}
 
 export interface BrowserPythonProcess extends PosixProcess {
   /** The process's stdout and stderr (output-log.ts: readOutput, outputText). */
@@ -32,6 +42,7 @@ export async function startBrowserPythonProcess(args: string[], opts: BrowserPyt
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: args is an array of strings');
   if (opts.env && !Object.values(opts.env).every((v) => typeof v === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: env maps names to strings');
   const output = newOutputLog(opts.outputBytes ?? 4 << 20);
+  await checkServed();
   const p = await startBrowserPosixProcess(new URL('python.wasm', BUILD), [PAGE_EXECUTABLE, ...args], {
     output, job: new URL('./browser-job.js', import.meta.url),
     // a thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads")
