@@ -19,9 +19,9 @@ def worker():
         except queue.Empty:
             return
         s = sum(i * i for i in range(n * 5000))
-        with lock:
+        with lock:  # print's text and its newline are two writes: under the lock, lines stay whole
             total[0] += n
-        print(f"{name}: item {n} -> {s}")
+            print(f"{name}: item {n} -> {s}")
         time.sleep(0.01)
 
 threads = [threading.Thread(target=worker, name=f"worker-{k}") for k in range(4)]
