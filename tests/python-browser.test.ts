@@ -37,25 +37,42 @@ print("to stderr", file=sys.stderr)
 sys.exit(3)
 `;
 
-/** The page's files (docs/PYTHON.md "In a page"): the standard library read-only at /usr, nothing else; no processes. */
+/**
+ * The page's files (docs/PYTHON.md "In a page"): the standard library read-only at /usr; the rest in memory, one tree
+ * for every thread, given and read by the page; no processes.
+ */
 const FILES: PythonBrowserCase = {
-  name: 'files and processes: the standard library read-only at /usr, no subprocess, no fork',
-  args: ['-c', `import errno, os, subprocess, sys, threading
-print(sys.executable, sys.prefix, os.getcwd())
+  name: 'files and processes: the library read-only at /usr, the rest shared by the threads and the page; no subprocess, no fork',
+  args: ['-c', `import errno, os, subprocess, sys, tempfile, threading
+print(sys.executable, sys.prefix, os.getcwd(), os.environ["HOME"])
+print(sorted(os.listdir("/")), "threading.py" in os.listdir(sys.prefix + "/lib/python3.11"))
 print(threading.__file__)
 with open(threading.__file__) as f:
     print(f.readline().rstrip())
-print(sorted(os.listdir("/")), "threading.py" in os.listdir(sys.prefix + "/lib/python3.11"))
-print(os.path.isdir("/usr/lib/python3.11/lib-dynload"), os.path.getsize(threading.__file__) > 0)
-for path in ("/usr/lib/python3.11/threading.py", "/usr/new.txt", "/tmp/new.txt"):
+print(open("input.txt").read().strip())
+def work():
+    with open("from-thread.txt", "w") as f:
+        f.write("written by a thread\\n")
+t = threading.Thread(target=work)
+t.start()
+t.join()
+print(open("/home/user/from-thread.txt").read().strip())
+with tempfile.TemporaryDirectory() as d:
+    p = os.path.join(d, "x.bin")
+    with open(p, "wb") as f:
+        f.write(bytes(range(256)) * 4096)
+    print(os.path.getsize(p), open(p, "rb").read()[1000:1003], os.listdir(d))
+print(os.path.exists(d))
+for path in ("/usr/lib/python3.11/threading.py", "/usr/new.txt"):
     try:
         open(path, "w")
     except OSError as e:
         print(path, type(e).__name__, errno.errorcode[e.errno])
-try:
-    os.mkdir("/usr/lib/d")
-except OSError as e:
-    print("mkdir", type(e).__name__, errno.errorcode[e.errno])
+for f in (lambda: os.mkdir("/usr/lib/d"), lambda: os.rename("from-thread.txt", "/usr/moved.txt")):
+    try:
+        f()
+    except OSError as e:
+        print(type(e).__name__, errno.errorcode[e.errno])
 try:
     subprocess.run([sys.executable, "-c", "pass"])
 except OSError as e:
@@ -66,22 +83,27 @@ except OSError as e:
     print("fork", type(e).__name__, e)
 `],
   env: ENV,
+  files: { '/home/user/input.txt': 'given by the page\n' },
   stdout: [
-    '/usr/bin/python3.11 /usr /',
+    '/usr/bin/python3.11 /usr /home/user /home/user',
+    "['home', 'tmp', 'usr'] True",
     '/usr/lib/python3.11/threading.py',
     '"""Thread module emulating a subset of Java\'s threading model."""',
-    "['usr'] True",
-    'True True',
+    'given by the page',
+    'written by a thread',
+    "1048576 b'\\xe8\\xe9\\xea' ['x.bin']",
+    'False',
     '/usr/lib/python3.11/threading.py OSError EROFS',
     '/usr/new.txt OSError EROFS',
-    '/tmp/new.txt FileNotFoundError ENOENT',
-    'mkdir OSError EROFS',
+    'OSError EROFS',
+    'OSError EXDEV',
     'subprocess OSError [Errno 58] wasi does not support processes.',
     'fork OSError [Errno 52] Function not implemented',
     '',
   ].join('\n'),
   stderr: '',
   status: 0,
+  wrote: { '/home/user/from-thread.txt': 'written by a thread\n' },
 };
 
 /** The page's Stop: threads that never call anything of the layer, ended from the page. */

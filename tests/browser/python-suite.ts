@@ -17,6 +17,10 @@ export interface PythonBrowserCase {
   status: number;
   /** The page kills the process (p.kill()) once its stdout holds this. */
   killAt?: string;
+  /** Files the page gives the program (startBrowserPythonProcess's `files`). */
+  files?: Record<string, string>;
+  /** Files the page must find afterwards, with these contents (the program wrote them). */
+  wrote?: Record<string, string>;
 }
 
 export interface PythonCaseResult { name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number }
@@ -24,7 +28,7 @@ export interface PythonCaseResult { name: string; ok: boolean; error?: string; m
 const PROCESS_DEADLINE_MS = 120_000;
 
 async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrites: number }> {
-  const p = await startBrowserPythonProcess(c.args, { env: c.env });
+  const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files });
   let running = true;
   let ticks = 0;
   let liveWrites = 0;
@@ -50,6 +54,7 @@ async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrite
   equal(stdout, c.stdout, `${c.name}: stdout`);
   equal(stderr, c.stderr, `${c.name}: stderr`);
   assert(!readOutput(p.output).truncated, `${c.name}: the output fitted its log`);
+  for (const [path, text] of Object.entries(c.wrote ?? {})) equal(new TextDecoder().decode(p.files.readFileSync(path)), text, `${c.name}: ${path}`);
   // the process runs on workers: the page's thread turned while it ran
   assert(ticks > 0, `${c.name}: the page's thread ran timers while the process ran`);
   return { ticks, liveWrites };

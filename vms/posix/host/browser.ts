@@ -16,7 +16,7 @@ async function compile(url: URL): Promise<WebAssembly.Module> {
 }
 
 /** What a program in a page may set besides its module and arguments (process.ts PosixProcessOptions). */
-export type BrowserPosixOptions = Pick<PosixProcessOptions, 'capture' | 'output' | 'env' | 'endOnWorkerDeath'> & {
+export type BrowserPosixOptions = Pick<PosixProcessOptions, 'capture' | 'output' | 'env' | 'endOnWorkerDeath' | 'wasiData'> & {
   /** The job module of its threads: a VM's own WASI in a page (default: browser-job.js, no files). */
   job?: URL;
 };
@@ -31,7 +31,7 @@ export async function startBrowserPosixProcess(programUrl: URL, args: string[], 
   const program = programs.get(programUrl.href)!;
   program.catch(() => programs.delete(programUrl.href));
   return startPosixProcess({
-    core: await core, program: await program, args, capture: opts.capture, output: opts.output, env: opts.env,
+    core: await core, program: await program, args, capture: opts.capture, output: opts.output, env: opts.env, wasiData: opts.wasiData,
     endOnWorkerDeath: opts.endOnWorkerDeath, createRuntime, job: opts.job ?? new URL('./browser-job.js', import.meta.url),
   });
 }

@@ -68,6 +68,8 @@ export interface PosixJobData {
   capture?: SharedArrayBuffer;
   /** When set, fds 1 and 2 append here as records with their fd, instead of the host's (output-log.ts). */
   output?: SharedArrayBuffer;
+  /** What the job module's WASI options take from the process (PosixProcessOptions.wasiData). */
+  wasiData?: unknown;
 }
 
 /** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
@@ -166,6 +168,11 @@ export interface PosixProcessOptions {
   capture?: SharedArrayBuffer;
   /** PosixJobData.output: the process's output log (output-log.ts). */
   output?: SharedArrayBuffer;
+  /**
+   * Given to the job module's WASI options on every thread (runPosixThreadJob's `platformWasi`), structured-cloneable:
+   * what a VM's own job module needs from its host (a page's Python: the channel of its file system).
+   */
+  wasiData?: unknown;
   /** Registry slots: threads alive at once + 1 (default 72). */
   capacity?: number;
   /**
@@ -188,7 +195,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const exitCell = new SharedArrayBuffer(4);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
-    area, exitCell, capture: opts.capture, output: opts.output, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
+    area, exitCell, capture: opts.capture, output: opts.output, wasiData: opts.wasiData, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);

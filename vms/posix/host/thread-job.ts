@@ -23,13 +23,14 @@ export function detached<T>(ctx: ThreadContext, f: () => T): T {
   }
 }
 
-export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[]) => WasiOptions): Promise<number> {
+/** `platformWasi`: the thread's WASI options from the process's arguments and its `wasiData` (PosixProcessOptions). */
+export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[], wasiData?: unknown) => WasiOptions): Promise<number> {
   const d = ctx.data as PosixJobData;
   const base = {
     job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, output: d.output,
-    programUrl: d.programUrl, forkRefusal: d.forkRefusal,
+    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal,
   };
-  const options = platformWasi(d.args);
+  const options = platformWasi(d.args, d.wasiData);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
   const { capture, output } = d;
   if (capture) options.stdout = options.stderr = (b) => appendCapture(capture, b);

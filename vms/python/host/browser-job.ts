@@ -1,13 +1,14 @@
 // The job of every thread of CPython in a page (browser.ts): the pthread
-// layer's thread job with the page's WASI, whose file system is the standard
-// library served read-only at /usr (served-files.ts). Opening a file fetches
-// it with a synchronous request, during which the thread runs detached (a
-// blocking wait, like a read of stdin), so a stop-the-world never waits for
-// the network.
+// layer's thread job with the page's WASI, whose files are the page's
+// (page-files.ts): the standard library served read-only at /usr, fetched
+// with a synchronous request when a file is opened, the rest on the page's
+// thread over a channel. Both waits block, so the thread runs them detached
+// (as a read of stdin), and a stop-the-world never waits for them.
 import type { ThreadContext } from '../../../host/worker.js';
 import { browserWasiOptions } from '../../lua/host/browser-wasi.js';
 import { detached, runPosixThreadJob } from '../../posix/host/thread-job.js';
-import { PAGE_PREFIX, ServedFiles, type PythonLibIndex } from './served-files.js';
+import { pageFileSystem, type PageFilesData } from './page-files.js';
+import type { PythonLibIndex } from './served-files.js';
 
 const BUILD = new URL('../../../../build/', import.meta.url);
 const LIB = new URL('python-lib/', BUILD);
@@ -28,7 +29,7 @@ function fetchSync(rel: string): Uint8Array {
   return new Uint8Array(xhr.response as ArrayBuffer);
 }
 
-export default (ctx: ThreadContext): Promise<number> => runPosixThreadJob(ctx, (args) => ({
+export default (ctx: ThreadContext): Promise<number> => runPosixThreadJob(ctx, (args, data) => ({
   ...browserWasiOptions(args),
-  fs: new ServedFiles(index, PAGE_PREFIX, (rel) => detached(ctx, () => fetchSync(rel))),
+  fs: pageFileSystem(data as PageFilesData, index, fetchSync, (f) => detached(ctx, f)),
 }));

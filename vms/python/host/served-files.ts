@@ -1,29 +1,18 @@
 // A read-only file system for Python in a page: the tree of build/python-lib
-// mounted at a guest path (/usr), its shape from the index
+// mounted at a guest path (/usr: page-files.ts), its shape from the index
 // scripts/python-lib-index.mjs writes (build/python-lib.json) and a file's
 // bytes fetched when it is opened. stat, listdir and the import system's
 // scans never leave the worker; only an open reads, through `read` (a
 // synchronous request in a page's worker). Every write fails with EROFS.
 // Platform-neutral: the reader is a parameter (node:fs in a test).
-import type { WasiFs, WasiStat } from '../../wasi/wasi.js';
+import { fsError as fail, type WasiFs, type WasiStat } from '../../wasi/wasi.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
-
-/**
- * Where a page mounts the tree: the command is /usr/bin/python3.11, so CPython's getpath finds its prefix (/usr) and
- * the standard library at /usr/lib/python3.11, as on Debian.
- */
-export const PAGE_PREFIX = '/usr';
-export const PAGE_EXECUTABLE = `${PAGE_PREFIX}/bin/python3.11`;
 
 /** build/python-lib.json: directories ('' is the tree's root) and files (size, modification time in s). */
 export interface PythonLibIndex {
   dirs: string[];
   files: Record<string, [number, number]>;
 }
-
-const fail = (code: string, what: string): never => {
-  throw Object.assign(new Error(`${code}: ${what}`), { code });
-};
 
 interface Open { bytes: Uint8Array; path: string }
 
