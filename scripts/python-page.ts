@@ -35,7 +35,8 @@ print(f"total {total[0]} in {time.perf_counter() - t0:.2f} s on {len(threads)} t
 
 scriptPage(EXAMPLE, async (source, out) => {
   // unbuffered: each print reaches the page as it happens, not at exit
-  const p = await startBrowserPythonProcess(['-c', source], { env: { PYTHONUNBUFFERED: '1' } });
+  const stdin = (document.getElementById('stdin') as HTMLTextAreaElement).value;
+  const p = await startBrowserPythonProcess(['-c', source], { env: { PYTHONUNBUFFERED: '1' }, stdin });
   // Stop ends it as SIGKILL would (status 137), whatever its threads are doing
   out.stopWith(() => p.kill());
   const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };

@@ -37,6 +37,21 @@ print("to stderr", file=sys.stderr)
 sys.exit(3)
 `;
 
+/** The page's stdin: one stream for every thread (the prompt of input() goes to stdout, as with a pipe). */
+const STDIN = `import sys, threading
+name = input("name? ")
+print("hello", name)
+nums = []
+t = threading.Thread(target=lambda: nums.extend(map(int, sys.stdin.readline().split())))
+t.start()
+t.join()
+print(sum(nums), repr(sys.stdin.read()))
+try:
+    input()
+except EOFError:
+    print("end of file")
+`;
+
 /**
  * The page's files (docs/PYTHON.md "In a page"): the standard library read-only at /usr; the rest in memory, one tree
  * for every thread, given and read by the page; no processes.
@@ -143,12 +158,13 @@ if (!ensurePythonWasm()) {
     ...fs.readdirSync(threaded).filter((f) => f.endsWith('.py')).sort()
       .map((f) => ({ name: `threaded/${f}`, source: fs.readFileSync(path.join(threaded, f), 'utf8') })),
     { name: 'a thread\'s uncaught exception, stderr and the exit status', source: UNCAUGHT },
+    { name: 'stdin: input() and sys.stdin on two threads read one stream, then end of file', source: STDIN, stdin: 'Ada\n1 2 3\nrest\n' },
   ];
   // The Node run's output is what each page must print: bytes as UTF-8, paths into the standard library the page's.
   const utf8 = (s: string) => Buffer.from(s, 'latin1').toString('utf8').split(NODE_STDLIB).join(PAGE_STDLIB);
-  const fromNode = await Promise.all(programs.map(async ({ name, source }): Promise<PythonBrowserCase> => {
-    const r = await runPython(['-c', source], { env: ENV, timeoutMs: 120_000 });
-    return { name, args: ['-c', source], env: ENV, stdout: utf8(r.stdout), stderr: utf8(r.stderr), status: r.status ?? -1 };
+  const fromNode = await Promise.all(programs.map(async ({ name, source, stdin }: { name: string; source: string; stdin?: string }): Promise<PythonBrowserCase> => {
+    const r = await runPython(['-c', source], { env: ENV, timeoutMs: 120_000, stdin });
+    return { name, args: ['-c', source], env: ENV, stdin, stdout: utf8(r.stdout), stderr: utf8(r.stderr), status: r.status ?? -1 };
   }));
   const runs = await browserSuiteTests('python', 'tests/browser/python-suite.js', 'runPythonSuite', SUITE_DEADLINE_MS,
     [STARTUP, ...fromNode, KILL, FILES]);

@@ -17,6 +17,8 @@ export interface PythonBrowserCase {
   status: number;
   /** The page kills the process (p.kill()) once its stdout holds this. */
   killAt?: string;
+  /** Its stdin (startBrowserPythonProcess's `stdin`). */
+  stdin?: string;
   /** Files the page gives the program (startBrowserPythonProcess's `files`). */
   files?: Record<string, string>;
   /** Files the page must find afterwards, with these contents (the program wrote them). */
@@ -28,7 +30,7 @@ export interface PythonCaseResult { name: string; ok: boolean; error?: string; m
 const PROCESS_DEADLINE_MS = 120_000;
 
 async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrites: number }> {
-  const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files });
+  const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files, stdin: c.stdin });
   let running = true;
   let ticks = 0;
   let liveWrites = 0;

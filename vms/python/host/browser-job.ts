@@ -9,6 +9,7 @@ import { browserWasiOptions } from '../../lua/host/browser-wasi.js';
 import { detached, runPosixThreadJob } from '../../posix/host/thread-job.js';
 import { pageFileSystem, type PageFilesData } from './page-files.js';
 import type { PythonLibIndex } from './served-files.js';
+import { sharedInputReader } from '../../wasi/shared-input.js';
 
 const BUILD = new URL('../../../../build/', import.meta.url);
 const LIB = new URL('python-lib/', BUILD);
@@ -29,7 +30,12 @@ function fetchSync(rel: string): Uint8Array {
   return new Uint8Array(xhr.response as ArrayBuffer);
 }
 
-export default (ctx: ThreadContext): Promise<number> => runPosixThreadJob(ctx, (args, data) => ({
-  ...browserWasiOptions(args),
-  fs: pageFileSystem(data as PageFilesData, index, fetchSync, (f) => detached(ctx, f)),
-}));
+export default (ctx: ThreadContext): Promise<number> => runPosixThreadJob(ctx, (args, wasiData) => {
+  const data = wasiData as PageFilesData;
+  return {
+    ...browserWasiOptions(args),
+    fs: pageFileSystem(data, index, fetchSync, (f) => detached(ctx, f)),
+    // the page's text, one stream for every thread; without it, end of file
+    ...(data.stdin ? { stdin: sharedInputReader(data.stdin) } : {}),
+  };
+});

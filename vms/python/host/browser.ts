@@ -10,6 +10,7 @@ import { newOutputLog } from '../../posix/host/output-log.js';
 import type { PosixProcess } from '../../posix/host/process.js';
 import { PAGE_EXECUTABLE, PAGE_HOME, startPageFiles } from './page-files.js';
 import type { MemoryFs } from '../../wasi/memory-fs.js';
+import { newSharedInput } from '../../wasi/shared-input.js';
 import { InvalidArgumentError, UnsupportedError } from '../../../host/errors.js';
 
 export { readOutput, outputText, type OutputRecord } from '../../posix/host/output-log.js';
@@ -41,6 +42,8 @@ export interface BrowserPythonOptions {
   outputBytes?: number;
   /** Files the program finds (absolute path outside /usr → contents; their directories are made). */
   files?: Record<string, string | Uint8Array>;
+  /** Its stdin, whole (default: empty, end of file at once). */
+  stdin?: string | Uint8Array;
 }
 
 /** Runs `python3.11 args…` (e.g. ['-c', source]) in this page; `status` settles with its exit status. */
@@ -48,11 +51,12 @@ export async function startBrowserPythonProcess(args: string[], opts: BrowserPyt
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: args is an array of strings');
   if (opts.env && !Object.values(opts.env).every((v) => typeof v === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: env maps names to strings');
   const output = newOutputLog(opts.outputBytes ?? 4 << 20);
+  const stdin = opts.stdin === undefined ? undefined : newSharedInput(opts.stdin);
   const files = startPageFiles(opts.files);
   try {
     await checkServed();
     const p = await startBrowserPosixProcess(new URL('python.wasm', BUILD), [PAGE_EXECUTABLE, ...args], {
-      output, job: new URL('./browser-job.js', import.meta.url), wasiData: files.data,
+      output, job: new URL('./browser-job.js', import.meta.url), wasiData: { ...files.data, stdin },
       // a thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads")
       endOnWorkerDeath: true,
       // the library is read-only: no __pycache__ to write

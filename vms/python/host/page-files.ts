@@ -21,8 +21,8 @@ export const PAGE_EXECUTABLE = `${PAGE_PREFIX}/bin/python3.11`;
 export const PAGE_HOME = '/home/user';
 const PAGE_DIRS = ['/tmp', '/home', PAGE_HOME];
 
-/** What every thread's job gets from the page (PosixProcessOptions.wasiData). */
-export interface PageFilesData { channel: SharedArrayBuffer }
+/** What every thread's job gets from the page (PosixProcessOptions.wasiData): its files' channel, its stdin. */
+export interface PageFilesData { channel: SharedArrayBuffer; stdin?: SharedArrayBuffer }
 
 /** The page's side: the tree in memory, served on a channel until stop(). */
 export interface PageFiles {
