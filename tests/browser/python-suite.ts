@@ -7,6 +7,7 @@
 // a deadline.
 import { outputText, readOutput, startBrowserPythonProcess } from '../../vms/python/host/browser.js';
 import { assert, equal, within } from './page-helpers.js';
+import { forceRelayWaits } from '../../host/wait.js';
 
 export interface PythonBrowserCase {
   name: string;
@@ -23,6 +24,8 @@ export interface PythonBrowserCase {
   files?: Record<string, string>;
   /** Files the page must find afterwards, with these contents (the program wrote them). */
   wrote?: Record<string, string>;
+  /** The page's waits go through relay workers, as in a browser without Atomics.waitAsync (Firefox ESR 140). */
+  relayWaits?: boolean;
 }
 
 export interface PythonCaseResult { name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number }
@@ -30,6 +33,15 @@ export interface PythonCaseResult { name: string; ok: boolean; error?: string; m
 const PROCESS_DEADLINE_MS = 120_000;
 
 async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrites: number }> {
+  forceRelayWaits(c.relayWaits ?? false);
+  try {
+    return await runProcess(c);
+  } finally {
+    forceRelayWaits(false);
+  }
+}
+
+async function runProcess(c: PythonBrowserCase): Promise<{ ticks: number; liveWrites: number }> {
   const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files, stdin: c.stdin });
   let running = true;
   let ticks = 0;
