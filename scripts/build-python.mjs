@@ -21,16 +21,29 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
 import { CC, CLANG_RT, LD, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
+import { answerHelp, envOptions } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
 const CACHE = path.join(BUILD, 'python-src');
 const OBJ = path.join(BUILD, 'python-obj');
-const OUT = process.env.PYTHON_OUT ? path.resolve(process.env.PYTHON_OUT) : path.join(BUILD, 'python.wasm');
+const OPTIONS = {
+  env: {
+    PYTHON_OUT: { default: '', doc: 'the module to write instead of build/python.wasm' },
+    // the same upstream version as the source: frozen modules and the sysconfigdata come from it
+    PYTHON_BUILD_PYTHON: { default: '/usr/bin/python3.11', doc: 'the build Python' },
+    PYTHON_JOBS: { default: '2', doc: 'make\'s parallel jobs' },
+    PYTHON_FORK: { default: '1', doc: '0: leave the fork build out (it takes a minute or two)' },
+    PYTHON_REFETCH: { default: '', doc: 'set: fetch the source package again' },
+    NEED_PYTHON: { default: '', doc: 'set: a missing tool fails the build (else it is skipped, with status 0)' },
+  },
+};
+answerHelp(process.argv.slice(2), 'npm run build:python', 'builds build/python.wasm and its standard library from Debian\'s python3.11 source package', OPTIONS);
+const opt = envOptions(OPTIONS.env);
+const OUT = opt.PYTHON_OUT ? path.resolve(opt.PYTHON_OUT) : path.join(BUILD, 'python.wasm');
 const LIB = path.join(BUILD, 'python-lib');
 const PACKAGE = 'python3.11';
-/** The build Python: the same upstream version as the source (frozen modules and the sysconfigdata come from it). */
-const BUILD_PYTHON = process.env.PYTHON_BUILD_PYTHON ?? '/usr/bin/python3.11';
+const BUILD_PYTHON = opt.PYTHON_BUILD_PYTHON;
 
 /**
  * Compile flags beyond configure's: shared-memory code (atomics for the threads and the core's header), and clang ≥
@@ -50,7 +63,7 @@ const sysroot = () => wasiSysroot(path.join(OBJ, 'sysroot'));
 function source() {
   try {
     return debianSource({
-      pkg: PACKAGE, cache: CACHE, refetch: !!process.env.PYTHON_REFETCH, log,
+      pkg: PACKAGE, cache: CACHE, refetch: !!opt.PYTHON_REFETCH, log,
       ready: (src) => fs.existsSync(path.join(src, 'Include', 'Python.h')),
     });
   } catch (e) {
@@ -111,7 +124,7 @@ function makeVar(name, obj = OBJ) {
 async function make(src, obj, cflags) {
   const deps = makeVar('LINK_PYTHON_DEPS', obj).split(/\s+/).filter(Boolean);
   const modlibs = makeVar('MODLIBS', obj).split(/\s+/).filter((w) => w.endsWith('.a'));
-  const width = String(Number(process.env.PYTHON_JOBS ?? 2));
+  const width = String(Number(opt.PYTHON_JOBS));
   log(`make -j${width} in ${path.relative(ROOT, obj)} (objects, libraries, sysconfigdata)`);
   await run('nice', ['-n', '10', 'make', `-j${width}`, '-s', '--no-print-directory', ...makeVars(src, obj, cflags), 'Programs/python.o', ...deps, ...modlibs, 'pybuilddir.txt'],
     { cwd: obj });
@@ -243,7 +256,7 @@ const missing = [
   !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
 ].filter(Boolean);
 if (missing.length) {
-  if (process.env.NEED_PYTHON) fail(`missing ${missing.join(', ')}`);
+  if (opt.NEED_PYTHON) fail(`missing ${missing.join(', ')}`);
   log(`missing ${missing.join(', ')}: build/python.wasm not built`);
   process.exit(0);
 }
@@ -254,8 +267,7 @@ try {
   await configure(pkg.src);
   await threads(pkg.src, pkg);
   stdlib(pkg.src);
-  // PYTHON_FORK=0 leaves the fork build out (it takes a minute or two)
-  if (process.env.PYTHON_FORK !== '0') await forkBuild();
+  if (opt.PYTHON_FORK !== '0') await forkBuild();
 } catch (e) {
   fail(e.message);
 }

@@ -10,6 +10,11 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { answerHelp } from './build-options.mjs';
+
+answerHelp(process.argv.slice(2), 'npm run gen:abi', 'writes every copy of the ABI from abi/abi.json', {
+  args: { '--check': 'write nothing: exit 1 and name the files that drifted' },
+});
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const abi = JSON.parse(readFileSync(join(root, 'abi/abi.json'), 'utf8'));

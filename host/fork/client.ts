@@ -17,7 +17,7 @@ import {
   ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_ACK_TIMEOUT_MS, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
   REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
@@ -86,6 +86,15 @@ export interface ForkOutcome {
   /** With `verify`: the image checksum of the whole memory at the fork point. */
   memoryChecksum?: number;
   timings: ForkTimings;
+}
+
+/** A sealed and posted snapshot, as the outcome reports it. */
+interface Sealed {
+  sealMs: number;
+  posted: number;
+  bytes: number;
+  checksum: number;
+  memoryChecksum?: number;
 }
 
 export interface WaitpidOptions {
@@ -181,7 +190,7 @@ export class ForkClient {
         this.#checkServerAlive();
         yield this.#wait(CTL_STATE, s, WAIT_SLICE_MS);
       }
-      return this.#outcome(req, copy, sealed);
+      return this.#outcome(copy, sealed);
     } finally {
       if (!posted) abandon(this.ctl);
     }
@@ -264,36 +273,38 @@ export class ForkClient {
     }
   }
 
-  #sealAndPost(req: PreparedRequest, copy: LiveCopy): { sealMs: number; posted: number; snap: Uint8Array } {
+  // The request words carry what the server and the child read; what only the
+  // outcome needs (the checksums) stays here.
+  #sealAndPost(req: PreparedRequest, copy: LiveCopy): Sealed {
     const t0 = performance.now();
     const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
     const ctl = this.ctl;
     const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options);
-    Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, snap.byteOffset, 12)[8]);
+    const checksum = new Int32Array(snap.buffer, snap.byteOffset, 12)[8] >>> 0;
     Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
-    if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
+    const memoryChecksum = req.verify ? imageChecksum(snap) >>> 0 : undefined;
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     const sealMs = performance.now() - t0;
     post(ctl);
-    return { sealMs, posted: performance.now(), snap };
+    return { sealMs, posted: performance.now(), bytes: snap.byteLength, checksum, memoryChecksum };
   }
 
-  #outcome(req: PreparedRequest, copy: { stopMs: number; copyMs: number }, sealed: { sealMs: number; posted: number; snap: Uint8Array }): ForkOutcome {
+  #outcome(copy: { stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
     const ctl = this.ctl;
     const r = Atomics.load(ctl, CTL_RESULT);
     const msg = readMessage(ctl);
     const us = (w: number) => Atomics.load(ctl, w) / 1000;
     const out: ForkOutcome = {
       pid: r,
-      checksum: Atomics.load(ctl, CTL_CHECKSUM) >>> 0,
-      bytes: Atomics.load(ctl, CTL_SNAPSHOT_BYTES),
+      checksum: sealed.checksum,
+      bytes: sealed.bytes,
       timings: {
         stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
         childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),
         childReadMs: us(CTL_T_READ_US), childRestoreMs: us(CTL_T_RESTORE_US), cold: Atomics.load(ctl, CTL_T_COLD) === 1,
       },
     };
-    if (req.verify) out.memoryChecksum = Atomics.load(ctl, CTL_MEM_CHECKSUM) >>> 0;
+    if (sealed.memoryChecksum !== undefined) out.memoryChecksum = sealed.memoryChecksum;
     release(ctl);
     if (r < 0) throw errorFor(r, `fork failed: ${msg}`, 'fork');
     return out;

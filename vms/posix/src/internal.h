@@ -18,7 +18,7 @@
 /* A thread's join state: who reclaims its record. */
 enum { J_JOINABLE, J_DETACHED, J_EXITED, J_RECLAIM };
 
-/* pthread_t points here. The host reads `area` by offset (vms/posix/host/threads.ts). */
+/* pthread_t points here. The host reads `area` by offset (vms/posix/host/process.ts RECORD_AREA). */
 struct __pthread {
   uint32_t area;                /* +0 stack + TLS block (wtp_area_new); 0 for the initial thread */
   int32_t handle;               /* +4 core handle, once the worker runs */
