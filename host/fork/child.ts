@@ -83,32 +83,41 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   return prepareSession(o, cont, o.pages);
 }
 
-/** What a recycled carrier knows from its last child: the pages instantiation dirties, the pages the last snapshot held. */
-interface Previous { dirty: number[]; live: Uint32Array }
+/**
+ * What a recycled carrier keeps from its last child: the pages instantiation
+ * dirties, and the memory itself when the child left it at the parent's size.
+ */
+interface Previous { instantiated: number[]; memory?: WebAssembly.Memory }
 
-// What one child needs of its own: a fresh memory of `pages`, the instances
-// over it, the runtime object but its handle.
+// What one child needs of its own: a memory of `pages`, the instances over
+// it, the runtime object but its handle, and the pages the restore must zero
+// where the snapshot leaves them out (zero in the parent). A fresh memory
+// costs a page fault per 4 KiB the restore writes (on a VM, where each one is
+// a trip to the host, 3 ms per MiB: most of a 4 MiB Lua fork's round trip),
+// so a recycled carrier keeps its memory: the pages its last child left
+// non-zero are found now, while nobody waits (a page in use is told from a
+// zero one by its first words), and those the next snapshot does not cover
+// are zeroed by the restore; the pages stay mapped.
 async function prepareSession<R extends ChildRuntime>(
   o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number, previous?: Previous,
 ): Promise<ChildSession<R>> {
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
+  const memory = previous?.memory ?? new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
+  const mem = new Int32Array(memory.buffer);
+  const nonZero = (): number[] => {
+    const out = [];
+    for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) out.push(p);
+    return out;
+  };
+  const stale = previous?.memory ? nonZero() : [];
+  // A fresh memory is touched now, so the restore does not take a page fault
+  // per 4 KiB it writes (that halves a read into fresh memory, measured).
+  if (!previous?.memory) for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
-  // The instances' data segments dirtied a few pages: any the snapshot leaves
-  // out (zero in the parent) is zeroed again after the restore. The same
-  // modules dirty the same pages every time: a recycled carrier scans once.
-  const mem = new Int32Array(memory.buffer);
-  const dirty = previous?.dirty ?? [];
-  if (!previous) for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) dirty.push(p);
-  // Touched now, so the restore does not take a page fault per 4 KiB it
-  // writes (that halves a read into fresh memory, measured): all of it at
-  // first; after a child, the pages its snapshot held, as the next one's will
-  // be much the same (touching a whole large memory took a recycled Lua
-  // carrier longer than a fork).
-  const touch = (from: number, to: number) => { for (let i = from; i < to; i += OS_PAGE / 4) Atomics.or(mem, i, 0); };
-  if (!previous) touch(0, mem.length);
-  else for (const p of previous.live) if ((p + 1) * PAGE <= memory.buffer.byteLength) touch((p * PAGE) / 4, ((p + 1) * PAGE) / 4);
-  return new ChildSession(o, memory, prepared, dirty, cont);
+  // The instances' data segments dirtied a few pages. The same modules dirty
+  // the same pages every time: a recycled carrier scans once.
+  const instantiated = previous?.instantiated ?? nonZero();
+  return new ChildSession(o, memory, prepared, { instantiated, dirty: [...new Set([...instantiated, ...stale])] }, cont);
 }
 
 /** A prepared child, waiting for its snapshot. */
@@ -122,7 +131,8 @@ export class ChildSession<R extends ChildRuntime> {
     private readonly o: ChildWarmOptions<R>,
     readonly memory: WebAssembly.Memory,
     private readonly prepared: { adopt(handle: number): R },
-    private readonly dirty: number[],
+    /** The pages instantiation dirties, and every page that may not be zero before the restore. */
+    private readonly pages: { instantiated: number[]; dirty: number[] },
     private readonly cont: Record<string, unknown>,
   ) {}
 
@@ -143,10 +153,10 @@ export class ChildSession<R extends ChildRuntime> {
     else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
     restorePages(info, this.memory.buffer, read);
     verifyPages(head, info, this.memory.buffer);
-    if (this.dirty.length) {
+    if (this.pages.dirty.length) {
       const live = new Set(info.pages);
       const bytes = new Uint8Array(this.memory.buffer);
-      for (const p of this.dirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
+      for (const p of this.pages.dirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
     }
     this.#info = info;
     this.#t1 = performance.now();
@@ -192,13 +202,17 @@ export class ChildSession<R extends ChildRuntime> {
   }
 
   /**
-   * The next child's session over a fresh memory: nothing of this child's
-   * memory, instances or runtime is kept; the compiled modules and the
-   * continuation module are.
+   * The next child's session: nothing of this child's memory (its pages are
+   * overwritten or zeroed by the restore, or a new memory), instances or
+   * runtime reaches it; the compiled modules and the continuation module are
+   * kept.
    */
   next(): Promise<ChildSession<R>> {
-    // the parent's memory had grown to the snapshot's size: the next one is likely as large
-    const pages = Math.max(this.o.pages, (this.#info?.memoryBytes ?? 0) / PAGE);
-    return prepareSession(this.o, this.cont, pages, { dirty: this.dirty, live: this.#info?.pages ?? new Uint32Array() });
+    const info = this.#info!;
+    // the parent's memory had grown to the snapshot's size: the next one is at least as large
+    const pages = Math.max(this.o.pages, info.memoryBytes / PAGE);
+    // a memory never shrinks: one the child grew past its parent's size is dropped
+    const keep = this.memory.buffer.byteLength === info.memoryBytes;
+    return prepareSession(this.o, this.cont, pages, { instantiated: this.pages.instantiated, memory: keep ? this.memory : undefined });
   }
 }
