@@ -224,11 +224,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       await child.kill();
       throw new ChildFailure(FORK_E_TABLE_FULL, `more than ${PROC_ENTRIES} unreaped children`);
     }
-    let done: (() => void) | undefined;
     try {
       if (test?.beforeHandoff) total = await test.beforeHandoff(staging.subarray(0, total));
-      const h = await platform.handoff(staging.subarray(0, total), pid);
-      done = h.done;
+      const h = await platform.handoff(staging.subarray(0, total), child.link);
       const t2 = performance.now();
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
@@ -245,8 +243,6 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       await child.kill();
       procRelease(ctl, slot);
       throw e;
-    } finally {
-      done?.();
     }
   }
 
