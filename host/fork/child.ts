@@ -21,6 +21,7 @@ import type { ForkChildOptions, Platform } from '../platform.js';
 import type { CoreExports } from '../core.js';
 import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
+import { checksumOver } from './checksum.js';
 import {
   SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageIsZero, readHead, restorePages, verifyPages,
   type SnapshotInfo,
@@ -63,8 +64,9 @@ export interface ChildWarmOptions<R extends ChildRuntime> {
   config: ForkChildOptions;
 }
 
-// 512 checksums of one page (32 MiB of work, a few ms while nobody waits):
-// enough for the engine's optimising tier, measured with scripts/bench-fork.ts.
+// 512 checksums of one page in SIMD (32 MiB of work, a few ms while nobody
+// waits): enough for the engine's optimising tier. The JavaScript checksum
+// only sees the snapshot's meta region.
 const WARM_PAGES = 512;
 const OS_PAGE = 4096;
 
@@ -77,7 +79,9 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   restore(new ArrayBuffer(scratch.buffer.byteLength));
   const words = new Int32Array(scratch.buffer);
   const page = words.subarray(0, PAGE / 4);
-  for (let i = 0, h = 0; i < WARM_PAGES; i++) h = checksum32(page, h);
+  const sum = checksumOver(scratch);
+  for (let i = 0, h = 0; i < WARM_PAGES; i++) h = sum(0, PAGE / 4, h);
+  for (let i = 0, h = 0; i < WARM_PAGES / 32; i++) h = checksum32(page, h);
   for (let i = 0; i < 64; i++) pageIsZero(words, i & 3);
   const cont = (await import(o.config.continuation)) as Record<string, unknown>;
   return prepareSession(o, cont, o.pages);
@@ -152,7 +156,7 @@ export class ChildSession<R extends ChildRuntime> {
     if (info.memoryBytes > have) this.memory.grow((info.memoryBytes - have) / PAGE);
     else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
     restorePages(info, this.memory.buffer, read);
-    verifyPages(head, info, this.memory.buffer);
+    verifyPages(head, info, this.memory);
     if (this.pages.dirty.length) {
       const live = new Set(info.pages);
       const bytes = new Uint8Array(this.memory.buffer);
@@ -172,7 +176,7 @@ export class ChildSession<R extends ChildRuntime> {
   async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: R; code: number }> {
     const info = this.#info!;
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
-    const restoredChecksum = flags.verify ? memoryChecksum(this.memory.buffer) : undefined;
+    const restoredChecksum = flags.verify ? memoryChecksum(this.memory) : undefined;
     const runtime = this.prepared.adopt(info.handle);
     const name = this.o.config.exportName ?? 'default';
     const fn = this.cont[name];

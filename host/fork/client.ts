@@ -21,8 +21,8 @@ import {
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
   REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
-  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
-  type ProcEntry,
+  abandon, claim, controlWords, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  type ForkControl, type ProcEntry,
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
@@ -108,8 +108,8 @@ export class ForkClient {
   readonly #staging: Uint8Array;
   readonly #hooks: AtForkHooks[] = [];
 
-  constructor(control: SharedArrayBuffer, private readonly thread: ForkingThread) {
-    this.ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
+  constructor(private readonly control: ForkControl, private readonly thread: ForkingThread) {
+    this.ctl = controlWords(control);
     this.#staging = stagingView(control);
   }
 
@@ -268,10 +268,10 @@ export class ForkClient {
     const t0 = performance.now();
     const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
     const ctl = this.ctl;
-    const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options);
+    const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options, this.control);
     Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, snap.byteOffset, 12)[8]);
     Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
-    if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
+    if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap, this.control) | 0);
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     const sealMs = performance.now() - t0;
     post(ctl);

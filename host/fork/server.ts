@@ -14,7 +14,7 @@ import { MAX_FORK_POOL } from '../options.js';
 import {
   CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
   FORK_E_ACK_TIMEOUT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
-  STAGING_BYTE, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
+  controlWords, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
 } from './protocol.js';
 import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
@@ -50,7 +50,7 @@ export interface ForkServer {
 }
 
 export function createForkServer(init: ForkServerInit, platform: ServerPlatform): ForkServer {
-  const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+  const ctl = controlWords(init.control);
   const staging = stagingView(init.control);
   const pool: Child[] = [];
   const warming = new Set<Child>();

@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { nodePlatform } from './platform.js';
-import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
+import { CTL_SNAPSHOT_BYTES, controlWords, stagingView, type ForkControl } from '../fork/protocol.js';
 import { SnapshotError, readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
@@ -26,7 +26,7 @@ import { compileLinked, type LinkedModules } from '../modules.js';
 interface WarmArgs {
   pages: number; maximumPages: number; config: ForkChildOptions;
   // 'thread': shared by the server
-  module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: SharedArrayBuffer;
+  module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: ForkControl;
 }
 interface Go { config: ForkChildOptions; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
@@ -132,6 +132,6 @@ function readFile(path: string, pagesAt: number): void {
 // 'thread': the snapshot as the forking thread sealed it in the staging area
 // (only this child reads it until the request is finished).
 function staged(): Uint8Array {
-  const ctl = new Int32Array(args.control!, 0, STAGING_BYTE / 4);
+  const ctl = controlWords(args.control!);
   return stagingView(args.control!).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
 }

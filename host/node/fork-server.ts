@@ -14,7 +14,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, workerData } from 'node:worker_threads';
-import { FORK_E_SPAWN, PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
+import { FORK_E_SPAWN, PAGE, controlWords, serverGone } from '../fork/protocol.js';
 import { H, HEADER_WORDS, bodyLayout } from '../fork/snapshot.js';
 import { createForkServer } from '../fork/server.js';
 import { ChildFailure, type ChildLink, type ServerPlatform } from '../fork/carrier.js';
@@ -25,7 +25,7 @@ import { nodePlatform } from './platform.js';
 import { STATUS_FD, statusIn } from './fork-status.js';
 
 const init = workerData as ForkServerInit;
-const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+const ctl = controlWords(init.control);
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 // tmpfs when there is one: the snapshot never touches a disk
 const TMP_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();

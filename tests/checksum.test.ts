@@ -1,0 +1,65 @@
+// The snapshot checksum (host/fork/checksum.ts): the Wasm SIMD function is the
+// JavaScript reference's, word for word, over Wasm memories at any page; the
+// embedded module is the text beside it, assembled; other word counts fall
+// back to the reference.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { CHECKSUM_WAT_BYTES, checksum32, checksumOver } from '../host/fork/checksum.js';
+
+const PAGE = 65536;
+
+function randomMemory(pages: number, seed: number): WebAssembly.Memory {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const u32 = new Uint32Array(memory.buffer);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < u32.length; i++) u32[i] = x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+  return memory;
+}
+
+test('the SIMD checksum is the reference, over whole pages, runs of words, any seed', () => {
+  const memory = randomMemory(3, 7);
+  const sum = checksumOver(memory);
+  const words = new Int32Array(memory.buffer);
+  for (const [at, n] of [[0, PAGE / 4], [PAGE, PAGE / 4], [2 * PAGE - 64, 16], [128, 0], [PAGE + 4096, 160], [0, (3 * PAGE) / 4]]) {
+    for (const seed of [0x811c9dc5, 0, -1, 0x12345678]) {
+      assert.is(sum(at, n, seed), checksum32(words.subarray(at / 4, at / 4 + n), seed), `${n} words at ${at}, seed ${seed}`);
+    }
+  }
+});
+
+test('a word count that is not a multiple of sixteen is the reference\'s too', () => {
+  const memory = randomMemory(1, 11);
+  const sum = checksumOver(memory);
+  const words = new Int32Array(memory.buffer);
+  for (const n of [1, 9, 15, 17, 33, 1001]) assert.is(sum(256, n, 5), checksum32(words.subarray(64, 64 + n), 5), `${n} words`);
+});
+
+test('every word of every lane counts, and so does the order of the words', () => {
+  const memory = randomMemory(1, 3);
+  const sum = checksumOver(memory);
+  const words = new Int32Array(memory.buffer);
+  const base = sum(0, 64, 1);
+  for (let i = 0; i < 64; i++) {
+    words[i] ^= 0x100;
+    assert.is.not(sum(0, 64, 1), base, `word ${i}`);
+    words[i] ^= 0x100;
+  }
+  [words[0], words[16]] = [words[16], words[0]];
+  assert.is.not(sum(0, 64, 1), base, 'two words of one lane swapped');
+});
+
+test('the embedded module is the text beside it, assembled by binaryen', async () => {
+  const { default: binaryen } = (await import('binaryen')) as unknown as {
+    default: { parseText(t: string): { setFeatures(f: number): void; emitBinary(): Uint8Array }; Features: Record<string, number> };
+  };
+  const source = readFileSync(new URL('../../host/fork/checksum.ts', import.meta.url), 'utf8');
+  const m = /\/\/ \(module\n([\s\S]*?)\nexport const CHECKSUM_WAT_BYTES/.exec(source);
+  assert.ok(m, 'the module text is in the source');
+  const wat = `(module\n${m![1].split('\n').map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}`;
+  const mod = binaryen.parseText(wat);
+  mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.Atomics);
+  assert.is(Buffer.from(mod.emitBinary()).toString('hex'), CHECKSUM_WAT_BYTES);
+});
+
+test.run();
