@@ -23,7 +23,7 @@ import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import { checksumOver } from './checksum.js';
 import {
-  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageIsZero, readHead, restorePages, verifyPages,
+  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, readHead, restorePages, verifyPages, zeroTest,
   type SnapshotInfo,
 } from './snapshot.js';
 
@@ -82,7 +82,8 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   const sum = checksumOver(scratch);
   for (let i = 0, h = 0; i < WARM_PAGES; i++) h = sum(0, PAGE / 4, h);
   for (let i = 0, h = 0; i < WARM_PAGES / 32; i++) h = checksum32(page, h);
-  for (let i = 0; i < 64; i++) pageIsZero(words, i & 3);
+  const isZero = zeroTest(scratch);
+  for (let i = 0; i < 64; i++) isZero(i & 3);
   const cont = (await import(o.config.continuation)) as Record<string, unknown>;
   return prepareSession(o, cont, o.pages);
 }
@@ -107,9 +108,10 @@ async function prepareSession<R extends ChildRuntime>(
 ): Promise<ChildSession<R>> {
   const memory = previous?.memory ?? new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
   const mem = new Int32Array(memory.buffer);
+  const isZero = zeroTest(memory);
   const nonZero = (): number[] => {
     const out = [];
-    for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) out.push(p);
+    for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!isZero(p)) out.push(p);
     return out;
   };
   const stale = previous?.memory ? nonZero() : [];

@@ -249,7 +249,7 @@ export class ForkClient {
   #copy(req: PreparedRequest, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
     const t1 = performance.now();
     req.probe?.('stopped');
-    const copy = copyLive(this.thread.memory.buffer, this.#staging, OPTIONS_RESERVE);
+    const copy = copyLive(this.thread.memory, this.#staging, OPTIONS_RESERVE);
     req.probe?.('copied');
     return { ...copy, stopMs: t1 - t0, copyMs: performance.now() - t1 };
   }

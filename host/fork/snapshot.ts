@@ -15,6 +15,7 @@ import { ABI_VERSION } from '../layout.js';
 import { SnapshotError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import { checksum32, checksumOver } from './checksum.js';
+import { simdOver } from './simd.js';
 
 export const SNAPSHOT_MAGIC = 0x4e535457; // "WTSN"
 export const SNAPSHOT_VERSION = 3;
@@ -53,6 +54,14 @@ export function pageIsZero(mem: Int32Array, p: number): boolean {
   return true;
 }
 
+/** The all-zero test of page `p` of `memory`: in SIMD (host/fork/simd.ts) when it is a Wasm memory and the engine has it. */
+export function zeroTest(memory: WebAssembly.Memory | ArrayBufferLike): (p: number) => boolean {
+  const simd = memory instanceof WebAssembly.Memory ? simdOver(memory) : undefined;
+  if (simd) return (p) => simd.zero(p * PAGE) === 1;
+  const words = new Int32Array(memory instanceof WebAssembly.Memory ? memory.buffer : memory);
+  return (p) => pageIsZero(words, p);
+}
+
 const i32 = (u8: Uint8Array, at: number, words: number): Int32Array => new Int32Array(u8.buffer, u8.byteOffset + at, words);
 
 /** Where the meta region and the pages sit for a snapshot of `pages` live pages and `optionsLen` bytes of options. */
@@ -76,23 +85,23 @@ export interface LiveCopy {
  * `bodyLayout(n, reserveOptions).pagesAt`. Runs of live pages are copied with
  * one `set` each. `reserveOptions` bounds the options `seal` may write.
  */
-export function copyLive(memory: ArrayBufferLike, staging: Uint8Array, reserveOptions: number): LiveCopy {
-  const memoryBytes = memory.byteLength;
+export function copyLive(memory: WebAssembly.Memory | ArrayBufferLike, staging: Uint8Array, reserveOptions: number): LiveCopy {
+  const bytes = bytesOf(memory);
+  const memoryBytes = bytes.byteLength;
   const nPages = memoryBytes / PAGE;
-  const words = new Int32Array(memory);
+  const isZero = zeroTest(memory);
   const live = new Uint32Array(nPages);
   let n = 0;
-  for (let p = 0; p < nPages; p++) if (!pageIsZero(words, p)) live[n++] = p;
+  for (let p = 0; p < nPages; p++) if (!isZero(p)) live[n++] = p;
   const pages = live.subarray(0, n);
   // the page data sits where a snapshot with the largest options would put it;
   // seal moves nothing, it pads the options up to this point
   const pagesAt = bodyLayout(n, reserveOptions).pagesAt;
   if (pagesAt + n * PAGE > staging.byteLength) throw new SnapshotError(`staging area of ${staging.byteLength} bytes is too small for ${n} pages`);
-  const src = new Uint8Array(memory);
   for (let k = 0; k < n; ) {
     let run = 1;
     while (k + run < n && pages[k + run] === pages[k] + run) run++;
-    staging.set(src.subarray(pages[k] * PAGE, (pages[k] + run) * PAGE), pagesAt + k * PAGE);
+    staging.set(bytes.subarray(pages[k] * PAGE, (pages[k] + run) * PAGE), pagesAt + k * PAGE);
     k += run;
   }
   return { memoryBytes, pages, pagesAt };

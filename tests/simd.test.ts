@@ -1,11 +1,14 @@
-// The snapshot checksum (host/fork/checksum.ts): the Wasm SIMD function is the
-// JavaScript reference's, word for word, over Wasm memories at any page; the
-// embedded module is the text beside it, assembled; other word counts fall
-// back to the reference.
+// The fork's passes over memory in Wasm SIMD (host/fork/simd.ts): the
+// checksum is the JavaScript reference's (host/fork/checksum.ts), word for
+// word, over Wasm memories at any page, other word counts falling back to the
+// reference; the zero-page test is pageIsZero's, wherever a page's first
+// non-zero byte is; the embedded module is the text beside it, assembled.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { CHECKSUM_WAT_BYTES, checksum32, checksumOver } from '../host/fork/checksum.js';
+import { checksum32, checksumOver } from '../host/fork/checksum.js';
+import { SIMD_WAT_BYTES } from '../host/fork/simd.js';
+import { pageIsZero, zeroTest } from '../host/fork/snapshot.js';
 
 const PAGE = 65536;
 
@@ -49,17 +52,34 @@ test('every word of every lane counts, and so does the order of the words', () =
   assert.is.not(sum(0, 64, 1), base, 'two words of one lane swapped');
 });
 
+test('the zero-page test is pageIsZero\'s: a page with any byte set anywhere is not zero', () => {
+  const pages = 4;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const bytes = new Uint8Array(memory.buffer);
+  const words = new Int32Array(memory.buffer);
+  const isZero = zeroTest(memory);
+  for (let p = 0; p < pages; p++) assert.ok(isZero(p), `page ${p} of a fresh memory`);
+  for (const at of [0, 1, 15, 16, 63, 64, 4095, PAGE / 2 + 7, PAGE - 1]) {
+    for (let p = 0; p < pages; p++) {
+      bytes[p * PAGE + at] = 0x80;
+      for (let q = 0; q < pages; q++) assert.is(isZero(q), pageIsZero(words, q), `byte ${at} of page ${p} set: page ${q}`);
+      assert.not.ok(isZero(p), `byte ${at} of page ${p}`);
+      bytes[p * PAGE + at] = 0;
+    }
+  }
+});
+
 test('the embedded module is the text beside it, assembled by binaryen', async () => {
   const { default: binaryen } = (await import('binaryen')) as unknown as {
     default: { parseText(t: string): { setFeatures(f: number): void; emitBinary(): Uint8Array }; Features: Record<string, number> };
   };
-  const source = readFileSync(new URL('../../host/fork/checksum.ts', import.meta.url), 'utf8');
-  const m = /\/\/ \(module\n([\s\S]*?)\nexport const CHECKSUM_WAT_BYTES/.exec(source);
+  const source = readFileSync(new URL('../../host/fork/simd.ts', import.meta.url), 'utf8');
+  const m = /\/\/ \(module\n([\s\S]*?)\nexport const SIMD_WAT_BYTES/.exec(source);
   assert.ok(m, 'the module text is in the source');
   const wat = `(module\n${m![1].split('\n').map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}`;
   const mod = binaryen.parseText(wat);
   mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.Atomics);
-  assert.is(Buffer.from(mod.emitBinary()).toString('hex'), CHECKSUM_WAT_BYTES);
+  assert.is(Buffer.from(mod.emitBinary()).toString('hex'), SIMD_WAT_BYTES);
 });
 
 test.run();
