@@ -2,13 +2,14 @@
 // checksum is the JavaScript reference's (host/fork/checksum.ts), word for
 // word, over Wasm memories at any page, other word counts falling back to the
 // reference; the zero-page test is pageIsZero's, wherever a page's first
-// non-zero byte is; the embedded module is the text beside it, assembled.
+// non-zero byte is; clearing zeroes one page; the embedded module is the text
+// beside it, assembled.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { checksum32, checksumOver } from '../host/fork/checksum.js';
 import { SIMD_WAT_BYTES } from '../host/fork/simd.js';
-import { pageIsZero, zeroTest } from '../host/fork/snapshot.js';
+import { pageClear, pageIsZero, zeroTest } from '../host/fork/snapshot.js';
 
 const PAGE = 65536;
 
@@ -69,6 +70,15 @@ test('the zero-page test is pageIsZero\'s: a page with any byte set anywhere is 
   }
 });
 
+test('clearing a page zeroes that page and nothing around it', () => {
+  const memory = new WebAssembly.Memory({ initial: 3, maximum: 3, shared: true });
+  const bytes = new Uint8Array(memory.buffer);
+  bytes.fill(7);
+  pageClear(memory)(1);
+  assert.ok(bytes.subarray(PAGE, 2 * PAGE).every((b) => b === 0), 'page 1 is zero');
+  assert.ok(bytes.subarray(0, PAGE).every((b) => b === 7) && bytes.subarray(2 * PAGE).every((b) => b === 7), 'pages 0 and 2 are untouched');
+});
+
 test('the embedded module is the text beside it, assembled by binaryen', async () => {
   const { default: binaryen } = (await import('binaryen')) as unknown as {
     default: { parseText(t: string): { setFeatures(f: number): void; emitBinary(): Uint8Array }; Features: Record<string, number> };
@@ -78,7 +88,7 @@ test('the embedded module is the text beside it, assembled by binaryen', async (
   assert.ok(m, 'the module text is in the source');
   const wat = `(module\n${m![1].split('\n').map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}`;
   const mod = binaryen.parseText(wat);
-  mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.Atomics);
+  mod.setFeatures(binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory);
   assert.is(Buffer.from(mod.emitBinary()).toString('hex'), SIMD_WAT_BYTES);
 });
 

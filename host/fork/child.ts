@@ -23,7 +23,7 @@ import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import { checksumOver } from './checksum.js';
 import {
-  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, readHead, restorePages, verifyPages, zeroTest,
+  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageClear, readHead, restorePages, verifyPages, zeroTest,
   type SnapshotInfo,
 } from './snapshot.js';
 
@@ -94,36 +94,39 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
  */
 interface Previous { instantiated: number[]; memory?: WebAssembly.Memory }
 
-// What one child needs of its own: a memory of `pages`, the instances over
-// it, the runtime object but its handle, and the pages the restore must zero
-// where the snapshot leaves them out (zero in the parent). A fresh memory
-// costs a page fault per 4 KiB the restore writes (on a VM, where each one is
-// a trip to the host, 3 ms per MiB: most of a 4 MiB Lua fork's round trip),
-// so a recycled carrier keeps its memory: the pages its last child left
-// non-zero are found now, while nobody waits (a page in use is told from a
-// zero one by its first words), and those the next snapshot does not cover
-// are zeroed by the restore; the pages stay mapped.
+// What one child needs of its own: a memory of `pages` as a fresh one (all
+// zero), the instances over it, the runtime object but its handle, and the
+// pages those instances dirtied, which the restore zeroes where the snapshot
+// leaves them out (zero in the parent). A fresh memory costs a page fault per
+// 4 KiB the restore writes (on a VM, where each one is a trip to the host,
+// 3 ms per MiB: most of a 4 MiB Lua fork's round trip), so a recycled carrier
+// keeps its memory and zeroes, while nobody waits, every page its last child
+// left non-zero (a page in use is told from a zero one by its first words);
+// the pages stay mapped.
 async function prepareSession<R extends ChildRuntime>(
   o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number, previous?: Previous,
 ): Promise<ChildSession<R>> {
   const memory = previous?.memory ?? new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
-  const mem = new Int32Array(memory.buffer);
   const isZero = zeroTest(memory);
   const nonZero = (): number[] => {
     const out = [];
     for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!isZero(p)) out.push(p);
     return out;
   };
-  const stale = previous?.memory ? nonZero() : [];
-  // A fresh memory is touched now, so the restore does not take a page fault
-  // per 4 KiB it writes (that halves a read into fresh memory, measured).
-  if (!previous?.memory) for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
+  if (previous?.memory) nonZero().forEach(pageClear(memory));
+  else {
+    // Touched now, so the restore does not take a page fault per 4 KiB it
+    // writes (that halves a read into fresh memory, measured).
+    const mem = new Int32Array(memory.buffer);
+    for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
+  }
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
+  // the continuation's own instances over this memory, made now rather than on the fork's path
+  if (typeof cont.prepare === 'function') await cont.prepare({ memory, core });
   // The instances' data segments dirtied a few pages. The same modules dirty
   // the same pages every time: a recycled carrier scans once.
-  const instantiated = previous?.instantiated ?? nonZero();
-  return new ChildSession(o, memory, prepared, { instantiated, dirty: [...new Set([...instantiated, ...stale])] }, cont);
+  return new ChildSession(o, memory, prepared, previous?.instantiated ?? nonZero(), cont);
 }
 
 /** A prepared child, waiting for its snapshot. */
@@ -137,8 +140,8 @@ export class ChildSession<R extends ChildRuntime> {
     private readonly o: ChildWarmOptions<R>,
     readonly memory: WebAssembly.Memory,
     private readonly prepared: { adopt(handle: number): R },
-    /** The pages instantiation dirties, and every page that may not be zero before the restore. */
-    private readonly pages: { instantiated: number[]; dirty: number[] },
+    /** The pages its instances dirtied: the only ones not zero before the restore. */
+    private readonly instantiated: number[],
     private readonly cont: Record<string, unknown>,
   ) {}
 
@@ -159,10 +162,10 @@ export class ChildSession<R extends ChildRuntime> {
     else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
     restorePages(info, this.memory.buffer, read);
     verifyPages(head, info, this.memory);
-    if (this.pages.dirty.length) {
+    if (this.instantiated.length) {
       const live = new Set(info.pages);
-      const bytes = new Uint8Array(this.memory.buffer);
-      for (const p of this.pages.dirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
+      const clear = pageClear(this.memory);
+      for (const p of this.instantiated) if (!live.has(p)) clear(p);
     }
     this.#info = info;
     this.#t1 = performance.now();
@@ -208,10 +211,9 @@ export class ChildSession<R extends ChildRuntime> {
   }
 
   /**
-   * The next child's session: nothing of this child's memory (its pages are
-   * overwritten or zeroed by the restore, or a new memory), instances or
-   * runtime reaches it; the compiled modules and the continuation module are
-   * kept.
+   * The next child's session: nothing of this child's memory (zeroed, or a
+   * new one), instances or runtime reaches it; the compiled modules and the
+   * continuation module are kept.
    */
   next(): Promise<ChildSession<R>> {
     const info = this.#info!;
@@ -219,6 +221,6 @@ export class ChildSession<R extends ChildRuntime> {
     const pages = Math.max(this.o.pages, info.memoryBytes / PAGE);
     // a memory never shrinks: one the child grew past its parent's size is dropped
     const keep = this.memory.buffer.byteLength === info.memoryBytes;
-    return prepareSession(this.o, this.cont, pages, { instantiated: this.pages.instantiated, memory: keep ? this.memory : undefined });
+    return prepareSession(this.o, this.cont, pages, { instantiated: this.instantiated, memory: keep ? this.memory : undefined });
   }
 }

@@ -54,10 +54,17 @@ export function pageIsZero(mem: Int32Array, p: number): boolean {
   return true;
 }
 
+/** Zeroes page `p` of `memory`: in Wasm (host/fork/simd.ts) when it can, TypedArray.fill over shared memory being ~10× slower. */
+export function pageClear(memory: WebAssembly.Memory): (p: number) => void {
+  const simd = simdOver(memory);
+  if (simd) return (p) => simd.clear(p * PAGE, PAGE);
+  return (p) => new Uint8Array(memory.buffer).fill(0, p * PAGE, (p + 1) * PAGE);
+}
+
 /** The all-zero test of page `p` of `memory`: in SIMD (host/fork/simd.ts) when it is a Wasm memory and the engine has it. */
 export function zeroTest(memory: WebAssembly.Memory | ArrayBufferLike): (p: number) => boolean {
   const simd = memory instanceof WebAssembly.Memory ? simdOver(memory) : undefined;
-  if (simd) return (p) => simd.zero(p * PAGE) === 1;
+  if (simd) return (p) => simd.zeroed(p * PAGE) === 1;
   const words = new Int32Array(memory instanceof WebAssembly.Memory ? memory.buffer : memory);
   return (p) => pageIsZero(words, p);
 }
