@@ -106,9 +106,11 @@ for (;;) {
     process.exit(EXIT_FAILED);
   }
   if ((isMainThread && !process.connected) || state.leftBehind(before) !== undefined) process.exit(code);
-  state.restore();
-  await send({ type: 'exit', code, recycled: true });
+  // the status first: nothing of this child runs any more, what follows is for the next one
+  const reported = send({ type: 'exit', code, recycled: true });
   handedOver = false;
+  state.restore();
+  await reported;
   if (isMainThread) process.channel?.ref();
   session = await session.next();
 }
