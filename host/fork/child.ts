@@ -22,6 +22,7 @@ import type { CoreExports } from '../core.js';
 import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import { checksumOver } from './checksum.js';
+import { trace } from './trace.js';
 import {
   SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageClear, readHead, restorePages, verifyPages, zeroTest,
   type SnapshotInfo,
@@ -161,6 +162,7 @@ export class ChildSession<R extends ChildRuntime> {
     if (info.memoryBytes > have) this.memory.grow((info.memoryBytes - have) / PAGE);
     else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
     restorePages(info, this.memory.buffer, read);
+    trace('C', 'read');
     verifyPages(head, info, this.memory);
     if (this.instantiated.length) {
       const live = new Set(info.pages);
@@ -183,6 +185,7 @@ export class ChildSession<R extends ChildRuntime> {
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
     const restoredChecksum = flags.verify ? memoryChecksum(this.memory) : undefined;
     const runtime = this.prepared.adopt(info.handle);
+    trace('C', 'adopted');
     const name = this.o.config.exportName ?? 'default';
     const fn = this.cont[name];
     if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
@@ -190,6 +193,7 @@ export class ChildSession<R extends ChildRuntime> {
     this.#ctx = ctx;
     if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
     const t2 = performance.now();
+    trace('C', 'hooked');
     await ack({ readUs: Math.round((this.#t1 - this.#t0) * 1000), restoreUs: Math.round((t2 - this.#t1) * 1000) });
     const code = await fn(ctx);
     return { runtime, code: typeof code === 'number' ? code : 0 };

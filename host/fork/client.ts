@@ -19,7 +19,7 @@ import {
 import {
   CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
-  CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
+  CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES, PAGE,
   REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
   abandon, claim, controlWords, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
   type ForkControl, type ProcEntry,
@@ -27,6 +27,7 @@ import {
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
 import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
+import { trace } from './trace.js';
 
 /** What the fork path needs of the forking thread, and nothing more. */
 export interface ForkingThread {
@@ -147,8 +148,10 @@ export class ForkClient {
   // ---- the algorithms --------------------------------------------------------------
 
   *#fork(req: PreparedRequest): Steps<ForkOutcome> {
+    trace('P', 'fork');
     yield* this.#waitServer();
     yield* this.#claim();
+    trace('P', 'claimed');
     let posted = false;
     try {
       this.#before();
@@ -165,7 +168,9 @@ export class ForkClient {
           throw refusal(e);
         }
         stopped = true;
+        trace('P', 'stopped');
         copy = this.#copy(req, t0);
+        trace('P', 'copied', `${copy.pages.length}/${copy.memoryBytes / PAGE}`);
       } finally {
         // every path: the world starts, the import lock is released, then the parent hooks run
         try {
@@ -175,6 +180,7 @@ export class ForkClient {
         }
         if (stopped) req.probe?.('started');
       }
+      trace('P', 'started');
       const sealed = this.#sealAndPost(req, copy);
       posted = true;
       for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
@@ -190,11 +196,15 @@ export class ForkClient {
   // POSIX's answer to waiters racing for one child: the status to the one
   // whose reap wins, E_CHILD to every other as soon as the entry is reaped.
   *#waitpid(pid: number, opts: WaitpidOptions): Steps<number | undefined> {
+    trace('P', 'waitpid', pid);
     const entry = this.#procEntry(pid);
     for (;;) {
       const r = procReap(this.ctl, entry);
       if (r === REAP_GONE) throw new ChildProcessError(`waitpid: child ${pid} was reaped by another waiter`);
-      if (r !== REAP_RUNNING) return r;
+      if (r !== REAP_RUNNING) {
+        trace('P', 'reaped', pid);
+        return r;
+      }
       if (opts.noHang) return undefined;
       // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
       yield this.#wait(entry.slot + 1, entry.tag, 100);
@@ -274,6 +284,7 @@ export class ForkClient {
     if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap, this.control) | 0);
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     const sealMs = performance.now() - t0;
+    trace('P', 'posted');
     post(ctl);
     return { sealMs, posted: performance.now(), snap };
   }
@@ -281,6 +292,7 @@ export class ForkClient {
   #outcome(req: PreparedRequest, copy: { stopMs: number; copyMs: number }, sealed: { sealMs: number; posted: number; snap: Uint8Array }): ForkOutcome {
     const ctl = this.ctl;
     const r = Atomics.load(ctl, CTL_RESULT);
+    trace('P', 'returned', r);
     const msg = readMessage(ctl);
     const us = (w: number) => Atomics.load(ctl, w) / 1000;
     const out: ForkOutcome = {

@@ -19,6 +19,7 @@ import {
 import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
+import { trace } from './trace.js';
 
 // The pool grows with the fork rate (forks in the last second), up to the
 // most the pool option allows.
@@ -79,6 +80,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     void c.gone.then(() => live.delete(c));
     void c.status.then((s) => {
       c.final = s;
+      trace('S', 'status', c.pid);
       if (c.acked) procExited(ctl, c.pid, s);
     });
     return c;
@@ -195,6 +197,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   }
 
   async function handOff(): Promise<number> {
+    trace('S', 'taken');
     const test = hooks ? await hooks.request() : undefined;
     const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
     let total = Atomics.load(ctl, CTL_SNAPSHOT_BYTES);
@@ -218,6 +221,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     if (cold) Atomics.add(ctl, CTL_COLD_FORKS, 1);
     if (child.recycled) Atomics.add(ctl, CTL_RECYCLED_FORKS, 1);
     const t1 = performance.now();
+    trace('S', 'child', cold ? 'cold' : child.recycled ? 'recycled' : 'warm');
     const pid = child.link.osPid ?? nextPid++;
     const slot = procClaim(ctl, pid);
     if (slot < 0) {
@@ -228,11 +232,13 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       if (test?.beforeHandoff) total = await test.beforeHandoff(staging.subarray(0, total));
       const h = await platform.handoff(staging.subarray(0, total), child.link);
       const t2 = performance.now();
+      trace('S', 'written', pid);
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
-      child.link.send({ ...h.message, type: 'go', config: init.child });
+      child.link.send({ ...h.message, type: 'go', pid, config: init.child });
       child.pid = pid;
       await acked;
+      trace('S', 'acked', pid);
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
       if (child.final !== undefined) procExited(ctl, pid, child.final);

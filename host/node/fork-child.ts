@@ -21,6 +21,7 @@ import { CarrierState } from './child-reuse.js';
 import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
+import { trace } from '../fork/trace.js';
 
 
 interface WarmArgs {
@@ -28,7 +29,7 @@ interface WarmArgs {
   // 'thread': shared by the server
   module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: ForkControl;
 }
-interface Go { config: ForkChildOptions; path?: string; pagesAt?: number; snapshot?: Uint8Array }
+interface Go { config: ForkChildOptions; pid: number; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
 const args = (isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData) as WarmArgs;
 const send: (m: ChildEvent) => Promise<void> = isMainThread
@@ -72,6 +73,7 @@ for (;;) {
   const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));
   await send({ type: 'ready' });
   const m = await go;
+  trace('C', 'go', m.pid);
   handedOver = true;
   try {
     if (m.path) readFile(m.path, m.pagesAt!);
@@ -87,6 +89,7 @@ for (;;) {
     handedOver = false; // never acknowledged: no pid, no status to report
     process.exit(EXIT_REJECTED);
   }
+  trace('C', 'restored');
   const recyclable = session.recyclable;
   // nothing but the next 'go' comes over IPC: the channel must not keep the process alive while the child runs
   if (isMainThread && recyclable) process.channel?.unref();
@@ -98,21 +101,25 @@ for (;;) {
       if (isMainThread && !recyclable) process.disconnect();
     });
     code = ran.code;
+    trace('C', 'ran');
     if (!recyclable) await ran.runtime.exit(code);
     await ran.runtime.close();
     await session.release();
+    trace('C', 'closed');
   } catch (e) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
     process.exit(EXIT_FAILED);
   }
   if ((isMainThread && !process.connected) || state.leftBehind(before) !== undefined) process.exit(code);
   // the status first: nothing of this child runs any more, what follows is for the next one
+  trace('C', 'exit', code);
   const reported = send({ type: 'exit', code, recycled: true });
   handedOver = false;
   state.restore();
   await reported;
   if (isMainThread) process.channel?.ref();
   session = await session.next();
+  trace('C', 'ready');
 }
 
 // Reads the snapshot file: the header and meta into a small buffer, the pages straight into the memory.
