@@ -55,6 +55,8 @@ export const W_FORCED_PARKS = 0x480;
 export const W_SELF_SUSPENDS = 0x488;
 /** attach waits (u64) */
 export const W_ATTACH_WAITS = 0x490;
+/** 1 once a park pass of the stop in progress stored the stop hooks' signal words (its end then wakes the wake words; see "Stop hooks") */
+export const W_SIGNALLED = 0x498;
 export const WORLD_END = 0x500;
 export const STATS = 0x500;
 /** sequence (seqlock; written only by the STW requester or a reset) */
@@ -133,9 +135,27 @@ export const CE_VALUE = 4;
 export const CE_TYPE_VERSION = 8;
 /** `+12` metaclass version */
 export const CE_META_VERSION = 12;
+/** the words a VM registers with `stop_hook_add` so that a stop reaches threads that do not poll (see "Stop hooks") */
+export const HOOKS = 0x18000;
+/** entries claimed (a registrant takes the next one by CAS) */
+export const HK_COUNT = 0x18000;
+/** `+16 + 16 i`: entry i (i < HOOK_MAX) */
+export const HK_ENTRIES = 0x18010;
+export const HOOK_MAX = 15;
+export const HOOK_SIZE = 16;
+/** `+0` kind: 0 while the entry is being written, else HOOK_SIGNAL or HOOK_WAKE (stored last) */
+export const HE_KIND = 0;
+/** `+4` byte address of the word (embedder memory, 4-aligned) */
+export const HE_ADDR = 4;
+/** `+8` the value stored (HOOK_SIGNAL) or added (HOOK_WAKE) */
+export const HE_VALUE = 8;
+/** stored into its word by every park pass that finds a thread still running */
+export const HOOK_SIGNAL = 1;
+/** added to its word, whose waiters are then woken, at the end of a stop that stored the signal words, after the threads are resumed */
+export const HOOK_WAKE = 2;
 /** no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
-export const SPARE = 0x18000;
-export const SPARE_SIZE = 0x1000;
+export const SPARE = 0x18100;
+export const SPARE_SIZE = 0xf00;
 /** static data (compiler, asc --memoryBase) starts here, then free memory for the embedder from heap_base() up */
 export const LAYOUT_END = 0x19000;
 /** diag.wasm: control words (+0x000: quit, +64 floor flag, +128 floor acks, +192 CAS word); the host checks core.heap_base() <= DIAG_BLOCK */
