@@ -5,7 +5,6 @@
 
 import {
   MAX_SLOTS, slotAddr, SL_TID, SL_REATTACH, SL_DEADLINE, H_FORK_DEPTH, W_EXCLUSION, W_REQUESTED, W_STOPPED, W_STRAGGLERS,
-  W_SIGNALLED,
 } from "./layout";
 import { OK, E_STATE } from "./errors";
 import { ST_FREE, ST_ATTACHED, GEN_MASK, stateOf, checkHandle, handleIndex, genBits } from "./state";
@@ -32,7 +31,6 @@ export function afterForkChild(h: i32, tid: i32): i32 {
   atomic.store<u32>(W_REQUESTED, 0);
   atomic.store<u32>(W_STOPPED, 0);
   atomic.store<u32>(W_STRAGGLERS, 0);
-  atomic.store<u32>(W_SIGNALLED, 0); // the child's memory keeps the hook entries: its module is the parent's
   atomic.store<u32>(W_EXCLUSION, 0);
   locksAfterForkChild();
   seqlockAfterForkChild();

@@ -13,11 +13,10 @@
 //                every such pass: a VM whose own code may overwrite the flag
 //                meanwhile (CPython recomputes eval_breaker from its own
 //                state) is asked again one slice later.
-//   HOOK_WAKE    at the end of a stop whose passes stored the signals (start,
-//                the abandon at the deadline, the restore after a requester
-//                died), once W_REQUESTED is cleared and every parked thread
-//                resumed: `value` is added to the word and every waiter on it
-//                is woken.
+//   HOOK_WAKE    at the end of every stop (start, the abandon at the
+//                deadline, the restore after a requester died), once
+//                W_REQUESTED is cleared and every parked thread resumed:
+//                `value` is added to the word and every waiter on it is woken.
 //
 // The calling protocol, for a VM:
 //  - Register before threads run (entries are never removed; a fork child
@@ -32,15 +31,16 @@
 //  - Signals are not undone at the end; the VM consumes them as it consumes
 //    its own requests. A thread whose wait was caused by a signal and needs
 //    another thread to end it (CPython's GIL holder, which waits for a taker
-//    after dropping the GIL on request) reads W_REQUESTED after the value it
-//    waits on changes from, and waits only while a stop is requested: that
-//    stop's end then wakes it through the wake word, and a signal read after
-//    a stop ended (stale) makes no wait. vms/posix/src/cond.c does this for a
+//    after dropping the GIL on request) first reads the wake word it will
+//    wait on, then W_REQUESTED, and waits only while a stop is requested: the
+//    end of that stop, whether it signalled or not, changes the wake word
+//    after clearing the request, so the wait ends; a signal read after its
+//    stop ended (stale) makes no wait. vms/posix/src/cond.c does this for a
 //    condition variable (wtp_cond_stop_guard, docs/EMBEDDING.md).
-//  - A wake word changes whenever such a stop ends, whether or not its waiter
+//  - A wake word changes at the end of every stop, whether or not its waiter
 //    was asked: a wait on it treats that as a spurious wake-up.
 
-import { HK_COUNT, HOOK_MAX, HE_KIND, HE_ADDR, HE_VALUE, HOOK_SIGNAL, HOOK_WAKE, W_SIGNALLED, hookAddr } from "./layout";
+import { HK_COUNT, HOOK_MAX, HE_KIND, HE_ADDR, HE_VALUE, HOOK_SIGNAL, HOOK_WAKE, hookAddr } from "./layout";
 import { E_ARG, E_FULL } from "./errors";
 
 // A word the requester may write: 4-aligned embedder memory inside the memory
@@ -82,20 +82,17 @@ export function hookAdd(addr: i32, value: i32, kind: i32): i32 {
 // The requester, in a park pass that left threads pending.
 export function hooksSignal(): void {
   const n = <i32>atomic.load<u32>(HK_COUNT);
-  let signalled = false;
   for (let i = 0; i < n; i++) {
     const e = hookAddr(i);
     if (atomic.load<u32>(e + HE_KIND) != HOOK_SIGNAL) continue;
     atomic.store<i32>(<usize>atomic.load<u32>(e + HE_ADDR), atomic.load<i32>(e + HE_VALUE));
-    signalled = true;
   }
-  if (signalled) atomic.store<u32>(W_SIGNALLED, 1);
 }
 
-// The requester, ending its stop: after W_REQUESTED = 0 and the restore pass.
+// The requester, ending its stop (once): after W_REQUESTED = 0 and the
+// restore pass. Every stop, signalled or not: a waiter that read W_REQUESTED
+// as 1 waits for exactly this.
 export function hooksWake(): void {
-  if (atomic.load<u32>(W_SIGNALLED) == 0) return;
-  atomic.store<u32>(W_SIGNALLED, 0);
   const n = <i32>atomic.load<u32>(HK_COUNT);
   for (let i = 0; i < n; i++) {
     const e = hookAddr(i);

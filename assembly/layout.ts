@@ -80,7 +80,6 @@ export const W_RESUMED_MS: usize = WORLD + 32; // time the last start resumed th
 export const W_FORCED_PARKS: usize = WORLD + 64; // forced parks (u64)
 export const W_SELF_SUSPENDS: usize = WORLD + 72; // self-suspends (u64)
 export const W_ATTACH_WAITS: usize = WORLD + 80; // attach waits (u64)
-export const W_SIGNALLED: usize = WORLD + 88; // 1 once a park pass of the stop in progress stored the stop hooks' signal words (its end then wakes the wake words; see "Stop hooks")
 export const WORLD_END: usize = 0x500;
 
 // STATS
@@ -156,7 +155,7 @@ export const HE_KIND: usize = 0; // +0 kind: 0 while the entry is being written,
 export const HE_ADDR: usize = 4; // +4 byte address of the word (embedder memory, 4-aligned)
 export const HE_VALUE: usize = 8; // +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE)
 export const HOOK_SIGNAL: u32 = 1; // stored into its word by every park pass that finds a thread still running
-export const HOOK_WAKE: u32 = 2; // added to its word, whose waiters are then woken, at the end of a stop that stored the signal words, after the threads are resumed
+export const HOOK_WAKE: u32 = 2; // added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed
 
 // SPARE
 export const SPARE: usize = 0x18100; // no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block

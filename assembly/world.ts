@@ -167,7 +167,8 @@ function releaseWorld(h: i32): void {
 function releaseWorldTry(h: i32): i32 {
   assert(isRequester(h), "world released by a thread that does not hold the stop");
   const now = nowMs();
-  if (atomic.load<u32>(W_REQUESTED) != 0) {
+  const first = atomic.load<u32>(W_REQUESTED) != 0;
+  if (first) {
     store<f64>(W_STOP_BEGAN_MS, now);
     // the order of releaseWorld: W_STOPPED first
     atomic.store<u32>(W_STOPPED, 0);
@@ -176,7 +177,7 @@ function releaseWorldTry(h: i32): i32 {
   }
   const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
   const registering = restorePass(h, false, giveUp);
-  hooksWake(); // once: it clears W_SIGNALLED
+  if (first) hooksWake();
   if (registering != 0) return E_WOULD_BLOCK;
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);

@@ -55,8 +55,6 @@ export const W_FORCED_PARKS = 0x480;
 export const W_SELF_SUSPENDS = 0x488;
 /** attach waits (u64) */
 export const W_ATTACH_WAITS = 0x490;
-/** 1 once a park pass of the stop in progress stored the stop hooks' signal words (its end then wakes the wake words; see "Stop hooks") */
-export const W_SIGNALLED = 0x498;
 export const WORLD_END = 0x500;
 export const STATS = 0x500;
 /** sequence (seqlock; written only by the STW requester or a reset) */
@@ -151,7 +149,7 @@ export const HE_ADDR = 4;
 export const HE_VALUE = 8;
 /** stored into its word by every park pass that finds a thread still running */
 export const HOOK_SIGNAL = 1;
-/** added to its word, whose waiters are then woken, at the end of a stop that stored the signal words, after the threads are resumed */
+/** added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed */
 export const HOOK_WAKE = 2;
 /** no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
 export const SPARE = 0x18100;

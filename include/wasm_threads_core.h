@@ -43,7 +43,6 @@ extern "C" {
 #define WTC_W_FORCED_PARKS 0x480 /* forced parks (u64) */
 #define WTC_W_SELF_SUSPENDS 0x488 /* self-suspends (u64) */
 #define WTC_W_ATTACH_WAITS 0x490 /* attach waits (u64) */
-#define WTC_W_SIGNALLED 0x498 /* 1 once a park pass of the stop in progress stored the stop hooks' signal words (its end then wakes the wake words; see "Stop hooks") */
 #define WTC_WORLD_END 0x500
 #define WTC_STATS 0x500
 #define WTC_S_SEQ 0x500 /* sequence (seqlock; written only by the STW requester or a reset) */
@@ -103,7 +102,7 @@ extern "C" {
 #define WTC_HE_ADDR 4 /* +4 byte address of the word (embedder memory, 4-aligned) */
 #define WTC_HE_VALUE 8 /* +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE) */
 #define WTC_HOOK_SIGNAL 1 /* stored into its word by every park pass that finds a thread still running */
-#define WTC_HOOK_WAKE 2 /* added to its word, whose waiters are then woken, at the end of a stop that stored the signal words, after the threads are resumed */
+#define WTC_HOOK_WAKE 2 /* added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed */
 #define WTC_SPARE 0x18100 /* no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
 #define WTC_SPARE_SIZE 0xf00
 #define WTC_LAYOUT_END 0x19000 /* static data (compiler, asc --memoryBase) starts here, then free memory for the embedder from heap_base() up */
