@@ -147,15 +147,16 @@ export const CE_META_VERSION: usize = 12; // +12 metaclass version
 
 // HOOKS
 export const HOOKS: usize = 0x18000; // the words a VM registers with stop_hook_add so that a stop reaches threads that do not poll (see "Stop hooks")
-export const HK_COUNT: usize = HOOKS + 0; // entries claimed (a registrant takes the next one by CAS)
+export const HK_USED: usize = HOOKS + 0; // entries claimed (a registrant takes the next one by CAS)
 export const HK_ENTRIES: usize = HOOKS + 16; // +16 + 16 i: entry i (i < HOOK_MAX)
 export const HOOK_MAX: i32 = 15;
 export const HOOK_SIZE: usize = 16;
-export const HE_KIND: usize = 0; // +0 kind: 0 while the entry is being written, else HOOK_SIGNAL or HOOK_WAKE (stored last)
+export const HE_KIND: usize = 0; // +0 kind: 0 while the entry is being written, else HOOK_SIGNAL, HOOK_WAKE or HOOK_COUNT (stored last)
 export const HE_ADDR: usize = 4; // +4 byte address of the word (embedder memory, 4-aligned)
-export const HE_VALUE: usize = 8; // +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE)
+export const HE_VALUE: usize = 8; // +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE, HOOK_COUNT)
 export const HOOK_SIGNAL: u32 = 1; // stored into its word by every park pass that finds a thread still running
 export const HOOK_WAKE: u32 = 2; // added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed
+export const HOOK_COUNT: u32 = 3; // added to its word by every park pass that finds a thread still running, with the signal words: a count of the passes that asked
 
 // SPARE
 export const SPARE: usize = 0x18100; // no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block

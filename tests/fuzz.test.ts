@@ -14,7 +14,7 @@ import type { CoreExports } from '../host/core.js';
 import { OPS } from '../interp/assembler.js';
 import { CTX } from '../interp/interpreter.js';
 import {
-  GEN_MASK, HE_ADDR, HK_COUNT, HK_ENTRIES, HOOK_MAX, HOOK_SIZE, H_HOST, H_INIT, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
+  GEN_MASK, HE_ADDR, HK_USED, HK_ENTRIES, HOOK_MAX, HOOK_SIZE, H_HOST, H_INIT, INDEX_MASK, LAYOUT_END, LOCKS, LOCK_SIZE, LOCK_WAITERS, LK_WORD, MAX_LOCKS, MEMORY_INITIAL_PAGES,
   MEMORY_MAXIMUM_PAGES, RECORD_WORDS, STOP_BIT, STATE_MASK, ST_ATTACHED, ST_SUSPENDED, WORLD, W_EXCLUSION, slotAddr,
 } from '../host/layout.js';
 
@@ -42,7 +42,7 @@ async function bare(file: string, memory = new WebAssembly.Memory({ initial: MEM
 
 /** The words registered as stop hooks in this memory image (a stop writes them). */
 function hookWords(mem: Uint32Array): number[] {
-  const n = Math.min(mem[HK_COUNT >> 2], HOOK_MAX);
+  const n = Math.min(mem[HK_USED >> 2], HOOK_MAX);
   return Array.from({ length: n }, (_, i) => mem[(HK_ENTRIES + i * HOOK_SIZE + HE_ADDR) >> 2]);
 }
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StopTimeoutError } from '../host/errors.js';
 import { ERRNO } from '../host/errors.js';
-import { HOOK_MAX, HOOK_SIGNAL, HOOK_WAKE, userWordAddr } from '../host/layout.js';
+import { HOOK_COUNT, HOOK_MAX, HOOK_SIGNAL, HOOK_WAKE, userWordAddr } from '../host/layout.js';
 import { DIAG_SCRATCH } from '../host/diag.js';
 import { bareCore, createRuntime, job, outcome, progressOf, shutdown, waitFor, within, workerIndexes } from './lib/helpers.js';
 import type { Runtime } from '../host/node/index.js';
@@ -19,7 +19,7 @@ const OTHER = DIAG_SCRATCH + 128;
 const i32Of = (rt: Runtime) => new Int32Array(rt.memory.buffer);
 const load = (rt: Runtime, addr: number) => Atomics.load(i32Of(rt), addr >> 2);
 
-test('stop_hook_add: documented codes, one entry per word and kind, at most HOOK_MAX', async () => {
+test('stop_hook_add: documented codes, one entry per word and kind, at most HOOK_MAX; what one pass and the end write', async () => {
   const { core, memory } = await bareCore();
   assert.is(core.stop_hook_add(DIAG_SCRATCH, 1, HOOK_SIGNAL), ERRNO.E_NOT_INIT);
   core.init(4);
@@ -27,13 +27,14 @@ test('stop_hook_add: documented codes, one entry per word and kind, at most HOOK
   const end = memory.buffer.byteLength;
   for (const [addr, kind, why] of [
     [heap + 2, HOOK_SIGNAL, 'unaligned'], [heap - 4, HOOK_SIGNAL, 'below heap_base (the core\'s own memory)'],
-    [end, HOOK_WAKE, 'past the memory'], [-4, HOOK_WAKE, 'negative'], [heap, 0, 'kind 0'], [heap, 3, 'kind 3'],
+    [end, HOOK_WAKE, 'past the memory'], [-4, HOOK_WAKE, 'negative'], [heap, 0, 'kind 0'], [heap, 4, 'kind 4'],
   ] as const) assert.is(core.stop_hook_add(addr, 1, kind), ERRNO.E_ARG, why);
   assert.is(core.stop_hook_add(end - 4, 1, HOOK_WAKE), 0, 'the last word of the memory');
   assert.is(core.stop_hook_add(heap, 1, HOOK_SIGNAL), 1);
   assert.is(core.stop_hook_add(heap, 7, HOOK_SIGNAL), 1, 'the same word and kind keep their entry');
   assert.is(core.stop_hook_add(heap, 1, HOOK_WAKE), 2, 'another kind is another entry');
-  for (let i = 3; i < HOOK_MAX; i++) assert.is(core.stop_hook_add(heap + 4 * i, i, HOOK_SIGNAL), i);
+  assert.is(core.stop_hook_add(heap + 4 * 3, 3, HOOK_COUNT), 3);
+  for (let i = 4; i < HOOK_MAX; i++) assert.is(core.stop_hook_add(heap + 4 * i, i, HOOK_SIGNAL), i);
   assert.is(core.stop_hook_add(heap + 4 * HOOK_MAX, 1, HOOK_SIGNAL), ERRNO.E_FULL);
   assert.is(core.stop_hook_add(heap, 9, HOOK_SIGNAL), 1, 'a full table still updates a registered word');
   // one thread that never polls: the stop stores the updated value, and its abandon wakes
@@ -43,8 +44,12 @@ test('stop_hook_add: documented codes, one entry per word and kind, at most HOOK
   core.attach(other);
   assert.is(core.stop(me, 0), ERRNO.E_TIMEOUT);
   assert.is(Atomics.load(i32, heap >> 2), 10, 'the signal word holds the value, then its wake entry added 1');
-  assert.is(Atomics.load(i32, (heap + 4 * 3) >> 2), 3);
+  assert.is(Atomics.load(i32, (heap + 4 * 4) >> 2), 4);
+  assert.is(Atomics.load(i32, (heap + 4 * 3) >> 2), 3, 'the pass added the count value');
   assert.is(Atomics.load(i32, (end - 4) >> 2), 1, 'the abandoned stop added the wake value');
+  assert.is(core.stop(me, 0), ERRNO.E_TIMEOUT);
+  assert.is(Atomics.load(i32, (heap + 4 * 3) >> 2), 6, 'each stop\'s pass adds to the count');
+  assert.is(Atomics.load(i32, (end - 4) >> 2), 2);
 });
 
 test('a stop that finds no thread running stores no signal; its end changes the wake word all the same', () =>

@@ -18,9 +18,10 @@
  * hook) and the holder takes it back in take_gil. A request that outlives its
  * stop (the stop timed out while the holder was in a long C call such as
  * sorted()) drops the GIL once more when the holder returns to the eval loop;
- * the guard then sees `stop_asked` with no stop requested and lets the holder
- * go straight to take_gil instead of waiting for a taker that may not exist.
- * drop_gil tolerates the early return (a spurious wake-up of its COND_WAIT).
+ * the guard then sees that a stop asked since its last look and none is
+ * requested, and lets the holder go straight to take_gil, which resets the
+ * request, instead of waiting for a taker that may not exist. drop_gil
+ * tolerates the early return (a spurious wake-up of its COND_WAIT).
  *
  * Only the main interpreter is asked: the words of a subinterpreter are in
  * its own PyInterpreterState, created later. Compiled with CPython's
@@ -33,14 +34,10 @@
 #include <pthread.h>
 #include <stdio.h>
 
-/* 1 from a stop's request until a switch wait that the request would strand consumes it. */
-static volatile int stop_asked;
-
 __attribute__((constructor)) static void gil_stop_hooks(void) {
   struct _ceval_state *ceval = &_PyRuntime._main_interpreter.ceval;
-  int r = wtp_stop_signal(&stop_asked, 1);
+  int r = wtp_cond_stop_guard(&_PyRuntime.ceval.gil.switch_cond);
   if (!r) r = wtp_stop_signal((volatile int *)&ceval->gil_drop_request, 1);
   if (!r) r = wtp_stop_signal((volatile int *)&ceval->eval_breaker, 1);
-  if (!r) r = wtp_cond_stop_guard(&_PyRuntime.ceval.gil.switch_cond, &stop_asked);
   if (r) fprintf(stderr, "python: stop-the-world cannot ask the GIL's holder (error %d); a stop waits for a thread running Python code\n", r);
 }
