@@ -5,14 +5,15 @@
 // 0 and a notify). While it holds it:
 //   begin  W_REQUESTED = 1, then park passes: DETACHED → SUSPENDED, set STOP on
 //          ATTACHED; a pass counts the slots not yet settled (ATTACHED or
-//          REGISTERING). Attached threads suspend themselves at their next poll
+//          REGISTERING) and, if any, stores the stop hooks' signal words
+//          (hooks.ts: a VM thread that never polls). Attached threads suspend themselves at their next poll
 //          and bump W_SUSPEND_EPOCH, which the requester waits on between passes
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_STOPPED = 0, then W_REQUESTED = 0, before anyone is resumed
 //          (is_stopped() never reads 1 while a thread runs); then
 //          SUSPENDED → DETACHED and notify each
-//          word; REGISTERING slots are waited out (for at most 50 ms: one whose
+//          word, then the stop hooks' wake words (hooks.ts); REGISTERING slots are waited out (for at most 50 ms: one whose
 //          registrant died would otherwise hold the start forever; a live one
 //          that settles SUSPENDED after the pass resumes itself, see
 //          state.ts healOrphan); then release W_EXCLUSION.
@@ -50,6 +51,7 @@ import {
 } from "./state";
 import { nowMs, msToNs } from "./clock";
 import { seqlockWrite, RESET_WRITER } from "./seqlock";
+import { hooksSignal, hooksWake } from "./hooks";
 
 // How long one wait between passes lasts: a thread that detaches in the
 // meantime needs a pass to be parked, and it does not bump the epoch.
@@ -92,6 +94,8 @@ function parkPass(h: i32): i32 {
       break; // FREE, DEAD, SUSPENDED: nothing to do
     }
   }
+  // a thread that polls nothing of the core is asked through its VM's words
+  if (pending > 0) hooksSignal();
   return pending;
 }
 
@@ -146,6 +150,7 @@ function releaseWorld(h: i32): void {
   atomic.store<u32>(W_REQUESTED, 0);
   markResumed(h);
   restorePass(h);
+  hooksWake();
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
 }
@@ -162,7 +167,8 @@ function releaseWorld(h: i32): void {
 function releaseWorldTry(h: i32): i32 {
   assert(isRequester(h), "world released by a thread that does not hold the stop");
   const now = nowMs();
-  if (atomic.load<u32>(W_REQUESTED) != 0) {
+  const first = atomic.load<u32>(W_REQUESTED) != 0;
+  if (first) {
     store<f64>(W_STOP_BEGAN_MS, now);
     // the order of releaseWorld: W_STOPPED first
     atomic.store<u32>(W_STOPPED, 0);
@@ -170,7 +176,9 @@ function releaseWorldTry(h: i32): i32 {
     markResumed(h);
   }
   const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
-  if (restorePass(h, false, giveUp) != 0) return E_WOULD_BLOCK;
+  const registering = restorePass(h, false, giveUp);
+  if (first) hooksWake();
+  if (registering != 0) return E_WOULD_BLOCK;
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
   return OK;

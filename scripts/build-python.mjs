@@ -7,7 +7,8 @@
 //   1. source    the source package (debian-source.mjs: private apt, verified, Debian's patches applied)
 //   2. configure CPython's configure for wasm32-wasi, once, for its answers only (build/python-obj/config.cache)
 //   3. threads   the same configure on the pthread layer with those answers, CPython's make for the objects only
-//                (its own link would not use the shared memory), the layer's link -> build/python.wasm
+//                (its own link would not use the shared memory), vms/python/src compiled as CPython's core, the
+//                layer's link -> build/python.wasm
 //   4. stdlib    build/python-lib/lib/python3.11: Lib/ and the generated sysconfigdata
 // A post-link transform reads build/python.wasm and writes its own module; nothing here depends on the
 // module's code.
@@ -185,14 +186,36 @@ async function threads(src, { ver }) {
   }
   localModules(OBJ_THREADS);
   await make(src, OBJ_THREADS, EXTRA_CFLAGS);
+  const own = await projectObjects(OBJ_THREADS);
   const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
   const tmp = `${OUT}.${process.pid}.tmp`;
   // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
   // size, so that its data and the first thread's stack fit the layer's initial memory.
-  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...layer.objects,
+  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...own, ...layer.objects,
     ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
   fs.renameSync(tmp, OUT);
   log(`${path.relative(ROOT, OUT)} (CPython ${ver} with threads, ${fs.statSync(OUT).size} bytes)`);
+}
+
+/**
+ * The project's own C files for CPython (vms/python/src: the GIL under stop-the-world), compiled as CPython compiles
+ * its core (the configured Makefile's CC and PY_CORE_CFLAGS, Py_BUILD_CORE), into `obj`/wasm-threads; their objects.
+ */
+async function projectObjects(obj) {
+  const dir = path.join(ROOT, 'vms/python/src');
+  const out = path.join(obj, 'wasm-threads');
+  fs.mkdirSync(out, { recursive: true });
+  const [cc, ...ccArgs] = makeVar('CC', obj).split(/\s+/);
+  const flags = [...ccArgs, ...makeVar('PY_CORE_CFLAGS', obj).split(/\s+/).filter(Boolean), ...EXTRA_CFLAGS];
+  const objects = [];
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.c')).sort()) {
+    const c = path.join(dir, f);
+    const o = path.join(out, f.replace(/\.c$/, '.o'));
+    const stale = !fs.existsSync(o) || [c, path.join(obj, 'pyconfig.h')].some((d) => fs.statSync(d).mtimeMs > fs.statSync(o).mtimeMs);
+    if (stale) await run(cc, [...flags, '-c', c, '-o', o], { cwd: obj });
+    objects.push(o);
+  }
+  return objects;
 }
 
 // ---- 4. the standard library ----

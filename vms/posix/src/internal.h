@@ -58,6 +58,13 @@ void wtp_blocking_end(int was_attached);
 void wtp_lock(volatile int32_t *word);
 void wtp_unlock(volatile int32_t *word);
 
+/* A condition variable's sequence word (cond.c); a stop's end wakes a guarded one (stop.c). */
+#define WTP_COND_SEQ(c) (&(c)->__u.__vi[0])
+/* Whether a wait on `c` about to begin would wait for a stop that is over: it
+ * returns at once instead, a spurious wake-up (stop.c). After reading the
+ * sequence word, before waiting. */
+int wtp_cond_stop_skips(pthread_cond_t *c);
+
 /* Key values of the exiting thread: destructors (pthread_key_create). */
 void wtp_keys_run_destructors(void);
 
