@@ -10,6 +10,7 @@ import * as world from "./world";
 import * as locks from "./locks";
 import * as seqlock from "./seqlock";
 import * as fork from "./fork";
+import * as hooks from "./hooks";
 
 // ---- module and memory -------------------------------------------------------
 export function abi_version(): i32 { return <i32>ABI_VERSION; }
@@ -49,6 +50,9 @@ export function stats_reset(): i32 {
   if (!registry.isReady()) return E_NOT_INIT;
   world.resetStats();
   return 0;
+}
+export function stop_hook_add(addr: i32, value: i32, kind: i32): i32 {
+  return registry.isReady() ? hooks.hookAdd(addr, value, kind) : E_NOT_INIT;
 }
 
 // ---- locks -----------------------------------------------------------------------

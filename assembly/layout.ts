@@ -32,7 +32,9 @@
 //  │ 0x08000 │  64 KiB │ CACHE   4096 × 16 B: seq, descriptor value, type     │
 //  │         │         │         version, metaclass version                   │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
-//  │ 0x18000 │   4 KiB │ SPARE   reserved, zeroed by init, unused             │
+//  │ 0x18000 │   256 B │ HOOKS   stop hooks: 15 × kind, address, value        │
+//  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
+//  │ 0x18100 │  3840 B │ SPARE   reserved, zeroed by init, unused             │
 //  ├─────────┼─────────┼──────────────────────────────────────────────────────┤
 //  │ 0x19000 │    …    │ static data (compiler), then free memory for the     │
 //  │         │         │ embedder from heap_base() up (the reference VM and   │
@@ -143,9 +145,22 @@ export const CE_VALUE: usize = 4; // +4 value
 export const CE_TYPE_VERSION: usize = 8; // +8 type version
 export const CE_META_VERSION: usize = 12; // +12 metaclass version
 
+// HOOKS
+export const HOOKS: usize = 0x18000; // the words a VM registers with stop_hook_add so that a stop reaches threads that do not poll (see "Stop hooks")
+export const HK_USED: usize = HOOKS + 0; // entries claimed (a registrant takes the next one by CAS)
+export const HK_ENTRIES: usize = HOOKS + 16; // +16 + 16 i: entry i (i < HOOK_MAX)
+export const HOOK_MAX: i32 = 15;
+export const HOOK_SIZE: usize = 16;
+export const HE_KIND: usize = 0; // +0 kind: 0 while the entry is being written, else HOOK_SIGNAL, HOOK_WAKE or HOOK_COUNT (stored last)
+export const HE_ADDR: usize = 4; // +4 byte address of the word (embedder memory, 4-aligned)
+export const HE_VALUE: usize = 8; // +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE, HOOK_COUNT)
+export const HOOK_SIGNAL: u32 = 1; // stored into its word by every park pass that finds a thread still running
+export const HOOK_WAKE: u32 = 2; // added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed
+export const HOOK_COUNT: u32 = 3; // added to its word by every park pass that finds a thread still running, with the signal words: a count of the passes that asked
+
 // SPARE
-export const SPARE: usize = 0x18000; // no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block
-export const SPARE_SIZE: usize = 0x1000;
+export const SPARE: usize = 0x18100; // no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block
+export const SPARE_SIZE: usize = 0xf00;
 
 // end
 export const LAYOUT_END: usize = 0x19000; // static data (compiler, asc --memoryBase) starts here, then free memory for the embedder from heap_base() up
@@ -172,6 +187,11 @@ export const INTERP_DATA: usize = 0x1e100; // interp.wasm's static data (asconfi
 // @ts-ignore: decorator
 @inline export function recordAddr(rec: i32): usize {
   return RECORDS + (<usize>rec) * RECORD_SIZE;
+}
+
+// @ts-ignore: decorator
+@inline export function hookAddr(i: i32): usize {
+  return HK_ENTRIES + (<usize>i) * HOOK_SIZE;
 }
 
 // @ts-ignore: decorator

@@ -5,14 +5,15 @@
 // 0 and a notify). While it holds it:
 //   begin  W_REQUESTED = 1, then park passes: DETACHED → SUSPENDED, set STOP on
 //          ATTACHED; a pass counts the slots not yet settled (ATTACHED or
-//          REGISTERING). Attached threads suspend themselves at their next poll
+//          REGISTERING) and, if any, stores the stop hooks' signal words
+//          (hooks.ts: a VM thread that never polls). Attached threads suspend themselves at their next poll
 //          and bump W_SUSPEND_EPOCH, which the requester waits on between passes
 //          (reading the epoch before the pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_STOPPED = 0, then W_REQUESTED = 0, before anyone is resumed
 //          (is_stopped() never reads 1 while a thread runs); then
 //          SUSPENDED → DETACHED and notify each
-//          word; REGISTERING slots are waited out (for at most 50 ms: one whose
+//          word, then the stop hooks' wake words (hooks.ts); REGISTERING slots are waited out (for at most 50 ms: one whose
 //          registrant died would otherwise hold the start forever; a live one
 //          that settles SUSPENDED after the pass resumes itself, see
 //          state.ts healOrphan); then release W_EXCLUSION.
@@ -50,6 +51,7 @@ import {
 } from "./state";
 import { nowMs, msToNs } from "./clock";
 import { seqlockWrite, RESET_WRITER } from "./seqlock";
+import { hooksSignal, hooksWake } from "./hooks";
 
 // How long one wait between passes lasts: a thread that detaches in the
 // meantime needs a pass to be parked, and it does not bump the epoch.
@@ -92,6 +94,8 @@ function parkPass(h: i32): i32 {
       break; // FREE, DEAD, SUSPENDED: nothing to do
     }
   }
+  // a thread that polls nothing of the core is asked through its VM's words
+  if (pending > 0) hooksSignal();
   return pending;
 }
 
@@ -146,6 +150,7 @@ function releaseWorld(h: i32): void {
   atomic.store<u32>(W_REQUESTED, 0);
   markResumed(h);
   restorePass(h);
+  hooksWake();
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
 }
@@ -162,7 +167,8 @@ function releaseWorld(h: i32): void {
 function releaseWorldTry(h: i32): i32 {
   assert(isRequester(h), "world released by a thread that does not hold the stop");
   const now = nowMs();
-  if (atomic.load<u32>(W_REQUESTED) != 0) {
+  const first = atomic.load<u32>(W_REQUESTED) != 0;
+  if (first) {
     store<f64>(W_STOP_BEGAN_MS, now);
     // the order of releaseWorld: W_STOPPED first
     atomic.store<u32>(W_STOPPED, 0);
@@ -170,7 +176,9 @@ function releaseWorldTry(h: i32): i32 {
     markResumed(h);
   }
   const giveUp = now - load<f64>(W_STOP_BEGAN_MS) >= REGISTERING_WAIT_MS;
-  if (restorePass(h, false, giveUp) != 0) return E_WOULD_BLOCK;
+  const registering = restorePass(h, false, giveUp);
+  if (first) hooksWake();
+  if (registering != 0) return E_WOULD_BLOCK;
   atomic.store<u32>(W_EXCLUSION, 0);
   atomic.notify(W_EXCLUSION, u32.MAX_VALUE);
   return OK;
@@ -225,8 +233,8 @@ function armedDeadline(h: i32): u32 {
   return atomic.load<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE);
 }
 
-function deadlinePassed(d: u32): bool {
-  return d != 0 && <i32>(d - <u32>(<u64>Math.ceil(nowMs()))) <= 0;
+function deadlinePassed(d: u32, now: f64): bool {
+  return d != 0 && <i32>(d - <u32>(<u64>Math.ceil(now))) <= 0;
 }
 
 function disarm(h: i32): void {
@@ -238,14 +246,18 @@ export function stopArm(h: i32, timeoutMs: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   if (timeoutMs < 0) return E_ARG;
-  atomic.store<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE, deadlineWord(nowMs(), timeoutMs));
+  arm(h, timeoutMs, nowMs());
   return OK;
 }
 
+function arm(h: i32, timeoutMs: i32, now: f64): void {
+  atomic.store<u32>(slotAddr(handleIndex(h)) + SL_DEADLINE, deadlineWord(now, timeoutMs));
+}
+
 // Whether an armed begin should wait for a resumed thread to re-attach.
-function backingOff(h: i32): bool {
+function backingOff(h: i32, now: f64): bool {
   const resumed = reinterpret<f64>(atomic.load<u64>(W_RESUMED_MS));
-  return nowMs() < resumed + REATTACH_BACKOFF_MS && pendingReattach(h) >= 0;
+  return now < resumed + REATTACH_BACKOFF_MS && pendingReattach(h) >= 0;
 }
 
 // Take the stop if nobody holds it. OK, E_WOULD_BLOCK (another requester, or
@@ -255,35 +267,40 @@ function backingOff(h: i32): bool {
 export function stopTryBegin(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
-  const r = beginStep(h);
+  return tryBegin(h, nowMs());
+}
+
+function tryBegin(h: i32, now: f64): i32 {
+  const r = beginStep(h, now);
   if (r < 0 && r != E_WOULD_BLOCK && r != E_ALREADY) disarm(h);
   return r;
 }
 
-function beginStep(h: i32): i32 {
+// `now`: one clock reading serves the whole step (a step does not wait).
+function beginStep(h: i32, now: f64): i32 {
   const addr = slotAddr(handleIndex(h));
   const d = armedDeadline(h);
   if (d != 0 && stateOf(atomic.load<u32>(addr)) != ST_ATTACHED && !isRequester(h)) {
     // an armed caller waits detached between steps: it comes back first
     const a = attach(h, false);
-    if (a == E_WOULD_BLOCK) return deadlinePassed(d) ? E_BUSY : E_WOULD_BLOCK;
+    if (a == E_WOULD_BLOCK) return deadlinePassed(d, now) ? E_BUSY : E_WOULD_BLOCK;
     if (a < 0) return a;
   }
-  if (atomic.load<u32>(addr) & STOP_BIT) return d != 0 ? waitDetached(h, d) : E_WOULD_BLOCK;
+  if (atomic.load<u32>(addr) & STOP_BIT) return d != 0 ? waitDetached(h, d, now) : E_WOULD_BLOCK;
   if (stateOf(atomic.load<u32>(addr)) != ST_ATTACHED) return E_STATE;
-  if (d != 0 && !deadlinePassed(d) && !isRequester(h) && backingOff(h)) return waitDetached(h, d);
+  if (d != 0 && !deadlinePassed(d, now) && !isRequester(h) && backingOff(h, now)) return waitDetached(h, d, now);
   const prev = atomic.cmpxchg<u32>(W_EXCLUSION, 0, <u32>h);
   if (prev == <u32>h) return E_ALREADY;
-  if (prev != 0) return d != 0 ? waitDetached(h, d) : E_WOULD_BLOCK;
-  store<f64>(W_STOP_BEGAN_MS, nowMs());
+  if (prev != 0) return d != 0 ? waitDetached(h, d, now) : E_WOULD_BLOCK;
+  store<f64>(W_STOP_BEGAN_MS, now);
   atomic.store<u32>(W_REQUESTED, 1);
   return OK;
 }
 
 // An armed begin that must wait: at the deadline E_BUSY (attached), else
 // detached, so that the stop it waits for can park it.
-function waitDetached(h: i32, d: u32): i32 {
-  if (deadlinePassed(d)) return E_BUSY;
+function waitDetached(h: i32, d: u32, now: f64): i32 {
+  if (deadlinePassed(d, now)) return E_BUSY;
   const r = detach(h);
   return r < 0 ? r : E_WOULD_BLOCK;
 }
@@ -295,7 +312,7 @@ export function stopWaitAddr(h: i32): i32 {
   const me = slotAddr(handleIndex(h));
   if (stateOf(atomic.load<u32>(me)) == ST_SUSPENDED) return <i32>me;
   if (atomic.load<u32>(W_EXCLUSION) != 0) return <i32>W_EXCLUSION;
-  const i = backingOff(h) ? pendingReattach(h) : -1;
+  const i = backingOff(h, nowMs()) ? pendingReattach(h) : -1;
   return i < 0 ? 0 : <i32>slotAddr(i);
 }
 
@@ -305,13 +322,17 @@ export function stopStep(h: i32): i32 {
   const e = checkHandle(h);
   if (e < 0) return e;
   if (!isRequester(h)) return E_NOT_REQUESTER;
+  return step(h);
+}
+
+function step(h: i32): i32 {
   if (atomic.load<u32>(W_STOPPED)) return 0;
   const pending = parkPass(h);
   if (pending == 0) {
     assert(atomic.load<u32>(W_REQUESTED) == 1, "stopped without a request");
     atomic.store<u32>(W_STOPPED, 1);
     seqlockWrite(<u32>h, S_WRITER, S_SEQ, addStop, msToNs(nowMs() - load<f64>(W_STOP_BEGAN_MS)));
-  } else if (deadlinePassed(armedDeadline(h))) {
+  } else if (deadlinePassed(armedDeadline(h), nowMs())) {
     return E_TIMEOUT;
   }
   return pending;
@@ -390,26 +411,31 @@ function pendingReattach(h: i32): i32 {
 // The blocking stop: the steps above, waiting in atomic.wait between them.
 // OK; E_TIMEOUT (world restored; stragglers readable); E_BUSY (another
 // requester held the stop past the deadline); E_ALREADY; E_STATE; E_ARG.
+// The handle is checked once: each step's export checks it again, which a
+// stop that takes microseconds would feel. The arm and the first begin share
+// one clock reading (the clock is a host call).
 export function stop(h: i32, timeoutMs: i32): i32 {
   if (timeoutMs < 0) return E_ARG;
   const c = checkHandle(h);
   if (c < 0) return c;
   if (isRequester(h)) return E_ALREADY;
   if (stateOf(atomic.load<u32>(slotAddr(handleIndex(h)))) != ST_ATTACHED) return E_STATE;
-  stopArm(h, timeoutMs);
+  let now = nowMs();
+  arm(h, timeoutMs, now);
   while (true) {
-    const r = stopTryBegin(h);
+    const r = tryBegin(h, now);
     if (r == OK) break;
     if (r != E_WOULD_BLOCK) return reattachedWith(h, r);
     const addr = stopWaitAddr(h);
     if (addr > 0) atomic.wait<i32>(<usize>addr, atomic.load<i32>(<usize>addr), SLICE_NS);
+    now = nowMs();
   }
   while (true) {
     const epoch = atomic.load<u32>(W_SUSPEND_EPOCH);
-    const pending = stopStep(h);
+    const pending = step(h);
     if (pending == 0) return OK;
     if (pending == E_TIMEOUT) {
-      stopAbandon(h);
+      abandonWorld(h);
       return E_TIMEOUT;
     }
     if (pending < 0) return pending;

@@ -34,6 +34,7 @@ export interface CoreExports {
   straggler_count(): number;
   straggler(i: number): number;
   stats_reset(): number;
+  stop_hook_add(addr: number, value: number, kind: number): number;
   lock_create(kind: number): number;
   lock_destroy(id: number): number;
   lock_acquire(h: number, id: number, timeout_ms: number): number;

@@ -3,6 +3,7 @@
 // the stop. The thread's resolved stopTimeoutMs is a fork's default deadline.
 import { ForkClient, type AtForkHooks, type ForkOutcome, type ForkingThread, type WaitpidOptions } from './fork/client.js';
 import type { ForkOptions } from './fork/request.js';
+import type { ForkControl } from './fork/protocol.js';
 import { ForkError, InvalidArgumentError, LockOwnerDeadError } from './errors.js';
 import { IMPORT_LOCK, STATE_MASK, ST_DEAD, ST_FREE } from './layout.js';
 import type { CoreExports } from './core.js';
@@ -18,7 +19,7 @@ export interface ImportLocking {
 export class Forks {
   readonly #client?: ForkClient;
 
-  constructor(thread: ForkingThread, control: SharedArrayBuffer | undefined, private readonly stopTimeoutMs: number) {
+  constructor(thread: ForkingThread, control: ForkControl | undefined, private readonly stopTimeoutMs: number) {
     if (control) this.#client = new ForkClient(control, thread);
   }
 

@@ -133,9 +133,29 @@ export const CE_VALUE = 4;
 export const CE_TYPE_VERSION = 8;
 /** `+12` metaclass version */
 export const CE_META_VERSION = 12;
+/** the words a VM registers with `stop_hook_add` so that a stop reaches threads that do not poll (see "Stop hooks") */
+export const HOOKS = 0x18000;
+/** entries claimed (a registrant takes the next one by CAS) */
+export const HK_USED = 0x18000;
+/** `+16 + 16 i`: entry i (i < HOOK_MAX) */
+export const HK_ENTRIES = 0x18010;
+export const HOOK_MAX = 15;
+export const HOOK_SIZE = 16;
+/** `+0` kind: 0 while the entry is being written, else HOOK_SIGNAL, HOOK_WAKE or HOOK_COUNT (stored last) */
+export const HE_KIND = 0;
+/** `+4` byte address of the word (embedder memory, 4-aligned) */
+export const HE_ADDR = 4;
+/** `+8` the value stored (HOOK_SIGNAL) or added (HOOK_WAKE, HOOK_COUNT) */
+export const HE_VALUE = 8;
+/** stored into its word by every park pass that finds a thread still running */
+export const HOOK_SIGNAL = 1;
+/** added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed */
+export const HOOK_WAKE = 2;
+/** added to its word by every park pass that finds a thread still running, with the signal words: a count of the passes that asked */
+export const HOOK_COUNT = 3;
 /** no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
-export const SPARE = 0x18000;
-export const SPARE_SIZE = 0x1000;
+export const SPARE = 0x18100;
+export const SPARE_SIZE = 0xf00;
 /** static data (compiler, asc --memoryBase) starts here, then free memory for the embedder from heap_base() up */
 export const LAYOUT_END = 0x19000;
 /** diag.wasm: control words (+0x000: quit, +64 floor flag, +128 floor acks, +192 CAS word); the host checks core.heap_base() <= DIAG_BLOCK */

@@ -4,6 +4,7 @@
 // the fork service and the platform adapters.
 import type { LinkedModules } from './modules.js';
 import type { ForkChildOptions, ThreadOptions } from './options.js';
+import type { ForkControl } from './fork/protocol.js';
 
 /** What a new worker receives. Everything here is structured-cloneable. */
 export interface WorkerInit {
@@ -15,7 +16,7 @@ export interface WorkerInit {
   job: string;
   data: unknown;
   /** The fork bridge's control block, when the runtime can fork. */
-  forkControl?: SharedArrayBuffer;
+  forkControl?: ForkControl;
   /** The runtime's resolved options the worker's thread applies (its stop and fork deadlines). */
   options: ThreadOptions;
   /** Set by the worker pool (host/worker-pool.ts): after the job the worker waits for the pool's next one. */
@@ -26,7 +27,7 @@ export interface WorkerInit {
 export interface ForkServerInit {
   /** The parent's memory: a pooled child sizes its own memory like it. */
   memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
+  control: ForkControl;
   maximumPages: number;
   child: ForkChildOptions;
   /** Executable for child processes (default: this Node's). */

@@ -3,6 +3,7 @@
 // the two adapters; nothing platform-specific is imported outside them.
 import type { LinkedName } from './modules.js';
 import type { ForkService } from './fork/service.js';
+import type { ForkControl } from './fork/protocol.js';
 import type { WasmBuild } from './options.js';
 import type { ForkServerInit, PlatformWorker, WorkerInit } from './platform-worker.js';
 import type { WaitRelay } from './wait.js';
@@ -32,7 +33,7 @@ export interface Platform {
    * child is a worker group over a fresh memory). When absent, the runtime
    * uses WorkerForkService over `startForkServer`.
    */
-  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: ForkControl): ForkService;
   /** Starts a wait relay (host/wait.ts uses relays where Atomics.waitAsync is missing). Absent: waits poll. */
   startWaitRelay?(): WaitRelay;
   /** Ends this process (a fork child's exit). */

@@ -2,8 +2,11 @@
 // (assembly/world.ts: stop_arm, stop_try_begin, stop_wait_addr, stop_step,
 // stop_abandon / stop_abandon_try), as the core's own blocking `stop` does:
 // the deadline and the fairness back-off are decided in those steps, so a
-// C embedder, a Node thread and a page get one behaviour. Here the steps are
-// a generator run by host/steps.ts, blocking or not.
+// C embedder, a Node thread and a page get one behaviour. A caller that is
+// attached stops blocking through the core's `stop`, which drives those steps
+// in Wasm: one call, nothing allocated. Every other stop (an idle thread's,
+// which the steps attach for the stop's duration, and every async stop) runs
+// the steps as a generator through host/steps.ts, blocking or not.
 import type { CoreExports } from './core.js';
 import { AbortedError, ERRNO, check, errorFor } from './errors.js';
 import { STATE_MASK, ST_ATTACHED, ST_REGISTERING, W_SUSPEND_EPOCH, slotAddr } from './layout.js';
@@ -34,7 +37,10 @@ export class Stopper {
   constructor(private readonly t: StoppingThread) {}
 
   stop(what: string, timeoutMs: number): void {
-    runBlocking(this.#steps(what, timeoutMs));
+    if (!this.#attached()) return runBlocking(this.#steps(what, timeoutMs));
+    // it answers E_BUSY re-attached, as the steps below do for an attached caller
+    const r = this.t.core.stop(this.t.handle, timeoutMs);
+    if (r !== 0) throw stopFailure(this.t.core, r, what, timeoutMs);
   }
 
   stopAsync(what: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -65,8 +71,7 @@ export class Stopper {
         if (signal?.aborted) throw new AbortedError(signal.reason);
         const r = core.stop_try_begin(handle);
         if (r === 0) break;
-        if (r === ERRNO.E_BUSY) throw errorFor(r, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
-        if (r !== ERRNO.E_WOULD_BLOCK) check(r, what, 'stop');
+        if (r !== ERRNO.E_WOULD_BLOCK) throw stopFailure(core, r, what, timeoutMs);
         const addr = check(core.stop_wait_addr(handle), what, 'stop');
         if (addr > 0) yield { i32, index: addr >> 2, value: Atomics.load(i32, addr >> 2), ms: SLICE_MS };
       }
@@ -88,7 +93,7 @@ export class Stopper {
         };
         this.#afterStart();
         if (signal?.aborted) throw new AbortedError(signal.reason);
-        throw errorFor(ERRNO.E_TIMEOUT, what, 'stop', { stragglers: stragglers(core), timeoutMs });
+        throw stopFailure(core, ERRNO.E_TIMEOUT, what, timeoutMs);
       }
       check(pending, what, 'stop');
       yield { i32, index: W_SUSPEND_EPOCH >> 2, value: epoch, ms: SLICE_MS, spins: SPINS };
@@ -116,6 +121,13 @@ export class Stopper {
       await waitForRegistering(this.t.i32, this.t.core.capacity());
     }
   }
+}
+
+/** The error for a stop's answer `r` < 0 (E_TIMEOUT after the world was restored). */
+function stopFailure(core: CoreExports, r: number, what: string, timeoutMs: number): Error {
+  if (r === ERRNO.E_BUSY) return errorFor(r, `${what}: another thread held the stop past the deadline of ${timeoutMs} ms`, 'stop');
+  if (r === ERRNO.E_TIMEOUT) return errorFor(r, what, 'stop', { stragglers: stragglers(core), timeoutMs });
+  return errorFor(r, what, 'stop');
 }
 
 /** Handles named by the last stop timeout. */

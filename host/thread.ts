@@ -11,6 +11,7 @@
 import type { CoreExports } from './core.js';
 import type { AtForkHooks, ForkOutcome, ForkingThread, WaitpidOptions } from './fork/client.js';
 import type { ForkOptions } from './fork/request.js';
+import type { ForkControl } from './fork/protocol.js';
 import { waitAsync } from './wait.js';
 import { DEFAULT_THREAD_OPTIONS, checkOptions, deadlineMs, type ThreadOptions } from './options.js';
 import { CacheEntry, Mutex } from './handles.js';
@@ -64,7 +65,7 @@ export class RegisteredThread implements ForkingThread {
      */
     readonly idleDetached = false,
     /** The fork bridge's control block, when the runtime can fork. */
-    forkControl?: SharedArrayBuffer,
+    forkControl?: ForkControl,
     /** The runtime's resolved options this thread applies. */
     options: ThreadOptions = DEFAULT_THREAD_OPTIONS,
   ) {

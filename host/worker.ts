@@ -7,13 +7,14 @@ import { moduleUrl, type ThreadOptions } from './options.js';
 import { H_HOST_CLOSING, STATE_MASK, ST_ATTACHED } from './layout.js';
 import { RegisteredThread } from './thread.js';
 import type { WorkerInit, WorkerMessage } from './platform.js';
+import type { ForkControl } from './fork/protocol.js';
 
 /** What a job receives: its own registered thread plus the shared pieces. */
 export class ThreadContext extends RegisteredThread {
   readonly #closing: Int32Array;
   constructor(
     core: CoreExports, memory: WebAssembly.Memory, handle: number, readonly data: unknown,
-    forkControl: SharedArrayBuffer | undefined, private readonly post: (m: WorkerMessage) => void, options: ThreadOptions,
+    forkControl: ForkControl | undefined, private readonly post: (m: WorkerMessage) => void, options: ThreadOptions,
   ) {
     super(core, memory, handle, false, forkControl, options);
     this.#closing = new Int32Array(memory.buffer, H_HOST_CLOSING, 1);

@@ -93,8 +93,19 @@ extern "C" {
 #define WTC_CE_VALUE 4 /* +4 value */
 #define WTC_CE_TYPE_VERSION 8 /* +8 type version */
 #define WTC_CE_META_VERSION 12 /* +12 metaclass version */
-#define WTC_SPARE 0x18000 /* no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
-#define WTC_SPARE_SIZE 0x1000
+#define WTC_HOOKS 0x18000 /* the words a VM registers with stop_hook_add so that a stop reaches threads that do not poll (see "Stop hooks") */
+#define WTC_HK_USED 0x18000 /* entries claimed (a registrant takes the next one by CAS) */
+#define WTC_HK_ENTRIES 0x18010 /* +16 + 16 i: entry i (i < HOOK_MAX) */
+#define WTC_HOOK_MAX 15
+#define WTC_HOOK_SIZE 16
+#define WTC_HE_KIND 0 /* +0 kind: 0 while the entry is being written, else HOOK_SIGNAL, HOOK_WAKE or HOOK_COUNT (stored last) */
+#define WTC_HE_ADDR 4 /* +4 byte address of the word (embedder memory, 4-aligned) */
+#define WTC_HE_VALUE 8 /* +8 the value stored (HOOK_SIGNAL) or added (HOOK_WAKE, HOOK_COUNT) */
+#define WTC_HOOK_SIGNAL 1 /* stored into its word by every park pass that finds a thread still running */
+#define WTC_HOOK_WAKE 2 /* added to its word, whose waiters are then woken, at the end of every stop, after the threads are resumed */
+#define WTC_HOOK_COUNT 3 /* added to its word by every park pass that finds a thread still running, with the signal words: a count of the passes that asked */
+#define WTC_SPARE 0x18100 /* no module and no test uses it; the diagnostics keep their control words in diag.wasm's own block */
+#define WTC_SPARE_SIZE 0xf00
 #define WTC_LAYOUT_END 0x19000 /* static data (compiler, asc --memoryBase) starts here, then free memory for the embedder from heap_base() up */
 #define WTC_DIAG_BLOCK 0x1a000 /* diag.wasm: control words (+0x000: quit, +64 floor flag, +128 floor acks, +192 CAS word); the host checks core.heap_base() <= DIAG_BLOCK */
 #define WTC_DIAG_HOST_SCRATCH 0x1a400 /* 1 KiB for host-side tests and benchmarks (not ABI) */
@@ -170,6 +181,7 @@ int32_t wtc_is_stopped(void) __attribute__((import_module("core"), import_name("
 int32_t wtc_straggler_count(void) __attribute__((import_module("core"), import_name("straggler_count")));
 int32_t wtc_straggler(int32_t i) __attribute__((import_module("core"), import_name("straggler")));
 int32_t wtc_stats_reset(void) __attribute__((import_module("core"), import_name("stats_reset")));
+int32_t wtc_stop_hook_add(int32_t addr, int32_t value, int32_t kind) __attribute__((import_module("core"), import_name("stop_hook_add")));
 int32_t wtc_lock_create(int32_t kind) __attribute__((import_module("core"), import_name("lock_create")));
 int32_t wtc_lock_destroy(int32_t id) __attribute__((import_module("core"), import_name("lock_destroy")));
 int32_t wtc_lock_acquire(int32_t h, int32_t id, int32_t timeout_ms) __attribute__((import_module("core"), import_name("lock_acquire")));

@@ -29,10 +29,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answerHelp, envOptions } from './build-options.mjs';
 
-/** Debian's binaryen (108): .ci/run installs it. */
-export const WASM_OPT = process.env.WASM_OPT ?? '/usr/bin/wasm-opt';
-const WASM_DIS = process.env.WASM_DIS ?? path.join(path.dirname(WASM_OPT), 'wasm-dis');
+const USAGE = 'node scripts/asyncify-fork.mjs in.wasm out.wasm module.field[,module.field] [passThrough,...]';
+const OPTIONS = {
+  usage: USAGE,
+  env: {
+    // Debian's binaryen (108): .ci/run installs it
+    WASM_OPT: { default: '/usr/bin/wasm-opt', doc: 'binaryen\'s optimizer, which instruments the module' },
+    WASM_DIS: { default: '', doc: 'binaryen\'s disassembler, which gives the call graph (default: wasm-dis beside WASM_OPT)' },
+  },
+};
+const opt = envOptions(OPTIONS.env);
+export const WASM_OPT = opt.WASM_OPT;
+const WASM_DIS = opt.WASM_DIS || path.join(path.dirname(WASM_OPT), 'wasm-dis');
 
 const FEATURES = ['--enable-threads', '--enable-bulk-memory', '--enable-mutable-globals', '--enable-exception-handling',
   '--enable-sign-ext', '--enable-nontrapping-float-to-int'];
@@ -140,9 +150,10 @@ export function asyncifyForFork({ input, output, imports, passThrough = [], opti
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  answerHelp(process.argv.slice(2), 'asyncify-fork', 'the fork build step: a module whose fork import can be called from any depth of C frames', OPTIONS);
   const [input, output, imports, pass] = process.argv.slice(2);
   if (!input || !output || !imports) {
-    console.error('usage: node scripts/asyncify-fork.mjs in.wasm out.wasm module.field[,module.field] [passThrough,...]');
+    console.error(`usage: ${USAGE}`);
     process.exit(2);
   }
   const r = asyncifyForFork({ input, output, imports: imports.split(','), passThrough: pass ? pass.split(',') : [] });

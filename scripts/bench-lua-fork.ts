@@ -7,13 +7,17 @@
 // between their arrivals (a fork takes milliseconds; a pipe hop, microseconds).
 // The native side times itself with a monotonic clock. Beside them, the
 // fork-anywhere build (WASM_THREADS_LUA_FORK=anywhere) forking at the top of
-// the chunk and under a string.gsub callback, in the same run.
+// the chunk and under a string.gsub callback, in the same run. Each case is
+// run once more with WASM_THREADS_FORK_TRACE (host/fork/trace.ts) for where
+// its round trip goes, phase by phase (scripts/fork-trace.ts): a run of its
+// own, so the tracing's writes stay out of the figures above it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './stats-util.js';
+import { breakdown, forksOf } from './fork-trace.js';
 
 type Log = (s: string) => void;
 
@@ -145,7 +149,13 @@ export async function benchLuaFork(opts: { quick: boolean; log: Log }): Promise<
         const all = await wasmRun(file);
         const wasm = { first_fork_ms: +all[0].toFixed(3), ...summary(all.slice(warm)) };
         const key = `heap_${mib}mib_threads_${threads}`;
-        out[key] = { wasm, native_lua5_4: threads === 0 ? native : undefined, ratio_p50: threads === 0 && native ? +(wasm.p50_ms / native.p50_ms).toFixed(1) : undefined };
+        const trace = path.join(dir, `trace-${key}`);
+        await wasmRun(file, { WASM_THREADS_FORK_TRACE: trace });
+        const phases = breakdown(forksOf(fs.readFileSync(trace, 'utf8')).slice(warm + 1));
+        out[key] = {
+          wasm, native_lua5_4: threads === 0 ? native : undefined, ratio_p50: threads === 0 && native ? +(wasm.p50_ms / native.p50_ms).toFixed(1) : undefined,
+          traced: { forks: phases.forks, round_trip_p50_ms: phases.round_trip_p50_ms, phases: phases.phases.map(({ what: _, ...p }) => p) },
+        };
         opts.log(`lua fork ${key}: p50 ${wasm.p50_ms} ms${threads === 0 && native ? ` (native ${native.p50_ms} ms)` : ''}`);
       }
     }

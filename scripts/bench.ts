@@ -3,9 +3,11 @@
 // and, beside it, the result it was rendered from (docs/PERFORMANCE.json);
 // `-- --from saved.json --markdown …` renders a saved result without running.
 // Targets are ratios measured in the same run.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { applyEngineFlags, createRuntime, type Runtime } from '../host/node/index.js';
+import { fileURLToPath } from 'node:url';
+import { applyEngineFlags, createRuntime, type EngineUse, type Runtime } from '../host/node/index.js';
 import { handleIndex, userWordAddr } from '../host/layout.js';
 import { DIAG_QUIT as D_QUIT, DIAG_SCRATCH, diagOf } from '../host/diag.js';
 import { median, percentile, round } from './stats-util.js';
@@ -20,7 +22,7 @@ import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
 import { benchStartup } from './bench-startup.js';
-import { engineFlagsInEffect } from '../host/node/engine.js';
+import { commandLineTieringFlags, engineFlags } from '../host/node/engine.js';
 import { benchPython } from './bench-python.js';
 
 /** The bench runs diag.wasm's loops and the reference VM. */
@@ -32,13 +34,12 @@ const args = parseArgs(process.argv.slice(2), {
   only: arg('', 'run only these sections, comma-separated (core, seqlock, fork, …: SECTIONS in scripts/bench.ts)'),
   markdown: arg('', 'also render the result into this Markdown file, and its JSON beside it'),
   from: arg('', 'render a saved result (JSON) instead of running'),
+  progress: arg(false, 'with --json: log the progress to stderr all the same'),
 }, 'npm run bench --', 'the benchmarks: stop-the-world, seqlock, locks, interpreter, fork, …; prints the result object');
-// this command's tiering: before any compile (docs/EMBEDDING.md, "Engines"); the Lua section adds its own
-applyEngineFlags();
 const JOBS = new URL('./jobs/', import.meta.url);
 const SPIN = new URL('spin.js', JOBS);
 const DIAG = new URL('diag.js', JOBS);
-const log = (s: string) => { if (!args.json) process.stderr.write(s + '\n'); };
+const log = (s: string) => { if (!args.json || args.progress) process.stderr.write(s + '\n'); };
 
 function progress(rt: Runtime, i: number): number {
   return Atomics.load(new Int32Array(rt.memory.buffer), userWordAddr(i, 0) >> 2) >>> 0;
@@ -255,30 +256,53 @@ function targets(core: any, seqlock: any[], fork?: any, interp?: any, builds?: a
 }
 
 type Section = (o: { quick: boolean; log: (s: string) => void }) => Promise<unknown>;
-/** Every section in the order it runs: a new one is one line here (`--only NAME` picks it). */
-const SECTIONS: [string, Section][] = [
-  ['builds', benchBuilds],
-  ['startup', benchStartup],
-  ['core', coreSection],
-  ['seqlock', seqlockSection],
-  ['fork', benchFork],
-  ['interp', interpSection],
-  ['embed', benchEmbed],
-  ['storm', benchStorm],
-  ['browser', benchBrowser],
-  ['lua', benchLua],
-  ['python', benchPython],
+/**
+ * Every section in the order it runs: a new one is one line here (`--only NAME` picks it), with the tiering its
+ * Wasm runs in (host/node/engine.ts). 'vm': the figures come from threads in a loop that is one call (diag.wasm's
+ * spinning workers and loops, the reference VM, Lua, CPython), as a VM's interpreter loop is, so they run as a VM
+ * embedder is told to run (docs/EMBEDDING.md, "Engines"): compiled by TurboFan up front. Left to dynamic tiering,
+ * such a loop stays in Liftoff, and the code around it (a stop, a start) reached TurboFan only after a thousand calls
+ * or more on Node 24: a --quick run's hundred stops never did, a full run's two thousand part-way, so the figure said
+ * where tiering stood. 'core': what an embedder's process runs without flags (startup, fork).
+ */
+const SECTIONS: [string, Section, EngineUse][] = [
+  ['builds', benchBuilds, 'core'],
+  ['startup', benchStartup, 'core'],
+  ['core', coreSection, 'vm'],
+  ['seqlock', seqlockSection, 'vm'],
+  ['fork', benchFork, 'core'],
+  ['interp', interpSection, 'vm'],
+  ['embed', benchEmbed, 'core'],
+  ['storm', benchStorm, 'vm'],
+  ['browser', benchBrowser, 'core'],
+  ['lua', benchLua, 'vm'],
+  ['python', benchPython, 'vm'],
 ];
 
+// Tiering flags are the whole process's and V8 reads them when it compiles, so a section whose tiering is not this
+// process's runs alone in a child process of this command.
+function inChild(name: string): unknown {
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--only', name, '--json', ...(args.quick ? ['--quick'] : []),
+    ...(!args.json || args.progress ? ['--progress'] : [])];
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`bench section ${name}: its process ended with ${r.status ?? r.signal}`);
+  return (JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>)[name];
+}
+
 async function run(): Promise<Record<string, unknown>> {
-  const want = (s: string) => !args.only || args.only.split(',').includes(s);
+  const chosen = SECTIONS.filter(([name]) => !args.only || args.only.split(',').includes(name));
+  const use: EngineUse = chosen.length > 0 && chosen.every(([, , u]) => u === 'vm') ? 'vm' : 'core';
+  // before any compile
+  applyEngineFlags(use);
+  // what the sections of each tiering ran with (a child process takes node's command line too)
+  const flagsOf = (u: EngineUse) => [...new Set([...commandLineTieringFlags(), ...engineFlags(u)])].join(' ') || 'none';
   const result: Record<string, unknown> = {
     machine: {
-      node: process.version, v8: process.versions.v8, v8_flags: engineFlagsInEffect().join(' ') || 'none', cpus: os.cpus().length, model: os.cpus()[0]?.model,
+      node: process.version, v8: process.versions.v8, v8_flags: flagsOf('core'), v8_flags_vm: flagsOf('vm'), cpus: os.cpus().length, model: os.cpus()[0]?.model,
       command: ['npm run bench --', ...process.argv.slice(2).filter((a, i, all) => a !== '--markdown' && all[i - 1] !== '--markdown')].join(' '),
     },
   };
-  for (const [name, section] of SECTIONS) if (want(name)) result[name] = await section({ quick: args.quick, log });
+  for (const [name, section, u] of chosen) result[name] = u === use ? await section({ quick: args.quick, log }) : inChild(name);
   result.targets = { ...targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds), ...(result.startup as any)?.targets };
   return result;
 }

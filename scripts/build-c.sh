@@ -7,6 +7,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then
+  cat <<'EOF'
+npm run build:c: builds the C embedder example (build/c-embedder.wasm and build/c-embedder.pie.wasm)
+
+options:
+  CLANG=…       the C compiler (default: the first of clang, clang-14 … clang-18 on PATH)
+  NEED_CLANG=…  set: a missing compiler fails the build (else it is skipped, with status 0)
+  --help        this text
+
+NAME=… options are read from the environment.
+EOF
+  exit 0
+fi
+
 CLANG=${CLANG:-}
 if [ -z "$CLANG" ]; then
   for c in clang clang-14 clang-15 clang-16 clang-17 clang-18; do

@@ -21,23 +21,37 @@ import { debianSource } from './debian-source.mjs';
 import { asyncifyForFork, WASM_OPT } from './asyncify-fork.mjs';
 import * as toolchain from './wasm-toolchain.mjs';
 import { CLANG_RT, GLOBAL_BASE, MAX_MEMORY, WASI_LIB, have, run } from './wasm-toolchain.mjs';
+import { answerHelp, envOptions } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
 const CACHE = path.join(BUILD, 'lua-src');
-// A variant (a benchmark's baseline): LUA_OUT names the module, LUA_EXTRA_CFLAGS adds flags, objects go beside it.
-const OUT = process.env.LUA_OUT ? path.resolve(process.env.LUA_OUT) : path.join(BUILD, 'lua.wasm');
-const EXTRA_CFLAGS = (process.env.LUA_EXTRA_CFLAGS ?? '').split(/\s+/).filter(Boolean);
-const OBJ = process.env.LUA_OUT ? path.join(BUILD, `lua-obj-${path.basename(OUT, '.wasm')}`) : path.join(BUILD, 'lua-obj');
+const OPTIONS = {
+  env: {
+    // a variant (a benchmark's baseline) names its module; its objects go beside the default's
+    LUA_OUT: { default: '', doc: 'the module to write instead of build/lua.wasm (its objects go to build/lua-obj-NAME)' },
+    LUA_EXTRA_CFLAGS: { default: '', doc: 'flags added to every compile (space-separated)' },
+    LUA_NO_FORK_ANYWHERE: { default: '', doc: 'set: build no fork-anywhere module beside it' },
+    LUA_CC: { default: toolchain.CC, doc: 'the C compiler' },
+    LUA_LD: { default: toolchain.LD, doc: 'the linker' },
+    LUA_REFETCH: { default: '', doc: 'set: fetch the source package again' },
+    NEED_LUA: { default: '', doc: 'set: a missing tool fails the build (else it is skipped, with status 0)' },
+  },
+};
+answerHelp(process.argv.slice(2), 'npm run build:lua', 'builds build/lua.wasm (and build/lua-fork-anywhere.wasm) from Debian\'s lua5.4 source package', OPTIONS);
+const opt = envOptions(OPTIONS.env);
+const OUT = opt.LUA_OUT ? path.resolve(opt.LUA_OUT) : path.join(BUILD, 'lua.wasm');
+const EXTRA_CFLAGS = opt.LUA_EXTRA_CFLAGS.split(/\s+/).filter(Boolean);
+const OBJ = opt.LUA_OUT ? path.join(BUILD, `lua-obj-${path.basename(OUT, '.wasm')}`) : path.join(BUILD, 'lua-obj');
 const PACKAGE = 'lua5.4';
 /**
  * The fork-anywhere build beside it (build/lua-fork-anywhere.wasm): the same module through the fork build step
- * (scripts/asyncify-fork.mjs), so that os.fork works under C callbacks too. LUA_NO_FORK_ANYWHERE=1 skips it.
+ * (scripts/asyncify-fork.mjs), so that os.fork works under C callbacks too.
  */
-const FORK_ANYWHERE = process.env.LUA_NO_FORK_ANYWHERE ? undefined : OUT.replace(/\.wasm$/, '-fork-anywhere.wasm');
+const FORK_ANYWHERE = opt.LUA_NO_FORK_ANYWHERE ? undefined : OUT.replace(/\.wasm$/, '-fork-anywhere.wasm');
 
-const CC = process.env.LUA_CC ?? toolchain.CC;
-const LD = process.env.LUA_LD ?? toolchain.LD;
+const CC = opt.LUA_CC;
+const LD = opt.LUA_LD;
 /** The memory lua.wasm declares at least: vms/lua/host/loader.ts LUA_MEMORY_INITIAL_PAGES. */
 const INITIAL_MEMORY = 64 * 65536;
 /** The linked stack: the main thread's C stack (other threads get areas, vms/lua/host/loader.ts). */
@@ -51,7 +65,7 @@ const missing = [
   !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
 ].filter(Boolean);
 if (missing.length) {
-  if (process.env.NEED_LUA) fail(`missing ${missing.join(', ')}`);
+  if (opt.NEED_LUA) fail(`missing ${missing.join(', ')}`);
   log(`missing ${missing.join(', ')}: build/lua.wasm not built`);
   process.exit(0);
 }
@@ -61,7 +75,7 @@ if (missing.length) {
 function source() {
   try {
     return debianSource({
-      pkg: PACKAGE, cache: CACHE, refetch: !!process.env.LUA_REFETCH, log,
+      pkg: PACKAGE, cache: CACHE, refetch: !!opt.LUA_REFETCH, log,
       ready: (src) => fs.existsSync(path.join(src, 'src', 'lua.h')),
     });
   } catch (e) {

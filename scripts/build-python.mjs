@@ -7,7 +7,8 @@
 //   1. source    the source package (debian-source.mjs: private apt, verified, Debian's patches applied)
 //   2. configure CPython's configure for wasm32-wasi, once, for its answers only (build/python-obj/config.cache)
 //   3. threads   the same configure on the pthread layer with those answers, CPython's make for the objects only
-//                (its own link would not use the shared memory), the layer's link -> build/python.wasm
+//                (its own link would not use the shared memory), vms/python/src compiled as CPython's core, the
+//                layer's link -> build/python.wasm
 //   4. stdlib    build/python-lib/lib/python3.11: Lib/ and the generated sysconfigdata
 // A post-link transform reads build/python.wasm and writes its own module; nothing here depends on the
 // module's code.
@@ -21,16 +22,29 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
 import { CC, CLANG_RT, LD, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
+import { answerHelp, envOptions } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
 const CACHE = path.join(BUILD, 'python-src');
 const OBJ = path.join(BUILD, 'python-obj');
-const OUT = process.env.PYTHON_OUT ? path.resolve(process.env.PYTHON_OUT) : path.join(BUILD, 'python.wasm');
+const OPTIONS = {
+  env: {
+    PYTHON_OUT: { default: '', doc: 'the module to write instead of build/python.wasm' },
+    // the same upstream version as the source: frozen modules and the sysconfigdata come from it
+    PYTHON_BUILD_PYTHON: { default: '/usr/bin/python3.11', doc: 'the build Python' },
+    PYTHON_JOBS: { default: '2', doc: 'make\'s parallel jobs' },
+    PYTHON_FORK: { default: '1', doc: '0: leave the fork build out (it takes a minute or two)' },
+    PYTHON_REFETCH: { default: '', doc: 'set: fetch the source package again' },
+    NEED_PYTHON: { default: '', doc: 'set: a missing tool fails the build (else it is skipped, with status 0)' },
+  },
+};
+answerHelp(process.argv.slice(2), 'npm run build:python', 'builds build/python.wasm and its standard library from Debian\'s python3.11 source package', OPTIONS);
+const opt = envOptions(OPTIONS.env);
+const OUT = opt.PYTHON_OUT ? path.resolve(opt.PYTHON_OUT) : path.join(BUILD, 'python.wasm');
 const LIB = path.join(BUILD, 'python-lib');
 const PACKAGE = 'python3.11';
-/** The build Python: the same upstream version as the source (frozen modules and the sysconfigdata come from it). */
-const BUILD_PYTHON = process.env.PYTHON_BUILD_PYTHON ?? '/usr/bin/python3.11';
+const BUILD_PYTHON = opt.PYTHON_BUILD_PYTHON;
 
 /**
  * Compile flags beyond configure's: shared-memory code (atomics for the threads and the core's header), and clang ≥
@@ -50,7 +64,7 @@ const sysroot = () => wasiSysroot(path.join(OBJ, 'sysroot'));
 function source() {
   try {
     return debianSource({
-      pkg: PACKAGE, cache: CACHE, refetch: !!process.env.PYTHON_REFETCH, log,
+      pkg: PACKAGE, cache: CACHE, refetch: !!opt.PYTHON_REFETCH, log,
       ready: (src) => fs.existsSync(path.join(src, 'Include', 'Python.h')),
     });
   } catch (e) {
@@ -111,7 +125,7 @@ function makeVar(name, obj = OBJ) {
 async function make(src, obj, cflags) {
   const deps = makeVar('LINK_PYTHON_DEPS', obj).split(/\s+/).filter(Boolean);
   const modlibs = makeVar('MODLIBS', obj).split(/\s+/).filter((w) => w.endsWith('.a'));
-  const width = String(Number(process.env.PYTHON_JOBS ?? 2));
+  const width = String(Number(opt.PYTHON_JOBS));
   log(`make -j${width} in ${path.relative(ROOT, obj)} (objects, libraries, sysconfigdata)`);
   await run('nice', ['-n', '10', 'make', `-j${width}`, '-s', '--no-print-directory', ...makeVars(src, obj, cflags), 'Programs/python.o', ...deps, ...modlibs, 'pybuilddir.txt'],
     { cwd: obj });
@@ -172,14 +186,36 @@ async function threads(src, { ver }) {
   }
   localModules(OBJ_THREADS);
   await make(src, OBJ_THREADS, EXTRA_CFLAGS);
+  const own = await projectObjects(OBJ_THREADS);
   const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
   const tmp = `${OUT}.${process.pid}.tmp`;
   // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
   // size, so that its data and the first thread's stack fit the layer's initial memory.
-  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...layer.objects,
+  await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...own, ...layer.objects,
     ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
   fs.renameSync(tmp, OUT);
   log(`${path.relative(ROOT, OUT)} (CPython ${ver} with threads, ${fs.statSync(OUT).size} bytes)`);
+}
+
+/**
+ * The project's own C files for CPython (vms/python/src: the GIL under stop-the-world), compiled as CPython compiles
+ * its core (the configured Makefile's CC and PY_CORE_CFLAGS, Py_BUILD_CORE), into `obj`/wasm-threads; their objects.
+ */
+async function projectObjects(obj) {
+  const dir = path.join(ROOT, 'vms/python/src');
+  const out = path.join(obj, 'wasm-threads');
+  fs.mkdirSync(out, { recursive: true });
+  const [cc, ...ccArgs] = makeVar('CC', obj).split(/\s+/);
+  const flags = [...ccArgs, ...makeVar('PY_CORE_CFLAGS', obj).split(/\s+/).filter(Boolean), ...EXTRA_CFLAGS];
+  const objects = [];
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.c')).sort()) {
+    const c = path.join(dir, f);
+    const o = path.join(out, f.replace(/\.c$/, '.o'));
+    const stale = !fs.existsSync(o) || [c, path.join(obj, 'pyconfig.h')].some((d) => fs.statSync(d).mtimeMs > fs.statSync(o).mtimeMs);
+    if (stale) await run(cc, [...flags, '-c', c, '-o', o], { cwd: obj });
+    objects.push(o);
+  }
+  return objects;
 }
 
 // ---- 4. the standard library ----
@@ -243,7 +279,7 @@ const missing = [
   !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
 ].filter(Boolean);
 if (missing.length) {
-  if (process.env.NEED_PYTHON) fail(`missing ${missing.join(', ')}`);
+  if (opt.NEED_PYTHON) fail(`missing ${missing.join(', ')}`);
   log(`missing ${missing.join(', ')}: build/python.wasm not built`);
   process.exit(0);
 }
@@ -254,8 +290,7 @@ try {
   await configure(pkg.src);
   await threads(pkg.src, pkg);
   stdlib(pkg.src);
-  // PYTHON_FORK=0 leaves the fork build out (it takes a minute or two)
-  if (process.env.PYTHON_FORK !== '0') await forkBuild();
+  if (opt.PYTHON_FORK !== '0') await forkBuild();
 } catch (e) {
   fail(e.message);
 }

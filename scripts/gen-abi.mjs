@@ -10,6 +10,11 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { answerHelp } from './build-options.mjs';
+
+answerHelp(process.argv.slice(2), 'npm run gen:abi', 'writes every copy of the ABI from abi/abi.json', {
+  args: { '--check': 'write nothing: exit 1 and name the files that drifted' },
+});
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const abi = JSON.parse(readFileSync(join(root, 'abi/abi.json'), 'utf8'));
@@ -75,6 +80,8 @@ function exportWrites(x) {
     }
     if (typeof w === 'object') return w;
     if (w === 'embedder memory') return { embedder: true };
+    // the words registered with stop_hook_add (the HOOKS block names them)
+    if (w === 'hook words') return { hooks: true };
     const b = blockByName.get(w);
     if (!b) throw new Error(`${x.name}: unknown block ${w}`);
     return { block: w, addr: b.addr, size: b.size };
@@ -197,7 +204,7 @@ function hostAbi() {
     '// The core\'s imports and exports as data, for the conformance and fuzz tests.',
     '',
     "export type WasmType = 'i32' | 'u32' | 'usize' | 'i64' | 'f64';",
-    'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; index_arg?: string; stride?: number; count?: number; embedder?: boolean }',
+    'export interface WriteRange { block?: string; addr?: number; size?: number; arg?: string; bytes_arg?: string; scale?: number; index_arg?: string; stride?: number; count?: number; embedder?: boolean; hooks?: boolean }',
     'export interface ExportSpec { name: string; module: string; abi: boolean; fuzz: boolean; params: [string, WasmType][]; result: WasmType; blocks: string | null; errors: string[]; writes: WriteRange[] }',
     'export interface ImportSpec { module: string; name: string; kind: string; type: string; builds: string[] }',
     '',

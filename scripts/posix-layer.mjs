@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
+import { answerHelp, envOptions } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -32,10 +33,22 @@ const LIBC_DIR = path.join(BUILD, 'posix-libc');
 const OBJ = path.join(BUILD, 'posix-obj');
 const LAYER = path.join(ROOT, 'vms/posix');
 
-export const CC = process.env.POSIX_CC ?? 'clang-19';
-export const LD = process.env.POSIX_LD ?? 'wasm-ld-19';
-const AR = process.env.POSIX_AR ?? 'llvm-ar';
-const NM = process.env.POSIX_NM ?? 'llvm-nm';
+const OPTIONS = {
+  usage: 'node scripts/posix-layer.mjs [-o OUT.wasm SOURCE.c…]',
+  args: { '-o OUT.wasm SOURCE.c…': 'also link a program from C sources with the layer (its entry: wtp_command)' },
+  env: {
+    POSIX_CC: { default: 'clang-19', doc: 'the C compiler' },
+    POSIX_LD: { default: 'wasm-ld-19', doc: 'the linker' },
+    POSIX_AR: { default: 'llvm-ar', doc: 'the archiver' },
+    POSIX_NM: { default: 'llvm-nm', doc: 'the symbol lister' },
+    NEED_POSIX: { default: '', doc: 'set: a missing tool fails the build (else it is skipped, with status 0; linking a program always fails)' },
+  },
+};
+const opt = envOptions(OPTIONS.env);
+export const CC = opt.POSIX_CC;
+export const LD = opt.POSIX_LD;
+const AR = opt.POSIX_AR;
+const NM = opt.POSIX_NM;
 export const CLANG_RT = '/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a';
 
 /** The flags wasi-libc is rebuilt with: Debian's (-O2, no stack protector) plus the two features threads need. */
@@ -61,7 +74,7 @@ export const WRAPPED = [
 ];
 
 /** The layer's sources; command.c (wtp_command) only for programs without an entry of their own. */
-const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'sleep.c'];
+const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'sleep.c', 'stop.c'];
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
@@ -176,10 +189,11 @@ export function missingTools() {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const log = (m) => console.log(`posix-layer: ${m}`);
   const args = process.argv.slice(2);
+  answerHelp(args, 'npm run build:posix', 'builds the pthread layer and its libc (Debian\'s wasi-libc rebuilt for threads)', OPTIONS);
   // npm run build on a machine without clang-19 goes on without the layer; tests and .ci/run set NEED_POSIX=1.
   const missing = missingTools();
   if (missing.length) {
-    if (process.env.NEED_POSIX || args.length) {
+    if (opt.NEED_POSIX || args.length) {
       console.error(`posix-layer: missing ${missing.join(', ')}`);
       process.exit(1);
     }

@@ -1,4 +1,4 @@
-// The state-machine, stop-the-world and seqlock suites once more, against
+// The state-machine, stop-the-world, seqlock and stop-hook suites once more, against
 // build/core.debug.wasm: its asserts (state transitions, exclusion ownership,
 // seqlock parity, lock owner/depth) are stripped from the release build, so
 // only this run checks them. Each suite runs in its own process, as run.ts does.
@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SUITES = ['transitions.test.js', 'stw.test.js', 'seqlock.test.js'];
+const SUITES = ['transitions.test.js', 'stw.test.js', 'seqlock.test.js', 'stop-hooks.test.js'];
 const DEADLINE_MS = 150_000;
 
 function runSuite(file: string): Promise<{ code: number | null; out: string }> {

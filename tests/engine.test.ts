@@ -54,4 +54,15 @@ test('importing the library sets no V8 flag; an affected engine warns the embedd
     assert.not.ok(applied.stderr.includes('WTC_LIFTOFF'), applied.stderr);
   }));
 
+test('a fork child keeps the tiering node\'s command line gave, applyEngineFlags or not', () =>
+  within(60_000, async () => {
+    const { stdout } = await node(['--no-liftoff'], `
+      import { applyEngineFlags, childEngineFlags, engineFlagsInEffect } from '${ENGINE}';
+      const before = childEngineFlags();
+      applyEngineFlags();
+      console.log(JSON.stringify({ before, after: childEngineFlags(), inEffect: engineFlagsInEffect() }));`);
+    const got = JSON.parse(stdout.trim()) as Record<string, string[]>;
+    for (const [k, flags] of Object.entries(got)) assert.ok(flags.includes('--no-liftoff'), `${k}: ${flags.join(' ')}`);
+  }));
+
 test.run();

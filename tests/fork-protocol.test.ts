@@ -2,12 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  CTL_OWNER, CTL_RESULT, CTL_SERVER, CTL_STATE, FORK_E_SERVER_DIED, PROC_EXITED, SERVER_GONE, STAGING_BYTE, ST_CLAIMED,
-  ST_DONE, ST_IDLE, ST_REQUEST, ST_TAKEN, abandon, claim, createControl, finish, post, procClaim, procExited, procFind,
+  CTL_OWNER, CTL_RESULT, CTL_SERVER, CTL_STATE, FORK_E_SERVER_DIED, PROC_EXITED, SERVER_GONE, ST_CLAIMED,
+  ST_DONE, ST_IDLE, ST_REQUEST, ST_TAKEN, abandon, claim, controlWords, createControl, finish, post, procClaim, procExited, procFind,
   procReap, procRelease, procRunning, procState, readMessage, REAP_GONE, REAP_RUNNING, release, serverGone, take, takeOver,
 } from '../host/fork/protocol.js';
 
-const block = () => new Int32Array(createControl(4), 0, STAGING_BYTE / 4);
+const block = () => controlWords(createControl(4));
 const state = (ctl: Int32Array) => Atomics.load(ctl, CTL_STATE);
 
 test('one claim at a time; abandon and release give the block back', () => {

@@ -1,7 +1,8 @@
 // Recycled fork children (docs/FORK.md, "Recycled children"): a carrier — an
 // OS process or a worker — runs one child after another only when nothing of
-// the last child can reach the next: the memory, the instances and the
-// runtime are new; the environment, the working directory and the exit code
+// the last child can reach the next: the memory is the parent's again (a
+// carrier keeps its own, and every page the last child wrote is overwritten
+// or zeroed), the instances and the runtime are new; the environment, the working directory and the exit code
 // are put back; a child that leaves a file open, a timer or a listener ends
 // its carrier instead; a continuation without `recycle` is never recycled.
 import { test } from 'uvu';
@@ -22,18 +23,19 @@ let n = 0;
 
 interface Report {
   pid: number; word: number; children: number; env: string | null; cwd: string; exitCode: number | null; sigusr2: number; timers: number;
+  restoredChecksum: number | null; pages: number;
 }
 
 function recycleRuntime(isolation: Isolation, continuation = job('fork-recycle')): Promise<Runtime> {
   return createRuntime({ fork: { continuation, pool: 1, isolation } });
 }
 
-/** One fork, reaped: the child's report and the fork's stats after it. */
-async function forkOnce(rt: Runtime, d: Partial<RecycleData> = {}): Promise<Report & { status: number }> {
+/** One fork, reaped: the child's report, its status and, with `verify`, the checksum of the parent's memory it forked. */
+async function forkOnce(rt: Runtime, d: Partial<RecycleData> = {}, verify = false): Promise<Report & { status: number; memoryChecksum?: number }> {
   const out = join(dir, `r${n++}.json`);
-  const { pid } = await rt.forkAsync({ data: { out, word: WORD, mark: 0x5a5a + n, ...d } });
+  const { pid, memoryChecksum } = await rt.forkAsync({ data: { out, word: WORD, mark: 0x5a5a + n, ...d }, verify });
   const status = await rt.waitpidAsync(pid);
-  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Report), status };
+  return { ...(JSON.parse(readFileSync(out, 'utf8')) as Report), status, memoryChecksum };
 }
 
 /** Forks until the last child was served by a recycled carrier (bounded): a warm pool may hold a fresh one first. */
@@ -61,6 +63,27 @@ for (const isolation of ['process', 'thread'] as const) {
         }
         const s = rt.forkStats();
         assert.ok(s.recycledForks >= 8, `most forks were served by recycled children: ${JSON.stringify(s)}`);
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+
+  test(`${isolation}: a recycled carrier's memory holds the parent's memory for every child, whatever the last child wrote or grew`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const pages = rt.memory.buffer.byteLength / 65536;
+        const top = new Int32Array(rt.memory.buffer, (pages - 1) * 65536);
+        assert.ok(top.every((w) => w === 0), 'the parent\'s last page is zero: no snapshot carries it');
+        const before = rt.forkStats().recycledForks;
+        for (let i = 0; i < 12; i++) {
+          // every child writes into every page of its memory, some after growing it
+          const r = await forkOnce(rt, { scribble: { grow: i % 3 === 2 ? 3 : 0 } }, true);
+          assert.is(r.status, 0);
+          assert.is(r.pages, pages, 'the child\'s memory is the parent\'s size');
+          assert.is(r.restoredChecksum, r.memoryChecksum, 'the child\'s whole memory is the parent\'s at the fork');
+        }
+        assert.ok(rt.forkStats().recycledForks - before >= 8, `most forks were served by recycled children: ${JSON.stringify(rt.forkStats())}`);
       } finally {
         await shutdown(rt);
       }

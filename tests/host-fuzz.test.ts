@@ -3,7 +3,7 @@
 // hands out (Runtime, rt.main, Mutex, CacheEntry, WorkerThread; ThreadContext
 // in the workers' own fuzz job), in random order, with worker deaths
 // (terminate) and close() interleaved. Every outcome must be a return or a
-// typed error of the documented class (tests/fuzz-support.ts); every wait
+// typed error of the documented class (tests/lib/fuzz-support.ts); every wait
 // has a deadline; at the end no worker is left running. Seeded: a failure
 // names the seed and call that reproduce it (HOST_FUZZ_SEED=n HOST_FUZZ_CALLS=n).
 import { test } from 'uvu';

@@ -1,6 +1,7 @@
-// The host's module structure: no import circle (type imports included), the
-// fork subsystem never reaches back into the runtime that composes it, and no
-// host file grows past what a reader takes in at once.
+// The project's module structure: no import circle anywhere (type imports
+// included: the host, the VMs, the scripts, the reference VM's host and the
+// tests), the fork subsystem never reaches back into the runtime that
+// composes it, and no host file grows past what a reader takes in at once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
@@ -8,26 +9,36 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TREES = ['host', 'vms/lua/host'];
+const TREES = ['host', 'vms', 'scripts', 'interp', 'tests'];
 const MAX_LINES = 400;
 
 function sources(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const rel = path.join(dir, e.name);
     if (e.isDirectory()) return sources(rel);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [rel] : [];
+    return /\.(ts|mjs|js)$/.test(e.name) && !e.name.endsWith('.d.ts') ? [rel] : [];
   });
 }
 
 // Every `import … from`, `import type … from`, `export … from` and `import('…')` of a relative module.
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm;
+// Comments that begin a line: a usage example in a header is no import.
+const COMMENTS = /^\s*\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm;
 
-/** file → the files it imports (repository-relative .ts paths). */
+/** The relative modules `text` imports. */
+export function specifiers(text: string): string[] {
+  return [...text.replace(COMMENTS, '').matchAll(SPECIFIER)].map((m) => m[1]);
+}
+
+/** file → the files it imports (repository-relative paths; `x.js` is the source `x.ts` where no `x.js` is one). */
 export function importGraph(files: string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
+  const known = new Set(files);
   for (const f of files) {
-    const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
-    const deps = [...text.matchAll(SPECIFIER)].map((m) => path.normalize(path.join(path.dirname(f), m[1].replace(/\.js$/, '.ts'))));
+    const deps = specifiers(fs.readFileSync(path.join(ROOT, f), 'utf8')).map((s) => {
+      const p = path.normalize(path.join(path.dirname(f), s));
+      return known.has(p) ? p : p.replace(/\.js$/, '.ts');
+    });
     graph.set(f, [...new Set(deps)]);
   }
   return graph;
@@ -72,21 +83,34 @@ export function circles(graph: Map<string, string[]>): string[][] {
 
 const files = TREES.flatMap(sources);
 
-test('no import circle among the host\'s files (type imports included)', () => {
-  assert.equal(circles(importGraph(files)), []);
+test(`no import circle among the project's files (${TREES.join(', ')}; type imports included)`, () => {
+  const graph = importGraph(files);
+  for (const tree of TREES) assert.ok(files.some((f) => f.startsWith(tree + path.sep)), `${tree} was read`);
+  assert.equal(circles(graph), []);
 });
 
 test('negative control: a circle through a type import is found', () => {
   const g = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
   assert.equal(circles(g), [['a.ts', 'b.ts', 'c.ts']]);
-  const text = "import type { X } from './b.js';\nexport { Y } from '../c.js';\nconst z = await import('./d.js');";
-  assert.equal([...text.matchAll(SPECIFIER)].map((m) => m[1]), ['./b.js', '../c.js', './d.js']);
+  const text = "import type { X } from './b.js';\nexport { Y } from '../c.js';\nconst z = await import('./d.js');\nimport './e.mjs';";
+  assert.equal(specifiers(text), ['./b.js', '../c.js', './d.js', './e.mjs']);
+  assert.equal(specifiers("// Use: import { f } from './self.mjs';\n/*\n * import { g } from './h.js';\n */\nimport { i } from './j.js';"), ['./j.js'],
+    'an import in a comment is none');
 });
 
-test('nothing in host/fork/ imports the runtime that composes it', () => {
+/** The files `from` reaches through its imports, itself included. */
+function reach(graph: Map<string, string[]>, from: string): Set<string> {
+  const seen = new Set([from]);
+  for (const v of seen) for (const w of graph.get(v) ?? []) seen.add(w);
+  return seen;
+}
+
+test('nothing in host/fork/ imports the runtime that composes it, directly or through another file', () => {
   const graph = importGraph(files);
-  const offenders = [...graph].filter(([f, deps]) => f.startsWith(`host${path.sep}fork${path.sep}`) && deps.includes(path.join('host', 'runtime.ts')));
-  assert.equal(offenders.map(([f]) => f), []);
+  const runtime = path.join('host', 'runtime.ts');
+  const offenders = [...graph.keys()].filter((f) => f.startsWith(`host${path.sep}fork${path.sep}`) && reach(graph, f).has(runtime));
+  assert.equal(offenders, []);
+  assert.ok(reach(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']]]), 'a.ts').has('c.ts'), 'negative control: a path of two imports is found');
 });
 
 test(`no host/ file is over ${MAX_LINES} lines`, () => {

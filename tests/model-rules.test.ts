@@ -1,7 +1,9 @@
-// Model checking of two rules the code must keep: the re-attach flag
-// (assembly/model/reattach.pml) and the seqlock writer-word rule
-// (assembly/model/seqlock.pml). Each holds exhaustively, and its seeded bug,
-// the defect it guards against, is rejected. Seconds each (docs/MODEL.md).
+// Model checking of three rules the code must keep: the re-attach flag
+// (assembly/model/reattach.pml), the seqlock writer-word rule
+// (assembly/model/seqlock.pml) and the GIL's hand-off under stops with the
+// stop hooks (assembly/model/gilstop.pml). Each holds exhaustively, and its
+// seeded bugs, the defects it guards against, are rejected. Seconds each
+// (docs/MODEL.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SAFETY, SAFETY_BUG, verify, holds, rejected } from './lib/model-checker.js';
@@ -36,5 +38,25 @@ test('seeded bug S (a writer judged from a slot seen before, the word not re-rea
     rejected('seqlock BUG_S', v, 'assertion violated');
     assert.match(v.output, /c==diedIn/, 'a live or finished writer was judged dead');
   }));
+
+test('GIL under stops: no thread waits for a taker or a wake that never comes, alone or with a waiter (exhaustive)', () =>
+  within(60_000, async () => {
+    holds('gilstop', await verify({ model: 'gilstop.pml', cflags: SAFETY, deadlineMs: 25_000 }));
+    holds('gilstop waiter', await verify({ model: 'gilstop.pml', defines: ['WAITER', 'NSTOPS=1', 'ROUNDS=1', 'MAXPASS=2'], cflags: SAFETY, deadlineMs: 30_000 }));
+  }));
+
+for (const [bug, what] of [
+  ['BUG_BOOL', 'the guard\'s word a flag cleared by a skip'],
+  ['BUG_NOWAKE', 'no wake at a stop\'s end'],
+  ['BUG_NOGUARD', 'no guard'],
+  ['BUG_ORDER', 'the guard reads the request before the sequence'],
+  ['BUG_SIGNALLED', 'a wake only after a stop that signalled'],
+] as const) {
+  test(`seeded GIL bug ${bug} (${what}) is rejected: a thread waits forever`, () =>
+    within(30_000, async () => {
+      const v = await verify({ model: 'gilstop.pml', defines: [bug], cflags: SAFETY_BUG, deadlineMs: 25_000 });
+      rejected(`gilstop ${bug}`, v, 'invalid end state');
+    }));
+}
 
 test.run();

@@ -41,6 +41,8 @@ const files = {};
 for (const spec of ['core.wasm', 'core.wasi.wasm', 'wasm_threads_core.h', 'host', 'embed-link']) {
   files[spec] = existsSync(fileURLToPath(import.meta.resolve('wasm-threads-core/' + spec)));
 }
+// the fork build step loads as a module: the files it imports are in the tarball too
+files['asyncify-fork'] = typeof (await import('wasm-threads-core/asyncify-fork')).asyncifyForFork === 'function';
 await rt.close(5000);
 let closed = false;
 try { rt.spawn(); } catch (e) { closed = rt.closed && e instanceof ClosedError; }
@@ -75,7 +77,7 @@ test('npm pack, install the tarball into a fresh project, run it through the pub
       const out = await run(process.execPath, ['main.mjs'], { cwd: project, timeout: 60_000 });
       const result = JSON.parse(out.stdout.trim().split('\n').pop()!);
       assert.is(result.stops, 5, 'every stop suspended both workers');
-      assert.equal(result.files, { 'core.wasm': true, 'core.wasi.wasm': true, 'wasm_threads_core.h': true, host: true, 'embed-link': true });
+      assert.equal(result.files, { 'core.wasm': true, 'core.wasi.wasm': true, 'wasm_threads_core.h': true, host: true, 'embed-link': true, 'asyncify-fork': true });
       assert.ok(result.closed, 'a closed runtime refuses with ClosedError');
     } finally {
       rmSync(dir, { recursive: true, force: true });

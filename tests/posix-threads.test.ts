@@ -102,6 +102,13 @@ posixTest('a stop-the-world from the host parks every thread of the program, blo
   assert.equal(steps(r.out), ['blocked', 'resumed']);
 });
 
+posixTest('a thread that never polls is stopped through its signal words; its wait for a taker ends at the stop\'s end, or never begins after a timeout', 'guard', 120_000, async (wasm) => {
+  const r = await runPosix(wasm);
+  assert.is(r.status, 0, r.out);
+  assert.equal(steps(r.out), ['guard', 'stopped', 'stale']);
+  assert.ok(r.out.endsWith('done\n'), r.out);
+});
+
 posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates and prints, the parent goes on', 'fork', 180_000, async (wasm) => {
   const r = await runPosix(wasm);
   assert.is(r.status, 0, r.out.slice(-2000));

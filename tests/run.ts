@@ -7,10 +7,19 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { arg, usage } from '../scripts/args.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const FILE_DEADLINE_MS = Number(process.env.TEST_FILE_DEADLINE_MS ?? 180_000);
+const DEFAULT_FILE_DEADLINE_MS = 180_000;
+const FILE_DEADLINE_MS = Number(process.env.TEST_FILE_DEADLINE_MS ?? DEFAULT_FILE_DEADLINE_MS);
 const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(usage('node dist/tests/run.js [--node PATH] [SUBSTRING…]',
+    'runs the test files whose names contain a SUBSTRING (every file without one), each in its own process, '
+      + `killed after TEST_FILE_DEADLINE_MS (from the environment; default: ${DEFAULT_FILE_DEADLINE_MS})`,
+    { node: arg('', 'the node binary that runs the files, else the one running this') }) + '\n');
+  process.exit(0);
+}
 const nodeAt = argv.indexOf('--node');
 const node = nodeAt >= 0 ? argv.splice(nodeAt, 2)[1] : process.execPath;
 if (!node) throw new Error('--node needs the path of a node binary');

@@ -1,20 +1,23 @@
 // README: createRuntime({ stopTimeoutMs }) is the "default deadline of every
 // stop-the-world and fork". Each kind of thread — the main thread, a job's
-// worker, a Lua thread — stops and forks with a call that names no deadline
-// while a straggler never reaches a safe point: the error names the runtime's
-// deadline, not the built-in one.
+// worker, a Lua thread, a thread of the pthread layer (CPython's) — stops and
+// forks with a call that names no deadline while a straggler never reaches a
+// safe point: the error names the runtime's deadline, not the built-in one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ForkRefusedError, StopTimeoutError, DEFAULT_STOP_TIMEOUT_MS, type Runtime } from '../host/node/index.js';
 import { userWordAddr, handleIndex } from '../host/layout.js';
 import { instantiateLua } from '../vms/lua/host/loader.js';
 import { luaModules } from '../vms/lua/host/node-process.js';
 import { captureText, newCapture, startLuaProcess } from '../vms/lua/host/threads.js';
 import { ensureLuaWasm } from './lib/lua-run.js';
-import { createRuntime, job, outcome, waitFor, within } from './lib/helpers.js';
+import { posixForkProgram } from './lib/posix-run.js';
+import { startPosixProcess } from '../vms/posix/host/process.js';
+import { CORE_WASM, createRuntime, job, outcome, waitFor, within } from './lib/helpers.js';
 
 const DEADLINE = 150;
 assert.is.not(DEADLINE, DEFAULT_STOP_TIMEOUT_MS);
@@ -91,5 +94,32 @@ test('createRuntime({ stopTimeoutMs }) governs a Lua thread\'s os.fork', () =>
       assert.match(msg.join('\t'), `after ${DEADLINE} ms`, 'the Lua thread\'s fork used the runtime\'s deadline');
     })
     : undefined);
+
+test('createRuntime({ stopTimeoutMs }) governs a pthread-layer thread\'s fork() (CPython\'s os.fork)', async () => {
+  const wasm = await posixForkProgram('fork-refused');
+  if (!wasm) return; // no clang-19 outside CI: nothing to build it with
+  await within(120_000, async () => {
+    const capture = newCapture();
+    const p = await startPosixProcess({
+      core: await WebAssembly.compile(fs.readFileSync(CORE_WASM)),
+      program: await WebAssembly.compile(fs.readFileSync(wasm)),
+      args: ['fork-refused'], capture,
+      // the straggler spins before main() starts
+      createRuntime: async (o) => {
+        const rt = await createRuntime({ ...o, stopTimeoutMs: DEADLINE });
+        await straggle(rt);
+        return rt;
+      },
+      job: new URL('../vms/posix/host/thread-worker.js', import.meta.url),
+      fork: { continuation: new URL('../vms/posix/host/fork-continuation.js', import.meta.url), pool: 0 },
+      programUrl: pathToFileURL(wasm).href,
+    });
+    assert.is(await p.status, 0, captureText(capture));
+    const [pid, errno, reason] = captureText(capture).trim().split('\t');
+    assert.is(pid, '-1', 'the fork was refused');
+    assert.is(errno, '6', 'EAGAIN, as the program\'s libc (WASI) numbers it');
+    assert.match(reason ?? '', `after ${DEADLINE} ms`, 'the thread\'s fork used the runtime\'s deadline');
+  });
+});
 
 test.run();

@@ -1,6 +1,7 @@
 // The one stop algorithm (assembly/world.ts, in steps) as every form drives
-// it: the core's blocking `stop`, the host's stopTheWorld and
-// stopTheWorldAsync. The core here reads a clock the test controls (the
+// it: the core's blocking `stop`, the host's stopTheWorld (an attached
+// caller's is the core's `stop`; an idle thread's runs the steps from the
+// host) and stopTheWorldAsync. The core here reads a clock the test controls (the
 // `now_ms` import), so the deadline and the fairness back-off are checked
 // on that clock, without timing anything.
 import { test } from 'uvu';
@@ -27,18 +28,24 @@ async function clockedCore(): Promise<Clocked> {
 
 const stateOf = (c: Clocked, h: number): number => c.core.thread_state(h) & STATE_MASK;
 
-type Form = 'core stop' | 'host stopTheWorld' | 'host stopTheWorldAsync';
-const FORMS: Form[] = ['core stop', 'host stopTheWorld', 'host stopTheWorldAsync'];
+type Form = 'core stop' | 'host stopTheWorld' | 'host stopTheWorld from an idle thread' | 'host stopTheWorldAsync';
+const FORMS: Form[] = ['core stop', 'host stopTheWorld', 'host stopTheWorld from an idle thread', 'host stopTheWorldAsync'];
+const IDLE: Form = 'host stopTheWorld from an idle thread';
 
-// The stop of `form` from A with `timeoutMs`; resolves to its outcome (undefined: stopped).
+// The stop of `form` from A (attached) with `timeoutMs`; resolves to its
+// outcome (undefined: stopped). The idle form detaches A first: its stop
+// attaches A for the stop's duration.
 async function stopBy(form: Form, c: Clocked, a: number, timeoutMs: number): Promise<unknown> {
   try {
     if (form === 'core stop') {
       const r = c.core.stop(a, timeoutMs);
       return r === 0 ? undefined : r;
     }
-    const t = new RegisteredThread(c.core, c.memory, a);
-    if (form === 'host stopTheWorld') t.stopTheWorld({ timeoutMs });
+    const t = new RegisteredThread(c.core, c.memory, a, form === IDLE);
+    if (form === IDLE) {
+      assert.is(c.core.detach(a), 0);
+      t.stopTheWorld({ timeoutMs });
+    } else if (form === 'host stopTheWorld') t.stopTheWorld({ timeoutMs });
     else await t.stopTheWorldAsync({ timeoutMs });
   } catch (e) {
     return e;
@@ -105,6 +112,8 @@ for (const form of FORMS) {
       assert.ok(c.clock.now - t0 >= 50, 'not before the deadline');
       assert.ok(c.clock.now - t0 <= 50 + 3, `ended ${c.clock.now - t0 - 50} ms after the deadline`);
       assert.is(stateOf(c, b), ST_ATTACHED, 'the world runs on');
+      assert.is(stateOf(c, a), form === IDLE ? ST_DETACHED : ST_ATTACHED, 'the requester leaves as it came');
+      if (form === IDLE) assert.is(c.core.attach(a), 0);
       // B holds the stop (taken, never completed): A waits its turn until the deadline
       c.clock.tick = 0;
       assert.is(c.core.stop_try_begin(b), 0);
@@ -114,7 +123,7 @@ for (const form of FORMS) {
       if (form === 'core stop') assert.is(busy, ERRNO.E_BUSY);
       else assert.instance(busy, StopBusyError);
       assert.ok(c.clock.now - t0 >= 50 && c.clock.now - t0 <= 50 + 3, `decided ${c.clock.now - t0 - 50} ms after the deadline`);
-      assert.is(stateOf(c, a), ST_ATTACHED, 'the requester leaves as it came');
+      assert.is(stateOf(c, a), form === IDLE ? ST_DETACHED : ST_ATTACHED, 'the requester leaves as it came');
       assert.is(c.core.start(b), 0);
     }));
 }

@@ -7,7 +7,7 @@
 // hook, acknowledges, then runs the continuation with result 0. Exit statuses
 // as under Node (host/fork/child.ts); the status is posted as the program
 // ends, before the worker group is closed.
-import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
+import { CTL_SNAPSHOT_BYTES, controlWords, stagingView, type ForkControl } from '../fork/protocol.js';
 import { readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
@@ -19,7 +19,7 @@ import type { ForkChildOptions } from '../platform.js';
 export interface ChildWarm {
   type: 'warm'; module: WebAssembly.Module; modules: LinkedModules; pages: number; maximumPages: number; config: ForkChildOptions;
   /** The fork control block: the child reads the snapshot from its staging area. */
-  control: SharedArrayBuffer;
+  control: ForkControl;
 }
 export interface ChildGo { type: 'go'; config: ForkChildOptions }
 
@@ -75,7 +75,7 @@ try {
 async function run(): Promise<void> {
   // the snapshot as the forking thread sealed it (only this child reads the
   // area until the request is finished)
-  const ctl = new Int32Array(warm.control, 0, STAGING_BYTE / 4);
+  const ctl = controlWords(warm.control);
   const snap = stagingView(warm.control).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
   try {
     session.restore(snap, snap.byteLength, readFromBuffer(snap));

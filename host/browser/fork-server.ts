@@ -10,7 +10,7 @@
 // this worker). Terminating a child Worker ends its nested workers too, so a
 // child group ends as a whole.
 import { ForkServerError } from '../errors.js';
-import { PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
+import { PAGE, controlWords, serverGone } from '../fork/protocol.js';
 import { createForkServer } from '../fork/server.js';
 import type { ChildLink, ServerPlatform } from '../fork/carrier.js';
 import type { ChildEvent } from '../fork/child.js';
@@ -37,7 +37,7 @@ const READY_ATTEMPTS = 4;
 
 const start = await firstMessage<BrowserWorkerStart<ForkServerInit>>();
 const init = start.init;
-const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+const ctl = controlWords(init.control);
 // A script error ends this worker: no request may wait on a server that is gone.
 self.addEventListener('error', () => serverGone(ctl, 'the fork server failed'));
 const { module, modules, delegate } = await new Promise<{ module: WebAssembly.Module; modules: LinkedModules; delegate: boolean }>((resolve, reject) =>

@@ -28,10 +28,10 @@ export interface ServerPlatform {
    */
   spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, broken: boolean): ChildLink;
   /**
-   * Makes the sealed snapshot `snap` readable by child `pid`; resolves with
-   * the hand-off message for it and what to do once it has read it.
+   * Makes the sealed snapshot `snap` readable by the child its carrier's
+   * `link` runs next; resolves with the hand-off message for it.
    */
-  handoff(snap: Uint8Array, pid: number): Promise<{ message: Record<string, unknown>; done?: () => void }>;
+  handoff(snap: Uint8Array, link: ChildLink): Promise<{ message: Record<string, unknown> }>;
   /** Ends the server thread with `code` (shutdown, a test hook's server death). */
   exit(code: number): void;
   /** How long a new child may take to become ready, and how many tries a hand-off gives it. */

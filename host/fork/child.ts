@@ -21,8 +21,10 @@ import type { ForkChildOptions, Platform } from '../platform.js';
 import type { CoreExports } from '../core.js';
 import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
+import { checksumOver } from './checksum.js';
+import { trace } from './trace.js';
 import {
-  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageIsZero, readHead, restorePages, verifyPages,
+  SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageClear, readHead, restorePages, verifyPages, zeroTest,
   type SnapshotInfo,
 } from './snapshot.js';
 
@@ -63,8 +65,9 @@ export interface ChildWarmOptions<R extends ChildRuntime> {
   config: ForkChildOptions;
 }
 
-// 512 checksums of one page (32 MiB of work, a few ms while nobody waits):
-// enough for the engine's optimising tier, measured with scripts/bench-fork.ts.
+// 512 checksums of one page in SIMD (32 MiB of work, a few ms while nobody
+// waits): enough for the engine's optimising tier. The JavaScript checksum
+// only sees the snapshot's meta region.
 const WARM_PAGES = 512;
 const OS_PAGE = 4096;
 
@@ -77,38 +80,54 @@ export async function prepareChild<R extends ChildRuntime>(o: ChildWarmOptions<R
   restore(new ArrayBuffer(scratch.buffer.byteLength));
   const words = new Int32Array(scratch.buffer);
   const page = words.subarray(0, PAGE / 4);
-  for (let i = 0, h = 0; i < WARM_PAGES; i++) h = checksum32(page, h);
-  for (let i = 0; i < 64; i++) pageIsZero(words, i & 3);
+  const sum = checksumOver(scratch);
+  for (let i = 0, h = 0; i < WARM_PAGES; i++) h = sum(0, PAGE / 4, h);
+  for (let i = 0, h = 0; i < WARM_PAGES / 32; i++) h = checksum32(page, h);
+  const isZero = zeroTest(scratch);
+  for (let i = 0; i < 64; i++) isZero(i & 3);
   const cont = (await import(o.config.continuation)) as Record<string, unknown>;
   return prepareSession(o, cont, o.pages);
 }
 
-/** What a recycled carrier knows from its last child: the pages instantiation dirties, the pages the last snapshot held. */
-interface Previous { dirty: number[]; live: Uint32Array }
+/**
+ * What a recycled carrier keeps from its last child: the pages instantiation
+ * dirties, and the memory itself when the child left it at the parent's size.
+ */
+interface Previous { instantiated: number[]; memory?: WebAssembly.Memory }
 
-// What one child needs of its own: a fresh memory of `pages`, the instances
-// over it, the runtime object but its handle.
+// What one child needs of its own: a memory of `pages` as a fresh one (all
+// zero), the instances over it, the runtime object but its handle, and the
+// pages those instances dirtied, which the restore zeroes where the snapshot
+// leaves them out (zero in the parent). A fresh memory costs a page fault per
+// 4 KiB the restore writes (on a VM, where each one is a trip to the host,
+// 3 ms per MiB: most of a 4 MiB Lua fork's round trip), so a recycled carrier
+// keeps its memory and zeroes, while nobody waits, every page its last child
+// left non-zero (a page in use is told from a zero one by its first words);
+// the pages stay mapped.
 async function prepareSession<R extends ChildRuntime>(
   o: ChildWarmOptions<R>, cont: Record<string, unknown>, pages: number, previous?: Previous,
 ): Promise<ChildSession<R>> {
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
+  const memory = previous?.memory ?? new WebAssembly.Memory({ initial: pages, maximum: o.maximumPages, shared: true });
+  const isZero = zeroTest(memory);
+  const nonZero = (): number[] => {
+    const out = [];
+    for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!isZero(p)) out.push(p);
+    return out;
+  };
+  if (previous?.memory) nonZero().forEach(pageClear(memory));
+  else {
+    // Touched now, so the restore does not take a page fault per 4 KiB it
+    // writes (that halves a read into fresh memory, measured).
+    const mem = new Int32Array(memory.buffer);
+    for (let i = 0; i < mem.length; i += OS_PAGE / 4) Atomics.or(mem, i, 0);
+  }
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
-  // The instances' data segments dirtied a few pages: any the snapshot leaves
-  // out (zero in the parent) is zeroed again after the restore. The same
-  // modules dirty the same pages every time: a recycled carrier scans once.
-  const mem = new Int32Array(memory.buffer);
-  const dirty = previous?.dirty ?? [];
-  if (!previous) for (let p = 0; p < memory.buffer.byteLength / PAGE; p++) if (!pageIsZero(mem, p)) dirty.push(p);
-  // Touched now, so the restore does not take a page fault per 4 KiB it
-  // writes (that halves a read into fresh memory, measured): all of it at
-  // first; after a child, the pages its snapshot held, as the next one's will
-  // be much the same (touching a whole large memory took a recycled Lua
-  // carrier longer than a fork).
-  const touch = (from: number, to: number) => { for (let i = from; i < to; i += OS_PAGE / 4) Atomics.or(mem, i, 0); };
-  if (!previous) touch(0, mem.length);
-  else for (const p of previous.live) if ((p + 1) * PAGE <= memory.buffer.byteLength) touch((p * PAGE) / 4, ((p + 1) * PAGE) / 4);
-  return new ChildSession(o, memory, prepared, dirty, cont);
+  // the continuation's own instances over this memory, made now rather than on the fork's path
+  if (typeof cont.prepare === 'function') await cont.prepare({ memory, core });
+  // The instances' data segments dirtied a few pages. The same modules dirty
+  // the same pages every time: a recycled carrier scans once.
+  return new ChildSession(o, memory, prepared, previous?.instantiated ?? nonZero(), cont);
 }
 
 /** A prepared child, waiting for its snapshot. */
@@ -122,7 +141,8 @@ export class ChildSession<R extends ChildRuntime> {
     private readonly o: ChildWarmOptions<R>,
     readonly memory: WebAssembly.Memory,
     private readonly prepared: { adopt(handle: number): R },
-    private readonly dirty: number[],
+    /** The pages its instances dirtied: the only ones not zero before the restore. */
+    private readonly instantiated: number[],
     private readonly cont: Record<string, unknown>,
   ) {}
 
@@ -142,11 +162,12 @@ export class ChildSession<R extends ChildRuntime> {
     if (info.memoryBytes > have) this.memory.grow((info.memoryBytes - have) / PAGE);
     else if (info.memoryBytes < have) throw new SnapshotError(`snapshot of ${info.memoryBytes} bytes, smaller than the memory it is read into`);
     restorePages(info, this.memory.buffer, read);
-    verifyPages(head, info, this.memory.buffer);
-    if (this.dirty.length) {
+    trace('C', 'read');
+    verifyPages(head, info, this.memory);
+    if (this.instantiated.length) {
       const live = new Set(info.pages);
-      const bytes = new Uint8Array(this.memory.buffer);
-      for (const p of this.dirty) if (!live.has(p)) bytes.fill(0, p * PAGE, (p + 1) * PAGE);
+      const clear = pageClear(this.memory);
+      for (const p of this.instantiated) if (!live.has(p)) clear(p);
     }
     this.#info = info;
     this.#t1 = performance.now();
@@ -162,8 +183,9 @@ export class ChildSession<R extends ChildRuntime> {
   async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: R; code: number }> {
     const info = this.#info!;
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
-    const restoredChecksum = flags.verify ? memoryChecksum(this.memory.buffer) : undefined;
+    const restoredChecksum = flags.verify ? memoryChecksum(this.memory) : undefined;
     const runtime = this.prepared.adopt(info.handle);
+    trace('C', 'adopted');
     const name = this.o.config.exportName ?? 'default';
     const fn = this.cont[name];
     if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
@@ -171,6 +193,7 @@ export class ChildSession<R extends ChildRuntime> {
     this.#ctx = ctx;
     if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
     const t2 = performance.now();
+    trace('C', 'hooked');
     await ack({ readUs: Math.round((this.#t1 - this.#t0) * 1000), restoreUs: Math.round((t2 - this.#t1) * 1000) });
     const code = await fn(ctx);
     return { runtime, code: typeof code === 'number' ? code : 0 };
@@ -192,13 +215,16 @@ export class ChildSession<R extends ChildRuntime> {
   }
 
   /**
-   * The next child's session over a fresh memory: nothing of this child's
-   * memory, instances or runtime is kept; the compiled modules and the
-   * continuation module are.
+   * The next child's session: nothing of this child's memory (zeroed, or a
+   * new one), instances or runtime reaches it; the compiled modules and the
+   * continuation module are kept.
    */
   next(): Promise<ChildSession<R>> {
-    // the parent's memory had grown to the snapshot's size: the next one is likely as large
-    const pages = Math.max(this.o.pages, (this.#info?.memoryBytes ?? 0) / PAGE);
-    return prepareSession(this.o, this.cont, pages, { dirty: this.dirty, live: this.#info?.pages ?? new Uint32Array() });
+    const info = this.#info!;
+    // the parent's memory had grown to the snapshot's size: the next one is at least as large
+    const pages = Math.max(this.o.pages, info.memoryBytes / PAGE);
+    // a memory never shrinks: one the child grew past its parent's size is dropped
+    const keep = this.memory.buffer.byteLength === info.memoryBytes;
+    return prepareSession(this.o, this.cont, pages, { instantiated: this.instantiated, memory: keep ? this.memory : undefined });
   }
 }

@@ -17,16 +17,17 @@ import {
   ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_CHECKSUM, CTL_MEM_CHECKSUM, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_ACK_TIMEOUT_MS, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
-  CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES,
+  CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES, PAGE,
   REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
-  STAGING_BYTE, abandon, claim, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
-  type ProcEntry,
+  abandon, claim, controlWords, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  type ForkControl, type ProcEntry,
 } from './protocol.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
 import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
+import { trace } from './trace.js';
 
 /** What the fork path needs of the forking thread, and nothing more. */
 export interface ForkingThread {
@@ -88,6 +89,15 @@ export interface ForkOutcome {
   timings: ForkTimings;
 }
 
+/** A sealed and posted snapshot, as the outcome reports it. */
+interface Sealed {
+  sealMs: number;
+  posted: number;
+  bytes: number;
+  checksum: number;
+  memoryChecksum?: number;
+}
+
 export interface WaitpidOptions {
   /** WNOHANG: return undefined at once when the child is still running. */
   noHang?: boolean;
@@ -108,8 +118,8 @@ export class ForkClient {
   readonly #staging: Uint8Array;
   readonly #hooks: AtForkHooks[] = [];
 
-  constructor(control: SharedArrayBuffer, private readonly thread: ForkingThread) {
-    this.ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
+  constructor(private readonly control: ForkControl, private readonly thread: ForkingThread) {
+    this.ctl = controlWords(control);
     this.#staging = stagingView(control);
   }
 
@@ -147,8 +157,10 @@ export class ForkClient {
   // ---- the algorithms --------------------------------------------------------------
 
   *#fork(req: PreparedRequest): Steps<ForkOutcome> {
+    trace('P', 'fork');
     yield* this.#waitServer();
     yield* this.#claim();
+    trace('P', 'claimed');
     let posted = false;
     try {
       this.#before();
@@ -165,7 +177,9 @@ export class ForkClient {
           throw refusal(e);
         }
         stopped = true;
+        trace('P', 'stopped');
         copy = this.#copy(req, t0);
+        trace('P', 'copied', `${copy.pages.length}/${copy.memoryBytes / PAGE}`);
       } finally {
         // every path: the world starts, the import lock is released, then the parent hooks run
         try {
@@ -175,13 +189,14 @@ export class ForkClient {
         }
         if (stopped) req.probe?.('started');
       }
+      trace('P', 'started');
       const sealed = this.#sealAndPost(req, copy);
       posted = true;
       for (let s = Atomics.load(this.ctl, CTL_STATE); s !== ST_DONE; s = Atomics.load(this.ctl, CTL_STATE)) {
         this.#checkServerAlive();
         yield this.#wait(CTL_STATE, s, WAIT_SLICE_MS);
       }
-      return this.#outcome(req, copy, sealed);
+      return this.#outcome(copy, sealed);
     } finally {
       if (!posted) abandon(this.ctl);
     }
@@ -190,11 +205,15 @@ export class ForkClient {
   // POSIX's answer to waiters racing for one child: the status to the one
   // whose reap wins, E_CHILD to every other as soon as the entry is reaped.
   *#waitpid(pid: number, opts: WaitpidOptions): Steps<number | undefined> {
+    trace('P', 'waitpid', pid);
     const entry = this.#procEntry(pid);
     for (;;) {
       const r = procReap(this.ctl, entry);
       if (r === REAP_GONE) throw new ChildProcessError(`waitpid: child ${pid} was reaped by another waiter`);
-      if (r !== REAP_RUNNING) return r;
+      if (r !== REAP_RUNNING) {
+        trace('P', 'reaped', pid);
+        return r;
+      }
       if (opts.noHang) return undefined;
       // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
       yield this.#wait(entry.slot + 1, entry.tag, 100);
@@ -249,7 +268,7 @@ export class ForkClient {
   #copy(req: PreparedRequest, t0: number): LiveCopy & { stopMs: number; copyMs: number } {
     const t1 = performance.now();
     req.probe?.('stopped');
-    const copy = copyLive(this.thread.memory.buffer, this.#staging, OPTIONS_RESERVE);
+    const copy = copyLive(this.thread.memory, this.#staging, OPTIONS_RESERVE);
     req.probe?.('copied');
     return { ...copy, stopMs: t1 - t0, copyMs: performance.now() - t1 };
   }
@@ -264,36 +283,40 @@ export class ForkClient {
     }
   }
 
-  #sealAndPost(req: PreparedRequest, copy: LiveCopy): { sealMs: number; posted: number; snap: Uint8Array } {
+  // The request words carry what the server and the child read; what only the
+  // outcome needs (the checksums) stays here.
+  #sealAndPost(req: PreparedRequest, copy: LiveCopy): Sealed {
     const t0 = performance.now();
     const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
     const ctl = this.ctl;
-    const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options);
-    Atomics.store(ctl, CTL_CHECKSUM, new Int32Array(snap.buffer, snap.byteOffset, 12)[8]);
+    const snap = seal(this.#staging, copy, Atomics.load(ctl, CTL_MAX_PAGES), this.thread.handle, options, this.control);
+    const checksum = new Int32Array(snap.buffer, snap.byteOffset, 12)[8] >>> 0;
     Atomics.store(ctl, CTL_SNAPSHOT_BYTES, snap.byteLength);
-    if (req.verify) Atomics.store(ctl, CTL_MEM_CHECKSUM, imageChecksum(snap) | 0);
+    const memoryChecksum = req.verify ? imageChecksum(snap, this.control) >>> 0 : undefined;
     Atomics.store(ctl, CTL_ACK_TIMEOUT_MS, req.ackTimeoutMs);
     const sealMs = performance.now() - t0;
+    trace('P', 'posted');
     post(ctl);
-    return { sealMs, posted: performance.now(), snap };
+    return { sealMs, posted: performance.now(), bytes: snap.byteLength, checksum, memoryChecksum };
   }
 
-  #outcome(req: PreparedRequest, copy: { stopMs: number; copyMs: number }, sealed: { sealMs: number; posted: number; snap: Uint8Array }): ForkOutcome {
+  #outcome(copy: { stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
     const ctl = this.ctl;
     const r = Atomics.load(ctl, CTL_RESULT);
+    trace('P', 'returned', r);
     const msg = readMessage(ctl);
     const us = (w: number) => Atomics.load(ctl, w) / 1000;
     const out: ForkOutcome = {
       pid: r,
-      checksum: Atomics.load(ctl, CTL_CHECKSUM) >>> 0,
-      bytes: Atomics.load(ctl, CTL_SNAPSHOT_BYTES),
+      checksum: sealed.checksum,
+      bytes: sealed.bytes,
       timings: {
         stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
         childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),
         childReadMs: us(CTL_T_READ_US), childRestoreMs: us(CTL_T_RESTORE_US), cold: Atomics.load(ctl, CTL_T_COLD) === 1,
       },
     };
-    if (req.verify) out.memoryChecksum = Atomics.load(ctl, CTL_MEM_CHECKSUM) >>> 0;
+    if (sealed.memoryChecksum !== undefined) out.memoryChecksum = sealed.memoryChecksum;
     release(ctl);
     if (r < 0) throw errorFor(r, `fork failed: ${msg}`, 'fork');
     return out;

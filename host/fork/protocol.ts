@@ -1,6 +1,8 @@
-// The fork control block: one SharedArrayBuffer apart from Wasm memory (so a
+// The fork control block: one shared memory apart from the runtime's (so a
 // child never inherits its parent's process table), shared by every forking
-// thread, the fork service on the runtime's thread and the fork server.
+// thread, the fork service on the runtime's thread and the fork server. It is
+// a WebAssembly.Memory, not a bare SharedArrayBuffer, so the snapshot's
+// checksum runs over the staging area in Wasm SIMD (host/fork/checksum.ts).
 //
 // Layout (Int32 words, then bytes): request/result words, the result message,
 // the process table, and the staging area the forking thread copies the
@@ -88,10 +90,8 @@ export const CTL_OWNER = word(); // handle of the claimant
 export const CTL_RESULT = word(); // pid (> 0) or a negative FORK_E_* code
 export const CTL_ACK_TIMEOUT_MS = word();
 export const CTL_SNAPSHOT_BYTES = word(); // sealed snapshot length in the staging area
-export const CTL_CHECKSUM = word();
 export const CTL_MSG_LEN = word();
 export const CTL_SERVER = word();
-export const CTL_MEM_CHECKSUM = word();
 export const CTL_SHUTDOWN = word(); // SHUTDOWN_WAIT or SHUTDOWN_KILL
 export const CTL_POOL_READY = word(); // warm children waiting in the pool (written by the server)
 export const CTL_SEQ = word(); // requests posted so far (diagnostics)
@@ -143,16 +143,23 @@ export const FORK_E_SNAPSHOT = ERRNO.E_SNAPSHOT;
 export const FORK_E_TABLE_FULL = ERRNO.E_TABLE_FULL;
 export const FORK_E_SERVER_DIED = ERRNO.E_SERVER_DIED;
 
+/** The fork control block (it never grows: its buffer is the same throughout). */
+export type ForkControl = WebAssembly.Memory;
+
 /** A control block with room to stage a snapshot of a memory of `maximumPages`. */
-export function createControl(maximumPages: number): SharedArrayBuffer {
+export function createControl(maximumPages: number): ForkControl {
   // header + options + one index word and one page per page: the staging area
   // is reserved, not touched, until a fork writes it
-  const sab = new SharedArrayBuffer(STAGING_BYTE + 64 + FORK_DATA_MAX * 2 + maximumPages * (PAGE + 4));
-  new Int32Array(sab)[CTL_MAX_PAGES] = maximumPages;
-  return sab;
+  const pages = Math.ceil((STAGING_BYTE + 64 + FORK_DATA_MAX * 2 + maximumPages * (PAGE + 4)) / PAGE);
+  const control = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  controlWords(control)[CTL_MAX_PAGES] = maximumPages;
+  return control;
 }
 
-export const stagingView = (control: SharedArrayBuffer): Uint8Array => new Uint8Array(control, STAGING_BYTE);
+/** The control block's words (CTL_*, then the result message and the process table). */
+export const controlWords = (control: ForkControl): Int32Array => new Int32Array(control.buffer, 0, STAGING_BYTE / 4);
+
+export const stagingView = (control: ForkControl): Uint8Array => new Uint8Array(control.buffer, STAGING_BYTE);
 
 function writeText(ctl: Int32Array, at: number, max: number, lenWord: number, text: string): void {
   const bytes = new TextEncoder().encode(text);

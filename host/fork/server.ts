@@ -14,11 +14,12 @@ import { MAX_FORK_POOL } from '../options.js';
 import {
   CTL_ACK_TIMEOUT_MS, CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SERVER, CTL_SNAPSHOT_BYTES, CTL_T_COLD,
   FORK_E_ACK_TIMEOUT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
-  STAGING_BYTE, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
+  controlWords, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
 } from './protocol.js';
 import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
+import { trace } from './trace.js';
 
 // The pool grows with the fork rate (forks in the last second), up to the
 // most the pool option allows.
@@ -50,7 +51,7 @@ export interface ForkServer {
 }
 
 export function createForkServer(init: ForkServerInit, platform: ServerPlatform): ForkServer {
-  const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+  const ctl = controlWords(init.control);
   const staging = stagingView(init.control);
   const pool: Child[] = [];
   const warming = new Set<Child>();
@@ -79,6 +80,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     void c.gone.then(() => live.delete(c));
     void c.status.then((s) => {
       c.final = s;
+      trace('S', 'status', c.pid);
       if (c.acked) procExited(ctl, c.pid, s);
     });
     return c;
@@ -195,6 +197,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   }
 
   async function handOff(): Promise<number> {
+    trace('S', 'taken');
     const test = hooks ? await hooks.request() : undefined;
     const ackMs = Atomics.load(ctl, CTL_ACK_TIMEOUT_MS);
     let total = Atomics.load(ctl, CTL_SNAPSHOT_BYTES);
@@ -218,23 +221,24 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     if (cold) Atomics.add(ctl, CTL_COLD_FORKS, 1);
     if (child.recycled) Atomics.add(ctl, CTL_RECYCLED_FORKS, 1);
     const t1 = performance.now();
+    trace('S', 'child', cold ? 'cold' : child.recycled ? 'recycled' : 'warm');
     const pid = child.link.osPid ?? nextPid++;
     const slot = procClaim(ctl, pid);
     if (slot < 0) {
       await child.kill();
       throw new ChildFailure(FORK_E_TABLE_FULL, `more than ${PROC_ENTRIES} unreaped children`);
     }
-    let done: (() => void) | undefined;
     try {
       if (test?.beforeHandoff) total = await test.beforeHandoff(staging.subarray(0, total));
-      const h = await platform.handoff(staging.subarray(0, total), pid);
-      done = h.done;
+      const h = await platform.handoff(staging.subarray(0, total), child.link);
       const t2 = performance.now();
+      trace('S', 'written', pid);
       if (t2 >= deadline) throw new ChildFailure(FORK_E_ACK_TIMEOUT, `the hand-off took longer than the ack timeout of ${ackMs} ms`);
       const acked = child.next('ack', deadline - t2);
-      child.link.send({ ...h.message, type: 'go', config: init.child });
+      child.link.send({ ...h.message, type: 'go', pid, config: init.child });
       child.pid = pid;
       await acked;
+      trace('S', 'acked', pid);
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
       if (child.final !== undefined) procExited(ctl, pid, child.final);
@@ -245,8 +249,6 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       await child.kill();
       procRelease(ctl, slot);
       throw e;
-    } finally {
-      done?.();
     }
   }
 

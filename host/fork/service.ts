@@ -5,15 +5,15 @@
 import { ForkError, ForkServerError, UnsupportedError } from '../errors.js';
 import type { ForkServerInit, PlatformWorker } from '../platform-worker.js';
 import {
-  CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING, STAGING_BYTE,
-  createControl, procRunning, serverGone, waitWordAsync,
+  CTL_COLD_FORKS, CTL_RECYCLED_FORKS, CTL_POOL_READY, CTL_SEQ, CTL_SERVER, CTL_SHUTDOWN, CTL_STATE, SERVER_GONE, SERVER_NONE, SHUTDOWN_KILL, SHUTDOWN_WAIT, SERVER_READY, SERVER_STARTING,
+  controlWords, createControl, procRunning, serverGone, waitWordAsync, type ForkControl,
 } from './protocol.js';
 import { forkChildOptions, type ChildrenAtClose, type ResolvedFork, type ResolvedOptions } from '../options.js';
 
 /** What a fork service asks of a platform (host/platform.ts Platform has it). */
 export interface ForkPlatform {
   startForkServer?(init: ForkServerInit): PlatformWorker;
-  createForkService?(init: Omit<ForkServerInit, 'control'>, control: SharedArrayBuffer): ForkService;
+  createForkService?(init: Omit<ForkServerInit, 'control'>, control: ForkControl): ForkService;
 }
 
 /** The fork service for a runtime: the platform's own, or a WorkerForkService. */
@@ -52,7 +52,7 @@ export const forkStatsOf = (ctl: Int32Array): ForkStats => ({
 
 export interface ForkService {
   /** The control block every forking thread of this runtime shares. */
-  readonly control: SharedArrayBuffer;
+  readonly control: ForkControl;
   /** Starts the server, or restarts it after its death; returns at once (readiness is in the control block). */
   ensure(): void;
   /** Resolves once the server is ready. */
@@ -82,9 +82,9 @@ export class WorkerForkService implements ForkService {
   #restarts: number[] = [];
   #closing = false;
 
-  constructor(private readonly platform: ForkPlatform, private readonly init: Omit<ForkServerInit, 'control'>, readonly control: SharedArrayBuffer) {
+  constructor(private readonly platform: ForkPlatform, private readonly init: Omit<ForkServerInit, 'control'>, readonly control: ForkControl) {
     if (!platform.startForkServer) throw new UnsupportedError('fork needs a platform with processes');
-    this.#ctl = new Int32Array(control, 0, STAGING_BYTE / 4);
+    this.#ctl = controlWords(control);
   }
 
   ensure(): void {

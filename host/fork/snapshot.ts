@@ -14,9 +14,11 @@
 import { ABI_VERSION } from '../layout.js';
 import { SnapshotError } from '../errors.js';
 import { PAGE } from './protocol.js';
+import { checksum32, checksumOver } from './checksum.js';
+import { simdOver } from './simd.js';
 
 export const SNAPSHOT_MAGIC = 0x4e535457; // "WTSN"
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 export const HEADER_WORDS = 12;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 /** Header word indexes. */
@@ -41,33 +43,7 @@ export const HEADER_PROSE: readonly string[] = [
 ];
 const PAGE_WORDS = PAGE / 4;
 
-export { SnapshotError };
-
-/**
- * A 32-bit checksum over 32-bit words: four FNV-1a style lanes (so the
- * multiplies do not wait on each other), folded together with `seed`.
- */
-export function checksum32(w: Int32Array, seed = 0x811c9dc5): number {
-  let a = seed | 0;
-  let b = (seed ^ 0x5bd1e995) | 0;
-  let c = (seed ^ 0x27d4eb2f) | 0;
-  let d = (seed ^ 0x165667b1) | 0;
-  const n = w.length;
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) {
-    a = Math.imul(a ^ w[i], 0x01000193);
-    b = Math.imul(b ^ w[i + 1], 0x01000193);
-    c = Math.imul(c ^ w[i + 2], 0x01000193);
-    d = Math.imul(d ^ w[i + 3], 0x01000193);
-  }
-  for (; i < n; i++) a = Math.imul(a ^ w[i], 0x01000193);
-  let h = Math.imul(a ^ n, 0x01000193);
-  h = Math.imul(h ^ b, 0x01000193);
-  h = Math.imul(h ^ c, 0x01000193);
-  h = Math.imul(h ^ d, 0x01000193);
-  return h >>> 0;
-}
+export { SnapshotError, checksum32 };
 
 /** True when page `p` of `mem` is all zero; stops at the first non-zero word. */
 export function pageIsZero(mem: Int32Array, p: number): boolean {
@@ -76,6 +52,21 @@ export function pageIsZero(mem: Int32Array, p: number): boolean {
     if ((mem[i] | mem[i + 1] | mem[i + 2] | mem[i + 3]) !== 0) return false;
   }
   return true;
+}
+
+/** Zeroes page `p` of `memory`: in Wasm (host/fork/simd.ts) when it can, TypedArray.fill over shared memory being ~10× slower. */
+export function pageClear(memory: WebAssembly.Memory): (p: number) => void {
+  const simd = simdOver(memory);
+  if (simd) return (p) => simd.clear(p * PAGE, PAGE);
+  return (p) => new Uint8Array(memory.buffer).fill(0, p * PAGE, (p + 1) * PAGE);
+}
+
+/** The all-zero test of page `p` of `memory`: in SIMD (host/fork/simd.ts) when it is a Wasm memory and the engine has it. */
+export function zeroTest(memory: WebAssembly.Memory | ArrayBufferLike): (p: number) => boolean {
+  const simd = memory instanceof WebAssembly.Memory ? simdOver(memory) : undefined;
+  if (simd) return (p) => simd.zeroed(p * PAGE) === 1;
+  const words = new Int32Array(memory instanceof WebAssembly.Memory ? memory.buffer : memory);
+  return (p) => pageIsZero(words, p);
 }
 
 const i32 = (u8: Uint8Array, at: number, words: number): Int32Array => new Int32Array(u8.buffer, u8.byteOffset + at, words);
@@ -101,23 +92,23 @@ export interface LiveCopy {
  * `bodyLayout(n, reserveOptions).pagesAt`. Runs of live pages are copied with
  * one `set` each. `reserveOptions` bounds the options `seal` may write.
  */
-export function copyLive(memory: ArrayBufferLike, staging: Uint8Array, reserveOptions: number): LiveCopy {
-  const memoryBytes = memory.byteLength;
+export function copyLive(memory: WebAssembly.Memory | ArrayBufferLike, staging: Uint8Array, reserveOptions: number): LiveCopy {
+  const bytes = bytesOf(memory);
+  const memoryBytes = bytes.byteLength;
   const nPages = memoryBytes / PAGE;
-  const words = new Int32Array(memory);
+  const isZero = zeroTest(memory);
   const live = new Uint32Array(nPages);
   let n = 0;
-  for (let p = 0; p < nPages; p++) if (!pageIsZero(words, p)) live[n++] = p;
+  for (let p = 0; p < nPages; p++) if (!isZero(p)) live[n++] = p;
   const pages = live.subarray(0, n);
   // the page data sits where a snapshot with the largest options would put it;
   // seal moves nothing, it pads the options up to this point
   const pagesAt = bodyLayout(n, reserveOptions).pagesAt;
   if (pagesAt + n * PAGE > staging.byteLength) throw new SnapshotError(`staging area of ${staging.byteLength} bytes is too small for ${n} pages`);
-  const src = new Uint8Array(memory);
   for (let k = 0; k < n; ) {
     let run = 1;
     while (k + run < n && pages[k + run] === pages[k] + run) run++;
-    staging.set(src.subarray(pages[k] * PAGE, (pages[k] + run) * PAGE), pagesAt + k * PAGE);
+    staging.set(bytes.subarray(pages[k] * PAGE, (pages[k] + run) * PAGE), pagesAt + k * PAGE);
     k += run;
   }
   return { memoryBytes, pages, pagesAt };
@@ -126,9 +117,12 @@ export function copyLive(memory: ArrayBufferLike, staging: Uint8Array, reserveOp
 /**
  * World running: writes header and meta in front of the copied pages and
  * checksums them. Returns the snapshot (a view of `staging`). The options are
- * padded to fill the room `copyLive` reserved.
+ * padded to fill the room `copyLive` reserved. `over`: the memory whose buffer
+ * `staging` views (the fork control block), so the checksum runs in SIMD.
  */
-export function seal(staging: Uint8Array, copy: LiveCopy, maximumPages: number, handle: number, options: string): Uint8Array {
+export function seal(
+  staging: Uint8Array, copy: LiveCopy, maximumPages: number, handle: number, options: string, over?: WebAssembly.Memory,
+): Uint8Array {
   const opt = new TextEncoder().encode(options);
   const n = copy.pages.length;
   const indexAt = copy.pagesAt - n * 4;
@@ -148,7 +142,8 @@ export function seal(staging: Uint8Array, copy: LiveCopy, maximumPages: number, 
   hdr[H.PAGES] = n;
   hdr[H.OPTIONS_LEN] = indexAt - HEADER_BYTES;
   const snap = staging.subarray(0, total);
-  hdr[H.CHECKSUM] = bodyChecksum(snap, (k) => i32(snap, copy.pagesAt + k * PAGE, PAGE_WORDS));
+  const sum = pageSum(staging, over);
+  hdr[H.CHECKSUM] = bodyChecksum(snap, (k, h) => sum(copy.pagesAt + k * PAGE, h));
   return snap;
 }
 
@@ -160,15 +155,30 @@ export function encodeSnapshot(memory: ArrayBufferLike, maximumPages: number, ha
   return seal(staging, copyLive(memory, staging, optLen), maximumPages, handle, options).slice();
 }
 
-// The checksum of meta + pages; `page(k)` gives live page k's words wherever they are.
-function bodyChecksum(head: Uint8Array, page: (k: number) => Int32Array): number {
+// checksum32 of the page at byte `at` of `view`, chained from `seed`: in SIMD when `over` is the memory `view` is of.
+function pageSum(view: Uint8Array, over?: WebAssembly.Memory): (at: number, seed: number) => number {
+  if (over?.buffer === view.buffer) {
+    const sum = checksumOver(over);
+    return (at, seed) => sum(view.byteOffset + at, PAGE_WORDS, seed);
+  }
+  return (at, seed) => checksum32(i32(view, at, PAGE_WORDS), seed);
+}
+
+// The checksum of meta + pages; `page(k, h)` chains live page k's words, wherever they are, from h.
+function bodyChecksum(head: Uint8Array, page: (k: number, h: number) => number): number {
   const hdr = i32(head, 0, HEADER_WORDS);
   const n = hdr[H.PAGES];
   const { pagesAt } = bodyLayout(n, hdr[H.OPTIONS_LEN]);
   let h = checksum32(i32(head, HEADER_BYTES, (pagesAt - HEADER_BYTES) / 4));
-  for (let k = 0; k < n; k++) h = checksum32(page(k), h);
+  for (let k = 0; k < n; k++) h = page(k, h);
   return h;
 }
+
+// A memory's bytes, and the memory when it is a Wasm one (its checksums then run in SIMD).
+const bytesOf = (memory: WebAssembly.Memory | ArrayBufferLike): Uint8Array =>
+  new Uint8Array(memory instanceof WebAssembly.Memory ? memory.buffer : memory);
+const wasmOf = (memory: WebAssembly.Memory | ArrayBufferLike): WebAssembly.Memory | undefined =>
+  (memory instanceof WebAssembly.Memory ? memory : undefined);
 
 export interface SnapshotInfo {
   abi: number;
@@ -215,9 +225,9 @@ export function readHead(head: Uint8Array, total: number): SnapshotInfo {
 }
 
 /** Checks the checksum with the pages read into `memory` (at their own places). */
-export function verifyPages(head: Uint8Array, info: SnapshotInfo, memory: ArrayBufferLike): void {
-  const words = new Int32Array(memory);
-  const actual = bodyChecksum(head, (k) => words.subarray(info.pages[k] * PAGE_WORDS, (info.pages[k] + 1) * PAGE_WORDS));
+export function verifyPages(head: Uint8Array, info: SnapshotInfo, memory: WebAssembly.Memory | ArrayBufferLike): void {
+  const sum = pageSum(bytesOf(memory), wasmOf(memory));
+  const actual = bodyChecksum(head, (k, h) => sum(info.pages[k] * PAGE, h));
   if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
 }
 
@@ -246,8 +256,8 @@ export const readFromBuffer = (buf: Uint8Array) => (into: Uint8Array, at: number
 export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: (into: ArrayBufferLike) => void } {
   if (buf.byteOffset % 4 !== 0) buf = buf.slice();
   const info = readHead(buf, buf.byteLength);
-  const page = (k: number) => i32(buf, info.pagesAt + k * PAGE, PAGE_WORDS);
-  const actual = bodyChecksum(buf, page);
+  const sum = pageSum(buf);
+  const actual = bodyChecksum(buf, (k, h) => sum(info.pagesAt + k * PAGE, h));
   if (actual !== info.checksum) throw new SnapshotError(`snapshot checksum mismatch (0x${actual.toString(16)} != 0x${info.checksum.toString(16)})`);
   return {
     info,
@@ -257,22 +267,24 @@ export function decodeSnapshot(buf: Uint8Array): { info: SnapshotInfo; restore: 
 
 const ZERO_PAGE = new Int32Array(PAGE_WORDS);
 
-/** checksum32 chained over every page of the memory image a snapshot restores, zero pages included. */
-export function imageChecksum(snap: Uint8Array): number {
+/** checksum32 chained over every page of the memory image a snapshot restores, zero pages included (`over`: as for seal). */
+export function imageChecksum(snap: Uint8Array, over?: WebAssembly.Memory): number {
   const info = readHead(snap, snap.byteLength);
+  const sum = pageSum(snap, over);
   let h = 0x811c9dc5;
   let k = 0;
   for (let p = 0; p < info.memoryBytes / PAGE; p++) {
-    if (k < info.pages.length && info.pages[k] === p) h = checksum32(i32(snap, info.pagesAt + k++ * PAGE, PAGE_WORDS), h);
+    if (k < info.pages.length && info.pages[k] === p) h = sum(info.pagesAt + k++ * PAGE, h);
     else h = checksum32(ZERO_PAGE, h);
   }
   return h;
 }
 
 /** The same checksum over a live memory. */
-export function memoryChecksum(memory: ArrayBufferLike): number {
-  const words = new Int32Array(memory);
+export function memoryChecksum(memory: WebAssembly.Memory | ArrayBufferLike): number {
+  const bytes = bytesOf(memory);
+  const sum = pageSum(bytes, wasmOf(memory));
   let h = 0x811c9dc5;
-  for (let p = 0; p < memory.byteLength / PAGE; p++) h = checksum32(words.subarray(p * PAGE_WORDS, (p + 1) * PAGE_WORDS), h);
+  for (let p = 0; p < bytes.byteLength / PAGE; p++) h = sum(p * PAGE, h);
   return h;
 }

@@ -55,9 +55,14 @@ export function applyEngineFlags(use: EngineUse = 'core'): string[] {
   return flags;
 }
 
-/** This process's tiering flags: the ones applyEngineFlags set, else the ones node's command line gave. */
+/** This process's tiering flags: the ones node's command line gave, and the ones applyEngineFlags set. */
 export function engineFlagsInEffect(): string[] {
-  return applied ?? process.execArgv.filter((f) => TIERING_FLAGS.includes(f));
+  return [...new Set([...commandLineTieringFlags(), ...(applied ?? [])])];
+}
+
+/** The tiering flags node's command line gave this process (a child process started with its execArgv has them too). */
+export function commandLineTieringFlags(): string[] {
+  return process.execArgv.filter((f) => TIERING_FLAGS.includes(f));
 }
 const TIERING_FLAGS = ['--no-liftoff', '--liftoff'];
 

@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { nodePlatform } from './platform.js';
-import { CTL_SNAPSHOT_BYTES, STAGING_BYTE, stagingView } from '../fork/protocol.js';
+import { CTL_SNAPSHOT_BYTES, controlWords, stagingView, type ForkControl } from '../fork/protocol.js';
 import { SnapshotError, readFromBuffer } from '../fork/snapshot.js';
 import { prepareChild, type ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
@@ -21,14 +21,15 @@ import { CarrierState } from './child-reuse.js';
 import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
+import { trace } from '../fork/trace.js';
 
 
 interface WarmArgs {
   pages: number; maximumPages: number; config: ForkChildOptions;
   // 'thread': shared by the server
-  module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: SharedArrayBuffer;
+  module?: WebAssembly.Module; linkedModules?: LinkedModules; control?: ForkControl;
 }
-interface Go { config: ForkChildOptions; path?: string; pagesAt?: number; snapshot?: Uint8Array }
+interface Go { config: ForkChildOptions; pid: number; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
 const args = (isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData) as WarmArgs;
 const send: (m: ChildEvent) => Promise<void> = isMainThread
@@ -72,6 +73,7 @@ for (;;) {
   const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));
   await send({ type: 'ready' });
   const m = await go;
+  trace('C', 'go', m.pid);
   handedOver = true;
   try {
     if (m.path) readFile(m.path, m.pagesAt!);
@@ -87,6 +89,7 @@ for (;;) {
     handedOver = false; // never acknowledged: no pid, no status to report
     process.exit(EXIT_REJECTED);
   }
+  trace('C', 'restored');
   const recyclable = session.recyclable;
   // nothing but the next 'go' comes over IPC: the channel must not keep the process alive while the child runs
   if (isMainThread && recyclable) process.channel?.unref();
@@ -98,19 +101,25 @@ for (;;) {
       if (isMainThread && !recyclable) process.disconnect();
     });
     code = ran.code;
+    trace('C', 'ran');
     if (!recyclable) await ran.runtime.exit(code);
     await ran.runtime.close();
     await session.release();
+    trace('C', 'closed');
   } catch (e) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
     process.exit(EXIT_FAILED);
   }
   if ((isMainThread && !process.connected) || state.leftBehind(before) !== undefined) process.exit(code);
-  state.restore();
-  await send({ type: 'exit', code, recycled: true });
+  // the status first: nothing of this child runs any more, what follows is for the next one
+  trace('C', 'exit', code);
+  const reported = send({ type: 'exit', code, recycled: true });
   handedOver = false;
+  state.restore();
+  await reported;
   if (isMainThread) process.channel?.ref();
   session = await session.next();
+  trace('C', 'ready');
 }
 
 // Reads the snapshot file: the header and meta into a small buffer, the pages straight into the memory.
@@ -132,6 +141,6 @@ function readFile(path: string, pagesAt: number): void {
 // 'thread': the snapshot as the forking thread sealed it in the staging area
 // (only this child reads it until the request is finished).
 function staged(): Uint8Array {
-  const ctl = new Int32Array(args.control!, 0, STAGING_BYTE / 4);
+  const ctl = controlWords(args.control!);
   return stagingView(args.control!).subarray(0, Atomics.load(ctl, CTL_SNAPSHOT_BYTES));
 }

@@ -8,13 +8,13 @@
 // area of the control block, as a browser's in-page child does. Forking
 // threads reach this server through the control block (host/fork/protocol.ts).
 import { fork as forkProcess, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
-import { mkdtemp, unlink } from 'node:fs/promises';
+import { closeSync, existsSync, ftruncateSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker, workerData } from 'node:worker_threads';
-import { FORK_E_SPAWN, PAGE, STAGING_BYTE, serverGone } from '../fork/protocol.js';
+import { FORK_E_SPAWN, PAGE, controlWords, serverGone } from '../fork/protocol.js';
 import { H, HEADER_WORDS, bodyLayout } from '../fork/snapshot.js';
 import { createForkServer } from '../fork/server.js';
 import { ChildFailure, type ChildLink, type ServerPlatform } from '../fork/carrier.js';
@@ -25,7 +25,7 @@ import { nodePlatform } from './platform.js';
 import { STATUS_FD, statusIn } from './fork-status.js';
 
 const init = workerData as ForkServerInit;
-const ctl = new Int32Array(init.control, 0, STAGING_BYTE / 4);
+const ctl = controlWords(init.control);
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 // tmpfs when there is one: the snapshot never touches a disk
 const TMP_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -33,7 +33,23 @@ const SIGKILLED = 128 + osConstants.signals.SIGKILL;
 const thread = init.child.isolation === 'thread';
 
 let tmpDir: string | undefined;
-let handoffs = 0;
+// One snapshot file per carrier, written over in place at each of its
+// hand-offs: tmpfs allocates a new file's pages as it is written, and a page
+// first touched costs a fault (on a VM a trip to the host: a new file per
+// fork was ~3 ms per MiB of snapshot). Only its carrier reads it, and only
+// while it restores, before the next hand-off to it; it goes with the carrier.
+const files = new Map<ChildLink, { path: string; fd: number; size: number }>();
+let fileNames = 0;
+
+function dropFile(link: ChildLink): void {
+  const f = files.get(link);
+  if (!f) return;
+  files.delete(link);
+  closeSync(f.fd);
+  try {
+    unlinkSync(f.path);
+  } catch { /* the directory went with the server */ }
+}
 
 // The arguments a pooled child warms up with: everything but the snapshot.
 const warmArgs = () => ({ pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages, config: init.child });
@@ -49,7 +65,16 @@ function processChild(event: (e: ChildEvent) => void, gone: (status: number) => 
     execPath,
   });
   const alive = () => proc.exitCode === null && proc.signalCode === null;
-  proc.on('exit', (code, signal) => gone(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0)));
+  const link: ChildLink = {
+    get osPid() { return proc.pid; },
+    send: (m) => proc.send(m as never),
+    kill: () => { if (alive() && proc.pid !== undefined) proc.kill('SIGKILL'); },
+    dismiss: () => { if (proc.connected) proc.disconnect(); },
+  };
+  proc.on('exit', (code, signal) => {
+    dropFile(link);
+    gone(code ?? 128 + (signal ? osConstants.signals[signal] ?? 0 : 0));
+  });
   proc.on('error', () => { if (proc.pid === undefined) gone(-1); }); // spawn failure: no exit event follows
   proc.on('message', (m: ChildEvent) => event(m));
   let text = '';
@@ -59,12 +84,7 @@ function processChild(event: (e: ChildEvent) => void, gone: (status: number) => 
     if (code !== undefined) event({ type: 'exit', code });
   });
   proc.stdio[STATUS_FD]?.on('error', () => {});
-  return {
-    get osPid() { return proc.pid; },
-    send: (m) => proc.send(m as never),
-    kill: () => { if (alive() && proc.pid !== undefined) proc.kill('SIGKILL'); },
-    dismiss: () => { if (proc.connected) proc.disconnect(); },
-  };
+  return link;
 }
 
 // 'thread': the core and linked modules are compiled once here and shared with every child.
@@ -113,7 +133,7 @@ function threadChild(event: (e: ChildEvent) => void, gone: (status: number) => v
 
 const platform: ServerPlatform = {
   spawn: thread ? threadChild : processChild,
-  async handoff(bytes, pid) {
+  async handoff(bytes, link) {
     if (thread) return { message: {} }; // the child reads the staging area itself
     const hdr = new Int32Array(bytes.buffer, bytes.byteOffset, HEADER_WORDS);
     const pagesAt = bodyLayout(hdr[H.PAGES], hdr[H.OPTIONS_LEN]).pagesAt;
@@ -121,17 +141,18 @@ const platform: ServerPlatform = {
       return { message: { pagesAt, snapshot: bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes } }; // IPC cannot carry shared memory
     }
     tmpDir ??= await mkdtemp(join(TMP_ROOT, 'wasm-fork-'));
-    // one name per hand-off: a recycled child has its pid again while the last one's unlink may be pending
-    const path = join(tmpDir, `${pid}-${++handoffs}.snap`);
-    // synchronous: a tmpfs write is a memory copy, cheaper than a trip through the thread pool
-    const fd = openSync(path, 'w');
-    try {
-      if (writeSync(fd, bytes, 0, bytes.byteLength, 0) !== bytes.byteLength) throw new ChildFailure(FORK_E_SPAWN, 'short snapshot write');
-    } finally {
-      closeSync(fd);
+    let f = files.get(link);
+    if (!f) {
+      const path = join(tmpDir, `${++fileNames}.snap`);
+      f = { path, fd: openSync(path, 'w'), size: 0 };
+      files.set(link, f);
     }
-    // the child has read it (acknowledged) or is gone; the result need not wait for the unlink
-    return { message: { pagesAt, path }, done: () => void unlink(path).catch(() => {}) };
+    // synchronous: a tmpfs write is a memory copy, cheaper than a trip through the thread pool
+    if (writeSync(f.fd, bytes, 0, bytes.byteLength, 0) !== bytes.byteLength) throw new ChildFailure(FORK_E_SPAWN, 'short snapshot write');
+    // the child takes the file's size for the snapshot's
+    if (f.size > bytes.byteLength) ftruncateSync(f.fd, bytes.byteLength);
+    f.size = bytes.byteLength;
+    return { message: { pagesAt, path: f.path } };
   },
   exit: (code) => process.exit(code),
   readyTimeoutMs: 30_000,
@@ -147,6 +168,7 @@ const server = createForkServer(init, platform);
 process.on('exit', () => {
   serverGone(ctl, 'the fork server exited');
   server.killAll(SIGKILLED);
+  for (const link of [...files.keys()]) dropFile(link);
   if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 });
 process.on('uncaughtException', (e) => {

@@ -13,6 +13,8 @@ export interface RecycleData {
   mark: number;
   leave?: 'fd' | 'timer' | 'listener' | 'env' | 'cwd' | 'exitCode';
   code?: number;
+  /** After its report, the child writes `mark` into the last word of every page of its memory, after growing it by `grow` pages. */
+  scribble?: { grow: number };
 }
 
 let children = 0;
@@ -22,7 +24,9 @@ export function recycle(): void {
   if (!keep) children = 0;
 }
 
-export default function continuation({ runtime, data }: { runtime: Runtime; data: RecycleData }): number {
+export default function continuation(
+  { runtime, data, restoredChecksum }: { runtime: Runtime; data: RecycleData; restoredChecksum?: number },
+): number {
   children++;
   const i32 = new Int32Array(runtime.memory.buffer);
   const word = Atomics.load(i32, data.word >> 2);
@@ -31,7 +35,13 @@ export default function continuation({ runtime, data }: { runtime: Runtime; data
     pid: process.pid, word, children, env: process.env.WTC_RECYCLE_PROBE ?? null, cwd: process.cwd(),
     exitCode: process.exitCode ?? null, sigusr2: process.listenerCount('SIGUSR2'),
     timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+    restoredChecksum: restoredChecksum ?? null, pages: runtime.memory.buffer.byteLength / 65536,
   }));
+  if (data.scribble) {
+    if (data.scribble.grow) runtime.memory.grow(data.scribble.grow);
+    const all = new Int32Array(runtime.memory.buffer);
+    for (let at = 65536 / 4 - 1; at < all.length; at += 65536 / 4) Atomics.store(all, at, data.mark);
+  }
   switch (data.leave) {
     case 'fd': openSync(data.out, 'r'); break;
     case 'timer': setInterval(() => {}, 60_000); break;

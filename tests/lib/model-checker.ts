@@ -24,7 +24,7 @@ export interface Verdict {
 }
 
 export interface Check {
-  model: 'stw.pml' | 'locks.pml' | 'reattach.pml' | 'seqlock.pml' | 'waitpid.pml';
+  model: 'stw.pml' | 'locks.pml' | 'reattach.pml' | 'seqlock.pml' | 'waitpid.pml' | 'gilstop.pml';
   /** spin -D options: the configuration and the seeded bug. */
   defines?: string[];
   /** extra gcc -D options (the property mode). */

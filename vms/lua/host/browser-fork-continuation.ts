@@ -8,5 +8,6 @@ import { luaForkContinuation } from './fork-child.js';
 const continuation = luaForkContinuation(
   await WebAssembly.compileStreaming(fetch(new URL('../../../../build/lua.wasm', import.meta.url))), browserWasiOptions);
 
+export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;
 export default continuation.resume;

@@ -8,6 +8,7 @@ import { luaWasmPath } from './node-build.js';
 
 const continuation = luaForkContinuation(await WebAssembly.compile(fs.readFileSync(luaWasmPath())), nodeWasiOptions);
 
+export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;
 // A carrier may run one child after another (docs/FORK.md, "Recycled children"): nothing of a child outlives recycle.
 export const recycle = continuation.recycle;

@@ -6,7 +6,7 @@
  * with --wrap=__wasilibc_find_relpath_alloc, so they come here first. An empty
  * path keeps the descriptor the working directory resolves to but stays empty,
  * and the WASI call refuses it with ENOENT as Linux's openat(fd, "") does
- * (vms/lua/host/wasi.ts). Returning -1 here would not do: wasi-libc then
+ * (vms/wasi/wasi.ts). Returning -1 here would not do: wasi-libc then
  * reports ENOTCAPABLE. */
 #include <stddef.h>
 

@@ -8,7 +8,7 @@
 // host/c-fork.ts: a module built with scripts/asyncify-fork.mjs).
 import { ChildProcessError, ForkRefusedError, type ForkOptions, type ForkOutcome, type WaitpidOptions } from '../../../host/index.js';
 import { CForkThread, WASI_ERRNO, type CForkFrames } from '../../../host/c-fork.js';
-import type { PosixExports } from './process.js';
+import type { CModuleExports } from '../../../host/embed-link.js';
 
 // errno as the program's libc (wasi-libc) numbers it: fork.c stores -result in errno as it is
 const { EAGAIN, ECHILD, ENOMEM, ENOSYS } = WASI_ERRNO;
@@ -53,7 +53,7 @@ export interface PosixFork {
  * The `wtp_fork` imports: `view` is the thread's instance (bound late) and its stack top. `refusal` is added to the
  * text of a fork() the module cannot make (no fork build step): where the build that can is.
  */
-export function posixForkImports(forker: () => PosixForker, view: () => { program: PosixExports; stackTop: number },
+export function posixForkImports(forker: () => PosixForker, view: () => { program: CModuleExports; stackTop: number },
   describe: () => { program: string; args: string[] }, memory: () => WebAssembly.Memory, refusal?: string): PosixFork {
   const forkWith = (data: PosixForkData) => forker().fork({ data, ackTimeoutMs: POSIX_FORK_ACK_TIMEOUT_MS }).pid;
   const cfork = new CForkThread(memory, (frames) => {

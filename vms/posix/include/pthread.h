@@ -141,6 +141,19 @@ int wtp_core_handle(void);
  * protects; libc is fine (its locks wait detached too). */
 int wtp_blocking_begin(void);
 void wtp_blocking_end(int was_attached);
+/* A VM whose running threads never poll the core (CPython's eval loop),
+ * under stop-the-world (docs/EMBEDDING.md "A VM lock handed over on
+ * request"); register before threads run. wtp_stop_signal: every stop that
+ * finds a thread running stores `value` into `*word` (a flag the VM's running
+ * thread checks, which sends it to a wait). wtp_cond_stop_guard: for the wait
+ * in which a thread that gave its lock up on request waits for a taker, who
+ * may not exist when the request was a stop's: the end of every stop wakes
+ * the waiters of `c`, and a wait on `c` begun while no stop is requested,
+ * after a stop asked, returns at once (the VM then takes its lock back, which
+ * consumes the request). 0, or EINVAL (not a word of the program's memory) or
+ * EAGAIN (no room left). */
+int wtp_stop_signal(volatile int *word, int value);
+int wtp_cond_stop_guard(pthread_cond_t *c);
 /* libc's locks across a fork (the VM's fork path; docs/EMBEDDING.md). */
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);

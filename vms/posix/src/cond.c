@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-#define SEQ(c) (&(c)->__u.__vi[0])
+#define SEQ(c) WTP_COND_SEQ(c)
 #define CLOCK(c) ((c)->__u.__i[1])
 #define WAITERS(c) (&(c)->__u.__vi[2])
 
@@ -47,6 +47,7 @@ int pthread_cond_destroy(pthread_cond_t *c) { return LOAD(WAITERS(c)) ? EBUSY : 
 static int wait(pthread_cond_t *c, pthread_mutex_t *m, int clock, const struct timespec *abstime) {
   if (abstime && (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000)) return EINVAL;
   int32_t seq = LOAD(SEQ(c));
+  if (wtp_cond_stop_skips(c)) return 0; /* the mutex was never released */
   __atomic_fetch_add(WAITERS(c), 1, __ATOMIC_SEQ_CST);
   int depth = wtp_mutex_release_all(m);
   if (depth < 0) {

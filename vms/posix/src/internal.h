@@ -18,7 +18,7 @@
 /* A thread's join state: who reclaims its record. */
 enum { J_JOINABLE, J_DETACHED, J_EXITED, J_RECLAIM };
 
-/* pthread_t points here. The host reads `area` by offset (vms/posix/host/threads.ts). */
+/* pthread_t points here. The host reads `area` by offset (vms/posix/host/process.ts RECORD_AREA). */
 struct __pthread {
   uint32_t area;                /* +0 stack + TLS block (wtp_area_new); 0 for the initial thread */
   int32_t handle;               /* +4 core handle, once the worker runs */
@@ -57,6 +57,13 @@ void wtp_blocking_end(int was_attached);
  * held with waiters); waits detached. Never held across a safe point. */
 void wtp_lock(volatile int32_t *word);
 void wtp_unlock(volatile int32_t *word);
+
+/* A condition variable's sequence word (cond.c); a stop's end wakes a guarded one (stop.c). */
+#define WTP_COND_SEQ(c) (&(c)->__u.__vi[0])
+/* Whether a wait on `c` about to begin would wait for a stop that is over: it
+ * returns at once instead, a spurious wake-up (stop.c). After reading the
+ * sequence word, before waiting. */
+int wtp_cond_stop_skips(pthread_cond_t *c);
 
 /* Key values of the exiting thread: destructors (pthread_key_create). */
 void wtp_keys_run_destructors(void);
