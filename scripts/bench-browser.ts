@@ -5,41 +5,20 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
-import { BROWSERS, launch } from './browsers.js';
-import { startServer } from './coi-server.js';
+import { inEachBrowser } from './each-browser.js';
 import { runBrowserBench } from './bench-browser-workload.js';
 
 const PAGE_DEADLINE_MS = 300_000;
 
 export async function benchBrowser(opts: { quick: boolean; log: (s: string) => void }): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  const server = await startServer();
-  try {
-    for (const name of BROWSERS) {
-      opts.log(`browser: ${name}…`);
-      try {
-        const page = await launch(name);
-        try {
-          await page.goto(`${server.url}web/blank.html`);
-          const r = await Promise.race([
-            page.evaluate(async ({ url, quick }) => {
-              const bench = await import(url);
-              const host = await import(new URL('../host/browser/index.js', url).href);
-              return bench.runBrowserBench(host.createRuntime, quick);
-            }, { url: `${server.url}dist/scripts/bench-browser-workload.js`, quick: opts.quick }),
-            new Promise<never>((_, rej) => setTimeout(() => rej(new Error('deadline passed')), PAGE_DEADLINE_MS).unref()),
-          ]);
-          out[name] = { version: page.version, ...(r as Record<string, unknown>) };
-        } finally {
-          await page.close();
-        }
-      } catch (e) {
-        out[name] = `unavailable: ${e instanceof Error ? e.message : String(e)}`;
-      }
-    }
-  } finally {
-    await server.close();
-  }
+  const out: Record<string, unknown> = await inEachBrowser('browser', opts.log, PAGE_DEADLINE_MS, async (page, url) => {
+    const r = await page.evaluate(async ({ url, quick }) => {
+      const bench = await import(url);
+      const host = await import(new URL('../host/browser/index.js', url).href);
+      return bench.runBrowserBench(host.createRuntime, quick);
+    }, { url: `${url}dist/scripts/bench-browser-workload.js`, quick: opts.quick });
+    return { version: page.version, ...(r as Record<string, unknown>) };
+  });
   opts.log('browser: node…');
   out.node = { version: process.version, ...(await runBrowserBench(createRuntime, opts.quick)) };
   try {

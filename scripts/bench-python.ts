@@ -2,7 +2,8 @@
 // command against Debian's native python3.11 in the same run (the programs of
 // scripts/bench_python.py, timed inside Python, interleaved), start-up beside
 // native and beside wasm-threads-lua, and the sizes of the module and its
-// standard library; its threads part is scripts/bench-python-threads.ts. Alone: `node dist/scripts/bench-python.js
+// standard library; its threads part is scripts/bench-python-threads.ts, its page part (the same programs and
+// start-up in Chromium and Firefox) scripts/bench-python-page.ts. Alone: `node dist/scripts/bench-python.js
 // [--quick] [--json]`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { arg, parseArgs } from './args.js';
 import { benchPythonThreads } from './bench-python-threads.js';
+import { benchPythonPage } from './bench-python-page.js';
 import { median, round } from './stats-util.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,11 +84,12 @@ export async function benchPython(opts: { quick: boolean; log: Log }): Promise<R
     python_wasm_bytes: bytes.length, python_wasm_gzip_bytes: gzipSync(bytes, { level: 9 }).length,
     stdlib_bytes: du(lib), stdlib_without_tests_bytes: du(lib) - du(path.join(lib, 'test')),
   };
+  const page = await benchPythonPage({ ...opts, nativeMs: Object.fromEntries(Object.entries(programs).map(([k, r]) => [k, r.native_ms])) });
   const threads = await benchPythonThreads(opts);
   const fair = (t: Record<string, unknown>) => ['threads_2', 'threads_4'].every((k) => (t[k] as { fair_within_10pct: boolean }).fair_within_10pct);
   return {
     single_thread: { reps, rounds_per_process: perProcess, programs, geomean_ratio: geomean },
-    startup, size, threads,
+    startup, size, page, threads,
     targets: { single_thread_geomean_le_2x_native: geomean <= 2, thread_shares_fair_within_10pct: fair(threads.python_wasm as Record<string, unknown>) },
   };
 }

@@ -35,9 +35,11 @@ export async function startServer(port = 0, host = '127.0.0.1'): Promise<CoiServ
       res.writeHead(404, headers).end('not found');
       return;
     }
+    // a directory's URL (web/) serves its index.html
+    const file = path.endsWith(sep) ? `${path}index.html` : path;
     try {
-      const body = await readFile(ROOT + path);
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+      const body = await readFile(ROOT + file);
+      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
     } catch {
       res.writeHead(404, headers).end('not found');
     }

@@ -1,6 +1,7 @@
 // Threads in Python: CPython on the pthread layer (build/python.wasm) runs
 // tests/python/threaded/*.py — locks with timeouts, RLock, Condition, Event,
-// Semaphore, Barrier, queue, threading.local, excepthook, a thread pool — on
+// Semaphore, Barrier, queue, threading.local, excepthook, a thread pool,
+// daemon threads at exit, the switch interval, sleeps releasing the GIL — on
 // real threads on workers, with the same stdout, stderr and exit status as
 // Debian's python3.11.
 import fs from 'node:fs';

@@ -7,13 +7,19 @@ import * as assert from 'uvu/assert';
 import { startServer } from '../../scripts/coi-server.js';
 import { BROWSERS, launch, type BrowserName } from '../../scripts/browsers.js';
 
-interface CaseResult { name: string; ok: boolean; error?: string }
+interface CaseResult { name: string; ok: boolean; error?: string; ms?: number }
 
-/** `suite`: the module's path under dist/ (e.g. 'tests/browser/posix-suite.js'); `run`: its export returning the results. */
-export async function browserSuiteTests(label: string, suite: string, run: string, deadlineMs: number): Promise<void> {
+/** One browser's run: the in-page results, or why there are none. */
+export interface BrowserSuiteRun { browser: BrowserName; version: string; results: CaseResult[] | string }
+
+/**
+ * `suite`: the module's path under dist/ (e.g. 'tests/browser/posix-suite.js'); `run`: its export returning the
+ * results, called with `arg` (structured-cloneable: the cases, when the Node side makes them).
+ */
+export async function browserSuiteTests(label: string, suite: string, run: string, deadlineMs: number, arg?: unknown): Promise<BrowserSuiteRun[]> {
   const browsers = (process.env.BROWSERS?.split(',') as BrowserName[] | undefined) ?? BROWSERS;
   const server = await startServer();
-  const results: { browser: BrowserName; version: string; results: CaseResult[] | string }[] = [];
+  const results: BrowserSuiteRun[] = [];
   for (const name of browsers) {
     const log: string[] = [];
     let page: Awaited<ReturnType<typeof launch>> | undefined;
@@ -23,7 +29,7 @@ export async function browserSuiteTests(label: string, suite: string, run: strin
       page = await launch(name, (l) => log.push(l));
       await page.goto(`${server.url}web/blank.html`);
       const late = new Promise<string>((r) => { timer = setTimeout(() => r(`the ${label} suite did not finish within ${deadlineMs} ms`), deadlineMs); });
-      out = await Promise.race([page.evaluate(async ({ url, fn }) => (await import(url))[fn](), { url: `${server.url}dist/${suite}`, fn: run }), late]);
+      out = await Promise.race([page.evaluate(async ({ url, fn, a }) => (await import(url))[fn](a), { url: `${server.url}dist/${suite}`, fn: run, a: arg }), late]);
     } catch (e) {
       out = `${name} did not run the ${label} suite: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
@@ -42,4 +48,5 @@ export async function browserSuiteTests(label: string, suite: string, run: strin
     test(`${browser}: the ${label} suite ran (${version})`, () => assert.ok(rs.length > 0));
     for (const r of rs) test(`${browser}: ${label}: ${r.name}`, () => { if (!r.ok) assert.unreachable(r.error); });
   }
+  return results;
 }

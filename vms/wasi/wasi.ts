@@ -88,6 +88,11 @@ export interface WasiStat {
   ctimeNs?: bigint;
 }
 
+/** Throws as node:fs does, for a WasiFs of a host's own: an Error with `code` (ENOENT, EROFS…), which Wasi maps to its errno. */
+export function fsError(code: string, what: string): never {
+  throw Object.assign(new Error(`${code}: ${what}`), { code });
+}
+
 export interface WasiOptions {
   /** argv, argv[0] first. */
   args: string[];

@@ -13,6 +13,8 @@ import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixNoForkImports } from './fork.js';
+import { appendOutput } from './output-log.js';
+import { InvalidArgumentError } from '../../../host/errors.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
 export interface PosixExports extends CModuleExports {
@@ -64,6 +66,10 @@ export interface PosixJobData {
   exitCell: SharedArrayBuffer;
   /** When set, fds 1 and 2 append here instead of the host's. */
   capture?: SharedArrayBuffer;
+  /** When set, fds 1 and 2 append here as records with their fd, instead of the host's (output-log.ts). */
+  output?: SharedArrayBuffer;
+  /** What the job module's WASI options take from the process (PosixProcessOptions.wasiData). */
+  wasiData?: unknown;
 }
 
 /** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
@@ -133,7 +139,16 @@ export interface PosixProcess {
   rt: Runtime;
   /** Resolves with the exit status. */
   status: Promise<number>;
+  /**
+   * Ends the process from the host, whatever its threads are doing (a loop that never calls the layer included), as
+   * a signal would: `status` settles with `code` (default POSIX_KILLED_STATUS) and the runtime's close ends the
+   * workers. Nothing the program registered runs (no atexit, no stdio flush).
+   */
+  kill(code?: number): void;
 }
+
+/** A process ended by kill(): what a native one killed by SIGKILL shows (128 + 9). */
+export const POSIX_KILLED_STATUS = 137;
 
 export interface PosixProcessOptions {
   core: WebAssembly.Module;
@@ -151,6 +166,13 @@ export interface PosixProcessOptions {
   /** The job module of the threads (thread-worker.ts under Node). */
   job: URL;
   capture?: SharedArrayBuffer;
+  /** PosixJobData.output: the process's output log (output-log.ts). */
+  output?: SharedArrayBuffer;
+  /**
+   * Given to the job module's WASI options on every thread (runPosixThreadJob's `platformWasi`), structured-cloneable:
+   * what a VM's own job module needs from its host (a page's Python: the channel of its file system).
+   */
+  wasiData?: unknown;
   /** Registry slots: threads alive at once + 1 (default 72). */
   capacity?: number;
   /**
@@ -173,15 +195,21 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const exitCell = new SharedArrayBuffer(4);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
-    area, exitCell, capture: opts.capture, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
+    area, exitCell, capture: opts.capture, output: opts.output, wasiData: opts.wasiData, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
+  // the host's own line about the process goes where the program's stderr goes
+  const report = (line: string) => {
+    const bytes = new TextEncoder().encode(`${line}\n`);
+    if (opts.output) appendOutput(opts.output, 2, bytes);
+    else if (opts.capture) appendCapture(opts.capture, bytes);
+    else console.error(line);
+  };
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
   if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
     if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
-    const message = `posix: a thread's worker died: ${e instanceof Error ? e.message : String(e)}\n`;
-    if (opts.capture) appendCapture(opts.capture, new TextEncoder().encode(message));
-    else console.error(message.trimEnd());
+    report(`posix: a thread's worker died: ${why(e)}`);
     recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
   }));
   const exited = (async () => {
@@ -191,11 +219,15 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const status = (async () => {
     const code = await Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
       if (Atomics.load(cell, 0) !== 0) return exited; // the process had ended: close() terminated it
-      console.error(`posix: the main thread's worker failed: ${e instanceof Error ? e.message : String(e)}`);
+      report(`posix: the main thread's worker failed: ${why(e)}`);
       return POSIX_WORKER_DIED_STATUS;
     })]);
     await rt.close({ graceMs: 100 });
     return code;
   })();
-  return { rt, status };
+  const kill = (code = POSIX_KILLED_STATUS) => {
+    if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`kill: an exit status is an integer in [0, 255], got ${String(code)}`);
+    recordExit(exitCell, code);
+  };
+  return { rt, status, kill };
 }

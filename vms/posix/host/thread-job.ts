@@ -9,10 +9,11 @@ import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
+import { appendOutput } from './output-log.js';
 import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports, type PosixJobData } from './process.js';
 
 /** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
-function detached<T>(ctx: ThreadContext, f: () => T): T {
+export function detached<T>(ctx: ThreadContext, f: () => T): T {
   const attached = (ctx.core.slot_word(ctx.handle & 0xff) & STATE_MASK) === ST_ATTACHED;
   if (attached) ctx.core.detach(ctx.handle);
   try {
@@ -22,16 +23,21 @@ function detached<T>(ctx: ThreadContext, f: () => T): T {
   }
 }
 
-export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[]) => WasiOptions): Promise<number> {
+/** `platformWasi`: the thread's WASI options from the process's arguments and its `wasiData` (PosixProcessOptions). */
+export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args: string[], wasiData?: unknown) => WasiOptions): Promise<number> {
   const d = ctx.data as PosixJobData;
   const base = {
-    job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, programUrl: d.programUrl,
-    forkRefusal: d.forkRefusal,
+    job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, output: d.output,
+    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal,
   };
-  const options = platformWasi(d.args);
+  const options = platformWasi(d.args, d.wasiData);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
-  const { capture } = d;
+  const { capture, output } = d;
   if (capture) options.stdout = options.stderr = (b) => appendCapture(capture, b);
+  if (output) {
+    options.stdout = (b) => appendOutput(output, 1, b);
+    options.stderr = (b) => appendOutput(output, 2, b);
+  }
   const stdin = options.stdin;
   if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
   let program: PosixExports | undefined = undefined;
@@ -61,7 +67,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
       return e.code;
     }
     const message = `posix: thread trapped: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`;
-    (capture ? (b: Uint8Array) => appendCapture(capture, b) : options.stderr)(new TextEncoder().encode(message));
+    options.stderr(new TextEncoder().encode(message));
     recordExit(d.exitCell, 134);
     return 134;
   }
