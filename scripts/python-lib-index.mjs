@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answerHelp } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIB = path.join(ROOT, 'build', 'python-lib');
@@ -41,6 +42,8 @@ function indexTree(dir) {
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  answerHelp(process.argv.slice(2), 'python-lib-index', 'writes build/python-lib.json, the index of the standard library a page serves',
+    { args: { '--check': 'exit 1 when the index is missing or older than the tree; write nothing' } });
   if (!fs.existsSync(path.join(LIB, 'lib', 'python3.11', 'os.py'))) {
     // build:python skips itself without its toolchain (unless NEED_PYTHON is set): so does its index
     console.error(`${LIB}: no standard library (npm run build:python)${process.env.NEED_PYTHON ? '' : ': skipped'}`);

@@ -14,10 +14,10 @@ const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 /** The VMs' commands: their options are the VM's. */
 const VMS = new Set(['lua', 'python']);
 
-/** The scripts that run one project file: name → [interpreter, file]. */
+/** The scripts made of project files run one after the other (`a && b`): name → [interpreter, file], one per file. */
 const commands = Object.entries(scripts).flatMap(([name, line]) => {
-  const m = /^(node|bash) ((?:dist\/)?(?:scripts|tests|vms)\/\S+)$/.exec(line);
-  return m ? [[name, m[1], m[2]] as const] : [];
+  const steps = line.split(' && ').map((step) => /^(node|bash) ((?:dist\/)?(?:scripts|tests|vms)\/\S+)$/.exec(step));
+  return steps.every((m) => m) ? steps.map((m, i) => [i ? `${name} (step ${i + 1})` : name, m![1], m![2]] as const) : [];
 });
 
 function help(interpreter: string, file: string): { status: number | null; out: string } {
