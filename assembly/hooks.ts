@@ -14,8 +14,8 @@
 //                meanwhile (CPython recomputes eval_breaker from its own
 //                state) is asked again one slice later.
 //   HOOK_COUNT   added to by the same passes, with the signal words: a count
-//                of the passes that asked, which tells a later reader whether
-//                a request it finds may be a stop's (it counted on) or not.
+//                of the passes that asked. A reader that sees it move knows
+//                that a request it finds may be a stop's.
 //   HOOK_WAKE    at the end of every stop (start, the abandon at the
 //                deadline, the restore after a requester died), once
 //                W_REQUESTED is cleared and every parked thread resumed:

@@ -6,17 +6,18 @@
 //   begin  W_REQUESTED = 1, then park passes: DETACHED → SUSPENDED, set STOP on
 //          ATTACHED; a pass counts the slots not yet settled (ATTACHED or
 //          REGISTERING) and, if any, stores the stop hooks' signal words
-//          (hooks.ts: a VM thread that never polls). Attached threads suspend themselves at their next poll
-//          and bump W_SUSPEND_EPOCH, which the requester waits on between passes
-//          (reading the epoch before the pass, so no wake-up is lost).
+//          (hooks.ts: a VM thread that never polls). Attached threads suspend
+//          themselves at their next poll and bump W_SUSPEND_EPOCH, which the
+//          requester waits on between passes (reading the epoch before the
+//          pass, so no wake-up is lost).
 //   stopped when a pass finds nothing pending: W_STOPPED = 1.
 //   start  W_STOPPED = 0, then W_REQUESTED = 0, before anyone is resumed
 //          (is_stopped() never reads 1 while a thread runs); then
-//          SUSPENDED → DETACHED and notify each
-//          word, then the stop hooks' wake words (hooks.ts); REGISTERING slots are waited out (for at most 50 ms: one whose
-//          registrant died would otherwise hold the start forever; a live one
-//          that settles SUSPENDED after the pass resumes itself, see
-//          state.ts healOrphan); then release W_EXCLUSION.
+//          SUSPENDED → DETACHED and notify each word, then the stop hooks'
+//          wake words (hooks.ts); REGISTERING slots are waited out (for at
+//          most 50 ms: one whose registrant died would otherwise hold the
+//          start forever; a live one that settles SUSPENDED after the pass
+//          resumes itself, see state.ts healOrphan); then release W_EXCLUSION.
 //   deadline: the requester records the stragglers, then restores exactly as
 //          start does (STOP withdrawn from ATTACHED words) and releases.
 // The requester stays ATTACHED throughout; while it waits for another
