@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { arg, parseArgs } from './args.js';
 import { inEachBrowser } from './each-browser.js';
 import { median, round } from './stats-util.js';
-// a cycle (bench-python.ts runs this part): only the list is read, and only once both modules have run
-import { PYTHON_BENCH_PROGRAMS } from './bench-python.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The programs of scripts/bench_python.py, each run in the page and, by bench-python.ts, in Node and natively. */
+export const PYTHON_BENCH_PROGRAMS = ['recursion', 'loops', 'strings', 'dict_list', 'classes', 'exceptions', 'generators', 'floats'];
 const PROGRAM_FILE = path.join(ROOT, 'scripts', 'bench_python.py');
 const NATIVE = '/usr/bin/python3.11';
 const PAGE_DEADLINE_MS = 600_000;

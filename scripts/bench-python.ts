@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { arg, parseArgs } from './args.js';
 import { benchPythonThreads } from './bench-python-threads.js';
-import { benchPythonPage } from './bench-python-page.js';
+import { benchPythonPage, PYTHON_BENCH_PROGRAMS } from './bench-python-page.js';
 import { median, round } from './stats-util.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,7 +21,6 @@ const NATIVE = '/usr/bin/python3.11';
 const CLI = path.join(ROOT, 'dist', 'vms', 'python', 'host', 'cli.js');
 const LUA_CLI = path.join(ROOT, 'dist', 'vms', 'lua', 'host', 'cli.js');
 const PROGRAM_FILE = path.join(ROOT, 'scripts', 'bench_python.py');
-export const PYTHON_BENCH_PROGRAMS = ['recursion', 'loops', 'strings', 'dict_list', 'classes', 'exceptions', 'generators', 'floats'];
 
 type Log = (s: string) => void;
 

@@ -67,7 +67,7 @@ test('the generated files match abi/abi.json (node scripts/gen-abi.mjs --check)'
 function genInCopy(edit: (dir: string) => void, args: string[] = ['--check']): { code: number; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'gen-abi-'));
   try {
-    for (const p of ['abi', 'scripts/gen-abi.mjs', 'assembly', 'include', 'docs', 'README.md', 'interp']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+    for (const p of ['abi', 'scripts/gen-abi.mjs', 'scripts/build-options.mjs', 'assembly', 'include', 'docs', 'README.md', 'interp']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
     cpSync(join(ROOT, 'host'), join(dir, 'host'), { recursive: true, filter: (src) => statSync(src).isDirectory() || src.endsWith('.ts') });
     edit(dir);
     try {

@@ -161,19 +161,9 @@ export const controlWords = (control: ForkControl): Int32Array => new Int32Array
 
 export const stagingView = (control: ForkControl): Uint8Array => new Uint8Array(control.buffer, STAGING_BYTE);
 
-function writeText(ctl: Int32Array, at: number, max: number, lenWord: number, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  const n = Math.min(bytes.length, max);
-  new Uint8Array(ctl.buffer, at, max).set(bytes.subarray(0, n));
-  Atomics.store(ctl, lenWord, n);
-}
-
-function readText(ctl: Int32Array, at: number, lenWord: number): string {
-  // TextDecoder refuses views of shared memory: copy out first
-  return new TextDecoder().decode(new Uint8Array(ctl.buffer, at, Atomics.load(ctl, lenWord)).slice());
-}
-
-export const readMessage = (ctl: Int32Array): string => readText(ctl, CTL_MSG_BYTE, CTL_MSG_LEN);
+/** The result message, copied out: TextDecoder refuses views of shared memory. */
+export const readMessage = (ctl: Int32Array): string =>
+  new TextDecoder().decode(new Uint8Array(ctl.buffer, CTL_MSG_BYTE, Atomics.load(ctl, CTL_MSG_LEN)).slice());
 
 /** Claimant: IDLE → CLAIMED. False when another fork holds the block. */
 export function claim(ctl: Int32Array, handle: number): boolean {
@@ -222,7 +212,9 @@ export const take = (ctl: Int32Array): boolean => Atomics.compareExchange(ctl, C
  */
 export function finish(ctl: Int32Array, result: number, message: string, from: number = ST_TAKEN): boolean {
   if (Atomics.compareExchange(ctl, CTL_STATE, from, ST_FINISHING) !== from) return false;
-  writeText(ctl, CTL_MSG_BYTE, CTL_MSG_MAX, CTL_MSG_LEN, message);
+  const bytes = new TextEncoder().encode(message).subarray(0, CTL_MSG_MAX);
+  new Uint8Array(ctl.buffer, CTL_MSG_BYTE, CTL_MSG_MAX).set(bytes);
+  Atomics.store(ctl, CTL_MSG_LEN, bytes.length);
   Atomics.store(ctl, CTL_RESULT, result);
   Atomics.store(ctl, CTL_STATE, ST_DONE);
   Atomics.notify(ctl, CTL_STATE);
