@@ -269,6 +269,11 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     killDone(ctl);
   };
 
+  const killAndRefill = (): void => {
+    serveKill();
+    refill();
+  };
+
   // Pooled children are let go; running ones are waited for (SHUTDOWN_WAIT)
   // or killed (SHUTDOWN_KILL); every child and carrier is gone before the server ends.
   async function shutdown(mode: number): Promise<never> {
@@ -302,11 +307,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
         serve,
         failureCode: (e) => (e instanceof ChildFailure ? e.errno : FORK_E_SPAWN),
         shutdown,
-        refill,
-        idle: () => {
-          serveKill();
-          refill();
-        },
+        // after each request too: a kill waits for no more than the hand-off in flight, even while forks keep coming
+        refill: killAndRefill,
+        idle: killAndRefill,
       });
     },
     killAll(status) {
