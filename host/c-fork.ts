@@ -36,7 +36,7 @@ const REWINDING = 2;
 const DATA_HEADER = 8;
 
 /** WASI errno values the import returns negated (the VM's libc speaks WASI's numbers). */
-export const WASI_ERRNO = { EAGAIN: 6, ECHILD: 12, EINVAL: 28, ENOMEM: 48, ENOSYS: 52, ENOTSUP: 58 } as const;
+export const WASI_ERRNO = { EAGAIN: 6, ECHILD: 12, EINVAL: 28, ENOMEM: 48, ENOSYS: 52, ENOTSUP: 58, ESRCH: 71 } as const;
 
 /** Whether a module's instance went through the fork build step. */
 export function hasAsyncify(exports: object): exports is AsyncifyExports {

@@ -49,6 +49,14 @@ export class Forks {
     return this.#fork.waitpidAsync(pid, opts);
   }
 
+  waitAny(opts?: WaitpidOptions): { pid: number; status: number } | undefined {
+    return this.#fork.waitAny(opts);
+  }
+
+  kill(pid: number, signal: number): void {
+    this.#fork.kill(pid, signal);
+  }
+
   registerAtFork(hooks: AtForkHooks): void {
     this.#fork.registerAtFork(hooks);
   }

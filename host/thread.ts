@@ -131,6 +131,20 @@ export class RegisteredThread implements ForkingThread {
     return this.#forks.waitpidAsync(pid, opts);
   }
 
+  /** The first child to exit, as wait(): its pid and status (as waitpid's), blocking detached; noHang: undefined while all run. */
+  waitAny(opts?: WaitpidOptions): { pid: number; status: number } | undefined {
+    this.#open();
+    if (!opts?.noHang) this.assertCanBlock('waitAny', 'waitpidAsync');
+    return this.#forks.waitAny(opts);
+  }
+
+  /** Ends running child `pid` with signal 15 or 9 (waitpid's status: 128 + it); signal 0 only checks it is a child. */
+  kill(pid: number, signal: number): void {
+    this.#open();
+    this.assertCanBlock('kill', 'waitpidAsync');
+    this.#forks.kill(pid, signal);
+  }
+
   /** Hooks around this thread's forks, as os.register_at_fork. */
   registerAtFork(hooks: AtForkHooks): void {
     this.#open();

@@ -187,12 +187,11 @@ async function threads(src, { ver }) {
   localModules(OBJ_THREADS);
   await make(src, OBJ_THREADS, EXTRA_CFLAGS);
   const own = await projectObjects(OBJ_THREADS);
-  const lib = path.join(layer.sysroot, 'lib/wasm32-wasi');
   const tmp = `${OUT}.${process.pid}.tmp`;
   // The layer's link (its entry wtp_command, its exports, malloc and stdio under its locks); CPython's WASI stack
   // size, so that its data and the first thread's stack fit the layer's initial memory.
   await run(LD, [...layer.ldflags, '-z', 'stack-size=524288', '--strip-debug', '--error-limit=0', ...pythonObjects(OBJ_THREADS), ...own, ...layer.objects,
-    ...layer.libs, path.join(lib, 'libwasi-emulated-getpid.a'), '-o', tmp]);
+    ...layer.libs, '-o', tmp]);
   fs.renameSync(tmp, OUT);
   log(`${path.relative(ROOT, OUT)} (CPython ${ver} with threads, ${fs.statSync(OUT).size} bytes)`);
 }
@@ -252,10 +251,11 @@ function stdlib(src) {
 
 /**
  * What configure answers on the layer for os.fork: fork() from vms/posix/src/fork.c (libc's locks held across the
- * copy), waitpid()/wait() and <sys/wait.h> from the layer too. CPython's os.fork then runs PyOS_BeforeFork and
- * PyOS_AfterFork_* itself; os.register_at_fork and os.wait* exist. No source is changed.
+ * copy), waitpid()/wait() and <sys/wait.h> from the layer too, and getppid()/kill() (vms/posix/src/proc.c, which
+ * answers getpid() too: the process's own pids). CPython's os.fork then runs PyOS_BeforeFork and PyOS_AfterFork_*
+ * itself; os.register_at_fork, os.wait*, os.getppid and os.kill exist. No source is changed.
  */
-const FORK_ANSWERS = ['ac_cv_func_fork', 'ac_cv_func_waitpid', 'ac_cv_func_wait', 'ac_cv_header_sys_wait_h'];
+const FORK_ANSWERS = ['ac_cv_func_fork', 'ac_cv_func_waitpid', 'ac_cv_func_wait', 'ac_cv_header_sys_wait_h', 'ac_cv_func_getppid', 'ac_cv_func_kill'];
 const OUT_FORK = path.join(BUILD, 'python-fork-anywhere.wasm');
 
 /**

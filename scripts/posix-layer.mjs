@@ -74,7 +74,7 @@ export const WRAPPED = [
 ];
 
 /** The layer's sources; command.c (wtp_command) only for programs without an entry of their own. */
-const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'sleep.c', 'stop.c'];
+const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'proc.c', 'sleep.c', 'stop.c'];
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {

@@ -23,7 +23,7 @@ posixTest('a program on the layer imports only its memory, the core, the layer\'
   const program = new WebAssembly.Module(fs.readFileSync(wasm));
   const core = new WebAssembly.Module(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')));
   const coreExports = new Set(WebAssembly.Module.exports(core).map((e) => e.name));
-  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid'] };
+  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid', 'wait_any', 'kill', 'getpid', 'getppid'] };
   for (const i of WebAssembly.Module.imports(program)) {
     const where = `${i.module}.${i.name}`;
     if (i.module === 'env') assert.is(where, 'env.memory');
@@ -109,10 +109,10 @@ posixTest('a thread that never polls is stopped through its signal words; its wa
   assert.ok(r.out.endsWith('done\n'), r.out);
 });
 
-posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates and prints, the parent goes on', 'fork', 180_000, async (wasm) => {
+posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates and prints, the parent goes on; own pids, kill', 'fork', 180_000, async (wasm) => {
   const r = await runPosix(wasm);
   assert.is(r.status, 0, r.out.slice(-2000));
-  assert.equal(steps(r.out), ['forks', 'joined']);
+  assert.equal(steps(r.out), ['forks', 'joined', 'kill']);
   // the storm's lines stayed whole across the forks
   for (const l of r.out.split('\n').filter((x) => x.startsWith('storm'))) assert.match(l, /^storm \d \d+$/);
 });

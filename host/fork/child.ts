@@ -178,9 +178,10 @@ export class ChildSession<R extends ChildRuntime> {
    * The forking thread continues: after_fork_child, the continuation's
    * afterForkChild hook, `ack`, then the continuation. Resolves with the
    * child's exit status (the continuation's result, or 0); the caller closes
-   * the runtime (`rt.exit`) and ends the child with it.
+   * the runtime (`rt.exit`) and ends the child with it. `pid`: the child's,
+   * as the server numbered it (the continuation's ctx.pid).
    */
-  async run(ack: (a: ChildAck) => void | Promise<void>): Promise<{ runtime: R; code: number }> {
+  async run(ack: (a: ChildAck) => void | Promise<void>, pid?: number): Promise<{ runtime: R; code: number }> {
     const info = this.#info!;
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
     const restoredChecksum = flags.verify ? memoryChecksum(this.memory) : undefined;
@@ -189,7 +190,7 @@ export class ChildSession<R extends ChildRuntime> {
     const name = this.o.config.exportName ?? 'default';
     const fn = this.cont[name];
     if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
-    const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum };
+    const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum, pid };
     this.#ctx = ctx;
     if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
     const t2 = performance.now();

@@ -14,16 +14,17 @@
 // written once as a generator of the steps that wait or block, run by the
 // host's one step runner (host/steps.ts), blocking or not.
 import {
-  ChildProcessError, ForkError, ForkRefusedError, StopBusyError, StopTimeoutError, errorFor,
+  ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
 import {
-  CTL_ACK_TIMEOUT_MS, CTL_OWNER, CTL_RESULT, CTL_SERVER,
+  CTL_ACK_TIMEOUT_MS, CTL_EXITS, CTL_KILL, CTL_OWNER, CTL_RESULT, CTL_SERVER,
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES, PAGE,
-  REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
-  abandon, claim, controlWords, post, procFind, procReap, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  PROC_RUNNING, REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
+  abandon, claim, controlWords, post, procFind, procReap, procState, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
   type ForkControl, type ProcEntry,
 } from './protocol.js';
+import { SIGKILL, SIGTERM, exitCodeOf, exitCount, postKill, procFirstExited, waitStatusOf } from './exits.js';
 import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
 import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
@@ -101,6 +102,8 @@ interface Sealed {
 export interface WaitpidOptions {
   /** WNOHANG: return undefined at once when the child is still running. */
   noHang?: boolean;
+  /** Linux's wait status (exit code << 8, or the signal that ended the child) rather than the exit status. */
+  waitStatus?: boolean;
 }
 
 const SERVER_WAIT_MS = 30_000;
@@ -152,6 +155,18 @@ export class ForkClient {
   /** Never blocks the calling thread. */
   async waitpidAsync(pid: number, opts: WaitpidOptions = {}): Promise<number | undefined> {
     return runAsync(this.#waitpid(pid, opts));
+  }
+
+  /** The first child to exit and its status (as waitpid's), waiting detached; with noHang undefined while all run. */
+  waitAny(opts: WaitpidOptions = {}): { pid: number; status: number } | undefined {
+    return runBlocking(this.#waitAny(opts));
+  }
+
+  /** Ends running child `pid` with SIGTERM or SIGKILL (its status then says so); signal 0 only checks it is a child. */
+  kill(pid: number, signal: number): void {
+    if (signal !== 0 && signal !== SIGTERM && signal !== SIGKILL) throw new InvalidArgumentError(`kill: signal ${String(signal)} is not 0, SIGTERM or SIGKILL`);
+    const entry = this.#procEntry(pid, 'kill');
+    if (signal !== 0) runBlocking(this.#kill(entry, pid, signal));
   }
 
   // ---- the algorithms --------------------------------------------------------------
@@ -206,17 +221,46 @@ export class ForkClient {
   // whose reap wins, E_CHILD to every other as soon as the entry is reaped.
   *#waitpid(pid: number, opts: WaitpidOptions): Steps<number | undefined> {
     trace('P', 'waitpid', pid);
-    const entry = this.#procEntry(pid);
+    const entry = this.#procEntry(pid, 'waitpid');
     for (;;) {
       const r = procReap(this.ctl, entry);
       if (r === REAP_GONE) throw new ChildProcessError(`waitpid: child ${pid} was reaped by another waiter`);
       if (r !== REAP_RUNNING) {
         trace('P', 'reaped', pid);
-        return r;
+        return opts.waitStatus ? waitStatusOf(r) : exitCodeOf(r);
       }
       if (opts.noHang) return undefined;
       // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
       yield this.#wait(entry.slot + 1, entry.tag, 100);
+    }
+  }
+
+  // Another waiter may reap the entry found first: then the next scan's first is the answer.
+  *#waitAny(opts: WaitpidOptions): Steps<{ pid: number; status: number } | undefined> {
+    for (;;) {
+      const seen = exitCount(this.ctl);
+      const { entry, children } = procFirstExited(this.ctl);
+      if (children === 0) throw new ChildProcessError('wait: this runtime has no unreaped child');
+      const r = entry ? procReap(this.ctl, entry) : REAP_RUNNING;
+      if (entry && r !== REAP_GONE && r !== REAP_RUNNING) return { pid: entry.pid, status: opts.waitStatus ? waitStatusOf(r) : exitCodeOf(r) };
+      if (!entry && opts.noHang) return undefined;
+      if (!entry) yield this.#wait(CTL_EXITS, seen, 100);
+    }
+  }
+
+  // The server serves one kill at a time; a child that exits meanwhile keeps its own status.
+  *#kill(entry: ProcEntry, pid: number, signal: number): Steps<void> {
+    const ctl = this.ctl;
+    const end = performance.now() + CLAIM_WAIT_MS;
+    const running = () => procState(entry.tag) === PROC_RUNNING && Atomics.load(ctl, entry.slot + 1) === entry.tag;
+    for (let word = 0; ;) {
+      if (word === 0) {
+        if (!running()) return;
+        word = postKill(ctl, pid, signal);
+      } else if (Atomics.load(ctl, CTL_KILL) !== word) return;
+      if (Atomics.load(ctl, CTL_SERVER) === SERVER_GONE) throw new ForkError('E_FORK', 'kill: the fork server is gone');
+      if (performance.now() > end) throw new ForkError('E_FORK', `kill: the fork server did not serve a kill of ${pid} in ${CLAIM_WAIT_MS} ms`);
+      yield this.#wait(CTL_KILL, Atomics.load(ctl, CTL_KILL), WAIT_SLICE_MS);
     }
   }
 
@@ -256,11 +300,11 @@ export class ForkClient {
 
   // ---- the parts -------------------------------------------------------------------
 
-  #procEntry(pid: number): ProcEntry {
+  #procEntry(pid: number, what: string): ProcEntry {
     // String(): a template literal throws a TypeError on a Symbol
-    if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`waitpid: ${String(pid)} is not a pid`);
+    if (!Number.isInteger(pid) || pid <= 0) throw new ChildProcessError(`${what}: ${String(pid)} is not a pid`);
     const entry = procFind(this.ctl, pid);
-    if (!entry) throw new ChildProcessError(`waitpid: ${pid} is not a child of this runtime (or was already reaped)`);
+    if (!entry) throw new ChildProcessError(`${what}: ${pid} is not a child of this runtime (or was already reaped)`);
     return entry;
   }
 

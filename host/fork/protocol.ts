@@ -45,7 +45,7 @@
 // (→ STARTING).
 //
 // ## Process table
-// PROC_ENTRIES × 4 words: pid, tag, status, spare. The tag is the entry's
+// PROC_ENTRIES × 4 words: pid, tag, status, exit order (CTL_EXITS). The tag is the entry's
 // state (low 2 bits) under a generation (the rest) that each claim advances,
 // so an entry reaped and claimed again is never taken for the one before it.
 //
@@ -105,6 +105,8 @@ export const CTL_T_COLD = word(); // 1 when the fork waited for its child (none 
 export const CTL_MAX_PAGES = word(); // the memory's maximum, written once by the service (snapshot header field)
 export const CTL_COLD_FORKS = word(); // forks that waited for their child, since the server started
 export const CTL_RECYCLED_FORKS = word(); // forks served by a recycled child (docs/FORK.md), since the server started
+export const CTL_EXITS = word(); // children that have exited so far: each entry's spare word holds its place (host/fork/exits.ts)
+export const CTL_KILL = word(); // a kill request for the server, (pid << 6) | signal, 0 when none (host/fork/exits.ts)
 export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B, after the words above
 export const CTL_MSG_MAX = 512;
 if (words * 4 > CTL_MSG_BYTE) throw new Error('the fork control words overlap the result message');
@@ -283,7 +285,10 @@ export function procExited(ctl: Int32Array, pid: number, status: number): void {
     const t = Atomics.load(ctl, slot + 1);
     if (procState(t) !== PROC_RUNNING || Atomics.load(ctl, slot) !== pid) continue;
     Atomics.store(ctl, slot + 2, status);
-    if (Atomics.compareExchange(ctl, slot + 1, t, withState(t, PROC_EXITED)) === t) Atomics.notify(ctl, slot + 1);
+    Atomics.store(ctl, slot + 3, Atomics.add(ctl, CTL_EXITS, 1) + 1);
+    if (Atomics.compareExchange(ctl, slot + 1, t, withState(t, PROC_EXITED)) !== t) continue;
+    Atomics.notify(ctl, slot + 1);
+    Atomics.notify(ctl, CTL_EXITS);
   }
 }
 

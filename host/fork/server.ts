@@ -16,6 +16,7 @@ import {
   FORK_E_ACK_TIMEOUT, FORK_E_SPAWN, FORK_E_TABLE_FULL, PROC_ENTRIES, SERVER_READY, SHUTDOWN_KILL,
   controlWords, procClaim, procExited, procFind, procRelease, recordHandoff, serveRequests, stagingView,
 } from './protocol.js';
+import { SIGKILL, killDone, pendingKill, signaled } from './exits.js';
 import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
@@ -73,6 +74,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   let lastCold = -Infinity;
   // loaded by run() when a test named them (ForkServerInit.testHooks)
   let hooks: ForkServerHooks | undefined;
+  // children ended on a kill, and its signal: their status says so whatever their carrier's end reported
+  const killed = new Map<Child, number>();
 
   // The status is the child's to report once its program ends: waitpid returns then.
   const track = (c: Child): Child => {
@@ -81,7 +84,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     void c.status.then((s) => {
       c.final = s;
       trace('S', 'status', c.pid);
-      if (c.acked) procExited(ctl, c.pid, s);
+      if (c.acked) procExited(ctl, c.pid, killed.has(c) ? signaled(killed.get(c)!) : s);
     });
     return c;
   };
@@ -241,7 +244,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       trace('S', 'acked', pid);
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
-      if (child.final !== undefined) procExited(ctl, pid, child.final);
+      if (child.final !== undefined) procExited(ctl, pid, killed.has(child) ? signaled(killed.get(child)!) : child.final);
       runningAt.push([performance.now(), [...live].filter((c) => c.acked && c.final === undefined).length]);
       recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
       return pid;
@@ -252,6 +255,25 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     }
   }
 
+  // A parent's kill (host/fork/exits.ts): a child still running ends now,
+  // whatever the signal (none can be caught: a child installs no handlers),
+  // and its status records the signal. One that exited already keeps its status.
+  const serveKill = (): void => {
+    const k = pendingKill(ctl);
+    if (!k) return;
+    const c = [...live].find((x) => x.acked && x.pid === k.pid && x.final === undefined);
+    if (c && !killed.has(c)) {
+      killed.set(c, k.signal);
+      void c.kill();
+    }
+    killDone(ctl);
+  };
+
+  const killAndRefill = (): void => {
+    serveKill();
+    refill();
+  };
+
   // Pooled children are let go; running ones are waited for (SHUTDOWN_WAIT)
   // or killed (SHUTDOWN_KILL); every child and carrier is gone before the server ends.
   async function shutdown(mode: number): Promise<never> {
@@ -261,7 +283,10 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     for (const c of idle) c.link.dismiss();
     await Promise.race([Promise.all(idle.map((c) => c.gone)), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(idle.map((c) => c.kill()));
-    if (mode === SHUTDOWN_KILL) for (const k of carriers) k.link.kill();
+    if (mode === SHUTDOWN_KILL) {
+      for (const c of live) if (c.acked && c.final === undefined && !killed.has(c)) killed.set(c, SIGKILL);
+      for (const k of carriers) k.link.kill();
+    }
     await Promise.all([...live].map((c) => c.gone));
     // a child that ended recycled left its carrier, which the shutdown dismissed as it came back
     while (carriers.size) await Promise.all([...carriers].map((k) => k.gone));
@@ -282,8 +307,9 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
         serve,
         failureCode: (e) => (e instanceof ChildFailure ? e.errno : FORK_E_SPAWN),
         shutdown,
-        refill,
-        idle: refill,
+        // after each request too: a kill waits for no more than the hand-off in flight, even while forks keep coming
+        refill: killAndRefill,
+        idle: killAndRefill,
       });
     },
     killAll(status) {

@@ -99,7 +99,7 @@ for (;;) {
     const ran = await session.run(async (ack) => {
       await send({ type: 'ack', ...ack });
       if (isMainThread && !recyclable) process.disconnect();
-    });
+    }, m.pid);
     code = ran.code;
     trace('C', 'ran');
     if (!recyclable) await ran.runtime.exit(code);

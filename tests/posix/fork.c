@@ -1,19 +1,27 @@
 /* A fork while other threads hammer malloc and stdio: the fork takes libc's
  * locks first (wtp_before_fork), so the copy never holds malloc or a FILE
  * half-way; the child, with only the forking thread, allocates, frees and
- * prints, and reports by its exit status. The parent's threads go on. */
+ * prints, and reports by its exit status. The parent's threads go on. Then
+ * the process's own pids (getpid, getppid) and a kill of a child. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 
 #define THREADS 3
 static volatile int32_t quit;
 static volatile int32_t rounds[THREADS];
+static pid_t parent_pid;
+
+#define UNTIL_KILLED 99
 
 static void *storm(void *a) {
   int id = (int)(intptr_t)a;
@@ -37,6 +45,13 @@ static void *storm(void *a) {
 
 /* The child: alone, on the forking thread's stack. Any lock left held would hang here. */
 __attribute__((export_name("wtp_fork_child"))) int wtp_fork_child(int arg) {
+  if (getppid() != parent_pid || getpid() == parent_pid) return 6;
+  if (arg == UNTIL_KILLED) {
+    /* ends only by the parent's kill; the deadline ends a child no kill reached */
+    time_t end = time(NULL) + 60;
+    while (time(NULL) < end) sched_yield();
+    return 7;
+  }
   void *p[256];
   for (int r = 0; r < 20; r++) {
     for (int i = 0; i < 256; i++) {
@@ -59,6 +74,8 @@ __attribute__((export_name("wtp_fork_child"))) int wtp_fork_child(int arg) {
 }
 
 int main(void) {
+  parent_pid = getpid();
+  CHECK(parent_pid > 0);
   pthread_t t[THREADS];
   for (int i = 0; i < THREADS; i++) CHECK_EQ(pthread_create(&t[i], NULL, storm, (void *)(intptr_t)i), 0);
   for (int i = 0; i < THREADS; i++)
@@ -82,6 +99,22 @@ int main(void) {
   __atomic_store_n(&quit, 1, __ATOMIC_SEQ_CST);
   for (int i = 0; i < THREADS; i++) CHECK_EQ(pthread_join(t[i], NULL), 0);
   puts("ok joined");
+  int pid = wtp_fork(UNTIL_KILLED);
+  CHECK(pid > 0);
+  CHECK_EQ(kill(pid, 0), 0);
+  errno = 0;
+  CHECK_EQ(kill(pid, 1000), -1);
+  CHECK_EQ(errno, EINVAL);
+  CHECK_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFSIGNALED(status));
+  CHECK_EQ(WTERMSIG(status), SIGTERM);
+  errno = 0;
+  CHECK_EQ(kill(pid, SIGTERM), -1);
+  CHECK_EQ(errno, ESRCH);
+  CHECK_EQ(getpid(), parent_pid);
+  puts("ok kill");
   puts("done");
   return 0;
 }

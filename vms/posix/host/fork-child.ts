@@ -12,10 +12,11 @@
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
-import { posixForkImports, type PosixFork, type PosixForkData } from './fork.js';
+import { posixForkImports, rootIdentity, type PosixFork, type PosixForkData } from './fork.js';
 import { instantiatePosix, ThreadUnwind, type PosixExports } from './process.js';
 
-export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData }
+/** `pid`: the child's, as fork returned it (absent where the platform does not say: a page). */
+export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
 
 export interface PosixForkContinuation {
   afterForkChild(ctx: PosixForkChildContext): Promise<void>;
@@ -31,12 +32,17 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
   // a recycled carrier (docs/FORK.md) compiles each program once
   const programs = new Map<string, Promise<WebAssembly.Module>>();
   return {
-    async afterForkChild({ runtime, thread, data }) {
+    async afterForkChild({ runtime, thread, data, pid }) {
       if (!programs.has(data.program)) programs.set(data.program, load(data.program));
       const program = await programs.get(data.program)!;
       // The child forks again through its own runtime; it starts no threads (wtp.spawn refuses).
-      fork = posixForkImports(() => runtime, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args }),
-        () => runtime.memory);
+      // fork and waitpid through the runtime (its fork service starts on the first fork), wait and kill through its thread
+      const forker = {
+        fork: runtime.fork.bind(runtime), waitpid: runtime.waitpid.bind(runtime),
+        waitAny: runtime.main.waitAny.bind(runtime.main), kill: runtime.main.kill.bind(runtime.main),
+      };
+      fork = posixForkImports(() => forker, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args }),
+        () => runtime.memory, undefined, { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 });
       files = new Wasi(wasi(data.args));
       child = await instantiatePosix(program, thread.core, runtime.memory, files, {
         wtp: { spawn: () => -1, unwind: () => { throw new ThreadUnwind(); } },

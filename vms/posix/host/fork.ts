@@ -5,13 +5,15 @@
 // only for the copy. The child (fork-child.ts) rebuilds this thread's instance
 // over the copy and runs the program's export wtp_fork_child(arg) (`fork`), or
 // rewinds the thread's unwound frames so that fork() returns 0 (`fork_here`,
-// host/c-fork.ts: a module built with scripts/asyncify-fork.mjs).
-import { ChildProcessError, ForkRefusedError, type ForkOptions, type ForkOutcome, type WaitpidOptions } from '../../../host/index.js';
+// host/c-fork.ts: a module built with scripts/asyncify-fork.mjs). getpid and
+// getppid answer the process's own pids, wait_any the first child to exit,
+// kill ends a child (host/fork/exits.ts).
+import { ChildProcessError, ForkRefusedError, InvalidArgumentError, type ForkOptions, type ForkOutcome, type WaitpidOptions } from '../../../host/index.js';
 import { CForkThread, WASI_ERRNO, type CForkFrames } from '../../../host/c-fork.js';
 import type { CModuleExports } from '../../../host/embed-link.js';
 
 // errno as the program's libc (wasi-libc) numbers it: fork.c stores -result in errno as it is
-const { EAGAIN, ECHILD, ENOMEM, ENOSYS } = WASI_ERRNO;
+const { EAGAIN, ECHILD, EINVAL, ENOMEM, ENOSYS, ESRCH } = WASI_ERRNO;
 /**
  * The hand-off's deadline of a fork (ForkOptions.ackTimeoutMs; the subsystem's default is 10 s): with no warm pool a
  * child starts Node and compiles the program (CPython: megabytes of code) before it acknowledges, which on two loaded
@@ -33,12 +35,26 @@ export interface PosixForkData {
   args: string[];
   /** A fork() with the thread's frames live (fork_here): its unwound frames, which the child rewinds. */
   frames?: CForkFrames;
+  /** The forking process's pid: the child's getppid(). */
+  ppid?: number;
 }
+
+/** A process's pid and its parent's, as getpid() and getppid() answer them. */
+export interface PosixIdentity { pid: number; ppid: number }
+
+const nodeProcess = (globalThis as { process?: { pid?: number; ppid?: number } }).process;
+/**
+ * A process the fork service did not start: under Node the OS's pids (a fork child under Node's 'process'
+ * isolation is an OS process too, whose pid is what fork returned), elsewhere 1 and 0.
+ */
+export const rootIdentity: PosixIdentity = { pid: nodeProcess?.pid ?? 1, ppid: nodeProcess?.ppid ?? 0 };
 
 /** Who forks for a thread: its registration (a job's ctx) or, in a fork child, the child's runtime. */
 export interface PosixForker {
   fork(opts?: ForkOptions): ForkOutcome;
   waitpid(pid: number, opts: WaitpidOptions): number | undefined;
+  waitAny(opts: WaitpidOptions): { pid: number; status: number } | undefined;
+  kill(pid: number, signal: number): void;
 }
 
 const forkErrno = (e: unknown): number => (e instanceof ForkRefusedError ? EAGAIN : ENOMEM);
@@ -54,8 +70,9 @@ export interface PosixFork {
  * text of a fork() the module cannot make (no fork build step): where the build that can is.
  */
 export function posixForkImports(forker: () => PosixForker, view: () => { program: CModuleExports; stackTop: number },
-  describe: () => { program: string; args: string[] }, memory: () => WebAssembly.Memory, refusal?: string): PosixFork {
-  const forkWith = (data: PosixForkData) => forker().fork({ data, ackTimeoutMs: POSIX_FORK_ACK_TIMEOUT_MS }).pid;
+  describe: () => { program: string; args: string[] }, memory: () => WebAssembly.Memory, refusal?: string,
+  self: PosixIdentity = rootIdentity): PosixFork {
+  const forkWith = (data: PosixForkData) => forker().fork({ data: { ...data, ppid: self.pid }, ackTimeoutMs: POSIX_FORK_ACK_TIMEOUT_MS }).pid;
   const cfork = new CForkThread(memory, (frames) => {
     const v = view();
     // argv[0] only: the program has read its arguments (args_get) into the heap the child gets; a long `-c` script
@@ -80,19 +97,44 @@ export function posixForkImports(forker: () => PosixForker, view: () => { progra
       new Uint8Array(memory().buffer, buf, n).set(bytes.subarray(0, n));
       return n;
     },
+    // Linux's wait status (the host encodes it: an exit or a signal)
     waitpid(pid: number, nohang: number): number {
       try {
-        const status = forker().waitpid(pid, { noHang: nohang !== 0 });
+        const status = forker().waitpid(pid, { noHang: nohang !== 0, waitStatus: true });
         return status === undefined ? RUNNING : status;
       } catch (e) {
         return -(e instanceof ChildProcessError ? ECHILD : ENOMEM);
       }
     },
+    // the first child to exit: its pid (its wait status at `status`), 0 while all run (nohang), or -errno
+    wait_any(nohang: number, status: number): number {
+      try {
+        const r = forker().waitAny({ noHang: nohang !== 0, waitStatus: true });
+        if (!r) return 0;
+        if (status) new Int32Array(memory().buffer, status, 1)[0] = r.status;
+        return r.pid;
+      } catch (e) {
+        return -(e instanceof ChildProcessError ? ECHILD : ENOMEM);
+      }
+    },
+    kill(pid: number, signal: number): number {
+      try {
+        forker().kill(pid, signal);
+        return 0;
+      } catch (e) {
+        return -(e instanceof InvalidArgumentError ? EINVAL : e instanceof ChildProcessError ? ESRCH : ENOMEM);
+      }
+    },
+    getpid: () => self.pid,
+    getppid: () => self.ppid,
   };
   return { imports, cfork };
 }
 
 /** The imports of an instance that cannot fork (no fork service, or no module file to give the child). */
-export function posixNoForkImports(): Record<string, (...args: number[]) => number> {
-  return { fork: () => -ENOSYS, fork_here: () => -ENOSYS, waitpid: () => -ECHILD, error: () => 0 };
+export function posixNoForkImports(self: PosixIdentity = rootIdentity): Record<string, (...args: number[]) => number> {
+  return {
+    fork: () => -ENOSYS, fork_here: () => -ENOSYS, waitpid: () => -ECHILD, wait_any: () => -ECHILD, kill: () => -ESRCH, error: () => 0,
+    getpid: () => self.pid, getppid: () => self.ppid,
+  };
 }

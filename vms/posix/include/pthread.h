@@ -162,7 +162,7 @@ void wtp_after_fork_child(int handle);
  * program's export wtp_fork_child(arg) instead of returning (needs the host's
  * wtp_fork imports, vms/posix/host/fork.ts). The child's pid, or -1 and errno. */
 int wtp_fork(int arg);
-/* The child's exit status, or -1 and errno; with nohang, 0 and *running = 1 while it runs. */
+/* The child's exit status (128 + n when signal n ended it), or -1 and errno; with nohang, 0 and *running = 1 while it runs. */
 int wtp_waitpid(int pid, int nohang, int *running);
 
 #ifdef __cplusplus

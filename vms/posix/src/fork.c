@@ -16,7 +16,10 @@
 #include "internal.h"
 
 int32_t wtp_host_fork(int32_t arg) __attribute__((import_module("wtp_fork"), import_name("fork")));
+/* Child pid's wait status (Linux's encoding, made by the host), -1 while it runs (nohang), or -errno. */
 int32_t wtp_host_waitpid(int32_t pid, int32_t nohang) __attribute__((import_module("wtp_fork"), import_name("waitpid")));
+/* The first child to exit: its pid (its wait status at *status), 0 while every child runs (nohang), or -errno (ECHILD: none). */
+int32_t wtp_host_wait_any(int32_t nohang, int *status) __attribute__((import_module("wtp_fork"), import_name("wait_any")));
 /* Forks with every frame of the calling thread live (host/c-fork.ts): the
  * child's pid in the parent, 0 in the child (the same frames above it), or
  * -errno (ENOTSUP: the module did not go through scripts/asyncify-fork.mjs).
@@ -40,8 +43,8 @@ pid_t wtp_fork(int arg) {
   return pid;
 }
 
-/* The child's exit status; -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
-int wtp_waitpid(pid_t pid, int nohang, int *running) {
+/* Child pid's wait status; -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
+static int wait_status(pid_t pid, int nohang, int *running) {
   int32_t r = wtp_host_waitpid(pid, nohang);
   if (running) *running = r == -1;
   if (r == -1) return 0;
@@ -52,6 +55,13 @@ int wtp_waitpid(pid_t pid, int nohang, int *running) {
   return r;
 }
 
+/* The child's exit status (128 + n when signal n ended it); -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
+int wtp_waitpid(pid_t pid, int nohang, int *running) {
+  int ws = wait_status(pid, nohang, running);
+  if (ws <= 0) return ws;
+  return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
 /* ---- POSIX fork(), waitpid() and wait() ---------------------------------- */
 
 /* Room for the frames a fork unwinds: a few KiB under a VM's usual depth
@@ -59,25 +69,6 @@ int wtp_waitpid(pid_t pid, int nohang, int *running) {
  * the thread's first fork, before libc's locks are taken. */
 #define FORK_DATA_SIZE (256 * 1024)
 static _Thread_local void *fork_data;
-
-/* The children fork() made and nobody has reaped: wait() and waitpid(-1)
- * choose among them (the host waits for one pid at a time). Only the thread
- * that holds the VM's own fork lock changes it (CPython's GIL). */
-#define MAX_CHILDREN 256
-static pid_t children[MAX_CHILDREN];
-static int nchildren;
-
-static void child_add(pid_t pid) {
-  if (nchildren < MAX_CHILDREN) children[nchildren++] = pid;
-}
-
-static void child_remove(pid_t pid) {
-  for (int i = 0; i < nchildren; i++)
-    if (children[i] == pid) {
-      children[i] = children[--nchildren];
-      return;
-    }
-}
 
 /* Why the thread's last fork() failed, in the host's words: strerror of that
  * errno gives it once (a VM turns errno into its error right after the call:
@@ -111,38 +102,28 @@ pid_t fork(void) {
   }
   wtp_before_fork();
   int32_t pid = wtp_host_fork_here(fork_data, FORK_DATA_SIZE);
-  if (pid == 0) {
-    nchildren = 0; /* the parent's children are not the child's */
-    return 0;
-  }
+  if (pid == 0) return 0;
   wtp_after_fork_parent();
   if (pid < 0) {
     refusal_text(-pid);
     errno = -pid;
     return -1;
   }
-  child_add(pid);
   return pid;
 }
-
-/* Linux's status word: the code in bits 8-15 (every child on the runtime exits). */
-static int encode(int code) { return (code & 0xff) << 8; }
 
 static pid_t wait_one(pid_t pid, int *status, int nohang) {
   int running = 0;
-  int code = wtp_waitpid(pid, nohang, &running);
-  if (code < 0) {
-    if (errno == ECHILD) child_remove(pid);
-    return -1;
-  }
+  int ws = wait_status(pid, nohang, &running);
+  if (ws < 0) return -1;
   if (running) return 0;
-  child_remove(pid);
-  if (status) *status = encode(code);
+  if (status) *status = ws;
   return pid;
 }
 
-/* pid -1 (or 0: one process group here) waits for any child: with WNOHANG the
- * first that has exited; without, the oldest one still known. */
+/* pid -1 (or 0: one process group here) waits for any child: the first to
+ * exit, from the host's process table (this process's children and no one
+ * else's); with WNOHANG 0 while every child runs. */
 pid_t waitpid(pid_t pid, int *status, int options) {
   int nohang = (options & WNOHANG) != 0;
   if (pid > 0) return wait_one(pid, status, nohang);
@@ -150,17 +131,14 @@ pid_t waitpid(pid_t pid, int *status, int options) {
     errno = EINVAL;
     return -1;
   }
-  if (nchildren == 0) {
-    errno = ECHILD;
+  int ws = 0;
+  int32_t r = wtp_host_wait_any(nohang, &ws);
+  if (r < 0) {
+    errno = -r;
     return -1;
   }
-  if (!nohang) return wait_one(children[0], status, 0);
-  for (int i = 0; i < nchildren; i++) {
-    pid_t c = children[i];
-    pid_t r = wait_one(c, status, 1);
-    if (r != 0) return r;
-  }
-  return 0;
+  if (r > 0 && status) *status = ws;
+  return r;
 }
 
 pid_t wait(int *status) { return waitpid(-1, status, 0); }

@@ -1,8 +1,8 @@
 /* waitpid and wait for programs on the layer (vms/posix/src/fork.c), with
  * Linux's encoding of a status: the exit code in bits 8-15. wasi-libc (2022)
- * has no <sys/wait.h>; a child on the runtime ends by exiting (a child killed
- * at close exits with 137, as a killed process's status reads in a shell), so
- * the signal macros never report a signal. */
+ * has no <sys/wait.h>. A child ended by kill() (vms/posix/src/proc.c), or
+ * killed when its parent's runtime closed, reads as signalled: the signal in
+ * the low 7 bits. */
 #ifndef _SYS_WAIT_H
 #define _SYS_WAIT_H
 #ifdef __cplusplus
