@@ -273,7 +273,7 @@ export const forkTests: [string, () => Promise<void>][] = [
     const rt = await createRuntime({ capacity: 8, linked: ['diag'], fork: { continuation: FORK_CHILD, pool: 1 } });
     try {
       const { pid } = await rt.forkAsync({ data: { code: 0, spawn: true, forkAgain: true } });
-      equal(await rt.waitpidAsync(pid), 0, 'child status (grandchild exited 42, thread stopped)');
+      equal(await rt.waitpidAsync(pid), 0, 'child status (grandchild exited 42, thread stopped; 100 + n: step n of tests/jobs/fork-child.ts passed its deadline)');
     } finally {
       await rt.closeAsync();
     }

@@ -7,12 +7,16 @@
 //  16 a counter the parent's workers had advanced reads 0 (memory not restored)
 //  32 a thread the child spawned was not suspended by its stop
 //  64 the grandchild's status was not 42
+// A step that waits (the spawned thread's start and end, the grandchild's fork
+// and exit) has a deadline of STEP_MS; one that passes it ends the child with
+// STEP_TIMEOUT_STATUS + the step's number, so a hang names its step.
 // It can also spawn a thread, fork again, print, sleep or hang, or die in its
 // child hook, before its ack (data below).
 import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
+import { within } from '../lib/deadline.js';
 
 interface Data {
   out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
@@ -29,6 +33,17 @@ interface Ctx { runtime: Runtime; thread: RegisteredThread; result: number; data
 
 /** The status of a child that died before its ack (never observed: it has no pid). */
 const EXIT_DIED_BEFORE_ACK = 99;
+const STEP_MS = 8000;
+const STEP_TIMEOUT_STATUS = 100;
+const STEPS = ['thread registered', 'thread joined', 'grandchild forked', 'grandchild reaped'] as const;
+
+class StepTimeout extends Error {
+  constructor(readonly step: number) { super(STEPS[step]); }
+}
+/** Awaits `fn` for at most STEP_MS; past it, a StepTimeout for `step`. */
+const step = <T>(n: number, fn: () => Promise<T>): Promise<T> => within(STEP_MS, fn, STEPS[n]).catch((e) => {
+  throw /deadline/.test(String(e)) ? new StepTimeout(n) : e;
+});
 
 let hookRan = false;
 
@@ -49,6 +64,15 @@ export async function afterForkChild(ctx: { runtime: Runtime; data: Data | null 
 }
 
 export default async function continuation(ctx: Ctx): Promise<number> {
+  try {
+    return await run(ctx);
+  } catch (e) {
+    if (e instanceof StepTimeout) return STEP_TIMEOUT_STATUS + e.step;
+    throw e;
+  }
+}
+
+async function run(ctx: Ctx): Promise<number> {
   const d = ctx.data ?? {};
   const rt = ctx.runtime;
   const i32 = new Int32Array(rt.memory.buffer);
@@ -67,17 +91,17 @@ export default async function continuation(ctx: Ctx): Promise<number> {
   };
   if (d.spawn) {
     const w = rt.spawn(new URL('../../scripts/jobs/spin.js', import.meta.url));
-    const h = await w.registered();
+    const h = await step(0, () => w.registered());
     rt.stopTheWorld({ timeoutMs: 5000 });
     report.childThreadState = rt.threadStates().find((t) => t.handle === h)?.state;
     rt.startTheWorld();
     Atomics.store(i32, D_QUIT >> 2, 1);
-    await w.join();
+    await step(1, () => w.join());
     Atomics.store(i32, D_QUIT >> 2, 0);
   }
   if (d.forkAgain) {
-    const { pid } = await rt.forkAsync({ data: { code: 42 } });
-    report.grandchildStatus = await rt.waitpidAsync(pid);
+    const { pid } = await step(2, () => rt.forkAsync({ data: { code: 42 } }));
+    report.grandchildStatus = await step(3, () => rt.waitpidAsync(pid));
   }
   if (d.out) (await import('node:fs')).writeFileSync(d.out, JSON.stringify(report));
   if (d.say) console.log(d.say);
