@@ -49,8 +49,10 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
       // thread's own requests (a thread it starts, its fork service) go to this thread's event loop, which the
       // program holds while it runs: so the fork service starts with the first thread, from here.
       const base = { job: job.href, core: runtime.module, program, args: data.args, exitCell: new SharedArrayBuffer(4), programUrl: data.program };
+      let forkService = false;
       const threads = posixImports(runtime.memory, base, (j, d) => {
-        void runtime.forkPoolReady(0).catch(() => undefined);
+        if (!forkService) void runtime.forkPoolReady(0).catch(() => undefined); // started now; readiness is not awaited
+        forkService = true;
         runtime.spawn(j, d);
       });
       fork = posixForkImports(() => forker, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args }),
