@@ -26,6 +26,8 @@ export interface Platform {
   spawnWorker(init: WorkerInit): PlatformWorker;
   /** The runtime over `memory` closed: its idle pooled workers end now rather than when their idle time runs out. */
   releaseWorkers?(memory: WebAssembly.Memory): void;
+  /** After releaseWorkers: resolves true once every worker over `memory` has exited, false after `timeoutMs`. */
+  workersExited?(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean>;
   /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
   /**

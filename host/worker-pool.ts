@@ -153,6 +153,8 @@ export class WorkerPool {
   readonly #sparesStarting = new WeakMap<object, Pooled>();
   /** Runtimes closed: a worker that finishes for one of them retires. */
   readonly #released = new WeakSet<object>();
+  /** Every worker not yet exited, by runtime (memory): what `exited` waits for. */
+  readonly #live = new Map<object, Set<Pooled>>();
 
   constructor(
     /** Starts a worker that runs `init` first (its entry serves the pool: servePool). */
@@ -162,6 +164,8 @@ export class WorkerPool {
 
   spawn(init: WorkerInit): PlatformWorker {
     const key = init.memory;
+    // a closed runtime spawns nothing: a job for a released memory is a new runtime's over it (a recycled fork carrier's)
+    this.#released.delete(key);
     const idle = this.#idle.get(key);
     let reused = idle?.pop();
     if (!reused) {
@@ -171,14 +175,25 @@ export class WorkerPool {
     if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key)) this.#startSpare(init);
     this.#seen.add(key);
     if (reused) return reused.run(init, false);
-    const w = new Pooled(this.start({ ...init, pooled: true }), this, key);
+    const w = this.#track(new Pooled(this.start({ ...init, pooled: true }), this, key));
     return w.run(init, true);
+  }
+
+  #track(w: Pooled): Pooled {
+    const live = this.#live.get(w.key) ?? new Set();
+    live.add(w);
+    this.#live.set(w.key, live);
+    w.worker.onExit(() => {
+      live.delete(w);
+      if (!live.size && this.#live.get(w.key) === live) this.#live.delete(w.key);
+    });
+    return w;
   }
 
   // Nobody waits for a spare, so it never keeps the process alive.
   #startSpare(init: WorkerInit): void {
     const key = init.memory;
-    const w = new Pooled(this.start({ ...init, pooled: true, spare: true } as SpareInit), this, key);
+    const w = this.#track(new Pooled(this.start({ ...init, pooled: true, spare: true } as SpareInit), this, key));
     this.#sparesStarting.set(key, w);
     w.run(init, true, false).onExit(() => {
       if (this.#sparesStarting.get(key) === w) this.#sparesStarting.delete(key);
@@ -197,6 +212,21 @@ export class WorkerPool {
   release(memory: WebAssembly.Memory): void {
     this.#released.add(memory);
     for (const w of [...(this.#idle.get(memory) ?? [])]) w.retire();
+  }
+
+  /**
+   * Resolves once every worker `memory`'s runtime started has exited (after `release`: the idle ones retire), or
+   * after `timeoutMs` with false. A fork child's carrier waits for it before it serves the next child.
+   */
+  async exited(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean> {
+    const live = this.#live.get(memory);
+    if (!live?.size) return true;
+    const all = Promise.all([...live].map((w) => new Promise<void>((resolve) => (w.exited ? resolve() : w.worker.onExit(() => resolve())))));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    const done = await Promise.race([all.then(() => true), late]);
+    clearTimeout(timer);
+    return done;
   }
 
   idle(w: Pooled): void {

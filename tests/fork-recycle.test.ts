@@ -127,6 +127,24 @@ for (const isolation of ['process', 'thread'] as const) {
     }));
 }
 
+for (const isolation of ['process', 'thread'] as const) {
+  test(`${isolation}: a child that starts threads is recycled once they are joined and their workers gone`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const before = rt.forkStats().recycledForks;
+        for (let i = 0; i < 8; i++) {
+          const r = await forkOnce(rt, { threads: job('pool-echo').href, code: i });
+          assert.is(r.status, i);
+          assert.is(r.children, 1, 'the continuation module\'s state was put back by its recycle');
+        }
+        assert.ok(rt.forkStats().recycledForks - before >= 4, `most forks were served by recycled children: ${JSON.stringify(rt.forkStats())}`);
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+}
+
 test('a continuation without recycle is never recycled: each child is a new process', () =>
   within(120_000, async () => {
     const rt = await recycleRuntime('process', job('fork-pid'));

@@ -46,6 +46,12 @@ export class CarrierState {
   readonly #cwd = process.cwd();
   readonly #umask = isMainThread ? process.umask() : undefined;
 
+  constructor() {
+    // A worker a child starts pipes its stdio into the process's stdout and stderr, which Node opens on first use
+    // (as pipes: active handles) and keeps for the process's life: opened now, they are the carrier's, in every baseline.
+    if (isMainThread) void [process.stdout, process.stderr];
+  }
+
   /** Taken as a child is handed over, before its continuation runs. */
   baseline(): Baseline {
     return { resources: count(process.getActiveResourcesInfo()), fds: openFds(), listeners: listenerCounts() };

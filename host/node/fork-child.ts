@@ -31,6 +31,9 @@ interface WarmArgs {
 }
 interface Go { config: ForkChildOptions; pid: number; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
+/** How long a carrier waits for the workers of its child's threads to exit before it gives up recycling. */
+const WORKERS_EXIT_MS = 2000;
+
 const args = (isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData) as WarmArgs;
 const send: (m: ChildEvent) => Promise<void> = isMainThread
   ? (m) => new Promise<void>((resolve) => process.send!(m, () => resolve()))
@@ -110,7 +113,9 @@ for (;;) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
     process.exit(EXIT_FAILED);
   }
-  if ((isMainThread && !process.connected) || state.leftBehind(before) !== undefined) process.exit(code);
+  // the threads the child started were joined or terminated by close; their workers end as the pool retires them
+  const workersGone = (await platform.workersExited?.(session.memory, WORKERS_EXIT_MS)) ?? true;
+  if ((isMainThread && !process.connected) || !workersGone || state.leftBehind(before) !== undefined) process.exit(code);
   // the status first: nothing of this child runs any more, what follows is for the next one
   trace('C', 'exit', code);
   const reported = send({ type: 'exit', code, recycled: true });

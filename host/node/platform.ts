@@ -69,6 +69,9 @@ export const nodePlatform: Platform = {
   releaseWorkers(memory) {
     pool.release(memory);
   },
+  workersExited(memory, timeoutMs) {
+    return pool.exited(memory, timeoutMs);
+  },
   startForkServer(init) {
     // flags are read in this thread: the server's worker has its own copy of engine.ts
     return new NodeWorker(FORK_SERVER, { ...init, execArgv: childEngineFlags() }, false);

@@ -15,6 +15,8 @@ export interface RecycleData {
   code?: number;
   /** After its report, the child writes `mark` into the last word of every page of its memory, after growing it by `grow` pages. */
   scribble?: { grow: number };
+  /** A job module (URL) the child starts two threads of and leaves running: its runtime's close joins them. */
+  threads?: string;
 }
 
 let children = 0;
@@ -42,6 +44,7 @@ export default function continuation(
     const all = new Int32Array(runtime.memory.buffer);
     for (let at = 65536 / 4 - 1; at < all.length; at += 65536 / 4) Atomics.store(all, at, data.mark);
   }
+  for (let i = 0; data.threads && i < 2; i++) runtime.spawn(data.threads, { n: i });
   switch (data.leave) {
     case 'fd': openSync(data.out, 'r'); break;
     case 'timer': setInterval(() => {}, 60_000); break;

@@ -61,12 +61,23 @@ export function parseRegrtest(out: string): Map<string, RegrtestFile> {
   return files;
 }
 
+/** How a group runs, beyond its test files. */
+export interface RegrtestOptions {
+  /** The command's environment on top of the scratch HOME and TMPDIR (WASM_THREADS_PYTHON_FORK, say). */
+  env?: Record<string, string>;
+  /** regrtest's `-m` patterns: only the tests they match run. */
+  match?: string[];
+  /** Each file's skipped tests (`module.Class.test`), exactly: a test that skips for another reason fails the group. */
+  skips?: Record<string, string[]>;
+}
+
 /** Runs `wasm-threads-python -m test -v tests…` in a scratch directory; the output and the counts per file. */
-export async function runRegrtest(tests: string[], timeoutMs: number): Promise<{ status: number | null; out: string; files: Map<string, RegrtestFile> }> {
+export async function runRegrtest(tests: string[], timeoutMs: number, o: RegrtestOptions = {}): Promise<{ status: number | null; out: string; files: Map<string, RegrtestFile> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'python-regrtest-'));
   try {
-    const r = await runPython(['-m', 'test', '-v', `--tempdir=${path.join(dir, 'tmp')}`, ...tests],
-      { cwd: dir, timeoutMs, env: { HOME: dir, TMPDIR: dir } });
+    const match = (o.match ?? []).flatMap((m) => ['-m', m]);
+    const r = await runPython(['-m', 'test', '-v', `--tempdir=${path.join(dir, 'tmp')}`, ...match, ...tests],
+      { cwd: dir, timeoutMs, env: { HOME: dir, TMPDIR: dir, ...(o.env ?? {}) } });
     const out = r.stdout + r.stderr;
     return { status: r.status, out, files: parseRegrtest(r.stdout) };
   } finally {
@@ -84,12 +95,12 @@ export function describe(files: Map<string, RegrtestFile>): string {
  * except for the `expectedFailures` docs/PYTHON.md lists (exactly those fail), the runner's counts and every skip with
  * its reason printed. A file's deadline (tests/run.ts) bounds a group.
  */
-export function regrtestSuite(group: string[], expectedFailures: Record<string, string[]> = {}): void {
+export function regrtestSuite(group: string[], expectedFailures: Record<string, string[]> = {}, o: RegrtestOptions = {}): void {
   if (!ensurePythonWasm()) {
     test('CPython regression tests (skipped: clang-19 missing outside CI)', () => {});
   } else {
     test(`-m test ${group.join(' ')}`, async () => {
-      const r = await runRegrtest(group, 170_000);
+      const r = await runRegrtest(group, 170_000, o);
       console.log(describe(r.files));
       for (const [name, f] of r.files) for (const s of f.skips) console.log(`  ${name} skip: ${s.test}: ${s.reason}`);
       for (const name of group) {
@@ -99,6 +110,7 @@ export function regrtestSuite(group: string[], expectedFailures: Record<string, 
         assert.equal([...f.failed].sort(), [...expected].sort(), `${name}: failed tests\n${r.out.slice(-3000)}`);
         if (!expected.length) assert.is(f.result, 'passed', `${name}: ${f.result}\n${r.out.slice(-3000)}`);
         assert.ok(f.run > 0, `${name} ran no test`);
+        if (o.skips) assert.equal(f.skips.map((x) => x.test).sort(), [...(o.skips[name] ?? [])].sort(), `${name}: skipped tests`);
       }
       if (!Object.keys(expectedFailures).length) assert.is(r.status, 0, r.out.slice(-2000));
     });

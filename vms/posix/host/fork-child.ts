@@ -13,7 +13,7 @@ import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { posixForkImports, rootIdentity, type PosixFork, type PosixForkData } from './fork.js';
-import { instantiatePosix, ThreadUnwind, type PosixExports } from './process.js';
+import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports } from './process.js';
 
 /** `pid`: the child's, as fork returned it (absent where the platform does not say: a page). */
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
@@ -25,7 +25,12 @@ export interface PosixForkContinuation {
   recycle(): void;
 }
 
-export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, wasi: (args: string[]) => WasiOptions): PosixForkContinuation {
+/**
+ * `load` compiles the program, `wasi` makes its WASI options, `job` is the job module of the threads the child starts
+ * (thread-worker.ts under Node: the root process's own).
+ */
+export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, wasi: (args: string[]) => WasiOptions,
+  job: URL): PosixForkContinuation {
   let child: PosixExports | undefined;
   let fork: PosixFork | undefined;
   let files: Wasi | undefined;
@@ -35,17 +40,26 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
     async afterForkChild({ runtime, thread, data, pid }) {
       if (!programs.has(data.program)) programs.set(data.program, load(data.program));
       const program = await programs.get(data.program)!;
-      // The child forks again through its own runtime; it starts no threads (wtp.spawn refuses).
       // fork and waitpid through the runtime (its fork service starts on the first fork), wait and kill through its thread
       const forker = {
         fork: runtime.fork.bind(runtime), waitpid: runtime.waitpid.bind(runtime),
         waitAny: runtime.main.waitAny.bind(runtime.main), kill: runtime.main.kill.bind(runtime.main),
       };
+      // The child's threads are the root process's kind (thread-job.ts) over the child's memory, on its runtime. A
+      // thread's own requests (a thread it starts, its fork service) go to this thread's event loop, which the
+      // program holds while it runs: so the fork service starts with the first thread, from here.
+      const base = { job: job.href, core: runtime.module, program, args: data.args, exitCell: new SharedArrayBuffer(4), programUrl: data.program };
+      let forkService = false;
+      const threads = posixImports(runtime.memory, base, (j, d) => {
+        if (!forkService) void runtime.forkPoolReady(0).catch(() => undefined); // started now; readiness is not awaited
+        forkService = true;
+        runtime.spawn(j, d);
+      });
       fork = posixForkImports(() => forker, () => ({ program: child!, stackTop: data.stackTop }), () => ({ program: data.program, args: data.args }),
         () => runtime.memory, undefined, { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 });
       files = new Wasi(wasi(data.args));
       child = await instantiatePosix(program, thread.core, runtime.memory, files, {
-        wtp: { spawn: () => -1, unwind: () => { throw new ThreadUnwind(); } },
+        wtp: threads,
         wtp_fork: fork.imports,
       }, { kind: 'adopt', stackPointer: data.frames?.stackPointer ?? data.stackTop, tlsBase: data.tlsBase });
       fork.cfork.bind(child);
