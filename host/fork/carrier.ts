@@ -90,6 +90,8 @@ export class Child {
   acked = false;
   /** The status once known. */
   final?: number;
+  /** The signal a kill ended it with (host/fork/exits.ts): its status records that, whatever its carrier reported. */
+  killedBy?: number;
   ended = false;
   lastAck?: ChildAck;
   /** Its carrier ran an earlier child. */

@@ -106,6 +106,9 @@ export interface WaitpidOptions {
   waitStatus?: boolean;
 }
 
+/** A status word as the caller asked for it: Linux's wait status, or the exit status (128 + n for signal n). */
+const statusAs = (word: number, opts: WaitpidOptions): number => (opts.waitStatus ? waitStatusOf(word) : exitCodeOf(word));
+
 const SERVER_WAIT_MS = 30_000;
 const CLAIM_WAIT_MS = 60_000;
 const WAIT_SLICE_MS = 50;
@@ -227,7 +230,7 @@ export class ForkClient {
       if (r === REAP_GONE) throw new ChildProcessError(`waitpid: child ${pid} was reaped by another waiter`);
       if (r !== REAP_RUNNING) {
         trace('P', 'reaped', pid);
-        return opts.waitStatus ? waitStatusOf(r) : exitCodeOf(r);
+        return statusAs(r, opts);
       }
       if (opts.noHang) return undefined;
       // still running: the tag found was RUNNING (an EXITED one never runs again); the exit notifies the word
@@ -241,10 +244,14 @@ export class ForkClient {
       const seen = exitCount(this.ctl);
       const { entry, children } = procFirstExited(this.ctl);
       if (children === 0) throw new ChildProcessError('wait: this runtime has no unreaped child');
-      const r = entry ? procReap(this.ctl, entry) : REAP_RUNNING;
-      if (entry && r !== REAP_GONE && r !== REAP_RUNNING) return { pid: entry.pid, status: opts.waitStatus ? waitStatusOf(r) : exitCodeOf(r) };
-      if (!entry && opts.noHang) return undefined;
-      if (!entry) yield this.#wait(CTL_EXITS, seen, 100);
+      if (entry) {
+        const r = procReap(this.ctl, entry);
+        if (r !== REAP_GONE) return { pid: entry.pid, status: statusAs(r, opts) };
+      } else if (opts.noHang) {
+        return undefined;
+      } else {
+        yield this.#wait(CTL_EXITS, seen, WAIT_SLICE_MS);
+      }
     }
   }
 

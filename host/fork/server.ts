@@ -74,8 +74,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   let lastCold = -Infinity;
   // loaded by run() when a test named them (ForkServerInit.testHooks)
   let hooks: ForkServerHooks | undefined;
-  // children ended on a kill, and its signal: their status says so whatever their carrier's end reported
-  const killed = new Map<Child, number>();
+  // a child's status word: a killed child's records the signal, whatever its carrier's end reported
+  const statusWord = (c: Child, s: number): number => (c.killedBy !== undefined ? signaled(c.killedBy) : s);
 
   // The status is the child's to report once its program ends: waitpid returns then.
   const track = (c: Child): Child => {
@@ -84,7 +84,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     void c.status.then((s) => {
       c.final = s;
       trace('S', 'status', c.pid);
-      if (c.acked) procExited(ctl, c.pid, killed.has(c) ? signaled(killed.get(c)!) : s);
+      if (c.acked) procExited(ctl, c.pid, statusWord(c, s));
     });
     return c;
   };
@@ -244,7 +244,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       trace('S', 'acked', pid);
       // the status is its pid's from now on (one reported already is recorded now)
       child.acked = true;
-      if (child.final !== undefined) procExited(ctl, pid, killed.has(child) ? signaled(killed.get(child)!) : child.final);
+      if (child.final !== undefined) procExited(ctl, pid, statusWord(child, child.final));
       runningAt.push([performance.now(), [...live].filter((c) => c.acked && c.final === undefined).length]);
       recordHandoff(ctl, [t0, t1, t2, performance.now()], child.lastAck);
       return pid;
@@ -262,8 +262,8 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     const k = pendingKill(ctl);
     if (!k) return;
     const c = [...live].find((x) => x.acked && x.pid === k.pid && x.final === undefined);
-    if (c && !killed.has(c)) {
-      killed.set(c, k.signal);
+    if (c && c.killedBy === undefined) {
+      c.killedBy = k.signal;
       void c.kill();
     }
     killDone(ctl);
@@ -284,7 +284,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     await Promise.race([Promise.all(idle.map((c) => c.gone)), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(idle.map((c) => c.kill()));
     if (mode === SHUTDOWN_KILL) {
-      for (const c of live) if (c.acked && c.final === undefined && !killed.has(c)) killed.set(c, SIGKILL);
+      for (const c of live) if (c.acked && c.final === undefined) c.killedBy ??= SIGKILL;
       for (const k of carriers) k.link.kill();
     }
     await Promise.all([...live].map((c) => c.gone));

@@ -16,7 +16,7 @@ import type { Runtime } from '../../host/runtime.js';
 import type { RegisteredThread } from '../../host/thread.js';
 import { H_FORK_DEPTH, userWordAddr } from '../../host/layout.js';
 import { DIAG_QUIT as D_QUIT } from '../../host/diag.js';
-import { within } from '../lib/deadline.js';
+import { DeadlineError, within } from '../lib/deadline.js';
 
 interface Data {
   out?: string; code?: number; lock?: number; counters?: number[]; forkAgain?: boolean; spawn?: boolean;
@@ -42,7 +42,7 @@ class StepTimeout extends Error {
 }
 /** Awaits `fn` for at most STEP_MS; past it, a StepTimeout for `step`. */
 const step = <T>(n: number, fn: () => Promise<T>): Promise<T> => within(STEP_MS, fn, STEPS[n]).catch((e) => {
-  throw /deadline/.test(String(e)) ? new StepTimeout(n) : e;
+  throw e instanceof DeadlineError ? new StepTimeout(n) : e;
 });
 
 let hookRan = false;

@@ -1,11 +1,14 @@
 // Waits with a deadline, for the suites under Node and the ones in a page
 // alike (no Node built-ins): a hang fails the test instead of stalling the suite.
 
-/** Runs `fn` and fails if it has not settled within `ms`; `what` names it in the error. */
+/** What `within` throws when its deadline passes. */
+export class DeadlineError extends Error {}
+
+/** Runs `fn` and fails (DeadlineError) if it has not settled within `ms`; `what` names it in the error. */
 export async function within<T>(ms: number, fn: () => Promise<T> | T, what = 'test'): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${what}: deadline of ${ms} ms passed`)), ms);
+    timer = setTimeout(() => rej(new DeadlineError(`${what}: deadline of ${ms} ms passed`)), ms);
   });
   try {
     return await Promise.race([Promise.resolve().then(fn), timeout]);
