@@ -57,6 +57,25 @@ test('WASI shim without a file system (a page): an empty path is ENOENT, any oth
   }
 });
 
+test('WASI shim: fd_write gives its iovecs to the sink as one write, as writev does', () => {
+  const writes: string[] = [];
+  const mem = new WebAssembly.Memory({ initial: 1 });
+  new Uint8Array(mem.buffer).set(new TextEncoder().encode('sub'), 64);
+  new Uint8Array(mem.buffer).set(new TextEncoder().encode('gone'), 96);
+  const wasi = new Wasi({ args: [], stdout: (b) => writes.push(new TextDecoder().decode(b)), stderr() {} }).bind(mem);
+  const i = wasi.imports as unknown as Record<string, (...a: number[]) => number>;
+  // iovecs at 200: "sub" (64, 3), an empty one, "gone" (96, 4); the count goes to 300
+  const memory = new DataView(mem.buffer);
+  [[64, 3], [80, 0], [96, 4]].forEach(([p, l], k) => { memory.setUint32(200 + 8 * k, p, true); memory.setUint32(204 + 8 * k, l, true); });
+  assert.is(i.fd_write(1, 200, 3, 300), Errno.SUCCESS);
+  assert.equal(writes, ['subgone']);
+  assert.is(memory.getUint32(300, true), 7);
+  // only empty iovecs: nothing reaches the sink, and 0 bytes are written
+  assert.is(i.fd_write(1, 208, 1, 300), Errno.SUCCESS);
+  assert.equal(writes, ['subgone']);
+  assert.is(memory.getUint32(300, true), 0);
+});
+
 const built = ensureLuaWasm();
 function sandbox(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lua-wasi-'));

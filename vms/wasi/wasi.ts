@@ -380,10 +380,15 @@ export class Wasi {
         self.view.setBigUint64(out, t, true);
         return Errno.SUCCESS;
       },
+      // One write for all the iovecs, as writev makes: musl's stdio hands its buffer and the new bytes as two
+      // iovecs, and two writes would let another process's line land between them on a shared output.
       fd_write(fd: number, iovs: number, n: number, written: number): number {
         return self.guard(() => {
-          let total = 0;
-          for (const [p, l] of self.iovecs(iovs, n)) if (l) total += self.write(fd, self.bytes.slice(p, p + l));
+          const parts = self.iovecs(iovs, n).filter(([, l]) => l > 0);
+          const data = new Uint8Array(parts.reduce((sum, [, l]) => sum + l, 0));
+          let at = 0;
+          for (const [p, l] of parts) { data.set(self.bytes.subarray(p, p + l), at); at += l; }
+          const total = data.length ? self.write(fd, data) : 0;
           self.view.setUint32(written, total, true);
           return Errno.SUCCESS;
         });
