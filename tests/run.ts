@@ -32,7 +32,10 @@ const files = readdirSync(dir)
 
 let passed = 0;
 let failed = 0;
+// each file's wall time: the suite's budget is spent file by file, and the slowest are named at the end
+const seconds: [string, number][] = [];
 for (const file of files) {
+  const t0 = performance.now();
   const out = await new Promise<{ code: number | null; text: string; killed: boolean }>((resolve) => {
     const child = spawn(node, ['--import', PRELOAD, `${dir}/${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -42,6 +45,8 @@ for (const file of files) {
     const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, FILE_DEADLINE_MS);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, text, killed }); });
   });
+  seconds.push([file, (performance.now() - t0) / 1000]);
+  console.log(`${file}: ${seconds.at(-1)![1].toFixed(1)} s`);
   // uvu's summary: "Total: N", "Passed: N"
   const clean = out.text.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(clean)?.[1] ?? NaN);
@@ -55,5 +60,7 @@ for (const file of files) {
     console.log(`\n${file}: ${out.killed ? `killed after ${FILE_DEADLINE_MS} ms` : `exited ${out.code}`} without a summary`);
   }
 }
+const slowest = [...seconds].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([f, t]) => `${f.replace(/\.test\.js$/, '')} ${t.toFixed(0)} s`);
+console.log(`\n${files.length} files in ${seconds.reduce((sum, [, t]) => sum + t, 0).toFixed(0)} s; the slowest: ${slowest.join(', ')}`);
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
