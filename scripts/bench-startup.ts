@@ -2,8 +2,9 @@
 // `wasm-threads-lua -e ''` (a whole command: node, the core, lua.wasm, lua.c's
 // main on its worker, exit) beside `lua5.4 -e ''` and a bare `node -e 0`, and
 // createRuntime({ threads: 2 }) + close() in this process beside two bare Node
-// workers started and terminated (the floor of any runtime with two threads). Nothing of fork is
-// started by either (docs/FORK.md, "Paying for fork only when forking").
+// workers started and terminated (the floor of any runtime with two threads).
+// Nothing of fork is started by either (docs/FORK.md, "Paying for fork only
+// when forking").
 // `tiering`: each VM command's start-up and a loop's time in the tiering the
 // command chooses (its loop compiled by TurboFan up front, the rest in Liftoff
 // first: host/node/engine.ts) beside `--no-liftoff` (every function compiled by
@@ -14,22 +15,23 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createRuntime } from '../host/node/index.js';
 import { median, percentile, round } from './stats-util.js';
+import { luaWasmPath } from '../vms/lua/host/node-build.js';
+import { pythonWasmPath } from '../vms/python/host/node-build.js';
 
 const CLI = fileURLToPath(new URL('../vms/lua/host/cli.js', import.meta.url));
 const IDLE = new URL('./jobs/idle.js', import.meta.url);
 const PYTHON_CLI = fileURLToPath(new URL('../vms/python/host/cli.js', import.meta.url));
-const PYTHON_WASM = fileURLToPath(new URL('../../build/python.wasm', import.meta.url));
 
 /** Per VM command: its empty program, and a loop that prints its own ms (the command's start-up left out). */
-const TIERING_RUNS: Record<string, { cli: string; built: () => boolean; empty: string[]; loop: string[] }> = {
+const TIERING_RUNS: Record<string, { cli: string; wasm: string; empty: string[]; loop: string[] }> = {
   lua: {
-    cli: CLI, built: () => fs.existsSync(fileURLToPath(new URL('../../build/lua.wasm', import.meta.url))), empty: ['-e', ''],
+    cli: CLI, wasm: luaWasmPath({}), empty: ['-e', ''],
     loop: ['-e', 'local t = os.clock(); local s = 0; for i = 1, 2e7 do s = s + i % 7 end; '
       + 'local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end; fib(27); '
       + 'print(string.format("%.1f", (os.clock() - t) * 1000))'],
   },
   python: {
-    cli: PYTHON_CLI, built: () => fs.existsSync(PYTHON_WASM), empty: ['-c', 'pass'],
+    cli: PYTHON_CLI, wasm: pythonWasmPath({}), empty: ['-c', 'pass'],
     loop: ['-c', 'import time\nt = time.perf_counter()\ns = 0\nfor i in range(3000000): s += i % 7\n'
       + 'def fib(n): return n if n < 2 else fib(n - 1) + fib(n - 2)\nfib(24)\nprint("%.1f" % ((time.perf_counter() - t) * 1000))'],
   },
@@ -39,7 +41,7 @@ const TIERING_RUNS: Record<string, { cli: string; built: () => boolean; empty: s
 function tiering(n: number, log: (s: string) => void): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [vm, r] of Object.entries(TIERING_RUNS)) {
-    if (!r.built()) { out[vm] = { skipped: 'not built' }; continue; }
+    if (!fs.existsSync(r.wasm)) { out[vm] = { skipped: `${r.wasm} not built` }; continue; }
     log(`startup: ${vm} command tiering against --no-liftoff ×${n}`);
     const t = { command: { start: [] as number[], loop: [] as number[] }, no_liftoff: { start: [] as number[], loop: [] as number[] } };
     for (let i = 0; i < n; i++) {
