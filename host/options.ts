@@ -203,6 +203,12 @@ export const FORK_OPTIONS = {
     },
     child: asIs(),
   }),
+  /**
+   * Given to the continuation's `prepare` as `data` while a child warms, before any fork (structured-cloneable): what
+   * the continuation can make ready off the fork's path that only the parent knows (the POSIX layer: its program's
+   * URL, compiled then).
+   */
+  prepareData: noDefault<unknown, unknown, unknown>({ check: cloneable, child: asIs() }),
   /** Warm children kept ready, 0…MAX_FORK_POOL (8; default 1; 0 spawns on demand); the server grows it with the fork rate. The child's server is told the parent's. */
   pool: withDefault<number, number, number>(1, { check: integer(0, MAX_FORK_POOL), child: asIs() }),
   /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */

@@ -23,11 +23,11 @@ let n = 0;
 
 interface Report {
   pid: number; word: number; children: number; env: string | null; cwd: string; exitCode: number | null; sigusr2: number; timers: number;
-  restoredChecksum: number | null; pages: number;
+  restoredChecksum: number | null; pages: number; prepared: unknown;
 }
 
-function recycleRuntime(isolation: Isolation, continuation = job('fork-recycle')): Promise<Runtime> {
-  return createRuntime({ fork: { continuation, pool: 1, isolation } });
+function recycleRuntime(isolation: Isolation, continuation = job('fork-recycle'), prepareData?: unknown): Promise<Runtime> {
+  return createRuntime({ fork: { continuation, pool: 1, isolation, ...(prepareData === undefined ? {} : { prepareData }) } });
 }
 
 /** One fork, reaped: the child's report, its status and, with `verify`, the checksum of the parent's memory it forked. */
@@ -65,6 +65,25 @@ for (const isolation of ['process', 'thread'] as const) {
         assert.ok(s.recycledForks >= 8, `most forks were served by recycled children: ${JSON.stringify(s)}`);
       } finally {
         await shutdown(rt);
+      }
+    }));
+
+  test(`${isolation}: every child's carrier prepared it with the runtime's fork.prepareData before the child ran, a recycled one too`, () =>
+    within(120_000, async () => {
+      const prepareData = { program: 'file:///a/program.wasm', n: [1, 2] };
+      const rt = await recycleRuntime(isolation, job('fork-recycle'), prepareData);
+      const plain = await recycleRuntime(isolation);
+      try {
+        for (let i = 0; i < 4; i++) {
+          const r = await forkOnce(rt);
+          assert.equal(r.prepared, prepareData, 'prepare was given the parent\'s prepareData before the child ran');
+        }
+        const r = await forkRecycled(rt);
+        assert.equal(r.prepared, prepareData, 'a recycled carrier too');
+        assert.is((await forkOnce(plain)).prepared, null, 'without prepareData, prepare gets none');
+      } finally {
+        await shutdown(rt);
+        await shutdown(plain);
       }
     }));
 

@@ -78,6 +78,8 @@ const HOSTILE: [unknown, string][] = [
   [{ fork: { continuation: CONTINUATION, pool: 9 } }, 'fork.pool'], // above what the fork server keeps
   [{ fork: { continuation: CONTINUATION, exportName: 3 } }, 'fork.exportName'],
   [{ fork: { continuation: CONTINUATION, bogus: 1 } }, 'fork.bogus'],
+  [{ fork: { continuation: CONTINUATION, prepareData: () => 1 } }, 'fork.prepareData'],
+  [{ fork: { continuation: CONTINUATION, prepareData: { s: Symbol('x') } } }, 'fork.prepareData'],
   [{ fork: { continuation: CONTINUATION, execPath: 5 } }, 'fork.execPath'],
   [{ fork: { continuation: CONTINUATION, isolation: 'vm' } }, 'fork.isolation'],
   [{ capacity: 0 }, 'capacity'],

@@ -124,7 +124,7 @@ async function prepareSession<R extends ChildRuntime>(
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
   // the continuation's own instances over this memory, made now rather than on the fork's path
-  if (typeof cont.prepare === 'function') await cont.prepare({ memory, core });
+  if (typeof cont.prepare === 'function') await cont.prepare({ memory, core, data: o.config.prepareData });
   // The instances' data segments dirtied a few pages. The same modules dirty
   // the same pages every time: a recycled carrier scans once.
   return new ChildSession(o, memory, prepared, previous?.instantiated ?? nonZero(), cont);

@@ -21,6 +21,12 @@ export interface RecycleData {
 
 let children = 0;
 let keep = false;
+// what this carrier's prepare was given (fork.prepareData): the same for every child of a runtime
+let prepared: unknown = null;
+
+export function prepare({ data }: { data?: unknown }): void {
+  prepared = data ?? null;
+}
 
 export function recycle(): void {
   if (!keep) children = 0;
@@ -37,7 +43,7 @@ export default function continuation(
     pid: process.pid, word, children, env: process.env.WTC_RECYCLE_PROBE ?? null, cwd: process.cwd(),
     exitCode: process.exitCode ?? null, sigusr2: process.listenerCount('SIGUSR2'),
     timers: process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
-    restoredChecksum: restoredChecksum ?? null, pages: runtime.memory.buffer.byteLength / 65536,
+    restoredChecksum: restoredChecksum ?? null, pages: runtime.memory.buffer.byteLength / 65536, prepared,
   }));
   if (data.scribble) {
     if (data.scribble.grow) runtime.memory.grow(data.scribble.grow);

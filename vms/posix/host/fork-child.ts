@@ -12,13 +12,15 @@
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
-import { posixForkImports, rootIdentity, type PosixFork, type PosixForkData } from './fork.js';
+import { posixForkImports, rootIdentity, type PosixFork, type PosixForkData, type PosixForkPrepareData } from './fork.js';
 import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports } from './process.js';
 
 /** `pid`: the child's, as fork returned it (absent where the platform does not say: a page). */
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
 
 export interface PosixForkContinuation {
+  /** A warm child compiles the program it will run (the parent's, prepareData.program) before any fork reaches it. */
+  prepare(ctx: { data?: unknown }): Promise<void>;
   afterForkChild(ctx: PosixForkChildContext): Promise<void>;
   resume(ctx: PosixForkChildContext): number;
   /** The child's program ended: its files closed, its instance dropped, so its carrier can serve the next child. */
@@ -36,10 +38,19 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
   let files: Wasi | undefined;
   // a recycled carrier (docs/FORK.md) compiles each program once
   const programs = new Map<string, Promise<WebAssembly.Module>>();
+  const compiled = (url: string): Promise<WebAssembly.Module> => {
+    if (!programs.has(url)) programs.set(url, load(url));
+    return programs.get(url)!;
+  };
   return {
+    // Off the fork's path: compiling the program includes its interpreter loop by the optimising tier (the tiering the
+    // parent passes on), a second for CPython's fork build, which a fresh carrier's first child would otherwise wait for.
+    async prepare({ data }) {
+      const program = (data as Partial<PosixForkPrepareData> | undefined)?.program;
+      if (typeof program === 'string') await compiled(program);
+    },
     async afterForkChild({ runtime, thread, data, pid }) {
-      if (!programs.has(data.program)) programs.set(data.program, load(data.program));
-      const program = await programs.get(data.program)!;
+      const program = await compiled(data.program);
       // fork and waitpid through the runtime (its fork service starts on the first fork), wait and kill through its thread
       const forker = {
         fork: runtime.fork.bind(runtime), waitpid: runtime.waitpid.bind(runtime),

@@ -13,6 +13,7 @@ setFlagsFromString('--wasm-lazy-compilation');
 
 const continuation = posixForkContinuation(async (url) => compileWasm(fs.readFileSync(new URL(url))), nodeWasiOptions, THREAD_JOB);
 
+export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;
 // A carrier may run one child after another (docs/FORK.md, "Recycled children"): nothing of a child outlives recycle.
 export const recycle = continuation.recycle;

@@ -23,6 +23,9 @@ const POSIX_FORK_ACK_TIMEOUT_MS = 60_000;
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
+/** The fork option `prepareData` the layer gives its continuation (startPosixProcess): the program a warm child compiles. */
+export interface PosixForkPrepareData { program: string }
+
 /** What the child needs to continue the forking thread (ForkOptions.data: JSON, ≤ 1 KiB). */
 export interface PosixForkData {
   arg: number;

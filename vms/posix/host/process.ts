@@ -12,7 +12,7 @@ import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
-import { posixNoForkImports } from './fork.js';
+import { posixNoForkImports, type PosixForkPrepareData } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
 
@@ -185,7 +185,10 @@ export interface PosixProcessOptions {
 
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
 export async function startPosixProcess(opts: PosixProcessOptions): Promise<PosixProcess> {
-  const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(opts.fork ? { fork: opts.fork } : {}) });
+  // a warm fork child compiles the program before the first fork reaches it (fork-child.ts prepare)
+  const prepareData: PosixForkPrepareData | undefined = opts.programUrl ? { program: opts.programUrl } : undefined;
+  const fork = opts.fork ? { ...(prepareData ? { prepareData } : {}), ...opts.fork } : undefined;
+  const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(fork ? { fork } : {}) });
   const hostWasi = new Wasi({ args: opts.args, stdout: () => undefined, stderr: () => undefined });
   const core = await instantiateCore(opts.core, rt.memory);
   const host = await instantiatePosix(opts.program, core, rt.memory, hostWasi, { wtp: { spawn: () => -1, unwind: () => -1 } }, { kind: 'linked' });
