@@ -29,6 +29,12 @@ export const SECTION_NOTES: Record<string, string> = {
   embed: 'The C embedder calling the core across the module boundary (both links, and the header\'s inline ' +
     '`wtc_poll_fast`), beside the same calls from AssemblyScript and JS.',
   storm: 'A thread that keeps detaching and re-attaching under a storm of stops from two requesters.',
+  python: 'CPython 3.11 on the core (`wasm-threads-python`) beside Debian\'s `python3.11` in the same run: the ' +
+    'programs of scripts/bench_python.py (each round timed inside Python, processes interleaved) and, on the same ' +
+    'programs, the fork variant (`WASM_THREADS_PYTHON_FORK=anywhere`) beside the threads build; start-up, sizes, the ' +
+    'page and threads parts; `fork`: the fork variant\'s `os.fork` + `_exit` + `waitpid` round trip with 0/4 MiB of ' +
+    'heap and 0/2 spinning threads beside native, and the pause those threads see (the longest stretch of a round ' +
+    'trip in which no spinner finished a chunk; under the GIL it includes waiting for it).',
   browser: 'Stop + start and fork in Chromium and Firefox, and under Node, in one run, beside CPython\'s `os.fork`.',
   targets: 'Each target is a ratio or bound checked on the figures of this run.',
 };
