@@ -6,7 +6,7 @@ import { ABI_VERSION } from '../host/layout.js';
 import { PAGE } from '../host/fork/protocol.js';
 import {
   H, HEADER_BYTES, HEADER_WORDS, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotError, bodyLayout, checksum32, copyLive,
-  HEADER_PROSE, decodeSnapshot, encodeSnapshot, imageChecksum, memoryChecksum, pageIsZero, readHead, seal, verifyPages,
+  HEADER_PROSE, decodeSnapshot, encodeSnapshot, imageChecksum, memoryChecksum, pageIsZero, readHead, seal, verifyPages, viewsMemory,
 } from '../host/fork/snapshot.js';
 import { readFileSync } from 'node:fs';
 
@@ -68,6 +68,21 @@ test('copyLive + seal (the fork path) equals encodeSnapshot, and pages read else
   assert.equal(dst, new Uint8Array(mem));
   dst[3 * PAGE + 5] ^= 1;
   assert.throws(() => verifyPages(snap.subarray(0, info.pagesAt), info, child), (e: unknown) => e instanceof SnapshotError && /checksum/.test((e as Error).message));
+});
+
+test('seal over a control block sums in SIMD after another shared memory grew, with the same checksum as without', () => {
+  const control = new WebAssembly.Memory({ initial: 20, maximum: 20, shared: true });
+  const staging = new Uint8Array(control.buffer, 64);
+  const other = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
+  other.grow(1); // V8 gives the control block a new buffer object: the view above is of an older one
+  assert.ok(viewsMemory(staging, control), 'the staging area is still taken as a view of the control block');
+  assert.not.ok(viewsMemory(new Uint8Array(new SharedArrayBuffer(21 * PAGE)), control), 'a view larger than the memory is not');
+  assert.not.ok(viewsMemory(new Uint8Array(21 * PAGE).subarray(0, PAGE), control), 'an unshared buffer is not');
+  const mem = memory();
+  const simd = seal(staging, copyLive(mem, staging, 2), 16, 3, '{}', control); // the room encodeSnapshot reserves for '{}'
+  const plain = encodeSnapshot(mem, 16, 3, '{}');
+  assert.is(header(simd)[H.CHECKSUM], header(plain)[H.CHECKSUM]);
+  assert.is(imageChecksum(simd, control), imageChecksum(plain));
 });
 
 test('zero detection stops at a non-zero word anywhere in the page', () => {

@@ -155,9 +155,16 @@ export function encodeSnapshot(memory: ArrayBufferLike, maximumPages: number, ha
   return seal(staging, copyLive(memory, staging, optLen), maximumPages, handle, options).slice();
 }
 
+/** Whether pageSum may run over `memory` for `view`, which its caller says is a view of it (a shared memory's bytes). */
+export const viewsMemory = (view: Uint8Array, memory: WebAssembly.Memory): boolean =>
+  view.buffer instanceof SharedArrayBuffer && view.byteOffset + view.byteLength <= memory.buffer.byteLength;
+
 // checksum32 of the page at byte `at` of `view`, chained from `seed`: in SIMD when `over` is the memory `view` is of.
+// The caller says so: `over.buffer === view.buffer` does not, as V8 gives every shared memory of a thread a new buffer
+// object whenever any shared memory of the process grows (Node 20-24), so a view made when the fork client started
+// is of an older object over the same bytes, and the check sent every snapshot of a grown VM to the JavaScript sum.
 function pageSum(view: Uint8Array, over?: WebAssembly.Memory): (at: number, seed: number) => number {
-  if (over?.buffer === view.buffer) {
+  if (over && viewsMemory(view, over)) {
     const sum = checksumOver(over);
     return (at, seed) => sum(view.byteOffset + at, PAGE_WORDS, seed);
   }
