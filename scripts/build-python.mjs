@@ -140,6 +140,11 @@ const pythonObjects = (obj) => ['Programs/python.o', ...makeVar('LINK_PYTHON_OBJ
 const OBJ_THREADS = path.join(BUILD, 'python-obj-threads');
 /** What configure must answer differently on the layer: POSIX threads (not the stub), and what the layer provides. */
 const THREAD_ANSWERS = ['ac_cv_pthread_is_default', 'ac_cv_func_pthread_condattr_setclock', 'ac_cv_func_pthread_detach'];
+/**
+ * configure's switches for the threads build beyond the WASI configuration's. pymalloc: WASI's configure turns it off
+ * (with Emscripten's); on the layer every malloc takes libc's lock, while pymalloc's pools live under the GIL.
+ */
+const THREAD_CONFIGURE = ['--with-pymalloc'];
 /** Answers configure finds again against the layer's headers (compile tests only), or that name the compiler. */
 const RECHECKED = /^(ac_cv_env_|ac_cv_prog_CC|ac_cv_prog_CPP|ac_cv_prog_ac_ct_CC|ac_cv_sizeof_pthread_key_t|ac_cv_pthread_key_t_is_arithmetic_type|ac_cv_have_pthread_t|ac_cv_header_pthread_h|ac_cv_header_semaphore_h)/;
 
@@ -172,12 +177,12 @@ async function threads(src, { ver }) {
     .map((l) => [...THREAD_ANSWERS, ...FORK_ANSWERS].reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
   const cc = `${CC} --target=wasm32-wasi --sysroot=${layer.sysroot} -isystem ${path.join(ROOT, 'vms/posix/include')}`;
   const stamp = path.join(OBJ_THREADS, 'configure.stamp');
-  const key = createHash('sha256').update(JSON.stringify({ src, cc, cache })).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify({ src, cc, cache, args: THREAD_CONFIGURE })).digest('hex');
   if (!(fs.existsSync(path.join(OBJ_THREADS, 'Makefile')) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === key)) {
     fs.writeFileSync(path.join(OBJ_THREADS, 'config.cache'), cache);
     log('configure (threads, on the pthread layer)');
     await run('nice', ['-n', '10', path.join(src, 'configure'), '-C', '--host=wasm32-unknown-wasi',
-      `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`, `--with-build-python=${BUILD_PYTHON}`], {
+      `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`, `--with-build-python=${BUILD_PYTHON}`, ...THREAD_CONFIGURE], {
       cwd: OBJ_THREADS, stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, CONFIG_SITE: path.join(src, 'Tools/wasm/config.site-wasm32-wasi'), CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
         PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: path.join(layer.sysroot, 'lib/pkgconfig'), PKG_CONFIG_SYSROOT_DIR: layer.sysroot },
