@@ -349,10 +349,11 @@ function worldRunning(rt: Runtime): boolean {
 
 /**
  * The parts of a fork's round trip, in the order they happen, named as the
- * bench's fork rows name them; `handoff` spans child_wait … ack.
+ * bench's fork rows name them; `handoff` spans child_wait … ack. `claim` is
+ * the wait for another thread's fork to finish (one fork at a time).
  */
 export const BREAKDOWN = {
-  stop: 'stopMs', copy: 'copyMs', checksum_seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
+  claim: 'claimMs', stop: 'stopMs', copy: 'copyMs', checksum_seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
   child_read_verify: 'childReadMs', child_restore_start: 'childRestoreMs', ack: 'ackMs', handoff: 'handoffMs',
 } as const satisfies Record<string, keyof ForkTimings>;
 

@@ -1,18 +1,15 @@
 // The parent side of fork(), run by the forking thread (any registered
 // thread). The world is stopped only while the live pages are copied:
 //
-//   wait for a ready server → claim the control block → before hooks →
-//   import lock → stop (deadline: refusal) → copy the live pages into the
-//   staging area → start the world → release the import lock →
-//   after-in-parent hooks → seal (checksum, header) → post the request →
-//   wait (detached) for the server's result.
+//   wait for a ready server → claim the control block → before hooks → import lock → stop (deadline: refusal) →
+//   copy the live pages into the staging area → start the world → release the import lock → after-in-parent hooks →
+//   seal (checksum, header) → post the request → wait (detached) for the server's result.
 //
 // Every other thread runs during the seal and the hand-off. Every failure path
 // starts the world, releases the import lock and gives the claim back.
 //
-// fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each,
-// written once as a generator of the steps that wait or block, run by the
-// host's one step runner (host/steps.ts), blocking or not.
+// fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each, written once as a generator of the steps
+// that wait or block, run by the host's one step runner (host/steps.ts), blocking or not.
 import {
   ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
@@ -63,6 +60,8 @@ export interface AtForkHooks {
 
 /** The parent's side of a fork, in ms (server parts as the server measured them). */
 export interface ForkTimings {
+  /** waiting for the control block, which one fork at a time holds: another thread's fork may have it. */
+  claimMs: number;
   /** import lock + stop (the stop's own latency is in stats()). */
   stopMs: number;
   /** the world stopped: scanning and copying the live pages — the pause other threads see. */
@@ -115,9 +114,8 @@ const WAIT_SLICE_MS = 50;
 // room for the options JSON in front of the pages: the data plus the flags around it
 const OPTIONS_RESERVE = FORK_DATA_MAX + 64;
 
-// A result in the fork bridge's range names its failure (a dead server is
-// E_SERVER_DIED: the service starts a new one for the next fork); anything
-// else surfaces as the generic E_FORK.
+// A result in the fork bridge's range names its failure (a dead server is E_SERVER_DIED: the service starts a new one
+// for the next fork); anything else surfaces as the generic E_FORK.
 
 export class ForkClient {
   readonly ctl: Int32Array;
@@ -177,14 +175,14 @@ export class ForkClient {
   *#fork(req: PreparedRequest): Steps<ForkOutcome> {
     trace('P', 'fork');
     yield* this.#waitServer();
-    yield* this.#claim();
+    const claimMs = yield* this.#claim();
     trace('P', 'claimed');
     let posted = false;
     try {
       this.#before();
       const t0 = performance.now();
       yield { sync: () => this.thread.lockImport(), async: () => this.thread.lockImportAsync() };
-      let copy: LiveCopy & { stopMs: number; copyMs: number };
+      let copy: LiveCopy & { claimMs: number; stopMs: number; copyMs: number };
       let stopped = false;
       try {
         try {
@@ -196,7 +194,7 @@ export class ForkClient {
         }
         stopped = true;
         trace('P', 'stopped');
-        copy = this.#copy(req, t0);
+        copy = { ...this.#copy(req, t0), claimMs };
         trace('P', 'copied', `${copy.pages.length}/${copy.memoryBytes / PAGE}`);
       } finally {
         // every path: the world starts, the import lock is released, then the parent hooks run
@@ -288,14 +286,15 @@ export class ForkClient {
     }
   }
 
-  // One fork at a time holds the control block; a claim whose owner died is taken over.
-  *#claim(): Steps<void> {
-    const end = performance.now() + CLAIM_WAIT_MS;
+  // One fork at a time holds the control block; a claim whose owner died is taken over. Returns the ms it waited.
+  *#claim(): Steps<number> {
+    const t0 = performance.now();
     const t = this.thread;
     while (!(claim(this.ctl, t.handle) || takeOver(this.ctl, t.handle, (h) => h !== t.handle && t.isLive(h)))) {
-      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
+      if (performance.now() > t0 + CLAIM_WAIT_MS) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
       yield this.#wait(CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS);
     }
+    return performance.now() - t0;
   }
 
   // A control word, waited on detached (no stop waits for a forking thread that waits).
@@ -336,8 +335,7 @@ export class ForkClient {
     }
   }
 
-  // The request words carry what the server and the child read; what only the
-  // outcome needs (the checksums) stays here.
+  // The request words carry what the server and the child read; what only the outcome needs (the checksums) stays here.
   #sealAndPost(req: PreparedRequest, copy: LiveCopy): Sealed {
     const t0 = performance.now();
     const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
@@ -353,7 +351,7 @@ export class ForkClient {
     return { sealMs, posted: performance.now(), bytes: snap.byteLength, checksum, memoryChecksum };
   }
 
-  #outcome(copy: { stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
+  #outcome(copy: { claimMs: number; stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
     const ctl = this.ctl;
     const r = Atomics.load(ctl, CTL_RESULT);
     trace('P', 'returned', r);
@@ -364,6 +362,7 @@ export class ForkClient {
       checksum: sealed.checksum,
       bytes: sealed.bytes,
       timings: {
+        claimMs: copy.claimMs,
         stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
         childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),
         childReadMs: us(CTL_T_READ_US), childRestoreMs: us(CTL_T_RESTORE_US), cold: Atomics.load(ctl, CTL_T_COLD) === 1,
