@@ -11,6 +11,7 @@ import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';
 import { W_EXCLUSION } from '../host/layout.js';
+import { MAX_FORK_POOL } from '../host/options.js';
 import type { ForkTimings } from '../host/index.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
 import { ForkTally, type ForkSample, type ForkerResult } from './jobs/harness-forker.js';
@@ -76,12 +77,23 @@ export const TYPE = 3;
 const WATCHDOG_MS = 15_000;
 const JOBS = new URL('./jobs/', import.meta.url);
 
+/**
+ * Warm children the workload asks for before its first fork: two per forking
+ * loop (the main thread and each forking worker). A loop forks again as soon as
+ * it has reaped its child, while that child's carrier is still recycling, and
+ * the other loops' children hold theirs: with one warm child for two loops,
+ * the forks of the first second waited for a recycling carrier or for a new
+ * one's start-up (hundreds of ms) until the server's pool had grown to the
+ * fork rate (docs/FORK.md, "Recycled children").
+ */
+export const stressPool = (o: StressOptions): number => Math.min(MAX_FORK_POOL, 2 * (1 + o.workerForkers));
+
 /** The runtime options the workload needs (the fork continuation, capacity, deadlines). */
 export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
   return {
     capacity: o.threads + 8,
     linked: ['interp', 'diag'],
-    fork: { continuation: new URL('harness-child.js', JOBS), pool: 1 },
+    fork: { continuation: new URL('harness-child.js', JOBS), pool: stressPool(o) },
     stopTimeoutMs: 5000,
   };
 }
