@@ -30,12 +30,11 @@ export interface HarnessRun {
   cold_forks: number;
   cpython_p50_ms: number | null;
   p50_vs_cpython: number | null;
-  /** The mean of each part of the round trip over the run's measured forks. */
-  breakdown_ms: Record<string, number>;
-  /** The same over the forks at or above the p99: the part that grows there makes the tail. */
-  p99_breakdown_ms: Record<string, number>;
   ok: boolean;
 }
+
+/** A run's mean of each part of the round trip over its measured forks (`all`) or those at or above its p99 (`p99`). */
+export type HarnessBreakdown = { run: number; forks: 'all' | 'p99' } & Record<string, number | string>;
 
 /** The summary line a harness run printed (its last line of output), or why there is none. */
 function harnessRun(args: string[]): Promise<Record<string, unknown>> {
@@ -53,29 +52,30 @@ function harnessRun(args: string[]): Promise<Record<string, unknown>> {
 }
 
 /** A run's figures from its summary. */
-export function runFigures(s: Record<string, unknown>): HarnessRun {
+export function runFigures(s: Record<string, unknown>): { figures: HarnessRun; breakdowns: HarnessBreakdown[] } {
   const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : NaN);
   const py = s.cpython as { p50_ms?: number } | string | undefined;
   const pyP50 = typeof py === 'object' && typeof py.p50_ms === 'number' ? py.p50_ms : null;
   const p50 = num('fork_p50_ms');
   const p99 = num('fork_p99_ms');
-  return {
+  const parts = (forks: HarnessBreakdown['forks'], k: string) => ({ run: 0, forks, ...(s[k] as Record<string, number> | undefined) });
+  const figures = {
     seconds: num('seconds'), forks: num('forks'), fork_p50_ms: p50, fork_p90_ms: num('fork_p90_ms'), fork_p99_ms: p99,
     p99_vs_p50: round(p99 / p50, 2), forks_waited: num('forks_waited'), cold_forks: num('cold_forks'),
     cpython_p50_ms: pyP50, p50_vs_cpython: pyP50 ? round(p50 / pyP50, 2) : null,
-    breakdown_ms: (s.fork_breakdown_ms as Record<string, number> | undefined) ?? {},
-    p99_breakdown_ms: (s.fork_p99_breakdown_ms as Record<string, number> | undefined) ?? {},
     ok: s.ok === true,
   };
+  return { figures, breakdowns: [parts('all', 'fork_breakdown_ms'), parts('p99', 'fork_p99_breakdown_ms')] };
 }
 
 /** Min, median and max of one figure over the runs. */
 const spread = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
 
 /** The figures across runs and the targets, each decided on every run. */
-export function harnessSummary(runs: HarnessRun[]): Record<string, unknown> {
+export function harnessSummary(runs: HarnessRun[], breakdowns: HarnessBreakdown[]): Record<string, unknown> {
   return {
     runs,
+    breakdown_ms: breakdowns,
     across_runs: {
       fork_p50_ms: spread(runs.map((r) => r.fork_p50_ms)),
       p99_vs_p50: spread(runs.map((r) => r.p99_vs_p50)),
@@ -94,11 +94,13 @@ export async function benchHarness(o: Opts): Promise<Record<string, unknown>> {
   const n = o.quick ? 1 : 3;
   const args = ['--json', '--compare-cpython', ...(o.quick ? ['--duration', String(QUICK_DURATION_S)] : [])];
   const runs: HarnessRun[] = [];
+  const breakdowns: HarnessBreakdown[] = [];
   for (let k = 0; k < n; k++) {
-    const r = runFigures(await harnessRun(args));
+    const { figures: r, breakdowns: b } = runFigures(await harnessRun(args));
     o.log(`harness run ${k + 1}/${n}: ${r.forks} forks, p50 ${r.fork_p50_ms} ms (${r.p50_vs_cpython}x CPython), ` +
       `p99 ${r.fork_p99_ms} ms (${r.p99_vs_p50}x p50), ${r.forks_waited} waited, ${r.cold_forks} cold${r.ok ? '' : ', VIOLATIONS'}`);
     runs.push(r);
+    breakdowns.push(...b.map((x) => ({ ...x, run: k + 1 })));
   }
-  return { command: `npm start -- ${args.join(' ')}`, ...harnessSummary(runs) };
+  return { command: `npm start -- ${args.join(' ')}`, ...harnessSummary(runs, breakdowns) };
 }

@@ -30,8 +30,8 @@ export const SECTION_NOTES: Record<string, string> = {
     '(one of 8 s with --quick). Per run: the fork round trip\'s p50/p90/p99 (fork → the child checks its copy and ' +
     'exits → `waitpid`), `forks_waited` (every fork that waited for its child, the warm-up\'s included), `cold_forks` ' +
     '(those among the measured forks), CPython\'s `os.fork` p50 with the same threads in that run, and ' +
-    '`breakdown_ms`: the mean of each part of the round trip over the measured forks, and `p99_breakdown_ms` the same ' +
-    'over the forks at or above the p99: the part that grows there makes the tail. `across_runs`: min, median and ' +
+    '`breakdown_ms`: per run, the mean of each part of the round trip over its measured forks (`all`) and over those at ' +
+    'or above its p99 (`p99`): the part that grows there makes the tail. `across_runs`: min, median and ' +
     'max over the runs. Each `harness_*` target must hold on every run, not only on the median one.',
   interp: 'The reference interpreter: ns per instruction with the back-edge poll and with it compiled out, and an ' +
     'attribute load (the last of 16) through the inline cache and by the uncached probe.',
