@@ -18,7 +18,7 @@ import {
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES, PAGE,
   PROC_RUNNING, REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
-  abandon, claim, controlWords, post, procFind, procReap, procState, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  abandon, controlWords, post, procFind, procReap, procState, readMessage, release, serverGone, stagingView, waitWordAsync,
   type ForkControl, type ProcEntry,
 } from './protocol.js';
 import { SIGKILL, SIGTERM, exitCodeOf, exitCount, postKill, procFirstExited, waitStatusOf } from './exits.js';
@@ -26,6 +26,7 @@ import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
 import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
 import { trace } from './trace.js';
+import { claimInTurn } from './turn.js';
 
 /** What the fork path needs of the forking thread, and nothing more. */
 export interface ForkingThread {
@@ -109,7 +110,7 @@ export interface WaitpidOptions {
 const statusAs = (word: number, opts: WaitpidOptions): number => (opts.waitStatus ? waitStatusOf(word) : exitCodeOf(word));
 
 const SERVER_WAIT_MS = 30_000;
-const CLAIM_WAIT_MS = 60_000;
+const KILL_WAIT_MS = 60_000;
 const WAIT_SLICE_MS = 50;
 // room for the options JSON in front of the pages: the data plus the flags around it
 const OPTIONS_RESERVE = FORK_DATA_MAX + 64;
@@ -258,7 +259,7 @@ export class ForkClient {
   // The server serves one kill at a time; a child that exits meanwhile keeps its own status.
   *#kill(entry: ProcEntry, pid: number, signal: number): Steps<void> {
     const ctl = this.ctl;
-    const end = performance.now() + CLAIM_WAIT_MS;
+    const end = performance.now() + KILL_WAIT_MS;
     const running = () => procState(entry.tag) === PROC_RUNNING && Atomics.load(ctl, entry.slot + 1) === entry.tag;
     for (let word = 0; ;) {
       if (word === 0) {
@@ -266,7 +267,7 @@ export class ForkClient {
         word = postKill(ctl, pid, signal);
       } else if (Atomics.load(ctl, CTL_KILL) !== word) return;
       if (Atomics.load(ctl, CTL_SERVER) === SERVER_GONE) throw new ForkError('E_FORK', 'kill: the fork server is gone');
-      if (performance.now() > end) throw new ForkError('E_FORK', `kill: the fork server did not serve a kill of ${pid} in ${CLAIM_WAIT_MS} ms`);
+      if (performance.now() > end) throw new ForkError('E_FORK', `kill: the fork server did not serve a kill of ${pid} in ${KILL_WAIT_MS} ms`);
       yield this.#wait(CTL_KILL, Atomics.load(ctl, CTL_KILL), WAIT_SLICE_MS);
     }
   }
@@ -286,15 +287,10 @@ export class ForkClient {
     }
   }
 
-  // One fork at a time holds the control block; a claim whose owner died is taken over. Returns the ms it waited.
+  // One fork at a time holds the control block, claimed in turn (host/fork/turn.ts). Returns the ms it waited.
   *#claim(): Steps<number> {
-    const t0 = performance.now();
     const t = this.thread;
-    while (!(claim(this.ctl, t.handle) || takeOver(this.ctl, t.handle, (h) => h !== t.handle && t.isLive(h)))) {
-      if (performance.now() > t0 + CLAIM_WAIT_MS) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
-      yield this.#wait(CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS);
-    }
-    return performance.now() - t0;
+    return yield* claimInTurn(this.ctl, { handle: t.handle, isLive: (h) => t.isLive(h), wait: (w, v, ms) => this.#wait(w, v, ms) }, WAIT_SLICE_MS);
   }
 
   // A control word, waited on detached (no stop waits for a forking thread that waits).
