@@ -20,6 +20,10 @@
 static volatile int32_t quit;
 static volatile int32_t rounds[THREADS];
 static pid_t parent_pid;
+/* Lines the storm may still print: given anew before each fork, so lines are written while every child is made, and
+ * the output stays bounded however long a child takes. */
+#define LINES_PER_FORK 256
+static volatile int32_t lines_left = LINES_PER_FORK;
 
 #define UNTIL_KILLED 99
 
@@ -32,7 +36,7 @@ static void *storm(void *a) {
     keep[k] = malloc(16 + (i * 37) % 4000);
     CHECK(keep[k] != NULL);
     memset(keep[k], id, 16);
-    if (i % 64 == 0) {
+    if (i % 64 == 0 && __atomic_sub_fetch(&lines_left, 1, __ATOMIC_SEQ_CST) >= 0) {
       char line[64];
       snprintf(line, sizeof line, "storm %d %u\n", id, i);
       fputs(line, stdout);
@@ -83,6 +87,7 @@ int main(void) {
   for (int f = 0; f < 5; f++) {
     int32_t before[THREADS];
     for (int i = 0; i < THREADS; i++) before[i] = __atomic_load_n(&rounds[i], __ATOMIC_SEQ_CST);
+    __atomic_store_n(&lines_left, LINES_PER_FORK, __ATOMIC_SEQ_CST);
     int pid = wtp_fork(f);
     CHECK(pid > 0);
     int status = wtp_waitpid(pid, 0, NULL);
