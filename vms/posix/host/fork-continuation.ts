@@ -2,7 +2,6 @@
 // (fork-child.ts does the work).
 import fs from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { nodeWasiOptions } from '../../lua/host/node-wasi.js';
 import { posixForkContinuation } from './fork-child.js';
 import { THREAD_JOB } from './thread-worker.js';
 
@@ -10,7 +9,7 @@ import { THREAD_JOB } from './thread-worker.js';
 // parent passes on: --no-liftoff), a module of megabytes (CPython's fork build) takes tens of seconds first.
 setFlagsFromString('--wasm-lazy-compilation');
 
-const continuation = posixForkContinuation(async (url) => WebAssembly.compile(fs.readFileSync(new URL(url))), nodeWasiOptions, THREAD_JOB);
+const continuation = posixForkContinuation(async (url) => WebAssembly.compile(fs.readFileSync(new URL(url))), THREAD_JOB);
 
 export const afterForkChild = continuation.afterForkChild;
 // A carrier may run one child after another (docs/FORK.md, "Recycled children"): nothing of a child outlives recycle.
