@@ -24,6 +24,8 @@ export interface Platform {
   exists?(url: URL): Promise<boolean>;
   /** A worker for `init`: the adapters hand it to an idle worker of their pool (host/worker-pool.ts) or start one. */
   spawnWorker(init: WorkerInit): PlatformWorker;
+  /** Starts a worker for `init.memory`'s runtime's next job before that job is asked for (host/worker-pool.ts warm). */
+  warmWorker?(init: WorkerInit): void;
   /** The runtime over `memory` closed: its idle pooled workers end now rather than when their idle time runs out. */
   releaseWorkers?(memory: WebAssembly.Memory): void;
   /** After releaseWorkers: resolves true once every worker over `memory` has exited, false after `timeoutMs`. */

@@ -118,8 +118,10 @@ class Pooled {
     return job;
   }
 
-  rest(ms: number): void {
+  /** `ms` absent: no deadline. */
+  rest(ms?: number): void {
     this.worker.keepAlive?.(false);
+    if (ms === undefined) return;
     this.#timer = setTimeout(() => this.retire(), ms);
     (this.#timer as { unref?: () => void }).unref?.(); // an idle worker never keeps a process alive
   }
@@ -155,6 +157,8 @@ export class WorkerPool {
   readonly #released = new WeakSet<object>();
   /** Every worker not yet exited, by runtime (memory): what `exited` waits for. */
   readonly #live = new Map<object, Set<Pooled>>();
+  /** Workers started by `warm`, idle with no deadline until a job claims them. */
+  readonly #held = new WeakSet<Pooled>();
 
   constructor(
     /** Starts a worker that runs `init` first (its entry serves the pool: servePool). */
@@ -174,9 +178,25 @@ export class WorkerPool {
     }
     if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key)) this.#startSpare(init);
     this.#seen.add(key);
-    if (reused) return reused.run(init, false);
+    if (reused) {
+      this.#held.delete(reused); // claimed: idle again after this job, it has the usual deadline
+      return reused.run(init, false);
+    }
     const w = this.#track(new Pooled(this.start({ ...init, pooled: true }), this, key));
     return w.run(init, true);
+  }
+
+  /**
+   * Starts a spare for `init.memory`'s runtime now, unless one is idle or starting: a worker its first job will find
+   * started (a fork child's first thread, started while its carrier waits for the child). It waits for that job
+   * with no idle deadline, and never keeps the process alive.
+   */
+  warm(init: WorkerInit): void {
+    const key = init.memory;
+    this.#released.delete(key);
+    if (this.#idle.get(key)?.length || this.#sparesStarting.get(key)) return;
+    this.#startSpare(init);
+    this.#held.add(this.#sparesStarting.get(key)!);
   }
 
   #track(w: Pooled): Pooled {
@@ -237,7 +257,7 @@ export class WorkerPool {
     const list = this.#idle.get(w.key) ?? [];
     list.push(w);
     this.#idle.set(w.key, list);
-    w.rest(this.idleMs);
+    w.rest(this.#held.has(w) ? undefined : this.idleMs);
   }
 
   forget(w: Pooled): void {

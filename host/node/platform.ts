@@ -66,6 +66,9 @@ export const nodePlatform: Platform = {
   spawnWorker(init) {
     return pool.spawn(init);
   },
+  warmWorker(init) {
+    pool.warm(init);
+  },
   releaseWorkers(memory) {
     pool.release(memory);
   },

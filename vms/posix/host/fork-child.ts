@@ -27,6 +27,8 @@ import { exitStatus, type PosixJobData } from './process.js';
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
 
 export interface PosixForkContinuation {
+  /** Before the child's snapshot: its first thread's worker started (`warmWorker`: the fork subsystem's). */
+  prepare(ctx: { warmWorker?(job: string): void }): void;
   afterForkChild(ctx: PosixForkChildContext): Promise<void>;
   /** The child's exit status, once any of its threads exited it; its runtime is closed by then. */
   resume(ctx: PosixForkChildContext): Promise<number>;
@@ -46,6 +48,9 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
   // a recycled carrier (docs/FORK.md) compiles each program once
   const programs = new Map<string, Promise<WebAssembly.Module>>();
   return {
+    prepare({ warmWorker }) {
+      warmWorker?.(job.href);
+    },
     async afterForkChild({ data }) {
       if (!programs.has(data.program)) programs.set(data.program, load(data.program));
       program = await programs.get(data.program)!;

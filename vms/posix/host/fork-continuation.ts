@@ -11,6 +11,7 @@ setFlagsFromString('--wasm-lazy-compilation');
 
 const continuation = posixForkContinuation(async (url) => WebAssembly.compile(fs.readFileSync(new URL(url))), THREAD_JOB);
 
+export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;
 // A carrier may run one child after another (docs/FORK.md, "Recycled children"): nothing of a child outlives recycle.
 export const recycle = continuation.recycle;
