@@ -117,11 +117,14 @@ posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates 
   for (const l of r.out.split('\n').filter((x) => x.startsWith('storm'))) assert.match(l, /^storm \d \d+$/);
 });
 
-posixTest('in a fork child a thread that a thread started starts at once, and _exit on any thread ends the child with that status', 'fork-child-threads', 120_000, async (wasm) => {
-  const r = await runPosix(wasm);
-  assert.is(r.status, 0, r.out);
-  assert.equal(steps(r.out), ['nested', 'exit', 'again']);
-});
+for (const forkIsolation of ['process', 'thread'] as const) {
+  posixTest(`${forkIsolation} isolation: in a fork child a thread that a thread started starts at once, and _exit on any thread ends the child with that status`,
+    'fork-child-threads', 120_000, async (wasm) => {
+      const r = await runPosix(wasm, [], undefined, { forkIsolation });
+      assert.is(r.status, 0, r.out);
+      assert.equal(steps(r.out), ['nested', 'exit', 'again']);
+    });
+}
 
 test('fork() from a qsort comparator, from a thread while two hammer malloc, and reaped by wait(): the fork build step', async () => {
   await within(300_000, async () => {
