@@ -8,6 +8,7 @@ import type { CoreExports } from './core.js';
 import { envImports } from './core.js';
 import { WasmThreadsError, UnsupportedError } from './errors.js';
 import { DIAG_BLOCK, INTERP_BLOCK } from './layout.js';
+import { compileWasm } from './compile.js';
 
 /** The modules a runtime may link (RuntimeOptions.linked). */
 export const LINKED_NAMES = ['interp', 'diag'] as const;
@@ -48,7 +49,7 @@ const bindings = new WeakMap<CoreExports, Binding>();
 export async function compileLinked(platform: LinkedLoader, build: 'release' | 'debug' | URL, names: readonly LinkedName[]): Promise<LinkedModules> {
   if (!platform.loadLinkedWasm || names.length === 0) return {};
   const debug = build === 'debug';
-  const compiled = await Promise.all(names.map(async (n) => WebAssembly.compile(await platform.loadLinkedWasm!(n, debug))));
+  const compiled = await Promise.all(names.map(async (n) => compileWasm(await platform.loadLinkedWasm!(n, debug))));
   return Object.fromEntries(names.map((n, k) => [n, compiled[k]])) as LinkedModules;
 }
 

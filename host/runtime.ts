@@ -21,6 +21,7 @@ import { bindLinked, compileLinked, linked, type LinkedModules } from './modules
 import { WorkerThread, markWorkerDead } from './worker-thread.js';
 import { readStats, readThreadStates, type StwStats, type ThreadInfo } from './stats.js';
 import type { CacheEntry, Mutex } from './handles.js';
+import { compileWasm } from './compile.js';
 
 export { WorkerThread } from './worker-thread.js';
 export type { StwStats, ThreadInfo } from './stats.js';
@@ -68,7 +69,7 @@ export class Runtime {
     if (platform.startWaitRelay) useWaitRelays(() => platform.startWaitRelay!());
     const memory = createSharedMemory(options.initialPages, options.maximumPages);
     const build = options.wasm;
-    const module = platform.compileWasm ? await platform.compileWasm(build) : await WebAssembly.compile(await platform.loadWasm(build));
+    const module = platform.compileWasm ? await platform.compileWasm(build) : await compileWasm(await platform.loadWasm(build));
     const linkedModules = await compileLinked(platform, build, options.linked);
     const core = await instantiateCore(module, memory);
     if (core.abi_version() !== ABI_VERSION) {

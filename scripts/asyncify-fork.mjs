@@ -140,7 +140,8 @@ export function asyncifyForFork({ input, output, imports, passThrough = [], opti
   try {
     execFileSync(WASM_OPT, [input, ...FEATURES, '--asyncify',
       `--pass-arg=asyncify-imports@${imports.join(',')}`, `--pass-arg=asyncify-onlylist@@${listFile}`,
-      optimize, '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+      // -g keeps the name section: the commands find the VM's loop by its name to compile it up front (host/node/engine.ts)
+      optimize, '-g', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
     fs.renameSync(tmp, output);
   } finally {
     fs.rmSync(path.dirname(listFile), { recursive: true, force: true });

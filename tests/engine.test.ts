@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { engineFlags, liftoffMiscompilesWait, probeWaitReload } from '../host/node/engine.js';
+import { eagerTierUpPerFunction, engineFlags, liftoffMiscompilesWait, probeWaitReload, type EngineUse } from '../host/node/engine.js';
+import { InvalidArgumentError } from '../host/errors.js';
 import { within } from './lib/deadline.js';
 
 const ENGINE = new URL('../host/node/engine.js', import.meta.url).href;
@@ -32,9 +33,57 @@ test('the probe in Liftoff code finds the miscompile exactly where the project s
 
 test('with the project\'s flags no re-read after a wait is wrong', () => {
   assert.is(probeWaitReload(1000), 0);
-  // a VM's never-returning loop is compiled by TurboFan on every engine
+  // a VM's never-returning loop is compiled by TurboFan on every engine: the named loop up front, or every function
   assert.equal(engineFlags('vm'), ['--no-liftoff']);
+  assert.equal(engineFlags({ vmLoop: 670 }), eagerTierUpPerFunction ? ['--wasm-eager-tier-up-function=670'] : ['--no-liftoff']);
 });
+
+test('an engine use that is none of \'core\', \'vm\' or { vmLoop: a function index } is E_ARG, and sets nothing', () => {
+  const bad: unknown[] = ['VM', '', null, 0, {}, { vmLoop: -1 }, { vmLoop: 1.5 }, { vmLoop: 2 ** 31 },
+    { vmLoop: '3' }, { vmLoop: NaN }, { vmLoop: 1n }, [], () => 'vm', Symbol('vm')];
+  for (let i = 0; i < 50; i++) bad.push({ vmLoop: (Math.random() - 0.5) * 2 ** (Math.random() * 40) + 0.5 });
+  for (const use of bad) {
+    try {
+      engineFlags(use as EngineUse);
+      assert.unreachable(`accepted ${String(typeof use === 'object' && use ? JSON.stringify(use, (_, v) => typeof v === 'bigint' ? `${v}n` : v) : String(use))}`);
+    } catch (e) {
+      if (!(e instanceof InvalidArgumentError)) throw e;
+      assert.is(e.code, 'E_ARG');
+    }
+  }
+});
+
+test('V8 compiles the function a VM use names by TurboFan before its first call, and the others in Liftoff', () =>
+  within(60_000, async () => {
+    // an import, then $first (export a) and $second (export b)
+    const { stdout } = await node(['--allow-natives-syntax'], `
+      import { applyEngineFlags } from '${ENGINE}';
+      import { functionIndex } from '${new URL('../host/wasm-names.js', import.meta.url).href}';
+      import { NAMED } from '${new URL('./lib/named-module.js', import.meta.url).href}';
+      applyEngineFlags({ vmLoop: functionIndex(NAMED, 'second') });
+      const { exports: e } = new WebAssembly.Instance(new WebAssembly.Module(NAMED), { m: { f() {} } });
+      e.a(); e.b();
+      console.log(JSON.stringify({ a: [%IsLiftoffFunction(e.a), %IsTurboFanFunction(e.a)], b: [%IsLiftoffFunction(e.b), %IsTurboFanFunction(e.b)] }));`);
+    const got = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, [boolean, boolean]>;
+    assert.equal(got.b, [false, true], 'the named function is TurboFan code at its first call');
+    // where a VM gets --no-liftoff nothing runs in Liftoff
+    assert.equal(got.a, eagerTierUpPerFunction ? [true, false] : [false, true], 'the other starts in Liftoff');
+  }));
+
+test('with a VM\'s flags a module that has no function of that index still compiles (the core beside the VM)', () =>
+  within(60_000, async () => {
+    // index 1000 of a 3-function module; an engine that hangs on it must not get the flag (eagerTierUpPerFunction)
+    const { stdout } = await node([], `
+      import { applyEngineFlags } from '${ENGINE}';
+      import { compileWasm } from '${new URL('../host/compile.js', import.meta.url).href}';
+      import { NAMED } from '${new URL('./lib/named-module.js', import.meta.url).href}';
+      applyEngineFlags({ vmLoop: 1000 });
+      const late = setTimeout(() => { console.log('pending'); process.exit(0); }, 10_000);
+      const m = await compileWasm(NAMED);
+      clearTimeout(late);
+      console.log(WebAssembly.Module.exports(m).length);`);
+    assert.is(stdout.trim(), '2');
+  }));
 
 test('importing the library sets no V8 flag; an affected engine warns the embedder at createRuntime', () =>
   within(60_000, async () => {

@@ -14,6 +14,8 @@
 // in either tier). tests/engine.test.ts runs it on the engine under test.
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
+import { InvalidArgumentError } from '../errors.js';
+import { functionIndex } from '../wasm-names.js';
 
 /** The V8 major version of this engine. */
 export const v8Major = Number(/^(\d+)\./.exec(process.versions.v8)?.[1] ?? 0);
@@ -22,22 +24,57 @@ export const v8Major = Number(/^(\d+)\./.exec(process.versions.v8)?.[1] ?? 0);
 export const liftoffMiscompilesWait = v8Major < 12;
 
 /**
+ * Whether `--wasm-eager-tier-up-function` can name one module's function in a
+ * process that compiles others: V8 13 ignores an index past a module's
+ * functions, V8 12.4 (Node 22) never settles that module's compile (the core's
+ * 103 functions under an index of 670: the promise stays pending).
+ */
+export const eagerTierUpPerFunction = v8Major >= 13;
+
+/**
  * What a process's Wasm is: the core and the linked modules only ('core'), or
  * a VM module whose interpreter loop is one call that never returns while the
- * program runs ('vm': V8 has no on-stack replacement for Wasm, so that loop
- * stays in the tier it was entered in).
+ * program runs (V8 has no on-stack replacement for Wasm, so that loop stays in
+ * the tier it was entered in). `{ vmLoop }` names that loop: the loop's
+ * function index in the VM's module (host/wasm-names.ts reads it from the
+ * module's name section). 'vm' is a VM whose loop is not named.
  */
-export type EngineUse = 'core' | 'vm';
+export type EngineUse = 'core' | 'vm' | { vmLoop: number };
 
 /**
  * The V8 flags a process running the project's Wasm needs on this engine:
- * `--no-liftoff` where Liftoff miscompiles (correctness), and for a VM's
- * never-returning loop (eager TurboFan: a Lua loop of 2·10⁷ iterations on
- * Node 24 ran 2–3× slower entered in Liftoff code). Elsewhere nothing:
- * Liftoff starts fast and dynamic tiering moves hot functions to TurboFan.
+ * `--no-liftoff` where Liftoff miscompiles (correctness). For a VM, its loop
+ * compiled by TurboFan before the first call: a Lua loop of 2·10⁷ iterations
+ * on Node 24 ran 2–3× slower entered in Liftoff code. Only the named loop is
+ * compiled up front (`--wasm-eager-tier-up-function`); the rest of the VM
+ * starts in Liftoff and dynamic tiering moves what runs hot, where
+ * `--no-liftoff` compiled every function by TurboFan at its first call, on
+ * the calling thread: most of `wasm-threads-lua -e ''`'s start-up
+ * (docs/PERFORMANCE.md, "startup"). A VM whose loop is not named gets
+ * `--no-liftoff`, and so does every VM on V8 12 (eagerTierUpPerFunction).
+ * Elsewhere nothing: Liftoff starts fast and dynamic tiering moves hot
+ * functions to TurboFan.
  */
 export function engineFlags(use: EngineUse = 'core'): string[] {
-  return liftoffMiscompilesWait || use === 'vm' ? ['--no-liftoff'] : [];
+  const loop = typeof use === 'object' && use !== null ? use.vmLoop : undefined;
+  if (use !== 'core' && use !== 'vm' && !(Number.isSafeInteger(loop) && loop! >= 0 && loop! < 2 ** 31)) {
+    throw new InvalidArgumentError(`engine use: 'core', 'vm' or { vmLoop: a function index }, not ${describe(use)}`);
+  }
+  if (liftoffMiscompilesWait || use === 'vm' || (use !== 'core' && !eagerTierUpPerFunction)) return ['--no-liftoff'];
+  if (use === 'core') return [];
+  return [`${EAGER_TIER_UP}=${loop}`];
+}
+const EAGER_TIER_UP = '--wasm-eager-tier-up-function';
+const describe = (v: unknown): string => { try { return JSON.stringify(v) ?? String(v); } catch { return String(v); } };
+
+/**
+ * A VM's use, from its module's bytes and the name of its interpreter loop:
+ * `{ vmLoop }` when the module's name section has that name, else 'vm' (a
+ * module stripped of its names still runs its loop in TurboFan).
+ */
+export function vmEngineUse(module: Uint8Array, loop: string): EngineUse {
+  const vmLoop = functionIndex(module, loop);
+  return vmLoop === undefined ? 'vm' : { vmLoop };
 }
 
 let applied: string[] | undefined;
@@ -62,7 +99,7 @@ export function engineFlagsInEffect(): string[] {
 
 /** The tiering flags node's command line gave this process (a child process started with its execArgv has them too). */
 export function commandLineTieringFlags(): string[] {
-  return process.execArgv.filter((f) => TIERING_FLAGS.includes(f));
+  return process.execArgv.filter((f) => TIERING_FLAGS.includes(f) || f.startsWith(`${EAGER_TIER_UP}=`));
 }
 const TIERING_FLAGS = ['--no-liftoff', '--liftoff'];
 

@@ -22,6 +22,7 @@ import { Runtime } from '../runtime.js';
 import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 import { trace } from '../fork/trace.js';
+import { compileWasm } from '../compile.js';
 
 
 interface WarmArgs {
@@ -59,7 +60,7 @@ if (isMainThread) setFlagsFromString('--no-wasm-lazy-compilation');
 // In a worker, process.exit ends this thread only: the child's exit.
 const platform: Platform = nodePlatform;
 const build = args.config.wasm === 'release' || args.config.wasm === 'debug' ? args.config.wasm : new URL(args.config.wasm);
-const module = args.module ?? (await WebAssembly.compile(await nodePlatform.loadWasm(build)));
+const module = args.module ?? (await compileWasm(await nodePlatform.loadWasm(build)));
 const linkedModules = args.linkedModules ?? (await compileLinked(nodePlatform, build, args.config.linked));
 const state = new CarrierState();
 let session = await prepareChild({

@@ -23,6 +23,7 @@ import type { ForkServerInit } from '../platform.js';
 import { compileLinked } from '../modules.js';
 import { nodePlatform } from './platform.js';
 import { STATUS_FD, statusIn } from './fork-status.js';
+import { compileWasm } from '../compile.js';
 
 const init = workerData as ForkServerInit;
 const ctl = controlWords(init.control);
@@ -95,7 +96,7 @@ const shared = thread
     // compiled whole here, not function by function on the children's fork paths
     setFlagsFromString('--no-wasm-lazy-compilation');
     try {
-      return { module: await WebAssembly.compile(bytes), linkedModules: await compileLinked(nodePlatform, build, init.child.linked) };
+      return { module: await compileWasm(bytes), linkedModules: await compileLinked(nodePlatform, build, init.child.linked) };
     } finally {
       setFlagsFromString('--wasm-lazy-compilation');
     }

@@ -7,4 +7,4 @@ export function createRuntime(options?: RuntimeOptions): Promise<Runtime> {
 }
 
 export * from '../index.js';
-export { applyEngineFlags, engineFlags, liftoffMiscompilesWait, type EngineUse } from './engine.js';
+export { applyEngineFlags, engineFlags, liftoffMiscompilesWait, vmEngineUse, type EngineUse } from './engine.js';

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { writeStdio } from './node-wasi.js';
 import { startNodeLuaProcess } from './node-process.js';
-import { luaWasmPath } from './node-build.js';
-import { applyEngineFlags } from '../../../host/node/engine.js';
+import { LUA_LOOP, luaWasmPath } from './node-build.js';
+import { applyEngineFlags, vmEngineUse } from '../../../host/node/engine.js';
 
 /** Runs the command with `args` (argv[0] first) and resolves to its exit status. */
 export async function main(args: string[]): Promise<number> {
@@ -22,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // before any compile: lua.c's interpreter loop never returns, so it is compiled by TurboFan (docs/LUA.md)
-  applyEngineFlags('vm');
+  // before any compile: lua.c's interpreter loop never returns, so it is compiled by TurboFan up front (docs/LUA.md)
+  applyEngineFlags(fs.existsSync(luaWasmPath()) ? vmEngineUse(fs.readFileSync(luaWasmPath()), LUA_LOOP) : 'vm');
   process.exitCode = await main(['lua', ...process.argv.slice(2)]);
 }

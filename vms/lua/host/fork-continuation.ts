@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import { nodeWasiOptions } from './node-wasi.js';
 import { luaForkContinuation } from './fork-child.js';
 import { luaWasmPath } from './node-build.js';
+import { compileWasm } from '../../../host/compile.js';
 
-const continuation = luaForkContinuation(await WebAssembly.compile(fs.readFileSync(luaWasmPath())), nodeWasiOptions);
+const continuation = luaForkContinuation(await compileWasm(fs.readFileSync(luaWasmPath())), nodeWasiOptions);
 
 export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;

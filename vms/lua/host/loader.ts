@@ -17,6 +17,7 @@ import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import { luaNoForkImports } from './fork.js';
 import type { LuaExports } from './lua-exports.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
+import { compileWasm } from '../../../host/compile.js';
 
 type Imports = Record<string, Record<string, unknown>>;
 
@@ -66,7 +67,7 @@ export function createLuaMemory(maximumPages = LUA_MEMORY_MAXIMUM_PAGES): WebAss
 
 /** Compiles core.wasm and lua.wasm from their bytes. */
 export async function compileLua(coreBytes: BufferSource, luaBytes: BufferSource): Promise<LuaModules> {
-  const [core, lua] = await Promise.all([WebAssembly.compile(coreBytes), WebAssembly.compile(luaBytes)]);
+  const [core, lua] = await Promise.all([compileWasm(coreBytes), compileWasm(luaBytes)]);
   return { core, lua };
 }
 

@@ -20,5 +20,8 @@ export function luaWasmPath(env: Record<string, string | undefined> = process.en
   return path.join(BUILD, choice === 'anywhere' ? 'lua-fork-anywhere.wasm' : 'lua.wasm');
 }
 
+/** Lua's interpreter loop: one call runs a script's whole main chunk (host/node/engine.ts, vmEngineUse). */
+export const LUA_LOOP = 'luaV_execute';
+
 /** build/core.wasm. */
 export const CORE_WASM_PATH = path.join(BUILD, 'core.wasm');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRuntime, type ForkIsolation } from '../../../host/node/index.js';
 import { startPosixProcess, type PosixProcess } from './process.js';
+import { compileWasm } from '../../../host/compile.js';
 
 const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
 
@@ -26,8 +27,8 @@ export interface NodePosixProcessOptions {
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
 export async function startNodePosixProcess(wasmFile: string, args: string[], opts: NodePosixProcessOptions = {}): Promise<PosixProcess> {
-  core ??= WebAssembly.compile(fs.readFileSync(path.join(BUILD, 'core.wasm')));
-  const program = await WebAssembly.compile(fs.readFileSync(wasmFile));
+  core ??= compileWasm(fs.readFileSync(path.join(BUILD, 'core.wasm')));
+  const program = await compileWasm(fs.readFileSync(wasmFile));
   return startPosixProcess({
     core: await core, program, args, env: opts.env, capture: opts.capture, endOnWorkerDeath: opts.endOnWorkerDeath,
     createRuntime: (o) => createRuntime(o),

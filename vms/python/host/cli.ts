@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import { applyEngineFlags } from '../../../host/node/engine.js';
+import { applyEngineFlags, vmEngineUse } from '../../../host/node/engine.js';
 import { writeStdio } from '../../lua/host/node-wasi.js';
 import { startNodePosixProcess } from '../../posix/host/node-process.js';
-import { PYTHON_FORK_REFUSAL, pythonWasmPath } from './node-build.js';
+import { PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -21,14 +20,6 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  * program that runs sys.executable runs this command again.
  */
 export const PYTHON_EXECUTABLE = path.join(PACKAGE_ROOT, 'build', 'python-lib', 'bin', 'python3.11');
-
-/**
- * V8's flags for the interpreter (docs/PYTHON.md, "Performance"): Wasm has no on-stack replacement, so the one
- * activation of the eval loop that runs a whole program keeps the code it started with; Liftoff code there costs
- * half the speed. TurboFan only, compiled lazily on a function's first call so that start-up compiles only the
- * functions start-up runs. Set before any module is compiled.
- */
-export const V8_FLAGS = ['--no-liftoff', '--wasm-lazy-compilation'];
 
 /**
  * Runs the command and resolves to its exit status: build/python.wasm (or the fork build, node-build.ts) is CPython on
@@ -51,8 +42,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // --no-liftoff through applyEngineFlags: the engine check (and a fork child's flags) see it as the process's
-  applyEngineFlags('vm');
-  v8.setFlagsFromString(V8_FLAGS.join(' '));
+  // before any compile: the one activation of the eval loop that runs a whole program keeps the code it started with
+  // (docs/PYTHON.md, "Performance"); through applyEngineFlags, so a fork child's flags are the same
+  const wasm = pythonWasmPath();
+  applyEngineFlags(fs.existsSync(wasm) ? vmEngineUse(fs.readFileSync(wasm), PYTHON_LOOP) : 'vm');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -13,6 +13,9 @@ export const PYTHON_FORK_ENV = 'WASM_THREADS_PYTHON_FORK';
 
 const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
 
+/** CPython's eval loop: Python-to-Python calls stay in its one activation (host/node/engine.ts, vmEngineUse). */
+export const PYTHON_LOOP = '_PyEval_EvalFrameDefault';
+
 /** What os.fork's OSError says in the build that cannot fork. */
 export const PYTHON_FORK_REFUSAL = `run with ${PYTHON_FORK_ENV}=anywhere for the build that forks (docs/PYTHON.md "fork")`;
 
