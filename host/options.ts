@@ -70,7 +70,8 @@ function noDefault<In, Out = In, Child = never>(
 }
 const asIs = <T>() => ({ to: (v: T): T => v, from: (c: T): T => c });
 
-const show = (v: unknown): string => {
+/** A value as an error message shows it: never throws, whatever the value. */
+export const show = (v: unknown): string => {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'function') return 'a function';

@@ -12,7 +12,10 @@ export const SECTION_NOTES: Record<string, string> = {
   machine: 'The machine of the run.',
   builds: 'Sizes of the shipped builds in bytes, and gzip -9.',
   startup: 'What a program pays before it does anything: the `wasm-threads-lua -e \'\'` command (wall, beside `lua5.4 -e \'\'` ' +
-    'and a bare `node -e 0`), and `createRuntime({ threads: 2 })` + `close()` in one process. Neither starts anything of fork.',
+    'and a bare `node -e 0`), and `createRuntime({ threads: 2 })` + `close()` in one process beside two bare Node workers ' +
+    'started and terminated (their floor). Neither starts anything of fork. `tiering`: each VM command\'s start-up ' +
+    '(`-e \'\'`, `-c pass`) and a loop\'s own ms in the tiering the command chooses (its interpreter loop compiled by ' +
+    'TurboFan up front, the rest in Liftoff first) beside `--no-liftoff` (every function by TurboFan at its first call).',
   core: 'The core\'s exports called across the module boundary (diag.wasm imports them from "core", as an embedder ' +
     'does). `cmpxchg_pair_ns` is two raw Wasm CAS: the floor of an attach + detach. `stw`: stop + start as the ' +
     'requester sees it, workers spinning in Wasm and polling; `floor_p50_us` is a requester bumping a flag and ' +

@@ -6,7 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { eagerTierUpPerFunction, engineFlags, liftoffMiscompilesWait, probeWaitReload, type EngineUse } from '../host/node/engine.js';
+import {
+  applyEngineFlags, eagerTierUpPerFunction, engineFlags, engineFlagsInEffect, liftoffMiscompilesWait, probeWaitReload, type EngineUse,
+} from '../host/node/engine.js';
 import { InvalidArgumentError } from '../host/errors.js';
 import { within } from './lib/deadline.js';
 
@@ -42,15 +44,17 @@ test('an engine use that is none of \'core\', \'vm\' or { vmLoop: a function ind
   const bad: unknown[] = ['VM', '', null, 0, {}, { vmLoop: -1 }, { vmLoop: 1.5 }, { vmLoop: 2 ** 31 },
     { vmLoop: '3' }, { vmLoop: NaN }, { vmLoop: 1n }, [], () => 'vm', Symbol('vm')];
   for (let i = 0; i < 50; i++) bad.push({ vmLoop: (Math.random() - 0.5) * 2 ** (Math.random() * 40) + 0.5 });
-  for (const use of bad) {
+  const before = engineFlagsInEffect();
+  for (const [k, use] of bad.entries()) {
     try {
-      engineFlags(use as EngineUse);
-      assert.unreachable(`accepted ${String(typeof use === 'object' && use ? JSON.stringify(use, (_, v) => typeof v === 'bigint' ? `${v}n` : v) : String(use))}`);
+      applyEngineFlags(use as EngineUse);
+      assert.unreachable(`accepted bad use #${k}`);
     } catch (e) {
       if (!(e instanceof InvalidArgumentError)) throw e;
       assert.is(e.code, 'E_ARG');
     }
   }
+  assert.equal(engineFlagsInEffect(), before);
 });
 
 test('V8 compiles the function a VM use names by TurboFan before its first call, and the others in Liftoff', () =>

@@ -2,7 +2,8 @@
 // fails its file instead of stalling the suite, and ends with one line:
 // "N passed, N failed". `--node PATH` runs the files on another Node binary
 // (.ci/run tests each engine line so); the other arguments pick files by the
-// start of their names ("fork" is fork*.test.js, not python-fork-*). Each file's process starts with the engine's tiering flags
+// start of their names ("fork" is fork*.test.js, not python-fork-*). Each
+// file's process starts with the engine's tiering flags
 // (tests/lib/engine-flags.ts, preloaded) as the project's commands do.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';

@@ -245,6 +245,8 @@ export class ForkClient {
       const { entry, children } = procFirstExited(this.ctl);
       if (children === 0) throw new ChildProcessError('wait: this runtime has no unreaped child');
       if (entry) {
+        // an entry seen EXITED is reaped (its status) or taken by another waiter (GONE): a new RUNNING child in that
+        // slot has a new generation, which procReap tells apart from the one seen
         const r = procReap(this.ctl, entry);
         if (r !== REAP_GONE) return { pid: entry.pid, status: statusAs(r, opts) };
       } else if (opts.noHang) {

@@ -15,6 +15,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
+import { show } from '../options.js';
 import { functionIndex } from '../wasm-names.js';
 
 /** The V8 major version of this engine. */
@@ -58,14 +59,13 @@ export type EngineUse = 'core' | 'vm' | { vmLoop: number };
 export function engineFlags(use: EngineUse = 'core'): string[] {
   const loop = typeof use === 'object' && use !== null ? use.vmLoop : undefined;
   if (use !== 'core' && use !== 'vm' && !(Number.isSafeInteger(loop) && loop! >= 0 && loop! < 2 ** 31)) {
-    throw new InvalidArgumentError(`engine use: 'core', 'vm' or { vmLoop: a function index }, not ${describe(use)}`);
+    throw new InvalidArgumentError(`engine use: 'core', 'vm' or { vmLoop: a function index }, not ${show(use)}`);
   }
   if (liftoffMiscompilesWait || use === 'vm' || (use !== 'core' && !eagerTierUpPerFunction)) return ['--no-liftoff'];
   if (use === 'core') return [];
   return [`${EAGER_TIER_UP}=${loop}`];
 }
 const EAGER_TIER_UP = '--wasm-eager-tier-up-function';
-const describe = (v: unknown): string => { try { return JSON.stringify(v) ?? String(v); } catch { return String(v); } };
 
 /**
  * A VM's use, from its module's bytes and the name of its interpreter loop:

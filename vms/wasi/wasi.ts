@@ -386,8 +386,9 @@ export class Wasi {
         return self.guard(() => {
           const parts = self.iovecs(iovs, n).filter(([, l]) => l > 0);
           const data = new Uint8Array(parts.reduce((sum, [, l]) => sum + l, 0));
+          const memory = self.bytes;
           let at = 0;
-          for (const [p, l] of parts) { data.set(self.bytes.subarray(p, p + l), at); at += l; }
+          for (const [p, l] of parts) { data.set(memory.subarray(p, p + l), at); at += l; }
           const total = data.length ? self.write(fd, data) : 0;
           self.view.setUint32(written, total, true);
           return Errno.SUCCESS;

@@ -23,6 +23,7 @@ export async function main(args: string[]): Promise<number> {
 
 if (isMainThread && process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // before any compile: lua.c's interpreter loop never returns, so it is compiled by TurboFan up front (docs/LUA.md)
-  applyEngineFlags(fs.existsSync(luaWasmPath()) ? vmEngineUse(fs.readFileSync(luaWasmPath()), LUA_LOOP) : 'vm');
+  const wasm = luaWasmPath();
+  applyEngineFlags(fs.existsSync(wasm) ? vmEngineUse(fs.readFileSync(wasm), LUA_LOOP) : 'vm');
   process.exitCode = await main(['lua', ...process.argv.slice(2)]);
 }
