@@ -72,8 +72,11 @@ export const nodePlatform: Platform = {
   releaseWorkers(memory) {
     pool.release(memory);
   },
-  workersExited(memory, timeoutMs) {
-    return pool.exited(memory, timeoutMs);
+  holdWorkers(memory, on) {
+    pool.hold(memory, on);
+  },
+  workersSettled(memory, timeoutMs) {
+    return pool.settled(memory, timeoutMs);
   },
   startForkServer(init) {
     // flags are read in this thread: the server's worker has its own copy of engine.ts
