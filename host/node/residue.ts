@@ -20,8 +20,13 @@ export function newResource(before: Map<string, number>): string | undefined {
   return undefined;
 }
 
-/** servePool's JobResidue: the resources before a job, then what the job added. */
+// A worker's process.stdout and stderr write to its parent over a MessagePort, active while a write is on its way:
+// a job that logged as it returned left nothing running.
+const WORKER_STDIO = 'MessagePort';
+
+/** servePool's JobResidue: the resources before a job, then what the job added (its stdio's writes in flight aside). */
 export function jobResidue(): () => string | undefined {
   const before = activeResources();
+  before.set(WORKER_STDIO, Infinity);
   return () => newResource(before);
 }
