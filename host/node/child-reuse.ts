@@ -1,7 +1,9 @@
 // What a recycled Node fork child checks and puts back between two children
 // (docs/FORK.md, "Recycled children"). The memory, the instances and the
 // runtime are new for every child (host/fork/child.ts); what outlives a child
-// in its OS process or worker is the JavaScript around it. So the carrier
+// in its OS process or worker is the JavaScript around it, and the idle
+// workers its threads ran on, kept for the next child's threads
+// (host/worker-pool.ts hold; each checks its own jobs). So the carrier
 // takes a baseline before each child and, once the child's runtime is closed
 // and its continuation's `recycle` has released what it held:
 // - refuses to carry on (the process or worker ends, as without recycling)
@@ -10,7 +12,8 @@
 //   process's own table; a worker shares its process's), a listener on
 //   `process`;
 // - puts back what it can: the environment, the working directory, the umask,
-//   `process.exitCode`.
+//   `process.exitCode`; a changed environment ends the kept workers, which
+//   may have copied it.
 import { readdirSync, readlinkSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { activeResources, newResource } from './residue.js';
