@@ -48,7 +48,8 @@ export type WorkerMessage =
   | { type: 'spawn'; job: string; data: unknown }
   /** The worker's first fork found no fork server: the runtime starts it. */
   | { type: 'fork-server' }
-  | { type: 'done'; value: unknown }
+  /** `spent`: the job left something running on a pooled worker, which takes no other job (host/worker-pool.ts). */
+  | { type: 'done'; value: unknown; spent?: boolean }
   | { type: 'failed'; error: { name: string; message: string; stack?: string; code?: string } };
 
 export interface PlatformWorker {

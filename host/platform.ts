@@ -24,10 +24,17 @@ export interface Platform {
   exists?(url: URL): Promise<boolean>;
   /** A worker for `init`: the adapters hand it to an idle worker of their pool (host/worker-pool.ts) or start one. */
   spawnWorker(init: WorkerInit): PlatformWorker;
+  /** Starts a worker for `init.memory`'s runtime's next job before that job is asked for (host/worker-pool.ts warm). */
+  warmWorker?(init: WorkerInit): void;
   /** The runtime over `memory` closed: its idle pooled workers end now rather than when their idle time runs out. */
   releaseWorkers?(memory: WebAssembly.Memory): void;
-  /** After releaseWorkers: resolves true once every worker over `memory` has exited, false after `timeoutMs`. */
-  workersExited?(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean>;
+  /**
+   * `on`: another runtime will follow the one over `memory`, over the same memory (a recycled fork carrier's next
+   * child): releaseWorkers keeps a few idle workers for it (host/worker-pool.ts hold). `on` false: they end.
+   */
+  holdWorkers?(memory: WebAssembly.Memory, on: boolean): void;
+  /** After releaseWorkers: resolves true once every worker over `memory` has exited or is idle, false after `timeoutMs`. */
+  workersSettled?(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean>;
   /** Starts the fork server thread of the default fork service (Node: one that owns child processes). */
   startForkServer?(init: ForkServerInit): PlatformWorker;
   /**

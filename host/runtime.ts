@@ -114,12 +114,12 @@ export class Runtime {
    * makes the fork service (it starts on first use); `adopt(handle)`, once
    * `memory` holds the snapshot, runs after_fork_child and makes the runtime.
    * The linked instances' data segments are overwritten by the restore like
-   * the core's.
+   * the core's. `warmWorker(job)` starts a worker for the child's first job (`job`) while it waits.
    */
   static prepareForkChild(
     platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, core: CoreExports, child: ForkChildOptions,
     maximumPages: number, linkedModules: LinkedModules,
-  ): { adopt(handle: number): Runtime } {
+  ): { adopt(handle: number): Runtime; warmWorker(job: string): void } {
     const options = optionsOfChild(child, maximumPages);
     bindLinked(core, memory, linkedModules);
     for (const name of Object.keys(linkedModules) as (keyof LinkedModules)[]) linked(core, name);
@@ -128,6 +128,9 @@ export class Runtime {
       adopt(handle) {
         check(core.after_fork_child(handle, platform.mainThreadId), 'after_fork_child', 'thread');
         return new Runtime(platform, module, memory, core, linkedModules, handle, options, false, { fork });
+      },
+      warmWorker(job) {
+        platform.warmWorker?.({ module, modules: linkedModules, memory, job, data: undefined, forkControl: fork.control, options: threadOptionsOf(options) });
       },
     };
   }

@@ -15,6 +15,17 @@
 // job that finds no idle worker but a spare still starting is queued on the
 // spare, which has a head start on any new worker.
 //
+// A recycled fork carrier (docs/FORK.md, "Recycled children") runs one
+// child's runtime after another over the same memory: while it holds that
+// memory (`hold`), the closed runtime's idle workers are not retired but wait,
+// with no deadline, for the next runtime's jobs: the next child's first thread
+// is a job posted to a running worker, its modules imported and its core
+// instance made, and only the program's instantiation is the child's own. A
+// held memory starts no spares: its kept workers are its spares, and a worker
+// starting while the carrier hands itself back would cost the next fork CPU.
+// A worker a job leaves something running in (a timer, say) takes no other
+// job: it reports itself spent and ends.
+//
 // Both ends of the protocol are here. The owner (the thread that spawns
 // workers) hands a job to an idle worker with a TASK message; the worker runs
 // it as a fresh worker would (runWorker: register, the job, unregister) and
@@ -34,6 +45,9 @@ export const TASK_MESSAGE = '__wtc_pool_task';
 export const RETIRE_MESSAGE = '__wtc_pool_retire';
 
 type PoolMessage = { type: typeof TASK_MESSAGE; init: WorkerInit } | { type: typeof RETIRE_MESSAGE };
+
+/** How many idle workers a held memory keeps for its next runtime: its first thread's, and one for a thread it starts. */
+export const HELD_WORKERS = 2;
 
 /** A spare's first "job": load the job's modules, then wait (servePool). */
 interface SpareInit extends WorkerInit { spare?: boolean }
@@ -92,8 +106,8 @@ class Pooled {
       if (m.type !== 'done' && m.type !== 'failed') return;
       this.jobs.shift();
       job.end(0);
-      // a job that failed may have left its worker in any state: it takes no other
-      if (m.type === 'failed') this.#failed = true;
+      // a job that failed may have left its worker in any state, a spent one something running: it takes no other
+      if (m.type === 'failed' || m.spent) this.#failed = true;
       if (this.jobs.length) return;
       if (this.#failed) this.retire();
       else this.pool.idle(this);
@@ -118,8 +132,11 @@ class Pooled {
     return job;
   }
 
-  rest(ms: number): void {
+  /** `ms` absent: no deadline. */
+  rest(ms?: number): void {
+    this.#cancelTimer();
     this.worker.keepAlive?.(false);
+    if (ms === undefined) return;
     this.#timer = setTimeout(() => this.retire(), ms);
     (this.#timer as { unref?: () => void }).unref?.(); // an idle worker never keeps a process alive
   }
@@ -155,6 +172,12 @@ export class WorkerPool {
   readonly #released = new WeakSet<object>();
   /** Every worker not yet exited, by runtime (memory): what `exited` waits for. */
   readonly #live = new Map<object, Set<Pooled>>();
+  /** Workers started by `warm`, idle with no deadline until a job claims them. */
+  readonly #held = new WeakSet<Pooled>();
+  /** Memories whose closed runtime's idle workers wait for the next runtime over them (`hold`). */
+  readonly #holding = new WeakSet<object>();
+  /** Called whenever a worker goes idle or exits: what `settled` waits on. */
+  readonly #changed = new Set<() => void>();
 
   constructor(
     /** Starts a worker that runs `init` first (its entry serves the pool: servePool). */
@@ -172,11 +195,41 @@ export class WorkerPool {
       reused = this.#sparesStarting.get(key); // it runs the job once it has started
       this.#sparesStarting.delete(key);
     }
-    if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key)) this.#startSpare(init);
+    if (!idle?.length && this.#seen.has(key) && !this.#sparesStarting.get(key) && !this.#holding.has(key)) this.#startSpare(init);
     this.#seen.add(key);
-    if (reused) return reused.run(init, false);
+    if (reused) {
+      this.#held.delete(reused); // claimed: idle again after this job, it has the usual deadline
+      return reused.run(init, false);
+    }
     const w = this.#track(new Pooled(this.start({ ...init, pooled: true }), this, key));
     return w.run(init, true);
+  }
+
+  /**
+   * Starts a spare for `init.memory`'s runtime now, unless one is idle or starting: a worker its first job will find
+   * started (a fork child's first thread, started while its carrier waits for the child). It waits for that job
+   * with no idle deadline, and never keeps the process alive.
+   */
+  warm(init: WorkerInit): void {
+    const key = init.memory;
+    this.#released.delete(key);
+    if (this.#idle.get(key)?.length || this.#sparesStarting.get(key)) return;
+    this.#startSpare(init);
+    this.#held.add(this.#sparesStarting.get(key)!);
+  }
+
+  /**
+   * `on`: the runtime over `memory` will be followed by another over the same memory (a recycled fork carrier's next
+   * child): its idle workers have no deadline, and `release` keeps up to HELD_WORKERS of them for that runtime's
+   * jobs. `on` false: they are retired (the memory is dropped).
+   */
+  hold(memory: WebAssembly.Memory, on: boolean): void {
+    if (on) {
+      this.#holding.add(memory);
+      return;
+    }
+    this.#holding.delete(memory);
+    this.release(memory);
   }
 
   #track(w: Pooled): Pooled {
@@ -186,6 +239,7 @@ export class WorkerPool {
     w.worker.onExit(() => {
       live.delete(w);
       if (!live.size && this.#live.get(w.key) === live) this.#live.delete(w.key);
+      this.#notify();
     });
     return w;
   }
@@ -208,25 +262,43 @@ export class WorkerPool {
     return n;
   }
 
-  /** Retires the idle workers of `memory`'s runtime (it closed: no job of it will come). */
+  /**
+   * Retires the idle workers of `memory`'s runtime (it closed: no job of it will come), but those a `hold` keeps for
+   * the next runtime over `memory`.
+   */
   release(memory: WebAssembly.Memory): void {
+    const idle = [...(this.#idle.get(memory) ?? [])];
+    if (this.#holding.has(memory)) {
+      // the most recently idle stay: the next runtime pops from the end
+      for (const w of idle.slice(0, -HELD_WORKERS)) w.retire();
+      return;
+    }
     this.#released.add(memory);
-    for (const w of [...(this.#idle.get(memory) ?? [])]) w.retire();
+    for (const w of idle) w.retire();
   }
 
   /**
-   * Resolves once every worker `memory`'s runtime started has exited (after `release`: the idle ones retire), or
-   * after `timeoutMs` with false. A fork child's carrier waits for it before it serves the next child.
+   * Resolves true once every worker `memory`'s runtime started has exited or is idle (after `release`: the idle ones
+   * retire, but those held for the next runtime), or false after `timeoutMs`. A fork child's carrier waits for it
+   * before it serves the next child: a thread's worker still running a job is never handed on.
    */
-  async exited(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean> {
-    const live = this.#live.get(memory);
-    if (!live?.size) return true;
-    const all = Promise.all([...live].map((w) => new Promise<void>((resolve) => (w.exited ? resolve() : w.worker.onExit(() => resolve())))));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
-    const done = await Promise.race([all.then(() => true), late]);
-    clearTimeout(timer);
-    return done;
+  settled(memory: WebAssembly.Memory, timeoutMs: number): Promise<boolean> {
+    const done = () => [...(this.#live.get(memory) ?? [])].every((w) => w.exited || this.#idle.get(memory)?.includes(w));
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#changed.delete(check);
+        resolve(ok);
+      };
+      const check = () => { if (done()) finish(true); };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.#changed.add(check);
+    });
+  }
+
+  #notify(): void {
+    for (const f of [...this.#changed]) f();
   }
 
   idle(w: Pooled): void {
@@ -237,7 +309,8 @@ export class WorkerPool {
     const list = this.#idle.get(w.key) ?? [];
     list.push(w);
     this.#idle.set(w.key, list);
-    w.rest(this.idleMs);
+    w.rest(this.#held.has(w) || this.#holding.has(w.key) ? undefined : this.idleMs);
+    this.#notify();
   }
 
   forget(w: Pooled): void {
@@ -250,25 +323,42 @@ export class WorkerPool {
 }
 
 /**
+ * What a job left running on its worker's event loop: `watch()` before the job returns a check that, after it,
+ * names what is there that was not before (a timer, a socket), or undefined.
+ */
+export type JobResidue = () => () => string | undefined;
+
+/**
  * A worker entry's side: runs `first`, then, when it came from a pool, each
  * job the pool hands over, until it is retired. `next` resolves with the next
  * message the owner sent (the entry queues them from the start, so none is lost
- * between two jobs).
+ * between two jobs). Resolves true when a job left something running
+ * (`residue`): its 'done' said the worker is spent, the pool retires it, and
+ * the entry ends the worker, which that something would keep alive.
  */
 export async function servePool(
-  first: WorkerInit, threadId: number, post: (m: WorkerMessage) => void, next: () => Promise<unknown>,
-): Promise<void> {
+  first: WorkerInit, threadId: number, post: (m: WorkerMessage) => void, next: () => Promise<unknown>, residue?: JobResidue,
+): Promise<boolean> {
   let init: WorkerInit | undefined = first;
-  const keep: WorkerKeep = {}; // this worker serves one runtime: its instances serve every job
+  // this worker serves one memory's runtimes (one after another over it, for a recycled fork carrier): its instances serve every job
+  const keep: WorkerKeep = {};
   while (init) {
+    let spent = false;
     if ((init as SpareInit).spare) {
       await import(init.job).catch(() => {}); // a failure shows when a job runs here
       post({ type: 'done', value: undefined });
-    } else await runWorker(init, threadId, post, keep);
-    if (!first.pooled) return;
+    } else {
+      const left = residue?.();
+      await runWorker(init, threadId, (m) => {
+        if (m.type === 'done' && left?.() !== undefined) spent = true;
+        post(spent && m.type === 'done' ? { ...m, spent } : m);
+      }, keep);
+    }
+    if (!first.pooled || spent) return spent;
     const m = (await next()) as PoolMessage | undefined;
     init = m?.type === TASK_MESSAGE ? m.init : undefined;
   }
+  return false;
 }
 
 /** A queue of messages with a promise for the next one (an entry's `next` for servePool). */

@@ -24,6 +24,15 @@ export const SECTION_NOTES: Record<string, string> = {
     'counts torn reads a validating reader saw.',
   fork: 'fork() under Node: round trip = `fork()` → the child restores, runs a continuation that returns 0, exits → ' +
     '`waitpid`; CPython 3.11 `os.fork` + `_exit` + `waitpid` with the same spinning threads and heap in the same run.',
+  harness: 'The stress harness\'s default run as `npm start -- --json --compare-cpython` makes it (two interpreter ' +
+    'threads, a mutator and a torn-read pair running while the main thread and a worker fork in a loop, each child ' +
+    'checking its copy), each run a child process of the bench\'s Node with the harness\'s own tiering, three runs ' +
+    '(one of 8 s with --quick). Per run: the fork round trip\'s p50/p90/p99 (fork → the child checks its copy and ' +
+    'exits → `waitpid`), `forks_waited` (every fork that waited for its child, the warm-up\'s included), `cold_forks` ' +
+    '(those among the measured forks), CPython\'s `os.fork` p50 with the same threads in that run, and ' +
+    '`breakdown_ms`: per run, the mean of each part of the round trip over its measured forks (`all`) and over those at ' +
+    'or above its p99 (`p99`): the part that grows there makes the tail. `across_runs`: min, median and ' +
+    'max over the runs. Each `harness_*` target must hold on every run, not only on the median one.',
   interp: 'The reference interpreter: ns per instruction with the back-edge poll and with it compiled out, and an ' +
     'attribute load (the last of 16) through the inline cache and by the uncached probe.',
   embed: 'The C embedder calling the core across the module boundary (both links, and the header\'s inline ' +

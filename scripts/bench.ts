@@ -18,6 +18,7 @@ import { Interpreter } from '../interp/interpreter.js';
 import { benchEmbed } from './bench-embed.js';
 import { benchBuilds } from './bench-builds.js';
 import { benchFork } from './bench-fork.js';
+import { benchHarness } from './bench-harness.js';
 import { benchBrowser } from './bench-browser.js';
 import { benchMarkdown } from './bench-markdown.js';
 import { benchLua } from './bench-lua.js';
@@ -271,6 +272,8 @@ const SECTIONS: [string, Section, EngineUse][] = [
   ['core', coreSection, 'vm'],
   ['seqlock', seqlockSection, 'vm'],
   ['fork', benchFork, 'core'],
+  // the harness runs as its own command, a child process with its own tiering
+  ['harness', benchHarness, 'core'],
   ['interp', interpSection, 'vm'],
   ['embed', benchEmbed, 'core'],
   ['storm', benchStorm, 'vm'],
@@ -303,7 +306,10 @@ async function run(): Promise<Record<string, unknown>> {
     },
   };
   for (const [name, section, u] of chosen) result[name] = u === use ? await section({ quick: args.quick, log }) : inChild(name);
-  result.targets = { ...targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds), ...(result.startup as any)?.targets };
+  result.targets = {
+    ...targets(result.core, result.seqlock as any[], result.fork, result.interp, result.builds),
+    ...(result.startup as any)?.targets, ...(result.harness as any)?.targets,
+  };
   return result;
 }
 

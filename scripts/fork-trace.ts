@@ -3,8 +3,9 @@
 // write (host/fork/trace.ts), groups its lines by fork and prints, per phase,
 // when it came (median over the forks, from the forking thread's `fork`) and
 // how long the step into it took (median and p90 of the gap to the phase
-// before it in the round trip's order). Forks are taken one at a time, as a
-// fork loop makes them (the control block serialises them anyway).
+// before it in the round trip's order). Threads that fork at once are told
+// apart by who wrote each line; the server's phases belong to the fork whose
+// thread holds the control block (it serialises forks).
 //
 //   WASM_THREADS_FORK_TRACE=/tmp/t npx wasm-threads-lua loop.lua; node dist/scripts/fork-trace.js --file /tmp/t
 import fs from 'node:fs';
@@ -54,13 +55,21 @@ export function forksOf(text: string): Fork[] {
     return { t: Number(t), who, name: `${side} ${phase}` as Phase, detail };
   }).sort((a, b) => a.t - b.t);
   const forks: Fork[] = [];
+  // the fork whose thread holds the control block: the server's phases until the pid are that fork's
   let current: Fork | undefined;
+  // each forking thread's fork in flight (threads forking at once each wait for the block in turn)
+  const byThread = new Map<string, Fork>();
   const byCarrier = new Map<string, Fork>();
   const byPid = new Map<number, Fork>();
   const set = (f: Fork | undefined, name: Phase, t: number) => { if (f && f.at[name] === undefined) f.at[name] = t; };
   for (const { t, who, name, detail } of lines) {
     const side = name[0];
-    if (name === 'P fork') forks.push((current = { at: { 'P fork': t } }));
+    if (name === 'P fork') {
+      const f: Fork = { at: { 'P fork': t } };
+      forks.push(f);
+      byThread.set(who, f);
+    } else if (name === 'P claimed') set((current = byThread.get(who)), name, t);
+    else if (side === 'P' && name !== 'P reaped') set(byThread.get(who), name, t);
     else if (name === 'C go') {
       const f = byPid.get(Number(detail));
       byCarrier.set(who, f!);

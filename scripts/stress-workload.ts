@@ -11,6 +11,7 @@ import type { Runtime, RuntimeOptions, StwStats, ThreadInfo, WorkerThread } from
 import { OPS, assemble } from '../interp/assembler.js';
 import { INTERP_JOB, Interpreter, TR_HITS, TR_MISSES, TR_STATE, type LoadedProgram } from '../interp/interpreter.js';
 import { W_EXCLUSION } from '../host/layout.js';
+import { MAX_FORK_POOL } from '../host/options.js';
 import type { ForkTimings } from '../host/index.js';
 import type { HarnessForkData } from './jobs/harness-child.js';
 import { ForkTally, type ForkSample, type ForkerResult } from './jobs/harness-forker.js';
@@ -76,12 +77,23 @@ export const TYPE = 3;
 const WATCHDOG_MS = 15_000;
 const JOBS = new URL('./jobs/', import.meta.url);
 
+/**
+ * Warm children the workload asks for before its first fork: two per forking
+ * loop (the main thread and each forking worker). A loop forks again as soon as
+ * it has reaped its child, while that child's carrier is still recycling, and
+ * the other loops' children hold theirs: with one warm child for two loops,
+ * the forks of the first second waited for a recycling carrier or for a new
+ * one's start-up (hundreds of ms) until the server's pool had grown to the
+ * fork rate (docs/FORK.md, "Recycled children").
+ */
+export const stressPool = (o: StressOptions): number => Math.min(MAX_FORK_POOL, 2 * (1 + o.workerForkers));
+
 /** The runtime options the workload needs (the fork continuation, capacity, deadlines). */
 export function stressRuntimeOptions(o: StressOptions): RuntimeOptions {
   return {
     capacity: o.threads + 8,
     linked: ['interp', 'diag'],
-    fork: { continuation: new URL('harness-child.js', JOBS), pool: 1 },
+    fork: { continuation: new URL('harness-child.js', JOBS), pool: stressPool(o) },
     stopTimeoutMs: 5000,
   };
 }
@@ -329,6 +341,8 @@ export async function runStress(rt: Runtime, opts: StressOptions, hooks: StressH
     fork_p50_ms: round(percentile(lat, 50)), fork_p90_ms: round(percentile(lat, 90)), fork_p99_ms: round(percentile(lat, 99)),
     fork_pause_p50_ms: round(percentile(pause, 50), 3), fork_pause_p99_ms: round(percentile(pause, 99), 3),
     fork_breakdown_ms: forkBreakdown(samples),
+    // the same parts over the slowest forks only (those at or above the p99): the part that grows there makes the tail
+    fork_p99_breakdown_ms: forkBreakdown(samples.filter((x) => x.ms >= percentile(lat, 99))),
     world_running_pct: round(100 * (1 - stoppedMs / (elapsed * 1000)), 2),
     world_running_ge_90_pct: stoppedMs / (elapsed * 1000) <= 0.1,
     stw_stops: stats.stops, stw_timeouts: stats.timeouts,
@@ -347,10 +361,11 @@ function worldRunning(rt: Runtime): boolean {
 
 /**
  * The parts of a fork's round trip, in the order they happen, named as the
- * bench's fork rows name them; `handoff` spans child_wait … ack.
+ * bench's fork rows name them; `handoff` spans child_wait … ack. `claim` is
+ * the wait for another thread's fork to finish (one fork at a time).
  */
 export const BREAKDOWN = {
-  stop: 'stopMs', copy: 'copyMs', checksum_seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
+  claim: 'claimMs', stop: 'stopMs', copy: 'copyMs', checksum_seal: 'sealMs', child_wait: 'childWaitMs', transfer: 'transferMs',
   child_read_verify: 'childReadMs', child_restore_start: 'childRestoreMs', ack: 'ackMs', handoff: 'handoffMs',
 } as const satisfies Record<string, keyof ForkTimings>;
 

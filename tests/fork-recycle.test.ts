@@ -5,6 +5,9 @@
 // or zeroed), the instances and the runtime are new; the environment, the working directory and the exit code
 // are put back; a child that leaves a file open, a timer or a listener ends
 // its carrier instead; a continuation without `recycle` is never recycled.
+// The workers a child's threads ran on serve the next child's threads, but
+// one a thread left a timer in, one whose thread never returned, and those of
+// a child that changed the environment.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { createRuntime, type Runtime } from '../host/node/index.js';
 import { DIAG_SCRATCH } from '../host/diag.js';
 import { childProcesses, job, processAlive, shutdown, waitFor, within } from './lib/helpers.js';
 import type { RecycleData } from './jobs/fork-recycle.js';
+import type { RecycleThreadData } from './jobs/recycle-thread.js';
 
 type Isolation = 'process' | 'thread';
 // a test-owned word of the host scratch: zero in the parent throughout
@@ -147,7 +151,7 @@ for (const isolation of ['process', 'thread'] as const) {
 }
 
 for (const isolation of ['process', 'thread'] as const) {
-  test(`${isolation}: a child that starts threads is recycled once they are joined and their workers gone`, () =>
+  test(`${isolation}: a child that starts threads is recycled once they are joined, their workers idle`, () =>
     within(120_000, async () => {
       const rt = await recycleRuntime(isolation);
       try {
@@ -158,6 +162,53 @@ for (const isolation of ['process', 'thread'] as const) {
           assert.is(r.children, 1, 'the continuation module\'s state was put back by its recycle');
         }
         assert.ok(rt.forkStats().recycledForks - before >= 4, `most forks were served by recycled children: ${JSON.stringify(rt.forkStats())}`);
+      } finally {
+        await shutdown(rt);
+      }
+    }));
+}
+
+interface ThreadReport { pid: number; worker: string; timers: number; env: string | null; status: number }
+
+/** One fork whose child starts a recycle-thread job (`leave` passed on to it): what that thread found, the child's status. */
+async function forkWithThread(rt: Runtime, leave?: RecycleThreadData['leave'], d: Partial<RecycleData> = {}): Promise<ThreadReport> {
+  const out = join(dir, `t${n}.json`);
+  const r = await forkOnce(rt, { thread: { job: job('recycle-thread').href, data: { out, leave } satisfies RecycleThreadData }, ...d });
+  const t = JSON.parse(readFileSync(out, 'utf8')) as { threadId: number; timers: number; env: string | null };
+  // a worker's thread id is its process's: a process carrier's pid tells two carriers' workers apart
+  return { pid: r.pid, worker: `${r.pid}/${t.threadId}`, timers: t.timers, env: t.env, status: r.status };
+}
+
+for (const isolation of ['process', 'thread'] as const) {
+  test(`${isolation}: a child's thread workers serve the next child's threads, but one left a timer in, one never returned, one of a changed environment`, () =>
+    within(120_000, async () => {
+      const rt = await recycleRuntime(isolation);
+      try {
+        const plain = async (k: number) => {
+          const seen: ThreadReport[] = [];
+          for (let i = 0; i < k; i++) seen.push(await forkWithThread(rt));
+          for (const t of seen) {
+            assert.is(t.status, 0);
+            assert.is(t.timers, 0, 'no timer of another child\'s thread on its worker');
+            assert.is(t.env, null, 'no environment of another child on its worker');
+          }
+          return seen.map((t) => t.worker);
+        };
+        const workers = await plain(6);
+        assert.ok(new Set(workers).size < workers.length, `a worker served two children's threads: ${workers.join(' ')}`);
+
+        const timer = await forkWithThread(rt, 'timer', { code: 3 });
+        assert.is(timer.status, 3);
+        assert.not.ok((await plain(4)).includes(timer.worker), 'the worker a thread left a timer in ran no other child\'s thread');
+
+        const hang = await forkWithThread(rt, 'hang', { code: 4 });
+        assert.is(hang.status, 4, 'a thread that never returns is terminated by its runtime\'s close');
+        assert.not.ok((await plain(4)).includes(hang.worker), 'the worker of a thread that never returned ran no other child\'s thread');
+
+        // the environment's change comes before the thread starts: a worker started for it would copy it
+        const env = await forkWithThread(rt, undefined, { leave: 'env' });
+        assert.is(env.status, 0);
+        assert.not.ok((await plain(4)).includes(env.worker), 'the workers of a child that changed the environment ran no other child\'s thread');
       } finally {
         await shutdown(rt);
       }

@@ -64,6 +64,19 @@ test('a short harness run holds every invariant and reports the documented field
     }
   }));
 
+// Each loop forks again as soon as it has reaped its child, while that child's carrier is still recycling: the pool
+// the workload asks for before its first fork must hold a ready child for every fork of both loops from the first.
+test('the main thread and a forking worker find a warm child from their first fork on: no fork waits', () =>
+  within(150_000, async () => {
+    const r = await run(['--duration', '20', '--forks', '40', '--warmup', '1', '--worker-forkers', '1', '--json']);
+    assert.is(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.is(s.ok, true, JSON.stringify(s.violations));
+    assert.ok(s.worker_forks > 0, 'the worker forked too');
+    assert.is(s.forks_waited, 0, `${s.forks_waited} of ${s.forks} forks waited for their child`);
+    assert.is(s.cold_forks, 0);
+  }));
+
 test('bad flags are refused with a clear message', () =>
   within(30_000, async () => {
     const r = await run(['--threads', 'many']);

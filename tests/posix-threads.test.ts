@@ -117,6 +117,27 @@ posixTest('a fork while 3 threads hammer malloc and stdio: each child allocates 
   for (const l of r.out.split('\n').filter((x) => x.startsWith('storm'))) assert.match(l, /^storm \d \d+$/);
 });
 
+for (const forkIsolation of ['process', 'thread'] as const) {
+  posixTest(`${forkIsolation} isolation: in a fork child a thread that a thread started starts at once, and _exit on any thread ends the child with that status, its carrier left clean`,
+    'fork-child-threads', 120_000, async (wasm) => {
+      // the fork timeline (host/fork/trace.ts), read by the carriers this run starts: a carrier writes "C exit
+      // <status>" only when its child left nothing behind and it hands itself back for the next (host/node/fork-child.ts)
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posix-fork-child-threads-'));
+      const trace = path.join(dir, 'fork.trace');
+      process.env.WASM_THREADS_FORK_TRACE = trace;
+      let r;
+      try {
+        r = await runPosix(wasm, [], undefined, { forkIsolation });
+      } finally {
+        delete process.env.WASM_THREADS_FORK_TRACE;
+      }
+      assert.is(r.status, 0, r.out);
+      assert.equal(steps(r.out), ['nested', 'exit', 'again']);
+      assert.match(fs.readFileSync(trace, 'utf8'), / C exit 9\n/);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+}
+
 test('fork() from a qsort comparator, from a thread while two hammer malloc, and reaped by wait(): the fork build step', async () => {
   await within(300_000, async () => {
     const wasm = await posixForkProgram('fork-anywhere');

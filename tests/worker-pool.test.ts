@@ -2,6 +2,7 @@
 // worker runs the next job (a new registration each time), concurrent jobs get
 // workers of their own, a failed job's worker is not reused, idle workers
 // retire after the idle time and at close, and an idle worker holds no slot.
+// A job that leaves something running on its worker's event loop ends it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../host/runtime.js';
@@ -53,6 +54,23 @@ test('concurrent jobs run on workers of their own; a failed job\'s worker takes 
     const after: number[] = [];
     for (let i = 0; i < 4; i++) after.push((await run(rt, 5 + i)).threadId);
     assert.not.ok(after.includes(failedOn), 'the failed job\'s worker was retired');
+  } finally {
+    await rt.close();
+  }
+}));
+
+test('a job that leaves a timer on its worker\'s event loop ends that worker; one that logs as it returns does not', () => within(60_000, async () => {
+  const { platform, pool } = pooled(60_000);
+  const rt = await Runtime.create(platform, { capacity: 8 });
+  try {
+    const logged = (await rt.spawn(JOB, { n: 1, leave: 'log' }).join()) as Echo;
+    await waitFor(() => pool.idleCount(rt.memory) >= 1, 20_000, 'the worker to be idle');
+    const timer = (await rt.spawn(JOB, { n: 2, leave: 'timer' }).join()) as Echo;
+    assert.is(timer.threadId, logged.threadId, 'a stdout write in flight as a job returns leaves its worker reusable');
+    await waitFor(() => !rt.workers.length && pool.idleCount(rt.memory) === 0, 20_000, 'the timer\'s worker to be retired');
+    const after = await run(rt, 3);
+    assert.is.not(after.threadId, timer.threadId, 'the next job runs on another worker');
+    assert.is(after.runs, 1, 'a new one');
   } finally {
     await rt.close();
   }

@@ -52,7 +52,7 @@ export interface ChildRuntime {
 export type PrepareRuntime<R extends ChildRuntime> = (
   platform: Platform, module: WebAssembly.Module, memory: WebAssembly.Memory, core: CoreExports, config: ForkChildOptions,
   maximumPages: number, linkedModules: LinkedModules,
-) => { adopt(handle: number): R };
+) => { adopt(handle: number): R; warmWorker?(job: string): void };
 
 export interface ChildWarmOptions<R extends ChildRuntime> {
   platform: Platform;
@@ -123,8 +123,10 @@ async function prepareSession<R extends ChildRuntime>(
   }
   const core = await instantiateCore(o.module, memory);
   const prepared = o.prepareRuntime(o.platform, o.module, memory, core, o.config, o.maximumPages, o.linkedModules);
-  // the continuation's own instances over this memory, made now rather than on the fork's path
-  if (typeof cont.prepare === 'function') await cont.prepare({ memory, core, data: o.config.prepareData });
+  // the continuation's own instances over this memory, and the workers of its first jobs, made now rather than on the fork's path
+  if (typeof cont.prepare === 'function') {
+    await cont.prepare({ memory, core, data: o.config.prepareData, warmWorker: (job: string) => prepared.warmWorker?.(job) });
+  }
   // The instances' data segments dirtied a few pages. The same modules dirty
   // the same pages every time: a recycled carrier scans once.
   return new ChildSession(o, memory, prepared, previous?.instantiated ?? nonZero(), cont);
@@ -140,7 +142,7 @@ export class ChildSession<R extends ChildRuntime> {
   constructor(
     private readonly o: ChildWarmOptions<R>,
     readonly memory: WebAssembly.Memory,
-    private readonly prepared: { adopt(handle: number): R },
+    private readonly prepared: { adopt(handle: number): R; warmWorker?(job: string): void },
     /** The pages its instances dirtied: the only ones not zero before the restore. */
     private readonly instantiated: number[],
     private readonly cont: Record<string, unknown>,

@@ -1,18 +1,15 @@
 // The parent side of fork(), run by the forking thread (any registered
 // thread). The world is stopped only while the live pages are copied:
 //
-//   wait for a ready server → claim the control block → before hooks →
-//   import lock → stop (deadline: refusal) → copy the live pages into the
-//   staging area → start the world → release the import lock →
-//   after-in-parent hooks → seal (checksum, header) → post the request →
-//   wait (detached) for the server's result.
+//   wait for a ready server → claim the control block → before hooks → import lock → stop (deadline: refusal) →
+//   copy the live pages into the staging area → start the world → release the import lock → after-in-parent hooks →
+//   seal (checksum, header) → post the request → wait (detached) for the server's result.
 //
 // Every other thread runs during the seal and the hand-off. Every failure path
 // starts the world, releases the import lock and gives the claim back.
 //
-// fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each,
-// written once as a generator of the steps that wait or block, run by the
-// host's one step runner (host/steps.ts), blocking or not.
+// fork and forkAsync (and waitpid and waitpidAsync) are one algorithm each, written once as a generator of the steps
+// that wait or block, run by the host's one step runner (host/steps.ts), blocking or not.
 import {
   ChildProcessError, ForkError, ForkRefusedError, InvalidArgumentError, StopBusyError, StopTimeoutError, errorFor,
 } from '../errors.js';
@@ -21,7 +18,7 @@ import {
   CTL_SNAPSHOT_BYTES, CTL_STATE, CTL_T_ACK_US, CTL_T_CHILD_US, CTL_T_COLD, CTL_T_READ_US, CTL_T_RESTORE_US,
   CTL_T_TRANSFER_US, FORK_DATA_MAX, CTL_MAX_PAGES, PAGE,
   PROC_RUNNING, REAP_GONE, REAP_RUNNING, SERVER_GONE, SERVER_NONE, SERVER_READY, ST_DONE,
-  abandon, claim, controlWords, post, procFind, procReap, procState, readMessage, release, serverGone, stagingView, takeOver, waitWordAsync,
+  abandon, controlWords, post, procFind, procReap, procState, readMessage, release, serverGone, stagingView, waitWordAsync,
   type ForkControl, type ProcEntry,
 } from './protocol.js';
 import { SIGKILL, SIGTERM, exitCodeOf, exitCount, postKill, procFirstExited, waitStatusOf } from './exits.js';
@@ -29,6 +26,7 @@ import { copyLive, imageChecksum, seal, type LiveCopy } from './snapshot.js';
 import { prepareRequest, type ForkOptions, type PreparedRequest } from './request.js';
 import { runAsync, runBlocking, type Step, type Steps } from '../steps.js';
 import { trace } from './trace.js';
+import { claimInTurn } from './turn.js';
 
 /** What the fork path needs of the forking thread, and nothing more. */
 export interface ForkingThread {
@@ -63,6 +61,8 @@ export interface AtForkHooks {
 
 /** The parent's side of a fork, in ms (server parts as the server measured them). */
 export interface ForkTimings {
+  /** waiting for the control block, which one fork at a time holds: another thread's fork may have it. */
+  claimMs: number;
   /** import lock + stop (the stop's own latency is in stats()). */
   stopMs: number;
   /** the world stopped: scanning and copying the live pages — the pause other threads see. */
@@ -110,14 +110,13 @@ export interface WaitpidOptions {
 const statusAs = (word: number, opts: WaitpidOptions): number => (opts.waitStatus ? waitStatusOf(word) : exitCodeOf(word));
 
 const SERVER_WAIT_MS = 30_000;
-const CLAIM_WAIT_MS = 60_000;
+const KILL_WAIT_MS = 60_000;
 const WAIT_SLICE_MS = 50;
 // room for the options JSON in front of the pages: the data plus the flags around it
 const OPTIONS_RESERVE = FORK_DATA_MAX + 64;
 
-// A result in the fork bridge's range names its failure (a dead server is
-// E_SERVER_DIED: the service starts a new one for the next fork); anything
-// else surfaces as the generic E_FORK.
+// A result in the fork bridge's range names its failure (a dead server is E_SERVER_DIED: the service starts a new one
+// for the next fork); anything else surfaces as the generic E_FORK.
 
 export class ForkClient {
   readonly ctl: Int32Array;
@@ -177,14 +176,14 @@ export class ForkClient {
   *#fork(req: PreparedRequest): Steps<ForkOutcome> {
     trace('P', 'fork');
     yield* this.#waitServer();
-    yield* this.#claim();
+    const claimMs = yield* this.#claim();
     trace('P', 'claimed');
     let posted = false;
     try {
       this.#before();
       const t0 = performance.now();
       yield { sync: () => this.thread.lockImport(), async: () => this.thread.lockImportAsync() };
-      let copy: LiveCopy & { stopMs: number; copyMs: number };
+      let copy: LiveCopy & { claimMs: number; stopMs: number; copyMs: number };
       let stopped = false;
       try {
         try {
@@ -196,7 +195,7 @@ export class ForkClient {
         }
         stopped = true;
         trace('P', 'stopped');
-        copy = this.#copy(req, t0);
+        copy = { ...this.#copy(req, t0), claimMs };
         trace('P', 'copied', `${copy.pages.length}/${copy.memoryBytes / PAGE}`);
       } finally {
         // every path: the world starts, the import lock is released, then the parent hooks run
@@ -260,7 +259,7 @@ export class ForkClient {
   // The server serves one kill at a time; a child that exits meanwhile keeps its own status.
   *#kill(entry: ProcEntry, pid: number, signal: number): Steps<void> {
     const ctl = this.ctl;
-    const end = performance.now() + CLAIM_WAIT_MS;
+    const end = performance.now() + KILL_WAIT_MS;
     const running = () => procState(entry.tag) === PROC_RUNNING && Atomics.load(ctl, entry.slot + 1) === entry.tag;
     for (let word = 0; ;) {
       if (word === 0) {
@@ -268,7 +267,7 @@ export class ForkClient {
         word = postKill(ctl, pid, signal);
       } else if (Atomics.load(ctl, CTL_KILL) !== word) return;
       if (Atomics.load(ctl, CTL_SERVER) === SERVER_GONE) throw new ForkError('E_FORK', 'kill: the fork server is gone');
-      if (performance.now() > end) throw new ForkError('E_FORK', `kill: the fork server did not serve a kill of ${pid} in ${CLAIM_WAIT_MS} ms`);
+      if (performance.now() > end) throw new ForkError('E_FORK', `kill: the fork server did not serve a kill of ${pid} in ${KILL_WAIT_MS} ms`);
       yield this.#wait(CTL_KILL, Atomics.load(ctl, CTL_KILL), WAIT_SLICE_MS);
     }
   }
@@ -288,14 +287,10 @@ export class ForkClient {
     }
   }
 
-  // One fork at a time holds the control block; a claim whose owner died is taken over.
-  *#claim(): Steps<void> {
-    const end = performance.now() + CLAIM_WAIT_MS;
+  // One fork at a time holds the control block, claimed in turn (host/fork/turn.ts). Returns the ms it waited.
+  *#claim(): Steps<number> {
     const t = this.thread;
-    while (!(claim(this.ctl, t.handle) || takeOver(this.ctl, t.handle, (h) => h !== t.handle && t.isLive(h)))) {
-      if (performance.now() > end) throw new ForkError('E_FORK', `another fork held the fork control block for ${CLAIM_WAIT_MS} ms`);
-      yield this.#wait(CTL_STATE, Atomics.load(this.ctl, CTL_STATE), WAIT_SLICE_MS);
-    }
+    return yield* claimInTurn(this.ctl, { handle: t.handle, isLive: (h) => t.isLive(h), wait: (w, v, ms) => this.#wait(w, v, ms) }, WAIT_SLICE_MS);
   }
 
   // A control word, waited on detached (no stop waits for a forking thread that waits).
@@ -336,8 +331,7 @@ export class ForkClient {
     }
   }
 
-  // The request words carry what the server and the child read; what only the
-  // outcome needs (the checksums) stays here.
+  // The request words carry what the server and the child read; what only the outcome needs (the checksums) stays here.
   #sealAndPost(req: PreparedRequest, copy: LiveCopy): Sealed {
     const t0 = performance.now();
     const options = JSON.stringify({ data: JSON.parse(req.data), verify: req.verify });
@@ -353,7 +347,7 @@ export class ForkClient {
     return { sealMs, posted: performance.now(), bytes: snap.byteLength, checksum, memoryChecksum };
   }
 
-  #outcome(copy: { stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
+  #outcome(copy: { claimMs: number; stopMs: number; copyMs: number }, sealed: Sealed): ForkOutcome {
     const ctl = this.ctl;
     const r = Atomics.load(ctl, CTL_RESULT);
     trace('P', 'returned', r);
@@ -364,6 +358,7 @@ export class ForkClient {
       checksum: sealed.checksum,
       bytes: sealed.bytes,
       timings: {
+        claimMs: copy.claimMs,
         stopMs: copy.stopMs, copyMs: copy.copyMs, sealMs: sealed.sealMs, handoffMs: performance.now() - sealed.posted,
         childWaitMs: us(CTL_T_CHILD_US), transferMs: us(CTL_T_TRANSFER_US), ackMs: us(CTL_T_ACK_US),
         childReadMs: us(CTL_T_READ_US), childRestoreMs: us(CTL_T_RESTORE_US), cold: Atomics.load(ctl, CTL_T_COLD) === 1,

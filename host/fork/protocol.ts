@@ -39,10 +39,8 @@
 // CTL_OWNER once the owner's slot is no longer live.
 //
 // ## Server liveness (word CTL_SERVER)
-// NONE (no fork yet: nothing runs) → STARTING (the service, on the first fork
-// or a worker's request) → READY (server) → GONE (the dying server, or the
-// service when the thread exited); the service restarts a GONE server
-// (→ STARTING).
+// NONE (no fork yet: nothing runs) → STARTING (the service, on the first fork or a worker's request) → READY (server)
+// → GONE (the dying server, or the service when the thread exited); the service restarts a GONE server (→ STARTING).
 //
 // ## Process table
 // PROC_ENTRIES × 4 words: pid, tag, status, exit order (CTL_EXITS). The tag is the entry's
@@ -107,6 +105,7 @@ export const CTL_COLD_FORKS = word(); // forks that waited for their child, sinc
 export const CTL_RECYCLED_FORKS = word(); // forks served by a recycled child (docs/FORK.md), since the server started
 export const CTL_EXITS = word(); // children that have exited so far: each entry's spare word holds its place (host/fork/exits.ts)
 export const CTL_KILL = word(); // a kill request for the server, (pid << 6) | signal, 0 when none (host/fork/exits.ts)
+export const CTL_NEXT = word(); // handle of a forking thread whose turn it is to claim, 0 when none (host/fork/turn.ts)
 export const CTL_MSG_BYTE = 128; // utf-8 result message, up to 512 B, after the words above
 export const CTL_MSG_MAX = 512;
 if (words * 4 > CTL_MSG_BYTE) throw new Error('the fork control words overlap the result message');

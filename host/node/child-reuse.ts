@@ -1,7 +1,9 @@
 // What a recycled Node fork child checks and puts back between two children
 // (docs/FORK.md, "Recycled children"). The memory, the instances and the
 // runtime are new for every child (host/fork/child.ts); what outlives a child
-// in its OS process or worker is the JavaScript around it. So the carrier
+// in its OS process or worker is the JavaScript around it, and the idle
+// workers its threads ran on, kept for the next child's threads
+// (host/worker-pool.ts hold; each checks its own jobs). So the carrier
 // takes a baseline before each child and, once the child's runtime is closed
 // and its continuation's `recycle` has released what it held:
 // - refuses to carry on (the process or worker ends, as without recycling)
@@ -10,9 +12,11 @@
 //   process's own table; a worker shares its process's), a listener on
 //   `process`;
 // - puts back what it can: the environment, the working directory, the umask,
-//   `process.exitCode`.
-import { readdirSync } from 'node:fs';
+//   `process.exitCode`; a changed environment ends the kept workers, which
+//   may have copied it.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
+import { activeResources, newResource } from './residue.js';
 
 export interface Baseline {
   resources: Map<string, number>;
@@ -20,17 +24,26 @@ export interface Baseline {
   listeners: Map<string | symbol, number>;
 }
 
-function count<T>(items: Iterable<T>): Map<T, number> {
-  const m = new Map<T, number>();
-  for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
-  return m;
-}
+// A worker's event loop opens an epoll, an eventfd and a pipe pair, and the workers of a child's threads are kept for
+// the next child (host/worker-pool.ts hold): those kinds are the carrier's. A pipe a child opens through Node is an
+// active handle, which the resources check sees.
+const EVENT_LOOP_FD = /^(anon_inode:|pipe:)/;
 
-// The process's open descriptors (Linux's /proc; elsewhere, and in a worker, not checked: −1).
+// The process's open descriptors but event loops' (Linux's /proc; elsewhere, and in a worker, not checked: −1).
 function openFds(): number {
   if (!isMainThread) return -1;
   try {
-    return readdirSync('/proc/self/fd').length - 1; // the directory's own descriptor while it is read
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue; // closed since the listing: the directory's own descriptor
+      }
+      if (!EVENT_LOOP_FD.test(target)) n++;
+    }
+    return n;
   } catch {
     return -1;
   }
@@ -54,14 +67,13 @@ export class CarrierState {
 
   /** Taken as a child is handed over, before its continuation runs. */
   baseline(): Baseline {
-    return { resources: count(process.getActiveResourcesInfo()), fds: openFds(), listeners: listenerCounts() };
+    return { resources: activeResources(), fds: openFds(), listeners: listenerCounts() };
   }
 
   /** What the child left behind that recycling cannot take back, or undefined. */
   leftBehind(b: Baseline): string | undefined {
-    for (const [kind, n] of count(process.getActiveResourcesInfo())) {
-      if (n > (b.resources.get(kind) ?? 0)) return `an active ${kind}`;
-    }
+    const resource = newResource(b.resources);
+    if (resource) return resource;
     const fds = openFds();
     if (fds > b.fds && b.fds >= 0) return `${fds - b.fds} open file descriptor(s)`;
     for (const [name, n] of listenerCounts()) {
@@ -70,14 +82,19 @@ export class CarrierState {
     return undefined;
   }
 
-  /** Puts back the environment, the working directory, the umask and the exit code. */
-  restore(): void {
-    for (const k of Object.keys(process.env)) if (!(k in this.#env)) delete process.env[k];
-    for (const [k, v] of Object.entries(this.#env)) if (process.env[k] !== v) process.env[k] = v;
+  /**
+   * Puts back the environment, the working directory, the umask and the exit code. Returns whether the child had
+   * changed the environment: a worker started since has a copy of the child's.
+   */
+  restore(): boolean {
+    let changed = false;
+    for (const k of Object.keys(process.env)) if (!(k in this.#env)) { delete process.env[k]; changed = true; }
+    for (const [k, v] of Object.entries(this.#env)) if (process.env[k] !== v) { process.env[k] = v; changed = true; }
     if (isMainThread) {
       if (process.cwd() !== this.#cwd) process.chdir(this.#cwd);
       process.umask(this.#umask!);
     }
     process.exitCode = undefined;
+    return changed;
   }
 }

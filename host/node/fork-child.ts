@@ -32,8 +32,8 @@ interface WarmArgs {
 }
 interface Go { config: ForkChildOptions; pid: number; path?: string; pagesAt?: number; snapshot?: Uint8Array }
 
-/** How long a carrier waits for the workers of its child's threads to exit before it gives up recycling. */
-const WORKERS_EXIT_MS = 2000;
+/** How long a carrier waits for the workers of its child's threads to exit or go idle before it gives up recycling. */
+const WORKERS_SETTLE_MS = 2000;
 
 const args = (isMainThread ? JSON.parse(process.argv[2] ?? '{}') : workerData) as WarmArgs;
 const send: (m: ChildEvent) => Promise<void> = isMainThread
@@ -98,6 +98,8 @@ for (;;) {
   // nothing but the next 'go' comes over IPC: the channel must not keep the process alive while the child runs
   if (isMainThread && recyclable) process.channel?.unref();
   const before = state.baseline();
+  // the child's idle workers wait for the next child over this memory instead of ending with its runtime
+  if (recyclable) platform.holdWorkers?.(session.memory, true);
   let code: number;
   try {
     const ran = await session.run(async (ack) => {
@@ -114,17 +116,25 @@ for (;;) {
     console.error(`fork child: continuation failed: ${e instanceof Error ? e.stack : String(e)}`);
     process.exit(EXIT_FAILED);
   }
-  // the threads the child started were joined or terminated by close; their workers end as the pool retires them
-  const workersGone = (await platform.workersExited?.(session.memory, WORKERS_EXIT_MS)) ?? true;
-  if ((isMainThread && !process.connected) || !workersGone || state.leftBehind(before) !== undefined) process.exit(code);
+  // The threads the child started were joined or terminated by close: a terminated one's worker exits, a joined one's
+  // is idle, its program's instance dropped with its job; the pool keeps a few for the next child (hold). One still
+  // running a job would carry this child's thread into the next: the carrier ends with the child instead.
+  const workersSettled = (await platform.workersSettled?.(session.memory, WORKERS_SETTLE_MS)) ?? true;
+  if ((isMainThread && !process.connected) || !workersSettled || state.leftBehind(before) !== undefined) process.exit(code);
   // the status first: nothing of this child runs any more, what follows is for the next one
   trace('C', 'exit', code);
   const reported = send({ type: 'exit', code, recycled: true });
   handedOver = false;
-  state.restore();
+  const envChanged = state.restore();
   await reported;
   if (isMainThread) process.channel?.ref();
+  // The workers kept for the next child end instead when the child changed the environment (a worker started since
+  // has a copy of the child's), before the next child's first worker is warmed, or when the memory is new (the child
+  // grew its own: their core instance is over the old one).
+  const memory = session.memory;
+  if (envChanged) platform.holdWorkers?.(memory, false);
   session = await session.next();
+  if (session.memory !== memory) platform.holdWorkers?.(memory, false);
   trace('C', 'ready');
 }
 

@@ -66,11 +66,17 @@ export const nodePlatform: Platform = {
   spawnWorker(init) {
     return pool.spawn(init);
   },
+  warmWorker(init) {
+    pool.warm(init);
+  },
   releaseWorkers(memory) {
     pool.release(memory);
   },
-  workersExited(memory, timeoutMs) {
-    return pool.exited(memory, timeoutMs);
+  holdWorkers(memory, on) {
+    pool.hold(memory, on);
+  },
+  workersSettled(memory, timeoutMs) {
+    return pool.settled(memory, timeoutMs);
   },
   startForkServer(init) {
     // flags are read in this thread: the server's worker has its own copy of engine.ts

@@ -3,6 +3,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { messageQueue, servePool } from '../worker-pool.js';
 import type { WorkerInit } from '../platform.js';
 import { UnsupportedError } from '../errors.js';
+import { jobResidue } from './residue.js';
 
 if (!parentPort) throw new UnsupportedError('worker-entry must run in a worker thread');
 const port = parentPort;
@@ -10,5 +11,10 @@ const port = parentPort;
 const queue = messageQueue();
 const listener = (m: unknown): void => queue.push(m);
 port.on('message', listener);
-await servePool(workerData as WorkerInit, threadId, (m) => port.postMessage(m), queue.next);
+const spent = await servePool(workerData as WorkerInit, threadId, (m) => port.postMessage(m), queue.next, jobResidue);
+// what the last job left running would keep this worker alive: it ends once the pool has its 'done' and retires it
+if (spent) {
+  await queue.next();
+  process.exit(0);
+}
 port.off('message', listener); // nothing keeps the worker: it ends

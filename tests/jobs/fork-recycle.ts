@@ -17,6 +17,8 @@ export interface RecycleData {
   scribble?: { grow: number };
   /** A job module (URL) the child starts two threads of and leaves running: its runtime's close joins them. */
   threads?: string;
+  /** A job module (URL) the child starts one thread of, with `data`, after what it leaves (`leave`). */
+  thread?: { job: string; data: unknown };
 }
 
 let children = 0;
@@ -59,5 +61,6 @@ export default function continuation(
     case 'cwd': process.chdir('/'); break;
     case 'exitCode': process.exitCode = 9; break;
   }
+  if (data.thread) runtime.spawn(data.thread.job, data.thread.data);
   return data.code ?? 0;
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
-import { startNodePosixProcess } from '../../vms/posix/host/node-process.js';
+import { startNodePosixProcess, type NodePosixProcessOptions } from '../../vms/posix/host/node-process.js';
 import { captureText, newCapture } from '../../vms/lua/host/threads.js';
 import type { PosixProcess } from '../../vms/posix/host/process.js';
 
@@ -45,9 +45,10 @@ export async function posixForkProgram(name: string): Promise<string | undefined
 export interface PosixRun { status: number; out: string }
 
 /** Runs a built program to its exit; `during` may drive the host while it runs. */
-export async function runPosix(wasm: string, args: string[] = [], during?: (p: PosixProcess, capture: SharedArrayBuffer) => Promise<void>): Promise<PosixRun> {
+export async function runPosix(wasm: string, args: string[] = [], during?: (p: PosixProcess, capture: SharedArrayBuffer) => Promise<void>,
+  opts: Omit<NodePosixProcessOptions, 'capture'> = {}): Promise<PosixRun> {
   const capture = newCapture(4 << 20);
-  const p = await startNodePosixProcess(wasm, [path.basename(wasm, '.wasm'), ...args], { capture });
+  const p = await startNodePosixProcess(wasm, [path.basename(wasm, '.wasm'), ...args], { ...opts, capture });
   if (during) await during(p, capture);
   const status = await p.status;
   return { status, out: captureText(capture) };

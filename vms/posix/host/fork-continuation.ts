@@ -2,7 +2,6 @@
 // (fork-child.ts does the work).
 import fs from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { nodeWasiOptions } from '../../lua/host/node-wasi.js';
 import { posixForkContinuation } from './fork-child.js';
 import { THREAD_JOB } from './thread-worker.js';
 import { compileWasm } from '../../../host/compile.js';
@@ -11,7 +10,7 @@ import { compileWasm } from '../../../host/compile.js';
 // parent passes on: --no-liftoff), a module of megabytes (CPython's fork build) takes tens of seconds first.
 setFlagsFromString('--wasm-lazy-compilation');
 
-const continuation = posixForkContinuation(async (url) => compileWasm(fs.readFileSync(new URL(url))), nodeWasiOptions, THREAD_JOB);
+const continuation = posixForkContinuation(async (url) => compileWasm(fs.readFileSync(new URL(url))), THREAD_JOB);
 
 export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRuntime } from '../../../host/node/index.js';
+import { createRuntime, type ForkIsolation } from '../../../host/node/index.js';
 import { startPosixProcess, type PosixProcess } from './process.js';
 import { compileWasm } from '../../../host/compile.js';
 
@@ -21,6 +21,8 @@ export interface NodePosixProcessOptions {
   forkRefusal?: string;
   /** Warm fork children kept ready (default 0: most programs never fork; a program that forks often wants 1). */
   forkPool?: number;
+  /** Where fork children run (ForkConfig.isolation; default 'process': an OS process each). */
+  forkIsolation?: ForkIsolation;
 }
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
@@ -32,7 +34,7 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     createRuntime: (o) => createRuntime(o),
     job: new URL('./thread-worker.js', import.meta.url),
     // a child compiles the program named in the fork's data
-    fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0 },
+    fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0, ...(opts.forkIsolation ? { isolation: opts.forkIsolation } : {}) },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
     forkRefusal: opts.forkRefusal,
   });

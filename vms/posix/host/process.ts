@@ -6,13 +6,13 @@
 // the first thread's stack before any thread exists, and answers nothing else.
 // Platform-neutral: the runtime factory, the job module and the host instance
 // come in as parameters.
-import type { ForkConfig, Runtime } from '../../../host/runtime.js';
+import type { ForkConfig, Runtime, WorkerThread } from '../../../host/runtime.js';
 import { waitAsync } from '../../../host/wait.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
-import { posixNoForkImports, type PosixForkPrepareData } from './fork.js';
+import { posixNoForkImports, type PosixForkData, type PosixForkPrepareData, type PosixIdentity } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
 
@@ -45,7 +45,8 @@ const MAIN_STACK = 1 << 20;
 
 /** A job's data (structured-cloneable). */
 export interface PosixJobData {
-  role: 'main' | 'thread';
+  /** 'child': the forking thread continuing in a fork child (`child`), which is that process's first thread. */
+  role: 'main' | 'thread' | 'child';
   /** The job module every thread runs (URL string). */
   job: string;
   core: WebAssembly.Module;
@@ -62,6 +63,10 @@ export interface PosixJobData {
   forkRefusal?: string;
   /** role 'thread': its pthread record (wtp_thread_entry's argument). */
   thread?: number;
+  /** role 'child': where the forking thread was (fork-child.ts). */
+  child?: PosixForkData;
+  /** The process's pid and its parent's, as getpid and getppid answer them (a fork child's; absent: fork.ts rootIdentity). */
+  identity?: PosixIdentity;
   /** [0]: 0 while the process runs, else exit status + 1 (exit() on any thread ends the process). */
   exitCell: SharedArrayBuffer;
   /** When set, fds 1 and 2 append here instead of the host's. */
@@ -209,22 +214,13 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     else if (opts.capture) appendCapture(opts.capture, bytes);
     else console.error(line);
   };
-  const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
   if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
     if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
     report(`posix: a thread's worker died: ${why(e)}`);
     recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
   }));
-  const exited = (async () => {
-    while (Atomics.load(cell, 0) === 0) await waitAsync(cell, 0, 0, 1000);
-    return Atomics.load(cell, 0) - 1;
-  })();
   const status = (async () => {
-    const code = await Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
-      if (Atomics.load(cell, 0) !== 0) return exited; // the process had ended: close() terminated it
-      report(`posix: the main thread's worker failed: ${why(e)}`);
-      return POSIX_WORKER_DIED_STATUS;
-    })]);
+    const code = await exitStatus(exitCell, main, report);
     await rt.close({ graceMs: 100 });
     return code;
   })();
@@ -233,4 +229,23 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     recordExit(exitCell, code);
   };
   return { rt, status, kill };
+}
+
+const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * A process's exit status: the first exit any of its threads records in `exitCell`, or POSIX_WORKER_DIED_STATUS when
+ * the worker of its first thread (`main`) fails before one (`report` writes the host's line about it).
+ */
+export async function exitStatus(exitCell: SharedArrayBuffer, main: WorkerThread, report: (line: string) => void): Promise<number> {
+  const cell = new Int32Array(exitCell);
+  const exited = (async () => {
+    while (Atomics.load(cell, 0) === 0) await waitAsync(cell, 0, 0, 1000);
+    return Atomics.load(cell, 0) - 1;
+  })();
+  return Promise.race([exited, main.join().then(() => exited, (e: unknown) => {
+    if (Atomics.load(cell, 0) !== 0) return exited; // the process had ended: close() terminated it
+    report(`posix: the main thread's worker failed: ${why(e)}`);
+    return POSIX_WORKER_DIED_STATUS;
+  })]);
 }

@@ -1,16 +1,18 @@
 // The job of every thread of a program on the pthread layer (process.ts),
 // platform-neutral: the program's module over the process's memory on this
 // worker's area, told the handle the runtime registered, then main() (role
-// 'main', through the layer's wtp_command) or one pthread (role 'thread').
+// 'main', through the layer's wtp_command), one pthread (role 'thread'), or,
+// in a fork child, the forking thread continuing (role 'child', fork-child.ts).
 // exit() on any thread ends the process: the status goes to the exit cell. A
 // blocking read of stdin runs detached, so a stop-the-world never waits for it.
+// Each thread's files are its own WASI table's: closed as its job ends.
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
-import { instantiatePosix, posixImports, ThreadUnwind, type PosixExports, type PosixJobData } from './process.js';
+import { instantiatePosix, posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
 
 /** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
 export function detached<T>(ctx: ThreadContext, f: () => T): T {
@@ -28,7 +30,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const d = ctx.data as PosixJobData;
   const base = {
     job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, output: d.output,
-    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal,
+    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal, identity: d.identity,
   };
   const options = platformWasi(d.args, d.wasiData);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
@@ -41,14 +43,22 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const stdin = options.stdin;
   if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
   let program: PosixExports | undefined = undefined;
-  const { programUrl } = d;
+  const { programUrl, child } = d;
+  // a fork child's first thread has the forking thread's stack: no frame of it lives on above the fork's
+  const stackTop = () => (child ? child.stackTop : program!.wtp_area_stack_top(d.area));
   const fork = programUrl
-    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: program!.wtp_area_stack_top(d.area) }), () => ({ program: programUrl, args: d.args }),
-      () => ctx.memory, d.forkRefusal)
+    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: stackTop() }), () => ({ program: programUrl, args: d.args }),
+      () => ctx.memory, d.forkRefusal, d.identity)
     : undefined;
-  program = await instantiatePosix(d.program, ctx.core, ctx.memory, new Wasi(options),
-    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports() }, { kind: 'area', area: d.area });
-  program.wtp_set_self(ctx.handle);
+  const files = new Wasi(options);
+  const placement: Placement = child
+    ? { kind: 'adopt', stackPointer: child.frames?.stackPointer ?? child.stackTop, tlsBase: child.tlsBase }
+    : { kind: 'area', area: d.area };
+  program = await instantiatePosix(d.program, ctx.core, ctx.memory, files,
+    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity) }, placement);
+  // the forking thread in a fork child: libc's locks and the layer's thread bookkeeping reset, this thread its only one
+  if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);
+  else program.wtp_set_self(ctx.handle);
   // Every export the thread runs goes through the fork driver: a fork() under it unwinds to here and rewinds.
   fork?.cfork.bind(program);
   const call = (name: string, ...args: number[]) => (fork ? fork.cfork.call(name, ...args) : (program![name] as (...a: number[]) => unknown)(...args));
@@ -58,10 +68,20 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
       recordExit(d.exitCell, 0);
       return 0;
     }
+    if (child) {
+      // the rewound export returning ends the child (main() exits by itself; a thread's function was the child's only one)
+      const code = child.frames ? (fork!.cfork.resume(child.frames), 0) : (call('wtp_fork_child', child.arg) as number) & 0xff;
+      recordExit(d.exitCell, code);
+      return code;
+    }
     call('wtp_thread_entry', d.thread!, ctx.handle);
     return 0;
   } catch (e) {
-    if (e instanceof ThreadUnwind) return 0;
+    if (e instanceof ThreadUnwind) {
+      // pthread_exit of a child's first thread that was not its parent's main one: the process ends with it
+      if (child) recordExit(d.exitCell, 0);
+      return 0;
+    }
     if (e instanceof WasiExit) {
       recordExit(d.exitCell, e.code);
       return e.code;
@@ -70,5 +90,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     options.stderr(new TextEncoder().encode(message));
     recordExit(d.exitCell, 134);
     return 134;
+  } finally {
+    files.closeAll();
   }
 }
