@@ -168,16 +168,15 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   // A fork that waits for its child is cold, whichever child it waits for:
   // one warming up already (a recycled one, or one started) is further along
   // than a new one (and a new one would compete with it for the cores).
-  // Of the ready ones, a recycled child is taken first: its carrier's code has run (a lazily compiled VM's first child
-  // compiles what it runs: a second or two of CPython) and its workers are started; a new one waits for the next fork.
   const takeChild = (): { child: Child; cold: boolean } => {
-    for (let i = pool.length - 1; i >= 0; i--) if (pool[i].ended) pool.splice(i, 1);
-    const ready = pool.filter(pidFree);
-    const taken = ready.find((r) => r.recycled) ?? ready[0];
-    if (taken) {
-      pool.splice(pool.indexOf(taken), 1);
-      publishPool();
-      return { child: taken, cold: false };
+    for (let i = 0; i < pool.length;) {
+      const c = pool[i];
+      if (c.ended) pool.splice(i, 1);
+      else if (pidFree(c)) {
+        pool.splice(i, 1);
+        publishPool();
+        return { child: c, cold: false };
+      } else i++;
     }
     publishPool();
     lastCold = performance.now();
