@@ -6,4 +6,8 @@ import { regrtestSuite } from './lib/python-regrtest.js';
 regrtestSuite(['test_threading'], {
   // Both wait for a subinterpreter's threads through os.pipe(), which WASI preview1 does not have (docs/PYTHON.md).
   test_threading: ['test.test_threading.SubinterpThreadingTests.test_threads_join', 'test.test_threading.SubinterpThreadingTests.test_threads_join_2'],
+}, {
+  // Its barrier's default timeout is 0.3 s and must cover the start of 5 threads before the first wait: on a busy
+  // 2-core machine a thread's start (a worker of the pool, or a new one) took longer once, and the barrier broke.
+  ignore: ['test.test_threading.BarrierTests.test_default_timeout'],
 });

@@ -67,6 +67,11 @@ export interface RegrtestOptions {
   env?: Record<string, string>;
   /** regrtest's `-m` patterns: only the tests they match run. */
   match?: string[];
+  /**
+   * regrtest's `-i` patterns: the tests they match do not run. Only for a test whose verdict is the machine's load,
+   * not the platform's: each with its reason where it is given.
+   */
+  ignore?: string[];
   /** Each file's skipped tests (`module.Class.test`), exactly: a test that skips for another reason fails the group. */
   skips?: Record<string, string[]>;
 }
@@ -75,7 +80,7 @@ export interface RegrtestOptions {
 export async function runRegrtest(tests: string[], timeoutMs: number, o: RegrtestOptions = {}): Promise<{ status: number | null; out: string; files: Map<string, RegrtestFile> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'python-regrtest-'));
   try {
-    const match = (o.match ?? []).flatMap((m) => ['-m', m]);
+    const match = [...(o.match ?? []).flatMap((m) => ['-m', m]), ...(o.ignore ?? []).flatMap((m) => ['-i', m])];
     const r = await runPython(['-m', 'test', '-v', `--tempdir=${path.join(dir, 'tmp')}`, ...match, ...tests],
       { cwd: dir, timeoutMs, env: { HOME: dir, TMPDIR: dir, ...(o.env ?? {}) } });
     const out = r.stdout + r.stderr;
