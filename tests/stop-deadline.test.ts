@@ -13,6 +13,7 @@ import { ForkRefusedError, StopTimeoutError, DEFAULT_STOP_TIMEOUT_MS, type Runti
 import { userWordAddr, handleIndex } from '../host/layout.js';
 import { instantiateLua } from '../vms/lua/host/loader.js';
 import { luaModules } from '../vms/lua/host/node-process.js';
+import { LUA_THREAD_JOB } from '../vms/lua/host/node-build.js';
 import { captureText, newCapture, startLuaProcess } from '../vms/lua/host/threads.js';
 import { ensureLuaWasm } from './lib/lua-run.js';
 import { posixForkProgram } from './lib/posix-run.js';
@@ -76,7 +77,7 @@ test('createRuntime({ stopTimeoutMs }) governs a Lua thread\'s os.fork', () =>
       fs.writeFileSync(file, 'local pid, msg, errno = os.fork()\nif pid == 0 then os.exit(0) end\nprint(tostring(pid), errno, msg)\n');
       const capture = newCapture();
       const p = await startLuaProcess({
-        modules, args: ['lua', file], capture,
+        modules, args: ['lua', file], capture, job: LUA_THREAD_JOB,
         // the straggler spins before lua.c's main starts
         createRuntime: async (o) => {
           const rt = await createRuntime({ ...o, stopTimeoutMs: DEADLINE });

@@ -4,21 +4,23 @@ import { Worker, threadId } from 'node:worker_threads';
 import { childEngineFlags, warnIfUnsafeTiering } from './engine.js';
 import type { ForkServerInit, Platform, WorkerInit, WorkerMessage } from '../platform.js';
 import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
+import { WORKER_ENTRY, takePrestartedWorker } from './prestart.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
 
 class NodeWorker implements PoolableWorker {
   readonly #w: Worker;
   // Node reports -1 once the thread has exited; the exit handler needs the id.
   readonly threadId: number;
-  constructor(entry: URL, init: WorkerInit | ForkServerInit, keepsProcessAlive: boolean) {
-    this.#w = new Worker(entry, { workerData: init });
+  /** `prestarted`: a job worker started before its init (prestart.ts), which it gets as its first message. */
+  constructor(entry: URL, init: WorkerInit | ForkServerInit, keepsProcessAlive: boolean, prestarted?: Worker) {
+    this.#w = prestarted ?? new Worker(entry, { workerData: init });
+    if (prestarted) prestarted.postMessage(init);
     this.threadId = this.#w.threadId;
     // A job worker keeps the process alive like any Node worker (someone may be
     // awaiting its result); the fork server does not, or no process would exit.
-    if (!keepsProcessAlive) this.#w.unref();
+    this.keepAlive(keepsProcessAlive);
   }
   onMessage(cb: (msg: WorkerMessage) => void): void {
     this.#w.on('message', cb);
@@ -43,7 +45,7 @@ class NodeWorker implements PoolableWorker {
 
 /** A job worker that serves a pool (its entry runs `init`, then the pool's next jobs). */
 export function startNodeWorker(init: WorkerInit): PoolableWorker {
-  return new NodeWorker(WORKER_ENTRY, init, true);
+  return new NodeWorker(WORKER_ENTRY, init, true, takePrestartedWorker());
 }
 
 // Job workers are started once and reused (host/worker-pool.ts).

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { createRuntime } from '../../../host/node/index.js';
 import { compileLua, instantiateLua, type LuaModules } from './loader.js';
-import { CORE_WASM_PATH, luaWasmPath } from './node-build.js';
+import { CORE_WASM_PATH, LUA_THREAD_JOB, luaWasmPath } from './node-build.js';
 import { startLuaProcess, type LuaProcess } from './threads.js';
 
 let compiled: Promise<LuaModules> | undefined;
@@ -23,7 +23,7 @@ export interface NodeLuaProcessOptions {
 export async function startNodeLuaProcess(args: string[], opts: NodeLuaProcessOptions = {}): Promise<LuaProcess> {
   const modules = await luaModules();
   return startLuaProcess({
-    modules, args, capture: opts.capture,
+    modules, args, capture: opts.capture, job: LUA_THREAD_JOB,
     createRuntime: (o) => createRuntime(o),
     instantiateHost: (memory, imports) => instantiateLua(modules, memory, {
       placement: { kind: 'main' }, imports, wasi: { args: args.slice(0, 1), stdout() {}, stderr() {} },

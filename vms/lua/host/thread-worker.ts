@@ -1,4 +1,4 @@
-// The job module of every Lua thread under Node (threads.ts THREAD_JOB): the
+// The job module of every Lua thread under Node (node-build.ts LUA_THREAD_JOB): the
 // host's stdio and files as WASI.
 import type { ThreadContext } from '../../../host/worker.js';
 import { nodeWasiOptions } from './node-wasi.js';

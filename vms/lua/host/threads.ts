@@ -12,7 +12,7 @@ import { LUA_MEMORY_INITIAL_PAGES, LUA_MEMORY_MAXIMUM_PAGES, type LuaExports, ty
 /** A job's data (structured-cloneable). */
 export interface LuaJobData {
   role: 'command' | 'thread';
-  /** The job module every thread runs (URL string): THREAD_JOB under Node, a platform's own elsewhere. */
+  /** The job module every thread runs (URL string): node-build.ts LUA_THREAD_JOB under Node, a platform's own elsewhere. */
   job: string;
   modules: LuaModules;
   /** The WASI argument vector of the process (argv[0] first). */
@@ -26,9 +26,6 @@ export interface LuaJobData {
   /** When set, fds 1 and 2 append here instead of the host's (captureText reads it). */
   capture?: SharedArrayBuffer;
 }
-
-/** The job module every Lua thread runs under Node (thread-job.ts with Node's WASI). */
-export const THREAD_JOB = new URL('./thread-worker.js', import.meta.url);
 
 /** A thread's stack when it runs lua.c's main: lua.c's own recursion limits assume a generous C stack. */
 const COMMAND_STACK = 1 << 20;
@@ -110,8 +107,8 @@ export interface LuaProcessOptions {
   /** lua.wasm on the host's thread (loader.instantiateLua with placement 'main' and these imports; no WASI use). */
   instantiateHost: (memory: WebAssembly.Memory, imports: Record<string, Record<string, unknown>>) => Promise<LuaThread>;
   capture?: SharedArrayBuffer;
-  /** The job module of the threads (default THREAD_JOB: Node). */
-  job?: URL;
+  /** The job module of the threads (node-build.ts LUA_THREAD_JOB under Node). */
+  job: URL;
   /** The fork service's settings (default luaForkConfig(): Node's continuation). */
   fork?: ForkConfig;
   /** Registry slots (threads + 1). */
@@ -127,7 +124,7 @@ export async function startLuaProcess(opts: LuaProcessOptions): Promise<LuaProce
   const area = host.lua.lwtc_area_new(COMMAND_STACK); // before any thread runs: nobody else is in malloc
   if (!area) throw new RangeError('no memory for the main thread\'s stack');
   const exitCell = new SharedArrayBuffer(4);
-  const job = String(opts.job ?? THREAD_JOB);
+  const job = String(opts.job);
   const data: LuaJobData = { role: 'command', job, modules: opts.modules, args: opts.args, area, exitCell, capture: opts.capture };
   const main = rt.spawn(job, data);
   const exited = (async () => {

@@ -3,13 +3,15 @@
 // build/python.wasm and the core, under Node. Options, sys.argv, exit
 // statuses and tracebacks are CPython's. The interpreter's threads run on
 // workers (this thread only starts the process and relays its status).
+// Only light modules are imported up front: run as a command, the worker of
+// CPython's main() starts first and boots while the host is imported
+// (host/node/prestart.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyEngineFlags, vmEngineUse } from '../../../host/node/engine.js';
 import { writeStdio } from '../../lua/host/node-wasi.js';
-import { startNodePosixProcess } from '../../posix/host/node-process.js';
-import { PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
+import { POSIX_THREAD_JOB, PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
+import { prestartWorker } from '../../../host/node/prestart.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -37,13 +39,16 @@ export async function main(args: string[]): Promise<number> {
   }
   // the fork build is chosen to fork: a warm child makes the first fork a hand-off instead of a Node start
   const forkPool = wasm === pythonWasmPath({}) ? 0 : 1;
+  const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
   // A thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads").
   return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true, forkRefusal: PYTHON_FORK_REFUSAL, forkPool })).status;
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  prestartWorker(POSIX_THREAD_JOB);
   // before any compile: the one activation of the eval loop that runs a whole program keeps the code it started with
   // (docs/PYTHON.md, "Performance"); through applyEngineFlags, so a fork child's flags are the same
+  const { applyEngineFlags, vmEngineUse } = await import('../../../host/node/engine.js');
   const wasm = pythonWasmPath();
   applyEngineFlags(fs.existsSync(wasm) ? vmEngineUse(fs.readFileSync(wasm), PYTHON_LOOP) : 'vm');
   process.exitCode = await main(process.argv.slice(2));
