@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { writeStdio } from './node-wasi.js';
 import { LUA_LOOP, LUA_THREAD_JOB, luaWasmPath } from './node-build.js';
 import { prestartWorker } from '../../../host/node/prestart.js';
 
@@ -17,6 +16,7 @@ import { prestartWorker } from '../../../host/node/prestart.js';
 export async function main(args: string[]): Promise<number> {
   const luaWasm = luaWasmPath();
   if (!fs.existsSync(luaWasm)) {
+    const { writeStdio } = await import('./node-wasi.js');
     writeStdio(2, new TextEncoder().encode(`${args[0]}: ${luaWasm} is missing: run \`npm run build:lua\`\n`));
     return 1;
   }

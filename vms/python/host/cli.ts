@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeStdio } from '../../lua/host/node-wasi.js';
 import { POSIX_THREAD_JOB, PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
 import { prestartWorker } from '../../../host/node/prestart.js';
 
@@ -33,6 +32,7 @@ export async function main(args: string[]): Promise<number> {
   const wasm = pythonWasmPath();
   for (const f of [path.join(build, 'core.wasm'), wasm]) {
     if (!fs.existsSync(f)) {
+      const { writeStdio } = await import('../../lua/host/node-wasi.js');
       writeStdio(2, new TextEncoder().encode(`wasm-threads-python: ${f} is missing: run \`npm run build:python\`\n`));
       return 1;
     }
