@@ -8,17 +8,22 @@ import path from 'node:path';
 import { test } from 'uvu';
 import { ROOT } from './embed-tools.js';
 import { PYTHON_PROGRAMS, hasNativePython, sameAsNative } from './python-run.js';
+import type { StdinAnswer } from './captured-run.js';
 
 export const FORK_PROGRAMS = path.join(PYTHON_PROGRAMS, 'fork');
 export const FORK_ANYWHERE = { WASM_THREADS_PYTHON_FORK: 'anywhere' };
 
+/** A program, or a program with the stdin it gets once its stdout shows a line. */
+export type ForkProgram = string | { program: string; answer: StdinAnswer };
+
 /** Registers one uvu test per program (a skip when the fork build or python3.11 is missing). */
-export function forkProgramTests(programs: string[]): void {
+export function forkProgramTests(programs: ForkProgram[]): void {
   if (!fs.existsSync(path.join(ROOT, 'build', 'python-fork-anywhere.wasm')) || !hasNativePython()) {
     test('python fork (skipped: build/python-fork-anywhere.wasm not built; npm run build:python)', () => {});
     return;
   }
   for (const p of programs) {
-    test(`fork program ${p}`, () => sameAsNative([path.join(FORK_PROGRAMS, p)], { env: FORK_ANYWHERE, timeoutMs: 170_000 }));
+    const { program, answer } = typeof p === 'string' ? { program: p, answer: undefined } : p;
+    test(`fork program ${program}`, () => sameAsNative([path.join(FORK_PROGRAMS, program)], { env: FORK_ANYWHERE, timeoutMs: 170_000, answer }));
   }
 }

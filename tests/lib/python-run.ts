@@ -50,7 +50,7 @@ function environment(opts: PythonRunOptions): Record<string, string> {
 }
 
 function run(cmd: string, argv: string[], opts: PythonRunOptions): Promise<PythonRun> {
-  return runCaptured(cmd, argv, { cwd: opts.cwd, stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 120_000, env: environment(opts) });
+  return runCaptured(cmd, argv, { cwd: opts.cwd, stdin: opts.stdin, answer: opts.answer, timeoutMs: opts.timeoutMs ?? 120_000, env: environment(opts) });
 }
 
 /** `python3.11 args…` on build/python.wasm: the wasm-threads-python command. */
