@@ -26,6 +26,8 @@ export interface PythonBrowserCase {
   wrote?: Record<string, string>;
   /** The page's waits go through relay workers, as in a browser without Atomics.waitAsync (Firefox ESR 140). */
   relayWaits?: boolean;
+  /** Which build (startBrowserPythonProcess's `fork`): 'anywhere' forks, with in-page children. */
+  fork?: 'anywhere' | 'default';
 }
 
 export interface PythonCaseResult { name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number }
@@ -42,7 +44,7 @@ async function runCase(c: PythonBrowserCase): Promise<{ ticks: number; liveWrite
 }
 
 async function runProcess(c: PythonBrowserCase): Promise<{ ticks: number; liveWrites: number }> {
-  const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files, stdin: c.stdin });
+  const p = await startBrowserPythonProcess(c.args, { env: c.env, files: c.files, stdin: c.stdin, fork: c.fork });
   let running = true;
   let ticks = 0;
   let liveWrites = 0;
