@@ -5,8 +5,8 @@
 // with Debian's python3.11): a fork at module level, at depth (sorted's key,
 // map, __init__, __repr__, __del__, a generator, three calls deep, exec), with
 // threads running and from a worker thread, threads started in a child and a
-// fork from one of them, forks three deep from a method on a thread while
-// another spins (each child's getpid its own, its getppid its parent's),
+// fork from one of them, forks three deep from a method on a thread (each
+// child's getpid its own, its getppid its parent's),
 // os.wait and waitpid with WNOHANG, os.kill with SIGTERM and SIGKILL,
 // register_at_fork's order; and the default build's refusal, which names the
 // option. One page per browser.

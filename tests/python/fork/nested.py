@@ -1,14 +1,9 @@
 # Forks three deep, each from a method called on a thread other than the
-# process's main one while another thread spins: every child is a process of
-# its own (its pid is not its parent's, its getppid() is), keeps only the
-# forking thread, and exits with its own child's status plus one.
+# process's main one: every child is a process of its own (its pid is not its
+# parent's, its getppid() is), keeps only the forking thread, and exits with
+# its own child's status plus one.
 import os
 import threading
-
-
-def spin(stop):
-    while not stop.is_set():
-        pass
 
 
 class Level:
@@ -27,15 +22,10 @@ class Level:
 
 
 def descend(depth):
-    stop = threading.Event()
-    spinner = threading.Thread(target=spin, args=(stop,))
-    spinner.start()
     out = []
     forker = threading.Thread(target=Level(depth).fork, args=(out,))
     forker.start()
     forker.join()
-    stop.set()
-    spinner.join()
     print(f"depth {depth - 1}: child exit {out[0]}", flush=True)
     return out[0]
 
