@@ -13,8 +13,9 @@
 //
 // Under Node the programs run one after another in one process (SEQUENCE),
 // each as __main__ of its own namespace between two marker lines: the fork
-// build's start-up there is seconds of compiling, paid once. In the page each
-// is a process of its own.
+// build's start-up there is seconds of compiling, paid once. That run goes on
+// while the browsers run the programs, each a page process of its own that
+// returns its output; the comparisons follow.
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -23,7 +24,7 @@ import { PAGE_ENV, ensurePythonPage, nodeCases, pageText, pythonPageTests } from
 import { FORK_PROGRAMS } from './lib/python-fork.js';
 import { ROOT } from './lib/embed-tools.js';
 import { runPython } from './lib/python-run.js';
-import type { PythonBrowserCase } from './browser/python-suite.js';
+import type { PythonBrowserCase, PythonCaseOutput, PythonCaseResult } from './browser/python-suite.js';
 
 /** Each browser's run of every case. */
 const SUITE_DEADLINE_MS = 150_000;
@@ -53,10 +54,11 @@ except OSError as e:
 print("hooks", hooks)
 `;
 
-/** Each program's case: its source, and its part of the Node run's output and its exit status there. */
-async function forkCases(): Promise<PythonBrowserCase[]> {
-  const sources = PROGRAMS.map((p) => [p, fs.readFileSync(path.join(FORK_PROGRAMS, p), 'utf8')]);
-  const r = await runPython(['-c', `PROGRAMS = ${JSON.stringify(sources)}\n${SEQUENCE}`], {
+const SOURCES = PROGRAMS.map((p) => [p, fs.readFileSync(path.join(FORK_PROGRAMS, p), 'utf8')]);
+
+/** Each program's part of the Node run's output, and its exit status there. */
+async function nodeOutputs(): Promise<Map<string, PythonCaseOutput>> {
+  const r = await runPython(['-c', `PROGRAMS = ${JSON.stringify(SOURCES)}\n${SEQUENCE}`], {
     env: { ...PAGE_ENV, WASM_THREADS_PYTHON_FORK: 'anywhere' }, timeoutMs: 150_000,
   });
   test('the Node run of the fork programs ends with status 0 and writes nothing to stderr', () => {
@@ -64,19 +66,28 @@ async function forkCases(): Promise<PythonBrowserCase[]> {
     assert.is(r.status, 0);
   });
   const out = pageText(r.stdout);
-  return sources.map(([name, source]) => {
+  return new Map(PROGRAMS.map((name) => {
     const part = new RegExp(`^=== ${name}\\n([\\s\\S]*?)^=== ${name} exit (\\d+)\\n`, 'm').exec(out);
-    return {
-      name, args: ['-c', source], env: PAGE_ENV, fork: 'anywhere', stdout: part?.[1] ?? `(no part for ${name} in the Node run: ${out})`,
-      stderr: '', status: part ? Number(part[2]) : -1,
-    };
-  });
+    return [name, { stdout: part?.[1] ?? `(no part for ${name} in the Node run: ${out})`, stderr: '', status: part ? Number(part[2]) : -1 }];
+  }));
 }
 
 if (!ensurePythonPage() || !fs.existsSync(path.join(ROOT, 'build', 'python-fork-anywhere.wasm'))) {
   test('os.fork in pages (skipped: build/python-fork-anywhere.wasm not built; npm run build:python)', () => {});
 } else {
-  const [forks, refusal] = await Promise.all([forkCases(), nodeCases([{ name: 'the default build refuses, naming the option', source: REFUSAL }])]);
-  await pythonPageTests('python page fork', [...forks, ...refusal], SUITE_DEADLINE_MS);
+  const expected = nodeOutputs();
+  const refusal = await nodeCases([{ name: 'the default build refuses, naming the option', source: REFUSAL }]);
+  const forks = SOURCES.map(([name, source]): PythonBrowserCase => ({
+    name, args: ['-c', source], env: PAGE_ENV, fork: 'anywhere', stdout: '', stderr: '', status: 0, later: true,
+  }));
+  const runs = await pythonPageTests('python page fork', [...forks, ...refusal], SUITE_DEADLINE_MS);
+  const want = await expected;
+  for (const run of runs) {
+    if (typeof run.results === 'string') continue;
+    for (const r of run.results as PythonCaseResult[]) {
+      const got = r.got;
+      if (got) test(`${run.browser}: python page fork: ${r.name} gives the Node run's stdout, stderr and status`, () => assert.equal(got, want.get(r.name)));
+    }
+  }
 }
 test.run();

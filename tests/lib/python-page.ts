@@ -3,7 +3,7 @@
 // both browsers with each case's time printed (docs/PYTHON.md "In a page").
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { browserSuiteTests } from './browser-suite.js';
+import { browserSuiteTests, type BrowserSuiteRun } from './browser-suite.js';
 import { ROOT } from './embed-tools.js';
 import { ensurePythonWasm, runPython } from './python-run.js';
 import type { PythonBrowserCase } from '../browser/python-suite.js';
@@ -53,11 +53,12 @@ export function nodeCases(programs: NodeCaseProgram[]): Promise<PythonBrowserCas
   }));
 }
 
-/** Both browsers' runs of the cases, a test each; a browser's whole run has `deadlineMs`. */
-export async function pythonPageTests(label: string, cases: PythonBrowserCase[], deadlineMs: number): Promise<void> {
+/** Both browsers' runs of the cases, a test each; a browser's whole run has `deadlineMs`. Resolves with the runs. */
+export async function pythonPageTests(label: string, cases: PythonBrowserCase[], deadlineMs: number): Promise<BrowserSuiteRun[]> {
   const runs = await browserSuiteTests(label, 'tests/browser/python-suite.js', 'runPythonSuite', deadlineMs, cases);
   for (const run of runs) {
     if (typeof run.results === 'string') continue;
     console.log(`${run.version}: ${run.results.map((r) => `${r.name} ${Math.round(r.ms ?? 0)} ms`).join('; ')}`);
   }
+  return runs;
 }
