@@ -1,7 +1,9 @@
 // web/python.html: runs the script in the text area as `python3.11 -c` in an
 // in-page CPython process (vms/python/host/browser.ts) and shows its stdout,
 // its stderr (red) and its exit status as they come (scripts/script-page.ts).
-import { readOutput, startBrowserPythonProcess } from '../vms/python/host/browser.js';
+// `?fork=anywhere` runs the fork build: os.fork works, its children in the
+// page, their output here too (docs/PYTHON.md "fork").
+import { readOutput, startBrowserPythonProcess, type PageForkBuild } from '../vms/python/host/browser.js';
 import { scriptPage } from './script-page.js';
 
 const EXAMPLE = `# four threads share a queue of work and a locked total; each prints as it goes
@@ -33,10 +35,13 @@ for t in threads:
 print(f"total {total[0]} in {time.perf_counter() - t0:.2f} s on {len(threads)} threads")
 `;
 
+// a value other than 'anywhere' or 'default' is refused when Run starts the process, saying so on the page
+const fork = (new URLSearchParams(location.search).get('fork') ?? undefined) as PageForkBuild | undefined;
+
 scriptPage(EXAMPLE, async (source, out) => {
   // unbuffered: each print reaches the page as it happens, not at exit
   const stdin = (document.getElementById('stdin') as HTMLTextAreaElement).value;
-  const p = await startBrowserPythonProcess(['-c', source], { env: { PYTHONUNBUFFERED: '1' }, stdin });
+  const p = await startBrowserPythonProcess(['-c', source], { env: { PYTHONUNBUFFERED: '1' }, stdin, fork });
   // Stop ends it as SIGKILL would (status 137), whatever its threads are doing
   out.stopWith(() => p.kill());
   const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };

@@ -5,11 +5,13 @@
 // library read-only at /usr, the rest one tree in the page's memory shared by
 // every thread, given and read by the page — also with the page's waits
 // relayed as in a browser without Atomics.waitAsync, processes refused; a
-// process whose threads spin, killed from the page.
+// process whose threads spin, killed from the page. tests/python-page-fork.test.ts
+// runs the fork build's in-page children.
 // tests/python-browser.test.ts runs the threads suite.
 import { test } from 'uvu';
 import { PAGE_ENV, ensurePythonPage, nodeCases, pythonPageTests } from './lib/python-page.js';
 import type { PythonBrowserCase } from './browser/python-suite.js';
+import { PAGE_FORK_REFUSAL } from '../vms/python/host/page-build.js';
 
 /** Each browser's run of every case. */
 const SUITE_DEADLINE_MS = 150_000;
@@ -43,7 +45,8 @@ except EOFError:
 
 /**
  * The page's files (docs/PYTHON.md "In a page"): the standard library read-only at /usr; the rest in memory, one tree
- * for every thread, given and read by the page; no processes.
+ * for every thread, given and read by the page; no processes, and the default build's os.fork refused, naming the
+ * option of the build that forks (tests/python-page-fork.test.ts runs that one).
  */
 const FILES: PythonBrowserCase = {
   name: 'files and processes: the library read-only at /usr, the rest shared by the threads and the page; no subprocess, no fork',
@@ -102,7 +105,7 @@ except OSError as e:
     'OSError EROFS',
     'OSError EXDEV',
     'subprocess OSError [Errno 58] wasi does not support processes.',
-    'fork OSError [Errno 52] Function not implemented',
+    `fork OSError [Errno 58] fork: this build cannot fork with C frames live (no asyncify); ${PAGE_FORK_REFUSAL}`,
     '',
   ].join('\n'),
   stderr: '',

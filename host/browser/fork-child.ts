@@ -20,8 +20,11 @@ export interface ChildWarm {
   type: 'warm'; module: WebAssembly.Module; modules: LinkedModules; pages: number; maximumPages: number; config: ForkChildOptions;
   /** The fork control block: the child reads the snapshot from its staging area. */
   control: ForkControl;
+  /** The page's pid count (platform.ts newPagePids): the child's own forks take theirs from it. */
+  pids: SharedArrayBuffer;
 }
-export interface ChildGo { type: 'go'; config: ForkChildOptions }
+/** `pid`: the child's, as its server numbered it (what fork returned in the parent). */
+export interface ChildGo { type: 'go'; config: ForkChildOptions; pid: number }
 
 // The server is reached through `self` (a nested worker of the server) or
 // through a port the owner handed over (a child the owner created for it).
@@ -55,14 +58,14 @@ link.addEventListener('message', (e) => {
 });
 
 const go = new Promise<ChildGo>((resolve) => link.addEventListener('message', (e) => resolve(e.data as ChildGo), { once: true }));
-const platform = browserPlatform({ canBlock: true, exit });
+const platform = browserPlatform({ canBlock: true, exit, pids: warm.pids });
 const session = await prepareChild({
   prepareRuntime: Runtime.prepareForkChild,
   platform, module: warm.module, linkedModules: warm.modules, pages: warm.pages, maximumPages: warm.maximumPages, config: warm.config,
 });
 send({ type: 'ready' });
 
-await go;
+const { pid } = await go;
 try {
   await run();
 } catch (e) {
@@ -84,6 +87,7 @@ async function run(): Promise<void> {
     // never acknowledged: no pid, no status anyone could wait for
     exit(EXIT_REJECTED);
   }
-  const { runtime, code } = await session.run((ack) => send({ type: 'ack', ...ack }));
+  // the continuation is told the child's pid (getpid() in the POSIX layer's child)
+  const { runtime, code } = await session.run((ack) => send({ type: 'ack', ...ack }), pid);
   await runtime.exit(code);
 }

@@ -17,7 +17,7 @@ import type { ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED } from '../fork/status.js';
 import type { LinkedModules } from '../modules.js';
 import {
-  CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage,
+  CHILD_ERROR_MESSAGE, CLOSE_MESSAGE, END_CHILD_MESSAGE, HELLO_MESSAGE, SPAWN_CHILD_MESSAGE, exitWhenHeard, firstMessage, takePagePid,
   type BrowserWorkerStart,
 } from './platform.js';
 import type { ForkServerInit } from '../platform.js';
@@ -40,10 +40,10 @@ const init = start.init;
 const ctl = controlWords(init.control);
 // A script error ends this worker: no request may wait on a server that is gone.
 self.addEventListener('error', () => serverGone(ctl, 'the fork server failed'));
-const { module, modules, delegate } = await new Promise<{ module: WebAssembly.Module; modules: LinkedModules; delegate: boolean }>((resolve, reject) =>
+const { module, modules, delegate, pids } = await new Promise<{ module: WebAssembly.Module; modules: LinkedModules; delegate: boolean; pids: SharedArrayBuffer }>((resolve, reject) =>
   self.addEventListener('message', (e) => {
-    const m = e.data as { type: string; module?: WebAssembly.Module; modules?: LinkedModules; delegate?: boolean; message?: string };
-    if (m.type === 'module') resolve({ module: m.module!, modules: m.modules ?? {}, delegate: m.delegate === true });
+    const m = e.data as { type: string; module?: WebAssembly.Module; modules?: LinkedModules; delegate?: boolean; pids?: SharedArrayBuffer; message?: string };
+    if (m.type === 'module') resolve({ module: m.module!, modules: m.modules ?? {}, delegate: m.delegate === true, pids: m.pids! });
     else reject(new ForkServerError(`fork server: no core module: ${m.message}`));
   }, { once: true }));
 
@@ -112,7 +112,7 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
       clearTimeout(silent);
       port.postMessage({
         type: 'warm', module, modules, pages: init.memory.buffer.byteLength / PAGE, maximumPages: init.maximumPages,
-        config: init.child, control: init.control,
+        config: init.child, control: init.control, pids,
       } satisfies ChildWarm);
       return;
     }
@@ -136,6 +136,7 @@ const platform: ServerPlatform = {
   readyTimeoutMs: READY_TIMEOUT_MS,
   readyAttempts: READY_ATTEMPTS,
   parallelWarmups: false,
+  nextPid: () => takePagePid(pids),
 };
 
 await createForkServer(init, platform).run();

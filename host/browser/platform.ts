@@ -233,9 +233,18 @@ export class ProcessExit extends Error {
   }
 }
 
+/**
+ * The count in-page children take their pids from (pagePids): a word the page makes with its first fork server and
+ * every server and child of the page shares. The page's own process is pid 1, as a process no fork started.
+ */
+export const newPagePids = (): SharedArrayBuffer => new SharedArrayBuffer(4);
+export const takePagePid = (pids: SharedArrayBuffer): number => Atomics.add(new Int32Array(pids), 0, 1) + 2;
+
 export interface BrowserPlatformOptions {
   /** A page's main thread must not block; a worker (a fork child's main thread) may. */
   canBlock: boolean;
+  /** A fork child's: the page's pid count (its own fork server numbers the grandchildren from it). */
+  pids?: SharedArrayBuffer;
   /** This main thread's id (0 on a page; fork children keep 0 too: ids are per memory). */
   mainThreadId?: number;
   /** Ends this in-page process (a fork child): posts its status and closes the worker. */
@@ -246,6 +255,8 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
   let nextThreadId = (o.mainThreadId ?? 0) + 1;
   // Job workers are started once and reused (host/worker-pool.ts).
   const pool = new WorkerPool((init) => new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock));
+  // made on the first fork: a page that is not cross-origin isolated has no SharedArrayBuffer (createRuntime says so)
+  let pids = o.pids;
   return {
     async loadWasm(build) {
       const r = await fetch(wasmUrl(build));
@@ -275,6 +286,10 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
     spawnWorker(init) {
       return pool.spawn(init);
     },
+    // a fork child's first thread: its worker started, its job module loaded, while the child waits in the pool
+    warmWorker(init) {
+      pool.warm(init);
+    },
     releaseWorkers(memory) {
       pool.release(memory);
     },
@@ -284,7 +299,7 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       const build = wasmOfChild(init.child.wasm);
       // a page never blocks, so it can create the server's children on request
       void Promise.all([this.compileWasm!(build), linkedFor(this, build, init.child.linked)]).then(
-        ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock }),
+        ([module, modules]) => server.post({ type: 'module', module, modules, delegate: !o.canBlock, pids: (pids ??= newPagePids()) }),
         (e) => server.post({ type: 'module-failed', message: String(e) }));
       return server;
     },

@@ -43,6 +43,11 @@ export interface ServerPlatform {
    * while others are starting or closing.
    */
   parallelWarmups: boolean;
+  /**
+   * The pid of a child that is no OS process, when the platform numbers them (a page: one count for the whole page,
+   * so that no child's pid is its parent's or any other live process's). Absent: each server counts from 2.
+   */
+  nextPid?(): number;
 }
 
 // A failure with the FORK_E_* number the server reports in CTL_RESULT.

@@ -225,7 +225,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
     if (child.recycled) Atomics.add(ctl, CTL_RECYCLED_FORKS, 1);
     const t1 = performance.now();
     trace('S', 'child', cold ? 'cold' : child.recycled ? 'recycled' : 'warm');
-    const pid = child.link.osPid ?? nextPid++;
+    const pid = child.link.osPid ?? platform.nextPid?.() ?? nextPid++;
     const slot = procClaim(ctl, pid);
     if (slot < 0) {
       await child.kill();

@@ -3,10 +3,12 @@
 // both browsers with each case's time printed (docs/PYTHON.md "In a page").
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { browserSuiteTests } from './browser-suite.js';
+import { browserSuiteTests, type BrowserSuiteRun } from './browser-suite.js';
 import { ROOT } from './embed-tools.js';
 import { ensurePythonWasm, runPython } from './python-run.js';
 import type { PythonBrowserCase } from '../browser/python-suite.js';
+import { PYTHON_FORK_ENV, PYTHON_FORK_REFUSAL } from '../../vms/python/host/node-build.js';
+import { PAGE_FORK_REFUSAL } from '../../vms/python/host/page-build.js';
 
 /** Unbuffered, as web/python.html runs a script: each print is a write of its own, in the order they happened. */
 export const PAGE_ENV = { PYTHONUNBUFFERED: '1' };
@@ -31,23 +33,32 @@ const NODE_STDLIB = path.join(ROOT, 'build', 'python-lib');
 const PAGE_STDLIB = '/usr';
 
 /**
- * Cases whose expected output is the Node run's: each `python3.11 -c source` runs under Node through the command
- * first; its stdout and stderr as UTF-8, with paths into the standard library the page's (/usr), and its status are
- * what the page must give.
+ * A Node run's output (latin1, as captured) as a page gives it: UTF-8, paths into the standard library the page's
+ * (/usr), and the default build's fork refusal naming the page's option where the command names its variable.
  */
-export function nodeCases(programs: { name: string; source: string; stdin?: string }[]): Promise<PythonBrowserCase[]> {
-  const utf8 = (s: string) => Buffer.from(s, 'latin1').toString('utf8').split(NODE_STDLIB).join(PAGE_STDLIB);
-  return Promise.all(programs.map(async ({ name, source, stdin }): Promise<PythonBrowserCase> => {
-    const r = await runPython(['-c', source], { env: PAGE_ENV, timeoutMs: 120_000, stdin });
-    return { name, args: ['-c', source], env: PAGE_ENV, stdin, stdout: utf8(r.stdout), stderr: utf8(r.stderr), status: r.status ?? -1 };
+export const pageText = (s: string): string =>
+  Buffer.from(s, 'latin1').toString('utf8').split(NODE_STDLIB).join(PAGE_STDLIB).split(PYTHON_FORK_REFUSAL).join(PAGE_FORK_REFUSAL);
+
+/** A program for nodeCases; `fork: 'anywhere'` runs the fork build on both sides. */
+export interface NodeCaseProgram { name: string; source: string; stdin?: string; fork?: 'anywhere' }
+
+/**
+ * Cases whose expected output is the Node run's: each `python3.11 -c source` runs under Node through the command
+ * first; its stdout and stderr as a page gives them (pageText) and its status are what the page must give.
+ */
+export function nodeCases(programs: NodeCaseProgram[]): Promise<PythonBrowserCase[]> {
+  return Promise.all(programs.map(async ({ name, source, stdin, fork }): Promise<PythonBrowserCase> => {
+    const r = await runPython(['-c', source], { env: fork ? { ...PAGE_ENV, [PYTHON_FORK_ENV]: fork } : PAGE_ENV, timeoutMs: 120_000, stdin });
+    return { name, args: ['-c', source], env: PAGE_ENV, stdin, fork, stdout: pageText(r.stdout), stderr: pageText(r.stderr), status: r.status ?? -1 };
   }));
 }
 
-/** Both browsers' runs of the cases, a test each; a browser's whole run has `deadlineMs`. */
-export async function pythonPageTests(label: string, cases: PythonBrowserCase[], deadlineMs: number): Promise<void> {
+/** Both browsers' runs of the cases, a test each; a browser's whole run has `deadlineMs`. Resolves with the runs. */
+export async function pythonPageTests(label: string, cases: PythonBrowserCase[], deadlineMs: number): Promise<BrowserSuiteRun[]> {
   const runs = await browserSuiteTests(label, 'tests/browser/python-suite.js', 'runPythonSuite', deadlineMs, cases);
   for (const run of runs) {
     if (typeof run.results === 'string') continue;
     console.log(`${run.version}: ${run.results.map((r) => `${r.name} ${Math.round(r.ms ?? 0)} ms`).join('; ')}`);
   }
+  return runs;
 }

@@ -1,5 +1,6 @@
 # A blocking os.wait() returns the first child to exit, not the first forked:
-# the first child runs until the parent has reaped the second.
+# the first child runs until the parent has reaped the second. waitpid with
+# WNOHANG answers (0, 0) while the child runs, then its pid and status.
 import os
 import tempfile
 import time
@@ -19,9 +20,16 @@ if second == 0:
     os._exit(2)
 pid, status = os.wait()
 print("os.wait: the second child, exit status", pid == second, os.WEXITSTATUS(status))
+print("WNOHANG while the first runs:", os.waitpid(first, os.WNOHANG))
 open(go, "w").close()
-pid, status = os.wait()
-print("os.wait: then the first, exit status", pid == first, os.WEXITSTATUS(status))
+deadline = time.monotonic() + 60
+while True:
+    pid, status = os.waitpid(first, os.WNOHANG)
+    if pid:
+        break
+    assert time.monotonic() < deadline, "the first child did not exit"
+    time.sleep(0.01)
+print("WNOHANG: then the first, exit status", pid == first, os.WEXITSTATUS(status))
 os.remove(go)
 os.rmdir(d)
 try:

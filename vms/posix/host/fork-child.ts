@@ -13,6 +13,10 @@
 // pointer stays below every unwound frame, so the reset's own frames leave
 // them alone.
 //
+// In a page the child's threads also get what the parent's have from the page
+// (prepareData.host: its output log, its files' channel, its stdin) and run
+// the job module the parent's run (prepareData.job: the VM's own).
+//
 // The carrier's own thread never runs the program: it idles detached and
 // serves the child's threads as a root process's main thread does, so a
 // thread that any thread of the child starts starts at once, and an exit from
@@ -21,9 +25,9 @@
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { rootIdentity, type PosixForkData, type PosixForkPrepareData } from './fork.js';
-import { exitStatus, type PosixJobData } from './process.js';
+import { exitStatus, hostReport, type PosixJobData } from './process.js';
 
-/** `pid`: the child's, as fork returned it (absent where the platform does not say: a page). */
+/** `pid`: the child's, as fork returned it (absent where the platform does not say). */
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
 
 export interface PosixForkContinuation {
@@ -41,10 +45,12 @@ const EXIT_GRACE_MS = 100;
 
 /**
  * `load` compiles the program; `job` is the job module of every thread of the child, its first one included
- * (thread-worker.ts under Node: the root process's own, with its WASI).
+ * (thread-worker.ts under Node: the root process's own, with its WASI), unless prepareData names another.
  */
 export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, job: URL): PosixForkContinuation {
   let program: WebAssembly.Module | undefined;
+  // what prepare was given: the same for every child of this carrier (the parent's fork option)
+  let shared: Partial<PosixForkPrepareData> = {};
   // a recycled carrier (docs/FORK.md) compiles each program once
   const programs = new Map<string, Promise<WebAssembly.Module>>();
   const compiled = (url: string): Promise<WebAssembly.Module> => {
@@ -55,23 +61,25 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
     // Off the fork's path: the program's compile includes its interpreter loop by the optimising tier (the tiering the
     // parent passes on), 0.8-0.9 s for CPython's fork build, which a fresh carrier's first child would wait for.
     async prepare({ data, warmWorker }) {
-      warmWorker?.(job.href);
-      const url = (data as Partial<PosixForkPrepareData> | undefined)?.program;
-      if (typeof url === 'string') await compiled(url);
+      shared = (data ?? {}) as Partial<PosixForkPrepareData>;
+      if (shared.compiled && shared.program && !programs.has(shared.program)) programs.set(shared.program, Promise.resolve(shared.compiled));
+      warmWorker?.(shared.job ?? job.href);
+      if (typeof shared.program === 'string') await compiled(shared.program);
     },
     async afterForkChild({ data }) {
       program = await compiled(data.program);
     },
     async resume({ runtime, data, pid }) {
       const exitCell = new SharedArrayBuffer(4);
+      const threads = shared.job ?? job.href;
       const first: PosixJobData = {
-        role: 'child', job: job.href, core: runtime.module, program: program!, args: data.args, area: 0, exitCell, programUrl: data.program,
-        child: data, identity: { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 },
+        role: 'child', job: threads, core: runtime.module, program: program!, args: data.args, area: 0, exitCell, programUrl: data.program,
+        child: data, identity: { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 }, ...shared.host,
       };
-      const main = runtime.spawn(job, first);
+      const main = runtime.spawn(threads, first);
       // the forking thread goes on in that job: this thread only serves the child's threads from here
       runtime.main.detach();
-      const code = await exitStatus(exitCell, main, (line) => console.error(line));
+      const code = await exitStatus(exitCell, main, hostReport(shared.host ?? {}));
       await runtime.close({ graceMs: EXIT_GRACE_MS });
       return code;
     },

@@ -23,8 +23,21 @@ const POSIX_FORK_ACK_TIMEOUT_MS = 60_000;
 /** waitpid's "still running" (nohang); every other negative result is -errno. */
 const RUNNING = -1;
 
-/** The fork option `prepareData` the layer gives its continuation (startPosixProcess): the program a warm child compiles. */
-export interface PosixForkPrepareData { program: string }
+/**
+ * The fork option `prepareData` the layer gives its continuation (startPosixProcess): the program a warm child
+ * compiles; where the children share them (a page: PosixProcessOptions.childrenShareHost), the program compiled
+ * (`compiled`: a page's workers share a Module and its code, where each child's own compile of CPython's fork build
+ * cost it seconds of CPU), the job module of their threads and what those threads have from the host.
+ */
+export interface PosixForkPrepareData { program: string; compiled?: WebAssembly.Module; job?: string; host?: PosixHostShare }
+
+/** What every thread of a process has from its host that a page's fork child's threads have too (PosixJobData's). */
+export interface PosixHostShare {
+  output?: SharedArrayBuffer;
+  capture?: SharedArrayBuffer;
+  wasiData?: unknown;
+  env?: Record<string, string>;
+}
 
 /** What the child needs to continue the forking thread (ForkOptions.data: JSON, ≤ 1 KiB). */
 export interface PosixForkData {

@@ -147,7 +147,7 @@ export interface PosixProcess {
   /**
    * Ends the process from the host, whatever its threads are doing (a loop that never calls the layer included), as
    * a signal would: `status` settles with `code` (default POSIX_KILLED_STATUS) and the runtime's close ends the
-   * workers. Nothing the program registered runs (no atexit, no stdio flush).
+   * workers and any fork children still running. Nothing the program registered runs (no atexit, no stdio flush).
    */
   kill(code?: number): void;
 }
@@ -168,6 +168,12 @@ export interface PosixProcessOptions {
   programUrl?: string;
   /** What a fork() the module cannot make says besides why (PosixJobData.forkRefusal). */
   forkRefusal?: string;
+  /**
+   * The fork's children run their threads on `job` with this process's output, capture, wasiData and env (a page's:
+   * PosixForkPrepareData.host). Under Node a child is an OS process with fds of its own, and prepareData reaches it
+   * over IPC, which carries no SharedArrayBuffer.
+   */
+  childrenShareHost?: boolean;
   /** The job module of the threads (thread-worker.ts under Node). */
   job: URL;
   capture?: SharedArrayBuffer;
@@ -191,7 +197,7 @@ export interface PosixProcessOptions {
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
 export async function startPosixProcess(opts: PosixProcessOptions): Promise<PosixProcess> {
   // a warm fork child compiles the program before the first fork reaches it (fork-child.ts prepare)
-  const prepareData: PosixForkPrepareData | undefined = opts.programUrl ? { program: opts.programUrl } : undefined;
+  const prepareData: PosixForkPrepareData | undefined = opts.programUrl ? { program: opts.programUrl, ...shareHost(opts) } : undefined;
   const fork = opts.fork ? { ...(prepareData ? { prepareData } : {}), ...opts.fork } : undefined;
   const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(fork ? { fork } : {}) });
   const hostWasi = new Wasi({ args: opts.args, stdout: () => undefined, stderr: () => undefined });
@@ -207,28 +213,50 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
-  // the host's own line about the process goes where the program's stderr goes
-  const report = (line: string) => {
-    const bytes = new TextEncoder().encode(`${line}\n`);
-    if (opts.output) appendOutput(opts.output, 2, bytes);
-    else if (opts.capture) appendCapture(opts.capture, bytes);
-    else console.error(line);
-  };
+  const report = hostReport(opts);
   if (opts.endOnWorkerDeath) rt.onSpawn((w) => w.join().catch((e: unknown) => {
     if (Atomics.load(cell, 0) !== 0) return; // the process has ended: close() terminates what is left
     report(`posix: a thread's worker died: ${why(e)}`);
     recordExit(exitCell, POSIX_WORKER_DIED_STATUS);
   }));
+  let killed = false;
   const status = (async () => {
     const code = await exitStatus(exitCell, main, report);
-    await rt.close({ graceMs: 100 });
+    // a process ended from the host ends its fork children too (a page's Stop: nothing of the run goes on); one that
+    // exited waits for them, as its runtime's close does
+    await rt.close({ graceMs: 100, children: killed ? 'kill' : 'wait' });
     return code;
   })();
   const kill = (code = POSIX_KILLED_STATUS) => {
     if (!Number.isInteger(code) || code < 0 || code > 255) throw new InvalidArgumentError(`kill: an exit status is an integer in [0, 255], got ${String(code)}`);
+    killed = true;
     recordExit(exitCell, code);
   };
   return { rt, status, kill };
+}
+
+/**
+ * What a page's fork children share with this process (childrenShareHost). Not in the fork's data (ForkOptions.data:
+ * JSON of 1 KiB at most, no SharedArrayBuffer) but in prepareData, which a page structured-clones at each hop —
+ * runtime, fork server, child worker, and on to a child's own children, which inherit it — so the output log, the
+ * files' channel and stdin stay the same shared buffers: a child writes into its parent's log, in the order of every
+ * write, and its files are its parent's tree.
+ */
+function shareHost(opts: PosixProcessOptions): Pick<PosixForkPrepareData, 'compiled' | 'job' | 'host'> {
+  if (!opts.childrenShareHost) return {};
+  return {
+    compiled: opts.program, job: String(opts.job), host: { output: opts.output, capture: opts.capture, wasiData: opts.wasiData, env: opts.env },
+  };
+}
+
+/** Where the host's own line about a process goes: where the program's stderr goes. */
+export function hostReport(to: { output?: SharedArrayBuffer; capture?: SharedArrayBuffer }): (line: string) => void {
+  return (line) => {
+    const bytes = new TextEncoder().encode(`${line}\n`);
+    if (to.output) appendOutput(to.output, 2, bytes);
+    else if (to.capture) appendCapture(to.capture, bytes);
+    else console.error(line);
+  };
 }
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -4,7 +4,9 @@
 // library served read-only at /usr, the other files in memory on the page
 // (page-files.ts). The page's own thread never runs Python and never blocks:
 // it serves the files and reads the process's output log (every write with
-// its fd, in order) while the process runs.
+// its fd, in order) while the process runs. With `{ fork: 'anywhere' }` it
+// runs the fork build (page-build.ts), whose os.fork makes in-page children
+// that write into the same log and share the same files.
 import { startBrowserPosixProcess } from '../../posix/host/browser.js';
 import { newOutputLog } from '../../posix/host/output-log.js';
 import type { PosixProcess } from '../../posix/host/process.js';
@@ -12,9 +14,11 @@ import { PAGE_EXECUTABLE, PAGE_HOME, startPageFiles } from './page-files.js';
 import type { MemoryFs } from '../../wasi/memory-fs.js';
 import { newSharedInput } from '../../wasi/shared-input.js';
 import { InvalidArgumentError, UnsupportedError } from '../../../host/errors.js';
+import { PAGE_FORK_REFUSAL, pagePythonWasm, type PageForkBuild } from './page-build.js';
 
 export { readOutput, outputText, type OutputRecord } from '../../posix/host/output-log.js';
 export { PAGE_EXECUTABLE, PAGE_HOME, PAGE_PREFIX } from './page-files.js';
+export { PAGE_FORK_REFUSAL, type PageForkBuild } from './page-build.js';
 
 const BUILD = new URL('../../../../build/', import.meta.url);
 let served: Promise<void> | undefined;
@@ -44,19 +48,24 @@ export interface BrowserPythonOptions {
   files?: Record<string, string | Uint8Array>;
   /** Its stdin, whole (default: empty, end of file at once). */
   stdin?: string | Uint8Array;
+  /** 'anywhere': the fork build, whose os.fork works (slower Python); default: the fast build, whose os.fork refuses. */
+  fork?: PageForkBuild;
 }
 
 /** Runs `python3.11 args…` (e.g. ['-c', source]) in this page; `status` settles with its exit status. */
 export async function startBrowserPythonProcess(args: string[], opts: BrowserPythonOptions = {}): Promise<BrowserPythonProcess> {
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: args is an array of strings');
   if (opts.env && !Object.values(opts.env).every((v) => typeof v === 'string')) throw new InvalidArgumentError('startBrowserPythonProcess: env maps names to strings');
+  const wasm = pagePythonWasm(opts.fork);
   const output = newOutputLog(opts.outputBytes ?? 4 << 20);
   const stdin = opts.stdin === undefined ? undefined : newSharedInput(opts.stdin);
   const files = startPageFiles(opts.files);
   try {
     await checkServed();
-    const p = await startBrowserPosixProcess(new URL('python.wasm', BUILD), [PAGE_EXECUTABLE, ...args], {
+    const p = await startBrowserPosixProcess(new URL(wasm, BUILD), [PAGE_EXECUTABLE, ...args], {
       output, job: new URL('./browser-job.js', import.meta.url), wasiData: { ...files.data, stdin },
+      // the fork build is chosen to fork: a warm child makes the first fork a hand-off rather than a worker's start-up
+      forkRefusal: PAGE_FORK_REFUSAL, forkPool: opts.fork === 'anywhere' ? 1 : 0,
       // a thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads")
       endOnWorkerDeath: true,
       // the library is read-only: no __pycache__ to write
