@@ -33,6 +33,10 @@ export interface PythonBrowserCase {
    * with a Node run that went on while the page ran.
    */
   later?: boolean;
+  /** Not run in Firefox, for this reason (a known failure, listed in docs/PYTHON.md "Not done"). */
+  notInFirefox?: string;
+  /** The process's deadline (default PROCESS_DEADLINE_MS): past it the process is killed and the case fails with its output so far. */
+  deadlineMs?: number;
 }
 
 /** What a case's process gave. */
@@ -40,6 +44,8 @@ export interface PythonCaseOutput { stdout: string; stderr: string; status: numb
 
 export interface PythonCaseResult {
   name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number; got?: PythonCaseOutput;
+  /** Why the case did not run in this browser. */
+  notRun?: string;
 }
 
 const PROCESS_DEADLINE_MS = 120_000;
@@ -72,7 +78,11 @@ async function runProcess(c: PythonBrowserCase): Promise<{ ticks: number; liveWr
     setTimeout(tick, 10);
   };
   setTimeout(tick, 0);
-  const status = await within(PROCESS_DEADLINE_MS, () => p.status, `${c.name}: the process`).finally(() => { running = false; });
+  const status = await within(c.deadlineMs ?? PROCESS_DEADLINE_MS, () => p.status, `${c.name}: the process`).catch((e: unknown) => {
+    // the next case gets the page's workers, and the failure says how far this one got
+    p.kill();
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; its stdout so far: ${JSON.stringify(outputText(p.output, 1))}`);
+  }).finally(() => { running = false; });
   const stdout = outputText(p.output, 1);
   const stderr = outputText(p.output, 2);
   const what = `${c.name} (stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)})`;
@@ -91,6 +101,10 @@ async function runProcess(c: PythonBrowserCase): Promise<{ ticks: number; liveWr
 export async function runPythonSuite(cases: PythonBrowserCase[]): Promise<PythonCaseResult[]> {
   const results: PythonCaseResult[] = [];
   for (const c of cases) {
+    if (c.notInFirefox && navigator.userAgent.includes('Firefox/')) {
+      results.push({ name: c.name, ok: true, ms: 0, notRun: c.notInFirefox });
+      continue;
+    }
     const t0 = performance.now();
     try {
       const seen = await runCase(c);
