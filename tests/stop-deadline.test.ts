@@ -14,6 +14,7 @@ import { userWordAddr, handleIndex } from '../host/layout.js';
 import { instantiateLua } from '../vms/lua/host/loader.js';
 import { luaModules } from '../vms/lua/host/node-process.js';
 import { LUA_THREAD_JOB } from '../vms/lua/host/node-build.js';
+import { POSIX_NODE_JOB } from '../vms/posix/host/node-job.js';
 import { captureText, newCapture, startLuaProcess } from '../vms/lua/host/threads.js';
 import { ensureLuaWasm } from './lib/lua-run.js';
 import { posixForkProgram } from './lib/posix-run.js';
@@ -111,7 +112,7 @@ test('createRuntime({ stopTimeoutMs }) governs a pthread-layer thread\'s fork() 
         await straggle(rt);
         return rt;
       },
-      job: new URL('../vms/posix/host/thread-worker.js', import.meta.url),
+      job: POSIX_NODE_JOB,
       fork: { continuation: new URL('../vms/posix/host/fork-continuation.js', import.meta.url), pool: 0 },
       programUrl: pathToFileURL(wasm).href,
     });

@@ -3,14 +3,14 @@
 import fs from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { posixForkContinuation } from './fork-child.js';
-import { THREAD_JOB } from './thread-worker.js';
+import { POSIX_NODE_JOB } from './node-job.js';
 import { compileWasm } from '../../../host/compile.js';
 
 // A child compiles each function of the program when it first runs it: compiled whole with TurboFan (the tiering a
 // parent passes on: --no-liftoff), a module of megabytes (CPython's fork build) takes tens of seconds first.
 setFlagsFromString('--wasm-lazy-compilation');
 
-const continuation = posixForkContinuation(async (url) => compileWasm(fs.readFileSync(new URL(url))), THREAD_JOB);
+const continuation = posixForkContinuation(async (url) => compileWasm(fs.readFileSync(new URL(url))), POSIX_NODE_JOB);
 
 export const prepare = continuation.prepare;
 export const afterForkChild = continuation.afterForkChild;

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRuntime, type ForkIsolation } from '../../../host/node/index.js';
 import { startPosixProcess, type PosixProcess } from './process.js';
 import { compileWasm } from '../../../host/compile.js';
+import { POSIX_NODE_JOB } from './node-job.js';
 
 const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
 
@@ -32,7 +33,7 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
   return startPosixProcess({
     core: await core, program, args, env: opts.env, capture: opts.capture, endOnWorkerDeath: opts.endOnWorkerDeath,
     createRuntime: (o) => createRuntime(o),
-    job: new URL('./thread-worker.js', import.meta.url),
+    job: POSIX_NODE_JOB,
     // a child compiles the program named in the fork's data
     fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0, ...(opts.forkIsolation ? { isolation: opts.forkIsolation } : {}) },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,

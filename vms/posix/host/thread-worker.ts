@@ -4,5 +4,4 @@ import type { ThreadContext } from '../../../host/worker.js';
 import { nodeWasiOptions } from '../../lua/host/node-wasi.js';
 import { runPosixThreadJob } from './thread-job.js';
 
-export const THREAD_JOB = new URL(import.meta.url);
 export default (ctx: ThreadContext): Promise<number> => runPosixThreadJob(ctx, nodeWasiOptions);

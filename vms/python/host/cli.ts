@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { POSIX_THREAD_JOB, PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
+import { PYTHON_FORK_REFUSAL, PYTHON_LOOP, pythonWasmPath } from './node-build.js';
+import { POSIX_NODE_JOB } from '../../posix/host/node-job.js';
 import { prestartWorker } from '../../../host/node/prestart.js';
 
 /** The package root: dist/vms/python/host/cli.js is four levels below it. */
@@ -45,7 +46,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  prestartWorker(POSIX_THREAD_JOB);
+  prestartWorker(POSIX_NODE_JOB);
   // before any compile: the one activation of the eval loop that runs a whole program keeps the code it started with
   // (docs/PYTHON.md, "Performance"); through applyEngineFlags, so a fork child's flags are the same
   const { applyEngineFlags, vmEngineUse } = await import('../../../host/node/engine.js');

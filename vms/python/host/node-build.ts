@@ -27,6 +27,3 @@ export function pythonWasmPath(env: Record<string, string | undefined> = process
   }
   return path.join(BUILD, choice === 'anywhere' ? 'python-fork-anywhere.wasm' : 'python.wasm');
 }
-
-/** The job module of CPython's threads, main() included: the pthread layer's under Node (its node-process.ts). */
-export const POSIX_THREAD_JOB = new URL('../../posix/host/thread-worker.js', import.meta.url);
