@@ -74,7 +74,7 @@ export const WRAPPED = [
 ];
 
 /** The layer's sources; command.c (wtp_command) only for programs without an entry of their own. */
-const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'proc.c', 'sleep.c', 'stop.c'];
+const SOURCES = ['wait.c', 'mutex.c', 'cond.c', 'rwlock.c', 'key.c', 'once.c', 'sem.c', 'thread.c', 'libc.c', 'fork.c', 'proc.c', 'sleep.c', 'stop.c', 'pipe.c', 'spawn.c'];
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
@@ -152,7 +152,7 @@ export async function posixLayer({ log = () => {}, entry = false } = {}) {
     const c = path.join(LAYER, 'src', f);
     const o = objects[i];
     const newer = (a, b) => fs.statSync(a).mtimeMs > fs.statSync(b).mtimeMs;
-    const headers = fs.readdirSync(path.join(LAYER, 'include')).map((h) => path.join(LAYER, 'include', h)).concat(path.join(LAYER, 'src/internal.h'));
+    const headers = fs.readdirSync(path.join(LAYER, 'include')).map((h) => path.join(LAYER, 'include', h)).concat(['internal.h', 'spawn_internal.h'].map((h) => path.join(LAYER, 'src', h)));
     if (fs.existsSync(o) && !newer(c, o) && !headers.some((h) => newer(h, o))) return;
     await run(CC, [...cflags, '-Wall', '-Wextra', '-c', c, '-o', o]);
   }), width());

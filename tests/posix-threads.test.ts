@@ -23,7 +23,10 @@ posixTest('a program on the layer imports only its memory, the core, the layer\'
   const program = new WebAssembly.Module(fs.readFileSync(wasm));
   const core = new WebAssembly.Module(fs.readFileSync(path.join(ROOT, 'build', 'core.wasm')));
   const coreExports = new Set(WebAssembly.Module.exports(core).map((e) => e.name));
-  const layer: Record<string, string[]> = { wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid', 'wait_any', 'kill', 'getpid', 'getppid'] };
+  const layer: Record<string, string[]> = {
+    wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid', 'wait_any', 'kill', 'getpid', 'getppid'],
+    wtp_io: ['pipe', 'spawn', 'kill'],
+  };
   for (const i of WebAssembly.Module.imports(program)) {
     const where = `${i.module}.${i.name}`;
     if (i.module === 'env') assert.is(where, 'env.memory');

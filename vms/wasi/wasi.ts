@@ -7,21 +7,32 @@
 //
 // One Wasi per thread instance: its descriptor table is that thread's own
 // (stdio and the preopens are the same everywhere; a file opened on one
-// thread is not visible on another).
+// thread is not visible on another). Pipes (pipe.ts) are rings in the shared
+// memory that the pthread layer's pipe() hands to openPipe.
+import { READ_END, WRITE_END, closeEnd, holdEnd, otherEnds, readSome, readable, ringSeq, waitChange, writable, writeSome, type PipeEnd } from './pipe.js';
+
 
 /** WASI errno values (preview1). */
 export const Errno = {
-  SUCCESS: 0, ACCES: 2, BADF: 8, EXIST: 20, INVAL: 28, IO: 29, ISDIR: 31, NOENT: 44, NOSYS: 52,
+  SUCCESS: 0, ACCES: 2, AGAIN: 6, BADF: 8, EXIST: 20, INVAL: 28, IO: 29, ISDIR: 31, NOENT: 44, NOSYS: 52,
   NOTDIR: 54, NOTEMPTY: 55, PERM: 63, SPIPE: 70, NOTCAPABLE: 76, FAULT: 21, NOSPC: 51, NAMETOOLONG: 37,
-  LOOP: 32, XDEV: 75, NOTSUP: 58, RANGE: 68,
+  LOOP: 32, XDEV: 75, NOTSUP: 58, RANGE: 68, PIPE: 64,
 } as const;
 
 const NODE_ERRNO: Record<string, number> = {
   EACCES: Errno.ACCES, EBADF: Errno.BADF, EEXIST: Errno.EXIST, EINVAL: Errno.INVAL, EIO: Errno.IO,
   EISDIR: Errno.ISDIR, ENOENT: Errno.NOENT, ENOTDIR: Errno.NOTDIR, ENOTEMPTY: Errno.NOTEMPTY, EPERM: Errno.PERM,
   ESPIPE: Errno.SPIPE, ENOSPC: Errno.NOSPC, ENAMETOOLONG: Errno.NAMETOOLONG, EXDEV: 75, EBUSY: 10, EMFILE: 33,
-  ELOOP: Errno.LOOP, ENOTSUP: Errno.NOTSUP, EOPNOTSUPP: Errno.NOTSUP, EROFS: 69, EMLINK: 34,
+  ELOOP: Errno.LOOP, ENOTSUP: Errno.NOTSUP, EOPNOTSUPP: Errno.NOTSUP, EROFS: 69, EMLINK: 34, EPIPE: Errno.PIPE,
+  EAGAIN: Errno.AGAIN, ESRCH: 71, ECHILD: 12, ENOEXEC: 45,
 };
+
+/** WASI's errno for a host error's code (Node's names); EIO for one it does not know. */
+export function wasiErrno(code: string | undefined): number {
+  if (code === 'ENOTCAPABLE') return Errno.NOTCAPABLE;
+  if (code === 'ENOSYS') return Errno.NOSYS;
+  return (code ? NODE_ERRNO[code] : undefined) ?? Errno.IO;
+}
 
 const FILETYPE_CHARACTER_DEVICE = 2;
 const FILETYPE_DIRECTORY = 3;
@@ -33,6 +44,9 @@ const FSTFLAGS_ATIM_NOW = 2;
 const FSTFLAGS_MTIM = 4;
 const FSTFLAGS_MTIM_NOW = 8;
 const EVENTTYPE_CLOCK = 0;
+const EVENTTYPE_FD_READ = 1;
+const EVENTRWFLAGS_HANGUP = 1;
+const FDFLAGS_NONBLOCK = 4;
 const SUBCLOCKFLAGS_ABSTIME = 1;
 const OFLAGS_CREAT = 1;
 const OFLAGS_DIRECTORY = 2;
@@ -121,6 +135,11 @@ export interface WasiOptions {
    * Atomics.wait on a private cell. A VM that must wait detached wraps it.
    */
   sleepMs?(ms: number): void;
+  /**
+   * Runs `f`, which blocks (a read of an empty pipe, a write to a full one, a poll on pipes). Default: runs it. A VM
+   * whose threads must wait detached wraps it.
+   */
+  blocking?<T>(f: () => T): T;
 }
 
 /** proc_exit: thrown out of the Wasm call that exits; the loader turns it into the exit status. */
@@ -147,7 +166,18 @@ interface OpenDir {
   /** Set on preopens: the name wasi-libc matches absolute and relative paths against. */
   preopen?: string;
 }
-type Entry = OpenFile | OpenDir;
+interface OpenPipe extends PipeEnd {
+  kind: 'pipe';
+  /** The fdflags last set (NONBLOCK: a read or write that would wait fails with EAGAIN). */
+  flags?: number;
+}
+type Entry = OpenFile | OpenDir | OpenPipe;
+
+/** What one of a table's descriptors is, for a host that hands it to another process (vms/posix/host/spawn.ts). */
+export type FdTarget = { kind: 'stdio'; fd: 0 | 1 | 2 } | { kind: 'file'; hostFd: number } | { kind: 'pipe'; ring: number; end: PipeEnd['end'] };
+
+/** Longest wait for one pipe of several (poll_oneoff) before it looks at them all again. */
+const POLL_SLICE_MS = 10;
 
 /** A WASI instance: `imports` is the wasi_snapshot_preview1 import object. */
 export class Wasi {
@@ -176,9 +206,73 @@ export class Wasi {
    */
   closeAll(): void {
     for (const [fd, f] of this.fds) {
-      if (f.kind !== 'file') continue;
+      if (f.kind === 'dir') continue;
       this.fds.delete(fd);
-      try { this.fsys().closeSync(f.hostFd); } catch { /* closed already */ }
+      if (f.kind === 'pipe') closeEnd(this.memory!, f);
+      else try { this.fsys().closeSync(f.hostFd); } catch { /* closed already */ }
+    }
+  }
+
+  /** Two new descriptors for the ends of the pipe at `ring`, which the caller has claimed for them: [read, write]. */
+  openPipe(ring: number): [number, number] {
+    const r = this.nextFd++;
+    const w = this.nextFd++;
+    this.fds.set(r, { kind: 'pipe', ring, end: READ_END });
+    this.fds.set(w, { kind: 'pipe', ring, end: WRITE_END });
+    return [r, w];
+  }
+
+  /** What descriptor `fd` is (undefined: not open, or a directory); a pipe's end is held once more for the caller. */
+  holdTarget(fd: number): FdTarget | undefined {
+    const f = this.fds.get(fd);
+    if (!f) return fd === 0 || fd === 1 || fd === 2 ? { kind: 'stdio', fd } : undefined;
+    if (f.kind === 'dir') return undefined;
+    if (f.kind === 'file') return { kind: 'file', hostFd: f.hostFd };
+    holdEnd(this.memory!, f);
+    return { kind: 'pipe', ring: f.ring, end: f.end };
+  }
+
+  private blocking<T>(f: () => T): T {
+    return this.opts.blocking ? this.opts.blocking(f) : f();
+  }
+
+  private pipeError(code: string): Error {
+    return Object.assign(new Error(code), { code });
+  }
+
+  /** Writes all of `data` to a pipe's write end, waiting for room as a blocking write does; EPIPE once no reader is left. */
+  private writePipe(p: OpenPipe, data: Uint8Array): number {
+    const memory = this.memory!;
+    if (p.end !== WRITE_END) throw this.pipeError('EBADF');
+    let done = 0;
+    while (done < data.length) {
+      const seq = ringSeq(memory, p.ring);
+      if (otherEnds(memory, p) === 0) {
+        if (done) return done;
+        throw this.pipeError('EPIPE');
+      }
+      const n = writeSome(memory, p.ring, data.subarray(done));
+      done += n;
+      if (n) continue;
+      if ((p.flags ?? 0) & FDFLAGS_NONBLOCK) {
+        if (done) return done;
+        throw this.pipeError('EAGAIN');
+      }
+      this.blocking(() => waitChange(memory, p.ring, seq, 1000));
+    }
+    return done;
+  }
+
+  /** Reads what is waiting in a pipe, waiting for the first byte; 0 at end of file (no writer left). */
+  private readPipe(p: OpenPipe, into: Uint8Array): number {
+    const memory = this.memory!;
+    if (p.end !== READ_END) throw this.pipeError('EBADF');
+    for (;;) {
+      const seq = ringSeq(memory, p.ring);
+      const n = readSome(memory, p.ring, into);
+      if (n || otherEnds(memory, p) === 0) return n;
+      if ((p.flags ?? 0) & FDFLAGS_NONBLOCK) throw this.pipeError('EAGAIN');
+      this.blocking(() => waitChange(memory, p.ring, seq, 1000));
     }
   }
 
@@ -223,10 +317,7 @@ export class Wasi {
   }
 
   private static errno(e: unknown): number {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOTCAPABLE') return Errno.NOTCAPABLE;
-    if (code === 'ENOSYS') return Errno.NOSYS;
-    return (code ? NODE_ERRNO[code] : undefined) ?? Errno.IO;
+    return wasiErrno((e as { code?: string }).code);
   }
 
   private guard(f: () => number): number {
@@ -239,9 +330,10 @@ export class Wasi {
   }
 
   private write(fd: number, data: Uint8Array): number {
+    const f = this.fds.get(fd);
+    if (f?.kind === 'pipe') return this.writePipe(f, data);
     if (fd === 1) { this.opts.stdout(data); return data.length; }
     if (fd === 2) { this.opts.stderr(data); return data.length; }
-    const f = this.fds.get(fd);
     if (!f) throw Object.assign(new Error('bad fd'), { code: 'EBADF' });
     if (f.kind !== 'file') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const fs = this.fsys();
@@ -253,8 +345,9 @@ export class Wasi {
   }
 
   private read(fd: number, into: Uint8Array): number {
-    if (fd === 0) return this.opts.stdin ? this.opts.stdin(into) : 0;
     const f = this.fds.get(fd);
+    if (f?.kind === 'pipe') return this.readPipe(f, into);
+    if (fd === 0) return this.opts.stdin ? this.opts.stdin(into) : 0;
     if (!f || fd < 3) throw Object.assign(new Error('bad fd'), { code: 'EBADF' });
     if (f.kind !== 'file') throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     const n = this.fsys().readSync(f.hostFd, into, 0, into.length, f.position);
@@ -400,6 +493,7 @@ export class Wasi {
       fd_seek(fd: number, offset: bigint, whence: number, out: number): number {
         return self.guard(() => {
           const f = self.fds.get(fd);
+          if (f?.kind === 'pipe') return Errno.SPIPE;
           if (fd < 3 || !f) return fd < 3 ? Errno.SPIPE : Errno.BADF;
           if (f.kind !== 'file') return Errno.ISDIR;
           const base = whence === 0 ? 0 : whence === 1 ? f.position : whence === 2 ? self.fsys().fstatSync(f.hostFd).size : NaN;
@@ -416,6 +510,7 @@ export class Wasi {
           if (!f || f.kind === 'dir' && f.preopen !== undefined) return fd < 3 ? Errno.SUCCESS : Errno.BADF;
           self.fds.delete(fd);
           if (f.kind === 'file') self.fsys().closeSync(f.hostFd);
+          if (f.kind === 'pipe') closeEnd(self.memory!, f);
           return Errno.SUCCESS;
         });
       },
@@ -430,14 +525,20 @@ export class Wasi {
         }
         const f = self.fds.get(fd);
         if (!f) return Errno.BADF;
-        v.setUint8(out, f.kind === 'dir' ? FILETYPE_DIRECTORY : FILETYPE_REGULAR_FILE);
+        // a pipe: a stream of unknown type, as stdio that is not a terminal
+        v.setUint8(out, f.kind === 'dir' ? FILETYPE_DIRECTORY : f.kind === 'pipe' ? 0 : FILETYPE_REGULAR_FILE);
         if (f.kind === 'file') v.setUint16(out + 2, (f.flags ?? 0) | (f.append ? FDFLAGS_APPEND : 0), true);
+        if (f.kind === 'pipe') v.setUint16(out + 2, f.flags ?? 0, true);
         v.setBigUint64(out + 8, RIGHTS_ALL, true);
         v.setBigUint64(out + 16, RIGHTS_ALL, true);
         return Errno.SUCCESS;
       },
       fd_fdstat_set_flags(fd: number, flags: number): number {
         const f = self.fds.get(fd);
+        if (f?.kind === 'pipe') {
+          f.flags = flags & FDFLAGS_NONBLOCK;
+          return Errno.SUCCESS;
+        }
         if (!f || f.kind !== 'file') return Errno.BADF;
         f.append = (flags & FDFLAGS_APPEND) !== 0;
         f.flags = flags;
@@ -461,6 +562,7 @@ export class Wasi {
         if (!f || from < 3 || to < 3) return Errno.BADF;
         const old = self.fds.get(to);
         if (old?.kind === 'file') self.fsys().closeSync(old.hostFd);
+        if (old?.kind === 'pipe') closeEnd(self.memory!, old);
         self.fds.set(to, f);
         self.fds.delete(from);
         return Errno.SUCCESS;
@@ -514,6 +616,11 @@ export class Wasi {
             return Errno.SUCCESS;
           }
           const f = self.entry(fd);
+          if (f.kind === 'pipe') {
+            self.bytes.fill(0, out, out + 64);
+            self.view.setBigUint64(out + 24, 1n, true);
+            return Errno.SUCCESS;
+          }
           const fs = self.fsys();
           self.putFilestat(out, f.kind === 'file' ? (fs.fstatSync as (fd: number, o: object) => WasiStat)(f.hostFd, { bigint: true }) : fs.statSync(f.host, { bigint: true }));
           return Errno.SUCCESS;
@@ -522,6 +629,7 @@ export class Wasi {
       fd_filestat_set_size(fd: number, size: bigint): number {
         return self.guard(() => {
           const f = self.entry(fd);
+          if (f.kind === 'pipe') return Errno.INVAL;
           if (f.kind !== 'file') return Errno.ISDIR;
           self.need('ftruncateSync')(f.hostFd, Number(size));
           return Errno.SUCCESS;
@@ -530,6 +638,7 @@ export class Wasi {
       fd_filestat_set_times(fd: number, atim: bigint, mtim: bigint, fstFlags: number): number {
         return self.guard(() => {
           const f = self.entry(fd);
+          if (f.kind === 'pipe') return Errno.NOTSUP;
           return self.setTimes(f.kind === 'file' ? self.hostPathOf(f) : f.host, atim, mtim, fstFlags);
         });
       },
@@ -539,6 +648,7 @@ export class Wasi {
       fd_pread(fd: number, iovs: number, n: number, offset: bigint, nread: number): number {
         return self.guard(() => {
           const f = self.entry(fd);
+          if (f.kind === 'pipe') return Errno.SPIPE;
           if (f.kind !== 'file') return Errno.ISDIR;
           let at = Number(offset);
           return scatter(iovs, n, nread, (tmp) => { const got = self.fsys().readSync(f.hostFd, tmp, 0, tmp.length, at); at += got; return got; });
@@ -547,6 +657,7 @@ export class Wasi {
       fd_pwrite(fd: number, iovs: number, n: number, offset: bigint, written: number): number {
         return self.guard(() => {
           const f = self.entry(fd);
+          if (f.kind === 'pipe') return Errno.SPIPE;
           if (f.kind !== 'file') return Errno.ISDIR;
           let total = 0;
           for (const [p, l] of self.iovecs(iovs, n)) {
@@ -561,7 +672,7 @@ export class Wasi {
       },
       fd_tell(fd: number, out: number): number {
         const f = self.fds.get(fd);
-        if (fd < 3) return Errno.SPIPE;
+        if (fd < 3 || f?.kind === 'pipe') return Errno.SPIPE;
         if (!f) return Errno.BADF;
         if (f.kind !== 'file') return Errno.ISDIR;
         self.view.setBigUint64(out, BigInt(f.position), true);
@@ -624,32 +735,55 @@ export class Wasi {
         return Errno.SUCCESS;
       },
       poll_oneoff(inPtr: number, outPtr: number, n: number, neventsPtr: number): number {
-        // Descriptors are always ready (reads block in fd_read); a clock subscription sleeps. The earliest deadline
-        // wins when there are only clocks. An absolute deadline is one on that clock (CPython's
-        // clock_nanosleep(TIMER_ABSTIME)), not a duration.
+        // A descriptor is ready but for a pipe's end, which is ready when a read or write would not wait; a clock
+        // subscription is a deadline, the earliest winning (an absolute one is on that clock, as CPython's
+        // clock_nanosleep(TIMER_ABSTIME) gives it, not a duration). With nothing ready the call waits for a pipe's
+        // change or the deadline: on one pipe's ring, or in slices while it watches several.
         const v = self.view;
-        let events = 0;
-        let sleepNs: bigint | undefined;
+        const memory = self.memory!;
+        let deadlineNs: bigint | undefined;
         let clockSub = -1;
+        const pipes: Array<{ sub: number; p: OpenPipe }> = [];
+        const ready: number[] = [];
         for (let i = 0; i < n; i++) {
           const s = inPtr + i * 48;
-          if (v.getUint8(s + 8) !== EVENTTYPE_CLOCK) continue;
+          if (v.getUint8(s + 8) !== EVENTTYPE_CLOCK) {
+            const f = self.fds.get(v.getUint32(s + 16, true));
+            if (f?.kind === 'pipe') pipes.push({ sub: s, p: f });
+            else ready.push(s);
+            continue;
+          }
           const id = v.getUint32(s + 16, true);
           let ns = v.getBigUint64(s + 24, true);
           if (v.getUint16(s + 40, true) & SUBCLOCKFLAGS_ABSTIME) ns -= id === 0 ? realtimeNs() : monotonicNs();
           if (ns < 0n) ns = 0n;
-          if (sleepNs === undefined || ns < sleepNs) { sleepNs = ns; clockSub = s; }
+          const at = monotonicNs() + ns;
+          if (deadlineNs === undefined || at < deadlineNs) { deadlineNs = at; clockSub = s; }
         }
-        const e = (sub: number) => {
+        let events = 0;
+        const e = (sub: number, hangup = false) => {
           const o = outPtr + events++ * 32;
           self.bytes.fill(0, o, o + 32);
           v.setBigUint64(o, v.getBigUint64(sub, true), true);
           v.setUint8(o + 10, v.getUint8(sub + 8));
+          if (hangup) v.setUint16(o + 24, EVENTRWFLAGS_HANGUP, true);
         };
-        for (let i = 0; i < n; i++) if (v.getUint8(inPtr + i * 48 + 8) !== EVENTTYPE_CLOCK) e(inPtr + i * 48);
-        if (!events && clockSub >= 0) {
-          self.sleep(Number(sleepNs) / 1e6);
-          e(clockSub);
+        const pipeReady = ({ sub, p }: { sub: number; p: OpenPipe }) =>
+          (v.getUint8(sub + 8) === EVENTTYPE_FD_READ ? readable(memory, p.ring) : writable(memory, p.ring));
+        for (const s of ready) e(s);
+        for (;;) {
+          for (const x of pipes) if (pipeReady(x)) e(x.sub, otherEnds(memory, x.p) === 0);
+          if (events) break;
+          const leftMs = deadlineNs === undefined ? Infinity : Number(deadlineNs - monotonicNs()) / 1e6;
+          if (leftMs <= 0 || !pipes.length) {
+            if (!pipes.length && leftMs > 0 && leftMs !== Infinity) self.sleep(leftMs);
+            if (clockSub >= 0) e(clockSub);
+            break;
+          }
+          const seq = ringSeq(memory, pipes[0].p.ring);
+          if (pipeReady(pipes[0])) continue;
+          const slice = Math.min(leftMs, pipes.length > 1 ? POLL_SLICE_MS : 1000);
+          self.blocking(() => waitChange(memory, pipes[0].p.ring, seq, slice));
         }
         self.view.setUint32(neventsPtr, events, true);
         return Errno.SUCCESS;

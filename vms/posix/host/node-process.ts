@@ -7,6 +7,7 @@ import { createRuntime, type ForkIsolation } from '../../../host/node/index.js';
 import { startPosixProcess, type PosixProcess } from './process.js';
 import { compileWasm } from '../../../host/compile.js';
 import { POSIX_NODE_JOB } from './node-job.js';
+import { nodeSpawner } from './node-spawn.js';
 
 const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../build');
 
@@ -38,5 +39,6 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0, ...(opts.forkIsolation ? { isolation: opts.forkIsolation } : {}) },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
     forkRefusal: opts.forkRefusal,
+    spawner: nodeSpawner,
   });
 }

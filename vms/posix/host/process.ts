@@ -15,6 +15,8 @@ import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixNoForkImports, type PosixForkData, type PosixForkPrepareData, type PosixIdentity } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
+import { newCallChannel } from '../../wasi/call-channel.js';
+import { PROCESS_CHANNEL_BYTES, posixNoIoImports, serveProcesses, type Spawner } from './spawn.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
 export interface PosixExports extends CModuleExports {
@@ -75,6 +77,8 @@ export interface PosixJobData {
   output?: SharedArrayBuffer;
   /** What the job module's WASI options take from the process (PosixProcessOptions.wasiData). */
   wasiData?: unknown;
+  /** The process service's channel (spawn.ts), when the platform starts processes. */
+  processChannel?: SharedArrayBuffer;
 }
 
 /** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
@@ -110,10 +114,11 @@ export function posixImports(memory: WebAssembly.Memory, base: Omit<PosixJobData
 /** Where an instance's C stack and TLS block go: a fork child's continues the forking thread's (TLS block kept). */
 export type Placement = { kind: 'linked' } | { kind: 'area'; area: number } | { kind: 'adopt'; stackPointer: number; tlsBase: number };
 
-/** The program's own import modules: `wtp` (threads), `wtp_fork` (fork; default: refuses). */
+/** The program's own import modules: `wtp` (threads), `wtp_fork` (fork; default: refuses), `wtp_io` (pipes, processes; default: none). */
 export interface PosixImports {
   wtp: Record<string, (...args: number[]) => number>;
   wtp_fork?: Record<string, (...args: number[]) => number>;
+  wtp_io?: Record<string, (...args: number[]) => number>;
 }
 
 /** Instantiates the program for one thread over `core`'s memory and places its stack and TLS block. */
@@ -124,6 +129,7 @@ export async function instantiatePosix(program: WebAssembly.Module, core: CoreEx
     core: core as unknown as WebAssembly.ModuleImports,
     wtp: imports.wtp,
     wtp_fork: imports.wtp_fork ?? posixNoForkImports(),
+    wtp_io: imports.wtp_io ?? posixNoIoImports(),
     wasi_snapshot_preview1: wasi.bind(memory).imports as unknown as WebAssembly.ModuleImports,
   } as WebAssembly.Imports);
   const x = instance.exports as unknown as PosixExports;
@@ -192,6 +198,8 @@ export interface PosixProcessOptions {
    * it forever. Without it a joiner of that thread gets PTHREAD_CANCELED and the process goes on.
    */
   endOnWorkerDeath?: boolean;
+  /** How the platform starts a process (posix_spawn, Python's subprocess: spawn.ts); absent: posix_spawn fails with ENOSYS. */
+  spawner?: Spawner;
 }
 
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
@@ -207,9 +215,14 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const area = host.wtp_area_new(MAIN_STACK); // before any thread runs: nobody else is in malloc
   if (!area) throw new RangeError('no memory for the main thread\'s stack');
   const exitCell = new SharedArrayBuffer(4);
+  const processChannel = opts.spawner ? newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel') : undefined;
+  const { output, capture } = opts;
+  const processes = processChannel && serveProcesses(processChannel, rt.memory, opts.spawner!,
+    output ? (fd, b) => appendOutput(output, fd, b) : capture ? (_fd, b) => appendCapture(capture, b) : undefined);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
     area, exitCell, capture: opts.capture, output: opts.output, wasiData: opts.wasiData, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
+    processChannel,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
@@ -225,6 +238,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     // a process ended from the host ends its fork children too (a page's Stop: nothing of the run goes on); one that
     // exited waits for them, as its runtime's close does
     await rt.close({ graceMs: 100, children: killed ? 'kill' : 'wait' });
+    processes?.stop();
     return code;
   })();
   const kill = (code = POSIX_KILLED_STATUS) => {

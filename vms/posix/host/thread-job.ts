@@ -12,6 +12,7 @@ import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
+import { posixIoImports } from './spawn.js';
 import { instantiatePosix, posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
 
 /** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
@@ -30,7 +31,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const d = ctx.data as PosixJobData;
   const base = {
     job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, output: d.output,
-    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal, identity: d.identity,
+    wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal, identity: d.identity, processChannel: d.processChannel,
   };
   const options = platformWasi(d.args, d.wasiData);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
@@ -42,6 +43,8 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   }
   const stdin = options.stdin;
   if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
+  const blocking = <T>(f: () => T): T => detached(ctx, f);
+  options.blocking = blocking;
   let program: PosixExports | undefined = undefined;
   const { programUrl, child } = d;
   // a fork child's first thread has the forking thread's stack: no frame of it lives on above the fork's
@@ -55,7 +58,10 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     ? { kind: 'adopt', stackPointer: child.frames?.stackPointer ?? child.stackTop, tlsBase: child.tlsBase }
     : { kind: 'area', area: d.area };
   program = await instantiatePosix(d.program, ctx.core, ctx.memory, files,
-    { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity) }, placement);
+    {
+      wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity),
+      wtp_io: posixIoImports(ctx.memory, () => files, d.processChannel, blocking),
+    }, placement);
   // the forking thread in a fork child: libc's locks and the layer's thread bookkeeping reset, this thread its only one
   if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);
   else program.wtp_set_self(ctx.handle);

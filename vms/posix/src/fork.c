@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "spawn_internal.h"
 
 int32_t wtp_host_fork(int32_t arg) __attribute__((import_module("wtp_fork"), import_name("fork")));
 /* Child pid's wait status (Linux's encoding, made by the host), -1 while it runs (nohang), or -errno. */
@@ -121,16 +122,8 @@ static pid_t wait_one(pid_t pid, int *status, int nohang) {
   return pid;
 }
 
-/* pid -1 (or 0: one process group here) waits for any child: the first to
- * exit, from the host's process table (this process's children and no one
- * else's); with WNOHANG 0 while every child runs. */
-pid_t waitpid(pid_t pid, int *status, int options) {
-  int nohang = (options & WNOHANG) != 0;
-  if (pid > 0) return wait_one(pid, status, nohang);
-  if (pid < -1) {
-    errno = EINVAL;
-    return -1;
-  }
+/* The first fork child to exit (wtp_host_wait_any): its pid, 0 while every one runs (nohang), -1 with errno (ECHILD: none). */
+static pid_t fork_wait_any(int *status, int nohang) {
   int ws = 0;
   int32_t r = wtp_host_wait_any(nohang, &ws);
   if (r < 0) {
@@ -139,6 +132,34 @@ pid_t waitpid(pid_t pid, int *status, int options) {
   }
   if (r > 0 && status) *status = ws;
   return r;
+}
+
+/* How often a wait for any child looks at the fork children while spawned ones run too: each kind has its own wake-up. */
+#define BOTH_KINDS_POLL_NS 20000000
+
+/* pid -1 (or 0: one process group here) waits for any child: the first to
+ * exit, fork children from the host's process table (this process's children
+ * and no one else's) and spawned ones (spawn.c); with WNOHANG 0 while every
+ * child runs. */
+pid_t waitpid(pid_t pid, int *status, int options) {
+  int nohang = (options & WNOHANG) != 0;
+  if (pid > 0) return wtp_spawned_is_child(pid) ? wtp_spawned_wait(pid, status, nohang) : wait_one(pid, status, nohang);
+  if (pid < -1) {
+    errno = EINVAL;
+    return -1;
+  }
+  for (;;) {
+    int32_t seen = wtp_spawned_exits();
+    int spawned = 0;
+    pid_t r = wtp_spawned_wait_any(status, &spawned);
+    if (r > 0) return r;
+    if (!spawned) return fork_wait_any(status, nohang);
+    r = fork_wait_any(status, 1);
+    if (r > 0) return r;
+    if (nohang) return 0;
+    /* ECHILD from the table: only spawned children, whose exits wake this wait */
+    wtp_spawned_wait_exit(seen, r < 0 ? -1 : BOTH_KINDS_POLL_NS);
+  }
 }
 
 pid_t wait(int *status) { return waitpid(-1, status, 0); }

@@ -191,6 +191,8 @@ FILE *__wrap_freopen(const char *p, const char *m, FILE *f) { LOCKED(all_lock(),
 /* ---- fork: every lock above, held across the copy ------------------------- */
 
 void wtp_threads_after_fork_child(int32_t h);
+void wtp_pipes_after_fork_child(void);
+void wtp_spawned_after_fork_child(void);
 
 /* Before the VM asks the host to fork (and so before the stop): stdio first,
  * as every stdio call that allocates takes them in that order, then the list,
@@ -212,6 +214,8 @@ void wtp_after_fork_parent(void) {
  * with no waiter left to wake (the waiters are in the parent). */
 WTP_EXPORT(wtp_after_fork_child) void wtp_after_fork_child(int h) {
   wtp_threads_after_fork_child(h);
+  wtp_pipes_after_fork_child();
+  wtp_spawned_after_fork_child();
   STORE(&malloc_word, 0);
   STORE(&ofl_word, 0);
   for (unsigned i = 0; i < STRIPES; i++) {

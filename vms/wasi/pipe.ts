@@ -1,0 +1,117 @@
+// A pipe: a ring in a process's shared memory (the pthread layer's pipe(),
+// vms/posix/src/pipe.c, allocates it and documents its words), with two kinds
+// of user: a thread's WASI, whose fd_read and fd_write block (runPipe*: the
+// wait runs inside the caller's `blocking`, detached for a VM's thread), and
+// the process service pumping a spawned child's stdio, which never blocks
+// (the *Async helpers and a wait with a deadline).
+//
+// ## Words (i32, from the ring's address)
+// ENDS: open read ends in the low 16 bits, write ends in the high 16; 0 is a
+// free ring, which the next pipe() takes by CAS. Each end's holder (an fd of
+// a WASI table, the process service) adds 1 when it gets the end and takes 1
+// away when it closes it, by Atomics.add: the ring frees itself when the last
+// end goes. HEAD and TAIL count the bytes written and read (mod 2^32): one
+// writer and one reader at a time. SEQ moves at every write, read and close,
+// and wakes every waiter: a waiter reads SEQ before it looks, so no change
+// between its look and its wait is missed.
+import { waitAsync } from '../../host/wait.js';
+
+export const RING_ENDS = 0;
+export const RING_HEAD = 1;
+export const RING_TAIL = 2;
+export const RING_SIZE = 3;
+export const RING_SEQ = 4;
+/** Where the bytes start (pipe.c PIPE_DATA). */
+export const RING_DATA = 64;
+export const READ_END = 1;
+export const WRITE_END = 1 << 16;
+
+/** One end of a pipe in `memory` at byte `ring`. */
+export interface PipeEnd { ring: number; end: typeof READ_END | typeof WRITE_END }
+
+const words = (memory: WebAssembly.Memory, ring: number) => new Int32Array(memory.buffer, ring, RING_DATA / 4);
+
+const bump = (w: Int32Array) => {
+  Atomics.add(w, RING_SEQ, 1);
+  Atomics.notify(w, RING_SEQ);
+};
+
+/** The open ends of the ring's other side (write ends for a reader). */
+export function otherEnds(memory: WebAssembly.Memory, p: PipeEnd): number {
+  const ends = Atomics.load(words(memory, p.ring), RING_ENDS);
+  return p.end === READ_END ? ends >>> 16 : ends & 0xffff;
+}
+
+/** Another holder of end `p` (a dup, the process service's hold on a child's end). */
+export function holdEnd(memory: WebAssembly.Memory, p: PipeEnd): void {
+  Atomics.add(words(memory, p.ring), RING_ENDS, p.end);
+}
+
+/** A holder closes end `p`: the other side sees end of file (a reader) or a broken pipe (a writer) once no one holds it. */
+export function closeEnd(memory: WebAssembly.Memory, p: PipeEnd): void {
+  const w = words(memory, p.ring);
+  Atomics.sub(w, RING_ENDS, p.end);
+  bump(w);
+}
+
+/** Bytes waiting to be read. */
+function available(w: Int32Array): number {
+  return (Atomics.load(w, RING_HEAD) - Atomics.load(w, RING_TAIL)) >>> 0;
+}
+
+/** Copies up to into.length waiting bytes out; how many (0: none waiting). */
+export function readSome(memory: WebAssembly.Memory, ring: number, into: Uint8Array): number {
+  const w = words(memory, ring);
+  const n = Math.min(available(w), into.length);
+  if (!n) return 0;
+  const size = w[RING_SIZE];
+  const tail = Atomics.load(w, RING_TAIL) >>> 0;
+  const data = new Uint8Array(memory.buffer, ring + RING_DATA, size);
+  const at = tail % size;
+  const first = Math.min(n, size - at);
+  into.set(data.subarray(at, at + first), 0);
+  if (first < n) into.set(data.subarray(0, n - first), first);
+  Atomics.add(w, RING_TAIL, n);
+  bump(w);
+  return n;
+}
+
+/** Copies as much of `from` in as there is room for; how many (0: the ring is full). */
+export function writeSome(memory: WebAssembly.Memory, ring: number, from: Uint8Array): number {
+  const w = words(memory, ring);
+  const size = w[RING_SIZE];
+  const n = Math.min(size - available(w), from.length);
+  if (!n) return 0;
+  const head = Atomics.load(w, RING_HEAD) >>> 0;
+  const data = new Uint8Array(memory.buffer, ring + RING_DATA, size);
+  const at = head % size;
+  const first = Math.min(n, size - at);
+  data.set(from.subarray(0, first), at);
+  if (first < n) data.set(from.subarray(first, n), 0);
+  Atomics.add(w, RING_HEAD, n);
+  bump(w);
+  return n;
+}
+
+/** The ring's change count: read before a look, then waitChange from it. */
+export const ringSeq = (memory: WebAssembly.Memory, ring: number): number => Atomics.load(words(memory, ring), RING_SEQ);
+
+/** Blocks until the ring changes from `seq` or `ms` passes (inside the caller's `blocking`). */
+export function waitChange(memory: WebAssembly.Memory, ring: number, seq: number, ms: number): void {
+  Atomics.wait(words(memory, ring), RING_SEQ, seq, ms);
+}
+
+/** The ring's change from `seq`, awaited (or `ms` passing): the process service's wait. */
+export function waitChangeAsync(memory: WebAssembly.Memory, ring: number, seq: number, ms: number): Promise<void> {
+  return waitAsync(new Int32Array(memory.buffer), ring + RING_SEQ * 4, seq, ms);
+}
+
+/** Whether a read would not block: bytes waiting, or no writer left (end of file). */
+export const readable = (memory: WebAssembly.Memory, ring: number): boolean =>
+  available(words(memory, ring)) > 0 || otherEnds(memory, { ring, end: READ_END }) === 0;
+
+/** Whether a write would not block: room, or no reader left (a broken pipe). */
+export function writable(memory: WebAssembly.Memory, ring: number): boolean {
+  const w = words(memory, ring);
+  return available(w) < w[RING_SIZE] || otherEnds(memory, { ring, end: WRITE_END }) === 0;
+}
