@@ -167,6 +167,18 @@ function localModules(obj) {
   execFileSync('make', ['-s', '--no-print-directory', 'Makefile'], { cwd: obj, stdio: 'ignore' });
 }
 
+/**
+ * The WASI configuration's site file without its answers the layer changes: a site file's assignments win over the
+ * cache (it is read first and the cache only fills what is unset), and it says WASI has no pipe.
+ */
+function layerSite(src) {
+  const site = path.join(OBJ_THREADS, 'config.site-wasm32-wasi-layer');
+  const text = fs.readFileSync(path.join(src, 'Tools/wasm/config.site-wasm32-wasi'), 'utf8').split('\n')
+    .filter((l) => !PIPE_ANSWERS.some((v) => l.startsWith(`${v}=`))).join('\n');
+  fs.writeFileSync(site, text);
+  return site;
+}
+
 async function threads(src, { ver }) {
   const { posixLayer } = await import('./posix-layer.mjs');
   const layer = await posixLayer({ log, entry: true });
@@ -174,7 +186,7 @@ async function threads(src, { ver }) {
   // configure's link tests cannot link the layer's shared-memory libc: its other answers are the WASI configure's
   // above (the same libc source, the same functions), given as its cache; CPython's own thread_pthread.h and GIL follow.
   const cache = fs.readFileSync(path.join(OBJ, 'config.cache'), 'utf8').split('\n').filter((l) => !RECHECKED.test(l))
-    .map((l) => [...THREAD_ANSWERS, ...FORK_ANSWERS].reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
+    .map((l) => [...THREAD_ANSWERS, ...FORK_ANSWERS, ...PIPE_ANSWERS].reduce((line, v) => line.replace(`${v}=no`, `${v}=yes`), l)).join('\n');
   const cc = `${CC} --target=wasm32-wasi --sysroot=${layer.sysroot} -isystem ${path.join(ROOT, 'vms/posix/include')}`;
   const stamp = path.join(OBJ_THREADS, 'configure.stamp');
   const key = createHash('sha256').update(JSON.stringify({ src, cc, cache, args: THREAD_CONFIGURE })).digest('hex');
@@ -184,7 +196,7 @@ async function threads(src, { ver }) {
     await run('nice', ['-n', '10', path.join(src, 'configure'), '-C', '--host=wasm32-unknown-wasi',
       `--build=${execFileSync(path.join(src, 'config.guess'), { encoding: 'utf8' }).trim()}`, `--with-build-python=${BUILD_PYTHON}`, ...THREAD_CONFIGURE], {
       cwd: OBJ_THREADS, stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CONFIG_SITE: path.join(src, 'Tools/wasm/config.site-wasm32-wasi'), CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
+      env: { ...process.env, CONFIG_SITE: layerSite(src), CC: cc, CPP: `${cc} -E`, AR: 'llvm-ar', RANLIB: 'llvm-ranlib',
         PKG_CONFIG_PATH: '', PKG_CONFIG_LIBDIR: path.join(layer.sysroot, 'lib/pkgconfig'), PKG_CONFIG_SYSROOT_DIR: layer.sysroot },
     });
     fs.writeFileSync(stamp, key);
@@ -261,6 +273,12 @@ function stdlib(src) {
  * itself; os.register_at_fork, os.wait*, os.getppid and os.kill exist. No source is changed.
  */
 const FORK_ANSWERS = ['ac_cv_func_fork', 'ac_cv_func_waitpid', 'ac_cv_func_wait', 'ac_cv_header_sys_wait_h', 'ac_cv_func_getppid', 'ac_cv_func_kill'];
+/**
+ * What configure answers on the layer for pipes: pipe() and pipe2() from vms/posix/src/pipe.c (a ring in the process's
+ * memory; WASI has none), so os.pipe and os.pipe2 exist, and subprocess's pipes with them (docs/PYTHON.md
+ * "Processes").
+ */
+const PIPE_ANSWERS = ['ac_cv_func_pipe', 'ac_cv_func_pipe2'];
 const OUT_FORK = path.join(BUILD, 'python-fork-anywhere.wasm');
 
 /**

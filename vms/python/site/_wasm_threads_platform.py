@@ -14,7 +14,15 @@ The same holds for fork: test.support.has_fork_support is False whenever
 sys.platform == "wasi", and os.fork works in the fork-anywhere build, the
 one the command runs when WASM_THREADS_PYTHON_FORK=anywhere (docs/PYTHON.md
 "fork"); there has_fork_support is True.
+
+And for processes: subprocess refuses on "wasi" (_can_fork_exec) and would
+fork and exec through _posixsubprocess, which WASI cannot build. Where the
+host starts processes (under Node), subprocess's fork_exec is this module's
+_spawn_exec, which starts the child through the pthread layer's posix_spawn
+(_wasm_threads.spawn), and test.support.has_subprocess_support is True
+(docs/PYTHON.md "Processes").
 """
+import errno
 import os
 import sys
 
@@ -39,10 +47,75 @@ def _answer_fork(module):
     module.has_fork_support = True
 
 
+def _spawns():
+    try:
+        import _wasm_threads
+    except ImportError:
+        return False
+    return _wasm_threads.can_spawn()
+
+
+def _spawn_exec(args, executable_list, close_fds, fds_to_keep, cwd, env_list,
+                p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
+                errpipe_read, errpipe_write, restore_signals, start_new_session,
+                process_group, gid, gids, uid, umask, preexec_fn, allow_vfork):
+    """_posixsubprocess.fork_exec's contract, through posix_spawn: the child's
+    fds 0-2 are p2cread, c2pwrite and errwrite (-1: this process's own), every
+    other fd is closed in it (close_fds; pass_fds are not carried), and a
+    failure to start raises here as the child's exec failure would be raised
+    from the error pipe."""
+    import _wasm_threads
+    if preexec_fn is not None:
+        raise OSError(errno.ENOTSUP, "preexec_fn: no code runs in a child before it starts here")
+    if gid is not None or gids is not None or uid is not None or (process_group is not None and process_group > 0):
+        raise OSError(errno.EPERM, "a child's user, groups and process group stay this process's here")
+    env = env_list if env_list is not None else [k + b"=" + v for k, v in os.environb.items()]
+    failure = None
+    for executable in executable_list:
+        try:
+            return _wasm_threads.spawn(executable, args, env, cwd, p2cread, c2pwrite, errwrite,
+                                       bool(start_new_session), False)
+        except OSError as e:
+            # as _posixsubprocess: the next directory of PATH after a missing or non-executable one
+            failure = failure or e
+            if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
+                break
+    if cwd is not None and not os.path.isdir(cwd):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), cwd)
+    program = args[0] if args else executable_list[0]
+    raise type(failure)(failure.errno, failure.strerror, os.fsdecode(program))
+
+
+def _answer_subprocess(module):
+    names = {
+        "_can_fork_exec": True, "_fork_exec": _spawn_exec, "_USE_POSIX_SPAWN": False,
+        "_waitpid": os.waitpid, "_waitstatus_to_exitcode": os.waitstatus_to_exitcode,
+        "_WIFSTOPPED": os.WIFSTOPPED, "_WSTOPSIG": os.WSTOPSIG, "_WNOHANG": os.WNOHANG,
+    }
+    for name, value in names.items():
+        setattr(module, name, value)
+    # Popen's methods that __del__ calls bind these as default arguments, None on "wasi": bound again here
+    for function in vars(module.Popen).values():
+        code = getattr(function, "__code__", None)
+        if code is None or not function.__defaults__:
+            continue
+        params = code.co_varnames[code.co_argcount - len(function.__defaults__):code.co_argcount]
+        function.__defaults__ = tuple(names.get(p, d) if d is None else d for p, d in zip(params, function.__defaults__))
+
+
+def _answer_support(module):
+    if _fork_works():
+        _answer_fork(module)
+    module.has_subprocess_support = True
+
+
 # The modules whose answers are the platform's, and what sets them once the module has run.
 _ANSWERS = {"test.support.threading_helper": _answer_threads}
 if _fork_works():
     _ANSWERS["test.support"] = _answer_fork
+if _threads_start() and _spawns():
+    _ANSWERS["subprocess"] = _answer_subprocess
+    _ANSWERS["test.support"] = _answer_support
 
 
 class _Loader:
