@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { debianSource } from './debian-source.mjs';
 import { CC, CLANG_RT, LD, WASI_LIB, have, run, sysroot as wasiSysroot } from './wasm-toolchain.mjs';
 import { answerHelp, envOptions } from './build-options.mjs';
@@ -257,10 +257,14 @@ function stdlib(src) {
   fs.mkdirSync(site, { recursive: true });
   for (const f of fs.readdirSync(path.join(ROOT, 'vms/python/site'))) fs.copyFileSync(path.join(ROOT, 'vms/python/site', f), path.join(site, f));
   // sys.executable: the command's argv[0] (vms/python/host/cli.ts PYTHON_EXECUTABLE), a command that starts this
-  // Python again. getpath finds the prefix (lib/python3.11/os.py) above it.
+  // Python again. getpath finds the prefix (lib/python3.11/os.py) above it. A script of Node's own, not of a shell: a
+  // shell drops the environment's names that are not its identifiers (subprocess's env={"a-b": …}); CommonJS by its
+  // directory's package.json, so that no Node line guesses at a file without an extension.
   const bin = path.join(LIB, 'bin', 'python3.11');
   fs.mkdirSync(path.dirname(bin), { recursive: true });
-  fs.writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${path.join(ROOT, 'dist/vms/python/host/cli.js')}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(LIB, 'bin', 'package.json'), '{ "type": "commonjs" }\n');
+  const cli = pathToFileURL(path.join(ROOT, 'dist/vms/python/host/cli.js')).href;
+  fs.writeFileSync(bin, `#!${process.execPath}\nimport(${JSON.stringify(cli)}).then((cli) => cli.runCommand());\n`, { mode: 0o755 });
   log(`${path.relative(ROOT, LIB)} (${sysconfigdata.join(', ')})`);
 }
 

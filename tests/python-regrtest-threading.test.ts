@@ -1,10 +1,11 @@
 // CPython's own test_threading, run by its own runner through wasm-threads-python
 // (tests/lib/python-regrtest.ts) on real threads (docs/PYTHON.md "Threads"); its
-// tests that start a fresh interpreter through subprocess skip themselves.
+// tests that start a fresh interpreter run it through subprocess (docs/PYTHON.md "Processes").
 import { regrtestSuite } from './lib/python-regrtest.js';
 
 regrtestSuite(['test_threading'], {
-  // Both wait for a subinterpreter's threads through os.pipe(), which WASI preview1 does not have (docs/PYTHON.md).
+  // Both have a subinterpreter's thread write to an os.pipe() end made on the main thread: a descriptor belongs to the
+  // thread that made it (docs/PYTHON.md "Differences"), so the thread's write fails and the main thread reads nothing.
   test_threading: ['test.test_threading.SubinterpThreadingTests.test_threads_join', 'test.test_threading.SubinterpThreadingTests.test_threads_join_2'],
 }, {
   // Its barrier's default timeout is 0.3 s and must cover the start of 5 threads before the first wait: on a busy

@@ -69,7 +69,8 @@ export interface RegrtestOptions {
   match?: string[];
   /**
    * regrtest's `-i` patterns: the tests they match do not run. Only for a test whose verdict is the machine's load,
-   * not the platform's: each with its reason where it is given.
+   * not the platform's, or one that would wait forever here instead of failing: each with its reason where it is
+   * given.
    */
   ignore?: string[];
   /** Each file's skipped tests (`module.Class.test`), exactly: a test that skips for another reason fails the group. */

@@ -25,6 +25,8 @@ export interface NodePosixProcessOptions {
   forkPool?: number;
   /** Where fork children run (ForkConfig.isolation; default 'process': an OS process each). */
   forkIsolation?: ForkIsolation;
+  /** Node programs of the VM's own that a posix_spawn starts on this process's Node (node-spawn.ts nodeSpawner). */
+  nodeScripts?: string[];
 }
 
 /** Starts the program in `wasmFile` with `args` (argv[0] first), its threads on workers. */
@@ -39,6 +41,6 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     fork: { continuation: new URL('./fork-continuation.js', import.meta.url), pool: opts.forkPool ?? 0, ...(opts.forkIsolation ? { isolation: opts.forkIsolation } : {}) },
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
     forkRefusal: opts.forkRefusal,
-    spawner: nodeSpawner,
+    spawner: nodeSpawner(opts.nodeScripts),
   });
 }

@@ -47,49 +47,56 @@ function waitStatus(code: number | null, signal: NodeJS.Signals | null): number 
   return ((code ?? 0) & 0xff) << 8;
 }
 
-export const nodeSpawner: Spawner = {
-  spawn(spec: SpawnSpec): Promise<SpawnedChild> {
-    return new Promise((resolve, reject) => {
-      // Node finds a bare name on the PATH of the child's environment (posix_spawnp); the layer makes every other path
-      // absolute. Node gives each piped fd a pipe of its own: a child whose fd 2 is its fd 1 (2>&1, subprocess's
-      // stderr=STDOUT) gets it from a shell that then execs the program (same pid; argv[0] is then the program's path),
-      // so that its lines stay in the order it wrote them.
-      const joined = sameTarget(spec.stdio[1], spec.stdio[2]);
-      const stdio = spec.stdio.map(stdioOf);
-      if (joined) stdio[2] = 'ignore';
-      let file = spec.path;
-      let args = spec.argv.slice(1);
-      if (joined) {
-        // the shell's exec would fail after the spawn succeeded: the program is found first, as Node finds it
-        try {
-          [file, args] = ['/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', program(spec), ...args]];
-        } catch (e) {
-          reject(e);
-          return;
-        }
+/**
+ * The Spawner of a process under Node. `nodeScripts`: Node programs of the VM's own (Python's sys.executable) that start
+ * on the Node that runs this process rather than the one their first line names, so that a child runs on the engine
+ * line its parent does.
+ */
+export function nodeSpawner(nodeScripts: readonly string[] = []): Spawner {
+  return { spawn: (spec) => spawnChild(nodeScripts.includes(spec.path) ? { ...spec, path: process.execPath, argv: [spec.argv[0] ?? spec.path, spec.path, ...spec.argv.slice(1)], search: false } : spec) };
+}
+
+function spawnChild(spec: SpawnSpec): Promise<SpawnedChild> {
+  return new Promise((resolve, reject) => {
+    // Node finds a bare name on the PATH of the child's environment (posix_spawnp); the layer makes every other path
+    // absolute. Node gives each piped fd a pipe of its own: a child whose fd 2 is its fd 1 (2>&1, subprocess's
+    // stderr=STDOUT) gets it from a shell that then execs the program (same pid; argv[0] is then the program's path),
+    // so that its lines stay in the order it wrote them.
+    const joined = sameTarget(spec.stdio[1], spec.stdio[2]);
+    const stdio = spec.stdio.map(stdioOf);
+    if (joined) stdio[2] = 'ignore';
+    let file = spec.path;
+    let args = spec.argv.slice(1);
+    if (joined) {
+      // the shell's exec would fail after the spawn succeeded: the program is found first, as Node finds it
+      try {
+        [file, args] = ['/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', program(spec), ...args]];
+      } catch (e) {
+        reject(e);
+        return;
       }
-      const proc: ChildProcess = spawnProcess(file, args, {
-        argv0: joined ? 'sh' : spec.argv[0] ?? spec.path, cwd: spec.cwd, env: spec.env, stdio, detached: spec.newSession,
-      });
-      const exited = new Promise<number>((done) => proc.once('exit', (code, signal) => done(waitStatus(code, signal))));
-      proc.once('error', (e) => reject(e));
-      proc.once('spawn', () => {
-        const stdin = proc.stdin;
-        resolve({
-          pid: proc.pid!,
-          stdin: stdin ? {
-            write: (bytes) => new Promise<void>((done, fail) => stdin.write(bytes, (e) => (e ? fail(e) : done()))),
-            end: () => stdin.end(),
-          } : undefined,
-          output: { ...(proc.stdout ? { 1: chunks(proc.stdout) } : {}), ...(proc.stderr ? { 2: chunks(proc.stderr) } : {}) },
-          exited,
-          kill: (signal) => (signal === 0 ? proc.exitCode === null && proc.signalCode === null : proc.kill(signal)),
-          unref: () => {
-            proc.unref();
-            for (const s of [proc.stdin, proc.stdout, proc.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
-          },
-        });
+    }
+    const proc: ChildProcess = spawnProcess(file, args, {
+      argv0: joined ? 'sh' : spec.argv[0] ?? spec.path, cwd: spec.cwd, env: spec.env, stdio, detached: spec.newSession,
+    });
+    const exited = new Promise<number>((done) => proc.once('exit', (code, signal) => done(waitStatus(code, signal))));
+    proc.once('error', (e) => reject(e));
+    proc.once('spawn', () => {
+      const stdin = proc.stdin;
+      resolve({
+        pid: proc.pid!,
+        stdin: stdin ? {
+          write: (bytes) => new Promise<void>((done, fail) => stdin.write(bytes, (e) => (e ? fail(e) : done()))),
+          end: () => stdin.end(),
+        } : undefined,
+        output: { ...(proc.stdout ? { 1: chunks(proc.stdout) } : {}), ...(proc.stderr ? { 2: chunks(proc.stderr) } : {}) },
+        exited,
+        kill: (signal) => (signal === 0 ? proc.exitCode === null && proc.signalCode === null : proc.kill(signal)),
+        unref: () => {
+          proc.unref();
+          for (const s of [proc.stdin, proc.stdout, proc.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+        },
       });
     });
-  },
-};
+  });
+}

@@ -42,10 +42,18 @@ export async function main(args: string[]): Promise<number> {
   const forkPool = wasm === pythonWasmPath({}) ? 0 : 1;
   const { startNodePosixProcess } = await import('../../posix/host/node-process.js');
   // A thread whose worker dies may hold the GIL: the process ends (docs/PYTHON.md "Threads").
-  return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], { endOnWorkerDeath: true, forkRefusal: PYTHON_FORK_REFUSAL, forkPool })).status;
+  return (await startNodePosixProcess(wasm, [PYTHON_EXECUTABLE, ...args], {
+    endOnWorkerDeath: true, forkRefusal: PYTHON_FORK_REFUSAL, forkPool,
+    // sys.executable in a subprocess: this Python again, on this Node
+    nodeScripts: [PYTHON_EXECUTABLE],
+  })).status;
 }
 
-if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/**
+ * The command: `process.argv` from its third word is CPython's command line; the exit status becomes the process's.
+ * Run when this file is the program, and by the standard library's bin/python3.11 (scripts/build-python.mjs).
+ */
+export async function runCommand(): Promise<void> {
   prestartWorker(POSIX_NODE_JOB);
   // before any compile: the one activation of the eval loop that runs a whole program keeps the code it started with
   // (docs/PYTHON.md, "Performance"); through applyEngineFlags, so a fork child's flags are the same
@@ -54,3 +62,5 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
   applyEngineFlags(fs.existsSync(wasm) ? vmEngineUse(fs.readFileSync(wasm), PYTHON_LOOP) : 'vm');
   process.exitCode = await main(process.argv.slice(2));
 }
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await runCommand();

@@ -69,11 +69,11 @@ def _spawn_exec(args, executable_list, close_fds, fds_to_keep, cwd, env_list,
         raise OSError(errno.ENOTSUP, "preexec_fn: no code runs in a child before it starts here")
     if gid is not None or gids is not None or uid is not None or (process_group is not None and process_group > 0):
         raise OSError(errno.EPERM, "a child's user, groups and process group stay this process's here")
-    env = env_list if env_list is not None else [k + b"=" + v for k, v in os.environb.items()]
     failure = None
     for executable in executable_list:
         try:
-            return _wasm_threads.spawn(executable, args, env, cwd, p2cread, c2pwrite, errwrite,
+            # env None: the C environment, os.putenv's changes included, as exec without an environment gives
+            return _wasm_threads.spawn(executable, args, env_list, cwd, p2cread, c2pwrite, errwrite,
                                        bool(start_new_session), False)
         except OSError as e:
             # as _posixsubprocess: the next directory of PATH after a missing or non-executable one
@@ -84,6 +84,47 @@ def _spawn_exec(args, executable_list, close_fds, fds_to_keep, cwd, env_list,
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), cwd)
     program = args[0] if args else executable_list[0]
     raise type(failure)(failure.errno, failure.strerror, os.fsdecode(program))
+
+
+def _spawn(mode, file, args, env, search):
+    """os.spawn*'s contract (os.py builds it from fork and exec, which this platform has not): a pid for P_NOWAIT, the
+    exit code (-signal) for P_WAIT. A program that cannot start raises OSError (natively its child exits with 127)."""
+    import _wasm_threads
+    if not isinstance(args, (tuple, list)):
+        raise TypeError('argv must be a tuple or a list')
+    if not args or not args[0]:
+        raise ValueError('argv first element cannot be empty')
+    env_list = None
+    if env is not None:
+        env_list = []
+        for k, v in env.items():
+            k, v = os.fsencode(k), os.fsencode(v)
+            if not k or b"=" in k:
+                raise ValueError("illegal environment variable name")
+            env_list.append(k + b"=" + v)
+    pid = _wasm_threads.spawn(file, list(args), env_list, None, -1, -1, -1, False, search)
+    if mode == os.P_NOWAIT:
+        return pid
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _add_spawn_functions():
+    """os.spawnv and its kin, and their P_* modes, where processes start."""
+    functions = {
+        "spawnv": lambda mode, file, args: _spawn(mode, file, args, None, False),
+        "spawnve": lambda mode, file, args, env: _spawn(mode, file, args, env, False),
+        "spawnvp": lambda mode, file, args: _spawn(mode, file, args, None, True),
+        "spawnvpe": lambda mode, file, args, env: _spawn(mode, file, args, env, True),
+        "spawnl": lambda mode, file, *args: _spawn(mode, file, args, None, False),
+        "spawnle": lambda mode, file, *args: _spawn(mode, file, args[:-1], args[-1], False),
+        "spawnlp": lambda mode, file, *args: _spawn(mode, file, args, None, True),
+        "spawnlpe": lambda mode, file, *args: _spawn(mode, file, args[:-1], args[-1], True),
+    }
+    os.P_WAIT, os.P_NOWAIT, os.P_NOWAITO = 0, 1, 1
+    for name, function in functions.items():
+        function.__name__ = function.__qualname__ = name
+        setattr(os, name, function)
+    os.__all__.extend(["P_WAIT", "P_NOWAIT", "P_NOWAITO", *functions])
 
 
 def _answer_subprocess(module):
@@ -116,6 +157,8 @@ if _fork_works():
 if _threads_start() and _spawns():
     _ANSWERS["subprocess"] = _answer_subprocess
     _ANSWERS["test.support"] = _answer_support
+    if not hasattr(os, "spawnv"):
+        _add_spawn_functions()
 
 
 class _Loader:
