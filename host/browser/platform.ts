@@ -115,6 +115,8 @@ class BrowserWorker implements PoolableWorker {
       }
       if (m?.type === EXIT_MESSAGE) {
         w.postMessage({ type: CLOSE_MESSAGE });
+        // the page forgets it (and ends what was made for it)
+        w.terminate();
         this.#exit(m.code ?? 0);
       }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
