@@ -27,10 +27,21 @@ export const ISOLATION_HEADERS = {
 
 export interface CoiServer { url: string; close(): Promise<void> }
 
-export async function startServer(port = 0, host = '127.0.0.1'): Promise<CoiServer> {
+export interface CoiServerOptions {
+  /**
+   * The tree does not change while the server runs (a test's own server): the browser may keep every file for the
+   * server's life, so the workers of one page load their modules, the library and the builds from its cache. The
+   * default, for a person who rebuilds while `npm run serve` runs, is `no-store`. A server listens on a port of its
+   * own and a test's browser starts with an empty profile, so nothing cached outlives the server.
+   */
+  immutable?: boolean;
+}
+
+export async function startServer(port = 0, host = '127.0.0.1', opts: CoiServerOptions = {}): Promise<CoiServer> {
+  const caching = opts.immutable ? 'private, max-age=86400, immutable' : 'no-store';
   const server: Server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '');
-    const headers = { ...ISOLATION_HEADERS, 'Cache-Control': 'no-store' };
+    const headers = { ...ISOLATION_HEADERS, 'Cache-Control': caching };
     if (!SERVED.some((d) => path === d || path.startsWith(d + sep)) || path.includes('..')) {
       res.writeHead(404, headers).end('not found');
       return;

@@ -9,7 +9,7 @@
 // child's getpid its own, its getppid its parent's),
 // os.wait and waitpid with WNOHANG, os.kill with SIGTERM and SIGKILL,
 // register_at_fork's order; and the default build's refusal, which names the
-// option. One page per browser; Firefox leaves nested.py out (FIREFOX_NESTED).
+// option. One page per browser.
 //
 // Under Node the programs run one after another in one process (SEQUENCE),
 // each as __main__ of its own namespace between two marker lines: the fork
@@ -30,13 +30,6 @@ import type { PythonBrowserCase, PythonCaseOutput, PythonCaseResult } from './br
 const SUITE_DEADLINE_MS = 150_000;
 /** One program's page process (the slowest takes about 11 s): a stalled one fails alone, naming itself. */
 const PROGRAM_DEADLINE_MS = 40_000;
-
-/**
- * In Firefox a fork from a thread of an in-page fork child, itself forked from a thread, now and then never
- * completes (nested.py's second level, in about one run of three; docs/PYTHON.md "Not done"): until that is found,
- * Chromium alone runs it in a page.
- */
-const FIREFOX_NESTED = 'a fork from a thread of a fork child stalls now and then in Firefox (docs/PYTHON.md "Not done")';
 
 /** hooks.py last: the hooks it registers stay registered for the rest of the sequence. */
 const PROGRAMS = ['top_level.py', 'depths.py', 'threads.py', 'child_threads.py', 'nested.py', 'wait_first.py', 'kill.py', 'hooks.py'];
@@ -88,14 +81,12 @@ if (!ensurePythonPage() || !fs.existsSync(path.join(ROOT, 'build', 'python-fork-
   const refusal = await nodeCases([{ name: 'the default build refuses, naming the option', source: REFUSAL }]);
   const forks = SOURCES.map(([name, source]): PythonBrowserCase => ({
     name, args: ['-c', source], env: PAGE_ENV, fork: 'anywhere', stdout: '', stderr: '', status: 0, later: true, deadlineMs: PROGRAM_DEADLINE_MS,
-    ...(name === 'nested.py' ? { notInFirefox: FIREFOX_NESTED } : {}),
   }));
   const runs = await pythonPageTests('python page fork', [...forks, ...refusal], SUITE_DEADLINE_MS);
   const want = await expected;
   for (const run of runs) {
     if (typeof run.results === 'string') continue;
     for (const r of run.results as PythonCaseResult[]) {
-      if (r.notRun) console.log(`${run.browser}: python page fork: ${r.name} not run: ${r.notRun}`);
       const got = r.got;
       if (got) test(`${run.browser}: python page fork: ${r.name} gives the Node run's stdout, stderr and status`, () => assert.equal(got, want.get(r.name)));
     }

@@ -13,7 +13,7 @@ import { prepareChild, type ChildEvent } from '../fork/child.js';
 import { EXIT_FAILED, EXIT_REJECTED } from '../fork/status.js';
 import { Runtime } from '../runtime.js';
 import type { LinkedModules } from '../modules.js';
-import { CLOSE_MESSAGE, HELLO_MESSAGE, PORT_MESSAGE, ProcessExit, browserPlatform, firstMessage } from './platform.js';
+import { CLOSE_MESSAGE, ProcessExit, browserPlatform, firstMessage, hostLink } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
 
 export interface ChildWarm {
@@ -26,29 +26,15 @@ export interface ChildWarm {
 /** `pid`: the child's, as its server numbered it (what fork returned in the parent). */
 export interface ChildGo { type: 'go'; config: ForkChildOptions; pid: number }
 
-// The server is reached through `self` (a nested worker of the server) or
-// through a port the owner handed over (a child the owner created for it).
-interface Link {
-  postMessage(m: unknown): void;
-  addEventListener(type: 'message', cb: (e: MessageEvent) => void, opts?: AddEventListenerOptions): void;
-}
-const first = await firstMessage<ChildWarm | { type: typeof PORT_MESSAGE; port: MessagePort }>();
-let link: Link = self as unknown as Link;
-let warm: ChildWarm;
-if (first.type === PORT_MESSAGE) {
-  const port = first.port;
-  port.start();
-  link = port;
-  const w = new Promise<ChildWarm>((resolve) => port.addEventListener('message', (e) => resolve(e.data as ChildWarm), { once: true }));
-  port.postMessage({ type: HELLO_MESSAGE });
-  warm = await w;
-} else {
-  warm = first;
-}
+// The server is reached through `self` (a worker the page made for the page's
+// own fork server) or through a port (page-made.ts: a child made for a fork
+// server, which hands its end over).
+const warm = await firstMessage<ChildWarm>();
+const link = hostLink();
 
 const send = (m: ChildEvent) => link.postMessage(m);
 // The server answers the exit message with CLOSE_MESSAGE, on which this
-// worker closes itself (ending its nested workers too).
+// worker closes itself; the page ends the workers made for it.
 function exit(code: number): never {
   send({ type: 'exit', code });
   throw new ProcessExit(code);

@@ -7,8 +7,8 @@
 // time a request arrives the parent's world runs again: the forking thread has
 // copied the snapshot into the staging area of the control block, and the
 // child reads it from there itself (shared memory: nothing is copied through
-// this worker). Terminating a child Worker ends its nested workers too, so a
-// child group ends as a whole.
+// this worker). Ending a child ends the workers the page made for it
+// (page-made.ts), so a child group ends as a whole.
 import { ForkServerError } from '../errors.js';
 import { PAGE, controlWords, serverGone } from '../fork/protocol.js';
 import { createForkServer } from '../fork/server.js';
@@ -22,6 +22,7 @@ import {
 } from './platform.js';
 import type { ForkServerInit } from '../platform.js';
 import type { ChildWarm } from './fork-child.js';
+import { hostLink, makeWorker, type MadeWorker } from './page-made.js';
 
 const CHILD_ENTRY = new URL('./fork-child.js', import.meta.url);
 // Firefox 153 now and then never delivers the first messages between a fresh
@@ -40,8 +41,9 @@ const init = start.init;
 const ctl = controlWords(init.control);
 // A script error ends this worker: no request may wait on a server that is gone.
 self.addEventListener('error', () => serverGone(ctl, 'the fork server failed'));
+const host = hostLink();
 const { module, modules, delegate, pids } = await new Promise<{ module: WebAssembly.Module; modules: LinkedModules; delegate: boolean; pids: SharedArrayBuffer }>((resolve, reject) =>
-  self.addEventListener('message', (e) => {
+  host.addEventListener('message', (e) => {
     const m = e.data as { type: string; module?: WebAssembly.Module; modules?: LinkedModules; delegate?: boolean; pids?: SharedArrayBuffer; message?: string };
     if (m.type === 'module') resolve({ module: m.module!, modules: m.modules ?? {}, delegate: m.delegate === true, pids: m.pids! });
     else reject(new ForkServerError(`fork server: no core module: ${m.message}`));
@@ -51,25 +53,24 @@ const { module, modules, delegate, pids } = await new Promise<{ module: WebAssem
 // reports a script error by id.
 const delegated = new Map<number, () => void>();
 let nextChildId = 1;
-self.addEventListener('message', (e) => {
+host.addEventListener('message', (e) => {
   const m = e.data as { type?: string; id?: number };
   if (m.type === CHILD_ERROR_MESSAGE) delegated.get(m.id!)?.();
 });
 
-/** The server's side of a child: a nested Worker, or a port to a Worker the owner created. */
+/** The server's side of a child: a port to it. */
 interface Port {
   postMessage(m: unknown): void;
   addEventListener(type: 'message', cb: (e: MessageEvent) => void): void;
 }
 
 /**
- * A child "process". Where the owner never blocks (a page), the owner creates
- * and ends the child Worker and this server talks to it over a MessagePort:
- * Firefox 153 can stall a worker thread that creates a nested worker while
- * another of its nested workers is closing. Where the owner may block (a fork
- * child's main thread), the child is a nested Worker of this server, left to
- * end with it: nothing nested closes while the server lives; the runtime ends
- * the server, and with it every nested child, when it closes.
+ * A child "process": a Worker the page makes (page-made.ts), to which this
+ * server talks over a MessagePort. Where the owner is the page, the owner
+ * makes and ends it on this server's request; where the owner is a fork
+ * child's main thread (which may block), the page does on this server's own
+ * request. Ending a child ends the workers made for it: its threads' and its
+ * own fork server's, and theirs.
  */
 function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, broken: boolean): ChildLink {
   const entry = broken ? new URL('./no-such-fork-child.js', import.meta.url) : CHILD_ENTRY;
@@ -77,14 +78,16 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
   let ready = false;
   let ended = false;
   let port: Port;
+  let made: MadeWorker | undefined;
   const end = (status: number) => {
     if (ended) return;
     ended = true;
     clearTimeout(silent);
+    port.postMessage({ type: CLOSE_MESSAGE });
+    made?.terminate();
     if (delegate) {
-      port.postMessage({ type: CLOSE_MESSAGE });
       delegated.delete(id);
-      self.postMessage({ type: END_CHILD_MESSAGE, id });
+      host.postMessage({ type: END_CHILD_MESSAGE, id });
     }
     gone(status);
   };
@@ -96,14 +99,12 @@ function spawn(event: (e: ChildEvent) => void, gone: (status: number) => void, b
     port = ch.port1;
     ch.port1.start();
     delegated.set(id, crashed);
-    self.postMessage({ type: SPAWN_CHILD_MESSAGE, id, url: String(entry), port: ch.port2 }, { transfer: [ch.port2] });
+    host.postMessage({ type: SPAWN_CHILD_MESSAGE, id, url: String(entry), port: ch.port2 }, [ch.port2]);
   } else {
-    const w = new Worker(entry, { type: 'module', name: 'wtc-fork-child' });
-    w.addEventListener('error', (e) => {
-      e.preventDefault();
-      crashed();
-    });
-    port = w;
+    const w = makeWorker(entry, 'wtc-fork-child');
+    w.onError(() => crashed());
+    made = w;
+    port = { postMessage: (m) => w.postMessage(m), addEventListener: (_type, cb) => w.onMessage(cb) };
   }
   port.addEventListener('message', (e) => {
     const m = e.data as ChildEvent | { type: typeof HELLO_MESSAGE };

@@ -7,6 +7,8 @@ import { WorkerPool, type PoolableWorker } from '../worker-pool.js';
 import { useWaitRelays } from '../wait.js';
 import { compileLinked, type LinkedModules, type LinkedName } from '../modules.js';
 import { wasmOfChild, type WasmBuild } from '../options.js';
+import { WorkerError } from '../errors.js';
+import { HELLO_MESSAGE, PORT_MESSAGE, hostLink, makeWorker, takeStart, type MadeWorker } from './page-made.js';
 
 const BUILD_DIR = new URL('../../../build/', import.meta.url);
 const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
@@ -16,12 +18,6 @@ const FORK_SERVER = new URL('./fork-server.js', import.meta.url);
 export interface BrowserWorkerStart<T> { init: T; threadId: number }
 /** Posted by an entry script right before it closes itself: a Worker has no exit event. */
 export const EXIT_MESSAGE = '__wtc_exit';
-/**
- * Posted by an entry script once its message listener is installed. Messages
- * are sent only after it: Firefox may lose a message posted to a module worker
- * before its module has run, and the worker then waits forever.
- */
-export const HELLO_MESSAGE = '__wtc_hello';
 /**
  * The answer to EXIT_MESSAGE: the worker closes itself. Firefox 153 can stall
  * a worker thread that calls terminate() on a nested worker, so workers end
@@ -33,23 +29,19 @@ export const CLOSE_MESSAGE = '__wtc_close';
 export const SPAWN_CHILD_MESSAGE = '__wtc_spawn_child';
 export const END_CHILD_MESSAGE = '__wtc_end_child';
 export const CHILD_ERROR_MESSAGE = '__wtc_child_error';
-/** Owner → delegated child: the port to its fork server. */
-export const PORT_MESSAGE = '__wtc_port';
+export { HELLO_MESSAGE, PORT_MESSAGE, hostLink } from './page-made.js';
 
 /** In an entry script: announce the exit, then close once the host has heard it. */
 export function exitWhenHeard(code: number): void {
-  self.addEventListener('message', (e) => {
+  const host = hostLink();
+  host.addEventListener('message', (e) => {
     if ((e.data as { type?: string })?.type === CLOSE_MESSAGE) self.close();
   });
-  self.postMessage({ type: EXIT_MESSAGE, code });
+  host.postMessage({ type: EXIT_MESSAGE, code });
 }
 
-/** In an entry script: resolves with the first message after announcing we listen. */
-export function firstMessage<T>(): Promise<T> {
-  const p = new Promise<T>((resolve) => self.addEventListener('message', (e) => resolve((e as MessageEvent<T>).data), { once: true }));
-  self.postMessage({ type: HELLO_MESSAGE });
-  return p;
-}
+/** In an entry script: resolves with the first message from its creator after announcing we listen (page-made.ts). */
+export const firstMessage = takeStart;
 
 function wasmUrl(build: WasmBuild): URL {
   return build instanceof URL ? build : new URL(build === 'debug' ? 'core.debug.wasm' : 'core.wasm', BUILD_DIR);
@@ -73,53 +65,48 @@ function linkedFor(platform: Platform, build: WasmBuild, names: readonly LinkedN
 /**
  * A Worker seen through PlatformWorker. Ids are assigned here (browsers have no
  * thread ids); the exit event is synthesised from the entry's last message, a
- * script error, or terminate().
+ * script error, or terminate(). Every one is made by the page (page-made.ts),
+ * here or on this worker's request; workers close themselves once their host
+ * has heard their exit message.
  */
-// Firefox 153 now and then never delivers the first messages of a worker
-// nested in a worker when it is created while another nested worker is still
-// starting (a fork child spawning a thread as its fork server starts): a
-// worker host creates its nested workers one at a time, each once the one
-// before has said hello (or after this long).
-const NESTED_START_GATE_MS = 3000;
-let nestedGate: Promise<void> = Promise.resolve();
+// A worker whose script never runs says nothing and fails nothing: one not
+// heard from in time is replaced by a fresh one, a few times over, then fails
+// naming itself, rather than leaving its thread's start waiting for ever.
+const HELLO_DEADLINE_MS = 10_000;
+const START_ATTEMPTS = 3;
 
 class BrowserWorker implements PoolableWorker {
-  #w?: Worker;
+  #w?: MadeWorker;
   #exited = false;
-  #saidHello!: () => void;
   readonly #onMessage: ((e: MessageEvent) => void)[] = [];
   #pending: unknown[] | undefined = [];
   readonly #onExit: ((code: number) => void)[] = [];
   readonly #onError: ((e: unknown) => void)[] = [];
 
-  readonly #children = new Map<number, Worker>();
+  readonly #children = new Map<number, MadeWorker>();
 
-  /**
-   * `closeOnExit`: answer the exit message so the worker closes itself. Only a
-   * page does: Firefox 153 can stall a worker whose nested worker closes while
-   * it creates another, so a worker host leaves finished workers idle; they
-   * end with it (a fork child's group ends as a whole).
-   */
-  constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number, private readonly closeOnExit: boolean) {
-    const hello = new Promise<void>((resolve) => { this.#saidHello = resolve; });
+  constructor(entry: URL, init: WorkerInit | ForkServerInit, readonly threadId: number) {
     this.post({ init, threadId } satisfies BrowserWorkerStart<WorkerInit | ForkServerInit>);
-    if (closeOnExit) {
-      this.#start(entry);
-      return;
-    }
-    const before = nestedGate;
-    nestedGate = before.then(() => {
-      if (!this.#exited) this.#start(entry);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([hello, new Promise<void>((r) => { timer = setTimeout(r, NESTED_START_GATE_MS); })]).finally(() => clearTimeout(timer));
-    });
+    this.#start(entry);
   }
 
-  #start(entry: URL): void {
+  #start(entry: URL, attempt = 1): void {
     const threadId = this.threadId;
-    const w = new Worker(entry, { type: 'module', name: `wtc-${threadId}` });
+    const w = makeWorker(entry, `wtc-${threadId}`);
     this.#w = w;
-    w.addEventListener('message', (e) => {
+    const silent = setTimeout(() => {
+      if (this.#w !== w || !this.#pending || this.#exited) return;
+      w.terminate();
+      if (attempt < START_ATTEMPTS) {
+        this.#start(entry, attempt + 1);
+        return;
+      }
+      const err = new WorkerError(`worker ${threadId}: its script (${entry.pathname}) never ran: not heard from in ${START_ATTEMPTS} workers of ${HELLO_DEADLINE_MS} ms each`);
+      for (const cb of this.#onError) cb(err);
+      this.#exit(1);
+    }, HELLO_DEADLINE_MS);
+    w.onMessage((e) => {
+      if (this.#w !== w) return; // replaced while silent
       const m = e.data as { type?: string; code?: number; id?: number; url?: string; port?: MessagePort };
       if (m?.type === SPAWN_CHILD_MESSAGE) this.#spawnChild(m.id!, m.url!, m.port!);
       if (m?.type === END_CHILD_MESSAGE) {
@@ -127,39 +114,39 @@ class BrowserWorker implements PoolableWorker {
         this.#children.delete(m.id!);
       }
       if (m?.type === EXIT_MESSAGE) {
-        if (this.closeOnExit) w.postMessage({ type: CLOSE_MESSAGE });
+        w.postMessage({ type: CLOSE_MESSAGE });
+        // the page forgets it (and ends what was made for it)
+        w.terminate();
         this.#exit(m.code ?? 0);
       }
       if (m?.type === HELLO_MESSAGE && this.#pending) {
+        clearTimeout(silent);
         const queued = this.#pending;
         this.#pending = undefined;
         for (const q of queued) w.postMessage(q);
-        this.#saidHello();
       }
       for (const cb of this.#onMessage) cb(e);
     });
     // A script that fails to load or throws uncaught ends the worker's job:
     // end the worker too, so its slot is marked dead and nobody waits on it.
-    w.addEventListener('error', (e) => {
-      e.preventDefault();
-      const err = new Error(e.message || `worker ${threadId}: script error (${entry.pathname})`);
+    w.onError((message) => {
+      if (this.#w !== w) return;
+      clearTimeout(silent);
+      const err = new Error(message || `worker ${threadId}: script error (${entry.pathname})`);
       for (const cb of this.#onError) cb(err);
       w.terminate();
       this.#exit(1);
     });
   }
 
-  // A fork child created on this (owner) side for the fork server behind #w.
+  // A fork child made for the fork server behind #w, which talks to it over `port`.
   #spawnChild(id: number, url: string, port: MessagePort): void {
-    const child = new Worker(url, { type: 'module', name: 'wtc-fork-child' });
+    const child = makeWorker(url, 'wtc-fork-child');
     this.#children.set(id, child);
-    child.addEventListener('message', (e) => {
+    child.onMessage((e) => {
       if ((e.data as { type?: string })?.type === HELLO_MESSAGE) child.postMessage({ type: PORT_MESSAGE, port }, [port]);
     });
-    child.addEventListener('error', (e) => {
-      e.preventDefault();
-      this.#w?.postMessage({ type: CHILD_ERROR_MESSAGE, id });
-    });
+    child.onError(() => this.#w?.postMessage({ type: CHILD_ERROR_MESSAGE, id }));
   }
 
   #endChildren(): void {
@@ -192,14 +179,9 @@ class BrowserWorker implements PoolableWorker {
   onExit(cb: (code: number) => void): void {
     this.#onExit.push(cb);
   }
-  /**
-   * A page terminates the worker. A worker host asks it to close instead
-   * (terminate() from a worker can stall in Firefox 153); one too busy to
-   * read the request ends with its host, as a fork child's group does.
-   */
+  /** The page ends the worker and every worker made for it. */
   async terminate(): Promise<number> {
-    if (this.closeOnExit) this.#w?.terminate();
-    else if (!this.#exited) this.#w?.postMessage({ type: CLOSE_MESSAGE });
+    this.#w?.terminate();
     this.#exit(1);
     return 1;
   }
@@ -254,7 +236,7 @@ export interface BrowserPlatformOptions {
 export function browserPlatform(o: BrowserPlatformOptions): Platform {
   let nextThreadId = (o.mainThreadId ?? 0) + 1;
   // Job workers are started once and reused (host/worker-pool.ts).
-  const pool = new WorkerPool((init) => new BrowserWorker(WORKER_ENTRY, init, nextThreadId++, !o.canBlock));
+  const pool = new WorkerPool((init) => new BrowserWorker(WORKER_ENTRY, init, nextThreadId++));
   // made on the first fork: a page that is not cross-origin isolated has no SharedArrayBuffer (createRuntime says so)
   let pids = o.pids;
   return {
@@ -294,7 +276,7 @@ export function browserPlatform(o: BrowserPlatformOptions): Platform {
       pool.release(memory);
     },
     startForkServer(init) {
-      const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++, !o.canBlock);
+      const server = new BrowserWorker(FORK_SERVER, init, nextThreadId++);
       // the modules the runtime compiled, shared rather than compiled again in every child
       const build = wasmOfChild(init.child.wasm);
       // a page never blocks, so it can create the server's children on request

@@ -33,8 +33,6 @@ export interface PythonBrowserCase {
    * with a Node run that went on while the page ran.
    */
   later?: boolean;
-  /** Not run in Firefox, for this reason (a known failure, listed in docs/PYTHON.md "Not done"). */
-  notInFirefox?: string;
   /** The process's deadline (default PROCESS_DEADLINE_MS): past it the process is killed and the case fails with its output so far. */
   deadlineMs?: number;
 }
@@ -44,8 +42,6 @@ export interface PythonCaseOutput { stdout: string; stderr: string; status: numb
 
 export interface PythonCaseResult {
   name: string; ok: boolean; error?: string; ms: number; ticks?: number; liveWrites?: number; got?: PythonCaseOutput;
-  /** Why the case did not run in this browser. */
-  notRun?: string;
 }
 
 const PROCESS_DEADLINE_MS = 120_000;
@@ -101,10 +97,6 @@ async function runProcess(c: PythonBrowserCase): Promise<{ ticks: number; liveWr
 export async function runPythonSuite(cases: PythonBrowserCase[]): Promise<PythonCaseResult[]> {
   const results: PythonCaseResult[] = [];
   for (const c of cases) {
-    if (c.notInFirefox && navigator.userAgent.includes('Firefox/')) {
-      results.push({ name: c.name, ok: true, ms: 0, notRun: c.notInFirefox });
-      continue;
-    }
     const t0 = performance.now();
     try {
       const seen = await runCase(c);

@@ -18,7 +18,8 @@ export interface BrowserSuiteRun { browser: BrowserName; version: string; result
  */
 export async function browserSuiteTests(label: string, suite: string, run: string, deadlineMs: number, arg?: unknown): Promise<BrowserSuiteRun[]> {
   const browsers = (process.env.BROWSERS?.split(',') as BrowserName[] | undefined) ?? BROWSERS;
-  const server = await startServer();
+  // the suite's own server: its tree does not change while it runs
+  const server = await startServer(0, '127.0.0.1', { immutable: true });
   const results: BrowserSuiteRun[] = [];
   for (const name of browsers) {
     const log: string[] = [];
