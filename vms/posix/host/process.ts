@@ -142,6 +142,11 @@ export async function instantiatePosix(program: WebAssembly.Module, core: CoreEx
 
 export interface PosixProcess {
   rt: Runtime;
+  /**
+   * The program on the host's own thread, which never runs it: for exports a host calls from its thread (Lua's
+   * lwtc_interrupt before a stop-the-world).
+   */
+  host: PosixExports;
   /** Resolves with the exit status. */
   status: Promise<number>;
   /**
@@ -232,7 +237,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     killed = true;
     recordExit(exitCell, code);
   };
-  return { rt, status, kill };
+  return { rt, host, status, kill };
 }
 
 /**

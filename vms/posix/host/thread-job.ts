@@ -4,7 +4,8 @@
 // 'main', through the layer's wtp_command), one pthread (role 'thread'), or,
 // in a fork child, the forking thread continuing (role 'child', fork-child.ts).
 // exit() on any thread ends the process: the status goes to the exit cell. A
-// blocking read of stdin runs detached, so a stop-the-world never waits for it.
+// blocking read of stdin runs detached, so a stop-the-world never waits for it,
+// between the program's wtp_io_begin and wtp_io_end when it exports them.
 // Each thread's files are its own WASI table's: closed as its job ends.
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
@@ -40,9 +41,18 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     options.stdout = (b) => appendOutput(output, 1, b);
     options.stderr = (b) => appendOutput(output, 2, b);
   }
-  const stdin = options.stdin;
-  if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
   let program: PosixExports | undefined = undefined;
+  const stdin = options.stdin;
+  // A VM that holds a lock of its own across its C calls (Lua's GIL) gives it up around the read (wtp_io_begin/end).
+  if (stdin) options.stdin = (buf) => {
+    const io = program as { wtp_io_begin?: () => void; wtp_io_end?: () => void } | undefined;
+    io?.wtp_io_begin?.();
+    try {
+      return detached(ctx, () => stdin(buf));
+    } finally {
+      io?.wtp_io_end?.();
+    }
+  };
   const { programUrl, child } = d;
   // a fork child's first thread has the forking thread's stack: no frame of it lives on above the fork's
   const stackTop = () => (child ? child.stackTop : program!.wtp_area_stack_top(d.area));

@@ -31,17 +31,6 @@ int32_t wtp_host_fork_error(char *buf, int32_t len) __attribute__((import_module
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);
 
-/* The child's pid, or -1 with errno (the host's fork refused: EAGAIN; failed: ENOMEM). */
-pid_t wtp_fork(int arg) {
-  wtp_before_fork();
-  int32_t pid = wtp_host_fork(arg);
-  wtp_after_fork_parent();
-  if (pid < 0) {
-    errno = -pid;
-    return -1;
-  }
-  return pid;
-}
 
 /* Child pid's wait status; -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
 static int wait_status(pid_t pid, int nohang, int *running) {
@@ -70,7 +59,7 @@ int wtp_waitpid(pid_t pid, int nohang, int *running) {
 #define FORK_DATA_SIZE (256 * 1024)
 static _Thread_local void *fork_data;
 
-/* Why the thread's last fork() failed, in the host's words: strerror of that
+/* Why the thread's last fork() or wtp_fork() failed, in the host's words: strerror of that
  * errno gives it once (a VM turns errno into its error right after the call:
  * CPython's OSError then says why, and which build forks), then libc's text. */
 static _Thread_local char refusal[200];
@@ -90,6 +79,20 @@ char *__wrap_strerror(int e) {
     return refusal;
   }
   return __real_strerror(e);
+}
+
+/* The child's pid, or -1 with errno (the host's fork refused: EAGAIN; failed: ENOMEM), whose strerror is the
+ * host's text once. */
+pid_t wtp_fork(int arg) {
+  wtp_before_fork();
+  int32_t pid = wtp_host_fork(arg);
+  wtp_after_fork_parent();
+  if (pid < 0) {
+    refusal_text(-pid);
+    errno = -pid;
+    return -1;
+  }
+  return pid;
 }
 
 /* The child returns here with 0 and every frame above intact; the host has
