@@ -6,14 +6,19 @@
 // exit() on any thread ends the process: the status goes to the exit cell. A
 // blocking read of stdin runs detached, so a stop-the-world never waits for it,
 // between the program's wtp_io_begin and wtp_io_end when it exports them.
-// Each thread's files are its own WASI table's: closed as its job ends.
+// Each thread's files are its own WASI table's: closed as its job ends. A
+// worker's instance of the program serves its next thread (instance-keeper.ts).
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
-import { instantiatePosix, posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
+import { PosixInstanceKeeper } from './instance-keeper.js';
+import { posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
+
+// A pooled worker runs one process's threads one after another: its program instance serves them all.
+const keeper = new PosixInstanceKeeper();
 
 /** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
 export function detached<T>(ctx: ThreadContext, f: () => T): T {
@@ -64,7 +69,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const placement: Placement = child
     ? { kind: 'adopt', stackPointer: child.frames?.stackPointer ?? child.stackTop, tlsBase: child.tlsBase }
     : { kind: 'area', area: d.area };
-  program = await instantiatePosix(d.program, ctx.core, ctx.memory, files,
+  program = await keeper.instantiate(d.program, ctx.core, ctx.memory, files,
     { wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity) }, placement);
   // the forking thread in a fork child: libc's locks and the layer's thread bookkeeping reset, this thread its only one
   if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);
