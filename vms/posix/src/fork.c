@@ -81,11 +81,9 @@ char *__wrap_strerror(int e) {
   return __real_strerror(e);
 }
 
-/* The child's pid, or -1 with errno (the host's fork refused: EAGAIN; failed: ENOMEM), whose strerror is the
- * host's text once. */
-pid_t wtp_fork(int arg) {
-  wtp_before_fork();
-  int32_t pid = wtp_host_fork(arg);
+/* The parent's side of either fork: libc's locks released; the child's pid, or -1 with errno (the host's fork
+ * refused: EAGAIN; failed: ENOMEM; no fork build step: ENOTSUP), whose strerror is the host's text once. */
+static pid_t parent_side(int32_t pid) {
   wtp_after_fork_parent();
   if (pid < 0) {
     refusal_text(-pid);
@@ -93,6 +91,11 @@ pid_t wtp_fork(int arg) {
     return -1;
   }
   return pid;
+}
+
+pid_t wtp_fork(int arg) {
+  wtp_before_fork();
+  return parent_side(wtp_host_fork(arg));
 }
 
 /* The child returns here with 0 and every frame above intact; the host has
@@ -106,13 +109,7 @@ pid_t fork(void) {
   wtp_before_fork();
   int32_t pid = wtp_host_fork_here(fork_data, FORK_DATA_SIZE);
   if (pid == 0) return 0;
-  wtp_after_fork_parent();
-  if (pid < 0) {
-    refusal_text(-pid);
-    errno = -pid;
-    return -1;
-  }
-  return pid;
+  return parent_side(pid);
 }
 
 static pid_t wait_one(pid_t pid, int *status, int nohang) {
