@@ -33,10 +33,10 @@ void lwtc_set_switch_interval(int32_t ms);
 /* Lua's allocator, made safe against a drop request delivered from another thread. */
 void *lwtc_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* Wait detached until *word != value or ms elapse (ms < 0: forever); a safe point on both ends. */
-void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ms);
+/* Wait detached until *word != value or ns elapse (ns < 0: forever): the pthread layer's blocking region. */
+void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ns);
 
-/* The monotonic clock straight from WASI (no libc: callable with the GIL released). */
+/* The monotonic clock straight from WASI. */
 int64_t lwtc_now_ns(void);
 
 /* The interpreter cannot continue (the GIL's owner died): message to fd 2, exit 70. */
