@@ -22,7 +22,7 @@
 // the build.
 //
 // Use: import { asyncifyForFork } from './asyncify-fork.mjs';
-//      await asyncifyForFork({ input, output, imports: ['lua_fork.fork'], passThrough: ['try_call'] });
+//      await asyncifyForFork({ input, output, imports: ['wtp_fork.fork_here'], passThrough: ['try_call'] });
 // or:  node scripts/asyncify-fork.mjs in.wasm out.wasm module.name[,module.name] [passThrough,...]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

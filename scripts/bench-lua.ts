@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { applyEngineFlags } from '../host/node/engine.js';
 import { gzipSync } from 'node:zlib';
 import { CForkThread, WASI_ERRNO } from '../host/c-fork.js';
+import { posixNoForkImports } from '../vms/posix/host/fork.js';
 import { compileLua, createLuaMemory, instantiateLua, runCommand, type LuaModules } from '../vms/lua/host/loader.js';
 import { median, round } from './stats-util.js';
 import { arg, parseArgs } from './args.js';
@@ -56,9 +57,7 @@ export async function wasmRun(modules: LuaModules, program: string): Promise<num
   const sink = (): void => {};
   const errors: Uint8Array[] = [];
   const thread = await instantiateLua(modules, createLuaMemory(), {
-    placement: { kind: 'main' },
     wasi: { args: ['lua', '-e', program], stdout: sink, stderr: (b) => errors.push(b) },
-    imports: { env: { lwtc_spawn: () => -1 } },
   });
   const t0 = performance.now();
   const { status } = runCommand(thread, sink);
@@ -141,12 +140,8 @@ export async function forkPathCost(modules: LuaModules, n: number): Promise<Reco
     end`;
   let out = '';
   const thread = await instantiateLua(modules, memory, {
-    placement: { kind: 'main' },
     wasi: { args: ['lua', '-e', program], stdout: (b) => { out += Buffer.from(b).toString(); }, stderr: (b) => { out += Buffer.from(b).toString(); } },
-    imports: {
-      env: { lwtc_spawn: () => -1 },
-      lua_fork: { fork: () => 1, fork_here: cfork.forkImport, waitpid: () => -WASI_ERRNO.ECHILD, getpid: () => 1, error: () => 0 },
-    },
+    fork: { ...posixNoForkImports(), fork: () => 1, fork_here: cfork.forkImport, getpid: () => 1 },
     cfork,
   });
   if (runCommand(thread, () => {}).status !== 0) throw new Error(`fork path cost: ${out}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds build/lua.wasm: Lua 5.4 from Debian's `lua5.4` source package, linked
-// against the core (docs/LUA.md, docs/EMBEDDING.md "A real C VM").
+// against the core through the pthread layer (scripts/posix-layer.mjs: its
+// libc, its objects, its link; docs/LUA.md, docs/EMBEDDING.md "POSIX threads").
 //
 // The source comes through a private apt configuration (a sources list, lists,
 // cache and state directory under build/lua-src/apt): the system's apt setup is
@@ -20,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { debianSource } from './debian-source.mjs';
 import { asyncifyForFork, WASM_OPT } from './asyncify-fork.mjs';
 import * as toolchain from './wasm-toolchain.mjs';
-import { CLANG_RT, GLOBAL_BASE, MAX_MEMORY, WASI_LIB, have, run } from './wasm-toolchain.mjs';
+import { have, run } from './wasm-toolchain.mjs';
+import { missingTools as missingLayerTools, posixLayer } from './posix-layer.mjs';
 import { answerHelp, envOptions } from './build-options.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,18 +54,12 @@ const FORK_ANYWHERE = opt.LUA_NO_FORK_ANYWHERE ? undefined : OUT.replace(/\.wasm
 
 const CC = opt.LUA_CC;
 const LD = opt.LUA_LD;
-/** The memory lua.wasm declares at least: vms/lua/host/loader.ts LUA_MEMORY_INITIAL_PAGES. */
-const INITIAL_MEMORY = 64 * 65536;
-/** The linked stack: the main thread's C stack (other threads get areas, vms/lua/host/loader.ts). */
-const MAIN_STACK = 1024 * 1024;
-
 function log(msg) { console.log(`build-lua: ${msg}`); }
 function fail(msg) { console.error(`build-lua: ${msg}`); process.exit(1); }
 
 const missing = [
-  !have(CC) && CC, !have(LD) && LD, FORK_ANYWHERE && !fs.existsSync(WASM_OPT) && `${WASM_OPT} (binaryen)`, !have('apt-get') && 'apt-get', !have('dpkg-source') && 'dpkg-source (dpkg-dev)',
-  !fs.existsSync(path.join(WASI_LIB, 'libc.a')) && 'wasi-libc', !fs.existsSync(CLANG_RT) && 'libclang-rt-19-dev-wasm32',
-].filter(Boolean);
+  !have(CC) && CC, !have(LD) && LD, FORK_ANYWHERE && !fs.existsSync(WASM_OPT) && `${WASM_OPT} (binaryen)`, ...missingLayerTools(),
+].filter((m, i, all) => m && all.indexOf(m) === i);
 if (missing.length) {
   if (opt.NEED_LUA) fail(`missing ${missing.join(', ')}`);
   log(`missing ${missing.join(', ')}: build/lua.wasm not built`);
@@ -96,15 +92,15 @@ async function build({ ver, src }) {
   fs.mkdirSync(obj, { recursive: true });
   const shim = path.join(ROOT, 'vms/lua/shim');
   const glue = path.join(ROOT, 'vms/lua/src');
+  // The layer's libc (errno per thread, malloc and stdio locked), its <pthread.h>, its objects and its entry
+  // (wtp_command: constructors, $PWD, main, exit).
+  const layer = await posixLayer({ log, entry: true });
   const cflags = [
-    '--target=wasm32-wasi', `--sysroot=${toolchain.sysroot(path.join(OBJ, 'sysroot'))}`, '-O2',
-    // Threads share the memory: atomics for the core's header and the user header's locks.
-    '-matomics', '-mbulk-memory', '-mmutable-globals', '-ftls-model=local-exec',
+    ...layer.cflags,
     // setjmp/longjmp lowered to Wasm exceptions (no JS, no malloc per pcall): docs/EMBEDDING.md.
     '-mexception-handling', '-mllvm', '-wasm-enable-sjlj',
-    // The shims come before wasi-libc's headers (errno through a function, setjmp.h).
-    '-isystem', path.join(shim, 'include'), `-I${path.join(ROOT, 'include')}`, `-I${glue}`, `-I${luaSrc}`,
-    '-D_WASI_EMULATED_SIGNAL', '-D_WASI_EMULATED_PROCESS_CLOCKS',
+    // The shims come before the libc's headers (setjmp.h, popen, mkstemp).
+    '-isystem', path.join(shim, 'include'), `-I${glue}`, `-I${luaSrc}`,
     // Lua's POSIX configuration (as Debian's build), minus what WASI lacks (shims) — and the user header
     // (lua_lock, lua_unlock, luai_threadyield) when the threads library provides one.
     '-DLUA_USE_POSIX', ...(fs.existsSync(path.join(glue, 'lwtc_user.h')) ? ['-DLUA_USER_H="lwtc_user.h"'] : []),
@@ -132,13 +128,9 @@ async function build({ ver, src }) {
   await parallel(units.map((u) => () => run(CC, [...cflags, ...u.extra, '-c', u.file, '-o', u.out])), width);
 
   const ldflags = [
-    '--no-entry', '--import-memory', '--shared-memory', `--initial-memory=${INITIAL_MEMORY}`, `--max-memory=${MAX_MEMORY}`, `--global-base=${GLOBAL_BASE}`,
-    '-z', `stack-size=${MAIN_STACK}`,
-    // libc.a was built without atomics: its objects do not declare shared-memory support.
-    '--no-check-features',
-    // Each thread's stack pointer and TLS block are set by the host (vms/lua/host/loader.ts).
-    '--export=__wasm_init_tls', '--export=__tls_size', '--export=__tls_align', '--export=__tls_base',
-    '--export=__stack_pointer', '--export=__heap_base', '--export=__data_end', '--export=__wasm_call_ctors',
+    // The layer's: memory placement, the exports its host places threads with, libc's calls under its locks; the
+    // linked stack (1 MiB) is the host instance's, every thread's own comes from the layer's areas.
+    ...layer.ldflags,
     '--export-dynamic', '--strip-debug',
     // vms/lua/shim/empty-path.c: an empty path stays empty, so the WASI call fails it with ENOENT.
     '--wrap=__wasilibc_find_relpath_alloc',
@@ -148,18 +140,14 @@ async function build({ ver, src }) {
     // attributes (wasi-libc's WASI calls, the core's header); tests/lua-build.test.ts checks the list.
     '--error-limit=0',
   ];
-  const libs = [
-    ...units.map((u) => u.out),
-    path.join(WASI_LIB, 'libc.a'), path.join(WASI_LIB, 'libwasi-emulated-process-clocks.a'),
-    path.join(WASI_LIB, 'libwasi-emulated-signal.a'), CLANG_RT,
-  ];
+  const libs = [...units.map((u) => u.out), ...layer.objects, ...layer.libs];
   // Linked beside and renamed: a process starting meanwhile reads the old module or the new one, never half of one.
   const tmp = `${OUT}.${process.pid}.tmp`;
   await run(LD, [...ldflags, ...libs, '-o', tmp]);
   if (FORK_ANYWHERE) {
-    // os.fork under C callbacks: the functions on a path to lua_fork.fork_here instrumented; ltry.c's setjmp
+    // os.fork under C callbacks: the functions on a path to the layer's fork_here instrumented; ltry.c's setjmp
     // function is the one pass-through.
-    const r = asyncifyForFork({ input: tmp, output: FORK_ANYWHERE, imports: ['lua_fork.fork_here'], passThrough: ['try_call'] });
+    const r = asyncifyForFork({ input: tmp, output: FORK_ANYWHERE, imports: ['wtp_fork.fork_here'], passThrough: ['try_call'] });
     log(`${path.relative(ROOT, FORK_ANYWHERE)} (${r.instrumented.length} of ${r.functions} functions instrumented, ${r.outputBytes} bytes)`);
   }
   fs.renameSync(tmp, OUT);

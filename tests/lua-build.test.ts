@@ -42,11 +42,12 @@ if (!built) {
     const m = new WebAssembly.Module(bytes);
     const names = new Set(WebAssembly.Module.exports(m).map((e) => e.name));
     for (const n of ['__stack_pointer', '__tls_base', '__tls_size', '__tls_align', '__wasm_init_tls', '__heap_base', '__data_end',
-      'lwtc_command', 'lwtc_main_tls', 'lwtc_main_tls_size', 'lwtc_area_new', 'lwtc_area_tls', 'lwtc_area_stack_top', 'lwtc_area_free']) {
+      'wtp_command', 'wtp_main_tls', 'wtp_main_tls_size', 'wtp_area_new', 'wtp_area_tls', 'wtp_area_stack_top', 'wtp_area_free',
+      'wtp_set_self', 'wtp_thread_entry', 'wtp_after_fork_child', 'wtp_fork_child', 'lwtc_interrupt', 'wtp_io_begin', 'wtp_io_end']) {
       assert.ok(names.has(n), `missing export ${n}`);
     }
-    assert.equal(sig.exports.get('lwtc_area_new'), { params: ['i32'], results: ['i32'] });
-    assert.equal(sig.exports.get('lwtc_command'), { params: [], results: [] });
+    assert.equal(sig.exports.get('wtp_area_new'), { params: ['i32'], results: ['i32'] });
+    assert.equal(sig.exports.get('wtp_command'), { params: [], results: [] });
   });
 
   test('its data lies above the core\'s and below its heap, its TLS fits the main block', async () => {
@@ -64,7 +65,7 @@ if (!built) {
     assert.ok(core.heap_base() <= 0x20000, `core data ends at ${core.heap_base()}`);
     assert.ok(g('__data_end') > 0x20000 && g('__data_end') <= g('__heap_base'));
     assert.ok(g('__heap_base') <= LUA_MEMORY_INITIAL_PAGES * 65536, 'the data and linked stack fit the initial memory');
-    assert.ok(g('__tls_size') <= (lua.lwtc_main_tls_size as () => number)());
+    assert.ok(g('__tls_size') <= (lua.wtp_main_tls_size as () => number)());
   });
 
   test('the source came from Debian\'s lua5.4 source package, and none of it is in the repository', () => {

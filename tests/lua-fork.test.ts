@@ -1,5 +1,5 @@
-// os.fork, os.waitpid, os.exit and os.getpid from Lua code (vms/lua/src/lfork.c,
-// vms/lua/host/fork.ts; docs/LUA.md "fork"). Each script runs as the
+// os.fork, os.waitpid, os.exit and os.getpid from Lua code (vms/lua/src/lfork.c
+// on the pthread layer's fork; docs/LUA.md "fork"). Each script runs as the
 // wasm-threads-lua command in its own process, so a child's output — on the
 // file descriptors it inherits — is captured with its parent's.
 import { test } from 'uvu';
@@ -61,6 +61,27 @@ luaTest('a fork loop of 100: each child continues from the loop with its own i a
     print("forks", #got, "wrong", bad)`, 200_000);
   assert.is(r.stderr, '');
   assert.is(r.stdout, 'forks\t100\twrong\t0\n');
+  assert.is(r.status, 0);
+});
+
+luaTest('a fork child starts threads of its own (the pthread layer\'s), and a thread forked from ends the child when its function returns', 120_000, async () => {
+  const r = await run(`
+    local pid = os.fork()
+    if pid == 0 then
+      local t = thread.start(function(x) return x + 1 end, 41)
+      local g = os.fork()
+      if g == 0 then os.exit(thread.start(function() return 3 end):join()) end
+      os.exit(t:join() + os.waitpid(g))
+    end
+    print("child", os.waitpid(pid))
+    local forker = thread.start(function()
+      local p = os.fork()
+      if p == 0 then print("in the child's thread") return end
+      return p
+    end)
+    print("thread's child", os.waitpid(forker:join()))`);
+  assert.is(r.stderr, '');
+  assert.equal(lines(r.stdout).sort(), ['child\t45', 'in the child\'s thread', 'thread\'s child\t0'].sort());
   assert.is(r.status, 0);
 });
 

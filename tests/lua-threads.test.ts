@@ -56,7 +56,7 @@ luaTest('lock-guarded counters are exact and tables are shared', 60_000, async (
 });
 
 luaTest('threads started one after another on the workers earlier threads left: each its own stack, files, errors and exit', 120_000, async () => {
-  // a finished thread's worker runs the next with the same lua.wasm instance (loader.ts, LuaInstanceKeeper)
+  // a finished thread's worker runs the next with the same lua.wasm instance (vms/posix/host/instance-keeper.ts)
   const out = path.join(dir, 'reuse');
   const r = await run(`
     local nested = "return " .. string.rep("(", 150) .. "7" .. string.rep(")", 150)

@@ -11,12 +11,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ForkRefusedError, StopTimeoutError, DEFAULT_STOP_TIMEOUT_MS, type Runtime } from '../host/node/index.js';
 import { userWordAddr, handleIndex } from '../host/layout.js';
-import { instantiateLua } from '../vms/lua/host/loader.js';
-import { luaModules } from '../vms/lua/host/node-process.js';
-import { LUA_THREAD_JOB } from '../vms/lua/host/node-build.js';
 import { POSIX_NODE_JOB } from '../vms/posix/host/node-job.js';
-import { captureText, newCapture, startLuaProcess } from '../vms/lua/host/threads.js';
-import { ensureLuaWasm } from './lib/lua-run.js';
+import { captureText, newCapture } from '../vms/lua/host/threads.js';
+import { LUA_WASM, ensureLuaWasm } from './lib/lua-run.js';
 import { posixForkProgram } from './lib/posix-run.js';
 import { startPosixProcess } from '../vms/posix/host/process.js';
 import { CORE_WASM, createRuntime, job, outcome, waitFor, within } from './lib/helpers.js';
@@ -72,22 +69,23 @@ test('createRuntime({ stopTimeoutMs }) governs a worker\'s ctx.stopTheWorld() an
 test('createRuntime({ stopTimeoutMs }) governs a Lua thread\'s os.fork', () =>
   ensureLuaWasm()
     ? within(120_000, async () => {
-      const modules = await luaModules();
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stop-deadline-'));
       const file = path.join(dir, 'fork.lua');
       fs.writeFileSync(file, 'local pid, msg, errno = os.fork()\nif pid == 0 then os.exit(0) end\nprint(tostring(pid), errno, msg)\n');
       const capture = newCapture();
-      const p = await startLuaProcess({
-        modules, args: ['lua', file], capture, job: LUA_THREAD_JOB,
+      const p = await startPosixProcess({
+        core: await WebAssembly.compile(fs.readFileSync(CORE_WASM)),
+        program: await WebAssembly.compile(fs.readFileSync(LUA_WASM)),
+        args: ['lua', file], capture,
         // the straggler spins before lua.c's main starts
         createRuntime: async (o) => {
           const rt = await createRuntime({ ...o, stopTimeoutMs: DEADLINE });
           await straggle(rt);
           return rt;
         },
-        instantiateHost: (memory, imports) => instantiateLua(modules, memory, {
-          placement: { kind: 'main' }, imports, wasi: { args: ['lua'], stdout() {}, stderr() {} },
-        }),
+        job: POSIX_NODE_JOB,
+        fork: { continuation: new URL('../vms/posix/host/fork-continuation.js', import.meta.url), pool: 0 },
+        programUrl: pathToFileURL(LUA_WASM).href,
       });
       assert.is(await p.status, 0, captureText(capture));
       const [pid, errno, ...msg] = captureText(capture).trim().split('\t');

@@ -72,13 +72,11 @@ export async function runLuaHere(args: string[], opts: { root?: string; env?: Re
   const err: Uint8Array[] = [];
   let input = Buffer.from(opts.stdin ?? '');
   const thread = await instantiateLua(modules, createLuaMemory(), {
-    placement: { kind: 'main' },
     wasi: {
       args: ['lua', ...args], env: opts.env ?? {}, stdout: (b) => out.push(b), stderr: (b) => err.push(b),
       stdin: (buf) => { const n = Math.min(buf.length, input.length); buf.set(input.subarray(0, n)); input = input.subarray(n); return n; },
       ...(opts.root ? { preopens: { '/': opts.root }, fs } : {}),
     },
-    imports: { env: { lwtc_spawn: () => -1 } },
   });
   const { status } = runCommand(thread, (b) => err.push(b));
   return { status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };

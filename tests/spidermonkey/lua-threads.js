@@ -1,6 +1,7 @@
 // Lua threads under SpiderMonkey (the js102 shell): build/lua.wasm on the
 // core, the main thread running lua.c's main and one shell worker
-// (evalInWorker) per thread.start, over one shared memory. The WASI shim is
+// (evalInWorker) per thread.start (a pthread_create of the pthread layer:
+// its `wtp` imports), over one shared memory. The WASI shim is
 // the project's own (dist/vms/wasi/wasi.js), evaluated as a script.
 // Plain JS for the shell; spawned by tests/lua-spidermonkey.test.ts, which
 // reads the output.
@@ -48,9 +49,10 @@ function luaHelpers(root) {
     const core = new WebAssembly.Instance(new WebAssembly.Module(read('core.wasm')), { env: { memory, now_ms: () => performance.now() } }).exports;
     const wasi = wasiFor(args).bind(memory);
     const lua = new WebAssembly.Instance(new WebAssembly.Module(read('lua.wasm')), {
-      env: { memory, lwtc_spawn: spawn }, core, wasi_snapshot_preview1: wasi.imports,
+      env: { memory }, core, wasi_snapshot_preview1: wasi.imports,
+      wtp: { spawn, unwind: () => { throw new Error('pthread_exit'); } },
       // no processes in the shell: os.fork fails with ENOSYS (WASI's 52, like lua.wasm's libc; ECHILD 12)
-      lua_fork: { fork: () => -52, fork_here: () => -52, waitpid: () => -12, getpid: () => 1, error: () => 0 },
+      wtp_fork: { fork: () => -52, fork_here: () => -52, waitpid: () => -12, getpid: () => 1, error: () => 0 },
     }).exports;
     return { core, lua };
   }
@@ -61,34 +63,33 @@ const { instantiate, WasiExit } = luaHelpers(ROOT);
 const memory = new WebAssembly.Memory({ initial: 64, maximum: 4096, shared: true });
 const args = ['lua', '-e', os.file.readFile(SCRIPT)]; // no preopens here: the chunk comes as -e
 let nextTid = 100;
-// thread.start on this thread: one shell worker per ticket (the ticket's first word is its area).
-function spawn(ticket) {
-  const area = new Uint32Array(memory.buffer, ticket, 1)[0];
+// pthread_create on this thread: one shell worker per thread (its record's first word is its area).
+function spawn(thread) {
+  const area = new Uint32Array(memory.buffer, thread, 1)[0];
   setSharedObject(memory);
   evalInWorker(`
     const { instantiate, WasiExit } = (${luaHelpers})(${JSON.stringify(ROOT)});
     const memory = getSharedObject();
     const { core, lua } = instantiate(memory, ${JSON.stringify(args)}, () => -1);
-    lua.__stack_pointer.value = lua.lwtc_area_stack_top(${area});
-    lua.__wasm_init_tls(lua.lwtc_area_tls(${area}));
+    lua.__stack_pointer.value = lua.wtp_area_stack_top(${area});
+    lua.__wasm_init_tls(lua.wtp_area_tls(${area}));
     const h = core.register(${nextTid++});
     core.attach(h);
-    lua.lwtc_set_core_self(h);
-    try { lua.lwtc_thread_entry(${ticket}); } catch (e) { if (!(e instanceof WasiExit)) throw e; }
+    try { lua.wtp_thread_entry(${thread}, h); } catch (e) { if (!(e instanceof WasiExit)) throw e; }
     core.detach(h);
     core.unregister(h);
   `);
   return 0;
 }
 const { core, lua } = instantiate(memory, args, spawn);
-lua.__wasm_init_tls(lua.lwtc_main_tls());
+lua.__wasm_init_tls(lua.wtp_main_tls());
 if (core.init(64) < 0) throw new Error('core init');
 const h = core.register(1);
 core.attach(h);
-lua.lwtc_set_core_self(h);
+lua.wtp_set_self(h);
 let status = 0;
 try {
-  lua.lwtc_command();
+  lua.wtp_command();
 } catch (e) {
   if (!(e instanceof WasiExit)) throw e;
   status = e.code;

@@ -23,8 +23,5 @@ export function luaWasmPath(env: Record<string, string | undefined> = process.en
 /** Lua's interpreter loop: one call runs a script's whole main chunk (host/node/engine.ts, vmEngineUse). */
 export const LUA_LOOP = 'luaV_execute';
 
-/** The job module of every Lua thread under Node (thread-job.ts with Node's WASI). */
-export const LUA_THREAD_JOB = new URL('./thread-worker.js', import.meta.url);
-
 /** build/core.wasm. */
 export const CORE_WASM_PATH = path.join(BUILD, 'core.wasm');

@@ -2,7 +2,7 @@
  * (2022) lacks. No processes on WASI: popen and system fail with ENOSYS
  * (io.popen and os.execute report it; os.execute() says no shell).
  * mkstemp/tmpfile create files through the host's preopens (os.tmpname,
- * io.tmpfile). flockfile is weak: a build with a stdio lock replaces it. */
+ * io.tmpfile). flockfile is the pthread layer's (vms/posix/src/libc.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -30,9 +30,6 @@ int system(const char *command) {
   errno = ENOSYS;
   return -1;
 }
-
-__attribute__((weak)) void flockfile(FILE *f) { (void)f; }
-__attribute__((weak)) void funlockfile(FILE *f) { (void)f; }
 
 int mkstemp(char *template) {
   static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

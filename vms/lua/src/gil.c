@@ -1,14 +1,17 @@
 /* The GIL: one interpreter lock for every Lua thread of the process, with a
  * fair hand-off (docs/LUA.md, "Threads").
  *
- * The lock itself is a core mutex, so a thread that dies holding it is seen
- * (E_OWNER_DEAD) instead of leaving the others asleep, and its waiters sleep
- * detached, so a stop-the-world never waits for them. On top of it, the
- * hand-off of CPython's "new GIL": a waiter sleeps at most one switch interval;
- * if no other thread took the lock in that time it asks the holder to drop
- * it. The holder honours the request at its next safe point: it releases, waits
- * (detached, bounded) until another thread has taken the lock, and queues for
- * it again. Without the wait the releaser would win the lock back at once.
+ * The lock is a holder word under a pthread mutex and condition variable of
+ * the pthread layer (vms/posix), whose waits are detached, so a stop-the-world
+ * never waits for a thread queued for it. A waiter that finds the holder's
+ * worker gone (its core slot dead or reused) ends the process: the Lua state
+ * cannot be trusted. On top of it, the hand-off of CPython's "new GIL": waiters
+ * queue in ticket order, and the first of them sleeps at most one switch
+ * interval; if no other thread took the lock in that time it asks the holder
+ * to drop it. The holder honours the request at its next safe point: it
+ * releases, waits (bounded) until another thread has taken the lock, and
+ * queues for it again. Without the wait the releaser would win the lock back
+ * at once.
  *
  * Safe points: lvm.c's checkGC (luai_threadyield, lwtc_user.h) and a count hook
  * of one instruction that the waiter installs on the holder's running state
@@ -18,8 +21,11 @@
  * (lua_sethook's settraps) must not meet a CallInfo being freed: Lua frees them
  * through lwtc_alloc, which waits while a walk is under way, and a state being
  * freed is first removed from the targets (luai_userstatefree). */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wasi/api.h>
 
 #include "lua.h"
@@ -29,10 +35,11 @@
 
 #define EXPORT(n) __attribute__((export_name(#n)))
 
-/* The core's capacity when this module is the first to initialise it. */
+/* The core's capacity when this module is the first to initialise it (a host without a runtime). */
 #define CORE_CAPACITY 64
 
-static _Thread_local int32_t self;
+/* The layer's record of this thread's core handle (vms/posix/src/thread.c). */
+void wtp_set_self(int32_t h);
 
 /* Per core slot: the thread's base state and the state it runs. Written by the
  * owner; read by a thread delivering a drop request, inside a walk. */
@@ -40,11 +47,16 @@ static struct {
   lua_State *root, *cur;
 } targets[WTC_MAX_SLOTS];
 
+/* The lock's words: `holder` and the queue change under `mu`; the others are
+ * atomics read without it (a safe point reads `drop` and `on`). */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv; /* on CLOCK_MONOTONIC: a change of holder, of queue head, a release */
+
 static struct {
-  int32_t lock;        /* core mutex id; 0 while the process has one thread */
+  int32_t on;          /* the process has had a second thread: the lock is taken and given */
   int32_t holder;      /* handle of the holder (0 while released) */
   int32_t last;        /* handle of the last holder: a switch is a change of holder */
-  int32_t switches;    /* bumped at each switch; a dropping holder waits on it */
+  int32_t switches;    /* bumped at each switch; a dropping holder waits for it */
   int32_t drop;        /* a waiter asked the holder to drop the lock */
   int32_t waiters;     /* threads queued for the lock */
   int32_t interval_ms; /* the switch interval */
@@ -57,7 +69,7 @@ static struct {
   int32_t exiting;     /* an orderly exit() is under way on the thread holding the lock */
 } gil = {.interval_ms = 5};
 
-/* Ticket t's waiter (0 until it has written itself in), so a dead one is skipped. */
+/* Ticket t's waiter, so a dead one is skipped. */
 #define QUEUE 256
 static int32_t queue_who[QUEUE];
 
@@ -86,32 +98,34 @@ _Noreturn void lwtc_fatal(const char *msg) {
 
 /* ---- the thread's core handle ------------------------------------------ */
 
-int32_t lwtc_core_register(int32_t tid) {
+/* The layer's (the host registered every thread it started); a host without a
+ * runtime (one instance, no workers) leaves it 0: the first call registers. */
+int32_t lwtc_core_self(void) {
+  int32_t h = wtp_core_handle();
+  if (h > 0) return h;
   int32_t r = wtc_init(CORE_CAPACITY);
   if (r < 0 && r != WTC_E_ALREADY_INIT) return r;
-  if ((r = wtc_register(tid)) < 0) return r;
-  int32_t a = wtc_attach(r);
-  if (a < 0) return a;
-  self = r;
-  return r;
+  if ((h = wtc_register(1)) < 0) return h;
+  if ((r = wtc_attach(h)) < 0) return r;
+  wtp_set_self(h);
+  return h;
 }
 
-int32_t lwtc_core_self(void) { return self > 0 ? self : lwtc_core_register(1); }
+static int32_t self(void) { return wtp_core_handle(); }
 
-/* The host registered this thread (rt.main, a job's ctx): its handle, before any Lua runs. */
-EXPORT(lwtc_set_core_self) void lwtc_set_core_self(int32_t h) { self = h; }
-
-void lwtc_core_unregister(void) {
-  if (self <= 0) return;
-  wtc_detach(self);
-  wtc_unregister(self);
-  self = 0;
+static void reset_lock(void) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&cv, &a);
+  pthread_condattr_destroy(&a);
+  pthread_mutex_init(&mu, NULL);
 }
 
-/* The fork child's thread (the only one): its new handle, and the GIL again
- * (after_fork_child unlocked every lock). */
-EXPORT(lwtc_core_adopt) void lwtc_core_adopt(int32_t h) {
-  self = h;
+/* A fork child's only thread (the forking one, which held the lock): its new
+ * handle holds it, the queue and every other thread's targets are gone. */
+void lwtc_gil_after_fork_child(void) {
+  int32_t h = self();
   for (int i = 0; i < WTC_MAX_SLOTS; i++)
     if (i != (h & 0xff)) targets[i].root = targets[i].cur = NULL;
   STORE(&gil.walker, 0);
@@ -120,18 +134,19 @@ EXPORT(lwtc_core_adopt) void lwtc_core_adopt(int32_t h) {
   STORE(&gil.q_head, 0);
   STORE(&gil.q_tail, 0);
   for (int i = 0; i < QUEUE; i++) queue_who[i] = 0;
-  if (LOAD(&gil.lock) && wtc_lock_acquire(h, gil.lock, 0) < 0) lwtc_fatal("fork child: cannot take the interpreter lock");
-  STORE(&gil.holder, h);
-  STORE(&gil.last, h);
+  reset_lock();
+  if (LOAD(&gil.on)) {
+    STORE(&gil.holder, h);
+    STORE(&gil.last, h);
+  }
 }
 
 /* ---- waits --------------------------------------------------------------- */
 
 void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ns) {
-  int32_t h = self;
-  if (h > 0) wtc_detach(h);
+  int was = wtp_blocking_begin();
   __builtin_wasm_memory_atomic_wait32(word, value, ns < 0 ? -1 : ns);
-  if (h > 0) wtc_attach(h);
+  wtp_blocking_end(was);
 }
 
 /* ---- walks: hooks set on another thread's states -------------------------- */
@@ -153,8 +168,8 @@ static void walk_wait(int32_t want) {
     }
     if (lwtc_handle_gone(w))
       __atomic_compare_exchange_n(&gil.walker, &w, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    else if (self > 0)
-      wtc_poll_fast(self);
+    else if (self() > 0)
+      wtc_poll_fast(self());
   }
 }
 static void walk_begin(int32_t h) { walk_wait(h); }
@@ -193,8 +208,8 @@ void *lwtc_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 }
 
 void lwtc_state_free(lua_State *L1) {
-  int32_t n = wtc_capacity();
-  walk_begin(self > 0 ? self : -1);
+  int32_t n = wtc_capacity(), h = self();
+  walk_begin(h > 0 ? h : -1);
   for (int i = 0; i < n; i++) {
     if (targets[i].root == L1) targets[i].root = NULL;
     if (targets[i].cur == L1) targets[i].cur = NULL;
@@ -221,23 +236,23 @@ EXPORT(lwtc_interrupt) int32_t lwtc_interrupt(int32_t h, int32_t on) {
 /* ---- safe points ---------------------------------------------------------- */
 
 void lwtc_safe_point(lua_State *L) {
-  int32_t h = self;
+  int32_t h = self();
   if (h <= 0) return;
   int i = h & 0xff;
   if (targets[i].cur != L) STORE(&targets[i].cur, L);
   wtc_poll_fast(h);
-  if (LOAD(&gil.drop) && LOAD(&gil.lock)) lwtc_gil_yield(L);
+  if (LOAD(&gil.drop) && LOAD(&gil.on)) lwtc_gil_yield(L);
 }
 
 void lwtc_state_running(lua_State *L) {
-  int32_t h = self;
+  int32_t h = self();
   if (h <= 0) return;
   STORE(&targets[h & 0xff].cur, L);
   if (LOAD(&gil.drop)) arm(L); /* our own state: no walk needed */
 }
 
 void lwtc_thread_root(lua_State *L) {
-  int32_t h = self;
+  int32_t h = self();
   if (h <= 0) return;
   walk_begin(h);
   targets[h & 0xff].root = targets[h & 0xff].cur = L;
@@ -246,31 +261,28 @@ void lwtc_thread_root(lua_State *L) {
 
 /* ---- the lock and its hand-off -------------------------------------------- */
 
-int lwtc_gil_enabled(void) { return LOAD(&gil.lock) != 0; }
+int lwtc_gil_enabled(void) { return LOAD(&gil.on) != 0; }
 
 /* exit() (os.exit, the end of lua.c's main) runs atexit handlers on the
  * exiting thread, which holds the lock and never gives it back: its worker
- * ends with the lock held, and the threads waiting for it are told the owner
- * died. That is an orderly end, not a death mid-update: they end quietly. */
+ * ends with the lock held, and the threads waiting for it find its owner
+ * gone. That is an orderly end, not a death mid-update: they end quietly. */
 static void mark_exiting(void) { STORE(&gil.exiting, 1); }
 
 /* This thread's end while the process exits. The status is not the process's:
  * the exiting thread recorded its own before its worker let the lock go (the
- * host keeps the first exit status, vms/lua/host/threads.ts recordExit). */
+ * host keeps the first exit status). */
 static _Noreturn void end_with_process(void) { __wasi_proc_exit(0); }
 
 int32_t lwtc_gil_enable(lua_State *L) {
-  if (LOAD(&gil.lock)) return 0;
+  if (LOAD(&gil.on)) return 0;
   int32_t h = lwtc_core_self();
   if (h < 0) return h;
-  int32_t id = wtc_lock_create(WTC_LOCK_MUTEX);
-  if (id < 0) return id;
-  int32_t r = wtc_lock_acquire(h, id, 0);
-  if (r < 0) return r;
+  reset_lock();
   STORE(&gil.holder, h);
   STORE(&gil.last, h);
   STORE(&targets[h & 0xff].cur, L);
-  STORE(&gil.lock, id);
+  STORE(&gil.on, 1);
   atexit(mark_exiting);
   return 0;
 }
@@ -287,6 +299,7 @@ static void request_drop(int32_t h) {
   walk_end();
 }
 
+/* Under mu. */
 static void took(lua_State *L, int32_t h) {
   STORE(&gil.holder, h);
   STORE(&gil.drop, 0);
@@ -295,64 +308,98 @@ static void took(lua_State *L, int32_t h) {
     int64_t asked = __atomic_exchange_n(&gil.asked_ns, 0, __ATOMIC_SEQ_CST);
     if (asked) latency_us[__atomic_fetch_add(&gil.latency_n, 1, __ATOMIC_SEQ_CST) % LATENCIES] = (int32_t)((lwtc_now_ns() - asked) / 1000);
     __atomic_fetch_add(&gil.switches, 1, __ATOMIC_SEQ_CST);
-    __builtin_wasm_memory_atomic_notify(&gil.switches, UINT32_MAX);
+    pthread_cond_broadcast(&cv); /* a dropping holder waits for the switch */
   }
   if (L) STORE(&targets[h & 0xff].cur, L);
+}
+
+static struct timespec after_ms(int32_t ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (long)(ms % 1000) * 1000000;
+  if (t.tv_nsec >= 1000000000) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000;
+  }
+  return t;
+}
+
+/* Under mu: the holder's worker is gone. During an orderly exit this thread
+ * ends quietly; otherwise the state cannot be trusted. */
+static void check_holder(void) {
+  int32_t holder = LOAD(&gil.holder);
+  if (holder <= 0 || !lwtc_handle_gone(holder)) return;
+  if (LOAD(&gil.exiting)) end_with_process();
+  lwtc_fatal("a thread died holding the interpreter lock; the Lua state cannot be trusted (exit 70)");
 }
 
 /* Waiters queue in ticket order and only the first of them waits for the
  * lock itself (and asks the holder to drop it), so the lock goes round: a
  * holder that dropped it queues behind every thread that was waiting. */
 void lwtc_gil_acquire(lua_State *L) {
-  int32_t id = LOAD(&gil.lock), h = self;
-  if (!id) return;
-  int32_t r = WTC_E_WOULD_BLOCK;
-  if (LOAD(&gil.q_head) == LOAD(&gil.q_tail)) r = wtc_lock_acquire(h, id, 0); /* nobody queued: try once */
-  if (r == WTC_E_WOULD_BLOCK) {
-    int64_t interval_ns = (int64_t)LOAD(&gil.interval_ms) * 1000000;
-    __atomic_fetch_add(&gil.waiters, 1, __ATOMIC_SEQ_CST);
-    int32_t t = __atomic_fetch_add(&gil.q_tail, 1, __ATOMIC_SEQ_CST);
-    STORE(&queue_who[(uint32_t)t % QUEUE], h);
-    for (int32_t head; (head = LOAD(&gil.q_head)) != t;) {
-      int32_t w = LOAD(&queue_who[(uint32_t)head % QUEUE]);
-      if (w > 0 && lwtc_handle_gone(w)) { /* that waiter died in the queue */
-        if (__atomic_compare_exchange_n(&gil.q_head, &head, head + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-          __builtin_wasm_memory_atomic_notify(&gil.q_head, UINT32_MAX);
-        continue;
-      }
-      lwtc_wait_detached(&gil.q_head, head, interval_ns);
-    }
-    for (;;) {
-      int32_t seen = LOAD(&gil.switches);
-      r = wtc_lock_acquire(h, id, LOAD(&gil.interval_ms)); /* waits detached */
-      if (r != WTC_E_TIMEOUT) break;
-      if (LOAD(&gil.switches) == seen) request_drop(h);
-    }
-    STORE(&queue_who[(uint32_t)t % QUEUE], 0);
-    STORE(&gil.q_head, t + 1);
-    __builtin_wasm_memory_atomic_notify(&gil.q_head, UINT32_MAX);
-    __atomic_fetch_sub(&gil.waiters, 1, __ATOMIC_SEQ_CST);
+  if (!LOAD(&gil.on)) return;
+  int32_t h = self();
+  pthread_mutex_lock(&mu);
+  if (LOAD(&gil.holder) == 0 && LOAD(&gil.q_head) == LOAD(&gil.q_tail)) { /* free, nobody queued */
+    took(L, h);
+    pthread_mutex_unlock(&mu);
+    return;
   }
-  if (r < 0 && LOAD(&gil.exiting)) end_with_process();
-  if (r == WTC_E_OWNER_DEAD || r == WTC_E_NOT_RECOVERABLE)
-    lwtc_fatal("a thread died holding the interpreter lock; the Lua state cannot be trusted (exit 70)");
-  if (r < 0) lwtc_fatal("cannot take the interpreter lock");
+  __atomic_fetch_add(&gil.waiters, 1, __ATOMIC_SEQ_CST);
+  int32_t t = __atomic_fetch_add(&gil.q_tail, 1, __ATOMIC_SEQ_CST);
+  STORE(&queue_who[(uint32_t)t % QUEUE], h);
+  int32_t seen = LOAD(&gil.switches);
+  for (;;) {
+    int32_t head = LOAD(&gil.q_head);
+    if (head == t && LOAD(&gil.holder) == 0) break;
+    check_holder();
+    int32_t w = LOAD(&queue_who[(uint32_t)head % QUEUE]);
+    if (head != t && w > 0 && lwtc_handle_gone(w)) { /* that waiter died in the queue */
+      STORE(&gil.q_head, head + 1);
+      pthread_cond_broadcast(&cv);
+      continue;
+    }
+    struct timespec until = after_ms(LOAD(&gil.interval_ms));
+    int r = pthread_cond_timedwait(&cv, &mu, &until);
+    if (r != ETIMEDOUT || LOAD(&gil.q_head) != t || LOAD(&gil.holder) == 0) continue;
+    if (LOAD(&gil.switches) != seen) {
+      seen = LOAD(&gil.switches);
+      continue;
+    }
+    /* first in line, and the holder kept it a whole interval: ask (outside mu, the walk may wait) */
+    pthread_mutex_unlock(&mu);
+    request_drop(h);
+    pthread_mutex_lock(&mu);
+  }
+  STORE(&queue_who[(uint32_t)t % QUEUE], 0);
+  STORE(&gil.q_head, t + 1);
+  __atomic_fetch_sub(&gil.waiters, 1, __ATOMIC_SEQ_CST);
   took(L, h);
+  pthread_cond_broadcast(&cv); /* the next in line is first now */
+  pthread_mutex_unlock(&mu);
 }
 
 void lwtc_gil_release(void) {
-  int32_t id = LOAD(&gil.lock);
-  if (!id) return;
+  if (!LOAD(&gil.on)) return;
+  pthread_mutex_lock(&mu);
+  if (LOAD(&gil.holder) != self()) lwtc_fatal("the interpreter lock is not held by this thread");
   STORE(&gil.holder, 0);
-  if (wtc_lock_release(self, id) < 0) lwtc_fatal("the interpreter lock is not held by this thread");
+  if (LOAD(&gil.waiters)) pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
 }
 
 void lwtc_gil_yield(lua_State *L) {
-  if (!LOAD(&gil.lock)) return;
+  if (!LOAD(&gil.on)) return;
   int32_t seen = LOAD(&gil.switches);
   lwtc_gil_release();
   /* Bounded: the woken waiter may have been parked by a stop, or gone. */
-  if (LOAD(&gil.waiters) > 0) lwtc_wait_detached(&gil.switches, seen, (int64_t)LOAD(&gil.interval_ms) * 1000000);
+  if (LOAD(&gil.waiters) > 0) {
+    struct timespec until = after_ms(LOAD(&gil.interval_ms));
+    pthread_mutex_lock(&mu);
+    while (LOAD(&gil.switches) == seen && pthread_cond_timedwait(&cv, &mu, &until) != ETIMEDOUT) {}
+    pthread_mutex_unlock(&mu);
+  }
   lwtc_gil_acquire(L);
 }
 
@@ -365,14 +412,8 @@ EXPORT(lwtc_gil_switches) int32_t lwtc_gil_switches(void) { return LOAD(&gil.swi
 EXPORT(lwtc_gil_latency_count) int32_t lwtc_gil_latency_count(void) { return LOAD(&gil.latency_n); }
 EXPORT(lwtc_gil_latencies) int32_t *lwtc_gil_latencies(void) { return latency_us; }
 
-/* The host around a blocking WASI call (a read of stdin): the GIL goes to the
- * others and the thread waits detached. Inside stdio, so two threads must not
- * read one FILE at once (docs/LUA.md). */
-EXPORT(lwtc_blocking_begin) void lwtc_blocking_begin(void) {
-  lwtc_gil_release();
-  if (self > 0) wtc_detach(self);
-}
-EXPORT(lwtc_blocking_end) void lwtc_blocking_end(void) {
-  if (self > 0) wtc_attach(self);
-  lwtc_gil_acquire(NULL);
-}
+/* The layer's thread job around a blocking host call (a read of stdin, which
+ * it makes detached): the GIL goes to the others meanwhile. Inside stdio, so
+ * two threads must not read one FILE at once (docs/LUA.md). */
+EXPORT(wtp_io_begin) void wtp_io_begin(void) { lwtc_gil_release(); }
+EXPORT(wtp_io_end) void wtp_io_end(void) { lwtc_gil_acquire(NULL); }

@@ -6,14 +6,15 @@
 #include <stdint.h>
 #include "lua.h"
 
-/* This thread's core handle; the first call on a thread registers and
- * attaches it (and initialises the core if nobody did). Negative: a core error. */
+/* This thread's core handle: the pthread layer's (the host registered the
+ * thread); where no host did (one instance, no runtime) the first call
+ * registers and attaches it. Negative: a core error. */
 int32_t lwtc_core_self(void);
-/* A worker's registration: sets the handle lwtc_core_self returns. */
-int32_t lwtc_core_register(int32_t tid);
-void lwtc_core_unregister(void);
 /* True once thread h can no longer run: its slot is DEAD, FREE or reused. */
 int lwtc_handle_gone(int32_t h);
+
+/* A fork child's only thread, the forking one: the lock is its own again. */
+void lwtc_gil_after_fork_child(void);
 
 /* Turns the GIL on (before the second thread exists); the caller holds it. */
 int32_t lwtc_gil_enable(lua_State *L);
@@ -32,10 +33,10 @@ void lwtc_set_switch_interval(int32_t ms);
 /* Lua's allocator, made safe against a drop request delivered from another thread. */
 void *lwtc_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* Wait detached until *word != value or ms elapse (ms < 0: forever); a safe point on both ends. */
-void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ms);
+/* Wait detached until *word != value or ns elapse (ns < 0: forever): the pthread layer's blocking region. */
+void lwtc_wait_detached(int32_t *word, int32_t value, int64_t ns);
 
-/* The monotonic clock straight from WASI (no libc: callable with the GIL released). */
+/* The monotonic clock straight from WASI. */
 int64_t lwtc_now_ns(void);
 
 /* The interpreter cannot continue (the GIL's owner died): message to fd 2, exit 70. */

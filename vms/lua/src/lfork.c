@@ -3,26 +3,29 @@
  * Wasm cannot copy its own call stack, so a fork happens where no frame of the
  * VM is live: os.fork yields, and every yield unwinds the VM's C frames (Lua
  * 5.4 resumes Lua frames, pcall and coroutines from its CallInfo chain, not
- * from the C stack). The yield reaches the loop in drive(), which asks the
- * host to fork (host/fork, a stop-the-world copy of the memory); the parent
- * resumes the coroutine with the child's pid, the child resumes the same
- * coroutine from the copied heap with 0 (lwtc_fork_child). The VM pays nothing
- * for this until a fork happens.
+ * from the C stack). The yield reaches the loop in drive(), which forks
+ * through the pthread layer's wtp_fork (libc's locks held across a
+ * stop-the-world copy of the memory, host/fork); the parent resumes the
+ * coroutine with the child's pid, the child resumes the same coroutine from
+ * the copied heap with 0 (wtp_fork_child). The VM pays nothing for this until
+ * a fork happens.
  *
  * A fork yielded inside a user coroutine is passed out by that coroutine's
  * resumer (the coroutine.resume and coroutine.wrap here) and the pid passed
  * back in. A Lua function called by a C function without a continuation (a
  * string.gsub or table.sort callback, a metamethod called from C, require)
- * cannot yield: there os.fork calls the host's fork_here, which forks with
+ * cannot yield: there os.fork calls the layer's fork(), which forks with
  * every C frame live (host/c-fork.ts: asyncify unwinds and rewinds them) in
  * the fork-anywhere build (scripts/asyncify-fork.mjs), and refuses in the
  * default build, whose interpreter loop runs without asyncify's cost
  * (docs/LUA.md gives the figures of both). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wasi/api.h>
 
 #include "lauxlib.h"
@@ -31,23 +34,22 @@
 #include "gil.h"
 #include "lfork.h"
 
-#define IMPORT(name) __attribute__((import_module("lua_fork"), import_name(#name)))
 #define EXPORT(name) __attribute__((export_name(#name)))
 
-/* Forks the calling thread: the child's pid, or -errno (the text by error()).
- * `co` and `from` travel to the child, which resumes `co` (lwtc_fork_child). */
-IMPORT(fork) int32_t lwtc_host_fork(int32_t co, int32_t from);
-/* Exit status of child `pid` (its code, or 128 + signal); -1 while it runs
- * (nohang); otherwise -errno. Waits with the thread detached. */
-/* Forks the calling thread with every frame on its stack (host/c-fork.ts):
- * the child's pid in the parent, 0 in the child (which returns here with the
- * same frames above), or -errno; -ENOTSUP in a build without asyncify. `data`
- * holds this thread's unwound frames while the host forks. */
-IMPORT(fork_here) int32_t lwtc_host_fork_here(void *data, int32_t size);
-IMPORT(waitpid) int32_t lwtc_host_waitpid(int32_t pid, int32_t nohang);
-IMPORT(getpid) int32_t lwtc_host_getpid(void);
-/* Copies the last failure's text into buf (at most len bytes); its length. */
-IMPORT(error) int32_t lwtc_host_error(char *buf, int32_t len);
+/* What the child of a fork from the driver resumes (wtp_fork_child): per
+ * thread, so the child finds it in the forking thread's copied TLS block. */
+static _Thread_local struct { lua_State *co, *from; } resume_in;
+/* Set on the thread that forked, in the child: its function's end is the child's end. */
+static _Thread_local int32_t forked;
+
+int lwtc_forked(void) { return forked; }
+
+/* The child's side of either fork, before any Lua runs there: the interpreter
+ * lock is the forking thread's. */
+static void after_fork_child(void) {
+  forked = 1;
+  lwtc_gil_after_fork_child();
+}
 
 /* A yield of this one value asks the driver for a fork. */
 static const char fork_mark = 'f';
@@ -59,50 +61,44 @@ static const char refused_mark = 'r';
   "from C, require, ...) in this build: the fork-anywhere build can (WASM_THREADS_LUA_FORK=anywhere, "   \
   "docs/LUA.md); or call os.fork outside the callback (inside pcall, coroutines and nested Lua calls it works)"
 
-/* Room for the frames a fork under a callback unwinds: 1.2 KiB under one
- * string.gsub callback, about 300 bytes per further level (46 KiB at 150;
- * Lua allows 200 C levels). From malloc on this thread's first such fork,
- * under the interpreter lock; the child keeps it. */
-#define FORK_DATA_SIZE (512 * 1024)
-static _Thread_local void *fork_data;
 #define NO_DRIVER "os.fork: this code was not started by lwtc_pcallk, the fork-aware call (docs/EMBEDDING.md)"
 
 /* The innermost root coroutine running on this thread (drive() sets it). */
 static _Thread_local lua_State *cur_root;
 
-/* The host's text of its last failure, prefixed with `what` unless it names it already. */
-static void push_host_error(lua_State *L, const char *what) {
-  char buf[256];
+/* The text of errno `e` (the host's words for a refused fork: the layer's
+ * strerror), prefixed with `what` unless it names it already. */
+static void push_host_error(lua_State *L, const char *what, int e) {
+  const char *text = strerror(e);
   size_t w = strlen(what);
-  int32_t n = lwtc_host_error(buf, (int32_t)sizeof buf);
-  if (n < 0) n = 0;
-  if (n > (int32_t)sizeof buf) n = (int32_t)sizeof buf;
-  if ((size_t)n > w && memcmp(buf, what, w) == 0 && buf[w] == ':') {
-    lua_pushlstring(L, buf, (size_t)n);
+  if (strlen(text) > w && memcmp(text, what, w) == 0 && text[w] == ':') {
+    lua_pushstring(L, text);
     return;
   }
-  lua_pushfstring(L, "%s: ", what);
-  lua_pushlstring(L, buf, (size_t)n);
-  lua_concat(L, 2);
+  lua_pushfstring(L, "%s: %s", what, text);
 }
 
 /* ---- the driver ------------------------------------------------------------------------- */
 
-/* What os.fork returns for the host's result: the pid, or nil + message + errno. */
+/* What os.fork returns for fork's result: the pid, or nil + message + errno. */
 static int push_fork_result(lua_State *L, int32_t pid) {
   if (pid >= 0) {
     lua_pushinteger(L, pid);
     return 1;
   }
+  int e = errno;
   lua_pushnil(L);
-  push_host_error(L, "fork");
-  lua_pushinteger(L, -pid);
+  push_host_error(L, "fork", e);
+  lua_pushinteger(L, e);
   return 3;
 }
 
-/* The parent's side of one fork: the values os.fork returns, pushed on co. */
+/* The parent's side of one fork: the values os.fork returns, pushed on co.
+ * The child starts in wtp_fork_child on this thread's stack, fresh. */
 static int fork_now(lua_State *co, lua_State *from) {
-  return push_fork_result(co, lwtc_host_fork((int32_t)(uintptr_t)co, (int32_t)(uintptr_t)from));
+  resume_in.co = co;
+  resume_in.from = from;
+  return push_fork_result(co, wtp_fork(0));
 }
 
 /* Resumes root coroutine co until it finishes, forking for every fork it
@@ -228,8 +224,11 @@ void lwtc_fork_thread_exit(lua_State *T, int ok) {
  * often as it asks, then ends as the process would have after that call:
  * an error is reported as lua.c reports it (status 1), the state is closed
  * and exit() flushes stdio. Only the forking thread lives here. */
-EXPORT(lwtc_fork_child) int32_t lwtc_fork_child(lua_State *co, lua_State *from) {
+EXPORT(wtp_fork_child) int32_t wtp_fork_child(int32_t arg) {
   int nres = 0, status, code = EXIT_SUCCESS;
+  lua_State *co = resume_in.co, *from = resume_in.from;
+  (void)arg;
+  after_fork_child();
   cur_root = NULL; /* the parent's, copied with this thread's TLS block */
   lua_pushinteger(co, 0);
   status = drive(from, co, 1, &nres);
@@ -246,15 +245,9 @@ EXPORT(lwtc_fork_child) int32_t lwtc_fork_child(lua_State *co, lua_State *from) 
 
 /* A fork with the C frames of this thread live: the values os.fork returns. */
 static int fork_here(lua_State *L) {
-  int32_t pid;
-  if (fork_data == NULL && (fork_data = malloc(FORK_DATA_SIZE)) == NULL) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "fork: not enough memory");
-    lua_pushinteger(L, ENOMEM);
-    return 3;
-  }
-  pid = lwtc_host_fork_here(fork_data, FORK_DATA_SIZE);
-  if (pid == -ENOTSUP) return luaL_error(L, NOT_HERE);
+  pid_t pid = fork(); /* the layer's: the frames of this thread unwound and rewound in both processes */
+  if (pid == 0) after_fork_child();
+  if (pid < 0 && errno == ENOTSUP) return luaL_error(L, NOT_HERE);
   return push_fork_result(L, pid);
 }
 
@@ -280,7 +273,7 @@ static int os_waitpid(lua_State *L) {
   lua_Integer pid = luaL_checkinteger(L, 1);
   const char *opt = luaL_optstring(L, 2, "");
   int nohang = strcmp(opt, "nohang") == 0;
-  int32_t r;
+  int r, e, running = 0;
   luaL_argcheck(L, nohang || opt[0] == '\0', 2, "expected \"nohang\"");
   if (pid <= 0 || pid > INT32_MAX) {
     lua_pushnil(L);
@@ -289,21 +282,22 @@ static int os_waitpid(lua_State *L) {
     return 3;
   }
   if (!nohang) lwtc_gil_release(); /* the other threads run while this one waits (detached) */
-  r = lwtc_host_waitpid((int32_t)pid, nohang);
+  r = wtp_waitpid((int)pid, nohang, &running);
+  e = errno;
   if (!nohang) lwtc_gil_acquire(L);
-  if (r >= 0) {
+  if (r >= 0 && !running) {
     lua_pushinteger(L, r);
     return 1;
   }
   lua_pushnil(L);
-  if (r == -1) return 1; /* still running */
-  push_host_error(L, "waitpid");
-  lua_pushinteger(L, -r);
+  if (running) return 1; /* still running */
+  push_host_error(L, "waitpid", e);
+  lua_pushinteger(L, e);
   return 3;
 }
 
 static int os_getpid(lua_State *L) {
-  lua_pushinteger(L, lwtc_host_getpid());
+  lua_pushinteger(L, getpid());
   return 1;
 }
 

@@ -21,4 +21,7 @@ void lwtc_open_fork(lua_State *L);
  * For a fork under a callback in a thread's function (lthread.c). */
 void lwtc_fork_thread_exit(lua_State *T, int ok);
 
+/* True on the thread that forked, in the child (where it was the only thread). */
+int lwtc_forked(void);
+
 #endif

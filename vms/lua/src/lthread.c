@@ -1,11 +1,13 @@
 /* The `thread` library: Lua threads on workers, one global state (docs/LUA.md,
- * "Threads"). A thread is a lua_newthread of the caller's state run by a new
- * worker that the host starts for its ticket (env.lwtc_spawn). Every wait here
- * gives the GIL up first and sleeps detached, so neither the holder's work nor
- * a stop-the-world waits for it; no libc runs while the GIL is released. */
+ * "Threads"). A thread is a lua_newthread of the caller's state run by a
+ * pthread of the pthread layer (vms/posix: the host starts a worker for it).
+ * Every wait here gives the GIL up first and sleeps detached, so neither the
+ * holder's work nor a stop-the-world waits for it. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lauxlib.h"
 #include "lua.h"
@@ -13,33 +15,24 @@
 #include "gil.h"
 #include "lfork.h"
 
-#define EXPORT(n) __attribute__((export_name(#n)))
-
 /* lua_pcallk as lua.c's main calls it (main.c; the fork library's version
  * lets os.fork run from a thread's function too). */
 int lwtc_pcallk(lua_State *L, int nargs, int nresults, int msgh, lua_KContext ctx, lua_KFunction k);
 
-/* Start a worker that calls lwtc_thread_entry(ticket): 0, or negative. */
-int32_t lwtc_spawn(int32_t ticket) __attribute__((import_module("env"), import_name("lwtc_spawn")));
-
 #define MAX_THREADS 64
-#define STACK_SIZE (256 * 1024) /* a worker's C stack */
-
-/* vms/lua/src/main.c: a thread area (header, TLS block, stack), from malloc. */
-uintptr_t lwtc_area_new(uint32_t stack_size);
+#define STACK_SIZE (256 * 1024) /* a thread's C stack */
 
 enum { T_FREE, T_STARTING, T_RUNNING, T_DONE, T_DIED };
 
-/* Shared with vms/lua/host/thread-worker.ts, which reads the first fields by offset. */
 struct ticket {
-  uint32_t area;      /* +0  the worker's stack + TLS area */
-  uint32_t spare;     /* +4 */
-  int32_t handle;     /* +8  the worker's core handle once registered */
-  int32_t state;      /* +12 T_* */
-  int32_t tid;        /* +16 thread.id() */
+  pthread_t thread;
+  int32_t handle;     /* the worker's core handle once it runs */
+  int32_t state;      /* T_* */
+  int32_t tid;        /* thread.id() */
   int32_t ok;         /* the function returned (else its error is on T's stack) */
   int32_t ref;        /* registry reference anchoring T */
   int32_t held;       /* a Lua handle still refers to this ticket */
+  int32_t reaped;     /* joined or detached: the layer owns what is left of the pthread */
   lua_State *T;
 };
 static struct ticket tickets[MAX_THREADS];
@@ -68,13 +61,33 @@ static struct ticket *free_ticket(lua_State *L) {
   for (int i = 0; i < MAX_THREADS; i++) {
     struct ticket *t = &tickets[i];
     int32_t s = LOAD(&t->state);
-    /* a finished worker's area is free once its slot is gone: the job has returned */
-    if (s == T_FREE || (s >= T_DONE && !t->held && (!LOAD(&t->handle) || lwtc_handle_gone(t->handle)))) {
+    if (s == T_FREE || (s >= T_DONE && !t->held && t->reaped)) {
       if (s != T_FREE && t->ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
       t->ref = LUA_NOREF;
       return t;
     }
   }
+  return NULL;
+}
+
+/* A thread's whole life on its pthread. In a fork child whose forking thread
+ * ran it (a fork under a callback rewinds this function), its return ends the
+ * process, with lua.c's report of an error (lfork.c). */
+static void *thread_main(void *arg) {
+  struct ticket *t = arg;
+  STORE(&t->handle, lwtc_core_self());
+  my_tid = t->tid;
+  lua_State *T = t->T;
+  lwtc_gil_acquire(T);
+  lwtc_thread_root(T);
+  STORE(&t->state, T_RUNNING);
+  int st = lwtc_pcallk(T, lua_gettop(T) - 1, LUA_MULTRET, 0, 0, NULL);
+  t->ok = st == LUA_OK;
+  if (lwtc_forked()) lwtc_fork_thread_exit(T, t->ok);
+  lwtc_thread_root(NULL);
+  STORE(&t->state, T_DONE);
+  __builtin_wasm_memory_atomic_notify(&t->state, UINT32_MAX);
+  lwtc_gil_release();
   return NULL;
 }
 
@@ -85,11 +98,6 @@ static int t_start(lua_State *L) {
   if (r < 0) return luaL_error(L, "thread.start: cannot create the interpreter lock (%d)", (int)r);
   struct ticket *t = free_ticket(L);
   if (!t) return luaL_error(L, "thread.start: more than %d threads", MAX_THREADS);
-  if (!t->area) {
-    uintptr_t a = lwtc_area_new(STACK_SIZE);
-    if (!a) return luaL_error(L, "thread.start: out of memory");
-    t->area = (uint32_t)a;
-  }
   int n = lua_gettop(L);
   lua_State *T = lua_newthread(L);
   t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -98,6 +106,7 @@ static int t_start(lua_State *L) {
   t->tid = ++next_tid;
   t->ok = 0;
   t->held = 1;
+  t->reaped = 0;
   STORE(&t->handle, 0);
   STORE(&t->state, T_STARTING);
   struct handle *u = lua_newuserdatauv(L, sizeof *u, 0);
@@ -105,42 +114,17 @@ static int t_start(lua_State *L) {
   u->tid = t->tid;
   u->joined = 0;
   luaL_setmetatable(L, HANDLE);
-  if ((r = lwtc_spawn((int32_t)(uintptr_t)t)) < 0) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, STACK_SIZE);
+  r = pthread_create(&t->thread, &attr, thread_main, t);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
     STORE(&t->state, T_DIED);
+    t->reaped = 1;
     return luaL_error(L, "thread.start: the host cannot start a worker (%d)", (int)r);
   }
   return 1;
-}
-
-/* A worker's whole life, called by its job (thread-worker.ts) once the job's
- * handle is set (lwtc_set_core_self); the job unregisters afterwards. */
-EXPORT(lwtc_thread_entry) int32_t lwtc_thread_entry(struct ticket *t) {
-  int32_t h = lwtc_core_self();
-  if (h < 0) {
-    STORE(&t->state, T_DIED);
-    __builtin_wasm_memory_atomic_notify(&t->state, UINT32_MAX);
-    return h;
-  }
-  STORE(&t->handle, h);
-  my_tid = t->tid;
-  lua_State *T = t->T;
-  lwtc_gil_acquire(T);
-  lwtc_thread_root(T);
-  STORE(&t->state, T_RUNNING);
-  int st = lwtc_pcallk(T, lua_gettop(T) - 1, LUA_MULTRET, 0, 0, NULL);
-  t->ok = st == LUA_OK;
-  lwtc_thread_root(NULL);
-  STORE(&t->state, T_DONE);
-  __builtin_wasm_memory_atomic_notify(&t->state, UINT32_MAX);
-  lwtc_gil_release();
-  return st;
-}
-
-/* A fork child whose forking thread ran this ticket, after its function
- * returned there (a fork under a callback rewinds lwtc_thread_entry itself):
- * the process ends, with lua.c's report of an error (lfork.c). */
-EXPORT(lwtc_fork_thread_end) void lwtc_fork_thread_end(struct ticket *t) {
-  lwtc_fork_thread_exit(t->T, t->ok);
 }
 
 /* With the GIL released: until the ticket's state is at least `least`. A
@@ -165,14 +149,15 @@ static int h_join(lua_State *L) {
   struct ticket *t = &tickets[u->idx];
   if (u->joined) return luaL_error(L, "join: thread %d was already joined", (int)u->tid);
   if (u->tid == my_tid) return luaL_error(L, "join: a thread cannot join itself");
-  if (LOAD(&t->state) < T_DONE) {
-    lwtc_gil_release();
-    wait_state(t, T_DONE);
-    lwtc_gil_acquire(L);
-  }
+  void *result = NULL;
+  lwtc_gil_release();
+  int r = pthread_join(t->thread, &result); /* PTHREAD_CANCELED: its worker was terminated */
+  lwtc_gil_acquire(L);
   u->joined = 1;
+  t->reaped = 1;
+  int died = r != 0 || result == PTHREAD_CANCELED || LOAD(&t->state) != T_DONE;
+  if (died) STORE(&t->state, T_DIED);
   lua_State *T = t->T;
-  int died = LOAD(&t->state) == T_DIED;
   int n = died ? 0 : t->ok ? lua_gettop(T) : 1;
   if (n && !lua_checkstack(L, n)) return luaL_error(L, "join: too many results");
   lua_xmove(T, L, n);
@@ -186,7 +171,12 @@ static int h_join(lua_State *L) {
 
 static int h_gc(lua_State *L) {
   struct handle *u = luaL_checkudata(L, 1, HANDLE);
-  if (!u->joined) tickets[u->idx].held = 0; /* its Lua thread is unanchored when the ticket is reused */
+  if (!u->joined) { /* its Lua thread is unanchored when the ticket is reused; the layer reclaims the pthread */
+    struct ticket *t = &tickets[u->idx];
+    t->held = 0;
+    if (!t->reaped) pthread_detach(t->thread);
+    t->reaped = 1;
+  }
   return 0;
 }
 
@@ -265,10 +255,10 @@ static int t_sleep(lua_State *L) {
     if (lwtc_gil_enabled()) lwtc_gil_yield(L);
     return 0;
   }
-  int64_t deadline = lwtc_now_ns() + (int64_t)(s * 1e9);
-  int32_t word = 0;
+  struct timespec d = {.tv_sec = 1000000000, .tv_nsec = 0}; /* a longer sleep: 31 years */
+  if (s < 1e9) d.tv_sec = (time_t)s, d.tv_nsec = (long)((s - (double)d.tv_sec) * 1e9);
   lwtc_gil_release();
-  for (int64_t left; (left = deadline - lwtc_now_ns()) > 0;) lwtc_wait_detached(&word, 0, left);
+  nanosleep(&d, NULL); /* the layer's: a detached wait */
   lwtc_gil_acquire(L);
   return 0;
 }
@@ -296,13 +286,15 @@ static int t_switchinterval(lua_State *L) {
 }
 
 /* lua_close: the state goes away, so the threads still running finish first
- * (like Python's interpreter exit). os.exit ends the process at once. */
+ * (like Python's interpreter exit). os.exit ends the process at once. The
+ * closing thread's own ticket is skipped: a fork child whose forking thread
+ * ran one closes the state from that thread. */
 static int t_atclose(lua_State *L) {
   closing = 1;
   if (!lwtc_gil_enabled()) return 0;
   lwtc_gil_release();
   for (int i = 0; i < MAX_THREADS; i++)
-    if (LOAD(&tickets[i].state) != T_FREE) wait_state(&tickets[i], T_DONE);
+    if (LOAD(&tickets[i].state) != T_FREE && tickets[i].tid != my_tid) wait_state(&tickets[i], T_DONE);
   lwtc_gil_acquire(L);
   return 0;
 }

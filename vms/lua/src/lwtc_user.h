@@ -2,10 +2,11 @@
  *
  * The GIL (gil.c) is held by whichever thread runs Lua, across C functions too:
  * lua_lock/lua_unlock stay empty because Lua's own unlock points (around every
- * C function, every API call, every hook) are too fine to release at, and a C
- * function that runs libc (print, io.write, string.format, malloc) must not
- * share malloc's or stdio's state with another thread. The lock changes hands
- * only at the safe points below and in the thread library's blocking calls. */
+ * C function, every API call, every hook) are too fine to release at: a C
+ * function (print, io.write, table.sort) would see another thread change the
+ * state it is using, and two threads' writes would interleave within a line.
+ * The lock changes hands only at the safe points below and in the thread
+ * library's blocking calls. */
 #ifndef LWTC_USER_H
 #define LWTC_USER_H
 

@@ -96,18 +96,25 @@ export function posixForkImports(forker: () => PosixForker, view: () => { progra
     const d = describe();
     return forkWith({ arg: 0, stackTop: v.stackTop, tlsBase: frames.tlsBase, program: d.program, args: d.args.slice(0, 1), frames });
   }, forkErrno);
+  // the text of the last failed fork of either kind (`error`)
+  let lastError = '';
   const imports = {
     fork(arg: number): number {
       try {
         const v = view();
         return forkWith({ arg, stackTop: v.stackTop, tlsBase: v.program.__tls_base.value as number, ...describe() });
       } catch (e) {
+        lastError = e instanceof Error ? e.message : String(e);
         return -forkErrno(e);
       }
     },
-    fork_here: cfork.forkImport,
+    fork_here(data: number, size: number): number {
+      const r = cfork.forkImport(data, size);
+      if (r < 0) lastError = cfork.lastError;
+      return r;
+    },
     error(buf: number, len: number): number {
-      const text = cfork.lastError.startsWith('fork: this build cannot fork') && refusal ? `${cfork.lastError}; ${refusal}` : cfork.lastError;
+      const text = lastError.startsWith('fork: this build cannot fork') && refusal ? `${lastError}; ${refusal}` : lastError;
       const bytes = new TextEncoder().encode(text);
       const n = Math.min(bytes.length, len);
       new Uint8Array(memory().buffer, buf, n).set(bytes.subarray(0, n));

@@ -121,18 +121,27 @@ export interface PosixImports {
   wtp_io?: Record<string, (...args: number[]) => number>;
 }
 
-/** Instantiates the program for one thread over `core`'s memory and places its stack and TLS block. */
-export async function instantiatePosix(program: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory,
-  wasi: Wasi, imports: PosixImports, placement: Placement): Promise<PosixExports> {
-  const instance = await WebAssembly.instantiate(program, {
+/** The import object of one thread's instance of the program. */
+export function posixImportObject(core: CoreExports, memory: WebAssembly.Memory, wasi: Wasi, imports: PosixImports): Record<string, Record<string, unknown>> {
+  return {
     env: { memory },
-    core: core as unknown as WebAssembly.ModuleImports,
+    core: core as unknown as Record<string, unknown>,
     wtp: imports.wtp,
     wtp_fork: imports.wtp_fork ?? posixNoForkImports(),
     wtp_io: imports.wtp_io ?? posixNoIoImports(),
-    wasi_snapshot_preview1: wasi.bind(memory).imports as unknown as WebAssembly.ModuleImports,
-  } as WebAssembly.Imports);
-  const x = instance.exports as unknown as PosixExports;
+    wasi_snapshot_preview1: wasi.bind(memory).imports as unknown as Record<string, unknown>,
+  };
+}
+
+/** Instantiates the program for one thread over `core`'s memory and places its stack and TLS block. */
+export async function instantiatePosix(program: WebAssembly.Module, core: CoreExports, memory: WebAssembly.Memory,
+  wasi: Wasi, imports: PosixImports, placement: Placement): Promise<PosixExports> {
+  const instance = await WebAssembly.instantiate(program, posixImportObject(core, memory, wasi, imports) as WebAssembly.Imports);
+  return placePosix(instance.exports as unknown as PosixExports, placement);
+}
+
+/** Sets an instance's stack pointer and TLS block for the thread it runs next. */
+export function placePosix(x: PosixExports, placement: Placement): PosixExports {
   if (placement.kind === 'linked') {
     if ((x.__tls_size.value as number) > x.wtp_main_tls_size()) throw new RangeError('the program\'s TLS does not fit the static block');
     x.__wasm_init_tls(x.wtp_main_tls());
@@ -148,6 +157,11 @@ export async function instantiatePosix(program: WebAssembly.Module, core: CoreEx
 
 export interface PosixProcess {
   rt: Runtime;
+  /**
+   * The program on the host's own thread, which never runs it: for exports a host calls from its thread (Lua's
+   * lwtc_interrupt before a stop-the-world).
+   */
+  host: PosixExports;
   /** Resolves with the exit status. */
   status: Promise<number>;
   /**
@@ -246,7 +260,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     killed = true;
     recordExit(exitCell, code);
   };
-  return { rt, status, kill };
+  return { rt, host, status, kill };
 }
 
 /**

@@ -4,8 +4,10 @@
 // 'main', through the layer's wtp_command), one pthread (role 'thread'), or,
 // in a fork child, the forking thread continuing (role 'child', fork-child.ts).
 // exit() on any thread ends the process: the status goes to the exit cell. A
-// blocking read of stdin runs detached, so a stop-the-world never waits for it.
-// Each thread's files are its own WASI table's: closed as its job ends.
+// blocking read of stdin runs detached, so a stop-the-world never waits for it,
+// between the program's wtp_io_begin and wtp_io_end when it exports them.
+// Each thread's files are its own WASI table's: closed as its job ends. A
+// worker's instance of the program serves its next thread (instance-keeper.ts).
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
@@ -13,7 +15,11 @@ import { appendCapture, recordExit } from '../../lua/host/threads.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { posixIoImports } from './spawn.js';
-import { instantiatePosix, posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
+import { PosixInstanceKeeper } from './instance-keeper.js';
+import { posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
+
+// A pooled worker runs one process's threads one after another: its program instance serves them all.
+const keeper = new PosixInstanceKeeper();
 
 /** Runs `f` detached from the core when this thread is attached (only the owner moves its own slot). */
 export function detached<T>(ctx: ThreadContext, f: () => T): T {
@@ -41,11 +47,21 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     options.stdout = (b) => appendOutput(output, 1, b);
     options.stderr = (b) => appendOutput(output, 2, b);
   }
-  const stdin = options.stdin;
-  if (stdin) options.stdin = (buf) => detached(ctx, () => stdin(buf));
-  const blocking = <T>(f: () => T): T => detached(ctx, f);
-  options.blocking = blocking;
   let program: PosixExports | undefined = undefined;
+  // A wait of the thread's WASI (a read of stdin or of a pipe, a poll, a spawn's call): detached, and a VM that holds a
+  // lock of its own across its C calls (Lua's GIL) gives it up around it (wtp_io_begin/end).
+  const blocking = <T>(f: () => T): T => {
+    const io = program as { wtp_io_begin?: () => void; wtp_io_end?: () => void } | undefined;
+    io?.wtp_io_begin?.();
+    try {
+      return detached(ctx, f);
+    } finally {
+      io?.wtp_io_end?.();
+    }
+  };
+  options.blocking = blocking;
+  const stdin = options.stdin;
+  if (stdin) options.stdin = (buf) => blocking(() => stdin(buf));
   const { programUrl, child } = d;
   // a fork child's first thread has the forking thread's stack: no frame of it lives on above the fork's
   const stackTop = () => (child ? child.stackTop : program!.wtp_area_stack_top(d.area));
@@ -57,11 +73,10 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const placement: Placement = child
     ? { kind: 'adopt', stackPointer: child.frames?.stackPointer ?? child.stackTop, tlsBase: child.tlsBase }
     : { kind: 'area', area: d.area };
-  program = await instantiatePosix(d.program, ctx.core, ctx.memory, files,
-    {
-      wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity),
-      wtp_io: posixIoImports(ctx.memory, () => files, d.processChannel, blocking),
-    }, placement);
+  program = await keeper.instantiate(d.program, ctx.core, ctx.memory, files, {
+    wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity),
+    wtp_io: posixIoImports(ctx.memory, () => files, d.processChannel, blocking),
+  }, placement);
   // the forking thread in a fork child: libc's locks and the layer's thread bookkeeping reset, this thread its only one
   if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);
   else program.wtp_set_self(ctx.handle);

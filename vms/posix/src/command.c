@@ -1,5 +1,5 @@
-/* The process entry of a program on the layer (not of a VM with its own,
- * such as Lua's lwtc_command): on the first thread's instance once its stack
+/* The process entry of a program on the layer (Lua, CPython and the tests'
+ * C programs link it): on the first thread's instance once its stack
  * and TLS block are placed, constructors once per process (wasi-libc's reads
  * the preopens), the working directory from $PWD (wasi-libc resolves relative
  * paths against its own, "/" by default), main through wasi-libc's argument

@@ -32,17 +32,6 @@ int32_t wtp_host_fork_error(char *buf, int32_t len) __attribute__((import_module
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);
 
-/* The child's pid, or -1 with errno (the host's fork refused: EAGAIN; failed: ENOMEM). */
-pid_t wtp_fork(int arg) {
-  wtp_before_fork();
-  int32_t pid = wtp_host_fork(arg);
-  wtp_after_fork_parent();
-  if (pid < 0) {
-    errno = -pid;
-    return -1;
-  }
-  return pid;
-}
 
 /* Child pid's wait status; -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
 static int wait_status(pid_t pid, int nohang, int *running) {
@@ -71,7 +60,7 @@ int wtp_waitpid(pid_t pid, int nohang, int *running) {
 #define FORK_DATA_SIZE (256 * 1024)
 static _Thread_local void *fork_data;
 
-/* Why the thread's last fork() failed, in the host's words: strerror of that
+/* Why the thread's last fork() or wtp_fork() failed, in the host's words: strerror of that
  * errno gives it once (a VM turns errno into its error right after the call:
  * CPython's OSError then says why, and which build forks), then libc's text. */
 static _Thread_local char refusal[200];
@@ -93,6 +82,23 @@ char *__wrap_strerror(int e) {
   return __real_strerror(e);
 }
 
+/* The parent's side of either fork: libc's locks released; the child's pid, or -1 with errno (the host's fork
+ * refused: EAGAIN; failed: ENOMEM; no fork build step: ENOTSUP), whose strerror is the host's text once. */
+static pid_t parent_side(int32_t pid) {
+  wtp_after_fork_parent();
+  if (pid < 0) {
+    refusal_text(-pid);
+    errno = -pid;
+    return -1;
+  }
+  return pid;
+}
+
+pid_t wtp_fork(int arg) {
+  wtp_before_fork();
+  return parent_side(wtp_host_fork(arg));
+}
+
 /* The child returns here with 0 and every frame above intact; the host has
  * already reset libc's locks and the thread bookkeeping in it
  * (wtp_after_fork_child, before the rewind). */
@@ -104,13 +110,7 @@ pid_t fork(void) {
   wtp_before_fork();
   int32_t pid = wtp_host_fork_here(fork_data, FORK_DATA_SIZE);
   if (pid == 0) return 0;
-  wtp_after_fork_parent();
-  if (pid < 0) {
-    refusal_text(-pid);
-    errno = -pid;
-    return -1;
-  }
-  return pid;
+  return parent_side(pid);
 }
 
 static pid_t wait_one(pid_t pid, int *status, int nohang) {
