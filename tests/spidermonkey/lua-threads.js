@@ -2,7 +2,7 @@
 // core, the main thread running lua.c's main and one shell worker
 // (evalInWorker) per thread.start (a pthread_create of the pthread layer:
 // its `wtp` imports), over one shared memory. The WASI shim is
-// the project's own (dist/vms/wasi/wasi.js), evaluated as a script.
+// the project's own (dist/vms/wasi/wasi.js and pipe.js), evaluated as a script.
 // Plain JS for the shell; spawned by tests/lua-spidermonkey.test.ts, which
 // reads the output.
 //
@@ -40,7 +40,9 @@ function luaHelpers(root) {
       return s;
     }
   };
-  const src = os.file.readFile(root + '/dist/vms/wasi/wasi.js').replace(/^export /gm, '');
+  // wasi.js and the one module it imports (pipe.js, which imports nothing), as one script
+  const src = ['pipe', 'wasi'].map((f) => os.file.readFile(root + '/dist/vms/wasi/' + f + '.js')).join('\n')
+    .replace(/^import .*$/gm, '').replace(/^export /gm, '');
   const { Wasi, WasiExit } = new Function(src + '\n;return { Wasi, WasiExit };')();
   const read = (file) => os.file.readFile(root + '/build/' + file, 'binary');
   const decoder = new TextDecoder();

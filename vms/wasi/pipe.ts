@@ -3,7 +3,8 @@
 // of user: a thread's WASI, whose fd_read and fd_write block (runPipe*: the
 // wait runs inside the caller's `blocking`, detached for a VM's thread), and
 // the process service pumping a spawned child's stdio, which never blocks
-// (the *Async helpers and a wait with a deadline).
+// (vms/posix/host/spawn.ts awaits the ring's change count). Imports nothing:
+// a shell without modules evaluates it with wasi.ts as one script.
 //
 // ## Words (i32, from the ring's address)
 // ENDS: open read ends in the low 16 bits, write ends in the high 16; 0 is a
@@ -14,8 +15,6 @@
 // writer and one reader at a time. SEQ moves at every write, read and close,
 // and wakes every waiter: a waiter reads SEQ before it looks, so no change
 // between its look and its wait is missed.
-import { waitAsync } from '../../host/wait.js';
-
 export const RING_ENDS = 0;
 export const RING_HEAD = 1;
 export const RING_TAIL = 2;
@@ -99,11 +98,6 @@ export const ringSeq = (memory: WebAssembly.Memory, ring: number): number => Ato
 /** Blocks until the ring changes from `seq` or `ms` passes (inside the caller's `blocking`). */
 export function waitChange(memory: WebAssembly.Memory, ring: number, seq: number, ms: number): void {
   Atomics.wait(words(memory, ring), RING_SEQ, seq, ms);
-}
-
-/** The ring's change from `seq`, awaited (or `ms` passing): the process service's wait. */
-export function waitChangeAsync(memory: WebAssembly.Memory, ring: number, seq: number, ms: number): Promise<void> {
-  return waitAsync(new Int32Array(memory.buffer), ring + RING_SEQ * 4, seq, ms);
 }
 
 /** Whether a read would not block: bytes waiting, or no writer left (end of file). */

@@ -18,7 +18,8 @@
 // stdio, inherited. Pipes do not reach a fork child (its WASI tables are new),
 // and a fork child starts no process (it has no service).
 import { remoteCall, serveCalls, errorAnswer, type Answered, type Call } from '../../wasi/call-channel.js';
-import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, waitChangeAsync, writeSome, type PipeEnd } from '../../wasi/pipe.js';
+import { READ_END, RING_SEQ, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, writeSome, type PipeEnd } from '../../wasi/pipe.js';
+import { waitAsync } from '../../../host/wait.js';
 import { Errno, wasiErrno, type FdTarget, type Wasi } from '../../wasi/wasi.js';
 
 /** The bytes of a process channel: a request's JSON (argv and environment) fits. */
@@ -163,6 +164,10 @@ export function posixNoIoImports(): Record<string, (...args: number[]) => number
 
 /** How long a pump waits for its ring before it looks again (the child may have gone meanwhile). */
 const PUMP_SLICE_MS = 1000;
+
+/** The ring's change from `seq`, awaited (or `ms` passing). */
+const waitChangeAsync = (memory: WebAssembly.Memory, ring: number, seq: number, ms: number): Promise<void> =>
+  waitAsync(new Int32Array(memory.buffer), ring + RING_SEQ * 4, seq, ms);
 
 /** The child's stdin from a ring's read end, until no writer is left or the child is gone; the end let go then. */
 async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInput, gone: () => boolean): Promise<void> {
