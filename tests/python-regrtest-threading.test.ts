@@ -3,11 +3,7 @@
 // tests that start a fresh interpreter run it through subprocess (docs/PYTHON.md "Processes").
 import { regrtestSuite } from './lib/python-regrtest.js';
 
-regrtestSuite(['test_threading'], {
-  // Both have a subinterpreter's thread write to an os.pipe() end made on the main thread: a descriptor belongs to the
-  // thread that made it (docs/PYTHON.md "Differences"), so the thread's write fails and the main thread reads nothing.
-  test_threading: ['test.test_threading.SubinterpThreadingTests.test_threads_join', 'test.test_threading.SubinterpThreadingTests.test_threads_join_2'],
-}, {
+regrtestSuite(['test_threading'], {}, {
   // Its barrier's default timeout is 0.3 s and must cover the start of 5 threads before the first wait: on a busy
   // 2-core machine a thread's start (a worker of the pool, or a new one) took longer once, and the barrier broke.
   ignore: ['test.test_threading.BarrierTests.test_default_timeout'],

@@ -2,10 +2,11 @@
  * bytes, end of file, EAGAIN, EPIPE and poll; posix_spawn(p) with a child's
  * stdin and stdout on pipes, its exit status, kill, wait for any child, a
  * missing program, a child's directory, and its inherited stdout. Each step
- * prints "ok <step>". */
+ * prints "ok <step>". A pipe made on one thread is written on another. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -28,6 +29,14 @@ static size_t drain(int fd, char *buf, size_t room) {
   }
   buf[n] = 0;
   return n;
+}
+
+/* A thread that writes to the pipe end its argument names: the process's pipes are every thread's. */
+static void *writer(void *arg) {
+  int fd = *(int *)arg;
+  CHECK_EQ(write(fd, "from a thread", 13), 13);
+  CHECK_EQ(close(fd), 0);
+  return NULL;
 }
 
 /* Starts argv[0] found on PATH with its stdin and stdout as given (-1: this process's own); its pid. */
@@ -76,6 +85,13 @@ int main(void) {
   CHECK_EQ(write(p[1], buf, 1), -1);
   CHECK_EQ(errno, EPIPE);
   CHECK_EQ(close(p[1]), 0);
+  CHECK_EQ(pipe(p), 0);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, writer, &p[1]), 0);
+  CHECK_EQ(pthread_join(t, NULL), 0);
+  CHECK_EQ(drain(p[0], buf, sizeof buf), 13);
+  CHECK(strcmp(buf, "from a thread") == 0);
+  CHECK_EQ(close(p[0]), 0);
   puts("ok pipe");
 
   CHECK_EQ(pipe(p), 0);

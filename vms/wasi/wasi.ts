@@ -8,8 +8,10 @@
 // One Wasi per thread instance: its descriptor table is that thread's own
 // (stdio and the preopens are the same everywhere; a file opened on one
 // thread is not visible on another). Pipes (pipe.ts) are rings in the shared
-// memory that the pthread layer's pipe() hands to openPipe.
+// memory that the pthread layer's pipe() hands to openPipe; given the
+// process's pipe table (pipe-fds.ts), their descriptors are every thread's.
 import { READ_END, WRITE_END, closeEnd, holdEnd, otherEnds, readSome, readable, ringSeq, waitChange, writable, writeSome, type PipeEnd } from './pipe.js';
+import { PIPE_FD_BASE, PipeFds } from './pipe-fds.js';
 
 
 /** WASI errno values (preview1). */
@@ -140,6 +142,8 @@ export interface WasiOptions {
    * whose threads must wait detached wraps it.
    */
   blocking?<T>(f: () => T): T;
+  /** The process's pipe table (pipe-fds.ts newPipeFds): pipes made here are every thread's. Absent: this table's own. */
+  pipeFds?: SharedArrayBuffer;
 }
 
 /** proc_exit: thrown out of the Wasm call that exits; the loader turns it into the exit status. */
@@ -179,15 +183,53 @@ export type FdTarget = { kind: 'stdio'; fd: 0 | 1 | 2 } | { kind: 'file'; hostFd
 /** Longest wait for one pipe of several (poll_oneoff) before it looks at them all again. */
 const POLL_SLICE_MS = 10;
 
+/** A thread's descriptors: its own, then the process's pipes (pipe-fds.ts), which its own numbers never reach. */
+class Fds {
+  readonly own = new Map<number, Entry>();
+
+  constructor(private readonly pipes: PipeFds | undefined) {}
+
+  get(fd: number): Entry | undefined {
+    return this.own.get(fd) ?? this.pipes?.get(fd);
+  }
+
+  has(fd: number): boolean {
+    return this.get(fd) !== undefined;
+  }
+
+  set(fd: number, e: Entry): void {
+    this.own.set(fd, e);
+  }
+
+  /** Whether `fd` is one of the process's pipes (every thread's: closed by the table). */
+  shared(fd: number): boolean {
+    return !this.own.has(fd) && this.pipes?.get(fd) !== undefined;
+  }
+
+  /** Forgets `fd` and lets what it held go (a file's host descriptor is the caller's to close). */
+  drop(fd: number, memory: WebAssembly.Memory | undefined): void {
+    const f = this.own.get(fd);
+    if (!f) {
+      this.pipes?.close(fd, memory!);
+      return;
+    }
+    this.own.delete(fd);
+    if (f.kind === 'pipe') closeEnd(memory!, f);
+  }
+}
+
 /** A WASI instance: `imports` is the wasi_snapshot_preview1 import object. */
 export class Wasi {
   readonly imports: Record<string, (...args: never[]) => number | void>;
-  private readonly fds = new Map<number, Entry>();
+  private readonly fds: Fds;
+  private readonly pipes?: PipeFds;
   private nextFd: number;
   private memory?: WebAssembly.Memory;
   private readonly encoder = new TextEncoder();
 
   constructor(private readonly opts: WasiOptions) {
+    this.pipes = opts.pipeFds ? new PipeFds(opts.pipeFds) : undefined;
+    this.fds = new Fds(this.pipes);
     let fd = 3;
     for (const [name, host] of Object.entries(opts.preopens ?? {})) this.fds.set(fd++, { kind: 'dir', host, preopen: name });
     this.nextFd = fd;
@@ -205,21 +247,33 @@ export class Wasi {
    * (a recycled fork child's carrier outlives its program).
    */
   closeAll(): void {
-    for (const [fd, f] of this.fds) {
+    for (const [fd, f] of this.fds.own) {
       if (f.kind === 'dir') continue;
-      this.fds.delete(fd);
-      if (f.kind === 'pipe') closeEnd(this.memory!, f);
-      else try { this.fsys().closeSync(f.hostFd); } catch { /* closed already */ }
+      this.fds.drop(fd, this.memory);
+      if (f.kind === 'file') try { this.fsys().closeSync(f.hostFd); } catch { /* closed already */ }
     }
+  }
+
+  /** The next descriptor of this thread's own: above the preopens, never in the process's pipe range. */
+  private allocFd(): number {
+    if (PipeFds.covers(this.nextFd)) this.nextFd = PIPE_FD_BASE + 256;
+    return this.nextFd++;
   }
 
   /** Two new descriptors for the ends of the pipe at `ring`, which the caller has claimed for them: [read, write]. */
   openPipe(ring: number): [number, number] {
-    const r = this.nextFd++;
-    const w = this.nextFd++;
-    this.fds.set(r, { kind: 'pipe', ring, end: READ_END });
-    this.fds.set(w, { kind: 'pipe', ring, end: WRITE_END });
-    return [r, w];
+    const r = this.pipes?.open({ ring, end: READ_END });
+    const w = r === undefined ? undefined : this.pipes!.open({ ring, end: WRITE_END });
+    if (r !== undefined && w !== undefined) return [r, w];
+    // the process's table is full (or there is none): this thread's own
+    if (r !== undefined) {
+      this.pipes!.close(r, this.memory!);
+      holdEnd(this.memory!, { ring, end: READ_END }); // the close let the claim's read end go
+    }
+    const own: [number, number] = [this.allocFd(), this.allocFd()];
+    this.fds.set(own[0], { kind: 'pipe', ring, end: READ_END });
+    this.fds.set(own[1], { kind: 'pipe', ring, end: WRITE_END });
+    return own;
   }
 
   /** What descriptor `fd` is (undefined: not open, or a directory); a pipe's end is held once more for the caller. */
@@ -508,9 +562,8 @@ export class Wasi {
         return self.guard(() => {
           const f = self.fds.get(fd);
           if (!f || f.kind === 'dir' && f.preopen !== undefined) return fd < 3 ? Errno.SUCCESS : Errno.BADF;
-          self.fds.delete(fd);
+          self.fds.drop(fd, self.memory);
           if (f.kind === 'file') self.fsys().closeSync(f.hostFd);
-          if (f.kind === 'pipe') closeEnd(self.memory!, f);
           return Errno.SUCCESS;
         });
       },
@@ -560,11 +613,13 @@ export class Wasi {
       fd_renumber(from: number, to: number): number {
         const f = self.fds.get(from);
         if (!f || from < 3 || to < 3) return Errno.BADF;
+        // the process's pipes keep their numbers: every thread knows them by those
+        if (self.fds.shared(from) || PipeFds.covers(to)) return Errno.NOTSUP;
         const old = self.fds.get(to);
         if (old?.kind === 'file') self.fsys().closeSync(old.hostFd);
-        if (old?.kind === 'pipe') closeEnd(self.memory!, old);
+        if (old) self.fds.drop(to, self.memory);
         self.fds.set(to, f);
-        self.fds.delete(from);
+        self.fds.own.delete(from);
         return Errno.SUCCESS;
       },
       path_open(dirFd: number, _dirflags: number, ptr: number, len: number, oflags: number,
@@ -581,7 +636,7 @@ export class Wasi {
             if (!isDir) fs.statSync(host); // ENOENT, or a file where a directory was asked for
             if (!isDir) return Errno.NOTDIR;
             if (write) return Errno.ISDIR;
-            const fd = self.nextFd++;
+            const fd = self.allocFd();
             self.fds.set(fd, { kind: 'dir', host });
             self.view.setUint32(out, fd, true);
             return Errno.SUCCESS;
@@ -591,7 +646,7 @@ export class Wasi {
           if (oflags & OFLAGS_EXCL) flags |= c.O_EXCL;
           if (oflags & OFLAGS_TRUNC) flags |= c.O_TRUNC;
           const hostFd = fs.openSync(host, flags, 0o666);
-          const fd = self.nextFd++;
+          const fd = self.allocFd();
           self.fds.set(fd, { kind: 'file', hostFd, host, position: 0, append: (fdflags & FDFLAGS_APPEND) !== 0, flags: fdflags });
           self.view.setUint32(out, fd, true);
           return Errno.SUCCESS;

@@ -81,3 +81,22 @@ pid = os.spawnlp(os.P_NOWAIT, "sh", "sh", "-c", "exit 2")
 print("spawnlp:", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 os.putenv("PUTENV_PROBE", "from putenv")
 print("putenv reaches a child:", os.popen("echo $PUTENV_PROBE").read().strip())
+
+import threading
+r, w = os.pipe()
+got = []
+t = threading.Thread(target=lambda: got.append(os.read(r, 100)))
+t.start()
+os.write(w, b"to another thread")
+t.join()
+os.close(r)
+os.close(w)
+print("a pipe between threads:", got)
+p = subprocess.Popen([PY, "-c", "import sys; print(sys.stdin.read().upper())"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+out = []
+reader = threading.Thread(target=lambda: out.append(p.stdout.read()))
+reader.start()
+p.stdin.write(b"written on one thread, read on another\n")
+p.stdin.close()
+reader.join()
+print("a child's stdout read on another thread:", out, p.wait())

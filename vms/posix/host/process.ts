@@ -16,6 +16,7 @@ import { posixNoForkImports, type PosixForkData, type PosixForkPrepareData, type
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
 import { newCallChannel } from '../../wasi/call-channel.js';
+import { PipeFds, newPipeFds } from '../../wasi/pipe-fds.js';
 import { PROCESS_CHANNEL_BYTES, posixNoIoImports, serveProcesses, type Spawner } from './spawn.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
@@ -79,6 +80,8 @@ export interface PosixJobData {
   wasiData?: unknown;
   /** The process service's channel (spawn.ts), when the platform starts processes. */
   processChannel?: SharedArrayBuffer;
+  /** The process's pipe descriptors, every thread's (vms/wasi/pipe-fds.ts). */
+  pipeFds?: SharedArrayBuffer;
 }
 
 /** pthread_exit unwinds its thread's Wasm frames with this (import wtp.unwind); the job catches it. */
@@ -230,13 +233,14 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   if (!area) throw new RangeError('no memory for the main thread\'s stack');
   const exitCell = new SharedArrayBuffer(4);
   const processChannel = opts.spawner ? newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel') : undefined;
+  const pipeFds = newPipeFds();
   const { output, capture } = opts;
   const processes = processChannel && serveProcesses(processChannel, rt.memory, opts.spawner!,
     output ? (fd, b) => appendOutput(output, fd, b) : capture ? (_fd, b) => appendCapture(capture, b) : undefined);
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
     area, exitCell, capture: opts.capture, output: opts.output, wasiData: opts.wasiData, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
-    processChannel,
+    processChannel, pipeFds,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
@@ -252,6 +256,8 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     // a process ended from the host ends its fork children too (a page's Stop: nothing of the run goes on); one that
     // exited waits for them, as its runtime's close does
     await rt.close({ graceMs: 100, children: killed ? 'kill' : 'wait' });
+    // the process's pipes close with it: a child reading one sees its end
+    new PipeFds(pipeFds).closeAll(rt.memory);
     processes?.stop();
     return code;
   })();

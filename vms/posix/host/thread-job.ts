@@ -38,6 +38,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const base = {
     job: d.job, core: d.core, program: d.program, args: d.args, env: d.env, exitCell: d.exitCell, capture: d.capture, output: d.output,
     wasiData: d.wasiData, programUrl: d.programUrl, forkRefusal: d.forkRefusal, identity: d.identity, processChannel: d.processChannel,
+    pipeFds: d.pipeFds,
   };
   const options = platformWasi(d.args, d.wasiData);
   if (d.env) options.env = { ...(options.env ?? {}), ...d.env };
@@ -60,6 +61,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     }
   };
   options.blocking = blocking;
+  options.pipeFds = d.pipeFds;
   const stdin = options.stdin;
   if (stdin) options.stdin = (buf) => blocking(() => stdin(buf));
   const { programUrl, child } = d;
