@@ -100,3 +100,16 @@ p.stdin.write(b"written on one thread, read on another\n")
 p.stdin.close()
 reader.join()
 print("a child's stdout read on another thread:", out, p.wait())
+
+p = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+p.wait()
+try:
+    for _ in range(100):
+        p.stdin.write(b"x" * 100000)
+        p.stdin.flush()
+except BrokenPipeError:
+    print("a child that exited: BrokenPipeError")
+try:
+    p.stdin.close()
+except BrokenPipeError:
+    pass

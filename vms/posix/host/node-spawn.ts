@@ -12,7 +12,6 @@ import type { ChildFd, SpawnedChild, Spawner, SpawnSpec } from './spawn.js';
 const stdioOf = (fd: ChildFd): IOType | number =>
   (fd.kind === 'inherit' ? 'inherit' : fd.kind === 'closed' ? 'ignore' : fd.kind === 'file' ? fd.hostFd : 'pipe');
 
-
 /** Whether fds 1 and 2 of a child are one pipe end, one file or the process's one output sink. */
 function sameTarget(a: ChildFd, b: ChildFd): boolean {
   if (a.kind === 'pipe' && b.kind === 'pipe') return a.ring === b.ring && a.end === b.end;
@@ -83,6 +82,9 @@ function spawnChild(spec: SpawnSpec): Promise<SpawnedChild> {
     proc.once('error', (e) => reject(e));
     proc.once('spawn', () => {
       const stdin = proc.stdin;
+      // a write after the child closed its stdin fails through its callback (the pump lets the end go): the stream's
+      // own error event would otherwise end this process
+      stdin?.on('error', () => undefined);
       resolve({
         pid: proc.pid!,
         stdin: stdin ? {
