@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { captureText, newCapture } from '../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../vms/posix/host/capture.js';
 import { startNodePosixProcess } from '../vms/posix/host/node-process.js';
 import { applyEngineFlags } from '../host/node/engine.js';
 import { arg, parseArgs } from './args.js';

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { posixProgram, runPosix } from './lib/posix-run.js';
 import { waitFor, within } from './lib/helpers.js';
-import { captureText } from '../vms/lua/host/threads.js';
+import { captureText } from '../vms/posix/host/capture.js';
 
 test('kill() ends a process whose threads block and spin: status 137; a bad status is refused first', async () => {
   const wasm = posixProgram('stop');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { posixForkProgram, posixProgram, runPosix } from './lib/posix-run.js';
 import { waitFor, within } from './lib/helpers.js';
-import { captureText } from '../vms/lua/host/threads.js';
+import { captureText } from '../vms/posix/host/capture.js';
 import { ROOT } from './lib/embed-tools.js';
 
 const posixTest = (name: string, program: string, ms: number, fn: (wasm: string) => Promise<void>): void => {

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startNodePosixProcess } from '../vms/posix/host/node-process.js';
 import type { PosixProcess } from '../vms/posix/host/process.js';
-import { captureText, newCapture } from '../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../vms/posix/host/capture.js';
 import { StopTimeoutError } from '../host/errors.js';
 import { outcome, waitFor, within } from './lib/helpers.js';
 import { PYTHON_EXECUTABLE, PYTHON_PROGRAMS, PYTHON_WASM, ensurePythonWasm } from './lib/python-run.js';

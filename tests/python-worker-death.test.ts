@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startNodePosixProcess } from '../vms/posix/host/node-process.js';
 import { POSIX_WORKER_DIED_STATUS } from '../vms/posix/host/process.js';
-import { captureText, newCapture } from '../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../vms/posix/host/capture.js';
 import { waitFor, within } from './lib/deadline.js';
 import { PYTHON_EXECUTABLE, PYTHON_WASM, ensurePythonWasm } from './lib/python-run.js';
 

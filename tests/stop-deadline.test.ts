@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { ForkRefusedError, StopTimeoutError, DEFAULT_STOP_TIMEOUT_MS, type Runtime } from '../host/node/index.js';
 import { userWordAddr, handleIndex } from '../host/layout.js';
 import { POSIX_NODE_JOB } from '../vms/posix/host/node-job.js';
-import { captureText, newCapture } from '../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../vms/posix/host/capture.js';
 import { LUA_WASM, ensureLuaWasm } from './lib/lua-run.js';
 import { posixForkProgram } from './lib/posix-run.js';
 import { startPosixProcess } from '../vms/posix/host/process.js';

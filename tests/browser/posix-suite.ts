@@ -3,7 +3,7 @@
 // threads on workers, and reports its steps and exit status. Every wait has a
 // deadline.
 import { startBrowserPosixProcess } from '../../vms/posix/host/browser.js';
-import { captureText, newCapture } from '../../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../../vms/posix/host/capture.js';
 import { equal, within } from './page-helpers.js';
 import { POSIX_BROWSER_CASES } from './posix-cases.js';
 

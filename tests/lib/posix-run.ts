@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IN_CI, ROOT, hasCommand } from './embed-tools.js';
 import { startNodePosixProcess, type NodePosixProcessOptions } from '../../vms/posix/host/node-process.js';
-import { captureText, newCapture } from '../../vms/lua/host/threads.js';
+import { captureText, newCapture } from '../../vms/posix/host/capture.js';
 import type { PosixProcess } from '../../vms/posix/host/process.js';
 
 const OUT = path.join(ROOT, 'build', 'posix-tests');

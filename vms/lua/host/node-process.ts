@@ -8,7 +8,7 @@ import type { LuaExports } from './lua-exports.js';
 import type { LuaProcess } from './threads.js';
 
 export interface NodeLuaProcessOptions {
-  /** Output of every thread goes here instead of the process's fds 1 and 2 (threads.ts newCapture). */
+  /** Output of every thread goes here instead of the process's fds 1 and 2 (vms/posix/host/capture.ts newCapture). */
   capture?: SharedArrayBuffer;
 }
 

@@ -14,7 +14,7 @@ const BUILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 let core: Promise<WebAssembly.Module> | undefined;
 
 export interface NodePosixProcessOptions {
-  /** Output of every thread goes here instead of the process's fds 1 and 2 (vms/lua/host/threads.ts newCapture). */
+  /** Output of every thread goes here instead of the process's fds 1 and 2 (capture.ts newCapture). */
   capture?: SharedArrayBuffer;
   env?: Record<string, string>;
   /** process.ts PosixProcessOptions.endOnWorkerDeath. */

@@ -11,7 +11,7 @@ import { waitAsync } from '../../../host/wait.js';
 import { instantiateCore, type CoreExports } from '../../../host/core.js';
 import type { CModuleExports } from '../../../host/embed-link.js';
 import { Wasi } from '../../wasi/wasi.js';
-import { appendCapture, recordExit } from '../../lua/host/threads.js';
+import { appendCapture, recordExit } from './capture.js';
 import { posixNoForkImports, type PosixForkData, type PosixForkPrepareData, type PosixIdentity } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';

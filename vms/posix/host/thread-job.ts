@@ -11,7 +11,7 @@
 import type { ThreadContext } from '../../../host/worker.js';
 import { STATE_MASK, ST_ATTACHED } from '../../../host/layout.js';
 import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
-import { appendCapture, recordExit } from '../../lua/host/threads.js';
+import { appendCapture, recordExit } from './capture.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { posixIoImports } from './spawn.js';
