@@ -25,7 +25,8 @@
 import type { Runtime } from '../../../host/runtime.js';
 import type { RegisteredThread } from '../../../host/thread.js';
 import { rootIdentity, type PosixForkData, type PosixForkPrepareData } from './fork.js';
-import { exitStatus, hostReport, type PosixJobData } from './process.js';
+import { exitStatus, hostReport, outputSink, type PosixJobData } from './process.js';
+import { startProcessIo, type Spawner } from './spawn.js';
 
 /** `pid`: the child's, as fork returned it (absent where the platform does not say). */
 export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
@@ -45,9 +46,12 @@ const EXIT_GRACE_MS = 100;
 
 /**
  * `load` compiles the program; `job` is the job module of every thread of the child, its first one included
- * (thread-worker.ts under Node: the root process's own, with its WASI), unless prepareData names another.
+ * (thread-worker.ts under Node: the root process's own, with its WASI), unless prepareData names another. `spawner`:
+ * how the child starts processes (given the parent's nodeScripts), as a root process does; absent (a page): it starts
+ * none.
  */
-export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, job: URL): PosixForkContinuation {
+export function posixForkContinuation(load: (url: string) => Promise<WebAssembly.Module>, job: URL,
+  spawner?: (nodeScripts?: string[]) => Spawner): PosixForkContinuation {
   let program: WebAssembly.Module | undefined;
   // what prepare was given: the same for every child of this carrier (the parent's fork option)
   let shared: Partial<PosixForkPrepareData> = {};
@@ -72,15 +76,19 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
     async resume({ runtime, data, pid }) {
       const exitCell = new SharedArrayBuffer(4);
       const threads = shared.job ?? job.href;
+      // the child's own pipes and processes: its parent's pipes do not reach it
+      const io = startProcessIo(runtime.memory, spawner?.(shared.nodeScripts), outputSink(shared.host ?? {}));
       const first: PosixJobData = {
         role: 'child', job: threads, core: runtime.module, program: program!, args: data.args, area: 0, exitCell, programUrl: data.program,
         child: data, identity: { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 }, ...shared.host,
+        processChannel: io.processChannel, pipeFds: io.pipeFds,
       };
       const main = runtime.spawn(threads, first);
       // the forking thread goes on in that job: this thread only serves the child's threads from here
       runtime.main.detach();
       const code = await exitStatus(exitCell, main, hostReport(shared.host ?? {}));
       await runtime.close({ graceMs: EXIT_GRACE_MS });
+      io.end();
       return code;
     },
     recycle() {

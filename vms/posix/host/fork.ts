@@ -29,7 +29,14 @@ const RUNNING = -1;
  * (`compiled`: a page's workers share a Module and its code, where each child's own compile of CPython's fork build
  * cost it seconds of CPU), the job module of their threads and what those threads have from the host.
  */
-export interface PosixForkPrepareData { program: string; compiled?: WebAssembly.Module; job?: string; host?: PosixHostShare }
+export interface PosixForkPrepareData {
+  program: string;
+  compiled?: WebAssembly.Module;
+  job?: string;
+  host?: PosixHostShare;
+  /** The parent's spawner's Node programs of the VM's own (node-spawn.ts), which the child's spawner starts the same way. */
+  nodeScripts?: string[];
+}
 
 /** What every thread of a process has from its host that a page's fork child's threads have too (PosixJobData's). */
 export interface PosixHostShare {

@@ -42,5 +42,6 @@ export async function startNodePosixProcess(wasmFile: string, args: string[], op
     programUrl: pathToFileURL(path.resolve(wasmFile)).href,
     forkRefusal: opts.forkRefusal,
     spawner: nodeSpawner(opts.nodeScripts),
+    nodeScripts: opts.nodeScripts,
   });
 }

@@ -15,9 +15,7 @@ import { appendCapture, recordExit } from './capture.js';
 import { posixNoForkImports, type PosixForkData, type PosixForkPrepareData, type PosixIdentity } from './fork.js';
 import { appendOutput } from './output-log.js';
 import { InvalidArgumentError } from '../../../host/errors.js';
-import { newCallChannel } from '../../wasi/call-channel.js';
-import { PipeFds, newPipeFds } from '../../wasi/pipe-fds.js';
-import { PROCESS_CHANNEL_BYTES, posixNoIoImports, serveProcesses, type Spawner } from './spawn.js';
+import { posixNoIoImports, startProcessIo, type Spawner } from './spawn.js';
 
 /** The exports the layer adds to a module (vms/posix/src/thread.c, command.c). */
 export interface PosixExports extends CModuleExports {
@@ -217,12 +215,15 @@ export interface PosixProcessOptions {
   endOnWorkerDeath?: boolean;
   /** How the platform starts a process (posix_spawn, Python's subprocess: spawn.ts); absent: posix_spawn fails with ENOSYS. */
   spawner?: Spawner;
+  /** The spawner's Node programs of the VM's own (node-spawn.ts nodeSpawner), for the fork children's spawner too. */
+  nodeScripts?: string[];
 }
 
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
 export async function startPosixProcess(opts: PosixProcessOptions): Promise<PosixProcess> {
   // a warm fork child compiles the program before the first fork reaches it (fork-child.ts prepare)
-  const prepareData: PosixForkPrepareData | undefined = opts.programUrl ? { program: opts.programUrl, ...shareHost(opts) } : undefined;
+  const prepareData: PosixForkPrepareData | undefined = opts.programUrl
+    ? { program: opts.programUrl, ...(opts.nodeScripts ? { nodeScripts: opts.nodeScripts } : {}), ...shareHost(opts) } : undefined;
   const fork = opts.fork ? { ...(prepareData ? { prepareData } : {}), ...opts.fork } : undefined;
   const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(fork ? { fork } : {}) });
   const hostWasi = new Wasi({ args: opts.args, stdout: () => undefined, stderr: () => undefined });
@@ -232,15 +233,11 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
   const area = host.wtp_area_new(MAIN_STACK); // before any thread runs: nobody else is in malloc
   if (!area) throw new RangeError('no memory for the main thread\'s stack');
   const exitCell = new SharedArrayBuffer(4);
-  const processChannel = opts.spawner ? newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel') : undefined;
-  const pipeFds = newPipeFds();
-  const { output, capture } = opts;
-  const processes = processChannel && serveProcesses(processChannel, rt.memory, opts.spawner!,
-    output ? (fd, b) => appendOutput(output, fd, b) : capture ? (_fd, b) => appendCapture(capture, b) : undefined);
+  const io = startProcessIo(rt.memory, opts.spawner, outputSink(opts));
   const data: PosixJobData = {
     role: 'main', job: String(opts.job), core: opts.core, program: opts.program, args: opts.args, env: opts.env,
     area, exitCell, capture: opts.capture, output: opts.output, wasiData: opts.wasiData, programUrl: opts.fork ? opts.programUrl : undefined, forkRefusal: opts.forkRefusal,
-    processChannel, pipeFds,
+    processChannel: io.processChannel, pipeFds: io.pipeFds,
   };
   const main = rt.spawn(opts.job, data);
   const cell = new Int32Array(exitCell);
@@ -256,9 +253,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     // a process ended from the host ends its fork children too (a page's Stop: nothing of the run goes on); one that
     // exited waits for them, as its runtime's close does
     await rt.close({ graceMs: 100, children: killed ? 'kill' : 'wait' });
-    // the process's pipes close with it: a child reading one sees its end
-    new PipeFds(pipeFds).closeAll(rt.memory);
-    processes?.stop();
+    io.end();
     return code;
   })();
   const kill = (code = POSIX_KILLED_STATUS) => {
@@ -281,6 +276,14 @@ function shareHost(opts: PosixProcessOptions): Pick<PosixForkPrepareData, 'compi
   return {
     compiled: opts.program, job: String(opts.job), host: { output: opts.output, capture: opts.capture, wasiData: opts.wasiData, env: opts.env },
   };
+}
+
+/** Where a spawned child's inherited stdout and stderr go when the process's own do not go to the host's fds. */
+export function outputSink(to: { output?: SharedArrayBuffer; capture?: SharedArrayBuffer }): ((fd: 1 | 2, bytes: Uint8Array) => void) | undefined {
+  const { output, capture } = to;
+  if (output) return (fd, bytes) => appendOutput(output, fd, bytes);
+  if (capture) return (_fd, bytes) => appendCapture(capture, bytes);
+  return undefined;
 }
 
 /** Where the host's own line about a process goes: where the program's stderr goes. */

@@ -15,9 +15,10 @@
 // A child's fds 0-2 are what the parent's fds were at the call: a pipe end (the
 // service holds it until the child's side closes), an open file (its host
 // descriptor, where the platform's files have them), or the process's own
-// stdio, inherited. Pipes do not reach a fork child (its WASI tables are new),
-// and a fork child starts no process (it has no service).
-import { remoteCall, serveCalls, errorAnswer, type Answered, type Call } from '../../wasi/call-channel.js';
+// stdio, inherited. Pipes do not reach a fork child (its WASI tables are new);
+// a fork child has a pipe table and a service of its own (startProcessIo).
+import { newCallChannel, remoteCall, serveCalls, errorAnswer, type Answered, type Call } from '../../wasi/call-channel.js';
+import { PipeFds, newPipeFds } from '../../wasi/pipe-fds.js';
 import { READ_END, RING_SEQ, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, writeSome, type PipeEnd } from '../../wasi/pipe.js';
 import { waitAsync } from '../../../host/wait.js';
 import { Errno, wasiErrno, type FdTarget, type Wasi } from '../../wasi/wasi.js';
@@ -96,7 +97,7 @@ const childFd = (t: FdTarget): ChildFd => (t.kind === 'stdio' ? { kind: 'inherit
 
 /**
  * The `wtp_io` imports of one thread's instance: `wasi` is the thread's table, `channel` the process service's (absent:
- * spawn fails with ENOSYS, as in a page or a fork child), `blocking` runs the wait for the service detached.
+ * spawn fails with ENOSYS, as in a page), `blocking` runs the wait for the service detached.
  */
 export function posixIoImports(memory: WebAssembly.Memory, wasi: () => Wasi, channel: SharedArrayBuffer | undefined,
   blocking: <T>(f: () => T) => T): Record<string, (...args: number[]) => number> {
@@ -263,6 +264,31 @@ export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.M
     stop() {
       server.stop();
       for (const child of children.values()) child.unref();
+    },
+  };
+}
+
+/** A process's pipes and processes: what its threads' job data carry, and its end. */
+export interface ProcessIo {
+  /** The process service's channel (absent: no spawner, posix_spawn fails with ENOSYS). */
+  processChannel?: SharedArrayBuffer;
+  /** The process's pipe descriptors, every thread's. */
+  pipeFds: SharedArrayBuffer;
+  /** The process has ended: its pipes close, and its running children no longer keep the host alive. */
+  end(): void;
+}
+
+/** A process's pipe table and, with a spawner, its process service (a root process's and a fork child's alike). */
+export function startProcessIo(memory: WebAssembly.Memory, spawner?: Spawner, output?: (fd: 1 | 2, bytes: Uint8Array) => void): ProcessIo {
+  const processChannel = spawner ? newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel') : undefined;
+  const service = processChannel && serveProcesses(processChannel, memory, spawner!, output);
+  const pipeFds = newPipeFds();
+  return {
+    processChannel, pipeFds,
+    end() {
+      // a child reading one of the pipes sees its end, as when a native process's fds close
+      new PipeFds(pipeFds).closeAll(memory);
+      service?.stop();
     },
   };
 }

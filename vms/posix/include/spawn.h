@@ -66,7 +66,7 @@ int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict 
 #define WTP_SPAWN_SETSID 1
 int wtp_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd, const int stdio[3],
               int flags, int search);
-/* Whether the host starts processes at all (1), or every spawn fails with ENOSYS (0: a page, a fork child). */
+/* Whether the host starts processes at all (1), or every spawn fails with ENOSYS (0: a page, a host without a spawner). */
 int wtp_spawn_available(void);
 
 #ifdef __cplusplus

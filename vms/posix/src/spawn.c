@@ -128,7 +128,7 @@ int wtp_spawned_kill(pid_t pid, int sig) {
   return 0;
 }
 
-/* A fork child has no spawned children of its own (pipe.c: nor pipe ends). */
+/* A fork child has none of its parent's spawned children (pipe.c: nor pipe ends). */
 void wtp_spawned_after_fork_child(void) {
   STORE(&children_word, 0);
   children = NULL;

@@ -86,7 +86,7 @@ done:
   return result;
 }
 
-PyDoc_STRVAR(can_spawn_doc, "can_spawn() -> bool\n\nWhether this host starts processes (under Node; not in a page, nor in a fork child).");
+PyDoc_STRVAR(can_spawn_doc, "can_spawn() -> bool\n\nWhether this host starts processes (under Node, a fork child too; not in a page).");
 
 static PyObject *can_spawn(PyObject *module, PyObject *unused) {
   (void)module;
