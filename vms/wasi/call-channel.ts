@@ -64,12 +64,13 @@ export const errorAnswer = (e: unknown): Answered => [{ err: (e as { code?: stri
 
 /**
  * Serves `answer` on `channel` from this thread until stop(): every wait is asynchronous (a page's own thread may run
- * it); the next call is taken once the answer to this one is given.
+ * it); the next call is taken once the answer to this one is given. stop() settles once the server has left its loop,
+ * its wait's timer cleared (a recycled fork carrier finds nothing of it left running).
  */
-export function serveCalls(channel: SharedArrayBuffer, answer: (call: Call, raw: Uint8Array) => Answered | Promise<Answered>): { stop(): void } {
+export function serveCalls(channel: SharedArrayBuffer, answer: (call: Call, raw: Uint8Array) => Answered | Promise<Answered>): { stop(): Promise<void> } {
   const w = new Int32Array(channel);
   let stopped = false;
-  void (async () => {
+  const served = (async () => {
     while (!stopped) {
       const s = Atomics.load(w, STATE);
       if (s !== CALLED) {
@@ -95,6 +96,7 @@ export function serveCalls(channel: SharedArrayBuffer, answer: (call: Call, raw:
       Atomics.store(w, CLOSED, 1);
       Atomics.notify(w, STATE);
       Atomics.notify(w, LOCK);
+      return served;
     },
   };
 }

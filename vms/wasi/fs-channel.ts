@@ -36,7 +36,7 @@ function statFromJson(j: StatJson): WasiStat & { size: number } {
  * Serves `fs` on `channel` from this thread until stop(): every wait is asynchronous (a page's own thread may run
  * it). The calls are WasiFs's; a stat is answered as StatJson, a read's bytes and a write's data as raw bytes.
  */
-export function serveFs(channel: SharedArrayBuffer, fs: WasiFs): { stop(): void } {
+export function serveFs(channel: SharedArrayBuffer, fs: WasiFs): { stop(): Promise<void> } {
   return serveCalls(channel, (call: Call, raw: Uint8Array): Answered => {
     const f = (fs as unknown as Record<string, (...a: unknown[]) => unknown>)[call.m];
     if (typeof f !== 'function' || call.m === 'constructor') return [{ err: 'ENOSYS', message: `no ${call.m}` }];

@@ -88,7 +88,7 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
       runtime.main.detach();
       const code = await exitStatus(exitCell, main, hostReport(shared.host ?? {}));
       await runtime.close({ graceMs: EXIT_GRACE_MS });
-      io.end();
+      await io.end();
       return code;
     },
     recycle() {

@@ -253,7 +253,7 @@ export async function startPosixProcess(opts: PosixProcessOptions): Promise<Posi
     // a process ended from the host ends its fork children too (a page's Stop: nothing of the run goes on); one that
     // exited waits for them, as its runtime's close does
     await rt.close({ graceMs: 100, children: killed ? 'kill' : 'wait' });
-    io.end();
+    await io.end();
     return code;
   })();
   const kill = (code = POSIX_KILLED_STATUS) => {

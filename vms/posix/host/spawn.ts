@@ -213,10 +213,11 @@ async function pumpOut(memory: WebAssembly.Memory, ring: number, chunks: AsyncIt
 
 /**
  * Serves spawns and kills on `channel` for the process whose memory is `memory`, with `spawner`'s children. stop():
- * no more calls; the children still running no longer keep the host alive (a process's children outlive it).
+ * no more calls; the children still running no longer keep the host alive (a process's children outlive it); it
+ * settles once the server has left its loop.
  */
 export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.Memory, spawner: Spawner,
-  output?: (fd: 1 | 2, bytes: Uint8Array) => void): { stop(): void } {
+  output?: (fd: 1 | 2, bytes: Uint8Array) => void): { stop(): Promise<void> } {
   const children = new Map<number, SpawnedChild>();
   const i32 = () => new Int32Array(memory.buffer);
   const answer = async (call: Call): Promise<Answered> => {
@@ -262,8 +263,8 @@ export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.M
   const server = serveCalls(channel, answer);
   return {
     stop() {
-      server.stop();
       for (const child of children.values()) child.unref();
+      return server.stop();
     },
   };
 }
@@ -274,8 +275,8 @@ export interface ProcessIo {
   processChannel?: SharedArrayBuffer;
   /** The process's pipe descriptors, every thread's. */
   pipeFds: SharedArrayBuffer;
-  /** The process has ended: its pipes close, and its running children no longer keep the host alive. */
-  end(): void;
+  /** The process has ended: its pipes close, and its running children no longer keep the host alive; settles once its service has stopped. */
+  end(): Promise<void>;
 }
 
 /** A process's pipe table and, with a spawner, its process service (a root process's and a fork child's alike). */
@@ -285,10 +286,10 @@ export function startProcessIo(memory: WebAssembly.Memory, spawner?: Spawner, ou
   const pipeFds = newPipeFds();
   return {
     processChannel, pipeFds,
-    end() {
+    async end() {
       // a child reading one of the pipes sees its end, as when a native process's fds close
       new PipeFds(pipeFds).closeAll(memory);
-      service?.stop();
+      await service?.stop();
     },
   };
 }
