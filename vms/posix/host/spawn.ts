@@ -244,9 +244,8 @@ export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.M
       void child.exited.then((status) => {
         exited = true;
         children.delete(child.pid);
-        // the layer's record, then the count a wait for any child waits on (spawn.c)
+        // the layer's record, then the count every wait waits on (spawn.c struct child)
         Atomics.store(i32(), statusAddr / 4, status);
-        Atomics.notify(i32(), statusAddr / 4);
         Atomics.add(i32(), exitsAddr / 4, 1);
         Atomics.notify(i32(), exitsAddr / 4);
       });

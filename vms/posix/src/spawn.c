@@ -40,6 +40,13 @@ int32_t wtp_host_process_kill(int32_t pid, int32_t sig) __attribute__((import_mo
 
 /* ---- the spawned children ------------------------------------------------ */
 
+/* A spawned child's record, on the list under children_word. The host stores
+ * its wait status once (RUNNING -> the status, never back), then adds 1 to
+ * `exits` and wakes it; a waiter reads `exits` before it looks at a status and
+ * waits on `exits` from that count, so no exit is missed between the look and
+ * the wait. Waiters never wait on a record's own word: a record is freed by the
+ * waiter that reaps it, and a second waiter for the same pid may still be on
+ * its way to the wait. */
 struct child {
   int32_t pid;
   int32_t status; /* RUNNING until the host stores the wait status */
@@ -49,7 +56,7 @@ struct child {
 
 static struct child *children;
 static int32_t children_word;
-/* Exits so far: a wait for any child waits on it. */
+/* Exits of spawned children so far (the host's count): every wait waits on it. */
 static int32_t exits;
 
 static struct child **find(pid_t pid) {
@@ -78,6 +85,7 @@ static int reap(struct child **p) {
 
 int wtp_spawned_wait(pid_t pid, int *status, int nohang) {
   for (;;) {
+    int32_t seen = LOAD(&exits);
     wtp_lock(&children_word);
     struct child **p = find(pid);
     if (!*p) {
@@ -94,8 +102,7 @@ int wtp_spawned_wait(pid_t pid, int *status, int nohang) {
     }
     wtp_unlock(&children_word);
     if (nohang) return 0;
-    /* the record stays while it runs: only a waiter that reaps frees it, under the lock */
-    wtp_wait(&c->status, RUNNING, -1);
+    wtp_wait(&exits, seen, -1);
   }
 }
 
