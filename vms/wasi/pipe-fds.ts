@@ -16,11 +16,13 @@
 // |------------------|------------------------------------|-------|
 // | FREE → CLAIMED   | a thread's pipe()                  | CAS   |
 // | CLAIMED → OPEN   | the claimer, its fields written    | store |
+// | CLAIMED → FREE   | the claimer, when the pair's other | store |
+// |  (g+1)           | slot could not be claimed          |       |
 // | OPEN → FREE(g+1) | the close that wins (any thread)   | CAS   |
 //
 // A reader takes a slot's fields in one snapshot: STATE, the fields, STATE
 // again, both OPEN and equal; else the descriptor is closed (or reused).
-import { closeEnd, type PipeEnd } from './pipe.js';
+import { READ_END, WRITE_END, closeEnd, type PipeEnd } from './pipe.js';
 
 export const PIPE_FD_BASE = 512;
 const SLOTS = 256;
@@ -54,20 +56,39 @@ export class PipeFds {
     return fd >= PIPE_FD_BASE && fd < PIPE_FD_BASE + SLOTS;
   }
 
-  /** A descriptor for end `p` (already held for it); undefined when the table is full. */
-  open(p: PipeEnd): number | undefined {
+  /** Descriptors for the two ends of the pipe at `ring` (already held for them): [read, write]; undefined when the table has no two free slots. */
+  openPair(ring: number): [number, number] | undefined {
+    const r = this.#claim();
+    if (r === undefined) return undefined;
+    const w = this.#claim();
+    if (w === undefined) {
+      // the claimer's own slot, never open: back to FREE
+      Atomics.store(this.#w, r * WORDS + STATE, (Atomics.load(this.#w, r * WORDS + STATE) & ~3) + 4);
+      return undefined;
+    }
+    this.#open(r, { ring, end: READ_END });
+    this.#open(w, { ring, end: WRITE_END });
+    return [PIPE_FD_BASE + r, PIPE_FD_BASE + w];
+  }
+
+  /** A FREE slot moved to CLAIMED, or undefined. */
+  #claim(): number | undefined {
     const w = this.#w;
     for (let i = 0; i < SLOTS; i++) {
-      const at = i * WORDS;
-      const s = Atomics.load(w, at + STATE);
-      if ((s & 3) !== FREE || Atomics.compareExchange(w, at + STATE, s, (s & ~3) | CLAIMED) !== s) continue;
-      Atomics.store(w, at + RING, p.ring);
-      Atomics.store(w, at + END, p.end);
-      Atomics.store(w, at + FLAGS, 0);
-      Atomics.store(w, at + STATE, (s & ~3) | OPEN);
-      return PIPE_FD_BASE + i;
+      const s = Atomics.load(w, i * WORDS + STATE);
+      if ((s & 3) === FREE && Atomics.compareExchange(w, i * WORDS + STATE, s, (s & ~3) | CLAIMED) === s) return i;
     }
     return undefined;
+  }
+
+  /** The claimer publishes its slot: fields first, then OPEN. */
+  #open(i: number, p: PipeEnd): void {
+    const w = this.#w;
+    const at = i * WORDS;
+    Atomics.store(w, at + RING, p.ring);
+    Atomics.store(w, at + END, p.end);
+    Atomics.store(w, at + FLAGS, 0);
+    Atomics.store(w, at + STATE, (Atomics.load(w, at + STATE) & ~3) | OPEN);
   }
 
   /** The open descriptor `fd`, or undefined. */

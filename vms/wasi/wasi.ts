@@ -262,14 +262,9 @@ export class Wasi {
 
   /** Two new descriptors for the ends of the pipe at `ring`, which the caller has claimed for them: [read, write]. */
   openPipe(ring: number): [number, number] {
-    const r = this.pipes?.open({ ring, end: READ_END });
-    const w = r === undefined ? undefined : this.pipes!.open({ ring, end: WRITE_END });
-    if (r !== undefined && w !== undefined) return [r, w];
+    const shared = this.pipes?.openPair(ring);
+    if (shared) return shared;
     // the process's table is full (or there is none): this thread's own
-    if (r !== undefined) {
-      this.pipes!.close(r, this.memory!);
-      holdEnd(this.memory!, { ring, end: READ_END }); // the close let the claim's read end go
-    }
     const own: [number, number] = [this.allocFd(), this.allocFd()];
     this.fds.set(own[0], { kind: 'pipe', ring, end: READ_END });
     this.fds.set(own[1], { kind: 'pipe', ring, end: WRITE_END });
