@@ -56,6 +56,9 @@ export const ERROR_TABLE: readonly ErrorEntry[] = [
   { errno: -307, code: 'E_UNSUPPORTED', layer: 'host', message: "not supported on this platform", className: 'UnsupportedError' },
   { errno: -308, code: 'E_ASSEMBLE', layer: 'host', message: "the program does not assemble", className: 'AssembleError' },
   { errno: -309, code: 'E_FORK_SERVER', layer: 'host', message: "the fork server failed", className: 'ForkServerError' },
+  { errno: -310, code: 'E_PARENT_CALL', layer: 'host', message: "the parent's service failed the call", className: 'ParentCallError' },
+  { errno: -311, code: 'E_PARENT_GONE', layer: 'host', message: "the link to the parent is gone", className: 'ParentCallError' },
+  { errno: -312, code: 'E_NO_PARENT_SERVICE', layer: 'host', message: "no parent service", className: 'ParentCallError' },
 ];
 
 /** The module layers' numbers by name (core, fork bridge, VM, host). */
@@ -104,9 +107,12 @@ export const ERRNO = {
   E_UNSUPPORTED: -307,
   E_ASSEMBLE: -308,
   E_FORK_SERVER: -309,
+  E_PARENT_CALL: -310,
+  E_PARENT_GONE: -311,
+  E_NO_PARENT_SERVICE: -312,
 } as const;
 
-export type ErrorCode = 'E_NOT_INIT' | 'E_ALREADY_INIT' | 'E_ARG' | 'E_BAD_HANDLE' | 'E_STALE' | 'E_STATE' | 'E_FULL' | 'E_TIMEOUT' | 'E_ALREADY' | 'E_NOT_REQUESTER' | 'E_BAD_LOCK' | 'E_NOT_OWNER' | 'E_RECURSION' | 'E_DEADLOCK' | 'E_WOULD_BLOCK' | 'E_BUSY' | 'E_CORRUPT' | 'E_OWNER_DEAD' | 'E_NOT_RECOVERABLE' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL' | 'E_SERVER_DIED' | 'E_VM_BAD_OPCODE' | 'E_VM_UNDERFLOW' | 'E_VM_OVERFLOW' | 'E_VM_BAD_JUMP' | 'E_VM_BAD_LOCAL' | 'E_VM_BAD_GLOBAL' | 'E_VM_BAD_ATTR' | 'E_VM_BAD_CONTEXT' | 'E_VM_NO_ATTR' | 'E_UNKNOWN' | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_FORK' | 'E_UNSUPPORTED' | 'E_ASSEMBLE' | 'E_FORK_SERVER';
+export type ErrorCode = 'E_NOT_INIT' | 'E_ALREADY_INIT' | 'E_ARG' | 'E_BAD_HANDLE' | 'E_STALE' | 'E_STATE' | 'E_FULL' | 'E_TIMEOUT' | 'E_ALREADY' | 'E_NOT_REQUESTER' | 'E_BAD_LOCK' | 'E_NOT_OWNER' | 'E_RECURSION' | 'E_DEADLOCK' | 'E_WOULD_BLOCK' | 'E_BUSY' | 'E_CORRUPT' | 'E_OWNER_DEAD' | 'E_NOT_RECOVERABLE' | 'E_SPAWN' | 'E_CHILD_DIED' | 'E_ACK_TIMEOUT' | 'E_SNAPSHOT' | 'E_TABLE_FULL' | 'E_SERVER_DIED' | 'E_VM_BAD_OPCODE' | 'E_VM_UNDERFLOW' | 'E_VM_OVERFLOW' | 'E_VM_BAD_JUMP' | 'E_VM_BAD_LOCAL' | 'E_VM_BAD_GLOBAL' | 'E_VM_BAD_ATTR' | 'E_VM_BAD_CONTEXT' | 'E_VM_NO_ATTR' | 'E_UNKNOWN' | 'E_CLOSED' | 'E_ABORTED' | 'E_WORKER' | 'E_CHILD' | 'E_AGAIN' | 'E_FORK' | 'E_UNSUPPORTED' | 'E_ASSEMBLE' | 'E_FORK_SERVER' | 'E_PARENT_CALL' | 'E_PARENT_GONE' | 'E_NO_PARENT_SERVICE';
 
 /** The operation domains a host call names; the class comes from the domain and the code. */
 export type ErrorDomain = 'stop' | 'lock' | 'cache' | 'record' | 'stats' | 'thread' | 'fork' | 'vm';
@@ -141,6 +147,7 @@ export const ERROR_CLASS_NAMES = [
   'ForkServerError',
   'SnapshotError',
   'ChildProcessError',
+  'ParentCallError',
   'UnsupportedError',
   'AssembleError',
   'InterpreterError',
@@ -167,6 +174,7 @@ export const ERROR_CLASS_PARENTS: Record<ErrorClassName, ErrorClassName | 'Error
   ForkServerError: 'ForkError',
   SnapshotError: 'ForkError',
   ChildProcessError: 'ForkError',
+  ParentCallError: 'ForkError',
   UnsupportedError: 'WasmThreadsError',
   AssembleError: 'WasmThreadsError',
   InterpreterError: 'WasmThreadsError',

@@ -154,6 +154,13 @@ export class ChildProcessError extends ForkError {
   }
 }
 
+/**
+ * A fork child's call to its parent's side failed (host/fork/parent-calls.ts): the parent's service threw
+ * (E_PARENT_CALL, its message carried), the link to the fork server is gone (E_PARENT_GONE), or the runtime has no
+ * `fork.parentService` (E_NO_PARENT_SERVICE).
+ */
+export class ParentCallError extends ForkError {}
+
 /** The reference VM's assembler rejected a program at source line `line`. */
 export class AssembleError extends WasmThreadsError {
   constructor(readonly line: number, message: string) {
@@ -214,6 +221,7 @@ const MAKERS: Record<ErrorClassName, Make> = {
   ForkRefusedError: (_c, m, _n, d) => new ForkRefusedError(need(d, 'stragglers', 'ForkRefusedError'), m),
   ForkServerError: (_c, m, n, d) => new ForkServerError(m, n, d.cause),
   SnapshotError: (_c, m) => new SnapshotError(m),
+  ParentCallError: generic(ParentCallError),
   AssembleError: (_c, m, _n, d) => new AssembleError(need(d, 'line', 'AssembleError'), m),
   InterpreterError: (_c, m, n, d) => new InterpreterError(n, need(d, 'pc', 'InterpreterError'), d.line, m),
 };
@@ -258,5 +266,5 @@ export const ERROR_CLASSES = {
   WasmThreadsError, InvalidArgumentError, UnsupportedError, ThreadStateError, StopTimeoutError, StopBusyError,
   LockError, LockTimeoutError, LockOwnerDeadError, LockNotRecoverableError, SeqlockError, StatsBusyError,
   ClosedError, AbortedError, WorkerError,
-  ForkRefusedError, ForkError, ForkServerError, SnapshotError, ChildProcessError, AssembleError, InterpreterError,
+  ForkRefusedError, ForkError, ForkServerError, SnapshotError, ChildProcessError, ParentCallError, AssembleError, InterpreterError,
 } as const satisfies Record<ErrorClassName, new (...args: never[]) => WasmThreadsError>;

@@ -3,6 +3,7 @@ export { Runtime, WorkerThread, type RuntimeOptions, type ForkConfig, type Close
 export type { ForkOptions, ForkPhase } from './fork/request.js';
 export type { ForkOutcome, ForkTimings, AtForkHooks, WaitpidOptions, ForkingThread } from './fork/client.js';
 export type { ForkService, ForkStats } from './fork/service.js';
+export type { ParentService, ParentServiceCall, ParentServiceChild } from './fork/parent-calls.js';
 export { RegisteredThread, type StopOptions, type LockOptions } from './thread.js';
 export { CacheEntry, Mutex } from './handles.js';
 export { ThreadContext, type Job } from './worker.js';

@@ -209,6 +209,12 @@ export const FORK_OPTIONS = {
    * URL, compiled then).
    */
   prepareData: noDefault<unknown, unknown, unknown>({ check: cloneable, child: asIs() }),
+  /**
+   * Module the fork server imports to serve its children's `callParent` over the parent's memory (docs/FORK.md,
+   * "Calls to the parent"): it exports `serveChild` and optionally `childGone`. A child's own fork server serves
+   * the child's children with it, over the child's memory.
+   */
+  parentService: noDefault<string | URL, URL, string>({ check: existingUrl, child: { to: String, from: (c) => new URL(c) } }),
   /** Warm children kept ready, 0…MAX_FORK_POOL (8; default 1; 0 spawns on demand); the server grows it with the fork rate. The child's server is told the parent's. */
   pool: withDefault<number, number, number>(1, { check: integer(0, MAX_FORK_POOL), child: asIs() }),
   /** How a snapshot reaches the child: a file on tmpfs (default) or IPC. */

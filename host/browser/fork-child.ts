@@ -15,6 +15,7 @@ import { Runtime } from '../runtime.js';
 import type { LinkedModules } from '../modules.js';
 import { CLOSE_MESSAGE, ProcessExit, browserPlatform, firstMessage, hostLink } from './platform.js';
 import type { ForkChildOptions } from '../platform.js';
+import { ParentCaller, isReply } from '../fork/parent-calls.js';
 
 export interface ChildWarm {
   type: 'warm'; module: WebAssembly.Module; modules: LinkedModules; pages: number; maximumPages: number; config: ForkChildOptions;
@@ -39,11 +40,22 @@ function exit(code: number): never {
   send({ type: 'exit', code });
   throw new ProcessExit(code);
 }
-link.addEventListener('message', (e) => {
-  if ((e.data as { type?: string })?.type === CLOSE_MESSAGE) self.close();
+// The link carries the hand-off ('go'), the replies to the child's calls to
+// its parent's side (host/fork/parent-calls.ts) and the close, told apart by type.
+const caller = new ParentCaller(warm.config.parentService, (m) => {
+  link.postMessage(m);
+  return true;
 });
-
-const go = new Promise<ChildGo>((resolve) => link.addEventListener('message', (e) => resolve(e.data as ChildGo), { once: true }));
+let nextGo: ((m: ChildGo) => void) | undefined;
+const go = new Promise<ChildGo>((resolve) => { nextGo = resolve; });
+link.addEventListener('message', (e) => {
+  const m = e.data as { type?: string };
+  if (m?.type === CLOSE_MESSAGE) {
+    caller.gone('the fork server ended this child');
+    self.close();
+  } else if (isReply(m)) caller.reply(m);
+  else if (m?.type === 'go') nextGo?.(m as ChildGo);
+});
 const platform = browserPlatform({ canBlock: true, exit, pids: warm.pids });
 const session = await prepareChild({
   prepareRuntime: Runtime.prepareForkChild,
@@ -74,6 +86,6 @@ async function run(): Promise<void> {
     exit(EXIT_REJECTED);
   }
   // the continuation is told the child's pid (getpid() in the POSIX layer's child)
-  const { runtime, code } = await session.run((ack) => send({ type: 'ack', ...ack }), pid);
+  const { runtime, code } = await session.run((ack) => send({ type: 'ack', ...ack }), pid, caller);
   await runtime.exit(code);
 }

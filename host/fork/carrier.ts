@@ -6,6 +6,7 @@
 import { ForkServerError } from '../errors.js';
 import { FORK_E_ACK_TIMEOUT, FORK_E_CHILD_DIED, FORK_E_SNAPSHOT, FORK_E_SPAWN } from './protocol.js';
 import type { ChildAck, ChildEvent } from './child.js';
+import type { ParentCallMessage } from './parent-calls.js';
 
 /** A child as its platform started it. */
 export interface ChildLink {
@@ -99,6 +100,8 @@ export class Child {
   killedBy?: number;
   ended = false;
   lastAck?: ChildAck;
+  /** Serves its calls to the parent's side, set when it is handed off (server.ts); before that a call has no child. */
+  onCall?: (m: ParentCallMessage) => void;
   /** Its carrier ran an earlier child. */
   readonly recycled: boolean;
   #listeners = new Set<(e: ChildEvent) => void>();
@@ -119,6 +122,8 @@ export class Child {
   }
 
   event(e: ChildEvent): void {
+    // dispatched on receipt: every call sent before the ack is served before the ack is handled
+    if (e.type === 'call') return this.onCall?.(e);
     if (e.type === 'ack') this.lastAck = e;
     if (e.type === 'exit') {
       this.#reportStatus(e.code & 0xff);

@@ -23,6 +23,7 @@ import { ForkError } from '../errors.js';
 import { PAGE } from './protocol.js';
 import { checksumOver } from './checksum.js';
 import { trace } from './trace.js';
+import type { ParentCallMessage, ParentCaller } from './parent-calls.js';
 import {
   SnapshotError, checksum32, decodeSnapshot, encodeSnapshot, memoryChecksum, pageClear, readHead, restorePages, verifyPages, zeroTest,
   type SnapshotInfo,
@@ -37,7 +38,9 @@ export type ChildEvent =
   | ({ type: 'ack' } & ChildAck)
   | { type: 'error'; message: string }
   /** `recycled`: its program ended and left nothing behind; this carrier warms up the next child. */
-  | { type: 'exit'; code: number; recycled?: boolean };
+  | { type: 'exit'; code: number; recycled?: boolean }
+  /** A call to the parent's side (host/fork/parent-calls.ts), answered with a 'reply'. */
+  | ParentCallMessage;
 
 /** The child's runtime, as this file uses it (host/runtime.ts Runtime). */
 export interface ChildRuntime {
@@ -181,9 +184,10 @@ export class ChildSession<R extends ChildRuntime> {
    * afterForkChild hook, `ack`, then the continuation. Resolves with the
    * child's exit status (the continuation's result, or 0); the caller closes
    * the runtime (`rt.exit`) and ends the child with it. `pid`: the child's,
-   * as the server numbered it (the continuation's ctx.pid).
+   * as the server numbered it (the continuation's ctx.pid). `caller`: the
+   * platform's link to the fork server, the ctx's `callParent`.
    */
-  async run(ack: (a: ChildAck) => void | Promise<void>, pid?: number): Promise<{ runtime: R; code: number }> {
+  async run(ack: (a: ChildAck) => void | Promise<void>, pid: number | undefined, caller: ParentCaller): Promise<{ runtime: R; code: number }> {
     const info = this.#info!;
     const flags = JSON.parse(info.options) as { data: unknown; verify: boolean };
     const restoredChecksum = flags.verify ? memoryChecksum(this.memory) : undefined;
@@ -192,7 +196,7 @@ export class ChildSession<R extends ChildRuntime> {
     const name = this.o.config.exportName ?? 'default';
     const fn = this.cont[name];
     if (typeof fn !== 'function') throw new ForkError('E_FORK', `${this.o.config.continuation} exports no function ${name}`);
-    const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum, pid };
+    const ctx = { runtime, thread: runtime.main, result: 0, data: flags.data, restoredChecksum, pid, callParent: (body: unknown) => caller.call(body) };
     this.#ctx = ctx;
     if (typeof this.cont.afterForkChild === 'function') await this.cont.afterForkChild(ctx);
     const t2 = performance.now();

@@ -21,6 +21,7 @@ import { loadServerHooks, type ForkServerHooks } from './hooks.js';
 import { Carrier, Child, ChildFailure, type ServerPlatform } from './carrier.js';
 import type { ForkServerInit } from '../platform.js';
 import { trace } from './trace.js';
+import { loadParentService, serveParentCall, type ParentService, type ParentServiceChild } from './parent-calls.js';
 
 // The pool grows with the fork rate (forks in the last second), up to the
 // most the pool option allows.
@@ -74,12 +75,18 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   let lastCold = -Infinity;
   // loaded by run() when a test named them (ForkServerInit.testHooks)
   let hooks: ForkServerHooks | undefined;
+  // loaded by run(): the runtime's fork.parentService, serving its children's calls over the parent's memory
+  let service: ParentService | undefined;
+  // a child as the service sees it, from its hand-off on
+  const served = new WeakMap<Child, ParentServiceChild>();
+  let nextKey = 1;
   // a child's status word: a killed child's records the signal, whatever its carrier's end reported
   const statusWord = (c: Child, s: number): number => (c.killedBy !== undefined ? signaled(c.killedBy) : s);
 
   // The status is the child's to report once its program ends: waitpid returns then.
   const track = (c: Child): Child => {
     live.add(c);
+    c.onCall = (m) => serveParentCall(service, init.memory, served.get(c), m, (r) => c.link.send(r));
     void c.gone.then(() => live.delete(c));
     void c.status.then((s) => {
       c.final = s;
@@ -240,6 +247,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       const acked = child.next('ack', deadline - t2);
       child.link.send({ ...h.message, type: 'go', pid, config: init.child });
       child.pid = pid;
+      handedOff(child);
       await acked;
       trace('S', 'acked', pid);
       // the status is its pid's from now on (one reported already is recorded now)
@@ -254,6 +262,23 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
       throw e;
     }
   }
+
+  // From now on the child's calls are served, and the service hears once when
+  // it is gone, however it goes (its program ended on a recycled carrier, it
+  // exited, was killed, its hand-off failed, the server shut down with it live).
+  const handedOff = (c: Child): void => {
+    const who: ParentServiceChild = { key: nextKey++, pid: c.pid };
+    served.set(c, who);
+    const gone = service?.childGone;
+    if (!gone) return;
+    void c.gone.then(() => {
+      try {
+        gone.call(service, who);
+      } catch (e) {
+        console.error(`fork server: parentService childGone failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
+  };
 
   // A parent's kill (host/fork/exits.ts): a child still running ends now,
   // whatever the signal (none can be caught: a child installs no handlers),
@@ -297,6 +322,7 @@ export function createForkServer(init: ForkServerInit, platform: ServerPlatform)
   return {
     async run() {
       hooks = await loadServerHooks(init, { control: ctl, exit: platform.exit });
+      service = await loadParentService(init.child.parentService);
       refill();
       Atomics.store(ctl, CTL_SERVER, SERVER_READY);
       Atomics.notify(ctl, CTL_SERVER);

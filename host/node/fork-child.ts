@@ -23,6 +23,7 @@ import type { ForkChildOptions, Platform } from '../platform.js';
 import { compileLinked, type LinkedModules } from '../modules.js';
 import { trace } from '../fork/trace.js';
 import { compileWasm } from '../compile.js';
+import { ParentCaller, isReply } from '../fork/parent-calls.js';
 
 
 interface WarmArgs {
@@ -51,8 +52,35 @@ process.on('exit', (code) => {
   else parentPort!.postMessage({ type: 'exit', code } satisfies ChildEvent);
 });
 
-// A pooled child whose server let it go (or went away) has nothing to do.
-if (isMainThread) process.on('disconnect', () => { if (!handedOver) process.exit(0); });
+// The link to the server carries the hand-off ('go') and the replies to the
+// child's calls to its parent's side (host/fork/parent-calls.ts), told apart
+// by type: a reply is never taken for the next 'go'.
+const link = isMainThread ? process : parentPort!;
+const caller = new ParentCaller(args.config.parentService, (m) => {
+  if (!isMainThread) {
+    parentPort!.postMessage(m);
+    return true;
+  }
+  if (!process.connected) return false;
+  process.send!(m);
+  return true;
+});
+let nextGo: ((m: Go) => void) | undefined;
+link.on('message', (m: unknown) => {
+  if (isReply(m)) caller.reply(m);
+  else nextGo?.(m as Go);
+});
+// 'thread': the server's end of the port closed (the server is gone)
+if (!isMainThread) parentPort!.on('close', () => caller.gone('the fork server is gone'));
+
+// A pooled child whose server let it go (or went away) has nothing to do;
+// a running one's calls to its parent's side fail from now on.
+if (isMainThread) {
+  process.on('disconnect', () => {
+    caller.gone('the IPC channel to the fork server is closed');
+    if (!handedOver) process.exit(0);
+  });
+}
 
 // Compiled whole before the request: lazily, each core function's first call
 // in the child (after_fork_child first) would compile it on the fork's path.
@@ -74,9 +102,10 @@ let session = await prepareChild({
 // the carrier with the child, as it always did.
 for (;;) {
   if (isMainThread && !process.connected) process.exit(0);
-  const go = new Promise<Go>((resolve) => (isMainThread ? process : parentPort!).once('message', resolve));
+  const go = new Promise<Go>((resolve) => { nextGo = resolve; });
   await send({ type: 'ready' });
   const m = await go;
+  nextGo = undefined;
   trace('C', 'go', m.pid);
   handedOver = true;
   try {
@@ -95,8 +124,10 @@ for (;;) {
   }
   trace('C', 'restored');
   const recyclable = session.recyclable;
-  // nothing but the next 'go' comes over IPC: the channel must not keep the process alive while the child runs
-  if (isMainThread && recyclable) process.channel?.unref();
+  // nothing but the next 'go' and replies come over IPC: the channel must not keep the process alive while the
+  // child runs (nor a pending call by itself)
+  const keepChannel = recyclable || args.config.parentService !== undefined;
+  if (isMainThread && keepChannel) process.channel?.unref();
   const before = state.baseline();
   // the child's idle workers wait for the next child over this memory instead of ending with its runtime
   if (recyclable) platform.holdWorkers?.(session.memory, true);
@@ -104,8 +135,9 @@ for (;;) {
   try {
     const ran = await session.run(async (ack) => {
       await send({ type: 'ack', ...ack });
-      if (isMainThread && !recyclable) process.disconnect();
-    }, m.pid);
+      // a child that may call its parent's side keeps its channel (unreferenced) for the replies
+      if (isMainThread && !keepChannel) process.disconnect();
+    }, m.pid, caller);
     code = ran.code;
     trace('C', 'ran');
     if (!recyclable) await ran.runtime.exit(code);
