@@ -14,6 +14,7 @@ for (const isolation of ['process', 'thread'] as const) {
     }),
     close: shutdown,
     kill: (rt, pid) => rt.main.kill(pid, 9),
+    ipc: isolation === 'process',
   });
   for (const [name, fn] of cases) test(`${isolation}: ${name}`, () => within(90_000, fn));
 }

@@ -8,7 +8,7 @@ import type { ServiceBody } from './parent-service.js';
 import { DeadlineError, within } from '../lib/deadline.js';
 
 export interface ParentCallsData {
-  case: 'read' | 'write' | 'hook' | 'reject' | 'none' | 'watch' | 'watchHang' | 'grand' | 'readOwn';
+  case: 'read' | 'write' | 'hook' | 'reject' | 'none' | 'watch' | 'watchHang' | 'grand' | 'readOwn' | 'disconnect';
   addr?: number; from?: number; bytes?: number[]; mark?: number; markValue?: number;
   /** grand: what the child writes at addr before it forks (after it: that ^ CHANGED) */
   before?: number;
@@ -90,6 +90,14 @@ async function run(ctx: Ctx): Promise<number> {
       const { pid } = await ctx.runtime.forkAsync({ data: { case: 'readOwn', addr: d.addr, from: d.before } satisfies ParentCallsData });
       Atomics.store(own, d.addr! >> 2, d.before! ^ CHANGED);
       return await ctx.runtime.waitpidAsync(pid);
+    }
+    case 'disconnect': {
+      // Node 'process' isolation: the IPC channel closes under a pending call
+      const pending = ctx.callParent({ op: 'readChanged', addr: d.addr!, len: 4, from: d.from! });
+      (globalThis as unknown as { process: { disconnect(): void } }).process.disconnect();
+      await rejectsWith(pending, 'E_PARENT_GONE', undefined, 70);
+      await rejectsWith(ctx.callParent({ op: 'whoami' }), 'E_PARENT_GONE', undefined, 71);
+      return 0;
     }
     case 'readOwn': {
       // served by the forking child's server, over the child's memory

@@ -19,6 +19,8 @@ export interface ParentCallsPlatform {
   close(rt: Runtime): Promise<void>;
   /** Ends a running child with SIGKILL, where the forking thread may block (not a page's). */
   kill?(rt: Runtime, pid: number): void;
+  /** The child's link is an IPC channel it can close (Node 'process' isolation). */
+  ipc?: boolean;
 }
 
 // test-owned words of the host scratch
@@ -103,6 +105,12 @@ export function parentCallCases(p: ParentCallsPlatform): [string, () => Promise<
       kill(rt, pid);
       equal(await within(WAIT_MS, () => rt.waitpidAsync(pid), 'waitpid'), 137, 'killed by SIGKILL');
       await waitFor(() => Atomics.load(words(rt), GONE >> 2) === 1, WAIT_MS, 'childGone');
+    })]);
+  }
+  if (p.ipc) {
+    cases.push(['a pending call and every later one reject with E_PARENT_GONE once the link closes', using(true, async (rt) => {
+      Atomics.store(words(rt), READ >> 2, 0x2222);
+      equal(await forkAndReap(rt, { case: 'disconnect', addr: READ, from: 0x2222 }), 0, 'child status (70-71)');
     })]);
   }
   return cases;
