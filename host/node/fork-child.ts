@@ -128,6 +128,7 @@ for (;;) {
   // child runs (nor a pending call by itself)
   const keepChannel = recyclable || args.config.parentService !== undefined;
   if (isMainThread && keepChannel) process.channel?.unref();
+  if (!isMainThread) parentPort!.unref();
   const before = state.baseline();
   // the child's idle workers wait for the next child over this memory instead of ending with its runtime
   if (recyclable) platform.holdWorkers?.(session.memory, true);
@@ -160,6 +161,7 @@ for (;;) {
   const envChanged = state.restore();
   await reported;
   if (isMainThread) process.channel?.ref();
+  else parentPort!.ref();
   // The workers kept for the next child end instead when the child changed the environment (a worker started since
   // has a copy of the child's), before the next child's first worker is warmed, or when the memory is new (the child
   // grew its own: their core instance is over the old one).
