@@ -74,16 +74,20 @@ export function serveParentCall(
  * The child's side: `call` posts a call and resolves with its reply (routed
  * by id). Once the link is gone (`gone`), pending and later calls reject
  * with E_PARENT_GONE; without a service every call rejects at once with
- * E_NO_PARENT_SERVICE. Nothing here keeps a process alive: a pending call is
- * a promise, not a handle.
+ * E_NO_PARENT_SERVICE. A pending call keeps a child process alive only
+ * through `busy` (its platform refs its link meanwhile).
  */
 export class ParentCaller {
   #next = 1;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #gone?: string;
 
-  /** `post` returns false when the link is closed already. */
-  constructor(private readonly service: string | undefined, private readonly post: (m: ParentCallMessage) => boolean) {}
+  /**
+   * `post` returns false when the link is closed already. `busy` hears when calls start and stop being pending (a
+   * child process keeps its link referenced meanwhile: an awaited reply is work the process has left to do).
+   */
+  constructor(private readonly service: string | undefined, private readonly post: (m: ParentCallMessage) => boolean,
+    private readonly busy: (pending: boolean) => void = () => {}) {}
 
   call(body: unknown): Promise<unknown> {
     if (this.service === undefined) return Promise.reject(new ParentCallError('E_NO_PARENT_SERVICE', 'callParent: the runtime has no fork.parentService'));
@@ -91,11 +95,13 @@ export class ParentCaller {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
+      if (this.#pending.size === 1) this.busy(true);
       let posted: boolean;
       try {
         posted = this.post({ type: 'call', id, body });
       } catch (e) {
         this.#pending.delete(id);
+        if (!this.#pending.size) this.busy(false);
         reject(new ParentCallError('E_PARENT_CALL', `callParent: the call cannot be sent: ${messageOf(e)}`));
         return;
       }
@@ -107,6 +113,7 @@ export class ParentCaller {
     const p = this.#pending.get(m.id);
     if (!p) return;
     this.#pending.delete(m.id);
+    if (!this.#pending.size) this.busy(false);
     if (m.error) p.reject(new ParentCallError(m.error.code, `callParent: ${m.error.message}`));
     else p.resolve(m.ok);
   }
@@ -116,6 +123,7 @@ export class ParentCaller {
     this.#gone ??= reason;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
+    if (pending.length) this.busy(false);
     for (const p of pending) p.reject(new ParentCallError('E_PARENT_GONE', `callParent: ${this.#gone}`));
   }
 }

@@ -56,6 +56,19 @@ process.on('exit', (code) => {
 // child's calls to its parent's side (host/fork/parent-calls.ts), told apart
 // by type: a reply is never taken for the next 'go'.
 const link = isMainThread ? process : parentPort!;
+// The link (a process's IPC channel, a thread's port) keeps the carrier alive
+// while it waits for its next 'go' or a call waits for its reply, and only
+// then: while its child runs, its program's threads do.
+let waitingForGo = true;
+let callsPending = false;
+const holdChannel = (): void => {
+  const hold = waitingForGo || callsPending;
+  if (!isMainThread) {
+    if (hold) parentPort!.ref();
+    else parentPort!.unref();
+  } else if (hold) process.channel?.ref();
+  else process.channel?.unref();
+};
 const caller = new ParentCaller(args.config.parentService, (m) => {
   if (!isMainThread) {
     parentPort!.postMessage(m);
@@ -64,6 +77,9 @@ const caller = new ParentCaller(args.config.parentService, (m) => {
   if (!process.connected) return false;
   process.send!(m);
   return true;
+}, (pending) => {
+  callsPending = pending;
+  holdChannel();
 });
 let nextGo: ((m: Go) => void) | undefined;
 link.on('message', (m: unknown) => {
@@ -125,10 +141,11 @@ for (;;) {
   trace('C', 'restored');
   const recyclable = session.recyclable;
   // nothing but the next 'go' and replies come over IPC: the channel must not keep the process alive while the
-  // child runs (nor a pending call by itself)
+  // child runs, but for a call waiting for its reply
   const keepChannel = recyclable || args.config.parentService !== undefined;
-  if (isMainThread && keepChannel) process.channel?.unref();
-  if (!isMainThread) parentPort!.unref();
+  waitingForGo = false;
+  // a thread child's port always; a process child's channel when it stays after the ack
+  if (keepChannel || !isMainThread) holdChannel();
   const before = state.baseline();
   // the child's idle workers wait for the next child over this memory instead of ending with its runtime
   if (recyclable) platform.holdWorkers?.(session.memory, true);
@@ -160,8 +177,8 @@ for (;;) {
   handedOver = false;
   const envChanged = state.restore();
   await reported;
-  if (isMainThread) process.channel?.ref();
-  else parentPort!.ref();
+  waitingForGo = true;
+  holdChannel();
   // The workers kept for the next child end instead when the child changed the environment (a worker started since
   // has a copy of the child's), before the next child's first worker is warmed, or when the memory is new (the child
   // grew its own: their core instance is over the old one).
