@@ -15,6 +15,8 @@
 // | transition       | mover                              | how   |
 // |------------------|------------------------------------|-------|
 // | FREE → CLAIMED   | a thread's pipe()                  | CAS   |
+// | FREE → CLAIMED   | a fork child's inherited end, at   | CAS   |
+// |                  | its parent's number (openAt)       |       |
 // | CLAIMED → OPEN   | the claimer, its fields written    | store |
 // | CLAIMED → FREE   | the claimer, when the pair's other | store |
 // |  (g+1)           | slot could not be claimed          |       |
@@ -37,6 +39,9 @@ const OPEN = 2;
 
 /** A new table, for one process. */
 export const newPipeFds = (): SharedArrayBuffer => new SharedArrayBuffer(SLOTS * WORDS * 4);
+
+/** An open descriptor as a fork lists it: what the child's descriptor of the same number is. */
+export interface ListedPipeEnd extends PipeEnd { fd: number; flags: number }
 
 /** One open pipe descriptor of the table: its end, and its flags read and written through. */
 export interface SharedPipeEnd extends PipeEnd {
@@ -71,6 +76,29 @@ export class PipeFds {
     return [PIPE_FD_BASE + r, PIPE_FD_BASE + w];
   }
 
+  /**
+   * Descriptor `fd` for end `p` (already held for it) with `flags`, as a fork child's inherited one gets its number;
+   * false when that slot is taken.
+   */
+  openAt(fd: number, p: PipeEnd, flags: number): boolean {
+    if (!PipeFds.covers(fd)) return false;
+    const i = fd - PIPE_FD_BASE;
+    const s = Atomics.load(this.#w, i * WORDS + STATE);
+    if ((s & 3) !== FREE || Atomics.compareExchange(this.#w, i * WORDS + STATE, s, (s & ~3) | CLAIMED) !== s) return false;
+    this.#open(i, p, flags);
+    return true;
+  }
+
+  /** Every open descriptor, each read in one snapshot (one that closes meanwhile may be listed or not). */
+  list(): ListedPipeEnd[] {
+    const out: ListedPipeEnd[] = [];
+    for (let i = 0; i < SLOTS; i++) {
+      const p = this.get(PIPE_FD_BASE + i);
+      if (p) out.push({ fd: PIPE_FD_BASE + i, ring: p.ring, end: p.end, flags: p.flags });
+    }
+    return out;
+  }
+
   /** A FREE slot moved to CLAIMED, or undefined. */
   #claim(): number | undefined {
     const w = this.#w;
@@ -82,12 +110,12 @@ export class PipeFds {
   }
 
   /** The claimer publishes its slot: fields first, then OPEN. */
-  #open(i: number, p: PipeEnd): void {
+  #open(i: number, p: PipeEnd, flags = 0): void {
     const w = this.#w;
     const at = i * WORDS;
     Atomics.store(w, at + RING, p.ring);
     Atomics.store(w, at + END, p.end);
-    Atomics.store(w, at + FLAGS, 0);
+    Atomics.store(w, at + FLAGS, flags);
     Atomics.store(w, at + STATE, (Atomics.load(w, at + STATE) & ~3) | OPEN);
   }
 

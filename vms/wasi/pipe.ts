@@ -11,15 +11,24 @@
 // free ring, which the next pipe() takes by CAS. Each end's holder (an fd of
 // a WASI table, the process service) adds 1 when it gets the end and takes 1
 // away when it closes it, by Atomics.add: the ring frees itself when the last
-// end goes. HEAD and TAIL count the bytes written and read (mod 2^32): one
-// writer and one reader at a time. SEQ moves at every write, read and close,
+// end goes. HEAD and TAIL count the bytes written and read (mod 2^32). SEQ moves at every write, read and close,
 // and wakes every waiter: a waiter reads SEQ before it looks, so no change
-// between its look and its wait is missed.
+// between its look and its wait is missed. WANT counts the readers waiting
+// for bytes (a blocking read, a poll): in a fork child, what makes the bridge
+// of an inherited end fetch its parent's bytes (vms/posix/host/pipe-bridge.ts).
+// FLAGS: BRIDGED on such a ring, whose writes return once the bridge has
+// taken their bytes. Readers take bytes by CAS on TAIL, so several may read
+// at once (a parent and its child's relay); writers copy in under LOCK (0 or
+// 1), taken by CAS and held only for the copy.
 export const RING_ENDS = 0;
 export const RING_HEAD = 1;
 export const RING_TAIL = 2;
 export const RING_SIZE = 3;
 export const RING_SEQ = 4;
+export const RING_WANT = 5;
+export const RING_FLAGS = 6;
+export const RING_LOCK = 7;
+export const RING_BRIDGED = 1;
 /** Where the bytes start (pipe.c PIPE_DATA). */
 export const RING_DATA = 64;
 export const READ_END = 1;
@@ -58,39 +67,80 @@ function available(w: Int32Array): number {
   return (Atomics.load(w, RING_HEAD) - Atomics.load(w, RING_TAIL)) >>> 0;
 }
 
-/** Copies up to into.length waiting bytes out; how many (0: none waiting). */
-export function readSome(memory: WebAssembly.Memory, ring: number, into: Uint8Array): number {
-  const w = words(memory, ring);
-  const n = Math.min(available(w), into.length);
-  if (!n) return 0;
-  const size = w[RING_SIZE];
-  const tail = Atomics.load(w, RING_TAIL) >>> 0;
+/** Copies `n` bytes from `tail` on out of the ring. */
+function copyOut(memory: WebAssembly.Memory, ring: number, size: number, tail: number, into: Uint8Array, n: number): void {
   const data = new Uint8Array(memory.buffer, ring + RING_DATA, size);
-  const at = tail % size;
+  const at = (tail >>> 0) % size;
   const first = Math.min(n, size - at);
   into.set(data.subarray(at, at + first), 0);
   if (first < n) into.set(data.subarray(0, n - first), first);
-  Atomics.add(w, RING_TAIL, n);
+}
+
+/** Copies up to into.length waiting bytes out; how many (0: none waiting). */
+export function readSome(memory: WebAssembly.Memory, ring: number, into: Uint8Array): number {
+  const w = words(memory, ring);
+  for (;;) {
+    // the bytes from tail to head are no writer's until TAIL moves past them: copy, then claim them by CAS
+    const tail = Atomics.load(w, RING_TAIL);
+    const n = Math.min((Atomics.load(w, RING_HEAD) - tail) >>> 0, into.length);
+    if (!n) return 0;
+    copyOut(memory, ring, w[RING_SIZE], tail, into, n);
+    if (Atomics.compareExchange(w, RING_TAIL, tail, (tail + n) | 0) !== tail) continue;
+    bump(w);
+    return n;
+  }
+}
+
+/** Copies up to into.length waiting bytes out and leaves them there (for a ring's only reader, which takes them later with readSome). */
+export function peekSome(memory: WebAssembly.Memory, ring: number, into: Uint8Array): number {
+  const w = words(memory, ring);
+  const tail = Atomics.load(w, RING_TAIL);
+  const n = Math.min((Atomics.load(w, RING_HEAD) - tail) >>> 0, into.length);
+  if (n) copyOut(memory, ring, w[RING_SIZE], tail, into, n);
+  return n;
+}
+
+/** Copies as much of `from` in as there is room for; how many (0: the ring is full, or another writer is copying). */
+export function writeSome(memory: WebAssembly.Memory, ring: number, from: Uint8Array): number {
+  const w = words(memory, ring);
+  // another writer's copy takes microseconds: wait it out rather than report a full ring
+  while (Atomics.compareExchange(w, RING_LOCK, 0, 1) !== 0);
+  let n: number;
+  try {
+    const size = w[RING_SIZE];
+    n = Math.min(size - available(w), from.length);
+    if (!n) return 0;
+    const head = Atomics.load(w, RING_HEAD) >>> 0;
+    const data = new Uint8Array(memory.buffer, ring + RING_DATA, size);
+    const at = head % size;
+    const first = Math.min(n, size - at);
+    data.set(from.subarray(0, first), at);
+    if (first < n) data.set(from.subarray(first, n), 0);
+    Atomics.add(w, RING_HEAD, n);
+  } finally {
+    Atomics.store(w, RING_LOCK, 0);
+  }
   bump(w);
   return n;
 }
 
-/** Copies as much of `from` in as there is room for; how many (0: the ring is full). */
-export function writeSome(memory: WebAssembly.Memory, ring: number, from: Uint8Array): number {
+/** A reader starts (1) or stops (-1) waiting for bytes: a start wakes the ring's waiters (an inherited end's bridge). */
+export function wantBytes(memory: WebAssembly.Memory, ring: number, delta: 1 | -1): void {
   const w = words(memory, ring);
-  const size = w[RING_SIZE];
-  const n = Math.min(size - available(w), from.length);
-  if (!n) return 0;
-  const head = Atomics.load(w, RING_HEAD) >>> 0;
-  const data = new Uint8Array(memory.buffer, ring + RING_DATA, size);
-  const at = head % size;
-  const first = Math.min(n, size - at);
-  data.set(from.subarray(0, first), at);
-  if (first < n) data.set(from.subarray(first, n), 0);
-  Atomics.add(w, RING_HEAD, n);
-  bump(w);
-  return n;
+  Atomics.add(w, RING_WANT, delta);
+  if (delta > 0) bump(w);
 }
+
+/** Readers waiting for bytes. */
+export const wanted = (memory: WebAssembly.Memory, ring: number): number => Atomics.load(words(memory, ring), RING_WANT);
+
+/** Whether the ring is an inherited end's in a fork child (its writes wait for the bridge). */
+export const bridged = (memory: WebAssembly.Memory, ring: number): boolean =>
+  (Atomics.load(words(memory, ring), RING_FLAGS) & RING_BRIDGED) !== 0;
+
+/** Bytes read so far (mod 2^32): a writer that waits for its bytes to be taken compares it with HEAD after its write. */
+export const ringTail = (memory: WebAssembly.Memory, ring: number): number => Atomics.load(words(memory, ring), RING_TAIL);
+export const ringHead = (memory: WebAssembly.Memory, ring: number): number => Atomics.load(words(memory, ring), RING_HEAD);
 
 /** The ring's change count: read before a look, then waitChange from it. */
 export const ringSeq = (memory: WebAssembly.Memory, ring: number): number => Atomics.load(words(memory, ring), RING_SEQ);

@@ -10,8 +10,11 @@
 // thread is not visible on another). Pipes (pipe.ts) are rings in the shared
 // memory that the pthread layer's pipe() hands to openPipe; given the
 // process's pipe table (pipe-fds.ts), their descriptors are every thread's.
-import { READ_END, WRITE_END, closeEnd, holdEnd, otherEnds, readSome, readable, ringSeq, waitChange, writable, writeSome, type PipeEnd } from './pipe.js';
-import { PIPE_FD_BASE, PipeFds } from './pipe-fds.js';
+import {
+  READ_END, WRITE_END, bridged, closeEnd, holdEnd, otherEnds, readSome, readable, ringHead, ringSeq, ringTail, waitChange, wantBytes, writable, writeSome,
+  type PipeEnd,
+} from './pipe.js';
+import { PIPE_FD_BASE, PipeFds, type ListedPipeEnd } from './pipe-fds.js';
 
 
 /** WASI errno values (preview1). */
@@ -271,6 +274,16 @@ export class Wasi {
     return own;
   }
 
+  /** The process's open pipe descriptors (its table's; none without one), as a fork lists them for its child. */
+  listPipes(): ListedPipeEnd[] {
+    return this.pipes?.list() ?? [];
+  }
+
+  /** A fork child's inherited descriptor `fd` on end `p` of its local ring (held for it): false when the number is taken or there is no table. */
+  inheritPipe(fd: number, p: PipeEnd, flags: number): boolean {
+    return this.pipes?.openAt(fd, p, flags) ?? false;
+  }
+
   /** What descriptor `fd` is (undefined: not open, or a directory); a pipe's end is held once more for the caller. */
   holdTarget(fd: number): FdTarget | undefined {
     const f = this.fds.get(fd);
@@ -289,10 +302,15 @@ export class Wasi {
     return Object.assign(new Error(code), { code });
   }
 
-  /** Writes all of `data` to a pipe's write end, waiting for room as a blocking write does; EPIPE once no reader is left. */
+  /**
+   * Writes all of `data` to a pipe's write end, waiting for room as a blocking write does; EPIPE once no reader is
+   * left. An inherited end's ring in a fork child (bridged) is only a buffer on the way to the parent's pipe: the write
+   * returns once the bridge has taken its bytes, so a child that exits right after has nothing left on the way.
+   */
   private writePipe(p: OpenPipe, data: Uint8Array): number {
     const memory = this.memory!;
     if (p.end !== WRITE_END) throw this.pipeError('EBADF');
+    const nonblocking = ((p.flags ?? 0) & FDFLAGS_NONBLOCK) !== 0;
     let done = 0;
     while (done < data.length) {
       const seq = ringSeq(memory, p.ring);
@@ -303,25 +321,47 @@ export class Wasi {
       const n = writeSome(memory, p.ring, data.subarray(done));
       done += n;
       if (n) continue;
-      if ((p.flags ?? 0) & FDFLAGS_NONBLOCK) {
+      if (nonblocking) {
         if (done) return done;
         throw this.pipeError('EAGAIN');
       }
       this.blocking(() => waitChange(memory, p.ring, seq, 1000));
     }
+    if (!nonblocking && bridged(memory, p.ring)) {
+      const written = ringHead(memory, p.ring);
+      for (;;) {
+        const seq = ringSeq(memory, p.ring);
+        if (((ringTail(memory, p.ring) - written) | 0) >= 0 || otherEnds(memory, p) === 0) break;
+        this.blocking(() => waitChange(memory, p.ring, seq, 1000));
+      }
+    }
     return done;
   }
 
-  /** Reads what is waiting in a pipe, waiting for the first byte; 0 at end of file (no writer left). */
+  /**
+   * Reads what is waiting in a pipe, waiting for the first byte; 0 at end of file (no writer left). A reader that
+   * waits says so on the ring (wantBytes): an inherited end's bridge fetches bytes only for a reader that waits.
+   */
   private readPipe(p: OpenPipe, into: Uint8Array): number {
     const memory = this.memory!;
     if (p.end !== READ_END) throw this.pipeError('EBADF');
-    for (;;) {
-      const seq = ringSeq(memory, p.ring);
-      const n = readSome(memory, p.ring, into);
-      if (n || otherEnds(memory, p) === 0) return n;
-      if ((p.flags ?? 0) & FDFLAGS_NONBLOCK) throw this.pipeError('EAGAIN');
-      this.blocking(() => waitChange(memory, p.ring, seq, 1000));
+    let waiting = false;
+    try {
+      for (;;) {
+        const seq = ringSeq(memory, p.ring);
+        const n = readSome(memory, p.ring, into);
+        if (n || otherEnds(memory, p) === 0) return n;
+        if ((p.flags ?? 0) & FDFLAGS_NONBLOCK) throw this.pipeError('EAGAIN');
+        if (!waiting) {
+          // the start moves SEQ: look again before the wait
+          waiting = true;
+          wantBytes(memory, p.ring, 1);
+          continue;
+        }
+        this.blocking(() => waitChange(memory, p.ring, seq, 1000));
+      }
+    } finally {
+      if (waiting) wantBytes(memory, p.ring, -1);
     }
   }
 
@@ -821,19 +861,34 @@ export class Wasi {
         const pipeReady = ({ sub, p }: { sub: number; p: OpenPipe }) =>
           (v.getUint8(sub + 8) === EVENTTYPE_FD_READ ? readable(memory, p.ring) : writable(memory, p.ring));
         for (const s of ready) e(s);
-        for (;;) {
-          for (const x of pipes) if (pipeReady(x)) e(x.sub, otherEnds(memory, x.p) === 0);
-          if (events) break;
-          const leftMs = deadlineNs === undefined ? Infinity : Number(deadlineNs - monotonicNs()) / 1e6;
-          if (leftMs <= 0 || !pipes.length) {
-            if (!pipes.length && leftMs > 0 && leftMs !== Infinity) self.sleep(leftMs);
-            if (clockSub >= 0) e(clockSub);
-            break;
+        // a poll that waits to read a pipe is a reader that waits (readPipe): from its first wait to its return
+        const wanting: number[] = [];
+        try {
+          for (;;) {
+            for (const x of pipes) if (pipeReady(x)) e(x.sub, otherEnds(memory, x.p) === 0);
+            if (events) break;
+            const leftMs = deadlineNs === undefined ? Infinity : Number(deadlineNs - monotonicNs()) / 1e6;
+            if (leftMs <= 0 || !pipes.length) {
+              if (!pipes.length && leftMs > 0 && leftMs !== Infinity) self.sleep(leftMs);
+              if (clockSub >= 0) e(clockSub);
+              break;
+            }
+            if (!wanting.length) {
+              for (const { sub, p } of pipes) {
+                if (v.getUint8(sub + 8) !== EVENTTYPE_FD_READ) continue;
+                wantBytes(memory, p.ring, 1);
+                wanting.push(p.ring);
+              }
+              // the starts moved SEQ: look again before the wait
+              if (wanting.length) continue;
+            }
+            const seq = ringSeq(memory, pipes[0].p.ring);
+            if (pipeReady(pipes[0])) continue;
+            const slice = Math.min(leftMs, pipes.length > 1 ? POLL_SLICE_MS : 1000);
+            self.blocking(() => waitChange(memory, pipes[0].p.ring, seq, slice));
           }
-          const seq = ringSeq(memory, pipes[0].p.ring);
-          if (pipeReady(pipes[0])) continue;
-          const slice = Math.min(leftMs, pipes.length > 1 ? POLL_SLICE_MS : 1000);
-          self.blocking(() => waitChange(memory, pipes[0].p.ring, seq, slice));
+        } finally {
+          for (const ring of wanting) wantBytes(memory, ring, -1);
         }
         self.view.setUint32(neventsPtr, events, true);
         return Errno.SUCCESS;
