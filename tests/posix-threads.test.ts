@@ -25,7 +25,7 @@ posixTest('a program on the layer imports only its memory, the core, the layer\'
   const coreExports = new Set(WebAssembly.Module.exports(core).map((e) => e.name));
   const layer: Record<string, string[]> = {
     wtp: ['spawn', 'unwind'], wtp_fork: ['fork', 'fork_here', 'error', 'waitpid', 'wait_any', 'kill', 'getpid', 'getppid'],
-    wtp_io: ['pipe', 'spawn', 'kill'],
+    wtp_io: ['pipe', 'spawn', 'kill', 'fork_pipes', 'fork_pipes_release', 'inherit_pipes'],
   };
   for (const i of WebAssembly.Module.imports(program)) {
     const where = `${i.module}.${i.name}`;
@@ -150,6 +150,18 @@ test('fork() from a qsort comparator, from a thread while two hammer malloc, and
     assert.equal(steps(r.out), ['qsort', 'thread', 'wait']);
   }, 'fork-anywhere');
 });
+
+for (const forkIsolation of ['process', 'thread'] as const) {
+  test(`${forkIsolation} isolation: a fork child has its parent's pipes, both ways, past a ring's size, through a thread's fork and a grandchild`, async () => {
+    await within(240_000, async () => {
+      const wasm = await posixForkProgram('fork-pipes');
+      if (!wasm) return;
+      const r = await runPosix(wasm, [], undefined, { forkIsolation });
+      assert.is(r.status, 0, r.out.slice(-2000));
+      assert.equal(steps(r.out), ['child-writes', 'parent-writes', 'unread', 'grandchild', 'nonblocking', 'thread']);
+    }, `fork-pipes (${forkIsolation})`);
+  });
+}
 
 test('fork() in a module without the fork build step fails with ENOTSUP and the host\'s reason; the parent goes on', async () => {
   await within(120_000, async () => {

@@ -27,9 +27,17 @@ import type { RegisteredThread } from '../../../host/thread.js';
 import { rootIdentity, type PosixForkData, type PosixForkPrepareData } from './fork.js';
 import { exitStatus, hostReport, outputSink, type PosixJobData } from './process.js';
 import { startProcessIo, type Spawner } from './spawn.js';
+import { markAdopted, readRecord } from './fork-pipes.js';
+import type { ParentCall } from './pipe-bridge.js';
 
-/** `pid`: the child's, as fork returned it (absent where the platform does not say). */
-export interface PosixForkChildContext { runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number }
+/**
+ * `pid`: the child's, as fork returned it (absent where the platform does not say); `callParent`: a call to the
+ * parent's fork server (docs/FORK.md "Calls to the parent"), which relays the inherited pipes (pipe-relay.ts).
+ */
+export interface PosixForkChildContext {
+  runtime: Runtime; thread: RegisteredThread; data: PosixForkData; pid?: number;
+  callParent?: (body: unknown) => Promise<unknown>;
+}
 
 export interface PosixForkContinuation {
   /** Before the child's snapshot: the program compiled (prepareData.program), its first thread's worker started (`warmWorker`). */
@@ -70,14 +78,19 @@ export function posixForkContinuation(load: (url: string) => Promise<WebAssembly
       warmWorker?.(shared.job ?? job.href);
       if (typeof shared.program === 'string') await compiled(shared.program);
     },
-    async afterForkChild({ data }) {
+    async afterForkChild({ runtime, data, callParent }) {
+      // before the ack, so a fork that returns a pid in the parent has handed its pipe ends over (pipe.c's mover table)
+      if (data.pipes && callParent && readRecord(runtime.memory, data.pipes).length) {
+        const r = (await callParent({ op: 'adopt', record: data.pipes }).catch(() => undefined)) as { adopted?: boolean } | undefined;
+        if (r?.adopted) markAdopted(runtime.memory, data.pipes);
+      }
       program = await compiled(data.program);
     },
-    async resume({ runtime, data, pid }) {
+    async resume({ runtime, data, pid, callParent }) {
       const exitCell = new SharedArrayBuffer(4);
       const threads = shared.job ?? job.href;
-      // the child's own pipes and processes: its parent's pipes do not reach it
-      const io = startProcessIo(runtime.memory, spawner?.(shared.nodeScripts), outputSink(shared.host ?? {}));
+      // the child's own pipes and processes, and the bridges of the pipe ends it inherited
+      const io = startProcessIo(runtime.memory, spawner?.(shared.nodeScripts), outputSink(shared.host ?? {}), callParent as ParentCall | undefined);
       const first: PosixJobData = {
         role: 'child', job: threads, core: runtime.module, program: program!, args: data.args, area: 0, exitCell, programUrl: data.program,
         child: data, identity: { pid: pid ?? rootIdentity.pid, ppid: data.ppid ?? 0 }, ...shared.host,

@@ -60,6 +60,8 @@ export interface PosixForkData {
   frames?: CForkFrames;
   /** The forking process's pid: the child's getppid(). */
   ppid?: number;
+  /** The record of the pipe ends the child inherits, in the copy (fork-pipes.ts): its child adopts it from the parent. */
+  pipes?: number;
 }
 
 /** A process's pid and its parent's, as getpid() and getppid() answer them. */
@@ -93,7 +95,7 @@ export interface PosixFork {
  * text of a fork() the module cannot make (no fork build step): where the build that can is.
  */
 export function posixForkImports(forker: () => PosixForker, view: () => { program: CModuleExports; stackTop: number },
-  describe: () => { program: string; args: string[] }, memory: () => WebAssembly.Memory, refusal?: string,
+  describe: () => { program: string; args: string[]; pipes?: number }, memory: () => WebAssembly.Memory, refusal?: string,
   self: PosixIdentity = rootIdentity): PosixFork {
   const forkWith = (data: PosixForkData) => forker().fork({ data: { ...data, ppid: self.pid }, ackTimeoutMs: POSIX_FORK_ACK_TIMEOUT_MS }).pid;
   const cfork = new CForkThread(memory, (frames) => {
@@ -101,7 +103,7 @@ export function posixForkImports(forker: () => PosixForker, view: () => { progra
     // argv[0] only: the program has read its arguments (args_get) into the heap the child gets; a long `-c` script
     // would not fit ForkOptions.data
     const d = describe();
-    return forkWith({ arg: 0, stackTop: v.stackTop, tlsBase: frames.tlsBase, program: d.program, args: d.args.slice(0, 1), frames });
+    return forkWith({ arg: 0, stackTop: v.stackTop, tlsBase: frames.tlsBase, program: d.program, args: d.args.slice(0, 1), pipes: d.pipes, frames });
   }, forkErrno);
   // the text of the last failed fork of either kind (`error`)
   let lastError = '';

@@ -219,12 +219,15 @@ export interface PosixProcessOptions {
   nodeScripts?: string[];
 }
 
+const PIPE_RELAY = new URL('./pipe-relay.js', import.meta.url);
+
 /** Starts the program's main() as a job; `status` settles when any thread exits the process. */
 export async function startPosixProcess(opts: PosixProcessOptions): Promise<PosixProcess> {
   // a warm fork child compiles the program before the first fork reaches it (fork-child.ts prepare)
   const prepareData: PosixForkPrepareData | undefined = opts.programUrl
     ? { program: opts.programUrl, ...(opts.nodeScripts ? { nodeScripts: opts.nodeScripts } : {}), ...shareHost(opts) } : undefined;
-  const fork = opts.fork ? { ...(prepareData ? { prepareData } : {}), ...opts.fork } : undefined;
+  // the fork server relays a child's inherited pipe ends to this process's pipes (pipe-relay.ts)
+  const fork = opts.fork ? { parentService: PIPE_RELAY, ...(prepareData ? { prepareData } : {}), ...opts.fork } : undefined;
   const rt = await opts.createRuntime({ initialPages: POSIX_MEMORY_INITIAL_PAGES, maximumPages: POSIX_MEMORY_MAXIMUM_PAGES, capacity: opts.capacity ?? 72, ...(fork ? { fork } : {}) });
   const hostWasi = new Wasi({ args: opts.args, stdout: () => undefined, stderr: () => undefined });
   const core = await instantiateCore(opts.core, rt.memory);

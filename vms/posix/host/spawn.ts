@@ -15,12 +15,15 @@
 // A child's fds 0-2 are what the parent's fds were at the call: a pipe end (the
 // service holds it until the child's side closes), an open file (its host
 // descriptor, where the platform's files have them), or the process's own
-// stdio, inherited. Pipes do not reach a fork child (its WASI tables are new);
-// a fork child has a pipe table and a service of its own (startProcessIo).
+// stdio, inherited. A fork child has a pipe table and a service of its own
+// (startProcessIo), and its inherited pipe ends are bridged to its parent's
+// pipes by that service (pipe-bridge.ts).
 import { newCallChannel, remoteCall, serveCalls, errorAnswer, type Answered, type Call } from '../../wasi/call-channel.js';
 import { PipeFds, newPipeFds } from '../../wasi/pipe-fds.js';
-import { READ_END, RING_SEQ, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, writeSome, type PipeEnd } from '../../wasi/pipe.js';
-import { waitAsync } from '../../../host/wait.js';
+import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, writeSome, type PipeEnd } from '../../wasi/pipe.js';
+import { ringChangeAsync } from './ring-wait.js';
+import { bridgeEnds, type BridgedEnd, type ParentCall } from './pipe-bridge.js';
+import { listForFork, readRecord, releaseRecord } from './fork-pipes.js';
 import { Errno, wasiErrno, type FdTarget, type Wasi } from '../../wasi/wasi.js';
 
 /** The bytes of a process channel: a request's JSON (argv and environment) fits. */
@@ -95,14 +98,48 @@ function cStrings(memory: WebAssembly.Memory, ptr: number): string[] {
 
 const childFd = (t: FdTarget): ChildFd => (t.kind === 'stdio' ? { kind: 'inherit' } : t);
 
+/** What a thread's fork takes from its `wtp_io` imports: the record of the pipe ends its child inherits (fork-pipes.ts). */
+export interface ForkPipesCell { record: number }
+
 /**
  * The `wtp_io` imports of one thread's instance: `wasi` is the thread's table, `channel` the process service's (absent:
- * spawn fails with ENOSYS, as in a page), `blocking` runs the wait for the service detached.
+ * spawn fails with ENOSYS), `blocking` runs the wait for the service detached; `forking` gets the record of the
+ * thread's fork in progress (the fork imports hand it to the child).
  */
 export function posixIoImports(memory: WebAssembly.Memory, wasi: () => Wasi, channel: SharedArrayBuffer | undefined,
-  blocking: <T>(f: () => T) => T): Record<string, (...args: number[]) => number> {
+  blocking: <T>(f: () => T) => T, forking: ForkPipesCell = { record: 0 }): Record<string, (...args: number[]) => number> {
   const call = (m: string, a: unknown[]) => remoteCall(channel!, blocking, 'the process service has stopped', m, a).ok;
   return {
+    // before the copy: the descriptors the child gets, each end held for it (pipe.c before_fork)
+    fork_pipes(record: number, cap: number): number {
+      forking.record = record;
+      return listForFork(memory, record, cap, wasi().listPipes());
+    },
+    fork_pipes_release(record: number): number {
+      releaseRecord(memory, record);
+      return 0;
+    },
+    // the fork child's first thread: each inherited descriptor at its number on its local ring, bridged by the service
+    inherit_pipes(record: number, locals: number): number {
+      const ends = readRecord(memory, record);
+      const local = new Int32Array(memory.buffer, locals, ends.length);
+      const bridged = new Map<string, BridgedEnd>();
+      ends.forEach((e, i) => {
+        if (!local[i] || !wasi().inheritPipe(e.fd, { ring: local[i], end: e.end }, e.flags)) return;
+        bridged.set(`${e.ring}:${e.end}`, { parent: e.ring, end: e.end, local: local[i] });
+      });
+      // without a bridge the pump's end of each local ring goes (pipe.c counted it): end of file, no reader
+      const unbridged = (code?: string) => {
+        for (const b of bridged.values()) closeEnd(memory, { ring: b.local, end: b.end === READ_END ? WRITE_END : READ_END });
+        return -wasiErrno(code);
+      };
+      if (!channel) return unbridged('ENOSYS');
+      try {
+        return call('bridge', [[...bridged.values()]]) as number;
+      } catch (e) {
+        return unbridged((e as { code?: string }).code);
+      }
+    },
     pipe(ring: number, fds: number): number {
       const [r, w] = wasi().openPipe(ring);
       const v = new DataView(memory.buffer);
@@ -112,7 +149,8 @@ export function posixIoImports(memory: WebAssembly.Memory, wasi: () => Wasi, cha
     },
     spawn(req: number): number {
       if (!channel) return -Errno.NOSYS;
-      if (!req) return 0; // the layer asks whether processes start here
+      // the layer asks whether processes start here
+      if (!req) return call('can_spawn', []) ? 0 : -Errno.NOSYS;
       const v = new DataView(memory.buffer);
       const at = (k: keyof typeof REQ) => v.getUint32(req + REQ[k], true);
       // the child's ends are held before the parent can close its own: the service lets them go
@@ -158,17 +196,16 @@ export function posixIoImports(memory: WebAssembly.Memory, wasi: () => Wasi, cha
 
 /** The `wtp_io` imports of an instance that starts nothing (the host's own instance). */
 export function posixNoIoImports(): Record<string, (...args: number[]) => number> {
-  return { pipe: () => -Errno.NOSYS, spawn: () => -Errno.NOSYS, kill: () => -71 };
+  return {
+    pipe: () => -Errno.NOSYS, spawn: () => -Errno.NOSYS, kill: () => -71,
+    fork_pipes: () => 0, fork_pipes_release: () => 0, inherit_pipes: () => -Errno.NOSYS,
+  };
 }
 
 // ---- the service's half -------------------------------------------------------
 
 /** How long a pump waits for its ring before it looks again (the child may have gone meanwhile). */
 const PUMP_SLICE_MS = 1000;
-
-/** The ring's change from `seq`, awaited (or `ms` passing). */
-const waitChangeAsync = (memory: WebAssembly.Memory, ring: number, seq: number, ms: number): Promise<void> =>
-  waitAsync(new Int32Array(memory.buffer), ring + RING_SEQ * 4, seq, ms);
 
 /** The child's stdin from a ring's read end, until no writer is left or the child is gone; the end let go then. */
 async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInput, gone: () => boolean): Promise<void> {
@@ -182,7 +219,7 @@ async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInpu
         continue;
       }
       if (gone() || otherEnds(memory, { ring, end: READ_END }) === 0) break;
-      await waitChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
+      await ringChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
     }
   } catch {
     // the child closed its stdin: the parent's next write finds no reader
@@ -201,7 +238,7 @@ async function pumpOut(memory: WebAssembly.Memory, ring: number, chunks: AsyncIt
         const seq = ringSeq(memory, ring);
         const n = writeSome(memory, ring, chunk.subarray(done));
         done += n;
-        if (!n) await waitChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
+        if (!n) await ringChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
       }
     }
   } catch {
@@ -212,16 +249,24 @@ async function pumpOut(memory: WebAssembly.Memory, ring: number, chunks: AsyncIt
 }
 
 /**
- * Serves spawns and kills on `channel` for the process whose memory is `memory`, with `spawner`'s children. stop():
- * no more calls; the children still running no longer keep the host alive (a process's children outlive it); it
- * settles once the server has left its loop.
+ * Serves spawns and kills on `channel` for the process whose memory is `memory`, with `spawner`'s children (none: a
+ * spawn fails with ENOSYS, as in a page), and, in a fork child, the bridges of its inherited pipe ends through
+ * `parent` (pipe-bridge.ts). stop(): no more calls; the children still running no longer keep the host alive (a
+ * process's children outlive it); it settles once the server has left its loop.
  */
-export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.Memory, spawner: Spawner,
-  output?: (fd: 1 | 2, bytes: Uint8Array) => void): { stop(): Promise<void> } {
+export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.Memory, spawner: Spawner | undefined,
+  output?: (fd: 1 | 2, bytes: Uint8Array) => void, parent?: ParentCall): { stop(): Promise<void> } {
   const children = new Map<number, SpawnedChild>();
   const i32 = () => new Int32Array(memory.buffer);
   const answer = async (call: Call): Promise<Answered> => {
+    if (call.m === 'can_spawn') return [{ ok: spawner !== undefined }];
+    if (call.m === 'bridge') {
+      if (!parent) return [{ err: 'ENOSYS', message: 'no parent to bridge pipes to' }];
+      void bridgeEnds(memory, parent, call.a[0] as BridgedEnd[]);
+      return [{ ok: 0 }];
+    }
     if (call.m === 'spawn') {
+      if (!spawner) return [{ err: 'ENOSYS', message: 'no processes start here' }];
       const [spec, statusAddr, exitsAddr] = call.a as [SpawnSpec, number, number];
       // an inherited stdout or stderr goes where the process's own goes
       if (output) for (const i of [1, 2] as const) if (spec.stdio[i].kind === 'inherit') spec.stdio[i] = { kind: 'output' };
@@ -270,25 +315,29 @@ export function serveProcesses(channel: SharedArrayBuffer, memory: WebAssembly.M
 
 /** A process's pipes and processes: what its threads' job data carry, and its end. */
 export interface ProcessIo {
-  /** The process service's channel (absent: no spawner, posix_spawn fails with ENOSYS). */
-  processChannel?: SharedArrayBuffer;
+  /** The process service's channel. */
+  processChannel: SharedArrayBuffer;
   /** The process's pipe descriptors, every thread's. */
   pipeFds: SharedArrayBuffer;
   /** The process has ended: its pipes close, and its running children no longer keep the host alive; settles once its service has stopped. */
   end(): Promise<void>;
 }
 
-/** A process's pipe table and, with a spawner, its process service (a root process's and a fork child's alike). */
-export function startProcessIo(memory: WebAssembly.Memory, spawner?: Spawner, output?: (fd: 1 | 2, bytes: Uint8Array) => void): ProcessIo {
-  const processChannel = spawner ? newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel') : undefined;
-  const service = processChannel && serveProcesses(processChannel, memory, spawner!, output);
+/**
+ * A process's pipe table and its process service (a root process's and a fork child's alike): with a spawner it
+ * starts processes; a fork child's `parent` reaches its parent's fork server, for the pipes it inherited.
+ */
+export function startProcessIo(memory: WebAssembly.Memory, spawner?: Spawner, output?: (fd: 1 | 2, bytes: Uint8Array) => void,
+  parent?: ParentCall): ProcessIo {
+  const processChannel = newCallChannel(PROCESS_CHANNEL_BYTES, 'a process channel');
+  const service = serveProcesses(processChannel, memory, spawner, output, parent);
   const pipeFds = newPipeFds();
   return {
     processChannel, pipeFds,
     async end() {
       // a child reading one of the pipes sees its end, as when a native process's fds close
       new PipeFds(pipeFds).closeAll(memory);
-      await service?.stop();
+      await service.stop();
     },
   };
 }

@@ -14,7 +14,7 @@ import { Wasi, WasiExit, type WasiOptions } from '../../wasi/wasi.js';
 import { appendCapture, recordExit } from './capture.js';
 import { posixForkImports, posixNoForkImports } from './fork.js';
 import { appendOutput } from './output-log.js';
-import { posixIoImports } from './spawn.js';
+import { posixIoImports, type ForkPipesCell } from './spawn.js';
 import { PosixInstanceKeeper } from './instance-keeper.js';
 import { posixImports, ThreadUnwind, type Placement, type PosixExports, type PosixJobData } from './process.js';
 
@@ -67,8 +67,10 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   const { programUrl, child } = d;
   // a fork child's first thread has the forking thread's stack: no frame of it lives on above the fork's
   const stackTop = () => (child ? child.stackTop : program!.wtp_area_stack_top(d.area));
+  // the pipe ends a fork of this thread lists for its child (pipe.c before_fork), handed to the child with the fork
+  const forking: ForkPipesCell = { record: 0 };
   const fork = programUrl
-    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: stackTop() }), () => ({ program: programUrl, args: d.args }),
+    ? posixForkImports(() => ctx, () => ({ program: program!, stackTop: stackTop() }), () => ({ program: programUrl, args: d.args, pipes: forking.record }),
       () => ctx.memory, d.forkRefusal, d.identity)
     : undefined;
   const files = new Wasi(options);
@@ -77,7 +79,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
     : { kind: 'area', area: d.area };
   program = await keeper.instantiate(d.program, ctx.core, ctx.memory, files, {
     wtp: posixImports(ctx.memory, base, (job, data) => ctx.spawn(job, data)), wtp_fork: fork?.imports ?? posixNoForkImports(d.identity),
-    wtp_io: posixIoImports(ctx.memory, () => files, d.processChannel, blocking),
+    wtp_io: posixIoImports(ctx.memory, () => files, d.processChannel, blocking, forking),
   }, placement);
   // the forking thread in a fork child: libc's locks and the layer's thread bookkeeping reset, this thread its only one
   if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);

@@ -31,6 +31,7 @@ int32_t wtp_host_fork_error(char *buf, int32_t len) __attribute__((import_module
 
 void wtp_before_fork(void);
 void wtp_after_fork_parent(void);
+const struct wtp_fork_pipes_hooks *wtp_fork_pipes;
 
 
 /* Child pid's wait status; -1 with errno ECHILD. With `nohang`, 0 while it runs (and *running set). */
@@ -86,6 +87,7 @@ char *__wrap_strerror(int e) {
  * refused: EAGAIN; failed: ENOMEM; no fork build step: ENOTSUP), whose strerror is the host's text once. */
 static pid_t parent_side(int32_t pid) {
   wtp_after_fork_parent();
+  if (LOAD(&wtp_fork_pipes)) wtp_fork_pipes->after_fork_parent();
   if (pid < 0) {
     refusal_text(-pid);
     errno = -pid;
@@ -95,6 +97,7 @@ static pid_t parent_side(int32_t pid) {
 }
 
 pid_t wtp_fork(int arg) {
+  if (LOAD(&wtp_fork_pipes)) wtp_fork_pipes->before_fork();
   wtp_before_fork();
   return parent_side(wtp_host_fork(arg));
 }
@@ -107,6 +110,7 @@ pid_t fork(void) {
     errno = ENOMEM;
     return -1;
   }
+  if (LOAD(&wtp_fork_pipes)) wtp_fork_pipes->before_fork();
   wtp_before_fork();
   int32_t pid = wtp_host_fork_here(fork_data, FORK_DATA_SIZE);
   if (pid == 0) return 0;

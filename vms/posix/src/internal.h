@@ -31,6 +31,17 @@ struct __pthread {
   int64_t created_ns;           /* monotonic: a worker that never starts is given up on (pthread_join) */
 };
 
+/* The pipes' part of a fork (pipe.c, "pipes across fork"), reached through
+ * this pointer, which the first pipe() sets: a program that makes no pipe
+ * links none of it, nor its host imports. A fork child finds it set in its
+ * copy when its parent had made pipes. */
+struct wtp_fork_pipes_hooks {
+  void (*before_fork)(void);
+  void (*after_fork_parent)(void);
+  void (*inherit)(void);
+};
+extern const struct wtp_fork_pipes_hooks *wtp_fork_pipes;
+
 /* The calling thread's record and core handle (0 before the host set it). */
 struct __pthread *wtp_self(void);
 int32_t wtp_handle(void);

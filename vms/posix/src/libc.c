@@ -223,4 +223,6 @@ WTP_EXPORT(wtp_after_fork_child) void wtp_after_fork_child(int h) {
     STORE(&stripes[i].owner, 0);
     STORE(&stripes[i].word, 0);
   }
+  /* allocates: after malloc's lock is free again */
+  if (wtp_fork_pipes) wtp_fork_pipes->inherit();
 }
