@@ -32,7 +32,7 @@ const SUITE_DEADLINE_MS = 150_000;
 const PROGRAM_DEADLINE_MS = 40_000;
 
 /** hooks.py last: the hooks it registers stay registered for the rest of the sequence. */
-const PROGRAMS = ['top_level.py', 'depths.py', 'threads.py', 'child_threads.py', 'nested.py', 'wait_first.py', 'kill.py', 'hooks.py'];
+const PROGRAMS = ['top_level.py', 'depths.py', 'threads.py', 'child_threads.py', 'nested.py', 'wait_first.py', 'kill.py', 'pipes.py', 'hooks.py'];
 
 /** Runs PROGRAMS ([name, source] pairs, defined before it) one after another. */
 const SEQUENCE = `for name, source in PROGRAMS:

@@ -21,11 +21,10 @@ if (!fs.existsSync(path.join(ROOT, 'build', 'python-fork-anywhere.wasm'))) {
     assert.is(fork.stdout, 'True\n', fork.stderr);
     assert.is(plain.stdout, 'False\n', plain.stderr);
   });
+  // test_thread's TestForkInThread: a thread forks, and its child writes to the main thread through an os.pipe()
+  // made before the fork
   regrtestSuite(['test_fork1', 'test_thread', 'test_os'], {}, {
     env: FORK_ANYWHERE, match: ['*[Ff]ork*'],
-    // Its child writes to the parent through an os.pipe() made before the fork, and a pipe does not reach a fork child
-    // here (docs/PYTHON.md "Processes"): the parent would wait for the bytes forever.
-    ignore: ['test.test_thread.TestForkInThread.test_forkinthread'],
     skips: {},
   });
 }
