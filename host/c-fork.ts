@@ -38,6 +38,54 @@ const DATA_HEADER = 8;
 /** WASI errno values the import returns negated (the VM's libc speaks WASI's numbers). */
 export const WASI_ERRNO = { EAGAIN: 6, ECHILD: 12, EINVAL: 28, ENOMEM: 48, ENOSYS: 52, ENOTSUP: 58, ESRCH: 71 } as const;
 
+/**
+ * The custom section a fork build with a list (scripts/asyncify-fork.mjs `frames`) carries: the function indices a
+ * fork may be under, as JSON `{ "functions": [...] }`.
+ */
+export const FORK_FRAMES_SECTION = 'wasm-threads.fork-frames';
+
+/**
+ * The functions a fork may be under in `module`'s fork build (its list), or undefined when its build step
+ * instrumented every function that can be on a fork's stack (no list: nothing to check).
+ */
+export function forkFramesOf(module: WebAssembly.Module): ReadonlySet<number> | undefined {
+  const [section] = WebAssembly.Module.customSections(module, FORK_FRAMES_SECTION);
+  if (!section) return undefined;
+  return new Set((JSON.parse(new TextDecoder().decode(section)) as { functions: number[] }).functions);
+}
+
+// The driver's frame in a stack trace (V8: "at CForkThread.drive (", SpiderMonkey: "drive@"): below it no frame of
+// the VM is the fork's. A trace without it was cut short by the engine, and cannot be checked.
+const DRIVER_FRAME = /(?:^|[\s.])drive(?: \(|@)/;
+const WASM_FRAME = /wasm-function\[(\d+)\]/;
+
+/**
+ * The first frame of the VM on the calling stack that `listed` does not hold ("name (wasm-function[i])"), '' when
+ * every one is listed, or undefined when the engine's trace does not reach the driver (too deep to see whole).
+ * Only at a fork: the engine walks the whole stack.
+ */
+function unlistedFrame(listed: ReadonlySet<number>): string | undefined {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = Infinity;
+  let stack: string;
+  try {
+    stack = new Error().stack ?? '';
+  } finally {
+    E.stackTraceLimit = limit;
+  }
+  const lines = stack.split('\n');
+  const end = lines.findIndex((l) => DRIVER_FRAME.test(l));
+  if (end < 0) return undefined;
+  for (const line of lines.slice(0, end)) {
+    const m = WASM_FRAME.exec(line);
+    if (!m || listed.has(Number(m[1]))) continue;
+    const name = /at (\S+) \(/.exec(line)?.[1] ?? /^\s*([^@\s]+)@/.exec(line)?.[1] ?? '?';
+    return `${name.split('.').pop()} (wasm-function[${m[1]}])`;
+  }
+  return '';
+}
+
 /** Whether a module's instance went through the fork build step. */
 export function hasAsyncify(exports: object): exports is AsyncifyExports {
   return typeof (exports as Partial<AsyncifyExports>).asyncify_start_unwind === 'function';
@@ -86,9 +134,17 @@ export class CForkThread {
     private readonly memory: () => WebAssembly.Memory, private readonly fork: CForkFn, private readonly errnoOf: (e: unknown) => number,
   ) {}
 
-  /** The VM's instance on this thread. Any instance works; one without asyncify refuses every fork (ENOTSUP). */
-  bind(exports: object): void {
+  /** The functions a fork may be under (forkFramesOf), when the build step had a list. */
+  private listed?: ReadonlySet<number>;
+
+  /**
+   * The VM's instance on this thread. Any instance works; one without asyncify refuses every fork (ENOTSUP).
+   * `module`: its module, whose fork build may carry a list (forkFramesOf): a fork under a function outside it is
+   * refused (ENOTSUP, nothing unwound) rather than unwound through a frame that cannot save itself.
+   */
+  bind(exports: object, module?: WebAssembly.Module): void {
     this.x = exports as AsyncifyExports & Record<string, unknown>;
+    if (module) this.listed = forkFramesOf(module);
   }
 
   /** The import the VM's fork() calls: (data, size) → pid in the parent, 0 in the child, or -errno. */
@@ -108,6 +164,11 @@ export class CForkThread {
         : 'fork: an export of the VM is running inside another (a host callback): its frames cannot be unwound', WASI_ERRNO.ENOTSUP);
     }
     if (size <= DATA_HEADER || data % 4 !== 0) return this.fail('fork: the data buffer is too small or unaligned', WASI_ERRNO.EINVAL);
+    if (this.listed) {
+      const under = unlistedFrame(this.listed);
+      if (under === undefined) return this.fail('fork: the stack is too deep for the engine to show whole, so its frames cannot be checked against this fork build\'s list', WASI_ERRNO.ENOTSUP);
+      if (under) return this.fail(`fork: under ${under}, a function this fork build's list does not hold: its frame cannot be unwound`, WASI_ERRNO.ENOTSUP);
+    }
     const header = new Int32Array(this.memory().buffer, data, 2);
     header[0] = data + DATA_HEADER;
     header[1] = data + size;

@@ -115,11 +115,46 @@ export function forkPathFunctions(graph, forkImports) {
   return reach;
 }
 
-/** Asyncify `input` for a fork through `imports` into `output`; returns the instrumented list and sizes. */
-export function asyncifyForFork({ input, output, imports, passThrough = [], optimize = '-O2' }) {
+/** The custom section of a build with a list (host/c-fork.ts FORK_FRAMES_SECTION reads it). */
+export const FORK_FRAMES_SECTION = 'wasm-threads.fork-frames';
+
+const leb = (n) => {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+
+/** `bytes` with a custom section `name` holding `payload` appended. */
+function withCustomSection(bytes, name, payload) {
+  const n = Buffer.from(name, 'utf8');
+  const body = Buffer.concat([Buffer.from(leb(n.length)), n, payload]);
+  return Buffer.concat([bytes, Buffer.from([0, ...leb(body.length)]), body]);
+}
+
+/**
+ * Asyncify `input` for a fork through `imports` into `output`; returns the instrumented list and sizes.
+ *
+ * `frames`: instrument only these functions (those a fork is meant to happen under: a VM's loop and its call path)
+ * rather than every function that can be on a fork's stack. The output carries their indices
+ * (FORK_FRAMES_SECTION), and the host refuses a fork under any other function before it unwinds anything
+ * (host/c-fork.ts). The module is optimized before the instrumentation, not after, so that no function left out
+ * is inlined into a listed one, where its calls would unwind unchecked.
+ */
+export function asyncifyForFork({ input, output, imports, passThrough = [], optimize = '-O2', frames }) {
   const wat = execFileSync(WASM_DIS, [input], { encoding: 'utf8', maxBuffer: 1 << 30 });
   const graph = callGraph(wat);
-  const reach = forkPathFunctions(graph, imports);
+  let reach = forkPathFunctions(graph, imports);
+  if (frames) {
+    const unknown = frames.filter((n) => !graph.funcs.has(n));
+    if (unknown.length) throw new Error(`asyncify-fork: no function ${unknown.join(', ')} (frames)`);
+    // a listed function on no path to the fork needs nothing
+    reach = new Set(frames.filter((n) => reach.has(n)));
+  }
   const trying = [...reach].filter((n) => graph.funcs.get(n).tries);
   const bad = trying.filter((n) => !passThrough.includes(n));
   if (bad.length) {
@@ -138,10 +173,17 @@ export function asyncifyForFork({ input, output, imports, passThrough = [], opti
   fs.writeFileSync(listFile, list.join(','));
   const tmp = `${output}.${process.pid}.tmp`;
   try {
-    execFileSync(WASM_OPT, [input, ...FEATURES, '--asyncify',
-      `--pass-arg=asyncify-imports@${imports.join(',')}`, `--pass-arg=asyncify-onlylist@@${listFile}`,
-      // -g keeps the name section: the commands find the VM's loop by its name to compile it up front (host/node/engine.ts)
-      optimize, '-g', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const asyncify = ['--asyncify', `--pass-arg=asyncify-imports@${imports.join(',')}`, `--pass-arg=asyncify-onlylist@@${listFile}`];
+    // -g keeps the name section: the commands find the VM's loop by its name to compile it up front (host/node/engine.ts)
+    execFileSync(WASM_OPT, [input, ...FEATURES, ...(frames ? [optimize, ...asyncify] : [...asyncify, optimize]), '-g', '-o', tmp],
+      { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (frames) {
+      // the listed functions' indices in the output (the optimizer may have inlined some away)
+      const out = callGraph(execFileSync(WASM_DIS, [tmp], { encoding: 'utf8', maxBuffer: 1 << 30 }));
+      const names = [...out.funcs.keys()];
+      const functions = list.filter((n) => out.funcs.has(n)).map((n) => out.imports.size + names.indexOf(n));
+      fs.writeFileSync(tmp, withCustomSection(fs.readFileSync(tmp), FORK_FRAMES_SECTION, Buffer.from(JSON.stringify({ functions }))));
+    }
     fs.renameSync(tmp, output);
   } finally {
     fs.rmSync(path.dirname(listFile), { recursive: true, force: true });

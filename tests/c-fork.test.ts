@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CForkThread, WASI_ERRNO, hasAsyncify, type CForkFrames } from '../host/c-fork.js';
+import { CForkThread, WASI_ERRNO, forkFramesOf, hasAsyncify, type CForkFrames } from '../host/c-fork.js';
 import { IN_CI, ROOT } from './lib/embed-tools.js';
 
 const HAVE_BINARYEN = fs.existsSync('/usr/bin/wasm-opt') && fs.existsSync('/usr/bin/wasm-as');
@@ -18,7 +18,7 @@ if (!HAVE_BINARYEN && IN_CI) throw new Error('binaryen is missing (.ci/run insta
 interface Step {
   callGraph(wat: string): unknown;
   forkPathFunctions(graph: unknown, imports: string[]): Set<string>;
-  asyncifyForFork(o: { input: string; output: string; imports: string[]; passThrough?: string[] }): { instrumented: string[] };
+  asyncifyForFork(o: { input: string; output: string; imports: string[]; passThrough?: string[]; frames?: string[]; optimize?: string }): { instrumented: string[] };
 }
 const step = (): Promise<Step> => import(path.join(ROOT, 'scripts', 'asyncify-fork.mjs')) as Promise<Step>;
 
@@ -49,24 +49,30 @@ const WAT = `(module
   (export "__stack_pointer" (global $__stack_pointer))
   (export "__tls_base" (global $__tls_base)))`;
 
-let built: { bytes: Uint8Array; instrumented: string[] } | undefined;
-async function build(): Promise<{ bytes: Uint8Array; instrumented: string[] }> {
-  if (built) return built;
+const builds = new Map<string, { bytes: Uint8Array; instrumented: string[] }>();
+/**
+ * The module through the build step: every function on a fork path instrumented, or only `frames` (a list; not
+ * optimized, which would inline `apply` into `main`: its body would then be instrumented there).
+ */
+async function build(frames?: string[]): Promise<{ bytes: Uint8Array; instrumented: string[] }> {
+  const key = frames?.join(',') ?? '';
+  if (builds.has(key)) return builds.get(key)!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'c-fork-'));
   try {
     fs.writeFileSync(path.join(dir, 'm.wat'), WAT);
     execFileSync('/usr/bin/wasm-as', ['-g', '--enable-mutable-globals', path.join(dir, 'm.wat'), '-o', path.join(dir, 'm.wasm')]);
-    const r = (await step()).asyncifyForFork({ input: path.join(dir, 'm.wasm'), output: path.join(dir, 'out.wasm'), imports: ['c.fork'] });
-    built = { bytes: fs.readFileSync(path.join(dir, 'out.wasm')), instrumented: r.instrumented };
-    return built;
+    const r = (await step()).asyncifyForFork({ input: path.join(dir, 'm.wasm'), output: path.join(dir, 'out.wasm'), imports: ['c.fork'], frames, ...(frames ? { optimize: '-O0' } : {}) });
+    builds.set(key, { bytes: fs.readFileSync(path.join(dir, 'out.wasm')), instrumented: r.instrumented });
+    return builds.get(key)!;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function instance(bytes: Uint8Array, memory: WebAssembly.Memory, t: CForkThread): Record<string, unknown> {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory }, c: { fork: t.forkImport } });
-  t.bind(inst.exports);
+  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  const inst = new WebAssembly.Instance(module, { env: { memory }, c: { fork: t.forkImport } });
+  t.bind(inst.exports, module);
   return inst.exports as Record<string, unknown>;
 }
 
@@ -125,6 +131,29 @@ bin('fork outside call() and from a module without the build step: -ENOTSUP, not
   const plain = new CForkThread(() => memory, () => 1, () => WASI_ERRNO.ENOMEM);
   plain.bind({});
   assert.is(plain.forkImport(8192, 4096), -WASI_ERRNO.ENOTSUP);
+});
+
+bin('a build with a list forks under listed functions, and refuses a fork under any other before unwinding: -ENOTSUP naming it', async () => {
+  const whole = await build(['apply', 'cb', 'main']);
+  assert.equal(whole.instrumented, ['apply', 'cb', 'main']);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  let forks = 0;
+  const t = new CForkThread(() => memory, () => ++forks + 6, () => WASI_ERRNO.ENOMEM);
+  instance(whole.bytes, memory, t);
+  assert.is(t.call('main', 5), 121);
+  assert.is(forks, 1);
+
+  // `apply`, the C function between main and the callback, is left out: the fork is refused, and every frame goes on
+  const partial = await build(['cb', 'main']);
+  assert.equal(partial.instrumented, ['cb', 'main']);
+  assert.ok(forkFramesOf(new WebAssembly.Module(partial.bytes as Uint8Array<ArrayBuffer>)));
+  const m2 = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const refused = new CForkThread(() => m2, () => { throw new Error('not reached'); }, () => WASI_ERRNO.ENOMEM);
+  instance(partial.bytes, m2, refused);
+  assert.is(refused.call('main', 5), (5 - WASI_ERRNO.ENOTSUP) * 10 + 1);
+  assert.match(refused.lastError, /^fork: under apply \(wasm-function\[\d+\]\), a function this fork build's list does not hold/);
+  // a build without a list carries none: every function on a fork path is instrumented
+  assert.is(forkFramesOf(new WebAssembly.Module((await build()).bytes as Uint8Array<ArrayBuffer>)), undefined);
 });
 
 test.run();

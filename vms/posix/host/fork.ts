@@ -123,7 +123,9 @@ export function posixForkImports(forker: () => PosixForker, view: () => { progra
       return r;
     },
     error(buf: number, len: number): number {
-      const text = lastError.startsWith('fork: this build cannot fork') && refusal ? `${lastError}; ${refusal}` : lastError;
+      // a build that cannot fork, or cannot fork there (a build with a list, host/c-fork.ts): where the one that can is
+      const refused = lastError.startsWith('fork: this build cannot fork') || lastError.startsWith('fork: under ');
+      const text = refused && refusal ? `${lastError}; ${refusal}` : lastError;
       const bytes = new TextEncoder().encode(text);
       const n = Math.min(bytes.length, len);
       new Uint8Array(memory().buffer, buf, n).set(bytes.subarray(0, n));

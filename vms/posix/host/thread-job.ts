@@ -85,7 +85,7 @@ export async function runPosixThreadJob(ctx: ThreadContext, platformWasi: (args:
   if (child) (program.wtp_after_fork_child as (h: number) => void)(ctx.handle);
   else program.wtp_set_self(ctx.handle);
   // Every export the thread runs goes through the fork driver: a fork() under it unwinds to here and rewinds.
-  fork?.cfork.bind(program);
+  fork?.cfork.bind(program, d.program);
   const call = (name: string, ...args: number[]) => (fork ? fork.cfork.call(name, ...args) : (program![name] as (...a: number[]) => unknown)(...args));
   try {
     if (d.role === 'main') {
