@@ -298,6 +298,23 @@ async function forkBuild() {
   log(`${path.relative(ROOT, OUT_FORK)} (${r.instrumented.length} of ${r.functions} functions instrumented; ${r.inputBytes} -> ${r.outputBytes} bytes)`);
 }
 
+const OUT_FORK_LISTED = path.join(BUILD, 'python-fork-listed.wasm');
+const FORK_FRAMES = path.join(ROOT, 'vms', 'python', 'fork-frames.txt');
+
+/**
+ * The fork build step with a list (vms/python/fork-frames.txt): asyncify on the eval loop and the call paths a fork
+ * is expected under, not on every function that can be on a fork's stack; the host refuses a fork under any other
+ * (host/c-fork.ts). Most of the fork-anywhere build's cost is the thousands of functions it instruments because an
+ * indirect call of a common type might lead to a fork; this one pays for sixty (docs/PYTHON.md "fork").
+ */
+async function forkListedBuild() {
+  const { asyncifyForFork } = await import('./asyncify-fork.mjs');
+  const frames = fs.readFileSync(FORK_FRAMES, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  log(`asyncify for fork, listed (${frames.length} functions of vms/python/fork-frames.txt)`);
+  const r = asyncifyForFork({ input: OUT, output: OUT_FORK_LISTED, imports: ['wtp_fork.fork_here'], frames });
+  log(`${path.relative(ROOT, OUT_FORK_LISTED)} (${r.instrumented.length} of ${r.functions} functions instrumented; ${r.inputBytes} -> ${r.outputBytes} bytes)`);
+}
+
 // ---- the build ----
 
 const missing = [
@@ -317,7 +334,10 @@ try {
   await configure(pkg.src);
   await threads(pkg.src, pkg);
   stdlib(pkg.src);
-  if (opt.PYTHON_FORK !== '0') await forkBuild();
+  if (opt.PYTHON_FORK !== '0') {
+    await forkBuild();
+    await forkListedBuild();
+  }
 } catch (e) {
   fail(e.message);
 }

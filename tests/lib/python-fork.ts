@@ -16,14 +16,20 @@ export const FORK_ANYWHERE = { WASM_THREADS_PYTHON_FORK: 'anywhere' };
 /** A program, or a program with the stdin it gets once its stdout shows a line. */
 export type ForkProgram = string | { program: string; answer: StdinAnswer };
 
-/** Registers one uvu test per program (a skip when the fork build or python3.11 is missing). */
-export function forkProgramTests(programs: ForkProgram[]): void {
-  if (!fs.existsSync(path.join(ROOT, 'build', 'python-fork-anywhere.wasm')) || !hasNativePython()) {
-    test('python fork (skipped: build/python-fork-anywhere.wasm not built; npm run build:python)', () => {});
+/** The build with a list (vms/python/fork-frames.txt): it forks under the eval loop and its call paths only. */
+export const FORK_LISTED = { WASM_THREADS_PYTHON_FORK: 'listed' };
+
+/** Registers one uvu test per program on `build` (a skip when that build or python3.11 is missing). */
+export function forkProgramTests(programs: ForkProgram[], build: 'anywhere' | 'listed' = 'anywhere'): void {
+  const wasm = `python-fork-${build}.wasm`;
+  if (!fs.existsSync(path.join(ROOT, 'build', wasm)) || !hasNativePython()) {
+    test(`python fork (skipped: build/${wasm} not built; npm run build:python)`, () => {});
     return;
   }
   for (const p of programs) {
     const { program, answer } = typeof p === 'string' ? { program: p, answer: undefined } : p;
-    test(`fork program ${program}`, () => sameAsNative([path.join(FORK_PROGRAMS, program)], { env: FORK_ANYWHERE, timeoutMs: 170_000, answer }));
+    test(`fork program ${program}${build === 'listed' ? ' (listed build)' : ''}`, () => sameAsNative([path.join(FORK_PROGRAMS, program)], {
+      env: build === 'listed' ? FORK_LISTED : FORK_ANYWHERE, timeoutMs: 170_000, answer,
+    }));
   }
 }

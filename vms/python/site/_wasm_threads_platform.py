@@ -11,9 +11,9 @@ can_start_thread is what the interpreter's own thread implementation says.
 No file of the test package is changed. Loaded from a .pth file by site.
 
 The same holds for fork: test.support.has_fork_support is False whenever
-sys.platform == "wasi", and os.fork works in the fork-anywhere build, the
-one the command runs when WASM_THREADS_PYTHON_FORK=anywhere (docs/PYTHON.md
-"fork"); there has_fork_support is True.
+sys.platform == "wasi", and os.fork works in the fork builds, the ones the
+command runs when WASM_THREADS_PYTHON_FORK is anywhere or listed
+(docs/PYTHON.md "fork"); there has_fork_support is True.
 
 And for processes: subprocess refuses on "wasi" (_can_fork_exec) and would
 fork and exec through _posixsubprocess, which WASI cannot build. Where the
@@ -33,8 +33,8 @@ def _threads_start():
 
 
 def _fork_works():
-    # The default build's os.fork refuses; the variable is what picks the build that forks.
-    return _threads_start() and os.environ.get("WASM_THREADS_PYTHON_FORK") == "anywhere"
+    # The default build's os.fork refuses; the variable is what picks a build that forks.
+    return _threads_start() and os.environ.get("WASM_THREADS_PYTHON_FORK") in ("anywhere", "listed")
 
 
 def _answer_threads(module):
