@@ -14,18 +14,15 @@
 // The last descriptor of an end closing in the child, or the parent's side
 // ending (end of file, no reader left, the parent gone), ends the pump and
 // the child's hold in the parent.
-import { READ_END, WRITE_END, closeEnd, otherEnds, peekSome, readSome, ringSeq, wanted, writeSome, type PipeEnd } from '../../wasi/pipe.js';
+import { READ_END, WRITE_END, closeEnd, otherEnds, peekSome, readSome, ringSeq, wanted, type PipeEnd } from '../../wasi/pipe.js';
 import type { RelayCall, RelayRead } from './pipe-relay.js';
-import { ringChangeAsync } from './ring-wait.js';
+import { RING_SLICE_MS, ringChangeAsync, writeAllAsync } from './ring-wait.js';
 
 /** A call to the parent's fork server (the fork continuation's ctx.callParent). */
 export type ParentCall = (body: RelayCall) => Promise<unknown>;
 
 /** An inherited end: its ring in the parent's memory, and the child's local ring for it. */
 export interface BridgedEnd { parent: number; end: PipeEnd['end']; local: number }
-
-/** How long a pump waits for its local ring before it looks again. */
-const PUMP_SLICE_MS = 1000;
 
 /** The parent's bytes into the local ring while a reader of the child waits, until end of file or no reader is left. */
 async function fetchInto(memory: WebAssembly.Memory, call: ParentCall, parent: number, local: number): Promise<void> {
@@ -35,19 +32,13 @@ async function fetchInto(memory: WebAssembly.Memory, call: ParentCall, parent: n
       const seq = ringSeq(memory, local);
       if (otherEnds(memory, mine) === 0) break;
       if (wanted(memory, local) === 0) {
-        await ringChangeAsync(memory, local, seq, PUMP_SLICE_MS);
+        await ringChangeAsync(memory, local, seq, RING_SLICE_MS);
         continue;
       }
       const r = (await call({ op: 'read', ring: parent, max: 1 << 16 })) as RelayRead;
       if ('eof' in r) break;
       if (!('bytes' in r)) continue;
-      let done = 0;
-      while (done < r.bytes.length && otherEnds(memory, mine) > 0) {
-        const s = ringSeq(memory, local);
-        const n = writeSome(memory, local, r.bytes.subarray(done));
-        done += n;
-        if (!n) await ringChangeAsync(memory, local, s, PUMP_SLICE_MS);
-      }
+      await writeAllAsync(memory, local, r.bytes);
     }
   } catch {
     // the parent is gone: end of file for the child's readers
@@ -73,7 +64,7 @@ async function forwardFrom(memory: WebAssembly.Memory, call: ParentCall, parent:
         continue;
       }
       if (otherEnds(memory, mine) === 0) break;
-      await ringChangeAsync(memory, local, seq, PUMP_SLICE_MS);
+      await ringChangeAsync(memory, local, seq, RING_SLICE_MS);
     }
   } catch {
     // the parent is gone: the child's writers find no reader

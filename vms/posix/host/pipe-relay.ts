@@ -17,13 +17,12 @@
 //
 // A child's holds go when it is gone, whatever it released (its process
 // killed, its carrier dead): "the other party is dead" is decided here.
-import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, wantBytes, writeSome, type PipeEnd } from '../../wasi/pipe.js';
+import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, wantBytes, type PipeEnd } from '../../wasi/pipe.js';
 import { adoptRecord } from './fork-pipes.js';
-import { ringChangeAsync } from './ring-wait.js';
+import { ringChangeAsync, writeAllAsync } from './ring-wait.js';
 
 /** How long a read waits in the parent before it answers with nothing (the child asks again while it still reads). */
 export const RELAY_READ_SLICE_MS = 1000;
-const WRITE_SLICE_MS = 1000;
 
 export type RelayCall =
   | { op: 'adopt'; record: number }
@@ -36,10 +35,12 @@ export type RelayRead = { bytes: Uint8Array } | { eof: true } | { again: true };
 
 interface ChildKey { key: number; pid: number }
 
-/** One child's holds on the parent's rings: how many descriptors of each end (key `ring:end`). */
+/** One child's holds on the parent's rings (in `memory`): how many descriptors of each end (key `ring:end`). */
 class Holds {
   readonly ends = new Map<string, { p: PipeEnd; n: number }>();
   gone = false;
+
+  constructor(private readonly memory?: WebAssembly.Memory) {}
 
   add(p: PipeEnd): void {
     const k = `${p.ring}:${p.end}`;
@@ -52,22 +53,20 @@ class Holds {
     return this.ends.has(`${ring}:${end}`);
   }
 
-  release(memory: WebAssembly.Memory, ring: number, end: PipeEnd['end']): void {
+  release(ring: number, end: PipeEnd['end']): void {
     const k = `${ring}:${end}`;
     const h = this.ends.get(k);
     if (!h) return;
     this.ends.delete(k);
-    for (let i = 0; i < h.n; i++) closeEnd(memory, h.p);
+    for (let i = 0; i < h.n; i++) closeEnd(this.memory!, h.p);
   }
 
-  releaseAll(memory: WebAssembly.Memory): void {
-    for (const { p } of [...this.ends.values()]) this.release(memory, p.ring, p.end);
+  releaseAll(): void {
+    for (const { p } of [...this.ends.values()]) this.release(p.ring, p.end);
   }
 }
 
 const children = new Map<number, Holds>();
-// the memory each child's holds are in: the server's one memory
-let served: WebAssembly.Memory | undefined;
 
 // what a child without holds (none adopted, or gone) reads and writes through: nothing
 const none = Object.assign(new Holds(), { gone: true });
@@ -94,20 +93,13 @@ async function read(memory: WebAssembly.Memory, h: Holds, ring: number, max: num
 }
 
 async function write(memory: WebAssembly.Memory, h: Holds, ring: number, bytes: Uint8Array): Promise<{ n: number; broken: boolean }> {
-  let done = 0;
-  while (done < bytes.length && !h.gone && h.has(ring, WRITE_END)) {
-    const seq = ringSeq(memory, ring);
-    if (otherEnds(memory, { ring, end: WRITE_END }) === 0) return { n: done, broken: true };
-    const n = writeSome(memory, ring, bytes.subarray(done));
-    done += n;
-    if (!n) await ringChangeAsync(memory, ring, seq, WRITE_SLICE_MS);
-  }
-  return { n: done, broken: done < bytes.length };
+  // a child that stopped writing (released, gone) puts nothing more in
+  const n = await writeAllAsync(memory, ring, bytes, () => !h.gone && h.has(ring, WRITE_END));
+  return { n, broken: n < bytes.length };
 }
 
 /** The fork server's entry (docs/FORK.md "Calls to the parent"): one call of a child. */
 export function serveChild({ memory, child, body }: { memory: WebAssembly.Memory; child: ChildKey; body: unknown }): unknown {
-  served = memory;
   const call = body as RelayCall;
   const h = children.get(child.key) ?? none;
   switch (call?.op) {
@@ -115,7 +107,7 @@ export function serveChild({ memory, child, body }: { memory: WebAssembly.Memory
       // synchronous: done before the server takes the child's ack
       const ends = adoptRecord(memory, call.record);
       if (!ends) return { adopted: false };
-      const mine = h === none ? new Holds() : h;
+      const mine = h === none ? new Holds(memory) : h;
       children.set(child.key, mine);
       for (const e of ends) mine.add(e);
       return { adopted: true };
@@ -125,7 +117,7 @@ export function serveChild({ memory, child, body }: { memory: WebAssembly.Memory
     case 'write':
       return write(memory, h, call.ring, call.bytes);
     case 'release':
-      h.release(memory, call.ring, call.end);
+      h.release(call.ring, call.end);
       return {};
     default:
       throw new Error(`pipe relay: no call ${JSON.stringify((body as { op?: unknown })?.op)}`);
@@ -138,5 +130,5 @@ export function childGone(child: ChildKey): void {
   if (!h) return;
   children.delete(child.key);
   h.gone = true;
-  if (served) h.releaseAll(served);
+  h.releaseAll();
 }

@@ -20,8 +20,8 @@
 // pipes by that service (pipe-bridge.ts).
 import { newCallChannel, remoteCall, serveCalls, errorAnswer, type Answered, type Call } from '../../wasi/call-channel.js';
 import { PipeFds, newPipeFds } from '../../wasi/pipe-fds.js';
-import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, writeSome, type PipeEnd } from '../../wasi/pipe.js';
-import { ringChangeAsync } from './ring-wait.js';
+import { READ_END, WRITE_END, closeEnd, otherEnds, readSome, ringSeq, type PipeEnd } from '../../wasi/pipe.js';
+import { RING_SLICE_MS, ringChangeAsync, writeAllAsync } from './ring-wait.js';
 import { bridgeEnds, type BridgedEnd, type ParentCall } from './pipe-bridge.js';
 import { listForFork, readRecord, releaseRecord } from './fork-pipes.js';
 import { Errno, wasiErrno, type FdTarget, type Wasi } from '../../wasi/wasi.js';
@@ -204,9 +204,6 @@ export function posixNoIoImports(): Record<string, (...args: number[]) => number
 
 // ---- the service's half -------------------------------------------------------
 
-/** How long a pump waits for its ring before it looks again (the child may have gone meanwhile). */
-const PUMP_SLICE_MS = 1000;
-
 /** The child's stdin from a ring's read end, until no writer is left or the child is gone; the end let go then. */
 async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInput, gone: () => boolean): Promise<void> {
   const buf = new Uint8Array(65536);
@@ -219,7 +216,7 @@ async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInpu
         continue;
       }
       if (gone() || otherEnds(memory, { ring, end: READ_END }) === 0) break;
-      await ringChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
+      await ringChangeAsync(memory, ring, seq, RING_SLICE_MS);
     }
   } catch {
     // the child closed its stdin: the parent's next write finds no reader
@@ -232,15 +229,7 @@ async function pumpIn(memory: WebAssembly.Memory, ring: number, input: ChildInpu
 /** A child's output into a ring's write end, waiting for room; once no reader is left, the rest is dropped. */
 async function pumpOut(memory: WebAssembly.Memory, ring: number, chunks: AsyncIterable<Uint8Array>): Promise<void> {
   try {
-    for await (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.length && otherEnds(memory, { ring, end: WRITE_END }) > 0) {
-        const seq = ringSeq(memory, ring);
-        const n = writeSome(memory, ring, chunk.subarray(done));
-        done += n;
-        if (!n) await ringChangeAsync(memory, ring, seq, PUMP_SLICE_MS);
-      }
-    }
+    for await (const chunk of chunks) await writeAllAsync(memory, ring, chunk);
   } catch {
     // the stream failed: end of file for the reader
   } finally {
