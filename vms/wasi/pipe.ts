@@ -11,15 +11,22 @@
 // free ring, which the next pipe() takes by CAS. Each end's holder (an fd of
 // a WASI table, the process service) adds 1 when it gets the end and takes 1
 // away when it closes it, by Atomics.add: the ring frees itself when the last
-// end goes. HEAD and TAIL count the bytes written and read (mod 2^32). SEQ moves at every write, read and close,
-// and wakes every waiter: a waiter reads SEQ before it looks, so no change
-// between its look and its wait is missed. WANT counts the readers waiting
-// for bytes (a blocking read, a poll): in a fork child, what makes the bridge
-// of an inherited end fetch its parent's bytes (vms/posix/host/pipe-bridge.ts).
-// FLAGS: BRIDGED on such a ring, whose writes return once the bridge has
-// taken their bytes. Readers take bytes by CAS on TAIL, so several may read
-// at once (a parent and its child's relay); writers copy in under LOCK (0 or
-// 1), taken by CAS and held only for the copy.
+// end goes. HEAD and TAIL count the bytes written and read (mod 2^32). SEQ
+// moves at every write, read and close, and wakes every waiter: a waiter reads
+// SEQ before it looks, so no change between its look and its wait is missed.
+// WANT counts the readers waiting for bytes (a blocking read, a poll): in a
+// fork child, what makes the bridge of an inherited end fetch its parent's
+// bytes (vms/posix/host/pipe-bridge.ts). FLAGS: BRIDGED on such a ring, whose
+// writes return once the bridge has taken their bytes.
+//
+// Several may read and write one ring at once (a parent and its child's
+// relay). A reader copies the bytes from TAIL to HEAD out, then claims them by
+// CAS on TAIL: no writer touches them until TAIL has moved past. A writer
+// copies in only while it holds LOCK, which it moves 0 → 1 by CAS and back to
+// 0 by store, around the copy and HEAD's move alone. A writer that finds LOCK
+// taken for long answers as for a full ring (0 bytes), and its caller waits on
+// SEQ as for room: so a holder that died in its copy leaves writers waiting,
+// as a reader that died does, never spinning.
 export const RING_ENDS = 0;
 export const RING_HEAD = 1;
 export const RING_TAIL = 2;
@@ -100,11 +107,14 @@ export function peekSome(memory: WebAssembly.Memory, ring: number, into: Uint8Ar
   return n;
 }
 
+/** How many times a writer tries LOCK before it answers 0: another writer's copy takes microseconds. */
+const LOCK_TRIES = 1000;
+
 /** Copies as much of `from` in as there is room for; how many (0: the ring is full, or another writer is copying). */
 export function writeSome(memory: WebAssembly.Memory, ring: number, from: Uint8Array): number {
   const w = words(memory, ring);
-  // another writer's copy takes microseconds: wait it out rather than report a full ring
-  while (Atomics.compareExchange(w, RING_LOCK, 0, 1) !== 0);
+  let tries = 0;
+  while (Atomics.compareExchange(w, RING_LOCK, 0, 1) !== 0) if (++tries === LOCK_TRIES) return 0;
   let n: number;
   try {
     const size = w[RING_SIZE];
