@@ -153,7 +153,7 @@ for (;;) {
   try {
     const ran = await session.run(async (ack) => {
       await send({ type: 'ack', ...ack });
-      // a child that may call its parent's side keeps its channel (unreferenced) for the replies
+      // a child that may call its parent's side keeps its channel for the replies (referenced only while one is awaited)
       if (isMainThread && !keepChannel) process.disconnect();
     }, m.pid, caller);
     code = ran.code;

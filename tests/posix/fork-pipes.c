@@ -45,12 +45,18 @@ static void write_all(int fd, const char *buf, size_t n) {
 
 static char big[BIG], back[BIG + 1];
 
-/* The child writes, the parent reads its bytes, then end of file. */
-static void child_writes(void) {
-  int fds[2];
+/* A new pipe, then a fork: the child's pid in the parent, 0 in the child. */
+static pid_t pipe_and_fork(int fds[2]) {
   CHECK_EQ(pipe(fds), 0);
   pid_t pid = fork();
   CHECK(pid >= 0);
+  return pid;
+}
+
+/* The child writes, the parent reads its bytes, then end of file. */
+static void child_writes(void) {
+  int fds[2];
+  pid_t pid = pipe_and_fork(fds);
   if (pid == 0) {
     close(fds[0]);
     write_all(fds[1], "OK", 2);
@@ -70,9 +76,7 @@ static void child_writes(void) {
 /* The parent writes, the child reads to end of file and says by its status whether it got every byte. */
 static void parent_writes(void) {
   int fds[2];
-  CHECK_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
+  pid_t pid = pipe_and_fork(fds);
   if (pid == 0) {
     close(fds[1]);
     size_t n = read_all(fds[0], back, sizeof back);
@@ -107,9 +111,7 @@ static void child_reads_nothing(void) {
 /* A grandchild writes to the pipe its grandparent made, then the child does. */
 static void grandchild_writes(void) {
   int fds[2];
-  CHECK_EQ(pipe(fds), 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
+  pid_t pid = pipe_and_fork(fds);
   if (pid == 0) {
     close(fds[0]);
     pid_t g = fork();
